@@ -1,0 +1,115 @@
+/**
+ * Transport bench: the uWS voice gateway with the echo pipeline in one process, N WebSocket
+ * clients streaming 20 ms mu-law frames from a separate load-generator process. Reports frames
+ * delivered, client-side delivery jitter, the gateway's event-loop lag (from its own /metrics),
+ * CPU and RSS per connection.
+ *
+ *   node --import tsx bench/transport.ts [--clients 500] [--seconds 15] [--json]
+ */
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { machineInfo } from './lib/machine.ts';
+import { cpuSeconds, freePort, rssBytes, startTsProcess, stopProcess } from './lib/processes.ts';
+
+export interface TransportBenchOptions {
+  clients: number;
+  seconds: number;
+  codec?: string;
+  rate?: number;
+  /** Server entry point (ours by default; the ws baseline in issue #6 swaps this). */
+  serverEntry?: string;
+  onProgress?: (message: string) => void;
+}
+
+const TOKEN = 'bench-token-0123456789abcdef';
+
+async function scrapeLag(port: number): Promise<{ p50: number; p99: number; max: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const q = (quantile: string) => Number(new RegExp(`voice_event_loop_lag_ms\\{quantile="${quantile}"\\} ([0-9.e+-]+)`).exec(text)?.[1] ?? NaN);
+  return { p50: q('0.5'), p99: q('0.99'), max: q('1') };
+}
+
+export async function runTransportBench(opts: TransportBenchOptions) {
+  const progress = opts.onProgress ?? (() => {});
+  const port = await freePort();
+  const server = await startTsProcess(
+    opts.serverEntry ?? 'gateway/main.ts',
+    [],
+    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', VOICE_WS_TOKEN: TOKEN, MAX_CALLS: String(opts.clients + 10), DATA_DIR: '/tmp/vg-bench-data' },
+    (line) => line.includes('listening'),
+  );
+  const pid = server.pid!;
+  const rssIdle = rssBytes(pid);
+  const phases: Record<string, number> = {};
+  let rssConnected = 0;
+  let cpuStart = 0;
+  let cpuEnd = 0;
+  let lag = { p50: NaN, p99: NaN, max: NaN };
+  let result: Record<string, unknown> | null = null;
+  progress(`gateway up on :${port}; connecting ${opts.clients} clients`);
+
+  const { spawn } = await import('node:child_process');
+  const gen = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/ws-load-generator.ts', '--url', `ws://127.0.0.1:${port}/ws/voice`, '--token', TOKEN,
+      '--clients', String(opts.clients), '--seconds', String(opts.seconds), '--codec', opts.codec ?? 'mulaw', '--rate', String(opts.rate ?? 8000)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let buf = '';
+  gen.stdout.on('data', async (d: Buffer) => {
+    buf += d.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const msg = JSON.parse(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      phases[msg.phase] = performance.now();
+      if (msg.phase === 'connected') {
+        rssConnected = rssBytes(pid);
+        progress(`${msg.clients} connected; streaming for ${opts.seconds} s`);
+      } else if (msg.phase === 'measure_start') {
+        cpuStart = cpuSeconds(pid);
+        await scrapeLag(port); // resets the server's lag window
+      } else if (msg.phase === 'measure_end') {
+        cpuEnd = cpuSeconds(pid);
+        lag = await scrapeLag(port);
+      } else if (msg.phase === 'result') result = msg;
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => gen.once('exit', resolve));
+  await stopProcess(server);
+  if (!result) throw new Error(`load generator failed (exit ${code})`);
+  const r = result as Record<string, unknown>;
+  const wallS = (phases.measure_end - phases.measure_start) / 1000;
+  const cpuS = cpuEnd - cpuStart;
+  const framesPerS = (2 * opts.clients * 1000) / 20; // in + out
+  return {
+    bench: 'transport',
+    server: opts.serverEntry ?? 'gateway/main.ts',
+    clients: opts.clients,
+    seconds: opts.seconds,
+    codec: opts.codec ?? 'mulaw',
+    frames_sent: r.frames_sent,
+    frames_received: r.frames_received,
+    frames_missing: r.frames_missing,
+    jitter_ms: r.jitter_ms,
+    server_event_loop_lag_ms: lag,
+    server_cpu_fraction: Math.round((cpuS / wallS) * 1000) / 1000,
+    frames_per_cpu_s: Math.round(framesPerS / Math.max(1e-9, cpuS / wallS)),
+    rss_idle_mb: Math.round(rssIdle / 2 ** 20),
+    rss_per_connection_kb: Math.round((rssConnected - rssIdle) / opts.clients / 1024),
+    loadgen_event_loop_lag_ms: r.loadgen_event_loop_lag_ms,
+    machine: machineInfo(),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({
+    options: { clients: { type: 'string', default: '500' }, seconds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
+  });
+  const out = await runTransportBench({
+    clients: Number(values.clients),
+    seconds: Number(values.seconds),
+    onProgress: (m) => process.stderr.write(`[transport] ${m}\n`),
+  });
+  process.stdout.write(JSON.stringify(out, null, values.json ? 0 : 2) + '\n');
+}

@@ -1,0 +1,127 @@
+/**
+ * Load generator for the transport bench, run as its own process so its CPU does not count
+ * against the server. N `ws` clients stream 20 ms frames from one drift-corrected clock and
+ * measure what comes back: frame counts and inter-arrival jitter (|gap - 20 ms|).
+ *
+ * Protocol with the parent: it prints one JSON line per phase (`connected`, `measure_start`,
+ * `measure_end`) and finally `{"phase":"result",...}`.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { createWireCodec, type CodecName } from '../media/codec.ts';
+import { summarize } from './lib/stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    token: { type: 'string', default: '' },
+    clients: { type: 'string', default: '500' },
+    seconds: { type: 'string', default: '15' },
+    codec: { type: 'string', default: 'mulaw' },
+    rate: { type: 'string', default: '8000' },
+    /** Frames at the start of each stream left out of jitter figures (connection warm-up). */
+    'warmup-frames': { type: 'string', default: '25' },
+  },
+});
+
+const FRAME_MS = 20;
+const clients = Number(values.clients);
+const seconds = Number(values.seconds);
+const warmup = Number(values['warmup-frames']);
+const wire = createWireCodec(values.codec as CodecName, Number(values.rate));
+const frame = Buffer.from(
+  wire.encode(Int16Array.from({ length: wire.frameSamples }, (_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / wire.sampleRate)))),
+);
+const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+
+interface Client {
+  ws: WebSocket;
+  sent: number;
+  received: number;
+  lastArrival: number;
+}
+
+const jitter: number[] = [];
+const all: Client[] = [];
+let measuring = false;
+
+function connect(): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(values.url!, { headers: { authorization: `Bearer ${values.token}` }, perMessageDeflate: false });
+    const c: Client = { ws, sent: 0, received: 0, lastArrival: 0 };
+    const timer = setTimeout(() => reject(new Error('connect timeout')), 15000);
+    ws.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) {
+        const ev = JSON.parse(data.toString());
+        if (ev.type === 'started') {
+          clearTimeout(timer);
+          resolve(c);
+        }
+        return;
+      }
+      const now = performance.now();
+      c.received++;
+      if (measuring && c.received > warmup && c.lastArrival) jitter.push(Math.abs(now - c.lastArrival - FRAME_MS));
+      c.lastArrival = now;
+    });
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'start', codec: values.codec, sample_rate: Number(values.rate) })));
+  });
+}
+
+// Connect in batches so the handshake storm itself is not what we measure.
+for (let i = 0; i < clients; i += 50) {
+  const batch = await Promise.all(Array.from({ length: Math.min(50, clients - i) }, connect));
+  all.push(...batch);
+}
+say({ phase: 'connected', clients: all.length });
+
+const lag = monitorEventLoopDelay({ resolution: 10 });
+const totalFrames = Math.round((seconds * 1000) / FRAME_MS);
+const startAt = performance.now() + 500;
+let tick = 0;
+await new Promise<void>((resolve) => {
+  const step = () => {
+    const due = Math.min(totalFrames, Math.floor((performance.now() - startAt) / FRAME_MS) + 1);
+    while (tick < due) {
+      if (tick === 0) {
+        measuring = true;
+        lag.enable();
+        say({ phase: 'measure_start' });
+      }
+      for (const c of all) {
+        c.ws.send(frame);
+        c.sent++;
+      }
+      tick++;
+    }
+    if (tick >= totalFrames) return resolve();
+    setTimeout(step, Math.max(0, startAt + tick * FRAME_MS - performance.now()));
+  };
+  setTimeout(step, Math.max(0, startAt - performance.now()));
+});
+say({ phase: 'measure_end' });
+lag.disable();
+
+// Let the echoes of the last frames arrive (bounded).
+const drainDeadline = performance.now() + 3000;
+while (all.some((c) => c.received < c.sent) && performance.now() < drainDeadline) await new Promise((r) => setTimeout(r, 20));
+measuring = false;
+
+const sent = all.reduce((s, c) => s + c.sent, 0);
+const received = all.reduce((s, c) => s + c.received, 0);
+for (const c of all) c.ws.close();
+say({
+  phase: 'result',
+  clients: all.length,
+  frames_sent: sent,
+  frames_received: received,
+  frames_missing: sent - received,
+  jitter_ms: summarize(jitter),
+  loadgen_event_loop_lag_ms: { p50: lag.percentile(50) / 1e6 - 10, p99: lag.percentile(99) / 1e6 - 10, max: lag.max / 1e6 - 10 },
+});
+setTimeout(() => process.exit(0), 200);

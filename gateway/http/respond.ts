@@ -1,0 +1,52 @@
+/**
+ * Small helpers for answering on uWS. uWS responses must be corked when written outside the
+ * handler's synchronous part, and must not be touched after the client aborted.
+ */
+import type { UWS } from '../uws.ts';
+
+export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
+  ['Cache-Control', 'no-store'],
+];
+
+export function writeJson(res: UWS.HttpResponse, status: string, body: unknown): void {
+  res.cork(() => {
+    res.writeStatus(status);
+    for (const [k, v] of SECURITY_HEADERS) res.writeHeader(k, v);
+    res.writeHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(body));
+  });
+}
+
+export function writeText(res: UWS.HttpResponse, status: string, contentType: string, body: string): void {
+  res.cork(() => {
+    res.writeStatus(status);
+    for (const [k, v] of SECURITY_HEADERS) res.writeHeader(k, v);
+    res.writeHeader('Content-Type', contentType);
+    res.end(body);
+  });
+}
+
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/**
+ * Run an async handler safely: track aborts so we never write to a dead response, and turn a
+ * thrown error into a 500 with our error shape instead of an unhandled rejection.
+ */
+export function asyncHandler(handler: (res: UWS.HttpResponse, ctx: { aborted: () => boolean }) => Promise<void>) {
+  return (res: UWS.HttpResponse) => {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    handler(res, { aborted: () => aborted }).catch((err: unknown) => {
+      if (aborted) return;
+      writeJson(res, '500 Internal Server Error', errorBody('internal', err instanceof Error ? err.message : 'internal error'));
+    });
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Prometheus metrics for one gateway instance. A registry per instance (not prom-client's global)
+ * so tests and benches can run several gateways in one process without name clashes.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TurnMetrics } from '../../pipeline/call-pipeline.ts';
+import { EventLoopMonitor } from './event-loop-monitor.ts';
+
+/** Latency names from DESIGN.md; each becomes a `stage` label value. */
+export const STAGES = ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms', 'barge_in_ms'] as const;
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly eventLoop = new EventLoopMonitor();
+  readonly activeCalls: Gauge<'channel'>;
+  readonly framesIn: Counter<'channel'>;
+  readonly framesOut: Counter<'channel'>;
+  readonly framesDropped: Counter<'channel' | 'reason'>;
+  readonly wsConnections: Gauge;
+  readonly wsClosed: Counter<'code'>;
+  readonly protocolErrors: Counter<'code'>;
+  readonly stageLatency: Histogram<'stage'>;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    this.activeCalls = new Gauge({ name: 'voice_active_calls', help: 'Calls in progress', labelNames: ['channel'], registers });
+    this.framesIn = new Counter({ name: 'voice_frames_in_total', help: 'Caller audio frames received', labelNames: ['channel'], registers });
+    this.framesOut = new Counter({ name: 'voice_frames_out_total', help: 'Reply audio frames sent', labelNames: ['channel'], registers });
+    this.framesDropped = new Counter({
+      name: 'voice_frames_dropped_total',
+      help: 'Audio frames dropped, by reason',
+      labelNames: ['channel', 'reason'],
+      registers,
+    });
+    this.wsConnections = new Gauge({ name: 'voice_ws_connections', help: 'Open voice WebSocket connections', registers });
+    this.wsClosed = new Counter({ name: 'voice_ws_closed_total', help: 'Voice WebSocket closes by close code', labelNames: ['code'], registers });
+    this.protocolErrors = new Counter({
+      name: 'voice_protocol_errors_total',
+      help: 'Error events sent to voice clients, by error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.stageLatency = new Histogram({
+      name: 'voice_stage_latency_ms',
+      help: 'Per-turn latency by stage (DESIGN.md names), milliseconds',
+      labelNames: ['stage'],
+      buckets: [5, 10, 20, 40, 60, 80, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000],
+      registers,
+    });
+    const loop = this.eventLoop;
+    new Gauge({
+      name: 'voice_event_loop_lag_ms',
+      help: 'Event-loop lag since the previous scrape, by quantile',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        const s = loop.snapshot();
+        this.set({ quantile: '0.5' }, s.p50_ms);
+        this.set({ quantile: '0.99' }, s.p99_ms);
+        this.set({ quantile: '1' }, s.max_ms);
+        loop.reset();
+      },
+    });
+  }
+
+  observeTurn(metrics: TurnMetrics): void {
+    for (const stage of STAGES) {
+      const v = metrics[stage];
+      if (typeof v === 'number' && Number.isFinite(v)) this.stageLatency.observe({ stage }, v);
+    }
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  stop(): void {
+    this.eventLoop.stop();
+  }
+}

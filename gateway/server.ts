@@ -1,0 +1,108 @@
+/**
+ * Builds the gateway: one uWS app carrying health, metrics and the voice WebSocket. `createGateway`
+ * is what `main.ts`, the tests and the benches all start, so they exercise the same wiring.
+ */
+import type { Logger } from 'pino';
+import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
+import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
+import { sharedMediaClock, type MediaClock } from '../media/media-clock.ts';
+import { dspImplementation } from '../media/resampler.ts';
+import { CallRegistry } from './call-registry.ts';
+import type { GatewayConfig } from './config.ts';
+import { asyncHandler, errorBody, writeJson, writeText } from './http/respond.ts';
+import { HealthRegistry } from './observability/health.ts';
+import { GatewayMetrics } from './observability/metrics.ts';
+import { uws, type UWS } from './uws.ts';
+import { VoiceEndpoint } from './ws/voice-endpoint.ts';
+import { resolveVoiceToken } from './ws/voice-token.ts';
+
+export interface GatewayDeps {
+  log: Logger;
+  pipelineFactory?: PipelineFactory;
+  clock?: MediaClock;
+}
+
+export interface Gateway {
+  readonly app: UWS.TemplatedApp;
+  readonly metrics: GatewayMetrics;
+  readonly health: HealthRegistry;
+  readonly calls: CallRegistry;
+  readonly voice: VoiceEndpoint;
+  /** The token clients must present on the voice path. */
+  readonly voiceToken: string;
+  /** Listen; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number>;
+  /** Graceful stop: refuse new connections, end live calls with 1001, wait up to the grace period. */
+  close(): Promise<void>;
+}
+
+export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway {
+  const { log } = deps;
+  const metrics = new GatewayMetrics();
+  const health = new HealthRegistry();
+  const calls = new CallRegistry(config.voice.maxCalls, metrics);
+  const clock = deps.clock ?? sharedMediaClock;
+  const { token, source, file } = resolveVoiceToken(config.voice.token, config.dataDir);
+  if (source !== 'env') log.info({ file, source }, 'voice token kept in file (set VOICE_WS_TOKEN to choose one)');
+
+  const app = uws.App();
+  const voice = new VoiceEndpoint(
+    { ...config.voice, token },
+    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log },
+  );
+  voice.attach(app);
+
+  health.register('gateway', () => ({ status: 'ok', active_calls: calls.active, ws_connections: voice.connections }));
+  health.register('event_loop', () => {
+    const s = metrics.eventLoop.snapshot();
+    return { status: s.p99_ms > 50 ? 'degraded' : 'ok', lag_p99_ms: round(s.p99_ms), lag_max_ms: round(s.max_ms) };
+  });
+  health.register('dsp', () => ({ status: 'ok', implementation: dspImplementation() }));
+  health.register('pipeline', () => ({ status: 'ok', kind: config.pipeline }));
+
+  app.get('/health', asyncHandler(async (res, ctx) => {
+    const report = await health.report();
+    if (!ctx.aborted()) writeJson(res, '200 OK', report);
+  }));
+  app.get('/metrics', asyncHandler(async (res, ctx) => {
+    const { contentType, body } = await metrics.render();
+    if (!ctx.aborted()) writeText(res, '200 OK', contentType, body);
+  }));
+  app.any('/*', (res, req) => {
+    writeJson(res, '404 Not Found', errorBody('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
+  });
+
+  let listenSocket: UWS.us_listen_socket | null = null;
+  let closing: Promise<void> | null = null;
+
+  return {
+    app,
+    metrics,
+    health,
+    calls,
+    voice,
+    voiceToken: token,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        app.listen(config.host, config.port, (socket) => {
+          if (!socket) return reject(new Error(`cannot listen on ${config.host}:${config.port} (in use or not permitted)`));
+          listenSocket = socket;
+          const port = uws.us_socket_local_port(socket as unknown as UWS.us_socket);
+          log.info({ host: config.host, port, voicePath: config.voice.path }, 'gateway listening');
+          resolve(port);
+        });
+      }),
+    close: () =>
+      (closing ??= (async () => {
+        if (listenSocket) uws.us_listen_socket_close(listenSocket);
+        listenSocket = null;
+        voice.shutdown();
+        const deadline = performance.now() + config.shutdownGraceMs;
+        while (voice.connections > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        metrics.stop();
+        log.info({ remaining: voice.connections }, 'gateway stopped');
+      })()),
+  };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;

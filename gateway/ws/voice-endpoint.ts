@@ -1,0 +1,171 @@
+/**
+ * The WebSocket voice transport on uWS: authenticates the upgrade, adapts uWS sockets to
+ * `VoiceSocket`, and steps every live connection from one shared 20 ms media clock.
+ */
+import type { Logger } from 'pino';
+import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
+import type { MediaClock } from '../../media/media-clock.ts';
+import type { CallRegistry } from '../call-registry.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import { errorBody, writeJson } from '../http/respond.ts';
+import { uws, type UWS } from '../uws.ts';
+import { VoiceConnection, type VoiceConnectionOptions } from './voice-connection.ts';
+import type { VoiceSocket } from './voice-socket.ts';
+import { presentedToken, tokenMatches } from './voice-token.ts';
+
+interface UserData {
+  remote: string;
+  connection?: VoiceConnection;
+}
+
+export interface VoiceEndpointOptions extends VoiceConnectionOptions {
+  path: string;
+  token: string;
+  idleTimeoutS: number;
+}
+
+class UwsVoiceSocket implements VoiceSocket {
+  closed = false;
+  constructor(private readonly ws: UWS.WebSocket<UserData>) {}
+  sendBinary(data: Uint8Array): boolean {
+    return !this.closed && this.ws.send(data, true) !== 2;
+  }
+  sendText(text: string): boolean {
+    return !this.closed && this.ws.send(text, false) !== 2;
+  }
+  bufferedAmount(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+  end(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.end(code, reason);
+  }
+  cork(fn: () => void): void {
+    if (this.closed) return fn();
+    this.ws.cork(fn);
+  }
+}
+
+export class VoiceEndpoint {
+  private readonly live = new Map<VoiceConnection, UwsVoiceSocket>();
+  private unsubscribeClock: (() => void) | null = null;
+
+  constructor(
+    private readonly options: VoiceEndpointOptions,
+    private readonly deps: {
+      pipelineFactory: PipelineFactory;
+      calls: CallRegistry;
+      clock: MediaClock;
+      metrics?: GatewayMetrics;
+      log: Logger;
+    },
+  ) {}
+
+  get connections(): number {
+    return this.live.size;
+  }
+
+  attach(app: UWS.TemplatedApp): void {
+    const { options, deps } = this;
+    app.ws<UserData>(options.path, {
+      compression: uws.DISABLED,
+      // uWS drops the connection above this; smaller oversize messages get an error event instead.
+      maxPayloadLength: options.maxFrameBytes * 4,
+      idleTimeout: options.idleTimeoutS,
+      sendPingsAutomatically: true,
+      // Above our own slow-consumer threshold, so we, not uWS, decide what happens to a slow client.
+      maxBackpressure: options.maxBufferedBytes * 4,
+      closeOnBackpressureLimit: 0,
+      upgrade: (res, req, context) => {
+        const token = presentedToken(req.getQuery('token') ?? '', req.getHeader('authorization'), req.getHeader('sec-websocket-protocol'));
+        if (!token || !tokenMatches(token, options.token)) {
+          deps.metrics?.protocolErrors.inc({ code: 'unauthorized' });
+          writeJson(res, '401 Unauthorized', errorBody('unauthorized', 'missing or wrong voice token (use ?token= or Authorization: Bearer)'));
+          return;
+        }
+        const protocols = req.getHeader('sec-websocket-protocol');
+        // A client that offers subprotocols must get one back or it fails the connection. Prefer a
+        // non-secret one (`voice.v1`); echo the bearer one only when it is all that was offered.
+        const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
+        const chosen = offered.find((p) => !p.startsWith('bearer.')) ?? offered[0] ?? '';
+        res.upgrade<UserData>(
+          { remote: Buffer.from(res.getRemoteAddressAsText()).toString() },
+          req.getHeader('sec-websocket-key'),
+          chosen,
+          req.getHeader('sec-websocket-extensions'),
+          context,
+        );
+      },
+      open: (ws) => {
+        const socket = new UwsVoiceSocket(ws);
+        const data = ws.getUserData();
+        const connection = new VoiceConnection({
+          socket,
+          options,
+          pipelineFactory: deps.pipelineFactory,
+          calls: deps.calls,
+          metrics: deps.metrics,
+          log: deps.log,
+          remoteAddress: data.remote,
+        });
+        data.connection = connection;
+        this.live.set(connection, socket);
+        deps.metrics?.wsConnections.set(this.live.size);
+        this.ensureClock();
+      },
+      message: (ws, message, isBinary) => {
+        const connection = ws.getUserData().connection;
+        if (!connection) return;
+        try {
+          if (isBinary) connection.onBinary(message);
+          else connection.onText(Buffer.from(message).toString('utf8'));
+        } catch (err) {
+          // A bug in one call must not take the process down; end that call, keep the rest.
+          deps.log.error({ err, callId: connection.callId }, 'voice message handler failed');
+          const socket = this.live.get(connection);
+          socket?.end(4010, 'internal error');
+        }
+      },
+      close: (ws, code) => {
+        const data = ws.getUserData();
+        const connection = data.connection;
+        if (!connection) return;
+        const socket = this.live.get(connection);
+        if (socket) socket.closed = true;
+        connection.onClose(code);
+        this.live.delete(connection);
+        deps.metrics?.wsConnections.set(this.live.size);
+        deps.metrics?.wsClosed.inc({ code: String(code) });
+        if (this.live.size === 0) this.stopClock();
+      },
+    });
+  }
+
+  /** Close every connection with 1001 after telling each client why. */
+  shutdown(): void {
+    for (const [connection, socket] of this.live) socket.cork(() => connection.shutdown());
+  }
+
+  private ensureClock(): void {
+    if (this.unsubscribeClock) return;
+    this.unsubscribeClock = this.deps.clock.subscribe(() => this.tick());
+  }
+
+  private stopClock(): void {
+    this.unsubscribeClock?.();
+    this.unsubscribeClock = null;
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    for (const [connection, socket] of this.live) {
+      try {
+        socket.cork(() => connection.tick(now));
+      } catch (err) {
+        this.deps.log.error({ err, callId: connection.callId }, 'voice tick failed');
+        socket.end(4010, 'internal error');
+      }
+    }
+  }
+}

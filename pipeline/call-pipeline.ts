@@ -1,0 +1,71 @@
+/**
+ * The contract between a transport (WebSocket, modem) and one conversation.
+ *
+ * A transport hands the pipeline caller audio as PCM16 mono 16 kHz and, on its own paced 20 ms
+ * clock, pulls reply frames back. Pulling (rather than the pipeline pushing) keeps the transport in
+ * charge of pacing and queue depth: when the pipeline clears its queue on barge-in, the very next
+ * tick sends nothing, so `barge_in_ms` is bounded by one tick plus whatever the transport itself
+ * has queued. The pipeline never learns whether the caller is on a modem or a browser.
+ */
+
+/** Audio inside the pipeline: PCM16 mono at this rate, in 20 ms frames. */
+export const PIPELINE_SAMPLE_RATE = 16000;
+export const PIPELINE_FRAME_SAMPLES = 320;
+
+/** Names from DESIGN.md's latency vocabulary; every field optional because not every turn has every stage. */
+export interface TurnMetrics {
+  turn: number;
+  endpoint_ms?: number;
+  stt_final_ms?: number;
+  llm_ttft_ms?: number;
+  tts_ttfa_ms?: number;
+  v2v_ms?: number;
+  barge_in_ms?: number;
+}
+
+export type PipelineEvent =
+  | { type: 'speech_started'; t_ms: number }
+  | { type: 'speech_stopped'; t_ms: number }
+  | { type: 'transcript'; final: boolean; text: string }
+  | { type: 'response_text_delta'; text: string }
+  | { type: 'response_audio_start' }
+  | { type: 'response_audio_end'; interrupted: boolean }
+  | { type: 'interrupted'; spoken_text?: string }
+  | { type: 'turn_metrics'; metrics: TurnMetrics }
+  | { type: 'error'; code: string; message: string }
+  | { type: 'hangup'; reason: string };
+
+export type PipelineEventListener = (event: PipelineEvent) => void;
+
+/** What a caller's client may ask for besides audio. */
+export type CallerControl =
+  | { type: 'text'; text: string }
+  | { type: 'dtmf'; digits: string }
+  | { type: 'clear' };
+
+export interface CallInfo {
+  callId: string;
+  /** 'ws' or 'modem'; for logs and per-channel defaults, never for behaviour. */
+  channel: string;
+  /** E.164 or whatever the network gave us, when known. */
+  callerNumber?: string;
+  persona?: string;
+}
+
+export interface CallPipeline {
+  readonly info: CallInfo;
+  /** Begin the conversation (e.g. queue the greeting). Called once, after the transport is ready. */
+  start(): void;
+  /** One chunk of caller audio, PCM16 mono 16 kHz; usually 20 ms but any length is accepted. */
+  pushAudio(pcm: Int16Array): void;
+  /** The next 20 ms reply frame (PIPELINE_FRAME_SAMPLES samples), or null when there is nothing to say. */
+  pullAudio(): Int16Array | null;
+  control(message: CallerControl): void;
+  /** Subscribe to events; returns an unsubscribe function. */
+  onEvent(listener: PipelineEventListener): () => void;
+  /** End the call and release workers. Idempotent. */
+  close(reason: string): Promise<void>;
+}
+
+/** Builds one pipeline per call; the gateway holds one factory and hands it to every transport. */
+export type PipelineFactory = (info: CallInfo) => CallPipeline;

@@ -1,0 +1,80 @@
+/**
+ * A conversation that repeats the caller: every frame pushed in comes back out on the next pull.
+ * It exists to test transports end to end (codec conversion both ways, pacing, backpressure)
+ * before and independently of the real voice pipeline.
+ */
+import {
+  PIPELINE_FRAME_SAMPLES,
+  type CallInfo,
+  type CallPipeline,
+  type CallerControl,
+  type PipelineEvent,
+  type PipelineEventListener,
+} from './call-pipeline.ts';
+
+/** At most this much caller audio (2 s) waits to be echoed; older frames are dropped first. */
+const MAX_QUEUED_FRAMES = 100;
+
+export class EchoPipeline implements CallPipeline {
+  private readonly queue: Int16Array[] = [];
+  private readonly listeners = new Set<PipelineEventListener>();
+  private pending = new Int16Array(0);
+  private closed = false;
+  droppedFrames = 0;
+
+  constructor(readonly info: CallInfo) {}
+
+  start(): void {}
+
+  pushAudio(pcm: Int16Array): void {
+    if (this.closed) return;
+    // Re-frame to exact 20 ms frames so any chunk size in gives clean frames out.
+    let data = pcm;
+    if (this.pending.length) {
+      data = new Int16Array(this.pending.length + pcm.length);
+      data.set(this.pending);
+      data.set(pcm, this.pending.length);
+    }
+    let offset = 0;
+    while (data.length - offset >= PIPELINE_FRAME_SAMPLES) {
+      this.queue.push(data.slice(offset, offset + PIPELINE_FRAME_SAMPLES));
+      offset += PIPELINE_FRAME_SAMPLES;
+    }
+    this.pending = data.slice(offset);
+    while (this.queue.length > MAX_QUEUED_FRAMES) {
+      this.queue.shift();
+      this.droppedFrames++;
+    }
+  }
+
+  pullAudio(): Int16Array | null {
+    return this.queue.shift() ?? null;
+  }
+
+  control(message: CallerControl): void {
+    if (message.type === 'clear') {
+      this.queue.length = 0;
+      this.pending = new Int16Array(0);
+    } else if (message.type === 'text') {
+      this.emit({ type: 'transcript', final: true, text: message.text });
+      this.emit({ type: 'response_text_delta', text: message.text });
+    }
+  }
+
+  onEvent(listener: PipelineEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    this.listeners.clear();
+  }
+
+  private emit(event: PipelineEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
+
+export const createEchoPipeline = (info: CallInfo): CallPipeline => new EchoPipeline(info);
