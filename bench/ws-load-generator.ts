@@ -8,7 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { WebSocket } from 'ws';
+import { LeanWsClient, maskedFrame } from './lib/lean-ws-client.ts';
 import { createWireCodec, type CodecName } from '../media/codec.ts';
 import { summarize } from './lib/stats.ts';
 
@@ -30,13 +30,15 @@ const clients = Number(values.clients);
 const seconds = Number(values.seconds);
 const warmup = Number(values['warmup-frames']);
 const wire = createWireCodec(values.codec as CodecName, Number(values.rate));
-const frame = Buffer.from(
-  wire.encode(Int16Array.from({ length: wire.frameSamples }, (_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / wire.sampleRate)))),
+const frame = maskedFrame(
+  Buffer.from(wire.encode(Int16Array.from({ length: wire.frameSamples }, (_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 440 * i) / wire.sampleRate))))),
+  true,
 );
+const target = new URL(values.url!);
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 
 interface Client {
-  ws: WebSocket;
+  ws: LeanWsClient;
   sent: number;
   received: number;
   lastArrival: number;
@@ -48,17 +50,23 @@ let measuring = false;
 
 function connect(): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(values.url!, { headers: { authorization: `Bearer ${values.token}` }, perMessageDeflate: false });
-    const c: Client = { ws, sent: 0, received: 0, lastArrival: 0 };
     const timer = setTimeout(() => reject(new Error('connect timeout')), 15000);
-    ws.on('error', (e) => {
+    const fail = (e: Error) => {
       clearTimeout(timer);
       reject(e);
-    });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) {
-        const ev = JSON.parse(data.toString());
-        if (ev.type === 'started') {
+    };
+    const ws: LeanWsClient = new LeanWsClient(
+      target.hostname,
+      Number(target.port),
+      target.pathname,
+      { authorization: `Bearer ${values.token}` },
+      () => ws.send(maskedFrame(Buffer.from(JSON.stringify({ type: 'start', codec: values.codec, sample_rate: Number(values.rate) })), false)),
+      fail,
+    );
+    const c: Client = { ws, sent: 0, received: 0, lastArrival: 0 };
+    ws.onMessage = (m) => {
+      if (!m.binary) {
+        if (m.payload.includes('"started"')) {
           clearTimeout(timer);
           resolve(c);
         }
@@ -68,8 +76,7 @@ function connect(): Promise<Client> {
       c.received++;
       if (measuring && c.received > warmup && c.lastArrival) jitter.push(Math.abs(now - c.lastArrival - FRAME_MS));
       c.lastArrival = now;
-    });
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'start', codec: values.codec, sample_rate: Number(values.rate) })));
+    };
   });
 }
 

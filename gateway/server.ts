@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
-import { sharedMediaClock, type MediaClock } from '../media/media-clock.ts';
+import type { MediaClock } from '../media/media-clock.ts';
 import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
@@ -13,7 +13,7 @@ import { asyncHandler, errorBody, writeJson, writeText } from './http/respond.ts
 import { HealthRegistry } from './observability/health.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { uws, type UWS } from './uws.ts';
-import { VoiceEndpoint } from './ws/voice-endpoint.ts';
+import { VoiceEndpoint, voiceClock } from './ws/voice-endpoint.ts';
 import { resolveVoiceToken } from './ws/voice-token.ts';
 
 export interface GatewayDeps {
@@ -41,7 +41,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const metrics = new GatewayMetrics();
   const health = new HealthRegistry();
   const calls = new CallRegistry(config.voice.maxCalls, metrics);
-  const clock = deps.clock ?? sharedMediaClock;
+  const clock = deps.clock ?? voiceClock;
   const { token, source, file } = resolveVoiceToken(config.voice.token, config.dataDir);
   if (source !== 'env') log.info({ file, source }, 'voice token kept in file (set VOICE_WS_TOKEN to choose one)');
 

@@ -1,0 +1,58 @@
+/**
+ * What the turn manager needs from engines, in its own words. Engines (pipeline/engines/) are
+ * adapted to these ports in pipeline/turn/engine-adapters.ts, so the turn logic can be tested with
+ * any implementation and never depends on how an engine runs (worker, subprocess, HTTP).
+ */
+
+/** Sample-accurate VAD events on the call's 16 kHz timeline. */
+export type VadEvent = { type: 'start'; sample: number } | { type: 'end'; sample: number };
+
+export interface VadPort {
+  /** Caller audio, 16 kHz, in order. Events may arrive asynchronously (worker). */
+  push(pcm: Int16Array): void;
+  onEvent(listener: (event: VadEvent) => void): void;
+  /** Fatal engine failure (worker crash): the call ends with an error. */
+  onError(listener: (err: Error) => void): void;
+  close(): void;
+}
+
+export interface SttUtterance {
+  accept(pcm: Int16Array): void;
+  /** Final transcript ('' when nothing was recognised). */
+  finish(): Promise<string>;
+  cancel(): void;
+}
+
+export interface SttPort {
+  begin(): SttUtterance;
+  onPartial?: (listener: (text: string) => void) => void;
+}
+
+export interface TtsChunk {
+  pcm: Int16Array;
+  sampleRate: number;
+}
+
+export interface TtsPort {
+  /** Streams one sentence; stops promptly when `signal` aborts. */
+  synthesize(text: string, signal: AbortSignal): AsyncIterable<TtsChunk>;
+}
+
+export type DialogueChunk = { type: 'text'; text: string } | { type: 'hangup'; reason: string };
+
+export interface DialoguePort {
+  /** What to say when the call opens. */
+  greeting(): string;
+  /** One reply to what the caller said ('' = nothing intelligible). */
+  respond(callerText: string, signal: AbortSignal): AsyncIterable<DialogueChunk>;
+  /** The caller cut the reply short after hearing `spokenText`; keep that in history. */
+  interrupted?(spokenText: string): void;
+  /** DTMF from the caller's keypad. */
+  dtmf?(digits: string): void;
+}
+
+/** Streaming sentence segmentation of reply text for TTS. */
+export interface SentenceSplitterPort {
+  push(delta: string): string[];
+  flush(): string[];
+}

@@ -1,0 +1,374 @@
+/**
+ * One conversation: caller audio in, reply audio out, interruptible like a person.
+ *
+ * The turn manager only sequences; the work lives in ports (VAD, STT, dialogue, TTS, sentence
+ * splitting) and in the ReplyPlayer. Timeline: every caller sample has an index on the call's
+ * 16 kHz timeline and we remember when each chunk arrived, so latencies are measured from the
+ * caller's actual last speech sample (DESIGN.md vocabulary), not from when a worker noticed it.
+ *
+ * Barge-in in two steps: reply audio pauses the moment the VAD hears the caller (that is what
+ * `barge_in_ms` measures), and the reply is cancelled only once the caller has spoken for
+ * `bargeInConfirmMs` or said something that is not a backchannel; otherwise playback resumes.
+ */
+import {
+  PIPELINE_FRAME_SAMPLES,
+  PIPELINE_SAMPLE_RATE,
+  type CallInfo,
+  type CallPipeline,
+  type CallerControl,
+  type PipelineEvent,
+  type PipelineEventListener,
+  type TurnMetrics,
+} from './call-pipeline.ts';
+import { createResampler, type Resampler } from '../media/resampler.ts';
+import { DEFAULT_TURN_CONFIG, isBackchannel, type TurnConfig } from './turn/config.ts';
+import type { DialogueChunk, DialoguePort, SentenceSplitterPort, SttPort, SttUtterance, TtsPort, VadEvent, VadPort } from './turn/ports.ts';
+import { ReplyPlayer } from './turn/reply-player.ts';
+import { ArrivalClock } from './turn/arrival-clock.ts';
+
+export interface VoicePipelineDeps {
+  vad: VadPort;
+  stt: SttPort;
+  tts: TtsPort;
+  dialogue: DialoguePort;
+  splitter: () => SentenceSplitterPort;
+  config?: Partial<TurnConfig>;
+  /** Already-synthesised greeting audio at 16 kHz (cache hit), so it plays at once. */
+  greetingAudio?: (text: string) => Int16Array | undefined;
+  /** Hook for persisting turns incrementally (call log, transcript). */
+  onTurn?: (turn: { callerText: string; replyText: string; interrupted: boolean; metrics: TurnMetrics }) => void;
+  now?: () => number;
+}
+
+interface Reply {
+  controller: AbortController;
+  turn: number;
+  text: string;
+  /** Wall time of the caller's last speech sample that prompted this reply (none for the greeting). */
+  speechEndWall: number | null;
+  callerText: string;
+  metrics: TurnMetrics;
+  audioStarted: boolean;
+  generating: boolean;
+  hangupReason: string | null;
+}
+
+interface BargeIn {
+  startSample: number;
+  confirmed: boolean;
+}
+
+export class VoicePipeline implements CallPipeline {
+  private readonly listeners = new Set<PipelineEventListener>();
+  private readonly config: TurnConfig;
+  private readonly player = new ReplyPlayer(PIPELINE_FRAME_SAMPLES);
+  private readonly arrivals = new ArrivalClock();
+  private readonly now: () => number;
+  private readonly preRoll: Int16Array[] = [];
+  private preRollSamples = 0;
+  private utterance: SttUtterance | null = null;
+  private speechStartSample = 0;
+  private reply: Reply | null = null;
+  private bargeIn: BargeIn | null = null;
+  private turn = 0;
+  private closed = false;
+  private readonly resamplers = new Map<number, Resampler>();
+
+  constructor(
+    readonly info: CallInfo,
+    private readonly deps: VoicePipelineDeps,
+  ) {
+    this.config = { ...DEFAULT_TURN_CONFIG, ...deps.config };
+    this.now = deps.now ?? (() => performance.now());
+    deps.vad.onEvent((e) => this.onVad(e));
+    deps.vad.onError((err) => {
+      this.emit({ type: 'error', code: 'worker_crashed', message: `voice activity detection failed: ${err.message}` });
+    });
+  }
+
+  start(): void {
+    const text = this.deps.dialogue.greeting();
+    if (!text) return;
+    const reply = this.newReply(null);
+    const cached = this.deps.greetingAudio?.(text);
+    if (cached) {
+      this.player.beginSegment(text);
+      this.player.push(cached);
+      this.player.endSegment();
+      reply.text = text;
+      reply.generating = false;
+      this.emit({ type: 'response_text_delta', text });
+      return;
+    }
+    void this.speak(reply, (async function* () {
+      yield { type: 'text' as const, text };
+    })());
+  }
+
+  pushAudio(pcm: Int16Array): void {
+    if (this.closed || pcm.length === 0) return;
+    this.arrivals.record(pcm.length, this.now());
+    this.keepPreRoll(pcm);
+    this.deps.vad.push(pcm);
+    this.utterance?.accept(pcm);
+    const b = this.bargeIn;
+    if (b && !b.confirmed && this.arrivals.samples - b.startSample >= (this.config.bargeInConfirmMs * PIPELINE_SAMPLE_RATE) / 1000) {
+      this.confirmBargeIn();
+    }
+  }
+
+  pullAudio(): Int16Array | null {
+    const frame = this.player.next();
+    const reply = this.reply;
+    if (frame && reply && !reply.audioStarted) {
+      reply.audioStarted = true;
+      if (reply.speechEndWall !== null) reply.metrics.v2v_ms = round(this.now() - reply.speechEndWall);
+      this.emit({ type: 'response_audio_start' });
+    }
+    if (!frame && reply && !reply.generating && !this.player.isPaused && !this.player.hasAudio) this.finishReply(false);
+    return frame;
+  }
+
+  control(message: CallerControl): void {
+    if (this.closed) return;
+    switch (message.type) {
+      case 'clear':
+        this.cancelReply();
+        return;
+      case 'dtmf':
+        this.deps.dialogue.dtmf?.(message.digits);
+        return;
+      case 'text':
+        this.cancelReply();
+        this.emit({ type: 'transcript', final: true, text: message.text });
+        this.respondTo(message.text, null);
+        return;
+    }
+  }
+
+  onEvent(listener: PipelineEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.reply?.controller.abort();
+    this.utterance?.cancel();
+    this.deps.vad.close();
+    this.listeners.clear();
+  }
+
+  private onVad(e: VadEvent): void {
+    if (this.closed) return;
+    if (e.type === 'start') {
+      this.speechStartSample = e.sample;
+      this.emit({ type: 'speech_started', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
+      this.utterance?.cancel();
+      this.utterance = this.deps.stt.begin();
+      this.utterance.accept(this.preRollFrom(e.sample));
+      if (this.reply && this.config.allowBargeIn && (this.player.hasAudio || this.reply.generating)) {
+        // Stop what the caller hears now; decide later whether this is a real interruption.
+        this.player.pause();
+        this.bargeIn = { startSample: e.sample, confirmed: false };
+        this.reply.metrics.barge_in_ms = round(this.now() - this.arrivals.wallTimeOf(e.sample));
+      }
+      return;
+    }
+    const utterance = this.utterance;
+    this.utterance = null;
+    const endWall = this.arrivals.wallTimeOf(e.sample);
+    this.emit({ type: 'speech_stopped', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
+    const endpointMs = round(this.now() - endWall);
+    if (!utterance) return;
+    void utterance.finish().then(
+      (text) => this.onFinalTranscript(text, endWall, endpointMs),
+      (err: Error) => this.emit({ type: 'error', code: 'stt_failed', message: err.message }),
+    );
+  }
+
+  private onFinalTranscript(text: string, endWall: number, endpointMs: number): void {
+    if (this.closed) return;
+    const sttFinal = round(this.now() - endWall);
+    const b = this.bargeIn;
+    if (b && !b.confirmed) {
+      if (isBackchannel(text, this.config)) {
+        // A false interruption ("mhm"): carry on where we paused.
+        this.bargeIn = null;
+        this.player.resume();
+        return;
+      }
+      this.confirmBargeIn();
+    }
+    this.bargeIn = null;
+    if (text) this.emit({ type: 'transcript', final: true, text });
+    this.respondTo(text, endWall, { endpoint_ms: endpointMs, stt_final_ms: sttFinal });
+  }
+
+  private confirmBargeIn(): void {
+    const b = this.bargeIn;
+    if (!b || b.confirmed) return;
+    b.confirmed = true;
+    this.cancelReply(true);
+  }
+
+  private respondTo(text: string, speechEndWall: number | null, metrics: Partial<TurnMetrics> = {}): void {
+    const reply = this.newReply(speechEndWall);
+    reply.callerText = text;
+    Object.assign(reply.metrics, metrics);
+    reply.metrics.turn = reply.turn;
+    const llmStart = this.now();
+    const source = this.deps.dialogue.respond(text, reply.controller.signal);
+    const self = this;
+    void this.speak(
+      reply,
+      (async function* () {
+        let first = true;
+        for await (const chunk of source) {
+          if (first && chunk.type === 'text') {
+            reply.metrics.llm_ttft_ms = round(self.now() - llmStart);
+            first = false;
+          }
+          yield chunk;
+        }
+      })(),
+    );
+  }
+
+  /** Sentences from the dialogue go to TTS one by one while earlier ones play. */
+  private async speak(reply: Reply, chunks: AsyncIterable<DialogueChunk>): Promise<void> {
+    const splitter = this.deps.splitter();
+    const signal = reply.controller.signal;
+    let firstSentence = true;
+    try {
+      for await (const chunk of chunks) {
+        if (signal.aborted) return;
+        if (chunk.type === 'hangup') {
+          reply.hangupReason = chunk.reason;
+          continue;
+        }
+        reply.text += chunk.text;
+        this.emit({ type: 'response_text_delta', text: chunk.text });
+        for (const sentence of splitter.push(chunk.text)) {
+          await this.synthesize(reply, sentence, firstSentence);
+          firstSentence = false;
+          if (signal.aborted) return;
+        }
+      }
+      for (const sentence of splitter.flush()) {
+        await this.synthesize(reply, sentence, firstSentence);
+        firstSentence = false;
+        if (signal.aborted) return;
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      this.emit({ type: 'error', code: 'reply_failed', message: err instanceof Error ? err.message : String(err) });
+    } finally {
+      reply.generating = false;
+    }
+  }
+
+  private async synthesize(reply: Reply, sentence: string, first: boolean): Promise<void> {
+    const text = sentence.trim();
+    if (!text) return;
+    const signal = reply.controller.signal;
+    const started = this.now();
+    this.player.beginSegment(text);
+    let gotAudio = false;
+    for await (const chunk of this.deps.tts.synthesize(text, signal)) {
+      if (signal.aborted) return;
+      if (!gotAudio && first) reply.metrics.tts_ttfa_ms = round(this.now() - started);
+      gotAudio = true;
+      this.player.push(this.to16k(chunk.pcm, chunk.sampleRate));
+    }
+    this.player.endSegment();
+  }
+
+  private to16k(pcm: Int16Array, rate: number): Int16Array {
+    if (rate === PIPELINE_SAMPLE_RATE) return pcm;
+    let r = this.resamplers.get(rate);
+    if (!r) {
+      r = createResampler(rate, PIPELINE_SAMPLE_RATE);
+      this.resamplers.set(rate, r);
+    }
+    return r.process(pcm);
+  }
+
+  private newReply(speechEndWall: number | null): Reply {
+    this.cancelReply();
+    this.turn++;
+    const reply: Reply = {
+      controller: new AbortController(),
+      turn: this.turn,
+      text: '',
+      callerText: '',
+      speechEndWall,
+      metrics: { turn: this.turn },
+      audioStarted: false,
+      generating: true,
+      hangupReason: null,
+    };
+    this.reply = reply;
+    return reply;
+  }
+
+  /** Stop the current reply; with `interrupted`, tell the dialogue what the caller heard. */
+  private cancelReply(interrupted = false): void {
+    const reply = this.reply;
+    if (!reply) return;
+    reply.controller.abort();
+    const heard = this.player.clear();
+    for (const r of this.resamplers.values()) r.reset();
+    if (interrupted) {
+      this.deps.dialogue.interrupted?.(heard);
+      this.emit({ type: 'interrupted', spoken_text: heard });
+    }
+    this.finishReply(interrupted, heard);
+  }
+
+  private finishReply(interrupted: boolean, heard?: string): void {
+    const reply = this.reply;
+    if (!reply) return;
+    this.reply = null;
+    this.deps.onTurn?.({ callerText: reply.callerText, replyText: interrupted ? (heard ?? '') : reply.text, interrupted, metrics: reply.metrics });
+    if (reply.audioStarted) this.emit({ type: 'response_audio_end', interrupted });
+    if (Object.keys(reply.metrics).length > 1) this.emit({ type: 'turn_metrics', metrics: reply.metrics });
+    if (!interrupted && reply.hangupReason) this.emit({ type: 'hangup', reason: reply.hangupReason });
+  }
+
+  private keepPreRoll(pcm: Int16Array): void {
+    this.preRoll.push(pcm);
+    this.preRollSamples += pcm.length;
+    const keep = (this.config.preRollMs * PIPELINE_SAMPLE_RATE) / 1000 + 1600; // + VAD look-behind slack
+    while (this.preRoll.length > 1 && this.preRollSamples - this.preRoll[0].length >= keep) {
+      this.preRollSamples -= this.preRoll.shift()!.length;
+    }
+  }
+
+  /** Buffered caller audio from `preRollMs` before `sample` up to now. */
+  private preRollFrom(sample: number): Int16Array {
+    const want = Math.max(0, sample - (this.config.preRollMs * PIPELINE_SAMPLE_RATE) / 1000);
+    const end = this.arrivals.samples;
+    const startOfBuffer = end - this.preRollSamples;
+    const from = Math.max(want, startOfBuffer);
+    const out = new Int16Array(end - from);
+    let pos = startOfBuffer;
+    let o = 0;
+    for (const chunk of this.preRoll) {
+      const a = Math.max(0, from - pos);
+      if (a < chunk.length) {
+        out.set(chunk.subarray(a), o);
+        o += chunk.length - a;
+      }
+      pos += chunk.length;
+    }
+    return out;
+  }
+
+  private emit(event: PipelineEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;

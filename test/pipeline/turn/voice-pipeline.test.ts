@@ -1,0 +1,159 @@
+/**
+ * The turn manager's sequencing with in-memory ports: greeting, a turn with its latency names,
+ * barge-in that pauses at once and cancels on confirmation, a backchannel that resumes the reply,
+ * and a goodbye that hangs up only after its audio played. Real engines are exercised in the
+ * end-to-end tests; here every event is placed exactly.
+ */
+import t from 'tap';
+import { VoicePipeline } from '../../../pipeline/voice-pipeline.ts';
+import type { PipelineEvent } from '../../../pipeline/call-pipeline.ts';
+import type { DialogueChunk, DialoguePort, SttPort, TtsPort, VadEvent, VadPort } from '../../../pipeline/turn/ports.ts';
+
+class ManualVad implements VadPort {
+  private listener: (e: VadEvent) => void = () => {};
+  push() {}
+  onEvent(l: (e: VadEvent) => void) {
+    this.listener = l;
+  }
+  onError() {}
+  close() {}
+  fire(e: VadEvent) {
+    this.listener(e);
+  }
+}
+
+function setup(opts: { transcript?: string; reply?: string[]; hangup?: boolean; confirmMs?: number } = {}) {
+  const vad = new ManualVad();
+  const heard: string[] = [];
+  let transcript = opts.transcript ?? 'what are your hours';
+  const stt: SttPort = {
+    begin: () => ({ accept() {}, finish: async () => transcript, cancel() {} }),
+  };
+  // 100 ms of audio per sentence (5 frames), in two chunks of odd size, at 8 kHz to exercise resampling.
+  const tts: TtsPort = {
+    async *synthesize(_text, signal) {
+      for (const n of [333, 467]) {
+        if (signal.aborted) return;
+        yield { pcm: new Int16Array(n).fill(3000), sampleRate: 8000 };
+      }
+    },
+  };
+  const dialogue: DialoguePort = {
+    greeting: () => 'Hello.',
+    async *respond(text): AsyncIterable<DialogueChunk> {
+      for (const s of opts.reply ?? ['We open at nine. ', 'We close at six. ']) yield { type: 'text', text: s };
+      if (opts.hangup) yield { type: 'hangup', reason: 'goodbye' };
+    },
+    interrupted: (spoken) => heard.push(spoken),
+  };
+  const splitter = () => {
+    let buf = '';
+    return {
+      push(d: string) {
+        buf += d;
+        const out: string[] = [];
+        let i: number;
+        while ((i = buf.indexOf('. ')) >= 0) {
+          out.push(buf.slice(0, i + 1));
+          buf = buf.slice(i + 2);
+        }
+        return out;
+      },
+      flush() {
+        const r = buf.trim() ? [buf] : [];
+        buf = '';
+        return r;
+      },
+    };
+  };
+  const p = new VoicePipeline({ callId: 'c1', channel: 'test' }, { vad, stt, tts, dialogue, splitter, config: { bargeInConfirmMs: opts.confirmMs ?? 400 } });
+  const events: PipelineEvent[] = [];
+  p.onEvent((e) => events.push(e));
+  return { p, vad, events, heard, setTranscript: (s: string) => (transcript = s) };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+async function settle() {
+  for (let i = 0; i < 20; i++) await tick();
+}
+function pullAll(p: VoicePipeline, max = 1000): number {
+  let n = 0;
+  while (n < max && p.pullAudio()) n++;
+  return n;
+}
+const silence = () => new Int16Array(320);
+
+t.test('greeting plays, then a turn answers with per-turn metrics', async (t) => {
+  const { p, vad, events } = setup();
+  p.start();
+  await settle();
+  t.equal(pullAll(p), 5, 'greeting: 100 ms of audio = 5 frames');
+  p.pullAudio();
+  t.ok(events.some((e) => e.type === 'response_audio_end' && !e.interrupted));
+
+  for (let i = 0; i < 50; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 3200 });
+  vad.fire({ type: 'end', sample: 12800 });
+  await settle();
+  t.ok(events.some((e) => e.type === 'transcript' && e.final && e.text === 'what are your hours'));
+  t.equal(pullAll(p), 10, 'two sentences of 5 frames each');
+  p.pullAudio();
+  const metrics = events.filter((e) => e.type === 'turn_metrics').map((e) => (e as { metrics: Record<string, number> }).metrics);
+  const turn = metrics.find((m) => m.turn === 2)!;
+  t.ok(turn, 'turn 2 metrics emitted');
+  for (const k of ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms']) t.type(turn[k], 'number', k);
+  t.same(
+    events.map((e) => e.type).filter((x) => x.startsWith('response_audio')),
+    ['response_audio_start', 'response_audio_end', 'response_audio_start', 'response_audio_end'],
+  );
+});
+
+t.test('barge-in pauses the reply at once and cancels it once confirmed', async (t) => {
+  const { p, vad, events, heard } = setup({ reply: ['One two three four five six seven eight. ', 'Second sentence here. '] });
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await settle();
+  t.equal(pullAll(p, 3), 3, 'reply playing');
+  vad.fire({ type: 'start', sample: 3200 });
+  t.equal(p.pullAudio(), null, 'the next pull is silent: paused on speech start');
+  // 400 ms more caller speech confirms the interruption.
+  for (let i = 0; i < 21; i++) p.pushAudio(silence());
+  await settle();
+  const interrupted = events.find((e) => e.type === 'interrupted') as { spoken_text: string } | undefined;
+  t.ok(interrupted, 'interrupted event');
+  t.match(interrupted!.spoken_text, /^One two three/, 'the heard part of the first sentence is kept');
+  t.notMatch(interrupted!.spoken_text, /Second/, 'unplayed text is not claimed as spoken');
+  t.equal(heard[0], interrupted!.spoken_text, 'the dialogue learns what was heard');
+  t.ok(events.some((e) => e.type === 'response_audio_end' && e.interrupted));
+  const m = events.find((e) => e.type === 'turn_metrics') as { metrics: { barge_in_ms?: number } };
+  t.type(m.metrics.barge_in_ms, 'number', 'barge_in_ms recorded');
+  t.equal(pullAll(p), 0, 'queued reply audio was dropped');
+});
+
+t.test('a backchannel pauses, then the reply resumes where it stopped', async (t) => {
+  const { p, vad, events, setTranscript } = setup({ reply: ['A fairly long first sentence. ', 'And a second. '] });
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await settle();
+  t.equal(pullAll(p, 2), 2);
+  setTranscript('mhm');
+  vad.fire({ type: 'start', sample: 3200 });
+  t.equal(p.pullAudio(), null, 'paused');
+  vad.fire({ type: 'end', sample: 4800 });
+  await settle();
+  t.notOk(events.some((e) => e.type === 'interrupted'), 'no interruption for "mhm"');
+  t.equal(pullAll(p), 8, 'the remaining 8 frames play after the backchannel');
+});
+
+t.test('a goodbye hangs up only after its audio has played', async (t) => {
+  const { p, vad, events } = setup({ reply: ['Goodbye. '], hangup: true });
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await settle();
+  t.notOk(events.some((e) => e.type === 'hangup'), 'not while audio is queued');
+  pullAll(p);
+  p.pullAudio();
+  t.ok(events.some((e) => e.type === 'hangup' && e.reason === 'goodbye'));
+});
