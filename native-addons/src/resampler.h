@@ -1,0 +1,46 @@
+// Streaming polyphase resampler kernel: the native twin of media/resampler-kernel-ts.ts.
+// Same state machine, same coefficient table, same order of floating-point operations, so the
+// two produce identical samples (the tests compare them).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace voice_dsp {
+
+// One rate pair's filter, immutable and shared by every stream of that pair: the 22050 Hz tables
+// are ~200 KiB as doubles, so a copy per call leg would cost real memory at hundreds of calls.
+struct FilterBank {
+  // table: up * taps float32 coefficients, phase-major, oldest tap first. taps % 8 == 0.
+  FilterBank(const float* table, int taps, int up, int down, const int32_t* advance, const int32_t* next_phase);
+
+  std::vector<double> table;  // widened to double once (exact)
+  int taps, up, down;
+  std::vector<int32_t> advance, next_phase;
+};
+
+class ResamplerKernel {
+ public:
+  explicit ResamplerKernel(std::shared_ptr<const FilterBank> filter);
+
+  void Reset();
+  // Outputs that n more input samples complete.
+  int64_t OutputCount(int64_t n) const;
+  // Consumes all of `input`, writes exactly OutputCount(n) samples to `out`, returns that count.
+  // The caller checks that `out` is large enough.
+  int64_t Process(const int16_t* input, int64_t n, int16_t* out);
+
+  // Input samples appended to the history per inner pass; bounds memory for long inputs.
+  // Chunking never changes the output (KERNEL_CHUNK in the TS twin is the same for symmetry).
+  static constexpr int kChunk = 4096;
+
+ private:
+  std::shared_ptr<const FilterBank> filter_;
+  std::vector<double> hist_;
+  int64_t avail_ = 0, pos_ = 0;
+  int phase_ = 0;
+};
+
+}  // namespace voice_dsp
