@@ -21,7 +21,40 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
         onProgress: progress,
       }),
   },
+  'transport-vs-ws': {
+    describe: 'our uWS transport vs a plain ws server doing the same echo and codec work, at 100/500/1000 streams, as ratios',
+    run: async (a, progress) => {
+      const { runTransportBench } = await import('./transport.ts');
+      const counts = String(a.clients ?? '100,500,1000').split(',').map(Number);
+      const seconds = Number(a.seconds ?? 10);
+      const rows = [];
+      for (const clients of counts) {
+        progress(`${clients} streams: uWS gateway`);
+        const ours = await runTransportBench({ clients, seconds, onProgress: progress });
+        progress(`${clients} streams: ws baseline`);
+        const base = await runTransportBench({ clients, seconds, serverEntry: 'bench/baselines/ws-echo-server.ts', onProgress: progress });
+        rows.push({
+          clients,
+          ours: pick(ours),
+          ws_baseline: pick(base),
+          frames_per_cpu_ratio: Math.round((ours.frames_per_cpu_s / base.frames_per_cpu_s) * 100) / 100,
+        });
+      }
+      return { bench: 'transport-vs-ws', seconds, rows, machine: (await import('./lib/machine.ts')).machineInfo() };
+    },
+  },
 };
+
+function pick(r: Awaited<ReturnType<typeof import('./transport.ts').runTransportBench>>) {
+  return {
+    frames_missing: r.frames_missing,
+    jitter_p99_ms: (r.jitter_ms as { p99: number }).p99,
+    server_lag_p99_ms: Math.round(r.server_event_loop_lag_ms.p99 * 100) / 100,
+    server_cpu_fraction: r.server_cpu_fraction,
+    frames_per_cpu_s: r.frames_per_cpu_s,
+    rss_per_connection_kb: r.rss_per_connection_kb,
+  };
+}
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
