@@ -87,22 +87,23 @@ export class VoicePipeline implements CallPipeline {
   }
 
   start(): void {
-    const text = this.deps.dialogue.greeting();
-    if (!text) return;
     const reply = this.newReply(null);
-    const cached = this.deps.greetingAudio?.(text);
-    if (cached) {
+    const signal = reply.controller.signal;
+    void (async () => {
+      const chunks: DialogueChunk[] = [];
+      for await (const c of this.deps.dialogue.greet(signal)) chunks.push(c);
+      if (signal.aborted) return;
+      const text = chunks.map((c) => (c.type === 'text' ? c.text : '')).join('');
+      const cached = text ? this.deps.greetingAudio?.(text) : undefined;
+      if (!cached) return this.speak(reply, fromArray(chunks));
+      // Cache hit: the greeting is audio already, so the first frame is ready for the next tick.
       this.player.beginSegment(text);
       this.player.push(cached);
       this.player.endSegment();
       reply.text = text;
       reply.generating = false;
       this.emit({ type: 'response_text_delta', text });
-      return;
-    }
-    void this.speak(reply, (async function* () {
-      yield { type: 'text' as const, text };
-    })());
+    })().catch((err: Error) => this.emit({ type: 'error', code: 'reply_failed', message: err.message }));
   }
 
   pushAudio(pcm: Int16Array): void {
@@ -372,3 +373,7 @@ export class VoicePipeline implements CallPipeline {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+async function* fromArray<T>(items: T[]): AsyncIterable<T> {
+  yield* items;
+}

@@ -42,7 +42,7 @@ export type DialogueChunk = { type: 'text'; text: string } | { type: 'hangup'; r
 
 export interface DialoguePort {
   /** What to say when the call opens. */
-  greeting(): string;
+  greet(signal: AbortSignal): AsyncIterable<DialogueChunk>;
   /** One reply to what the caller said ('' = nothing intelligible). */
   respond(callerText: string, signal: AbortSignal): AsyncIterable<DialogueChunk>;
   /** The caller cut the reply short after hearing `spokenText`; keep that in history. */

@@ -39,7 +39,9 @@ function setup(opts: { transcript?: string; reply?: string[]; hangup?: boolean; 
     },
   };
   const dialogue: DialoguePort = {
-    greeting: () => 'Hello.',
+    async *greet() {
+      yield { type: 'text' as const, text: 'Hello.' };
+    },
     async *respond(text): AsyncIterable<DialogueChunk> {
       for (const s of opts.reply ?? ['We open at nine. ', 'We close at six. ']) yield { type: 'text', text: s };
       if (opts.hangup) yield { type: 'hangup', reason: 'goodbye' };
@@ -98,7 +100,7 @@ t.test('greeting plays, then a turn answers with per-turn metrics', async (t) =>
   t.ok(events.some((e) => e.type === 'transcript' && e.final && e.text === 'what are your hours'));
   t.equal(pullAll(p), 10, 'two sentences of 5 frames each');
   p.pullAudio();
-  const metrics = events.filter((e) => e.type === 'turn_metrics').map((e) => (e as { metrics: Record<string, number> }).metrics);
+  const metrics = events.filter((e) => e.type === 'turn_metrics').map((e) => (e as unknown as { metrics: Record<string, number> }).metrics);
   const turn = metrics.find((m) => m.turn === 2)!;
   t.ok(turn, 'turn 2 metrics emitted');
   for (const k of ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms']) t.type(turn[k], 'number', k);
