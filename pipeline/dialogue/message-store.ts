@@ -1,0 +1,25 @@
+/**
+ * Where taken messages go. The dialogue only knows this interface; the control plane injects its
+ * database-backed store, tests and a bare gateway use the in-memory one.
+ */
+export interface TakenMessage {
+  callId?: string;
+  callerName: string;
+  callbackNumber: string;
+  reason: string;
+  language: string;
+  /** The caller id the network gave, when any (may differ from callbackNumber). */
+  callerId?: string;
+  createdAt: string;
+}
+
+export interface MessageStore {
+  save(message: TakenMessage): Promise<void>;
+}
+
+export class InMemoryMessageStore implements MessageStore {
+  readonly messages: TakenMessage[] = [];
+  async save(message: TakenMessage): Promise<void> {
+    this.messages.push(message);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What the turn manager asks of a dialogue, whether it is the built-in secretary (no LLM) or an
+ * LLM: one reply per caller turn, as a stream of events, so an LLM's token deltas and the
+ * secretary's whole sentences go through the same sentence splitter and TTS path.
+ */
+import type { TakenMessage } from './message-store.ts';
+
+export type DialogueEvent =
+  /** Reply text to append (an LLM delta or a whole prompt). */
+  | { type: 'text'; text: string }
+  /** A message was taken and stored. */
+  | { type: 'message_taken'; message: TakenMessage }
+  /** Something for a human (a notify tool call from the LLM). */
+  | { type: 'notify'; text: string }
+  /** Hang up once the reply so far has been spoken. */
+  | { type: 'end_call'; reason: string };
+
+export interface UserTurn {
+  /** Final transcript; '' when the STT heard nothing intelligible. */
+  text: string;
+  /** Other STT readings, best first. */
+  alternatives?: string[];
+}
+
+export interface RespondOptions {
+  /** Barge-in: stop producing the reply (the iterator ends quietly). */
+  signal?: AbortSignal;
+}
+
+export interface Dialogue {
+  readonly name: string;
+  /** The opening of the call (greeting). */
+  greet(opts?: RespondOptions): AsyncIterable<DialogueEvent>;
+  respond(turn: UserTurn, opts?: RespondOptions): AsyncIterable<DialogueEvent>;
+  /** Phrases expected next (for STT biasing): FAQ questions, yes/no, ... */
+  expectedPhrases(): string[];
+  /**
+   * The caller interrupted the reply: only `spokenText` was heard. Dialogues with history record
+   * that instead of the full reply, so the model does not believe it said what nobody heard.
+   */
+  noteInterrupted?(spokenText: string): void;
+}
+
+export interface DialogueContext {
+  callId?: string;
+  /** Caller id from the network, when known: offered as the callback number. */
+  callerNumber?: string;
+}

@@ -1,0 +1,176 @@
+/**
+ * LLM over any OpenAI-compatible /v1/chat/completions endpoint (vLLM, Ollama, OpenAI, OpenRouter,
+ * DeepSeek, Gemini's and Anthropic's compatibility endpoints), streaming, with a fallback chain.
+ *
+ * A provider is abandoned for the next one only before it has produced anything: a connect
+ * failure (after the SDK's own retries), an HTTP error, or no first token within `firstTokenMs`.
+ * Once text has been yielded it has been spoken, so a failure mid-reply is thrown, not retried
+ * elsewhere (the caller would hear the start twice). Aborting (barge-in) ends the stream quietly.
+ */
+import OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { isAbortError, type ChatMessage, type EngineHealth, type LlmDelta, type LlmEngine, type LlmOptions, type ToolCall } from './types.ts';
+
+export interface LlmProviderConfig {
+  /** For logs, health and the 'done' delta. */
+  name: string;
+  baseURL: string;
+  apiKey?: string;
+  model: string;
+  /** No first token within this long: try the next provider (default 8000 ms). */
+  firstTokenMs?: number;
+  /** Whole-request limit (default 60000 ms). */
+  timeoutMs?: number;
+  /** SDK retries on connection errors / 5xx / 429 before falling back (default 1). */
+  maxRetries?: number;
+  temperature?: number;
+  headers?: Record<string, string>;
+  /** Per-provider HTTP client options (e.g. a proxy `fetchOptions: { dispatcher }`). */
+  fetchOptions?: Record<string, unknown>;
+}
+
+export class LlmUnavailableError extends Error {
+  override readonly name = 'LlmUnavailableError';
+}
+
+interface ProviderState {
+  config: LlmProviderConfig;
+  client: OpenAI;
+  lastError: string | null;
+  lastOkAt: number | null;
+}
+
+export class OpenAiCompatibleLlm implements LlmEngine {
+  readonly name: string;
+  private readonly providers: ProviderState[];
+
+  constructor(providers: LlmProviderConfig[]) {
+    if (!providers.length) throw new Error('at least one LLM provider is required');
+    this.name = providers.map((p) => p.name).join('>');
+    this.providers = providers.map((config) => ({
+      config,
+      client: new OpenAI({
+        baseURL: config.baseURL,
+        apiKey: config.apiKey ?? 'not-needed',
+        maxRetries: config.maxRetries ?? 1,
+        timeout: config.timeoutMs ?? 60000,
+        defaultHeaders: config.headers,
+        fetchOptions: config.fetchOptions as never,
+      }),
+      lastError: null,
+      lastOkAt: null,
+    }));
+  }
+
+  health(): EngineHealth {
+    const ok = this.providers.some((p) => p.lastError === null);
+    const failing = this.providers.filter((p) => p.lastError).map((p) => `${p.config.name}: ${p.lastError}`);
+    return { name: `llm ${this.name}`, ok, detail: failing.length ? failing.join('; ') : undefined };
+  }
+
+  async *stream(messages: ChatMessage[], opts: LlmOptions = {}): AsyncIterable<LlmDelta> {
+    const errors: string[] = [];
+    for (const p of this.providers) {
+      if (opts.signal?.aborted) return;
+      const attempt = this.streamOne(p, messages, opts);
+      let produced = false;
+      try {
+        for await (const d of attempt) {
+          produced = true;
+          yield d;
+        }
+        p.lastError = null;
+        p.lastOkAt = Date.now();
+        return;
+      } catch (err) {
+        if (opts.signal?.aborted && isAbortError(err)) return;
+        if (opts.signal?.aborted) return;
+        const msg = err instanceof Error ? err.message : String(err);
+        p.lastError = msg;
+        if (produced) throw err;
+        errors.push(`${p.config.name}: ${msg}`);
+      }
+    }
+    throw new LlmUnavailableError(`all LLM providers failed: ${errors.join('; ')}`);
+  }
+
+  private async *streamOne(p: ProviderState, messages: ChatMessage[], opts: LlmOptions): AsyncIterable<LlmDelta> {
+    const c = p.config;
+    // Our own controller: the first-token timer aborts it, and so does the caller's signal.
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const firstTokenTimer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, c.firstTokenMs ?? 8000);
+    try {
+      const stream = await p.client.chat.completions.create(
+        {
+          model: c.model,
+          messages: messages.map(toOpenAi),
+          stream: true,
+          temperature: opts.temperature ?? c.temperature,
+          max_tokens: opts.maxTokens,
+          tools: opts.tools?.length ? opts.tools.map(toTool) : undefined,
+        },
+        { signal: ac.signal },
+      );
+      const calls = new Map<number, ToolCall>();
+      let finishReason = 'stop';
+      let first = true;
+      for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+        const choice = chunk.choices?.[0];
+        if (!choice) continue;
+        const delta = choice.delta ?? {};
+        if (first && (delta.content || delta.tool_calls?.length)) {
+          first = false;
+          clearTimeout(firstTokenTimer);
+        }
+        if (delta.content) yield { type: 'text', text: delta.content };
+        for (const tc of delta.tool_calls ?? []) {
+          const cur = calls.get(tc.index) ?? { id: '', name: '', arguments: '' };
+          if (tc.id) cur.id = tc.id;
+          if (tc.function?.name) cur.name += tc.function.name;
+          if (tc.function?.arguments) cur.arguments += tc.function.arguments;
+          calls.set(tc.index, cur);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+      for (const [, call] of [...calls.entries()].sort((a, b) => a[0] - b[0])) {
+        yield { type: 'tool_call', call: { ...call, id: call.id || `call_${Math.random().toString(36).slice(2)}` } };
+      }
+      yield { type: 'done', finishReason, provider: c.name };
+    } catch (err) {
+      if (timedOut && !opts.signal?.aborted) throw new Error(`no first token within ${c.firstTokenMs ?? 8000} ms`);
+      throw err;
+    } finally {
+      clearTimeout(firstTokenTimer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function toOpenAi(m: ChatMessage): ChatCompletionMessageParam {
+  switch (m.role) {
+    case 'tool':
+      return { role: 'tool', content: m.content, tool_call_id: m.toolCallId ?? '' };
+    case 'assistant':
+      return m.toolCalls?.length
+        ? {
+            role: 'assistant',
+            content: m.content || null,
+            tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })),
+          }
+        : { role: 'assistant', content: m.content };
+    case 'system':
+      return { role: 'system', content: m.content };
+    default:
+      return { role: 'user', content: m.content };
+  }
+}
+
+function toTool(t: { name: string; description: string; parameters: Record<string, unknown> }): ChatCompletionTool {
+  return { type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } };
+}

@@ -1,0 +1,42 @@
+/**
+ * Messages between the gateway thread and a stream worker. Batched both ways: one postMessage
+ * per event-loop turn carries the frames of every call on that worker (the media clock steps all
+ * calls in one tick), and one reply carries all their events. PCM buffers are transferred, not
+ * copied.
+ */
+
+export type ToWorkerItem =
+  | { sid: number; op: 'open'; module: string; config: unknown }
+  | { sid: number; op: 'data'; pcm: Int16Array }
+  | { sid: number; op: 'reset' }
+  | { sid: number; op: 'close' };
+
+export type FromWorkerItem =
+  | { sid: number; op: 'opened' }
+  | { sid: number; op: 'events'; events: unknown[] }
+  | { sid: number; op: 'error'; message: string }
+  | { sid: number; op: 'closed' };
+
+export interface ToWorker {
+  type: 'batch';
+  items: ToWorkerItem[];
+}
+
+export interface FromWorker {
+  type: 'batch';
+  items: FromWorkerItem[];
+}
+
+/**
+ * What a session module (loaded inside the worker by URL) exports as `createSession`. Sessions
+ * are stateful (a VAD's LSTM state, an online recognizer's stream): that is why a call sticks to
+ * one worker.
+ */
+export interface WorkerSession {
+  /** Returns the events this audio produced (structured-cloneable). */
+  data(pcm: Int16Array): unknown[];
+  reset?(): void;
+  close?(): void;
+}
+
+export type CreateSession = (config: unknown) => WorkerSession | Promise<WorkerSession>;

@@ -1,0 +1,216 @@
+import t from 'tap';
+import { createServer } from 'node:net';
+import { FakeOpenAi, type ChatRequestBody } from '../fakes/fake-openai.ts';
+import { OpenAiCompatibleLlm, LlmUnavailableError } from '../../pipeline/engines/llm-openai.ts';
+import type { LlmDelta } from '../../pipeline/engines/types.ts';
+import { LlmDialogue } from '../../pipeline/dialogue/llm-dialogue.ts';
+import { Secretary } from '../../pipeline/dialogue/secretary.ts';
+import { FaqMatcher } from '../../pipeline/dialogue/faq-matcher.ts';
+import { InMemoryMessageStore } from '../../pipeline/dialogue/message-store.ts';
+import { defaultFaq, defaultPersona } from '../../pipeline/dialogue/persona.ts';
+import type { DialogueEvent } from '../../pipeline/dialogue/types.ts';
+
+async function collect(it: AsyncIterable<LlmDelta>) {
+  const out: LlmDelta[] = [];
+  for await (const d of it) out.push(d);
+  return out;
+}
+const textOf = (ds: LlmDelta[]) => ds.filter((d) => d.type === 'text').map((d) => (d as { text: string }).text).join('');
+
+/** A port nothing listens on: connect fails at once (ECONNREFUSED). */
+async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const provider = (name: string, baseURL: string, extra = {}) => ({ name, baseURL, model: 'fake-model', maxRetries: 0, ...extra });
+
+t.test('streams text deltas as they arrive', async (t) => {
+  const fake = await new FakeOpenAi({ ttftMs: 30, tokenMs: 25, chat: () => ({ text: 'We are open from nine to six today.' }) }).start();
+  t.teardown(() => fake.close());
+  const llm = new OpenAiCompatibleLlm([provider('fake', fake.baseURL, { apiKey: 'k' })]);
+  const started = performance.now();
+  const times: number[] = [];
+  const deltas: LlmDelta[] = [];
+  for await (const d of llm.stream([{ role: 'user', content: 'hours?' }])) {
+    times.push(performance.now() - started);
+    deltas.push(d);
+  }
+  t.equal(textOf(deltas), 'We are open from nine to six today.');
+  t.ok(deltas.filter((d) => d.type === 'text').length >= 8, 'one delta per token');
+  t.ok(times[0] < times[times.length - 1] - 100, `first token at ${times[0].toFixed(0)} ms, last at ${times[times.length - 1].toFixed(0)} ms`);
+  t.match(deltas[deltas.length - 1], { type: 'done', finishReason: 'stop', provider: 'fake' });
+  const req = fake.chatRequests()[0];
+  t.equal(req.stream, true);
+  t.equal(req.model, 'fake-model');
+  t.equal(fake.requests[0].headers.authorization, 'Bearer k');
+});
+
+t.test('tool calls are assembled from streamed pieces', async (t) => {
+  const fake = await new FakeOpenAi({
+    chat: () => ({ text: 'Noted.', toolCalls: [{ name: 'take_message', arguments: { caller_name: 'Ann', callback_number: '555', reason: 'invoice' } }, { name: 'end_call', arguments: {} }] }),
+  }).start();
+  t.teardown(() => fake.close());
+  const llm = new OpenAiCompatibleLlm([provider('fake', fake.baseURL)]);
+  const ds = await collect(llm.stream([{ role: 'user', content: 'x' }], { tools: [{ name: 'take_message', description: 'd', parameters: { type: 'object' } }] }));
+  const calls = ds.filter((d) => d.type === 'tool_call').map((d) => (d as { call: { name: string; arguments: string } }).call);
+  t.equal(calls.length, 2);
+  t.equal(calls[0].name, 'take_message');
+  t.same(JSON.parse(calls[0].arguments), { caller_name: 'Ann', callback_number: '555', reason: 'invoice' });
+  t.equal(calls[1].name, 'end_call');
+  t.match(ds[ds.length - 1], { type: 'done', finishReason: 'tool_calls' });
+  t.equal((fake.chatRequests()[0].tools ?? [])[0].function.name, 'take_message');
+});
+
+t.test('fallback chain: refused connection, HTTP 500 and a silent provider all fall through', async (t) => {
+  const bad500 = await new FakeOpenAi({ chat: () => ({ status: 500 }) }).start();
+  const hang = await new FakeOpenAi({ chat: () => ({ hang: true }) }).start();
+  const good = await new FakeOpenAi({ chat: () => ({ text: 'from the backup' }) }).start();
+  t.teardown(async () => {
+    await bad500.close();
+    await hang.close();
+    await good.close();
+  });
+  const refused = `http://127.0.0.1:${await deadPort()}/v1`;
+  const llm = new OpenAiCompatibleLlm([
+    provider('refused', refused),
+    provider('error500', bad500.baseURL),
+    provider('silent', hang.baseURL, { firstTokenMs: 300 }),
+    provider('good', good.baseURL),
+  ]);
+  const started = performance.now();
+  const ds = await collect(llm.stream([{ role: 'user', content: 'hi' }]));
+  t.equal(textOf(ds), 'from the backup');
+  t.match(ds[ds.length - 1], { type: 'done', provider: 'good' });
+  t.ok(performance.now() - started < 3000, 'the silent provider cost only its first-token timeout');
+  const h = llm.health();
+  t.equal(h.ok, true);
+  t.match(h.detail, /refused: .*error500: .*silent: no first token within 300 ms/s);
+
+  const none = new OpenAiCompatibleLlm([provider('refused', refused), provider('error500', bad500.baseURL)]);
+  await t.rejects(collect(none.stream([{ role: 'user', content: 'hi' }])), LlmUnavailableError);
+  t.equal(none.health().ok, false);
+});
+
+t.test('the SDK retries a connect failure before falling back', async (t) => {
+  let calls = 0;
+  const flaky = await new FakeOpenAi({ chat: () => (++calls === 1 ? { status: 503 } : { text: 'second try' }) }).start();
+  t.teardown(() => flaky.close());
+  const llm = new OpenAiCompatibleLlm([provider('flaky', flaky.baseURL, { maxRetries: 1 })]);
+  t.equal(textOf(await collect(llm.stream([{ role: 'user', content: 'x' }]))), 'second try');
+  t.equal(calls, 2);
+});
+
+t.test('abort (barge-in) ends the stream quietly and promptly', async (t) => {
+  const fake = await new FakeOpenAi({ tokenMs: 50, chat: () => ({ text: 'one two three four five six seven eight nine ten' }) }).start();
+  t.teardown(() => fake.close());
+  const llm = new OpenAiCompatibleLlm([provider('fake', fake.baseURL), provider('never', fake.baseURL)]);
+  const ac = new AbortController();
+  const ds: LlmDelta[] = [];
+  const started = performance.now();
+  for await (const d of llm.stream([{ role: 'user', content: 'x' }], { signal: ac.signal })) {
+    ds.push(d);
+    if (ds.length === 2) ac.abort();
+  }
+  t.ok(performance.now() - started < 400, 'stopped without waiting for the rest');
+  t.ok(textOf(ds).length < 20);
+  t.equal(fake.chatRequests().length, 1, 'no fallback after an abort');
+});
+
+t.test('a provider dying mid-reply is an error, not a silent fallback', async (t) => {
+  const fake = await new FakeOpenAi({ tokenMs: 20, chat: () => ({ text: 'one two three four', dropAfterTokens: 2 }) }).start();
+  t.teardown(() => fake.close());
+  const llm = new OpenAiCompatibleLlm([provider('fake', fake.baseURL), provider('backup', fake.baseURL)]);
+  const ds: LlmDelta[] = [];
+  await t.rejects(
+    (async () => {
+      for await (const d of llm.stream([{ role: 'user', content: 'x' }])) ds.push(d);
+    })(),
+  );
+  t.equal(textOf(ds), 'one two');
+});
+
+/* ------------------------------------------------------------ dialogue */
+
+async function turn(it: AsyncIterable<DialogueEvent>) {
+  const events: DialogueEvent[] = [];
+  for await (const e of it) events.push(e);
+  return { events, text: events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text).join('') };
+}
+
+function dialogue(fakeUrl: string, store = new InMemoryMessageStore(), extra = {}) {
+  const persona = defaultPersona('en');
+  const faq = new FaqMatcher(defaultFaq('en'));
+  return new LlmDialogue({
+    llm: new OpenAiCompatibleLlm([provider('fake', fakeUrl)]),
+    persona,
+    faq,
+    store,
+    context: { callId: 'call-7', callerNumber: '+15550001111' },
+    ...extra,
+  });
+}
+
+t.test('dialogue: FAQ first, the model otherwise, with the persona and FAQ in the system prompt', async (t) => {
+  const fake = await new FakeOpenAi({ chat: () => ({ text: 'Parking is behind the building.' }) }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL);
+  t.match((await turn(d.greet())).text, /This is Anna/);
+  t.match((await turn(d.respond({ text: 'what are your opening hours' }))).text, /Monday to Friday/);
+  t.equal(fake.chatRequests().length, 0, 'answered from the FAQ without the model');
+  t.equal((await turn(d.respond({ text: 'where can I park my car?' }))).text, 'Parking is behind the building.');
+  const req = fake.chatRequests()[0] as ChatRequestBody;
+  t.match(req.messages[0].content, /You are Anna.*FAQ:.*opening hours.*\+15550001111/s);
+  t.same(req.messages.slice(-1), [{ role: 'user', content: 'where can I park my car?' }]);
+  t.same((req.tools ?? []).map((x) => x.function.name), ['take_message', 'end_call', 'notify']);
+});
+
+t.test('dialogue: take_message and end_call tools store the message and end the call after a spoken reply', async (t) => {
+  const fake = await new FakeOpenAi({
+    chat: (_body, i) =>
+      i === 0
+        ? { toolCalls: [{ name: 'take_message', arguments: { caller_name: 'Ann Lee', callback_number: '555 0101', reason: 'invoice' } }] }
+        : { text: 'Thank you Ann, I have passed it on. Goodbye!', toolCalls: [{ name: 'end_call', arguments: { reason: 'done' } }] },
+  }).start();
+  t.teardown(() => fake.close());
+  const store = new InMemoryMessageStore();
+  const d = dialogue(fake.baseURL, store);
+  const r = await turn(d.respond({ text: 'yes that is all correct' }));
+  t.equal(store.messages.length, 1);
+  t.match(store.messages[0], { callId: 'call-7', callerName: 'Ann Lee', callbackNumber: '555 0101', reason: 'invoice', language: 'en' });
+  t.match(r.text, /Goodbye/);
+  const types = r.events.map((e) => e.type);
+  t.equal(types[0], 'message_taken');
+  t.equal(types.at(-1), 'end_call', 'end of call comes after the goodbye text');
+  t.equal(types.filter((x) => x === 'end_call').length, 1);
+  const second = fake.chatRequests()[1];
+  const toolMsg = second.messages.find((m) => m.role === 'tool');
+  t.match(toolMsg, { tool_call_id: 'call_0_0', content: '{"ok":true}' });
+});
+
+t.test('dialogue: every provider down -> the built-in secretary answers the turn', async (t) => {
+  const store = new InMemoryMessageStore();
+  const persona = defaultPersona('en');
+  const faq = new FaqMatcher(defaultFaq('en'));
+  const fallback = new Secretary({ persona, faq, store });
+  const d = dialogue(`http://127.0.0.1:${await deadPort()}/v1`, store, { fallback });
+  const r = await turn(d.respond({ text: 'I want to talk about something unusual' }));
+  t.match(r.text, /can't answer that/);
+  t.equal(d.messages().at(-1)?.role, 'assistant');
+});
+
+t.test('dialogue: barge-in keeps only what was heard in the history', async (t) => {
+  const fake = await new FakeOpenAi({ tokenMs: 30, chat: () => ({ text: 'Let me explain our whole pricing model in great detail now.' }) }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL);
+  const ac = new AbortController();
+  let n = 0;
+  for await (const e of d.respond({ text: 'tell me about prices' }, { signal: ac.signal })) if (e.type === 'text' && ++n === 3) ac.abort();
+  d.noteInterrupted('Let me');
+  const last = d.messages().at(-1)!;
+  t.equal(last.role, 'assistant');
+  t.equal(last.content, 'Let me…');
+});

@@ -1,0 +1,81 @@
+import t from 'tap';
+import { FakeOpenAi, FAKE_SPEECH_RATE } from '../fakes/fake-openai.ts';
+import { OpenAiCompatibleStt } from '../../pipeline/engines/stt-openai.ts';
+import { OpenAiCompatibleTts } from '../../pipeline/engines/tts-openai.ts';
+import { parseWav } from '../../media/wav.ts';
+
+t.test('STT uploads a 16 kHz WAV as multipart and returns the text', async (t) => {
+  let uploaded: Buffer | null = null;
+  let fields: Record<string, string> = {};
+  const fake = await new FakeOpenAi({
+    apiKey: 'secret',
+    transcribe: (file, f) => {
+      uploaded = file;
+      fields = f;
+      return ' What are your opening hours? ';
+    },
+  }).start();
+  t.teardown(() => fake.close());
+  const stt = new OpenAiCompatibleStt({ baseURL: fake.baseURL, apiKey: 'secret', model: 'whisper-1', language: 'en' });
+  const pcm = Int16Array.from({ length: 8000 }, (_, i) => (i % 100) * 10);
+  const s = stt.createStream({ hints: ['opening hours', 'address'] });
+  s.accept(pcm.subarray(0, 4000));
+  s.accept(pcm.subarray(4000));
+  const r = await s.finish();
+  t.equal(r.text, 'What are your opening hours?');
+  t.ok(r.latencyMs! >= 0);
+  const wav = parseWav(uploaded!);
+  t.equal(wav.sampleRate, 16000);
+  t.same([...wav.samples], [...pcm], 'the audio arrives intact');
+  t.match(fields, { model: 'whisper-1', language: 'en', prompt: 'opening hours. address', response_format: 'json' });
+  t.match((fake.requests[0].body as { filename: string }).filename, /\.wav$/);
+  t.ok(stt.health().ok);
+});
+
+t.test('STT errors surface and show in health', async (t) => {
+  const fake = await new FakeOpenAi({ apiKey: 'right' }).start();
+  t.teardown(() => fake.close());
+  const stt = new OpenAiCompatibleStt({ baseURL: fake.baseURL, apiKey: 'wrong', model: 'm', maxRetries: 0 });
+  await t.rejects(stt.transcribe(new Int16Array(1600)), /401/);
+  t.equal(stt.health().ok, false);
+});
+
+for (const format of ['pcm', 'wav'] as const) {
+  t.test(`TTS streams the ${format} body as PCM chunks as they arrive`, async (t) => {
+    const fake = await new FakeOpenAi({ speechSamplesPerChar: 480, speechChunkSamples: 2400, speechChunkDelayMs: 15 }).start();
+    t.teardown(() => fake.close());
+    const tts = new OpenAiCompatibleTts({ baseURL: fake.baseURL, model: 'tts-1', voice: 'alloy', format, sampleRate: format === 'wav' ? 8000 : 24000 });
+    const text = 'Hello there, friend.';
+    const started = performance.now();
+    let first = -1;
+    let total = 0;
+    let chunks = 0;
+    for await (const c of tts.synthesize(text)) {
+      if (first < 0) first = performance.now() - started;
+      t.equal(c.sampleRate, FAKE_SPEECH_RATE, 'rate from the header or the configured 24 kHz');
+      total += c.pcm.length;
+      chunks++;
+    }
+    t.equal(total, text.length * 480, 'every sample, none split');
+    t.ok(chunks > 3, `${chunks} chunks`);
+    const req = fake.requests[0].body as { model: string; voice: string; input: string; response_format: string };
+    t.match(req, { model: 'tts-1', voice: 'alloy', input: text, response_format: format });
+    t.ok(first < 100, `first audio after ${first.toFixed(0)} ms, before the body is complete`);
+  });
+}
+
+t.test('TTS abort cancels the request mid-sentence', async (t) => {
+  const fake = await new FakeOpenAi({ speechSamplesPerChar: 2400, speechChunkSamples: 1200, speechChunkDelayMs: 20 }).start();
+  t.teardown(() => fake.close());
+  const tts = new OpenAiCompatibleTts({ baseURL: fake.baseURL, model: 'tts-1', voice: 'alloy' });
+  const ac = new AbortController();
+  let got = 0;
+  const started = performance.now();
+  for await (const c of tts.synthesize('A long sentence to speak.', { signal: ac.signal })) {
+    got += c.pcm.length;
+    if (got > 2000) ac.abort();
+  }
+  t.ok(got < 25 * 2400, `stopped after ${got} samples`);
+  t.ok(performance.now() - started < 1000);
+  t.ok(tts.health().ok, 'an abort is not an engine failure');
+});

@@ -1,0 +1,92 @@
+import t from 'tap';
+import { StreamWorkerPool } from '../../pipeline/workers/stream-worker-pool.ts';
+
+const MODULE = new URL('./helpers/crash-session.ts', import.meta.url);
+
+function collector() {
+  const events: unknown[] = [];
+  const errors: Error[] = [];
+  return { events, errors, callbacks: { onEvents: (e: unknown[]) => events.push(...e), onError: (err: Error) => errors.push(err) } };
+}
+
+const until = async (cond: () => boolean, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+};
+
+t.test('sessions stick to the least-loaded worker; frames are batched and events come back', async (t) => {
+  const pool = new StreamWorkerPool({ size: 2 });
+  t.teardown(() => pool.close());
+  const a = collector();
+  const b = collector();
+  const sa = await pool.open(MODULE, {}, a.callbacks);
+  const sb = await pool.open(MODULE, {}, b.callbacks);
+  t.same(pool.load(), [1, 1], 'one session per worker');
+  const frame = new Int16Array(320);
+  sa.push(frame);
+  await new Promise((r) => setImmediate(r));
+  t.equal(frame.length, 0, 'a whole-buffer frame is transferred (detached) at the flush, not copied');
+  const big = new Int16Array(1000);
+  sb.push(big.subarray(0, 320));
+  t.equal(big.length, 1000, 'a view into a larger buffer is copied, the caller keeps it');
+  sa.push(new Int16Array(160));
+  await until(() => a.events.length === 2 && b.events.length === 1);
+  t.same(a.events, [{ samples: 320 }, { samples: 160 }], 'in order');
+  t.same(b.events, [{ samples: 320 }]);
+  await sa.close();
+  t.same(pool.load(), [0, 1]);
+  t.ok(sa.dead);
+});
+
+t.test('a session error ends only that session', async (t) => {
+  const pool = new StreamWorkerPool({ size: 1 });
+  t.teardown(() => pool.close());
+  const a = collector();
+  const b = collector();
+  const sa = await pool.open(MODULE, {}, a.callbacks);
+  const sb = await pool.open(MODULE, {}, b.callbacks);
+  sa.push(Int16Array.of(1, 0, 0));
+  await until(() => a.errors.length > 0);
+  t.match(a.errors[0].message, /session failed on purpose/);
+  t.ok(sa.dead);
+  sb.push(new Int16Array(10));
+  await until(() => b.events.length > 0);
+  t.same(b.events, [{ samples: 10 }], 'the other call on the same worker carries on');
+  await t.rejects(pool.open(MODULE, { failOpen: true }, collector().callbacks), /open failed on purpose/);
+  t.equal(pool.restarts, 0);
+});
+
+t.test('a crashing worker ends only its own calls, and the pool replaces it', async (t) => {
+  const pool = new StreamWorkerPool({ size: 2 });
+  t.teardown(() => pool.close());
+  const a = collector();
+  const b = collector();
+  const sa = await pool.open(MODULE, {}, a.callbacks);
+  const sb = await pool.open(MODULE, {}, b.callbacks);
+  sa.push(Int16Array.of(2)); // kills worker 0
+  await until(() => a.errors.length > 0);
+  t.match(a.errors[0].message, /stream worker crashed/);
+  t.equal(a.errors.length, 1, 'told once');
+  t.ok(sa.dead);
+  sa.push(new Int16Array(5)); // ignored, no throw
+  sb.push(new Int16Array(7));
+  await until(() => b.events.length > 0);
+  t.same(b.events, [{ samples: 7 }], 'the call on the other worker is unaffected');
+  t.same(b.errors, []);
+  t.equal(pool.restarts, 1);
+  const c = collector();
+  const sc = await pool.open(MODULE, {}, c.callbacks);
+  sc.push(new Int16Array(3));
+  await until(() => c.events.length > 0);
+  t.same(c.events, [{ samples: 3 }], 'the replacement worker serves new calls');
+  t.match(pool.health(), { ok: true, restarts: 1, lastCrash: /exited with code 3/ });
+});
+
+t.test('closing the pool fails open sessions and refuses new ones', async (t) => {
+  const pool = new StreamWorkerPool({ size: 1 });
+  const a = collector();
+  await pool.open(MODULE, {}, a.callbacks);
+  await pool.close();
+  t.match(a.errors[0]?.message, /closed/);
+  await t.rejects(pool.open(MODULE, {}, a.callbacks), /closed/);
+});
