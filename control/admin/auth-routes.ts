@@ -1,0 +1,95 @@
+/** Login, token refresh, logout, who-am-I and password change. */
+import { z } from 'zod';
+import { verifyPassword } from '../auth/password.ts';
+import { unauthorized } from '../http/errors.ts';
+import { json, route, type RequestContext, type RouteDef } from '../http/route.ts';
+import { publicUser } from '../repositories/users.ts';
+import type { ControlServices } from '../services.ts';
+import { OkResponse, Password } from './schemas.ts';
+
+const meta = (ctx: RequestContext) => ({ ip: ctx.ip, userAgent: ctx.headers['user-agent'] });
+
+const requireUser = (ctx: RequestContext) => {
+  if (ctx.principal.kind !== 'user') throw unauthorized();
+  return ctx.principal;
+};
+
+export function authRoutes(s: ControlServices): RouteDef[] {
+  return [
+    route({
+      method: 'POST',
+      path: '/admin/auth/login',
+      summary: 'Exchange username and password for an access token and a refresh token',
+      tag: 'auth',
+      auth: { kind: 'public' },
+      rateClass: 'auth',
+      audit: 'auth.login',
+      body: z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }),
+      async handler(ctx) {
+        ctx.audit.actorName = ctx.body.username;
+        const { user, tokens } = await s.auth.login(ctx.body.username, ctx.body.password, meta(ctx));
+        ctx.audit.actor = { type: 'user', id: String(user.id), name: user.username };
+        ctx.audit.target = `user:${user.id}`;
+        return json({ ...tokens, user: publicUser(user) });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/auth/refresh',
+      summary: 'Rotate a refresh token: returns a new pair; a reused token revokes its whole session',
+      tag: 'auth',
+      auth: { kind: 'public' },
+      rateClass: 'auth',
+      audit: 'auth.refresh',
+      body: z.strictObject({ refresh_token: z.string().min(1).max(200) }),
+      async handler(ctx) {
+        const { user, tokens } = await s.auth.refresh(ctx.body.refresh_token, meta(ctx));
+        ctx.audit.actor = { type: 'user', id: String(user.id), name: user.username };
+        ctx.audit.target = `user:${user.id}`;
+        return json({ ...tokens, user: publicUser(user) });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/auth/logout',
+      summary: 'End this session: its refresh tokens are revoked and its access token stops working',
+      tag: 'auth',
+      auth: { kind: 'user', role: 'viewer' },
+      audit: 'auth.logout',
+      response: OkResponse,
+      async handler(ctx) {
+        await s.auth.logout(requireUser(ctx).sid);
+        return json({ ok: true });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/admin/auth/me',
+      summary: 'The logged-in user',
+      tag: 'auth',
+      auth: { kind: 'user', role: 'viewer' },
+      async handler(ctx) {
+        return json({ user: publicUser(requireUser(ctx).user) });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/auth/password',
+      summary: 'Change your own password; every session of yours ends, log in again',
+      tag: 'auth',
+      auth: { kind: 'user', role: 'viewer' },
+      rateClass: 'auth',
+      audit: 'auth.password_change',
+      body: z.strictObject({ current_password: z.string().min(1).max(256), new_password: Password }),
+      response: OkResponse,
+      async handler(ctx) {
+        const { user } = requireUser(ctx);
+        ctx.audit.target = `user:${user.id}`;
+        if (!(await verifyPassword(ctx.body.current_password, user.password_hash))) throw unauthorized('current password is wrong', 'invalid_credentials');
+        await s.repos.users.update(user.id, { password_hash: await s.auth.hash(ctx.body.new_password) });
+        await s.repos.refreshTokens.revokeAllForUser(user.id, 'password_change');
+        return json({ ok: true });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,44 @@
+/**
+ * The settings the admin may change, each with a schema and a default. Unknown keys are refused:
+ * a typo in a key should be an error, not a setting that silently does nothing.
+ */
+import { z } from 'zod';
+
+export interface ConfigKey {
+  description: string;
+  schema: z.ZodType;
+  default: unknown;
+}
+
+export const CONFIG_KEYS: Record<string, ConfigKey> = {
+  'faq.threshold': {
+    description: 'Lowest match score (0-1) at which an FAQ answer is given instead of asking the LLM',
+    schema: z.number().min(0.1).max(1),
+    default: 0.5,
+  },
+  'chat.fallback_message': {
+    description: 'What the assistant says when neither the FAQ nor any LLM can answer',
+    schema: z.string().min(1).max(1000),
+    default: "Sorry, I can't answer that right now. Please leave your name and number and we will get back to you.",
+  },
+  'chat.default_persona_id': {
+    description: 'Persona used by chat channels that do not name one (null: the default persona)',
+    schema: z.number().int().positive().nullable(),
+    default: null,
+  },
+  'chat.max_history_messages': {
+    description: 'How many earlier messages of a conversation are sent to the LLM',
+    schema: z.number().int().min(0).max(200),
+    default: 20,
+  },
+  'calls.recording_enabled': {
+    description: 'Record calls (only for callers with a call_recording consent)',
+    schema: z.boolean(),
+    default: false,
+  },
+  'company.name': {
+    description: 'Company name used in greetings and prompts',
+    schema: z.string().max(200),
+    default: '',
+  },
+};

@@ -1,0 +1,71 @@
+/** System settings: read by any role, changed by admins, validated per key (config-keys.ts). */
+import { z } from 'zod';
+import { FAQ_THRESHOLD_KEY } from '../faq/faq-service.ts';
+import { notFound } from '../http/errors.ts';
+import { json, route, type RouteDef } from '../http/route.ts';
+import type { ControlServices } from '../services.ts';
+import { validate } from '../http/validation.ts';
+import { CONFIG_KEYS } from './config-keys.ts';
+
+const KeyParams = z.object({ key: z.string().max(100) });
+
+export function configRoutes(s: ControlServices): RouteDef[] {
+  const known = (key: string) => CONFIG_KEYS[key] ?? Promise.reject(notFound(`setting "${key}"`));
+  const changed = (key: string) => {
+    if (key === FAQ_THRESHOLD_KEY) s.faq.invalidate();
+    s.chat.invalidate();
+  };
+  return [
+    route({
+      method: 'GET',
+      path: '/admin/config',
+      summary: 'Every setting with its current value, default and description',
+      tag: 'config',
+      auth: { kind: 'user', role: 'viewer' },
+      async handler() {
+        const stored = new Map((await s.repos.config.all()).map((e) => [e.key, e]));
+        const items = Object.entries(CONFIG_KEYS).map(([key, k]) => {
+          const e = stored.get(key);
+          return { key, value: e ? e.value : k.default, default: k.default, description: k.description, updated_at: e?.updated_at ?? null };
+        });
+        return json({ items });
+      },
+    }),
+    route({
+      method: 'PUT',
+      path: '/admin/config/:key',
+      summary: 'Set one setting',
+      tag: 'config',
+      auth: { kind: 'user', role: 'admin' },
+      audit: 'config.set',
+      params: KeyParams,
+      body: z.strictObject({ value: z.unknown() }),
+      async handler(ctx) {
+        const k = await known(ctx.params.key);
+        const value = validate(k.schema, ctx.body.value, 'body');
+        const before = await s.repos.config.get(ctx.params.key);
+        await s.repos.config.set(ctx.params.key, value, ctx.principal.kind === 'user' ? ctx.principal.user.id : null);
+        changed(ctx.params.key);
+        ctx.audit.target = `config:${ctx.params.key}`;
+        ctx.audit.details = { from: before ?? k.default, to: value };
+        return json({ key: ctx.params.key, value });
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/admin/config/:key',
+      summary: 'Reset one setting to its default',
+      tag: 'config',
+      auth: { kind: 'user', role: 'admin' },
+      audit: 'config.reset',
+      params: KeyParams,
+      async handler(ctx) {
+        const k = await known(ctx.params.key);
+        await s.repos.config.remove(ctx.params.key);
+        changed(ctx.params.key);
+        ctx.audit.target = `config:${ctx.params.key}`;
+        return json({ key: ctx.params.key, value: k.default });
+      },
+    }),
+  ];
+}

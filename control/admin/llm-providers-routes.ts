@@ -1,0 +1,94 @@
+/** LLM providers, admin only to change. API keys are write-only: set, replace or clear, never read back. */
+import { z } from 'zod';
+import { notFound } from '../http/errors.ts';
+import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
+import type { ControlServices } from '../services.ts';
+import { HttpUrl, IdParams } from './schemas.ts';
+
+const Fields = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  base_url: HttpUrl,
+  model: z.string().trim().min(1).max(200),
+  api_key: z.string().min(1).max(500).nullable().optional(),
+  proxy_url: HttpUrl.nullable().optional(),
+  timeout_ms: z.number().int().min(1000).max(600_000).optional(),
+  priority: z.number().int().min(0).max(10_000).optional(),
+  enabled: z.boolean().optional(),
+});
+
+export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
+  const ADMIN = { kind: 'user', role: 'admin' } as const;
+  const details = (b: Partial<z.infer<typeof Fields>>) => ({ fields: Object.keys(b), api_key: b.api_key === undefined ? undefined : b.api_key === null ? 'cleared' : 'set' });
+  return [
+    route({
+      method: 'GET',
+      path: '/admin/llm-providers',
+      summary: 'List LLM providers in fallback order (API keys are never returned)',
+      tag: 'llm-providers',
+      auth: { kind: 'user', role: 'operator' },
+      async handler() {
+        return json({ items: await s.repos.llmProviders.list() });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/llm-providers',
+      summary: 'Add an OpenAI-compatible LLM provider',
+      tag: 'llm-providers',
+      auth: ADMIN,
+      audit: 'llm_providers.create',
+      body: Fields,
+      async handler(ctx) {
+        const p = await s.repos.llmProviders.create(ctx.body);
+        ctx.audit.target = `llm_provider:${p.id}`;
+        ctx.audit.details = details(ctx.body);
+        s.chat.invalidate();
+        return created(p);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/admin/llm-providers/:id',
+      summary: 'One LLM provider',
+      tag: 'llm-providers',
+      auth: { kind: 'user', role: 'operator' },
+      params: IdParams,
+      async handler(ctx) {
+        return json((await s.repos.llmProviders.get(ctx.params.id)) ?? Promise.reject(notFound('LLM provider')));
+      },
+    }),
+    route({
+      method: 'PATCH',
+      path: '/admin/llm-providers/:id',
+      summary: 'Change a provider; api_key: null clears the key, leaving it out keeps it',
+      tag: 'llm-providers',
+      auth: ADMIN,
+      audit: 'llm_providers.update',
+      params: IdParams,
+      body: Fields.partial(),
+      async handler(ctx) {
+        const p = await s.repos.llmProviders.update(ctx.params.id, ctx.body);
+        if (!p) throw notFound('LLM provider');
+        ctx.audit.target = `llm_provider:${p.id}`;
+        ctx.audit.details = details(ctx.body);
+        s.chat.invalidate();
+        return json(p);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/admin/llm-providers/:id',
+      summary: 'Delete a provider (personas using it fall back to the default chain)',
+      tag: 'llm-providers',
+      auth: ADMIN,
+      audit: 'llm_providers.delete',
+      params: IdParams,
+      async handler(ctx) {
+        if (!(await s.repos.llmProviders.remove(ctx.params.id))) throw notFound('LLM provider');
+        ctx.audit.target = `llm_provider:${ctx.params.id}`;
+        s.chat.invalidate();
+        return noContent();
+      },
+    }),
+  ];
+}

@@ -1,0 +1,117 @@
+/** Personas: prompt, greeting, language, LLM and voice. One of them is the default. */
+import { z } from 'zod';
+import { notFound } from '../http/errors.ts';
+import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
+import type { ControlServices } from '../services.ts';
+import { IdParams } from './schemas.ts';
+
+const Fields = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  system_prompt: z.string().min(1).max(20_000),
+  greeting: z.string().max(2000).nullable().optional(),
+  language: z.string().min(2).max(16).nullable().optional(),
+  llm_provider_id: z.number().int().positive().nullable().optional(),
+  tts_preset_id: z.number().int().positive().nullable().optional(),
+});
+
+export function personasRoutes(s: ControlServices): RouteDef[] {
+  const READ = { kind: 'user', role: 'viewer' } as const;
+  const WRITE = { kind: 'user', role: 'operator' } as const;
+  const fill = (b: Partial<z.infer<typeof Fields>>) => ({ ...b, is_default: undefined });
+  return [
+    route({
+      method: 'GET',
+      path: '/admin/personas',
+      summary: 'List personas',
+      tag: 'personas',
+      auth: READ,
+      async handler() {
+        return json({ items: await s.repos.personas.list() });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/personas',
+      summary: 'Create a persona',
+      tag: 'personas',
+      auth: WRITE,
+      audit: 'personas.create',
+      body: Fields,
+      async handler(ctx) {
+        const b = ctx.body;
+        const p = await s.repos.personas.create({
+          name: b.name,
+          system_prompt: b.system_prompt,
+          greeting: b.greeting ?? null,
+          language: b.language ?? null,
+          llm_provider_id: b.llm_provider_id ?? null,
+          tts_preset_id: b.tts_preset_id ?? null,
+          is_default: (await s.repos.personas.count()) === 0,
+        });
+        ctx.audit.target = `persona:${p.id}`;
+        s.chat.invalidate();
+        return created(p);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/admin/personas/:id',
+      summary: 'One persona',
+      tag: 'personas',
+      auth: READ,
+      params: IdParams,
+      async handler(ctx) {
+        return json((await s.repos.personas.get(ctx.params.id)) ?? Promise.reject(notFound('persona')));
+      },
+    }),
+    route({
+      method: 'PATCH',
+      path: '/admin/personas/:id',
+      summary: 'Change a persona',
+      tag: 'personas',
+      auth: WRITE,
+      audit: 'personas.update',
+      params: IdParams,
+      body: Fields.partial(),
+      async handler(ctx) {
+        const p = await s.repos.personas.update(ctx.params.id, fill(ctx.body));
+        if (!p) throw notFound('persona');
+        ctx.audit.target = `persona:${p.id}`;
+        ctx.audit.details = { fields: Object.keys(ctx.body) };
+        s.chat.invalidate();
+        return json(p);
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/personas/:id/default',
+      summary: 'Make this persona the default',
+      tag: 'personas',
+      auth: WRITE,
+      audit: 'personas.set_default',
+      params: IdParams,
+      async handler(ctx) {
+        if (!(await s.repos.personas.get(ctx.params.id))) throw notFound('persona');
+        await s.repos.personas.setDefault(ctx.params.id);
+        ctx.audit.target = `persona:${ctx.params.id}`;
+        s.chat.invalidate();
+        return json((await s.repos.personas.get(ctx.params.id))!);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/admin/personas/:id',
+      summary: 'Delete a persona',
+      tag: 'personas',
+      auth: WRITE,
+      audit: 'personas.delete',
+      params: IdParams,
+      async handler(ctx) {
+        if (!(await s.repos.personas.remove(ctx.params.id))) throw notFound('persona');
+        ctx.audit.target = `persona:${ctx.params.id}`;
+        s.chat.invalidate();
+        return noContent();
+      },
+    }),
+  ];
+}

@@ -1,0 +1,24 @@
+/** Zod pieces shared by the admin routes. */
+import { z } from 'zod';
+import { MIN_PASSWORD_LENGTH } from '../auth/password.ts';
+import { ROLES } from '../repositories/users.ts';
+
+export const IdParams = z.object({ id: z.coerce.number().int().positive() });
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** Any ISO-8601 instant, normalised to the UTC `...Z` form we store, so string comparison is time comparison. */
+export const Instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+
+export const TimeRange = z.object({ from: Instant.optional(), to: Instant.optional() });
+
+export const Username = z.string().regex(/^[A-Za-z0-9._@-]{3,64}$/, 'use 3-64 letters, digits, dot, dash, underscore or @');
+export const Password = z.string().min(MIN_PASSWORD_LENGTH, `at least ${MIN_PASSWORD_LENGTH} characters`).max(256);
+export const RoleSchema = z.enum(ROLES);
+
+export const HttpUrl = z.url({ protocol: /^https?$/ }).max(500);
+
+export const OkResponse = z.object({ ok: z.literal(true) });

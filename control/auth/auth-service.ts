@@ -1,0 +1,147 @@
+/**
+ * Logins and sessions. A login starts a session (a refresh-token family) and returns a short-lived
+ * JWT access token plus a single-use refresh token. Refreshing rotates the refresh token; presenting
+ * one that was already used revokes the whole family (someone holds a stolen copy). Logout revokes
+ * the family, and every authenticated request checks that its family is still live and re-reads
+ * the user, so logout, disabling a user or changing a role take effect at once, not at token expiry.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { nowIso } from '../db/rows.ts';
+import { HttpError, tooManyRequests, unauthorized } from '../http/errors.ts';
+import { createRepositories, type Repositories } from '../repositories/index.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
+import type { UserWithHash } from '../repositories/users.ts';
+import { JwtError, signJwt, verifyJwt } from './jwt.ts';
+import { dummyHash, hashPassword, needsRehash, verifyPassword, type ScryptParams } from './password.ts';
+import { sha256Hex } from './token-compare.ts';
+
+export interface AuthSettings {
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  loginMaxFailures: number;
+  loginLockoutS: number;
+  hashParams: ScryptParams;
+}
+
+export interface TokenPair {
+  token_type: 'Bearer';
+  access_token: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+}
+
+export interface ClientMeta {
+  ip: string;
+  userAgent?: string;
+}
+
+export interface AuthenticatedUser {
+  user: UserWithHash;
+  /** Session (refresh-token family) id. */
+  sid: string;
+}
+
+export class AuthService {
+  constructor(
+    private readonly db: Knex,
+    private readonly repos: Repositories,
+    private readonly cipher: FieldCipher,
+    private readonly jwtKey: Buffer,
+    readonly settings: AuthSettings,
+  ) {}
+
+  hash(password: string): Promise<string> {
+    return hashPassword(password, this.settings.hashParams);
+  }
+
+  async login(username: string, password: string, meta: ClientMeta): Promise<{ user: UserWithHash; tokens: TokenPair }> {
+    const user = await this.repos.users.findByUsername(username);
+    if (!user) {
+      await verifyPassword(password, await dummyHash(this.settings.hashParams));
+      throw unauthorized('wrong username or password', 'invalid_credentials');
+    }
+    const lockedForS = user.locked_until ? (Date.parse(user.locked_until) - Date.now()) / 1000 : 0;
+    if (lockedForS > 0) throw tooManyRequests('account_locked', 'too many failed logins; try again later', lockedForS);
+    if (!(await verifyPassword(password, user.password_hash))) {
+      const { locked } = await this.repos.users.recordFailedLogin(user.id, this.settings.loginMaxFailures, this.settings.loginLockoutS * 1000);
+      if (locked) throw tooManyRequests('account_locked', 'too many failed logins; try again later', this.settings.loginLockoutS);
+      throw unauthorized('wrong username or password', 'invalid_credentials');
+    }
+    // Checked after the password so a disabled account is indistinguishable from a wrong password.
+    if (user.disabled) throw unauthorized('wrong username or password', 'invalid_credentials');
+    await this.repos.users.recordSuccessfulLogin(user.id);
+    if (needsRehash(user.password_hash, this.settings.hashParams)) {
+      await this.repos.users.update(user.id, { password_hash: await this.hash(password) });
+    }
+    const tokens = await this.issue(this.repos, user, randomBytes(16).toString('hex'), meta);
+    return { user, tokens };
+  }
+
+  async refresh(refreshToken: string, meta: ClientMeta): Promise<{ user: UserWithHash; tokens: TokenPair }> {
+    const reuse = new HttpError(401, 'refresh_token_reused', 'this refresh token was already used; the session has been revoked');
+    let outcome: { user: UserWithHash; tokens: TokenPair } | HttpError;
+    // The transaction makes check-and-rotate atomic; a reuse verdict commits its revocation.
+    outcome = await this.db.transaction(async (trx) => {
+      const repos = createRepositories(trx, this.cipher);
+      const row = await repos.refreshTokens.findByHash(sha256Hex(refreshToken));
+      if (!row || row.revoked_at) return unauthorized('invalid refresh token', 'invalid_refresh_token');
+      if (row.used_at || !(await repos.refreshTokens.markUsed(row.id))) {
+        await repos.refreshTokens.revokeFamily(row.family_id, 'reuse');
+        return reuse;
+      }
+      if (row.expires_at <= nowIso()) return unauthorized('refresh token expired', 'invalid_refresh_token');
+      const user = await repos.users.findById(row.user_id);
+      if (!user || user.disabled) {
+        await repos.refreshTokens.revokeFamily(row.family_id, 'user_disabled');
+        return unauthorized('invalid refresh token', 'invalid_refresh_token');
+      }
+      return { user, tokens: await this.issue(repos, user, row.family_id, meta) };
+    });
+    if (outcome instanceof HttpError) throw outcome;
+    return outcome;
+  }
+
+  async logout(sid: string): Promise<void> {
+    await this.repos.refreshTokens.revokeFamily(sid, 'logout');
+  }
+
+  /** Verify an access token and load its user; throws 401 for anything short of a live session. */
+  async authenticate(accessToken: string): Promise<AuthenticatedUser> {
+    let claims;
+    try {
+      claims = verifyJwt(accessToken, this.jwtKey);
+    } catch (err) {
+      if (err instanceof JwtError) throw unauthorized(err.reason === 'expired' ? 'access token expired' : 'invalid access token', 'invalid_token');
+      throw err;
+    }
+    if (claims.typ !== 'access' || typeof claims.sid !== 'string') throw unauthorized('invalid access token', 'invalid_token');
+    const user = await this.repos.users.findById(Number(claims.sub));
+    if (!user || user.disabled) throw unauthorized('invalid access token', 'invalid_token');
+    if (!(await this.repos.refreshTokens.isFamilyActive(claims.sid))) throw unauthorized('session ended; log in again', 'session_revoked');
+    return { user, sid: claims.sid };
+  }
+
+  private async issue(repos: Repositories, user: UserWithHash, familyId: string, meta: ClientMeta): Promise<TokenPair> {
+    const now = Math.floor(Date.now() / 1000);
+    const access = signJwt({ sub: String(user.id), sid: familyId, typ: 'access', iat: now, exp: now + this.settings.accessTokenTtlS }, this.jwtKey);
+    const refresh = randomBytes(32).toString('base64url');
+    await repos.refreshTokens.insert({
+      id: randomBytes(16).toString('hex'),
+      user_id: user.id,
+      family_id: familyId,
+      token_hash: sha256Hex(refresh),
+      expires_at: nowIso(Date.now() + this.settings.refreshTokenTtlS * 1000),
+      ip: meta.ip.slice(0, 64),
+      user_agent: meta.userAgent?.slice(0, 256),
+    });
+    return {
+      token_type: 'Bearer',
+      access_token: access,
+      expires_in: this.settings.accessTokenTtlS,
+      refresh_token: refresh,
+      refresh_expires_in: this.settings.refreshTokenTtlS,
+    };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Control-plane settings from the environment (docs/control-plane.md lists them). Parsed once;
+ * a bad value stops start-up with a message naming the variable.
+ */
+import { z } from 'zod';
+
+export const RATE_CLASSES = ['auth', 'chat', 'tts', 'default'] as const;
+export type RateClass = (typeof RATE_CLASSES)[number];
+
+/** `count/period` (period s, min or h), or `off`. A token bucket of `count` refilled over the period. */
+export interface RateSpec {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+const PERIOD_S: Record<string, number> = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600 };
+
+export function parseRateSpec(text: string): RateSpec | null {
+  const t = text.trim().toLowerCase();
+  if (t === 'off' || t === '0') return null;
+  const m = /^(\d+)\s*\/\s*([a-z]+)$/.exec(t);
+  if (!m || !PERIOD_S[m[2]] || Number(m[1]) < 1) throw new Error(`invalid rate "${text}" (expected e.g. 10/min, 5/s, 1000/h or off)`);
+  return { capacity: Number(m[1]), refillPerSecond: Number(m[1]) / PERIOD_S[m[2]] };
+}
+
+const rate = (dflt: string) =>
+  z
+    .string()
+    .default(dflt)
+    .transform((s, ctx) => {
+      try {
+        return parseRateSpec(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
+  CORS_ORIGINS: z.string().default(''),
+  RATE_LIMIT_AUTH: rate('10/min'),
+  RATE_LIMIT_CHAT: rate('60/min'),
+  RATE_LIMIT_TTS: rate('30/min'),
+  RATE_LIMIT_DEFAULT: rate('600/min'),
+  ACCESS_TOKEN_TTL_S: int(60, 86400, 900),
+  REFRESH_TOKEN_TTL_S: int(300, 90 * 86400, 14 * 86400),
+  LOGIN_MAX_FAILURES: int(1, 100, 5),
+  LOGIN_LOCKOUT_S: int(1, 86400, 900),
+  /** scrypt cost as log2(N); 15 by default. Lower only for tests. */
+  PASSWORD_HASH_LN: int(10, 20, 15),
+  /** Take the client IP from X-Forwarded-For (only behind a proxy you run). */
+  TRUST_PROXY: z.enum(['0', '1', 'false', 'true']).default('0'),
+  CONTROL_MAX_BODY_BYTES: int(1024, 16 * 1024 * 1024, 64 * 1024),
+});
+
+export interface ControlConfig {
+  databaseUrl?: string;
+  secretKey?: string;
+  corsOrigins: string[];
+  rateLimits: Record<RateClass, RateSpec | null>;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  loginMaxFailures: number;
+  loginLockoutS: number;
+  passwordHashLn: number;
+  trustProxy: boolean;
+  maxBodyBytes: number;
+}
+
+export class ControlConfigError extends Error {
+  override name = 'ControlConfigError';
+}
+
+export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): ControlConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ControlConfigError(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    secretKey: e.SECRET_KEY,
+    corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim().replace(/\/$/, '')).filter(Boolean),
+    rateLimits: { auth: e.RATE_LIMIT_AUTH, chat: e.RATE_LIMIT_CHAT, tts: e.RATE_LIMIT_TTS, default: e.RATE_LIMIT_DEFAULT },
+    accessTokenTtlS: e.ACCESS_TOKEN_TTL_S,
+    refreshTokenTtlS: e.REFRESH_TOKEN_TTL_S,
+    loginMaxFailures: e.LOGIN_MAX_FAILURES,
+    loginLockoutS: e.LOGIN_LOCKOUT_S,
+    passwordHashLn: e.PASSWORD_HASH_LN,
+    trustProxy: e.TRUST_PROXY === '1' || e.TRUST_PROXY === 'true',
+    maxBodyBytes: e.CONTROL_MAX_BODY_BYTES,
+  };
+}

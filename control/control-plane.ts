@@ -1,0 +1,115 @@
+/**
+ * The control plane's two entry points for the gateway:
+ *   const cp = await createControlPlane({ dataDir, databaseUrl, log });   // DB, migrations, services
+ *   attachControlPlane(app, cp);                                          // /admin/* and /v1/* on uWS
+ *   ... await cp.close() on shutdown (flushes usage, closes the pool).
+ */
+import type { Logger } from 'pino';
+import type { UWS } from '../gateway/uws.ts';
+import { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
+import { AuthService } from './auth/auth-service.ts';
+import { DEFAULT_PARAMS } from './auth/password.ts';
+import { createAuthenticator } from './auth/principal.ts';
+import { SetupGate } from './auth/setup-token.ts';
+import { loadControlConfig } from './config.ts';
+import { FieldCipher } from './crypto/field-cipher.ts';
+import { resolveMasterSecret } from './crypto/secret-key.ts';
+import { openDatabase } from './db/connection.ts';
+import { FaqService } from './faq/faq-service.ts';
+import { CorsPolicy } from './http/cors.ts';
+import { RateLimiter } from './http/rate-limiter.ts';
+import type { RouteTable } from './http/route-table.ts';
+import { attachRouter } from './http/router.ts';
+import { ChatResponder } from './openai-api/chat-responder.ts';
+import type { LlmCaller } from './openai-api/llm-caller.ts';
+import { createRepositories } from './repositories/index.ts';
+import { buildRouteTable } from './routes.ts';
+import type { ControlServices } from './services.ts';
+import { UsageMeter } from './usage/usage-meter.ts';
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  /** Overrides DATABASE_URL from env. */
+  databaseUrl?: string;
+  log: Logger;
+  /** Environment to read settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Postgres schema (tests isolate themselves with one each). */
+  pgSchema?: string;
+  /** Replace the OpenAI SDK caller (tests). */
+  llmCaller?: LlmCaller;
+}
+
+export interface ControlPlane extends ControlServices {
+  readonly routes: RouteTable;
+  readonly rateLimiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+export async function createControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const { log, dataDir } = opts;
+  const config = loadControlConfig(opts.env ?? process.env);
+  const secret = resolveMasterSecret(config.secretKey, dataDir);
+  if (secret.source === 'generated') log.info({ file: secret.file }, 'generated the control-plane secret key (set SECRET_KEY to choose one; back this file up)');
+  if ('warning' in secret && secret.warning) log.warn(secret.warning);
+  const databaseUrl = opts.databaseUrl ?? config.databaseUrl;
+  const db = await openDatabase({ dataDir, databaseUrl, pgSchema: opts.pgSchema });
+  const cipher = new FieldCipher(secret.derive('llm-api-keys'));
+  const repos = createRepositories(db, cipher);
+  const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), {
+    accessTokenTtlS: config.accessTokenTtlS,
+    refreshTokenTtlS: config.refreshTokenTtlS,
+    loginMaxFailures: config.loginMaxFailures,
+    loginLockoutS: config.loginLockoutS,
+    hashParams: { ...DEFAULT_PARAMS, ln: config.passwordHashLn },
+  });
+  const apiKeys = new ApiKeyAuthenticator(repos.apiKeys);
+  const usage = new UsageMeter(repos.usageLog, repos.usageLimits, log);
+  await usage.start();
+  const faq = new FaqService(repos.faq, repos.config);
+  const chat = new ChatResponder(repos, faq, log, opts.llmCaller);
+
+  const setup = new SetupGate();
+  if ((await repos.users.count()) === 0) {
+    const token = setup.arm();
+    // Printed once, deliberately in the message (the logger redacts `token` fields): it is the
+    // only way in over HTTP until an admin exists, and it dies with this process.
+    log.warn(
+      `No admin user exists. Create one with \`node --import tsx control/cli/admin.ts create <username>\`, ` +
+        `or POST /admin/setup with {"token": "${token}", "username": ..., "password": ...}. The token works once, until restart.`,
+    );
+  }
+
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat };
+  const routes = buildRouteTable(services);
+  const rateLimiter = new RateLimiter(config.rateLimits);
+  let closing: Promise<void> | null = null;
+  log.info({ database: databaseUrl ? 'postgres' : 'sqlite', routes: routes.routes.length }, 'control plane ready');
+  return {
+    ...services,
+    routes,
+    rateLimiter,
+    close: () =>
+      (closing ??= (async () => {
+        rateLimiter.close();
+        faq.close();
+        await usage.close();
+        await apiKeys.close();
+        await db.destroy();
+      })()),
+  };
+}
+
+/** Serve the control plane's routes (`/admin/*`, `/v1/*`) on the gateway's uWS app. */
+export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane): void {
+  attachRouter(app, cp.routes, {
+    log: cp.log,
+    cors: new CorsPolicy(cp.config.corsOrigins),
+    rateLimiter: cp.rateLimiter,
+    trustProxy: cp.config.trustProxy,
+    maxBodyBytes: cp.config.maxBodyBytes,
+    authenticate: createAuthenticator(cp.auth, cp.apiKeys),
+    writeAudit: (e) => cp.repos.audit.write(e),
+    usage: cp.usage,
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * The one error shape every control-plane route answers with:
+ * `{ "error": { "code", "message", "details"? } }`. Anything thrown that is not an HttpError becomes
+ * a 500 whose message says nothing about internals (the real error goes to the log).
+ */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers: ReadonlyArray<[string, string]> = [],
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'bad_request', message, details);
+export const unauthorized = (message = 'authentication required', code = 'unauthorized') =>
+  new HttpError(401, code, message, undefined, [['WWW-Authenticate', 'Bearer']]);
+export const forbidden = (message = 'your role does not allow this') => new HttpError(403, 'forbidden', message);
+export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+export const conflict = (message: string, details?: unknown) => new HttpError(409, 'conflict', message, details);
+export const tooManyRequests = (code: string, message: string, retryAfterS: number, details?: unknown) =>
+  new HttpError(429, code, message, details, [['Retry-After', String(Math.max(1, Math.ceil(retryAfterS)))]]);
+
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/**
+ * Map database constraint failures to 409 so a duplicate name is the client's problem, not a 500.
+ * SQLite reports `SQLITE_CONSTRAINT` with the kind in the message; Postgres uses SQLSTATE codes.
+ */
+export function fromDatabaseError(err: unknown): HttpError | null {
+  const e = err as { code?: string; message?: string };
+  const msg = String(e?.message ?? '');
+  if (e?.code === '23505' || /UNIQUE constraint failed/.test(msg)) return conflict('a record with the same unique value already exists');
+  if (e?.code === '23503' || /FOREIGN KEY constraint failed/.test(msg)) return conflict('the record refers to, or is referred to by, another record');
+  return null;
+}

@@ -1,0 +1,98 @@
+/**
+ * What a route is. The route table is plain data (method, path, auth, schemas, audit action,
+ * handler) so a test can walk it and the OpenAPI document can be generated from it; the router is
+ * the only code that interprets it, so a rule enforced there (auth, roles, audit, limits) holds for
+ * every route without each handler remembering it.
+ */
+import type { z } from 'zod';
+import type { RateClass } from '../config.ts';
+import type { ApiKey } from '../repositories/api-keys.ts';
+import type { Role, UserWithHash } from '../repositories/users.ts';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export type AuthRequirement =
+  /** Only for the endpoints that exchange credentials for tokens (login, refresh, first-admin setup). */
+  | { kind: 'public' }
+  | { kind: 'user'; role: Role }
+  | { kind: 'api_key' };
+
+export type Principal =
+  | { kind: 'user'; user: UserWithHash; sid: string }
+  | { kind: 'api_key'; key: ApiKey }
+  | { kind: 'anonymous' };
+
+export interface AuditNote {
+  /** Defaults to the `:id` path parameter. */
+  target?: string;
+  /** Extra facts for the log; never secrets. */
+  details?: Record<string, unknown>;
+  /** Who it was when the route is public (login attempts name the username tried). */
+  actorName?: string;
+  /** Overrides the actor, e.g. a successful login is done by the user it logged in. */
+  actor?: { type: 'user' | 'api_key' | 'anonymous' | 'system'; id: string | null; name: string | null };
+}
+
+export interface UsageNote {
+  source?: string;
+  tokensIn?: number;
+  tokensOut?: number;
+}
+
+export interface RequestContext<P = unknown, Q = unknown, B = unknown> {
+  method: Method;
+  path: string;
+  params: P;
+  query: Q;
+  body: B;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  ip: string;
+  principal: Principal;
+  audit: AuditNote;
+  usage: UsageNote;
+  /** Aborts when the client goes away; pass it to outgoing requests (LLM calls). */
+  signal: AbortSignal;
+}
+
+export interface StreamSink {
+  /** Resolves once the chunk is handed to the socket (waits out backpressure); false if the client left. */
+  write(chunk: string): Promise<boolean>;
+  readonly closed: boolean;
+}
+
+export type Reply =
+  | { kind: 'json'; status: number; body: unknown; headers?: Array<[string, string]> }
+  | { kind: 'raw'; status: number; body: string | Buffer; contentType: string; headers?: Array<[string, string]> }
+  | { kind: 'stream'; status: number; contentType: string; headers?: Array<[string, string]>; run(sink: StreamSink): Promise<void> };
+
+export interface RouteDef<P = any, Q = any, B = any> {
+  method: Method;
+  /** `/admin/faq/:id`; parameters are single path segments. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: AuthRequirement;
+  rateClass?: RateClass;
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  maxBodyBytes?: number;
+  /** Audit action name (`faq.create`). Required on every mutating /admin route; the table refuses one without. */
+  audit?: string;
+  /** Usage kind counted and limited for this route (`chat`, `tts`). */
+  usage?: string;
+  /** Schema of a successful JSON answer, for the OpenAPI document. */
+  response?: z.ZodType;
+  handler(ctx: RequestContext<P, Q, B>): Promise<Reply>;
+}
+
+export const json = (body: unknown, status = 200, headers?: Array<[string, string]>): Reply => ({ kind: 'json', status, body, headers });
+export const created = (body: unknown): Reply => json(body, 201);
+export const noContent = (): Reply => ({ kind: 'raw', status: 204, body: '', contentType: 'text/plain' });
+export const raw = (body: string | Buffer, contentType: string, headers?: Array<[string, string]>): Reply => ({ kind: 'raw', status: 200, body, contentType, headers });
+
+/** Keeps P/Q/B inferred from the schemas at each definition site. */
+export function route<P = undefined, Q = undefined, B = undefined>(def: RouteDef<P, Q, B>): RouteDef<P, Q, B> {
+  return def;
+}

@@ -1,0 +1,194 @@
+/**
+ * Serves a RouteTable on a uWS app. Per request, in this order: CORS preflight, route match
+ * (404/405), rate limit per IP and route class, body size limit (started synchronously, as uWS
+ * requires), authentication, role check, usage limits, validation of params/query/body, the handler,
+ * then the audit row (every mutating /admin call, whatever its outcome) and usage record, and
+ * finally the answer. Rules live here so no route can forget one.
+ */
+import type { Logger } from 'pino';
+import type { UWS } from '../../gateway/uws.ts';
+import { roleAtLeast } from '../auth/roles.ts';
+import type { AuditInput } from '../repositories/audit-log.ts';
+import { clientIp } from './client-ip.ts';
+import type { CorsPolicy } from './cors.ts';
+import { errorBody, forbidden, fromDatabaseError, HttpError, tooManyRequests } from './errors.ts';
+import { ClientAbortedError, Exchange } from './exchange.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import type { AuditNote, AuthRequirement, Method, Principal, RequestContext, UsageNote } from './route.ts';
+import type { CompiledRoute, RouteTable } from './route-table.ts';
+import { CONTROL_SECURITY_HEADERS } from './security-headers.ts';
+import { parseJsonBody, parseQuery, validate } from './validation.ts';
+
+export interface UsageGate {
+  /** Throws a 429 HttpError when a limit is reached; otherwise reserves one request until commit/cancel. */
+  begin(principal: Principal, ip: string, kind: string): { commit(note: UsageNote): void; cancel(): void };
+}
+
+export interface RouterDeps {
+  log: Logger;
+  cors: CorsPolicy;
+  rateLimiter: RateLimiter;
+  trustProxy: boolean;
+  maxBodyBytes: number;
+  /** Resolve who is calling; throws 401 when the requirement is not met. */
+  authenticate(requirement: AuthRequirement, authorization: string | undefined): Promise<Principal>;
+  writeAudit(entry: AuditInput): Promise<unknown>;
+  usage: UsageGate;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function attachRouter(app: UWS.TemplatedApp, table: RouteTable, deps: RouterDeps): void {
+  const handle = (res: UWS.HttpResponse, req: UWS.HttpRequest) => {
+    // Everything from `req` must be read now: uWS frees it when this function returns.
+    const method = req.getMethod().toUpperCase();
+    const url = req.getUrl();
+    const query = req.getQuery() ?? '';
+    const headers: Record<string, string> = {};
+    req.forEach((k, v) => {
+      headers[k] = v;
+    });
+    const ip = clientIp(res.getRemoteAddressAsText(), headers['x-forwarded-for'], deps.trustProxy);
+    const origin = headers.origin;
+    const ex = new Exchange(res, [...CONTROL_SECURITY_HEADERS, ...deps.cors.headersFor(origin)]);
+    const fail = (e: HttpError) => ex.send(e.status, e.headers, JSON_TYPE, JSON.stringify(errorBody(e.code, e.message, e.details)));
+
+    if (method === 'OPTIONS') {
+      if (origin && deps.cors.allows(origin)) ex.send(204, deps.cors.preflightHeaders(), null, '');
+      else fail(new HttpError(403, 'cors_forbidden', 'this origin is not allowed (CORS_ORIGINS)'));
+      return;
+    }
+    const m = table.match(method, url);
+    if (m.kind === 'not_found') return fail(new HttpError(404, 'not_found', `no route for ${method} ${url}`));
+    if (m.kind === 'method_not_allowed') {
+      return fail(new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${url}`, { allowed: m.allowed }, [['Allow', m.allowed.join(', ')]]));
+    }
+    const { route, params } = m;
+    const rateClass = route.def.rateClass ?? 'default';
+    const rate = deps.rateLimiter.take(rateClass, ip);
+    if (!rate.ok) return fail(tooManyRequests('rate_limited', `too many ${rateClass} requests; slow down`, rate.retryAfterS));
+
+    let body: Promise<Buffer> | undefined;
+    if (route.def.body) {
+      const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+      body = ex.readBody(route.def.maxBodyBytes ?? deps.maxBodyBytes, Number.isFinite(declared) ? declared : undefined);
+      body.catch(() => {}); // observed in `serve`; this only stops an early rejection counting as unhandled
+    }
+    void serve(ex, route, { method: method as Method, url, query, headers, ip, params, body }, deps).catch((err) => {
+      deps.log.error({ err }, 'control-plane router failed');
+    });
+  };
+  for (const prefix of table.prefixes()) {
+    app.any(prefix, handle);
+    app.any(`${prefix}/*`, handle);
+  }
+}
+
+interface Incoming {
+  method: Method;
+  url: string;
+  query: string;
+  headers: Record<string, string>;
+  ip: string;
+  params: Record<string, string>;
+  body?: Promise<Buffer>;
+}
+
+async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: RouterDeps): Promise<void> {
+  const def = route.def;
+  let principal: Principal = { kind: 'anonymous' };
+  const audit: AuditNote = {};
+  const usage: UsageNote = {};
+  let ticket: ReturnType<UsageGate['begin']> | undefined;
+  const finish = async (status: number, error?: HttpError) => {
+    if (def.audit && (principal.kind !== 'anonymous' || def.auth.kind === 'public')) {
+      await writeAudit(deps, def.audit, principal, audit, inc, status, error);
+    }
+    if (status < 400) ticket?.commit(usage);
+    else ticket?.cancel();
+  };
+  try {
+    principal = await deps.authenticate(def.auth, inc.headers.authorization);
+    if (def.auth.kind === 'user' && (principal.kind !== 'user' || !roleAtLeast(principal.user.role, def.auth.role))) {
+      throw forbidden(`this needs the ${def.auth.role} role`);
+    }
+    const params = def.params ? validate(def.params, inc.params, 'params') : inc.params;
+    const query = def.query ? validate(def.query, parseQuery(inc.query), 'query') : undefined;
+    let body: unknown;
+    if (def.body && inc.body) body = validate(def.body, parseJsonBody(await inc.body, inc.headers['content-type']), 'body');
+    // After validation, so a malformed request never uses up an allowance.
+    if (def.usage) ticket = deps.usage.begin(principal, inc.ip, def.usage);
+    const ctx: RequestContext = {
+      method: inc.method,
+      path: inc.url,
+      params,
+      query,
+      body,
+      headers: inc.headers,
+      ip: inc.ip,
+      principal,
+      audit,
+      usage,
+      signal: ex.signal,
+    };
+    const reply = await def.handler(ctx);
+    if (reply.kind === 'stream') {
+      const sink = ex.startStream(reply.status, reply.headers ?? [], reply.contentType);
+      try {
+        await reply.run(sink);
+      } finally {
+        sink.finish();
+      }
+      await finish(reply.status);
+      return;
+    }
+    await finish(reply.status);
+    if (reply.kind === 'json') ex.send(reply.status, reply.headers ?? [], JSON_TYPE, JSON.stringify(reply.body));
+    else ex.send(reply.status, reply.headers ?? [], reply.status === 204 ? null : reply.contentType, reply.body);
+  } catch (err) {
+    if (err instanceof ClientAbortedError || ex.aborted) {
+      ticket?.cancel();
+      return;
+    }
+    let e: HttpError;
+    if (err instanceof HttpError) e = err;
+    else {
+      e = fromDatabaseError(err) ?? new HttpError(500, 'internal', 'internal error');
+      if (e.status === 500) deps.log.error({ err, route: `${def.method} ${def.path}` }, 'control-plane handler failed');
+    }
+    await finish(e.status, e);
+    ex.send(e.status, e.headers, JSON_TYPE, JSON.stringify(errorBody(e.code, e.message, e.details)));
+  }
+}
+
+async function writeAudit(
+  deps: RouterDeps,
+  action: string,
+  principal: Principal,
+  note: AuditNote,
+  inc: Incoming,
+  status: number,
+  error?: HttpError,
+): Promise<void> {
+  const actor: Pick<AuditInput, 'actor_type' | 'actor_id' | 'actor_name'> = note.actor
+    ? { actor_type: note.actor.type, actor_id: note.actor.id, actor_name: note.actor.name }
+    : principal.kind === 'user'
+      ? { actor_type: 'user', actor_id: String(principal.user.id), actor_name: principal.user.username }
+      : principal.kind === 'api_key'
+        ? { actor_type: 'api_key', actor_id: String(principal.key.id), actor_name: principal.key.name }
+        : { actor_type: 'anonymous', actor_id: null, actor_name: note.actorName?.slice(0, 100) ?? null };
+  const details = error ? { ...note.details, error: error.code } : note.details;
+  try {
+    await deps.writeAudit({
+      ...actor,
+      action,
+      target: note.target ?? inc.params.id ?? null,
+      ip: inc.ip,
+      status,
+      details: details && Object.keys(details).length ? details : null,
+    });
+  } catch (err) {
+    // The change itself already happened; losing its audit row is an operational alarm, not a client error.
+    deps.log.error({ err, action }, 'audit write failed');
+  }
+}

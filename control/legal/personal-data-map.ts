@@ -1,0 +1,38 @@
+/**
+ * Where a person's data lives, table by table. GDPR export and erase are driven by this map, and a
+ * test checks that every table in the schema appears here, so a new table cannot be forgotten:
+ * whoever adds one must decide whether it holds personal data.
+ *
+ *  - `keys`: columns that identify the person; matching rows are the person's and are deleted
+ *    (children go with them through ON DELETE CASCADE).
+ *  - `text`: free-text columns where the identifier may appear inside other people's rows (a
+ *    transcript that reads out a phone number); occurrences are replaced with [redacted].
+ *  - `none`: holds no caller/customer data, with the reason.
+ */
+export type TablePolicy = { keys?: readonly string[]; text?: readonly string[] } | { none: string };
+
+export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
+  calls: { keys: ['caller_number', 'callee_number'], text: ['summary'] },
+  call_turns: { text: ['user_text', 'assistant_text'] },
+  call_transcripts: { text: ['text'] },
+  recordings: { text: ['path'] },
+  chat_sessions: { keys: ['source_id', 'contact'] },
+  chat_messages: { keys: ['source_id'], text: ['content'] },
+  sms: { keys: ['phone_number'], text: ['body'] },
+  consents: { keys: ['subject'], text: ['evidence'] },
+  usage_log: { keys: ['subject_id'] },
+  audit_log: { text: ['target', 'actor_name', 'details'] },
+  users: { none: 'staff accounts, managed through /admin/users' },
+  refresh_tokens: { none: 'staff sessions' },
+  api_keys: { none: 'machine credentials' },
+  usage_limits: { none: 'limits name API keys, users or IP ranges set by staff' },
+  personas: { none: 'configuration' },
+  llm_providers: { none: 'configuration' },
+  tts_presets: { none: 'configuration' },
+  system_config: { none: 'configuration' },
+  faq: { none: 'company answers, written by staff' },
+};
+
+/** Deletion order: parents whose rows cascade to children come first. */
+export const KEYED_TABLES = Object.entries(PERSONAL_DATA_MAP).flatMap(([table, p]) => ('keys' in p && p.keys ? [{ table, keys: p.keys }] : []));
+export const TEXT_COLUMNS = Object.entries(PERSONAL_DATA_MAP).flatMap(([table, p]) => ('text' in p && p.text ? p.text.map((column) => ({ table, column })) : []));

@@ -1,0 +1,172 @@
+/**
+ * Phone and WebSocket calls as the gateway records them: the call, its turns (with the per-turn
+ * latency figures of DESIGN.md), the transcript segments and any recordings.
+ */
+import { bool, insertedId, nowIso, num, type Page, type Queryable } from '../db/rows.ts';
+
+export interface Call {
+  id: string;
+  channel: string;
+  direction: string;
+  caller_number: string | null;
+  callee_number: string | null;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  persona_id: number | null;
+  summary: string | null;
+}
+
+export const TURN_METRICS = ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms', 'barge_in_ms'] as const;
+export type TurnMetric = (typeof TURN_METRICS)[number];
+
+export interface CallTurn extends Record<TurnMetric, number | null> {
+  id: number;
+  call_id: string;
+  turn_index: number;
+  user_text: string | null;
+  assistant_text: string | null;
+  answer_source: string | null;
+  interrupted: boolean;
+  started_at: string;
+}
+
+export interface TranscriptSegment {
+  id: number;
+  call_id: string;
+  speaker: string;
+  text: string;
+  start_ms: number | null;
+  end_ms: number | null;
+}
+
+export interface Recording {
+  id: number;
+  call_id: string | null;
+  path: string;
+  format: string;
+  duration_ms: number | null;
+  size_bytes: number | null;
+  sha256: string | null;
+  created_at: string;
+}
+
+export interface CallFilter {
+  from?: string;
+  to?: string;
+  caller?: string;
+  channel?: string;
+  status?: string;
+}
+
+const optNum = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+const toCall = (r: Record<string, unknown>): Call => ({
+  id: String(r.id),
+  channel: String(r.channel),
+  direction: String(r.direction),
+  caller_number: (r.caller_number as string | null) ?? null,
+  callee_number: (r.callee_number as string | null) ?? null,
+  status: String(r.status),
+  started_at: String(r.started_at),
+  ended_at: (r.ended_at as string | null) ?? null,
+  duration_ms: optNum(r.duration_ms),
+  persona_id: optNum(r.persona_id),
+  summary: (r.summary as string | null) ?? null,
+});
+
+const toTurn = (r: Record<string, unknown>): CallTurn => {
+  const turn = {
+    id: num(r.id),
+    call_id: String(r.call_id),
+    turn_index: num(r.turn_index),
+    user_text: (r.user_text as string | null) ?? null,
+    assistant_text: (r.assistant_text as string | null) ?? null,
+    answer_source: (r.answer_source as string | null) ?? null,
+    interrupted: bool(r.interrupted),
+    started_at: String(r.started_at),
+  } as CallTurn;
+  for (const m of TURN_METRICS) turn[m] = optNum(r[m]);
+  return turn;
+};
+
+export class CallsRepo {
+  constructor(private readonly db: Queryable) {}
+
+  async start(call: Pick<Call, 'id' | 'channel' | 'direction'> & Partial<Call>): Promise<Call> {
+    await this.db('calls').insert({ status: 'active', started_at: nowIso(), ...call });
+    return (await this.get(call.id))!;
+  }
+
+  async end(id: string, patch: { status?: string; summary?: string | null } = {}): Promise<void> {
+    const call = await this.get(id);
+    if (!call) return;
+    const ended = Date.now();
+    await this.db('calls').where({ id }).update({
+      status: patch.status ?? 'completed',
+      summary: patch.summary ?? call.summary,
+      ended_at: nowIso(ended),
+      duration_ms: ended - Date.parse(call.started_at),
+    });
+  }
+
+  async get(id: string): Promise<Call | undefined> {
+    const r = await this.db('calls').where({ id }).first();
+    return r ? toCall(r) : undefined;
+  }
+
+  async list(filter: CallFilter, page: Page): Promise<{ items: Call[]; total: number }> {
+    const q = this.db('calls').modify((b) => {
+      if (filter.from) b.where('started_at', '>=', filter.from);
+      if (filter.to) b.where('started_at', '<', filter.to);
+      if (filter.caller) b.where('caller_number', filter.caller);
+      if (filter.channel) b.where('channel', filter.channel);
+      if (filter.status) b.where('status', filter.status);
+    });
+    const [{ c }] = await q.clone().count({ c: '*' });
+    const rows = await q.orderBy('started_at', 'desc').limit(page.limit).offset(page.offset);
+    return { items: rows.map(toCall), total: num(c) };
+  }
+
+  async addTurn(turn: Omit<CallTurn, 'id' | 'interrupted' | 'answer_source' | TurnMetric> & Partial<CallTurn>): Promise<CallTurn> {
+    const id = insertedId(await this.db('call_turns').insert({ interrupted: false, ...turn }).returning('id'));
+    return toTurn((await this.db('call_turns').where({ id }).first())!);
+  }
+
+  async turns(callId: string): Promise<CallTurn[]> {
+    return (await this.db('call_turns').where({ call_id: callId }).orderBy('turn_index')).map(toTurn);
+  }
+
+  async addTranscript(seg: Omit<TranscriptSegment, 'id'>): Promise<void> {
+    await this.db('call_transcripts').insert(seg);
+  }
+
+  async transcript(callId: string): Promise<TranscriptSegment[]> {
+    return (await this.db('call_transcripts').where({ call_id: callId }).orderBy([{ column: 'start_ms' }, { column: 'id' }])).map((r) => ({
+      id: num(r.id),
+      call_id: String(r.call_id),
+      speaker: String(r.speaker),
+      text: String(r.text),
+      start_ms: optNum(r.start_ms),
+      end_ms: optNum(r.end_ms),
+    }));
+  }
+
+  async addRecording(rec: Omit<Recording, 'id' | 'created_at'>): Promise<number> {
+    return insertedId(await this.db('recordings').insert({ ...rec, created_at: nowIso() }).returning('id'));
+  }
+
+  async recordings(callId: string): Promise<Recording[]> {
+    return (await this.db('recordings').where({ call_id: callId }).orderBy('id')).map((r) => ({
+      id: num(r.id),
+      call_id: (r.call_id as string | null) ?? null,
+      path: String(r.path),
+      format: String(r.format),
+      duration_ms: optNum(r.duration_ms),
+      size_bytes: optNum(r.size_bytes),
+      sha256: (r.sha256 as string | null) ?? null,
+      created_at: String(r.created_at),
+    }));
+  }
+}

@@ -1,0 +1,77 @@
+/** Text conversations from the widget, Telegram or the API: one session per (source, source_id). */
+import { insertedId, nowIso, num, type Page, type Queryable } from '../db/rows.ts';
+
+export interface ChatSession {
+  id: number;
+  source: string;
+  source_id: string;
+  contact: string | null;
+  persona_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatMessage {
+  id: number;
+  session_id: number;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  source: string;
+  source_id: string;
+  created_at: string;
+}
+
+const toSession = (r: Record<string, unknown>): ChatSession => ({
+  id: num(r.id),
+  source: String(r.source),
+  source_id: String(r.source_id),
+  contact: (r.contact as string | null) ?? null,
+  persona_id: r.persona_id === null || r.persona_id === undefined ? null : num(r.persona_id),
+  created_at: String(r.created_at),
+  updated_at: String(r.updated_at),
+});
+
+const toMessage = (r: Record<string, unknown>): ChatMessage => ({
+  id: num(r.id),
+  session_id: num(r.session_id),
+  role: r.role as ChatMessage['role'],
+  content: String(r.content),
+  source: String(r.source),
+  source_id: String(r.source_id),
+  created_at: String(r.created_at),
+});
+
+export class ChatRepo {
+  constructor(private readonly db: Queryable) {}
+
+  async openSession(source: string, sourceId: string, extra: { contact?: string | null; persona_id?: number | null } = {}): Promise<ChatSession> {
+    const existing = await this.db('chat_sessions').where({ source, source_id: sourceId }).orderBy('id', 'desc').first();
+    if (existing) return toSession(existing);
+    const now = nowIso();
+    const id = insertedId(
+      await this.db('chat_sessions')
+        .insert({ source, source_id: sourceId, contact: extra.contact ?? null, persona_id: extra.persona_id ?? null, created_at: now, updated_at: now })
+        .returning('id'),
+    );
+    return toSession((await this.db('chat_sessions').where({ id }).first())!);
+  }
+
+  async addMessage(session: ChatSession, role: ChatMessage['role'], content: string): Promise<ChatMessage> {
+    const now = nowIso();
+    const id = insertedId(
+      await this.db('chat_messages')
+        .insert({ session_id: session.id, role, content, source: session.source, source_id: session.source_id, created_at: now })
+        .returning('id'),
+    );
+    await this.db('chat_sessions').where({ id: session.id }).update({ updated_at: now });
+    return toMessage((await this.db('chat_messages').where({ id }).first())!);
+  }
+
+  async listSessions(page: Page): Promise<ChatSession[]> {
+    return (await this.db('chat_sessions').orderBy('updated_at', 'desc').limit(page.limit).offset(page.offset)).map(toSession);
+  }
+
+  async messages(sessionId: number): Promise<ChatMessage[]> {
+    return (await this.db('chat_messages').where({ session_id: sessionId }).orderBy('id')).map(toMessage);
+  }
+}

@@ -1,0 +1,39 @@
+/** Every repository over one connection (or one transaction: pass the trx to get the same set bound to it). */
+import type { FieldCipher } from '../crypto/field-cipher.ts';
+import type { Queryable } from '../db/rows.ts';
+import { ApiKeysRepo } from './api-keys.ts';
+import { AuditLogRepo } from './audit-log.ts';
+import { CallsRepo } from './calls.ts';
+import { ChatRepo } from './chat.ts';
+import { ConsentsRepo } from './consents.ts';
+import { FaqRepo } from './faq.ts';
+import { LlmProvidersRepo } from './llm-providers.ts';
+import { PersonasRepo } from './personas.ts';
+import { RefreshTokensRepo } from './refresh-tokens.ts';
+import { SmsRepo } from './sms.ts';
+import { SystemConfigRepo } from './system-config.ts';
+import { TtsPresetsRepo } from './tts-presets.ts';
+import { UsageLimitsRepo, UsageLogRepo } from './usage.ts';
+import { UsersRepo } from './users.ts';
+
+export function createRepositories(db: Queryable, cipher: FieldCipher) {
+  return {
+    users: new UsersRepo(db),
+    refreshTokens: new RefreshTokensRepo(db),
+    personas: new PersonasRepo(db),
+    llmProviders: new LlmProvidersRepo(db, cipher),
+    ttsPresets: new TtsPresetsRepo(db),
+    config: new SystemConfigRepo(db),
+    faq: new FaqRepo(db),
+    chat: new ChatRepo(db),
+    calls: new CallsRepo(db),
+    sms: new SmsRepo(db),
+    audit: new AuditLogRepo(db),
+    usageLog: new UsageLogRepo(db),
+    usageLimits: new UsageLimitsRepo(db),
+    consents: new ConsentsRepo(db),
+    apiKeys: new ApiKeysRepo(db),
+  };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;

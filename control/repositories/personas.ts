@@ -1,0 +1,56 @@
+/** Personas: the secretary's character (prompt, greeting, language) and which LLM and voice it uses. */
+import { bool, num, type Queryable } from '../db/rows.ts';
+import { CrudTable } from './crud-table.ts';
+
+export interface Persona {
+  id: number;
+  name: string;
+  system_prompt: string;
+  greeting: string | null;
+  language: string | null;
+  llm_provider_id: number | null;
+  tts_preset_id: number | null;
+  is_default: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type PersonaInput = Omit<Persona, 'id' | 'created_at' | 'updated_at'>;
+
+const nullableNum = (v: unknown) => (v === null || v === undefined ? null : num(v));
+
+export class PersonasRepo extends CrudTable<Persona, PersonaInput> {
+  constructor(db: Queryable) {
+    super(db, {
+      table: 'personas',
+      fromRow: (r) => ({
+        id: num(r.id),
+        name: String(r.name),
+        system_prompt: String(r.system_prompt),
+        greeting: (r.greeting as string | null) ?? null,
+        language: (r.language as string | null) ?? null,
+        llm_provider_id: nullableNum(r.llm_provider_id),
+        tts_preset_id: nullableNum(r.tts_preset_id),
+        is_default: bool(r.is_default),
+        created_at: String(r.created_at),
+        updated_at: String(r.updated_at),
+      }),
+      toRow: (i) => ({ ...i }),
+    });
+  }
+
+  /** Exactly one default: setting one clears the flag on the others, in one transaction. */
+  async setDefault(id: number): Promise<void> {
+    const run = async (q: Queryable) => {
+      await q('personas').update({ is_default: false });
+      await q('personas').where({ id }).update({ is_default: true });
+    };
+    // On a transaction this nests as a savepoint, so callers may already be inside one.
+    await this.db.transaction(run);
+  }
+
+  async getDefault(): Promise<Persona | undefined> {
+    const r = await this.db('personas').where({ is_default: true }).first();
+    return r ? this.m.fromRow(r) : undefined;
+  }
+}

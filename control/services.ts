@@ -1,0 +1,27 @@
+/** Everything a route handler may use, built once by createControlPlane. */
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
+import type { AuthService } from './auth/auth-service.ts';
+import type { SetupGate } from './auth/setup-token.ts';
+import type { ControlConfig } from './config.ts';
+import type { FieldCipher } from './crypto/field-cipher.ts';
+import type { FaqService } from './faq/faq-service.ts';
+import type { ChatResponder } from './openai-api/chat-responder.ts';
+import type { Repositories } from './repositories/index.ts';
+import type { UsageMeter } from './usage/usage-meter.ts';
+
+export interface ControlServices {
+  dataDir: string;
+  db: Knex;
+  repos: Repositories;
+  cipher: FieldCipher;
+  config: ControlConfig;
+  log: Logger;
+  auth: AuthService;
+  apiKeys: ApiKeyAuthenticator;
+  usage: UsageMeter;
+  faq: FaqService;
+  setup: SetupGate;
+  chat: ChatResponder;
+}

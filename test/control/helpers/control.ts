@@ -1,0 +1,103 @@
+/** A real control plane on a real uWS socket on 127.0.0.1, with helpers to call it. */
+import { uws, type UWS } from '../../../gateway/uws.ts';
+import { createLogger } from '../../../gateway/logger.ts';
+import { hashPassword } from '../../../control/auth/password.ts';
+import { attachControlPlane, createControlPlane, type ControlPlane } from '../../../control/control-plane.ts';
+import type { LlmCaller } from '../../../control/openai-api/llm-caller.ts';
+import type { Role } from '../../../control/repositories/users.ts';
+import { testDatabase, type TestDatabase } from './database.ts';
+
+/** Cheap hashing and generous limits, so tests are fast unless they test those limits. */
+export const TEST_ENV: Record<string, string> = {
+  PASSWORD_HASH_LN: '12',
+  RATE_LIMIT_AUTH: '10000/min',
+  RATE_LIMIT_CHAT: '10000/min',
+  RATE_LIMIT_DEFAULT: '10000/min',
+  RATE_LIMIT_TTS: '10000/min',
+};
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface TestControl {
+  cp: ControlPlane;
+  db: TestDatabase;
+  base: string;
+  port: number;
+  call(method: string, path: string, opts?: CallOptions): Promise<{ status: number; headers: Headers; body: any; text: string }>;
+  /** Create a user directly in the database and log them in; returns the access token. */
+  userToken(username: string, role: Role): Promise<string>;
+  login(username: string, password?: string): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export async function startControl(env: Record<string, string> = {}, opts: { llmCaller?: LlmCaller; db?: TestDatabase } = {}): Promise<TestControl> {
+  const db = opts.db ?? (await testDatabase());
+  const cp = await createControlPlane({
+    dataDir: db.dataDir,
+    databaseUrl: db.databaseUrl,
+    pgSchema: db.pgSchema,
+    log: createLogger('silent'),
+    env: { ...TEST_ENV, ...env },
+    llmCaller: opts.llmCaller,
+  });
+  const app = uws.App();
+  attachControlPlane(app, cp);
+  let listenSocket: UWS.us_listen_socket | null = null;
+  const port = await new Promise<number>((resolve, reject) =>
+    app.listen('127.0.0.1', 0, (s) => {
+      if (!s) return reject(new Error('listen failed'));
+      listenSocket = s;
+      resolve(uws.us_socket_local_port(s as unknown as UWS.us_socket));
+    }),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const call: TestControl['call'] = async (method, path, o = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    let body: string | Buffer | undefined = o.rawBody;
+    if (o.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(o.body);
+    }
+    const res = await fetch(base + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
+  const login: TestControl['login'] = async (username, password = PASSWORD) => {
+    const r = await call('POST', '/admin/auth/login', { body: { username, password } });
+    return { status: r.status, body: r.body };
+  };
+  return {
+    cp,
+    db,
+    base,
+    port,
+    call,
+    login,
+    async userToken(username, role) {
+      await cp.repos.users.create({ username, role, password_hash: await hashPassword(PASSWORD, { ln: 12, r: 8, p: 1 }) });
+      const r = await login(username);
+      if (r.status !== 200) throw new Error(`login failed: ${JSON.stringify(r.body)}`);
+      return r.body.access_token as string;
+    },
+    async stop() {
+      if (listenSocket) uws.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+      await cp.close();
+      if (!opts.db) await db.cleanup();
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t from 'tap';
+import { startControl, type TestControl } from './helpers/control.ts';
+import { testDatabase } from './helpers/database.ts';
+
+/** A minimal OpenAI-compatible server on 127.0.0.1 that the real `openai` SDK talks to. */
+async function fakeLlm(reply: string, opts: { fail?: boolean } = {}) {
+  const seen: Array<{ auth: string | undefined; body: any }> = [];
+  const server = http.createServer(async (req, res) => {
+    let raw = '';
+    for await (const c of req) raw += c;
+    const body = JSON.parse(raw);
+    seen.push({ auth: req.headers.authorization, body });
+    if (opts.fail) {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'boom' } }));
+      return;
+    }
+    if (!body.stream) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } }),
+      );
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const piece of reply.split(' ')) {
+      res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta: { content: piece + ' ' }, finish_reason: null }] })}\n\n`);
+    }
+    res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } })}\n\n`);
+    res.end('data: [DONE]\n\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, seen, close: () => new Promise((r) => server.close(r)) };
+}
+
+async function withKey(c: TestControl) {
+  const admin = await c.userToken('admin-' + Math.random().toString(36).slice(2, 8), 'admin');
+  const key = (await c.call('POST', '/admin/api-keys', { token: admin, body: { name: 'test' } })).body;
+  return { admin, key: key.key as string, keyId: key.id as number };
+}
+
+const ask = (c: TestControl, key: string, content: string, extra: Record<string, unknown> = {}) =>
+  c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'auto', messages: [{ role: 'user', content }], ...extra } });
+
+function sse(text: string): any[] {
+  return text
+    .split('\n\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => l.slice(6))
+    .map((d) => (d === '[DONE]' ? '[DONE]' : JSON.parse(d)));
+}
+
+t.test('FAQ answers, streamed and not; models; API keys revocable', async (t) => {
+  const c = await startControl();
+  t.teardown(c.stop);
+  const { admin, key, keyId } = await withKey(c);
+  await c.call('POST', '/admin/faq', { token: admin, body: { question: 'What are your opening hours?', answer: 'We are open nine to five.' } });
+  const r = await ask(c, key, 'What are the opening hours?');
+  t.equal(r.status, 200);
+  t.equal(r.headers.get('x-answer-source'), 'faq');
+  t.match(r.body, { object: 'chat.completion', model: 'faq', choices: [{ message: { role: 'assistant', content: 'We are open nine to five.' }, finish_reason: 'stop' }] });
+  t.ok(r.body.usage.total_tokens > 0);
+
+  const s = await ask(c, key, 'opening hours please', { stream: true, stream_options: { include_usage: true } });
+  t.match(s.headers.get('content-type'), /text\/event-stream/);
+  const events = sse(s.text);
+  t.equal(events.at(-1), '[DONE]');
+  t.equal(events[0].choices[0].delta.role, 'assistant');
+  t.equal(events.filter((e) => e !== '[DONE]').map((e) => e.choices[0]?.delta?.content ?? '').join(''), 'We are open nine to five.');
+  t.ok(events.some((e) => e !== '[DONE]' && e.choices[0]?.finish_reason === 'stop'));
+  t.ok(events.some((e) => e !== '[DONE]' && e.usage), 'usage chunk when asked');
+
+  const fb = await ask(c, key, 'Can you repair my bicycle?');
+  t.equal(fb.headers.get('x-answer-source'), 'fallback', 'no FAQ match and no LLM: the polite fallback');
+  t.match(fb.body.choices[0].message.content, /Sorry/);
+
+  const models = await c.call('GET', '/v1/models', { token: key });
+  t.equal(models.body.object, 'list');
+  t.ok(models.body.data.some((m: { id: string }) => m.id === 'faq'));
+
+  t.equal((await c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'x', messages: [] } })).status, 400, 'empty messages refused');
+  t.equal((await c.call('DELETE', `/admin/api-keys/${keyId}`, { token: admin })).status, 204);
+  const revoked = await ask(c, key, 'hours?');
+  t.equal(revoked.status, 401);
+  t.equal(revoked.body.error.code, 'invalid_api_key');
+  const listed = (await c.call('GET', '/admin/api-keys', { token: admin })).body.items[0];
+  t.notOk('key' in listed || 'key_hash' in listed, 'the key is never listed');
+  t.ok(listed.revoked_at);
+});
+
+t.test('LLM through the openai SDK: persona prompt, encrypted key used, fallback chain on failure, streaming', async (t) => {
+  const broken = await fakeLlm('', { fail: true });
+  const good = await fakeLlm('Hello from the model');
+  const c = await startControl();
+  t.teardown(async () => {
+    await c.stop();
+    await broken.close();
+    await good.close();
+  });
+  const { admin, key } = await withKey(c);
+  await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'first', base_url: broken.url, model: 'broken-model', priority: 1, api_key: 'sk-broken' } });
+  await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'second', base_url: good.url, model: 'good-model', priority: 2, api_key: 'sk-good-key' } });
+  await c.call('POST', '/admin/personas', { token: admin, body: { name: 'Anna', system_prompt: 'You are Anna, the secretary.' } });
+
+  const r = await ask(c, key, 'Tell me something');
+  t.equal(r.status, 200);
+  t.equal(r.headers.get('x-answer-source'), 'llm');
+  t.equal(r.body.choices[0].message.content, 'Hello from the model');
+  t.equal(r.body.model, 'good-model');
+  t.same(r.body.usage, { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 }, 'token counts from the provider');
+  t.equal(broken.seen.length, 1, 'the first provider was tried');
+  t.equal(good.seen[0].auth, 'Bearer sk-good-key', 'the decrypted key reached the provider');
+  t.same(good.seen[0].body.messages[0], { role: 'system', content: 'You are Anna, the secretary.' });
+
+  const s = await ask(c, key, 'Stream it', { stream: true });
+  const text = sse(s.text).filter((e) => e !== '[DONE]').map((e) => e.choices[0]?.delta?.content ?? '').join('');
+  t.equal(text.trim(), 'Hello from the model');
+
+  const onlyFaq = await c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'faq', messages: [{ role: 'user', content: 'Tell me something' }] } });
+  t.equal(onlyFaq.headers.get('x-answer-source'), 'fallback', 'model "faq" never calls an LLM');
+  t.equal(good.seen.length, 2);
+});
+
+t.test('usage limits are enforced on chat routes, per key, and survive a restart', async (t) => {
+  const db = await testDatabase();
+  let c = await startControl({}, { db });
+  t.teardown(async () => {
+    await c.stop();
+    await db.cleanup();
+  });
+  const { admin, key, keyId } = await withKey(c);
+  const other = (await c.call('POST', '/admin/api-keys', { token: admin, body: { name: 'other' } })).body.key;
+  const lim = await c.call('POST', '/admin/usage/limits', {
+    token: admin,
+    body: { name: 'trial', subject_type: 'api_key', subject_id: String(keyId), kind: 'chat', metric: 'requests', period: 'day', max_value: 2 },
+  });
+  t.equal(lim.status, 201);
+  t.equal((await ask(c, key, 'hi')).status, 200);
+  t.equal((await c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'x' } })).status, 400, 'invalid requests do not use the allowance');
+  t.equal((await ask(c, key, 'hi')).status, 200);
+  const third = await ask(c, key, 'hi');
+  t.equal(third.status, 429);
+  t.equal(third.body.error.code, 'usage_limit_exceeded');
+  t.match(third.body.error.details, { limit_id: lim.body.id, period: 'day', max_value: 2 });
+  t.ok(Number(third.headers.get('retry-after')) > 0);
+  t.equal((await ask(c, other, 'hi')).status, 200, 'another key has its own allowance');
+
+  const usage = await c.call('GET', `/admin/usage?subject_type=api_key&subject_id=${keyId}`, { token: admin });
+  t.equal(usage.body.total, 2, 'two answered requests logged (the refused one is not)');
+  t.match(usage.body.items[0], { kind: 'chat', source: 'fallback', units: 1 });
+
+  await c.stop();
+  c = await startControl({}, { db });
+  t.equal((await ask(c, key, 'hi')).status, 429, 'a restart does not reset the window');
+  const admin2 = await c.userToken('admin-two', 'admin');
+  await c.call('PATCH', `/admin/usage/limits/${lim.body.id}`, { token: admin2, body: { max_value: 3 } });
+  t.equal((await ask(c, key, 'hi')).status, 200, 'raising the limit applies at once');
+
+  const global = await c.call('POST', '/admin/usage/limits', { token: admin2, body: { name: 'all', subject_type: 'global', kind: 'chat', metric: 'tokens', period: 'minute', max_value: 1 } });
+  t.equal(global.status, 201);
+  t.equal((await ask(c, other, 'hi')).status, 429, 'a global token budget stops everyone');
+  const audit = (await c.call('GET', '/admin/audit?action=usage_limits.', { token: admin2 })).body.items;
+  t.equal(audit.length, 3);
+});
