@@ -75,7 +75,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     // Printed once, deliberately in the message (the logger redacts `token` fields): it is the
     // only way in over HTTP until an admin exists, and it dies with this process.
     log.warn(
-      `No admin user exists. Create one with \`node --import tsx control/cli/admin.ts create <username>\`, ` +
+      `No admin user exists. Create one with \`npm run admin -- create <username>\`, ` +
         `or POST /admin/setup with {"token": "${token}", "username": ..., "password": ...}. The token works once, until restart.`,
     );
   }

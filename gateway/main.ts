@@ -25,7 +25,16 @@ async function main(): Promise<void> {
     process.stderr.write(`voice-gateway: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(3);
   }
-  const gateway = createGateway(config, { log });
+  let controlPlane;
+  try {
+    const { createControlPlane } = await import('../control/control-plane.ts');
+    controlPlane = await createControlPlane({ dataDir: config.dataDir, log });
+  } catch (err) {
+    log.fatal({ err }, 'control plane failed to start (database?)');
+    log.flush(() => process.exit(1));
+    return;
+  }
+  const gateway = createGateway(config, { log, controlPlane });
   try {
     await gateway.listen();
   } catch (err) {

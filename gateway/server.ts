@@ -3,6 +3,8 @@
  * is what `main.ts`, the tests and the benches all start, so they exercise the same wiring.
  */
 import type { Logger } from 'pino';
+import { attachControlPlane, type ControlPlane } from '../control/control-plane.ts';
+import { dbClient } from '../control/db/connection.ts';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
 import type { MediaClock } from '../media/media-clock.ts';
@@ -20,6 +22,8 @@ export interface GatewayDeps {
   log: Logger;
   pipelineFactory?: PipelineFactory;
   clock?: MediaClock;
+  /** The admin and OpenAI-compatible APIs (`/admin/*`, `/v1/*`); opened by the caller (async). */
+  controlPlane?: ControlPlane;
 }
 
 export interface Gateway {
@@ -68,6 +72,19 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     const { contentType, body } = await metrics.render();
     if (!ctx.aborted()) writeText(res, '200 OK', contentType, body);
   }));
+  const cp = deps.controlPlane;
+  if (cp) {
+    attachControlPlane(app, cp);
+    health.register('db', async () => {
+      const started = performance.now();
+      try {
+        await cp.db.raw('select 1');
+        return { status: 'ok', engine: dbClient(cp.db), ping_ms: round(performance.now() - started) };
+      } catch (err) {
+        return { status: 'down', engine: dbClient(cp.db), error: (err as Error).message };
+      }
+    });
+  }
   app.any('/*', (res, req) => {
     writeJson(res, '404 Not Found', errorBody('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
   });
@@ -100,6 +117,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         const deadline = performance.now() + config.shutdownGraceMs;
         while (voice.connections > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         metrics.stop();
+        await cp?.close();
         log.info({ remaining: voice.connections }, 'gateway stopped');
       })()),
   };
