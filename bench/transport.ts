@@ -35,7 +35,7 @@ export async function runTransportBench(opts: TransportBenchOptions) {
   const server = await startTsProcess(
     opts.serverEntry ?? 'gateway/main.ts',
     [],
-    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', VOICE_WS_TOKEN: TOKEN, MAX_CALLS: String(opts.clients + 10), DATA_DIR: '/tmp/vg-bench-data' },
+    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'echo', VOICE_WS_TOKEN: TOKEN, MAX_CALLS: String(opts.clients + 10), DATA_DIR: '/tmp/vg-bench-data' },
     (line) => line.includes('listening'),
   );
   const pid = server.pid!;

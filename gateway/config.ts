@@ -29,8 +29,30 @@ const EnvSchema = z.object({
   VOICE_JITTER_FRAMES: intFrom(0, 50).default(2),
   /** Most concurrent voice calls; further `start` messages get `capacity` errors. */
   MAX_CALLS: intFrom(1, 100000).default(1000),
-  /** Which conversation runs per call: `echo` loops caller audio back (transport testing). */
-  PIPELINE: z.enum(['echo']).default('echo'),
+  /**
+   * Which conversation runs per call: `secretary` (Silero VAD, speech recognition, TTS and the
+   * built-in secretary or an LLM) or `echo`, which loops caller audio back (transport testing).
+   */
+  PIPELINE: z.enum(['secretary', 'echo']).default('secretary'),
+  /** Language of the shipped sample persona and FAQ. */
+  PERSONA_LANGUAGE: z.enum(['en', 'ru']).default('en'),
+  /** Silero speech probability threshold. */
+  VAD_THRESHOLD: z.coerce.number().min(0.05).max(0.95).default(0.5),
+  /**
+   * Speech needed before the VAD reports a start: short, so reply audio pauses quickly when the
+   * caller cuts in (barge-in); segments under 200 ms are then dropped as noise by the turn manager.
+   */
+  VAD_MIN_SPEECH_MS: intFrom(30, 2000).default(64),
+  /** Silence that ends the caller's turn: the endpointing knob (phone callers pause mid-sentence). */
+  VAD_MIN_SILENCE_MS: intFrom(100, 3000).default(500),
+  /** Caller speech this long while the assistant talks cancels the reply (shorter pauses it). */
+  BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(400),
+  /** OpenAI-compatible LLM; without it the built-in secretary (FAQ + take a message) answers. */
+  LLM_BASE_URL: z.string().url('LLM_BASE_URL must be a URL').optional(),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  LLM_API_KEY: z.string().min(1).optional(),
+  /** No first token within this long: the secretary answers that turn instead. */
+  LLM_FIRST_TOKEN_MS: intFrom(100, 120000).default(8000),
   SHUTDOWN_GRACE_MS: intFrom(0, 60000).default(3000),
   /** Force the TypeScript DSP twin even when the native addon is built (`0`). */
   VOICE_GATEWAY_NATIVE: z.enum(['0', '1']).optional(),
@@ -51,7 +73,13 @@ export interface GatewayConfig {
     jitterFrames: number;
     maxCalls: number;
   };
-  pipeline: 'echo';
+  pipeline: 'secretary' | 'echo';
+  secretary: {
+    language: 'en' | 'ru';
+    vad: { threshold: number; minSpeechSec: number; minSilenceSec: number };
+    bargeInConfirmMs: number;
+    llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number };
+  };
   shutdownGraceMs: number;
 }
 
@@ -84,6 +112,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxCalls: e.MAX_CALLS,
     },
     pipeline: e.PIPELINE,
+    secretary: {
+      language: e.PERSONA_LANGUAGE,
+      vad: { threshold: e.VAD_THRESHOLD, minSpeechSec: e.VAD_MIN_SPEECH_MS / 1000, minSilenceSec: e.VAD_MIN_SILENCE_MS / 1000 },
+      bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
+      llm: e.LLM_BASE_URL ? { baseURL: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY, firstTokenMs: e.LLM_FIRST_TOKEN_MS } : undefined,
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }

@@ -34,7 +34,18 @@ async function main(): Promise<void> {
     log.flush(() => process.exit(1));
     return;
   }
-  const gateway = createGateway(config, { log, controlPlane });
+  let pipelines;
+  try {
+    const { createPipelineFactory } = await import('./pipeline-factory.ts');
+    pipelines = await createPipelineFactory(config, { log, controlPlane });
+  } catch (err) {
+    log.fatal({ err }, 'pipeline failed to start');
+    await controlPlane.close();
+    log.flush(() => process.exit(1));
+    return;
+  }
+  const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
+  pipelines.registerHealth(gateway.health);
   try {
     await gateway.listen();
   } catch (err) {
@@ -49,6 +60,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     await gateway.close();
+    await pipelines.close(); // flushes the call log: before the database closes
+    await controlPlane.close();
     log.flush(() => process.exit(0));
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -22,7 +22,7 @@ export interface GatewayDeps {
   log: Logger;
   pipelineFactory?: PipelineFactory;
   clock?: MediaClock;
-  /** The admin and OpenAI-compatible APIs (`/admin/*`, `/v1/*`); opened by the caller (async). */
+  /** The admin and OpenAI-compatible APIs (`/admin/*`, `/v1/*`); opened and closed by the caller. */
   controlPlane?: ControlPlane;
 }
 
@@ -117,7 +117,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         const deadline = performance.now() + config.shutdownGraceMs;
         while (voice.connections > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         metrics.stop();
-        await cp?.close();
         log.info({ remaining: voice.connections }, 'gateway stopped');
       })()),
   };

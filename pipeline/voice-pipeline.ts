@@ -113,7 +113,7 @@ export class VoicePipeline implements CallPipeline {
     this.deps.vad.push(pcm);
     this.utterance?.accept(pcm);
     const b = this.bargeIn;
-    if (b && !b.confirmed && this.arrivals.samples - b.startSample >= (this.config.bargeInConfirmMs * PIPELINE_SAMPLE_RATE) / 1000) {
+    if (b && !b.confirmed && this.arrivals.samples - b.startSample >= ((this.config.bargeInConfirmMs + this.config.vadHangoverMs) * PIPELINE_SAMPLE_RATE) / 1000) {
       this.confirmBargeIn();
     }
   }
@@ -155,7 +155,15 @@ export class VoicePipeline implements CallPipeline {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.reply?.controller.abort();
+    // A reply cut off by the hangup still reports its turn (what was heard, its latencies).
+    const reply = this.reply;
+    if (reply) {
+      reply.controller.abort();
+      const cut = this.player.hasAudio;
+      const heard = cut ? this.player.clear() : undefined;
+      if (cut) this.emit({ type: 'interrupted', spoken_text: heard });
+      this.finishReply(cut, heard);
+    }
     this.utterance?.cancel();
     this.deps.vad.close();
     this.listeners.clear();
@@ -181,6 +189,12 @@ export class VoicePipeline implements CallPipeline {
     this.utterance = null;
     const endWall = this.arrivals.wallTimeOf(e.sample);
     this.emit({ type: 'speech_stopped', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
+    if (((e.sample - this.speechStartSample) * 1000) / PIPELINE_SAMPLE_RATE < this.config.minUtteranceMs) {
+      // Too short to be a turn (a click, a cough): forget it, and undo a pause it caused.
+      utterance?.cancel();
+      this.resumeAfterFalseBargeIn();
+      return;
+    }
     const endpointMs = round(this.now() - endWall);
     if (!utterance) return;
     void utterance.finish().then(
@@ -196,8 +210,7 @@ export class VoicePipeline implements CallPipeline {
     if (b && !b.confirmed) {
       if (isBackchannel(text, this.config)) {
         // A false interruption ("mhm"): carry on where we paused.
-        this.bargeIn = null;
-        this.player.resume();
+        this.resumeAfterFalseBargeIn();
         return;
       }
       this.confirmBargeIn();
@@ -205,6 +218,13 @@ export class VoicePipeline implements CallPipeline {
     this.bargeIn = null;
     if (text) this.emit({ type: 'transcript', final: true, text });
     this.respondTo(text, endWall, { endpoint_ms: endpointMs, stt_final_ms: sttFinal });
+  }
+
+  private resumeAfterFalseBargeIn(): void {
+    if (!this.bargeIn || this.bargeIn.confirmed) return;
+    this.bargeIn = null;
+    if (this.reply) delete this.reply.metrics.barge_in_ms;
+    this.player.resume();
   }
 
   private confirmBargeIn(): void {

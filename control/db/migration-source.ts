@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import * as initial from './migrations/0001-initial.ts';
+import * as callEndReason from './migrations/0002-call-end-reason.ts';
 
 interface NamedMigration {
   name: string;
@@ -12,7 +13,10 @@ interface NamedMigration {
   down(db: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: readonly NamedMigration[] = [{ name: '0001-initial', ...initial }];
+export const MIGRATIONS: readonly NamedMigration[] = [
+  { name: '0001-initial', ...initial },
+  { name: '0002-call-end-reason', ...callEndReason },
+];
 
 class StaticMigrationSource implements Knex.MigrationSource<NamedMigration> {
   async getMigrations(): Promise<NamedMigration[]> {

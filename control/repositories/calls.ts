@@ -16,6 +16,7 @@ export interface Call {
   duration_ms: number | null;
   persona_id: number | null;
   summary: string | null;
+  end_reason: string | null;
 }
 
 export const TURN_METRICS = ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms', 'barge_in_ms'] as const;
@@ -74,6 +75,7 @@ const toCall = (r: Record<string, unknown>): Call => ({
   duration_ms: optNum(r.duration_ms),
   persona_id: optNum(r.persona_id),
   summary: (r.summary as string | null) ?? null,
+  end_reason: (r.end_reason as string | null) ?? null,
 });
 
 const toTurn = (r: Record<string, unknown>): CallTurn => {
@@ -99,13 +101,14 @@ export class CallsRepo {
     return (await this.get(call.id))!;
   }
 
-  async end(id: string, patch: { status?: string; summary?: string | null } = {}): Promise<void> {
+  async end(id: string, patch: { status?: string; summary?: string | null; endReason?: string } = {}): Promise<void> {
     const call = await this.get(id);
     if (!call) return;
     const ended = Date.now();
     await this.db('calls').where({ id }).update({
       status: patch.status ?? 'completed',
       summary: patch.summary ?? call.summary,
+      end_reason: patch.endReason?.slice(0, 64) ?? call.end_reason,
       ended_at: nowIso(ended),
       duration_ms: ended - Date.parse(call.started_at),
     });

@@ -14,6 +14,19 @@ export interface TurnConfig {
   preRollMs: number;
   /** Whether the caller may interrupt at all (a legal notice might not be interruptible). */
   allowBargeIn: boolean;
+  /**
+   * Speech segments shorter than this are noise, not a turn: no transcript is decoded and a paused
+   * reply resumes. Lets the VAD's own minimum speech stay short (fast barge-in detection) without
+   * every click on the line becoming "Sorry, I did not catch that".
+   */
+  minUtteranceMs: number;
+  /**
+   * The VAD's minimum silence: it reports the end of speech only this long after the last speech
+   * sample. Until then a pause in barge-in speech is indistinguishable from speech, so speech is
+   * known to have lasted `bargeInConfirmMs` only once `bargeInConfirmMs + vadHangoverMs` passed
+   * without an end. Reply audio is paused at once either way; this only delays the cancellation.
+   */
+  vadHangoverMs: number;
 }
 
 export const DEFAULT_TURN_CONFIG: TurnConfig = {
@@ -21,6 +34,8 @@ export const DEFAULT_TURN_CONFIG: TurnConfig = {
   backchannels: ['mhm', 'mm', 'hmm', 'uh huh', 'uh-huh', 'yeah', 'yes', 'ok', 'okay', 'right', 'ага', 'угу', 'да', 'ну', 'так'],
   preRollMs: 300,
   allowBargeIn: true,
+  minUtteranceMs: 200,
+  vadHangoverMs: 0,
 };
 
 export function isBackchannel(text: string, config: TurnConfig): boolean {

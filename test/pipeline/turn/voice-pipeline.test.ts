@@ -22,7 +22,7 @@ class ManualVad implements VadPort {
   }
 }
 
-function setup(opts: { transcript?: string; reply?: string[]; hangup?: boolean; confirmMs?: number } = {}) {
+function setup(opts: { transcript?: string; reply?: string[]; hangup?: boolean; confirmMs?: number; minUtteranceMs?: number; hangoverMs?: number } = {}) {
   const vad = new ManualVad();
   const heard: string[] = [];
   let transcript = opts.transcript ?? 'what are your hours';
@@ -68,7 +68,10 @@ function setup(opts: { transcript?: string; reply?: string[]; hangup?: boolean; 
       },
     };
   };
-  const p = new VoicePipeline({ callId: 'c1', channel: 'test' }, { vad, stt, tts, dialogue, splitter, config: { bargeInConfirmMs: opts.confirmMs ?? 400 } });
+  const p = new VoicePipeline({ callId: 'c1', channel: 'test' }, {
+    vad, stt, tts, dialogue, splitter,
+    config: { bargeInConfirmMs: opts.confirmMs ?? 400, minUtteranceMs: opts.minUtteranceMs ?? 0, vadHangoverMs: opts.hangoverMs ?? 0 },
+  });
   const events: PipelineEvent[] = [];
   p.onEvent((e) => events.push(e));
   return { p, vad, events, heard, setTranscript: (s: string) => (transcript = s) };
@@ -158,4 +161,38 @@ t.test('a goodbye hangs up only after its audio has played', async (t) => {
   pullAll(p);
   p.pullAudio();
   t.ok(events.some((e) => e.type === 'hangup' && e.reason === 'goodbye'));
+});
+
+t.test('a segment shorter than minUtteranceMs is noise: no turn, and a paused reply resumes', async (t) => {
+  const { p, vad, events } = setup({ reply: ['A fairly long first sentence. ', 'And a second. '], minUtteranceMs: 200 });
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 4000 }); // 250 ms: a turn
+  await settle();
+  t.equal(pullAll(p, 2), 2, 'reply playing');
+  vad.fire({ type: 'start', sample: 8000 });
+  t.equal(p.pullAudio(), null, 'paused on speech start');
+  vad.fire({ type: 'end', sample: 8000 + 1600 }); // 100 ms: a click
+  await settle();
+  t.equal(events.filter((e) => e.type === 'transcript').length, 1, 'the click was not decoded into a turn');
+  t.notOk(events.some((e) => e.type === 'interrupted'));
+  t.equal(pullAll(p), 8, 'the reply resumes where it paused');
+  const m = events.filter((e) => e.type === 'turn_metrics') as { metrics: { barge_in_ms?: number } }[];
+  t.notOk(m.some((e) => e.metrics.barge_in_ms !== undefined), 'a false alarm records no barge_in_ms');
+});
+
+t.test('confirmation waits for the VAD hangover: speech is only known to last once no end came', async (t) => {
+  const { p, vad, events } = setup({ reply: ['One two three four five six seven eight. ', 'Second sentence here. '], hangoverMs: 500 });
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await settle();
+  pullAll(p, 2);
+  vad.fire({ type: 'start', sample: 3200 });
+  for (let i = 0; i < 30; i++) p.pushAudio(silence()); // 600 ms < 400 + 500
+  await settle();
+  t.notOk(events.some((e) => e.type === 'interrupted'), 'not cancelled after 600 ms');
+  for (let i = 0; i < 20; i++) p.pushAudio(silence()); // 1000 ms >= 900
+  await settle();
+  t.ok(events.some((e) => e.type === 'interrupted'), 'cancelled once 900 ms passed without an end');
 });

@@ -1,0 +1,96 @@
+/**
+ * Builds the per-call pipeline factory the gateway hands to every transport (WebSocket, modem),
+ * from configuration: the engines are created once and shared by all calls, their health goes to
+ * /health, and every call is recorded in the call log when a database is available.
+ */
+import type { Logger } from 'pino';
+import type { ControlPlane } from '../control/control-plane.ts';
+import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
+import { InMemoryMessageStore, type MessageStore } from '../pipeline/dialogue/message-store.ts';
+import { defaultFaq, defaultPersona } from '../pipeline/dialogue/persona.ts';
+import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
+import { OpenAiCompatibleLlm } from '../pipeline/engines/llm-openai.ts';
+import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
+import { EspeakTts } from '../pipeline/engines/tts-espeak.ts';
+import type { HasHealth } from '../pipeline/engines/types.ts';
+import { SileroVad } from '../pipeline/engines/vad-silero.ts';
+import { createSecretaryPipelines } from '../pipeline/secretary-pipeline.ts';
+import { CallLog } from './call-log.ts';
+import { databaseCallLogSink } from './call-log-db.ts';
+import type { GatewayConfig } from './config.ts';
+import type { HealthRegistry } from './observability/health.ts';
+
+export interface GatewayPipelines {
+  factory: PipelineFactory;
+  /** Present when calls are recorded (a control plane with a database is attached). */
+  callLog: CallLog | null;
+  /** Engine entries for /health. */
+  registerHealth(health: HealthRegistry): void;
+  close(): Promise<void>;
+}
+
+export interface PipelineFactoryDeps {
+  log: Logger;
+  controlPlane?: ControlPlane;
+}
+
+export async function createPipelineFactory(
+  config: Pick<GatewayConfig, 'pipeline' | 'secretary'>,
+  deps: PipelineFactoryDeps,
+): Promise<GatewayPipelines> {
+  const { log, controlPlane } = deps;
+  const callLog = controlPlane ? new CallLog(databaseCallLogSink(controlPlane.repos), log.child({ component: 'call-log' })) : null;
+  const record = (f: PipelineFactory) => (callLog ? callLog.wrap(f) : f);
+
+  if (config.pipeline === 'echo') {
+    return { factory: record(createEchoPipeline), callLog, registerHealth: () => {}, close: async () => {} };
+  }
+
+  const s = config.secretary;
+  const vad = new SileroVad({ ...s.vad });
+  const stt = new PocketsphinxStt();
+  const tts = new EspeakTts();
+  const llm = s.llm ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs }]) : undefined;
+  const persona = defaultPersona(s.language);
+  const faq = defaultFaq(s.language);
+  const store: MessageStore = callLog ?? new InMemoryMessageStore();
+  if (!callLog) log.warn('no database attached: taken messages are kept in memory only');
+
+  const pipelines = createSecretaryPipelines({
+    engines: { vad, stt, tts, llm },
+    persona,
+    faq,
+    store,
+    vad: s.vad,
+    turn: { bargeInConfirmMs: s.bargeInConfirmMs, vadHangoverMs: s.vad.minSilenceSec * 1000 },
+    hooks: (callId) => ({
+      onMessageTaken: (m) => log.info({ callId, caller: m.callerName }, 'message taken'),
+      onNotify: (text) => log.warn({ callId, text }, 'dialogue asks for a human'),
+    }),
+  });
+
+  // Start the recogniser's decoders and synthesise the greeting before the first call.
+  stt.warm(pipelines.openingPhrases());
+  const warmError = await pipelines.warm();
+  if (warmError) log.warn({ err: warmError }, 'greeting not cached; it will be synthesised per call');
+  log.info({ persona: persona.id, language: persona.language, llm: llm?.name ?? null, greetingCached: pipelines.greetings.size > 0 }, 'secretary pipeline ready');
+
+  const engineHealth = (e: HasHealth) => () => {
+    const h = e.health();
+    return { status: h.ok ? ('ok' as const) : ('degraded' as const), engine: h.name, detail: h.detail };
+  };
+  return {
+    factory: record(pipelines.factory),
+    callLog,
+    registerHealth(health) {
+      health.register('vad', engineHealth(vad));
+      health.register('stt', engineHealth(stt));
+      health.register('tts', engineHealth(tts));
+      health.register('llm', llm ? engineHealth(llm) : () => ({ status: 'disabled', dialogue: 'built-in secretary' }));
+    },
+    async close() {
+      await callLog?.flush();
+      await Promise.allSettled([vad.close(), stt.close(), tts.close()]);
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * End to end over the WebSocket transport with the real engines a fresh install runs: Silero VAD
+ * (worker thread), pocketsphinx, espeak-ng, the built-in secretary, the SQLite call log.
+ * Timing targets are the voice bench's job; here bounds only prove the behaviour (audio stops,
+ * rather than playing on for seconds).
+ */
+import t from 'tap';
+import { clientBargeInMs, runScriptedCall } from './helpers/scripted-caller.ts';
+import { startSecretaryGateway, type SecretaryGateway } from './helpers/secretary-gateway.ts';
+import { fliteSpeech, withSilence } from './helpers/speech-wav.ts';
+
+let gw: SecretaryGateway;
+t.before(async () => {
+  gw = await startSecretaryGateway();
+});
+t.teardown(() => gw.stop());
+
+const textOf = (events: { type: string; text?: unknown }[]) =>
+  events.filter((e) => e.type === 'response_text_delta').map((e) => String(e.text)).join('');
+
+t.test('"What are your opening hours?" is answered from the FAQ, and the call is logged', async (t) => {
+  const question = fliteSpeech('What are your opening hours?');
+  const r = await runScriptedCall({ url: gw.url, token: gw.token, steps: [{ audio: withSilence(question, 100, 200), cue: { after: 'reply', gapMs: 200 } }], maxMs: 25000 });
+  const transcripts = r.events.filter((e) => e.type === 'transcript' && e.final).map((e) => String(e.text));
+  t.same(transcripts, ['what are your opening hours'], 'pocketsphinx heard the question');
+  t.match(textOf(r.events), /Monday to Friday from nine in the morning to six in the evening/, 'the FAQ answer');
+  const metrics = r.events.filter((e) => e.type === 'turn_metrics').map((e) => e.metrics as Record<string, number>);
+  const answered = metrics.find((m) => m.stt_final_ms !== undefined)!;
+  t.ok(answered, 'the answered turn reports metrics');
+  for (const k of ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms']) t.type(answered[k], 'number', k);
+  t.ok(r.frames.filter((f) => f.loud).length * 20 > 3000, 'seconds of reply audio (greeting and answer) arrived');
+
+  const callId = String(r.events.find((e) => e.type === 'started')!.call_id);
+  await gw.pipelines.callLog!.flush();
+  await new Promise((r) => setTimeout(r, 200));
+  const call = await gw.controlPlane.repos.calls.get(callId);
+  t.equal(call?.channel, 'ws');
+  t.equal(call?.status, 'completed');
+  t.equal(call?.end_reason, 'script_done');
+  const transcript = await gw.controlPlane.repos.calls.transcript(callId);
+  t.ok(transcript.some((s) => s.speaker === 'caller' && s.text === 'what are your opening hours'), 'caller turn in the transcript');
+  t.ok(transcript.some((s) => s.speaker === 'assistant' && /Monday to Friday/.test(s.text)), 'answer in the transcript');
+  const turns = await gw.controlPlane.repos.calls.turns(callId);
+  const row = turns.find((x) => x.user_text === 'what are your opening hours');
+  t.ok(row && row.v2v_ms !== null && row.stt_final_ms !== null, 'turn row with its latencies');
+});
+
+t.test('barge-in: the caller cuts into the greeting and the reply audio stops', async (t) => {
+  const interruption = fliteSpeech('What is your address?');
+  const r = await runScriptedCall({
+    url: gw.url,
+    token: gw.token,
+    steps: [{ audio: withSilence(interruption, 0, 200), cue: { after: 'reply_start', delayMs: 800 } }],
+    maxMs: 20000,
+  });
+  const interrupted = r.events.find((e) => e.type === 'interrupted');
+  t.ok(interrupted, 'interrupted event');
+  t.match(String(interrupted?.spoken_text), /^Hello/, 'what the caller heard of the greeting is reported');
+  const bargeIn = clientBargeInMs(r, r.said[0]);
+  t.ok(bargeIn !== null, 'reply audio was playing when the caller spoke');
+  // The greeting has ~3.5 s left at the cut: stopping within a second proves it was stopped.
+  t.ok(bargeIn! < 1000, `reply audio stopped ${bargeIn} ms after the caller started speaking`);
+  const server = r.events.filter((e) => e.type === 'turn_metrics').map((e) => (e.metrics as Record<string, number>).barge_in_ms).find((x) => x !== undefined);
+  t.type(server, 'number', 'server-side barge_in_ms reported');
+  t.match(textOf(r.events), /1 Main Street/, 'then the interruption is answered');
+});
+
+t.test('take a message: name, caller id confirmed, reason, read back, stored, goodbye', async (t) => {
+  const say = (text: string, gapMs = 300) => ({ audio: withSilence(fliteSpeech(text), 0, 200), cue: { after: 'reply' as const, gapMs } });
+  const r = await runScriptedCall({
+    url: gw.url,
+    token: gw.token,
+    caller: '+15551234567',
+    steps: [say('I want to leave a message.'), say('John Smith'), say('Yes'), say('Please call me back about my order.'), say('Yes')],
+    maxMs: 60000,
+  });
+  const transcripts = r.events.filter((e) => e.type === 'transcript' && e.final).map((e) => String(e.text));
+  t.comment(`heard: ${JSON.stringify(transcripts)}`);
+  const text = textOf(r.events);
+  t.match(text, /May I have your name/, 'asks for the name');
+  t.match(text, /Should we call you back on plus 1 5 5, 5 1 2, 3 4 5, 6 7\?/, 'offers the caller id, spoken digit by digit');
+  t.match(text, /Let me read that back/, 'reads the message back');
+  t.match(text, /your message has been recorded/, 'confirms it is stored');
+  const hangup = r.events.find((e) => e.type === 'hangup');
+  t.equal(hangup?.reason, 'dialogue_finished', 'the secretary ends the call');
+
+  const callId = String(r.events.find((e) => e.type === 'started')!.call_id);
+  await new Promise((r) => setTimeout(r, 300));
+  const call = await gw.controlPlane.repos.calls.get(callId);
+  t.match(call?.summary ?? '', /^Message from .+, callback \+15551234567: .+/, 'the message is the call summary');
+  const stored = (await gw.controlPlane.repos.calls.transcript(callId)).find((s) => s.speaker === 'message');
+  t.ok(stored, 'the message is in the transcript');
+  const m = JSON.parse(stored!.text);
+  t.equal(m.callbackNumber, '+15551234567');
+  t.ok(m.callerName && m.reason, 'name and reason recorded');
+});
