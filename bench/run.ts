@@ -43,6 +43,25 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
       return { bench: 'transport-vs-ws', seconds, rows, machine: (await import('./lib/machine.ts')).machineInfo() };
     },
   },
+  voice: {
+    describe: 'voice-to-voice budget over WebSocket (>= 30 turns, each interrupting the last reply): endpoint/STT/LLM/TTS/overhead split, barge-in; --llm-ttft N uses a fake LLM',
+    run: async (a, progress) =>
+      (await import('./voice.ts')).runVoiceBench({
+        turns: Number(a.turns ?? 30),
+        llmTtftMs: a['llm-ttft'] === undefined ? undefined : Number(a['llm-ttft']),
+        llmTokenMs: a['token-ms'] === undefined ? undefined : Number(a['token-ms']),
+        onProgress: progress,
+      }),
+  },
+  capacity: {
+    describe: 'concurrent full-pipeline calls (fallback engines) stepped up until underruns or lag p99 > 10 ms; memory per call',
+    run: async (a, progress) =>
+      (await import('./voice.ts')).runCapacityBench({
+        steps: a.steps === undefined ? undefined : String(a.steps).split(',').map(Number),
+        secondsPerStep: a.seconds === undefined ? undefined : Number(a.seconds),
+        onProgress: progress,
+      }),
+  },
 };
 
 function pick(r: Awaited<ReturnType<typeof import('./transport.ts').runTransportBench>>) {
@@ -58,7 +77,15 @@ function pick(r: Awaited<ReturnType<typeof import('./transport.ts').runTransport
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { json: { type: 'boolean', default: false }, clients: { type: 'string' }, seconds: { type: 'string' } },
+  options: {
+    json: { type: 'boolean', default: false },
+    clients: { type: 'string' },
+    seconds: { type: 'string' },
+    turns: { type: 'string' },
+    steps: { type: 'string' },
+    'llm-ttft': { type: 'string' },
+    'token-ms': { type: 'string' },
+  },
 });
 const name = positionals[0];
 if (!name || (name !== 'all' && !benches[name])) {

@@ -5,9 +5,9 @@
  * rather than playing on for seconds).
  */
 import t from 'tap';
-import { clientBargeInMs, runScriptedCall } from './helpers/scripted-caller.ts';
+import { clientBargeInMs, runScriptedCall } from '../../bench/lib/scripted-caller.ts';
 import { startSecretaryGateway, type SecretaryGateway } from './helpers/secretary-gateway.ts';
-import { fliteSpeech, withSilence } from './helpers/speech-wav.ts';
+import { fliteSpeech, withSilence } from '../../bench/lib/flite-speech.ts';
 
 let gw: SecretaryGateway;
 t.before(async () => {

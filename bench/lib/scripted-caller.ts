@@ -180,3 +180,32 @@ export function clientBargeInMs(result: ScriptedCallResult, utterance: SaidUtter
   if (last === null || last < utterance.speechStartMs - gapMs) return null;
   return Math.max(0, last - utterance.speechStartMs);
 }
+
+/** Client-side voice-to-voice: the caller's last speech frame sent to the first loud reply frame after it. */
+export function clientV2vMs(result: ScriptedCallResult, utterance: SaidUtterance): number | null {
+  const first = result.frames.find((f) => f.loud && f.t_ms > utterance.speechEndMs);
+  return first ? first.t_ms - utterance.speechEndMs : null;
+}
+
+/**
+ * Output underruns: gaps of more than `maxGapMs` between reply frames while a reply is playing
+ * (between response_audio_start and its end), i.e. the caller heard the reply stutter.
+ */
+export function countUnderruns(result: ScriptedCallResult, maxGapMs = 70): number {
+  let playing = false;
+  let last = 0;
+  let underruns = 0;
+  const timeline = [...result.events.map((e) => ({ t: e.t_ms, e: e.type })), ...result.frames.map((f) => ({ t: f.t_ms, e: 'frame' }))].sort((a, b) => a.t - b.t);
+  for (const x of timeline) {
+    if (x.e === 'response_audio_start') {
+      playing = true;
+      last = x.t;
+    } else if (x.e === 'response_audio_end' || x.e === 'interrupted' || x.e === 'speech_started') {
+      playing = false;
+    } else if (x.e === 'frame' && playing) {
+      if (x.t - last > maxGapMs) underruns++;
+      last = x.t;
+    }
+  }
+  return underruns;
+}

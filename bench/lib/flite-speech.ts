@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseWav, encodeWav } from '../../../media/wav.ts';
-import { createResampler } from '../../../media/resampler.ts';
+import { parseWav, encodeWav } from '../../media/wav.ts';
+import { createResampler } from '../../media/resampler.ts';
 
 export function fliteSpeech(text: string): Int16Array {
   const dir = mkdtempSync(path.join(tmpdir(), 'flite-'));
