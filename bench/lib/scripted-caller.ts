@@ -188,23 +188,26 @@ export function clientV2vMs(result: ScriptedCallResult, utterance: SaidUtterance
 }
 
 /**
- * Output underruns: gaps of more than `maxGapMs` between reply frames while a reply is playing
- * (between response_audio_start and its end), i.e. the caller heard the reply stutter.
+ * Output underruns as a caller hears them: a client plays reply audio through a small playout
+ * buffer (`bufferMs`, like any VoIP client's jitter buffer). Frame k of a reply is due at
+ * first arrival + bufferMs + k * 20 ms; one arriving later means the buffer ran dry (an audible
+ * gap), and playout re-anchors there. A pause for a possible barge-in is not an underrun.
  */
-export function countUnderruns(result: ScriptedCallResult, maxGapMs = 70): number {
-  let playing = false;
-  let last = 0;
+export function countUnderruns(result: ScriptedCallResult, bufferMs = 80): number {
+  let anchor: number | null = null;
+  let k = 0;
   let underruns = 0;
   const timeline = [...result.events.map((e) => ({ t: e.t_ms, e: e.type })), ...result.frames.map((f) => ({ t: f.t_ms, e: 'frame' }))].sort((a, b) => a.t - b.t);
   for (const x of timeline) {
-    if (x.e === 'response_audio_start') {
-      playing = true;
-      last = x.t;
-    } else if (x.e === 'response_audio_end' || x.e === 'interrupted' || x.e === 'speech_started') {
-      playing = false;
-    } else if (x.e === 'frame' && playing) {
-      if (x.t - last > maxGapMs) underruns++;
-      last = x.t;
+    if (x.e === 'response_audio_start' || x.e === 'speech_started' || x.e === 'response_audio_end' || x.e === 'interrupted') {
+      anchor = null; // a new reply, or a pause the pipeline made on purpose
+    } else if (x.e === 'frame') {
+      if (anchor === null || x.t > anchor + bufferMs + k * FRAME_MS) {
+        if (anchor !== null) underruns++;
+        anchor = x.t;
+        k = 0;
+      }
+      k++;
     }
   }
   return underruns;
