@@ -17,7 +17,7 @@ import { FakeOpenAi } from '../test/fakes/fake-openai.ts';
 import { fliteSpeech, withSilence } from './lib/flite-speech.ts';
 import { machineInfo } from './lib/machine.ts';
 import { freePort, rssBytes, startTsProcess, stopProcess } from './lib/processes.ts';
-import { clientBargeInMs, clientV2vMs, countUnderruns, runScriptedCall, type ScriptedCallResult, type Step } from './lib/scripted-caller.ts';
+import { clientBargeInMs, clientV2vMs, countUnderruns, runScriptedCall, underrunGaps, type ScriptedCallResult, type Step } from './lib/scripted-caller.ts';
 import { summarize } from './lib/stats.ts';
 
 const TOKEN = 'bench-voice-token-0123456789';
@@ -155,22 +155,25 @@ export async function runCapacityBench(opts: CapacityBenchOptions = {}) {
       let rssPeak = rssIdle;
       const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssBytes(gw.pid))), 500);
       const turns = Math.ceil(seconds / 2.5);
+      // Synthesised before any call starts: flite runs synchronously and would stall the callers' clock.
+      const script = interruptingScript(turns, 700);
       // Staggered starts, so calls do not speak in lockstep.
       const results = await Promise.all(
         Array.from({ length: calls }, (_, i) =>
           new Promise<ScriptedCallResult>((resolve, reject) =>
-            setTimeout(() => runScriptedCall({ url: gw.url, token: TOKEN, steps: interruptingScript(turns, 700), maxMs: seconds * 1000 + 15000, lingerMs: 300 }).then(resolve, reject), (i * 700) % 2000),
+            setTimeout(() => runScriptedCall({ url: gw.url, token: TOKEN, steps: script, maxMs: seconds * 1000 + 15000, lingerMs: 300 }).then(resolve, reject), (i * 700) % 2000),
           ),
         ),
       );
       clearInterval(sampler);
       const lag = await scrapeLag(gw.port);
       const samples = results.flatMap(turnSamples);
-      const underruns = results.reduce((n, r) => n + countUnderruns(r), 0);
+      const lateMs = results.flatMap((r) => underrunGaps(r));
+      const underruns = lateMs.length;
       const v2v = summarize(samples.map((s) => s.server.v2v_ms).filter((x): x is number => typeof x === 'number'));
       const clean = underruns === 0 && lag.p99 <= 10;
       if (clean) best = calls;
-      rows.push({ calls, underruns, lag_p99_ms: lag.p99, v2v_ms_p50: v2v.p50, v2v_ms_p95: v2v.p95, turns: samples.length, rss_mb_per_call: Math.round(((rssPeak - rssIdle) / calls / 1048576) * 10) / 10, clean });
+      rows.push({ calls, underruns, underrun_late_ms: lateMs.slice(0, 10), lag_p99_ms: lag.p99, v2v_ms_p50: v2v.p50, v2v_ms_p95: v2v.p95, turns: samples.length, rss_mb_per_call: Math.round(((rssPeak - rssIdle) / calls / 1048576) * 10) / 10, clean });
       progress(`${calls} calls: underruns ${underruns}, lag p99 ${lag.p99} ms, v2v p50 ${v2v.p50} ms`);
       if (!clean) break;
     } finally {

@@ -194,21 +194,26 @@ export function clientV2vMs(result: ScriptedCallResult, utterance: SaidUtterance
  * gap), and playout re-anchors there. A pause for a possible barge-in is not an underrun.
  */
 export function countUnderruns(result: ScriptedCallResult, bufferMs = 80): number {
+  return underrunGaps(result, bufferMs).length;
+}
+
+/** How late (ms past its playout deadline) each frame that ran the playout buffer dry arrived. */
+export function underrunGaps(result: ScriptedCallResult, bufferMs = 80): number[] {
   let anchor: number | null = null;
   let k = 0;
-  let underruns = 0;
+  const late: number[] = [];
   const timeline = [...result.events.map((e) => ({ t: e.t_ms, e: e.type })), ...result.frames.map((f) => ({ t: f.t_ms, e: 'frame' }))].sort((a, b) => a.t - b.t);
   for (const x of timeline) {
     if (x.e === 'response_audio_start' || x.e === 'speech_started' || x.e === 'response_audio_end' || x.e === 'interrupted') {
       anchor = null; // a new reply, or a pause the pipeline made on purpose
     } else if (x.e === 'frame') {
       if (anchor === null || x.t > anchor + bufferMs + k * FRAME_MS) {
-        if (anchor !== null) underruns++;
+        if (anchor !== null) late.push(Math.round(x.t - (anchor + bufferMs + k * FRAME_MS)));
         anchor = x.t;
         k = 0;
       }
       k++;
     }
   }
-  return underruns;
+  return late;
 }
