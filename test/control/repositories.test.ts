@@ -2,137 +2,142 @@ import t, { type Test } from 'tap';
 import { FieldCipher } from '../../control/crypto/field-cipher.ts';
 import { createRepositories } from '../../control/repositories/index.ts';
 import { hashApiKey } from '../../control/repositories/api-keys.ts';
-import { openTestDb } from './helpers/database.ts';
+import { openTestDb, testEngines } from './helpers/database.ts';
 
-async function setup(t: Test) {
-  const h = await openTestDb();
-  t.teardown(h.close);
-  return { db: h.db, repos: createRepositories(h.db, new FieldCipher(Buffer.alloc(32, 3))) };
+// Every repository test runs on each engine available: SQLite always, Postgres in CI.
+for (const engine of testEngines()) {
+  t.test(engine, async (t) => {
+    async function setup(t: Test) {
+      const h = await openTestDb(engine);
+      t.teardown(h.close);
+      return { db: h.db, repos: createRepositories(h.db, new FieldCipher(Buffer.alloc(32, 3))) };
+    }
+
+    t.test('users: create, unique names, lockout counters', async (t) => {
+      const { repos } = await setup(t);
+      const u = await repos.users.create({ username: 'ann', password_hash: 'h', role: 'operator' });
+      t.match(u, { id: Number, username: 'ann', role: 'operator', disabled: false, failed_logins: 0 });
+      await t.rejects(repos.users.create({ username: 'ann', password_hash: 'h', role: 'viewer' }), 'duplicate username refused');
+      t.equal(await repos.users.count(), 1);
+      t.equal(await repos.users.countActiveAdmins(), 0);
+      t.same(await repos.users.recordFailedLogin(u.id, 2, 60_000), { locked: false });
+      t.same(await repos.users.recordFailedLogin(u.id, 2, 60_000), { locked: true });
+      const locked = await repos.users.findById(u.id);
+      t.ok(locked!.locked_until && Date.parse(locked!.locked_until) > Date.now());
+      await repos.users.recordSuccessfulLogin(u.id);
+      t.equal((await repos.users.findById(u.id))!.locked_until, null);
+      t.equal((await repos.users.update(u.id, { disabled: true }))!.disabled, true);
+    });
+
+    t.test('llm providers: API key encrypted at rest and never in the entity', async (t) => {
+      const { db, repos } = await setup(t);
+      const p = await repos.llmProviders.create({ name: 'openai', base_url: 'https://api.example.com/v1', model: 'gpt-x', api_key: 'sk-very-secret' });
+      t.equal(p.has_api_key, true);
+      t.notOk('api_key' in p);
+      t.notMatch(JSON.stringify(p), /sk-very-secret/);
+      const row = await db('llm_providers').where({ id: p.id }).first();
+      t.notMatch(JSON.stringify(row), /sk-very-secret/, 'ciphertext only in the row');
+      t.equal(await repos.llmProviders.getApiKey(p.id), 'sk-very-secret');
+      await repos.llmProviders.update(p.id, { model: 'gpt-y' });
+      t.equal(await repos.llmProviders.getApiKey(p.id), 'sk-very-secret', 'an update that leaves the key out keeps it');
+      const cleared = await repos.llmProviders.update(p.id, { api_key: null });
+      t.equal(cleared!.has_api_key, false);
+      await repos.llmProviders.create({ name: 'local', base_url: 'http://127.0.0.1:1/v1', model: 'm', priority: 1 });
+      t.same((await repos.llmProviders.listEnabled()).map((x) => x.name), ['local', 'openai'], 'fallback order by priority');
+    });
+
+    t.test('personas: exactly one default; FAQ CRUD and import', async (t) => {
+      const { repos } = await setup(t);
+      const base = { system_prompt: 'Be kind', greeting: null, language: 'en', llm_provider_id: null, tts_preset_id: null };
+      const a = await repos.personas.create({ ...base, name: 'A', is_default: true });
+      const b = await repos.personas.create({ ...base, name: 'B', is_default: false });
+      await repos.personas.setDefault(b.id);
+      t.equal((await repos.personas.getDefault())!.id, b.id);
+      t.equal((await repos.personas.get(a.id))!.is_default, false);
+
+      const f = await repos.faq.create({ question: 'Hours?', answer: '9-5', keywords: ['open'] });
+      t.same(f.keywords, ['open']);
+      t.equal(f.enabled, true);
+      t.equal((await repos.faq.update(f.id, { enabled: false }))!.enabled, false);
+      t.equal((await repos.faq.listEnabled()).length, 0);
+      t.equal(await repos.faq.importMany([{ question: 'q1', answer: 'a1' }, { question: 'q2', answer: 'a2' }], true), 2);
+      t.same((await repos.faq.list()).map((e) => e.question), ['q1', 'q2'], 'replace removed the old entry');
+      t.equal(await repos.faq.update(9999, { answer: 'x' }), undefined);
+    });
+
+    t.test('system config upserts JSON values', async (t) => {
+      const { repos } = await setup(t);
+      await repos.config.set('faq.threshold', 0.7, null);
+      await repos.config.set('faq.threshold', 0.8, null);
+      t.equal(await repos.config.get('faq.threshold'), 0.8);
+      t.equal((await repos.config.all()).length, 1);
+      t.ok(await repos.config.remove('faq.threshold'));
+      t.equal(await repos.config.get('faq.threshold'), undefined);
+    });
+
+    t.test('calls: turns keep per-turn latency; transcript; recordings; list filters', async (t) => {
+      const { repos } = await setup(t);
+      await repos.calls.start({ id: 'call-1', channel: 'gsm', direction: 'in', caller_number: '+100' });
+      await repos.calls.start({ id: 'call-2', channel: 'ws', direction: 'in', caller_number: '+200' });
+      await repos.calls.addTurn({ call_id: 'call-1', turn_index: 0, user_text: 'hi', assistant_text: 'hello', started_at: new Date().toISOString(), v2v_ms: 640.5, barge_in_ms: 120 });
+      const [turn] = await repos.calls.turns('call-1');
+      t.match(turn, { v2v_ms: 640.5, barge_in_ms: 120, endpoint_ms: null, interrupted: false });
+      await repos.calls.addTranscript({ call_id: 'call-1', speaker: 'caller', text: 'hi', start_ms: 0, end_ms: 500 });
+      t.equal((await repos.calls.transcript('call-1')).length, 1);
+      await repos.calls.addRecording({ call_id: 'call-1', path: 'recordings/call-1.wav', format: 'wav', duration_ms: 1000, size_bytes: 32000, sha256: null });
+      t.equal((await repos.calls.recordings('call-1'))[0].format, 'wav');
+      await repos.calls.end('call-1');
+      const c = (await repos.calls.get('call-1'))!;
+      t.equal(c.status, 'completed');
+      t.ok(c.duration_ms !== null && c.duration_ms >= 0);
+      const gsm = await repos.calls.list({ channel: 'gsm' }, { limit: 10, offset: 0 });
+      t.equal(gsm.total, 1);
+      t.equal(gsm.items[0].id, 'call-1');
+      t.equal((await repos.calls.list({ caller: '+200' }, { limit: 10, offset: 0 })).items[0].id, 'call-2');
+    });
+
+    t.test('chat, sms, consents', async (t) => {
+      const { repos } = await setup(t);
+      const s = await repos.chat.openSession('telegram', '42', { contact: '@bob' });
+      t.equal((await repos.chat.openSession('telegram', '42')).id, s.id, 'one session per source id');
+      await repos.chat.addMessage(s, 'user', 'hello');
+      const [m] = await repos.chat.messages(s.id);
+      t.match(m, { role: 'user', content: 'hello', source: 'telegram', source_id: '42' });
+      await repos.sms.add({ direction: 'in', phone_number: '+1', body: 'hi', status: 'received' });
+      t.equal((await repos.sms.listFor('+1')).length, 1);
+      t.notOk(await repos.consents.hasConsent('+1', 'call_recording'));
+      const c = await repos.consents.record({ subject: '+1', purpose: 'call_recording', granted: true, source: 'call' });
+      t.ok(await repos.consents.hasConsent('+1', 'call_recording'));
+      await repos.consents.revoke(c.id);
+      t.notOk(await repos.consents.hasConsent('+1', 'call_recording'), 'withdrawn');
+    });
+
+    t.test('API keys are stored hashed; audit and usage logs filter', async (t) => {
+      const { db, repos } = await setup(t);
+      const { key, record } = await repos.apiKeys.create({ name: 'k', created_by: null });
+      t.match(key, /^vgk_[0-9a-f]{12}_/);
+      t.equal((await repos.apiKeys.findByHash(hashApiKey(key)))!.id, record.id);
+      t.notMatch(JSON.stringify(await db('api_keys').select()), new RegExp(key.slice(18)), 'secret part not stored');
+      t.ok(await repos.apiKeys.revoke(record.id));
+      t.ok((await repos.apiKeys.get(record.id))!.revoked_at);
+
+      await repos.audit.write({ actor_type: 'user', actor_id: '1', actor_name: 'ann', action: 'faq.create', target: 'faq:1', ip: '1.2.3.4', status: 201, details: { a: 1 } });
+      await repos.audit.write({ actor_type: 'user', actor_id: '1', actor_name: 'ann', action: 'faq.delete', target: 'faq:1', ip: '1.2.3.4', status: 204, details: null });
+      await repos.audit.write({ actor_type: 'user', actor_id: '2', actor_name: 'bo_b', action: 'users.create', target: 'user:3', ip: '1.2.3.4', status: 201, details: null });
+      t.equal((await repos.audit.list({ action: 'faq.' }, { limit: 10, offset: 0 })).total, 2, 'prefix filter');
+      t.equal((await repos.audit.list({ action: 'faq.create' }, { limit: 10, offset: 0 })).total, 1);
+      t.equal((await repos.audit.list({ actor: 'bo_b' }, { limit: 10, offset: 0 })).total, 1);
+      t.equal((await repos.audit.list({ action: 'faq_' }, { limit: 10, offset: 0 })).total, 0, 'LIKE wildcards are literal');
+      t.same((await repos.audit.list({}, { limit: 1, offset: 0 })).items[0].action, 'users.create', 'newest first');
+
+      const at = new Date().toISOString();
+      await repos.usageLog.insertMany([
+        { at, subject_type: 'api_key', subject_id: '1', kind: 'chat', source: 'faq', units: 1, tokens_in: 3, tokens_out: 4 },
+        { at, subject_type: 'api_key', subject_id: '1', kind: 'chat', source: 'llm', units: 1, tokens_in: 10, tokens_out: 20 },
+      ]);
+      const totals = await repos.usageLog.totalsSince(new Date(Date.now() - 60_000).toISOString());
+      t.same(totals, [{ subject_type: 'api_key', subject_id: '1', kind: 'chat', requests: 2, tokens: 37 }]);
+      t.equal((await repos.usageLog.summary({ kind: 'chat' })).length, 2);
+    });
+  });
 }
-
-t.test('users: create, unique names, lockout counters', async (t) => {
-  const { repos } = await setup(t);
-  const u = await repos.users.create({ username: 'ann', password_hash: 'h', role: 'operator' });
-  t.match(u, { id: Number, username: 'ann', role: 'operator', disabled: false, failed_logins: 0 });
-  await t.rejects(repos.users.create({ username: 'ann', password_hash: 'h', role: 'viewer' }), 'duplicate username refused');
-  t.equal(await repos.users.count(), 1);
-  t.equal(await repos.users.countActiveAdmins(), 0);
-  t.same(await repos.users.recordFailedLogin(u.id, 2, 60_000), { locked: false });
-  t.same(await repos.users.recordFailedLogin(u.id, 2, 60_000), { locked: true });
-  const locked = await repos.users.findById(u.id);
-  t.ok(locked!.locked_until && Date.parse(locked!.locked_until) > Date.now());
-  await repos.users.recordSuccessfulLogin(u.id);
-  t.equal((await repos.users.findById(u.id))!.locked_until, null);
-  t.equal((await repos.users.update(u.id, { disabled: true }))!.disabled, true);
-});
-
-t.test('llm providers: API key encrypted at rest and never in the entity', async (t) => {
-  const { db, repos } = await setup(t);
-  const p = await repos.llmProviders.create({ name: 'openai', base_url: 'https://api.example.com/v1', model: 'gpt-x', api_key: 'sk-very-secret' });
-  t.equal(p.has_api_key, true);
-  t.notOk('api_key' in p);
-  t.notMatch(JSON.stringify(p), /sk-very-secret/);
-  const row = await db('llm_providers').where({ id: p.id }).first();
-  t.notMatch(JSON.stringify(row), /sk-very-secret/, 'ciphertext only in the row');
-  t.equal(await repos.llmProviders.getApiKey(p.id), 'sk-very-secret');
-  await repos.llmProviders.update(p.id, { model: 'gpt-y' });
-  t.equal(await repos.llmProviders.getApiKey(p.id), 'sk-very-secret', 'an update that leaves the key out keeps it');
-  const cleared = await repos.llmProviders.update(p.id, { api_key: null });
-  t.equal(cleared!.has_api_key, false);
-  await repos.llmProviders.create({ name: 'local', base_url: 'http://127.0.0.1:1/v1', model: 'm', priority: 1 });
-  t.same((await repos.llmProviders.listEnabled()).map((x) => x.name), ['local', 'openai'], 'fallback order by priority');
-});
-
-t.test('personas: exactly one default; FAQ CRUD and import', async (t) => {
-  const { repos } = await setup(t);
-  const base = { system_prompt: 'Be kind', greeting: null, language: 'en', llm_provider_id: null, tts_preset_id: null };
-  const a = await repos.personas.create({ ...base, name: 'A', is_default: true });
-  const b = await repos.personas.create({ ...base, name: 'B', is_default: false });
-  await repos.personas.setDefault(b.id);
-  t.equal((await repos.personas.getDefault())!.id, b.id);
-  t.equal((await repos.personas.get(a.id))!.is_default, false);
-
-  const f = await repos.faq.create({ question: 'Hours?', answer: '9-5', keywords: ['open'] });
-  t.same(f.keywords, ['open']);
-  t.equal(f.enabled, true);
-  t.equal((await repos.faq.update(f.id, { enabled: false }))!.enabled, false);
-  t.equal((await repos.faq.listEnabled()).length, 0);
-  t.equal(await repos.faq.importMany([{ question: 'q1', answer: 'a1' }, { question: 'q2', answer: 'a2' }], true), 2);
-  t.same((await repos.faq.list()).map((e) => e.question), ['q1', 'q2'], 'replace removed the old entry');
-  t.equal(await repos.faq.update(9999, { answer: 'x' }), undefined);
-});
-
-t.test('system config upserts JSON values', async (t) => {
-  const { repos } = await setup(t);
-  await repos.config.set('faq.threshold', 0.7, null);
-  await repos.config.set('faq.threshold', 0.8, null);
-  t.equal(await repos.config.get('faq.threshold'), 0.8);
-  t.equal((await repos.config.all()).length, 1);
-  t.ok(await repos.config.remove('faq.threshold'));
-  t.equal(await repos.config.get('faq.threshold'), undefined);
-});
-
-t.test('calls: turns keep per-turn latency; transcript; recordings; list filters', async (t) => {
-  const { repos } = await setup(t);
-  await repos.calls.start({ id: 'call-1', channel: 'gsm', direction: 'in', caller_number: '+100' });
-  await repos.calls.start({ id: 'call-2', channel: 'ws', direction: 'in', caller_number: '+200' });
-  await repos.calls.addTurn({ call_id: 'call-1', turn_index: 0, user_text: 'hi', assistant_text: 'hello', started_at: new Date().toISOString(), v2v_ms: 640.5, barge_in_ms: 120 });
-  const [turn] = await repos.calls.turns('call-1');
-  t.match(turn, { v2v_ms: 640.5, barge_in_ms: 120, endpoint_ms: null, interrupted: false });
-  await repos.calls.addTranscript({ call_id: 'call-1', speaker: 'caller', text: 'hi', start_ms: 0, end_ms: 500 });
-  t.equal((await repos.calls.transcript('call-1')).length, 1);
-  await repos.calls.addRecording({ call_id: 'call-1', path: 'recordings/call-1.wav', format: 'wav', duration_ms: 1000, size_bytes: 32000, sha256: null });
-  t.equal((await repos.calls.recordings('call-1'))[0].format, 'wav');
-  await repos.calls.end('call-1');
-  const c = (await repos.calls.get('call-1'))!;
-  t.equal(c.status, 'completed');
-  t.ok(c.duration_ms !== null && c.duration_ms >= 0);
-  const gsm = await repos.calls.list({ channel: 'gsm' }, { limit: 10, offset: 0 });
-  t.equal(gsm.total, 1);
-  t.equal(gsm.items[0].id, 'call-1');
-  t.equal((await repos.calls.list({ caller: '+200' }, { limit: 10, offset: 0 })).items[0].id, 'call-2');
-});
-
-t.test('chat, sms, consents', async (t) => {
-  const { repos } = await setup(t);
-  const s = await repos.chat.openSession('telegram', '42', { contact: '@bob' });
-  t.equal((await repos.chat.openSession('telegram', '42')).id, s.id, 'one session per source id');
-  await repos.chat.addMessage(s, 'user', 'hello');
-  const [m] = await repos.chat.messages(s.id);
-  t.match(m, { role: 'user', content: 'hello', source: 'telegram', source_id: '42' });
-  await repos.sms.add({ direction: 'in', phone_number: '+1', body: 'hi', status: 'received' });
-  t.equal((await repos.sms.listFor('+1')).length, 1);
-  t.notOk(await repos.consents.hasConsent('+1', 'call_recording'));
-  const c = await repos.consents.record({ subject: '+1', purpose: 'call_recording', granted: true, source: 'call' });
-  t.ok(await repos.consents.hasConsent('+1', 'call_recording'));
-  await repos.consents.revoke(c.id);
-  t.notOk(await repos.consents.hasConsent('+1', 'call_recording'), 'withdrawn');
-});
-
-t.test('API keys are stored hashed; audit and usage logs filter', async (t) => {
-  const { db, repos } = await setup(t);
-  const { key, record } = await repos.apiKeys.create({ name: 'k', created_by: null });
-  t.match(key, /^vgk_[0-9a-f]{12}_/);
-  t.equal((await repos.apiKeys.findByHash(hashApiKey(key)))!.id, record.id);
-  t.notMatch(JSON.stringify(await db('api_keys').select()), new RegExp(key.slice(18)), 'secret part not stored');
-  t.ok(await repos.apiKeys.revoke(record.id));
-  t.ok((await repos.apiKeys.get(record.id))!.revoked_at);
-
-  await repos.audit.write({ actor_type: 'user', actor_id: '1', actor_name: 'ann', action: 'faq.create', target: 'faq:1', ip: '1.2.3.4', status: 201, details: { a: 1 } });
-  await repos.audit.write({ actor_type: 'user', actor_id: '1', actor_name: 'ann', action: 'faq.delete', target: 'faq:1', ip: '1.2.3.4', status: 204, details: null });
-  await repos.audit.write({ actor_type: 'user', actor_id: '2', actor_name: 'bo_b', action: 'users.create', target: 'user:3', ip: '1.2.3.4', status: 201, details: null });
-  t.equal((await repos.audit.list({ action: 'faq.' }, { limit: 10, offset: 0 })).total, 2, 'prefix filter');
-  t.equal((await repos.audit.list({ action: 'faq.create' }, { limit: 10, offset: 0 })).total, 1);
-  t.equal((await repos.audit.list({ actor: 'bo_b' }, { limit: 10, offset: 0 })).total, 1);
-  t.equal((await repos.audit.list({ action: 'faq_' }, { limit: 10, offset: 0 })).total, 0, 'LIKE wildcards are literal');
-  t.same((await repos.audit.list({}, { limit: 1, offset: 0 })).items[0].action, 'users.create', 'newest first');
-
-  const at = new Date().toISOString();
-  await repos.usageLog.insertMany([
-    { at, subject_type: 'api_key', subject_id: '1', kind: 'chat', source: 'faq', units: 1, tokens_in: 3, tokens_out: 4 },
-    { at, subject_type: 'api_key', subject_id: '1', kind: 'chat', source: 'llm', units: 1, tokens_in: 10, tokens_out: 20 },
-  ]);
-  const totals = await repos.usageLog.totalsSince(new Date(Date.now() - 60_000).toISOString());
-  t.same(totals, [{ subject_type: 'api_key', subject_id: '1', kind: 'chat', requests: 2, tokens: 37 }]);
-  t.equal((await repos.usageLog.summary({ kind: 'chat' })).length, 2);
-});

@@ -18,9 +18,18 @@ export interface TestDatabase {
 
 export const PG_URL = process.env.TEST_DATABASE_URL || undefined;
 
-export async function testDatabase(): Promise<TestDatabase> {
+export type TestEngine = 'sqlite' | 'postgres';
+
+/** Engines the repository tests run on: SQLite always, Postgres too when TEST_DATABASE_URL is set (.ci/run sets it). */
+export function testEngines(): TestEngine[] {
+  return PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+/** A fresh database; by default Postgres when TEST_DATABASE_URL is set, else SQLite. */
+export async function testDatabase(engine: TestEngine = PG_URL ? 'postgres' : 'sqlite'): Promise<TestDatabase> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-control-'));
-  if (!PG_URL) return { dataDir, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  if (engine === 'postgres' && !PG_URL) throw new Error('Postgres tests need TEST_DATABASE_URL');
+  if (engine === 'sqlite' || !PG_URL) return { dataDir, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
   const pgSchema = `t_${randomBytes(6).toString('hex')}`;
   const admin = knexFactory({ client: 'pg', connection: PG_URL, pool: { min: 0, max: 1 } });
   await admin.raw('CREATE SCHEMA ??', [pgSchema]);
@@ -39,8 +48,8 @@ export async function testDatabase(): Promise<TestDatabase> {
 }
 
 /** An open, migrated database for repository tests. */
-export async function openTestDb(): Promise<{ db: Db; t: TestDatabase; close(): Promise<void> }> {
-  const t = await testDatabase();
+export async function openTestDb(engine?: TestEngine): Promise<{ db: Db; t: TestDatabase; close(): Promise<void> }> {
+  const t = await testDatabase(engine);
   const db = await openDatabase({ dataDir: t.dataDir, databaseUrl: t.databaseUrl, pgSchema: t.pgSchema });
   return {
     db,
