@@ -1,0 +1,225 @@
+/**
+ * Calls on the modem: decides who is answered (call policy), answers after N rings, opens the PCM
+ * channel once the call is up (AT+CPCMREG=1 after VOICE CALL: BEGIN), bridges the call to a
+ * pipeline, forwards DTMF, hangs up with AT+CHUP (ATH is ignored with CVHU=1), dials out, and
+ * writes one call-log record with an end reason for every call, answered or not.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
+import type { Urc } from './at/urc.ts';
+import { ModemAudioPort } from './audio-port.ts';
+import { decideIncoming, type CallPolicy } from './call-policy.ts';
+import type { Modem } from './modem.ts';
+import { ModemCall } from './modem-call.ts';
+import { openSerialLink, type SerialLink } from './serial-link.ts';
+
+export interface ModemCallRecord {
+  callId: string;
+  direction: 'in' | 'out';
+  number: string | null;
+  startedAt: string;
+  answeredAt: string | null;
+  endedAt: string;
+  /** 'remote_hangup', 'dialogue_finished', 'hangup_requested', 'rejected_blocked', 'missed', 'busy', 'audio_failed', ... */
+  reason: string;
+  persona?: string;
+}
+
+export type CallManagerEvents = {
+  call: [ModemCall];
+  record: [ModemCallRecord];
+  error: [Error];
+};
+
+export interface CallManagerOptions {
+  pipelineFactory: PipelineFactory;
+  policy?: CallPolicy;
+  /** Open the audio port (default: the modem's discovered audio path). */
+  openAudio?: (path: string) => Promise<SerialLink>;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Pending {
+  callId: string;
+  direction: 'in' | 'out';
+  number: string | null;
+  rings: number;
+  decided: boolean;
+  answer: boolean;
+  answering: boolean;
+  persona?: string;
+  startedAt: Date;
+  answeredAt: Date | null;
+  call: ModemCall | null;
+  audio: SerialLink | null;
+  ending: boolean;
+  /** Set when we hang up: the modem's own end-of-call report then carries our reason, not "remote". */
+  localHangup: string | null;
+}
+
+export class ModemCallManager extends EventEmitter<CallManagerEvents> {
+  private current: Pending | null = null;
+  private readonly policy: CallPolicy;
+  private readonly log: NonNullable<CallManagerOptions['log']>;
+  readonly records: ModemCallRecord[] = [];
+
+  constructor(
+    private readonly modem: Modem,
+    private readonly opts: CallManagerOptions,
+  ) {
+    super();
+    this.policy = opts.policy ?? {};
+    this.log = opts.log ?? (() => {});
+    modem.on('urc', (u) => void this.onUrc(u).catch((err: Error) => this.emit('error', err)));
+    modem.on('lost', (reason) => void this.finish(`modem_lost: ${reason}`));
+  }
+
+  get active(): ModemCall | null {
+    return this.current?.call ?? null;
+  }
+
+  /** Hang up the current call (AT+CHUP: ATH is ignored while CVHU=1). */
+  async hangup(reason = 'hangup_requested'): Promise<void> {
+    const p = this.current;
+    if (!p) return;
+    p.localHangup ??= reason;
+    await this.modem.send('AT+CHUP').catch(() => {});
+    await this.finish(p.localHangup);
+  }
+
+  /** Call out; the pipeline starts when the far end answers (VOICE CALL: BEGIN). */
+  async dial(number: string): Promise<string> {
+    if (!/^\+?[0-9*#]{3,20}$/.test(number)) throw new Error(`not a dialable number: ${number}`);
+    if (this.current) throw new Error('a call is already in progress');
+    const p = this.newPending('out', number);
+    p.decided = p.answer = true;
+    this.current = p;
+    try {
+      await this.modem.send(`ATD${number};`);
+    } catch (err) {
+      this.current = null;
+      this.record(p, `dial_failed: ${(err as Error).message}`);
+      throw err;
+    }
+    return p.callId;
+  }
+
+  private newPending(direction: 'in' | 'out', number: string | null): Pending {
+    return { callId: randomUUID(), direction, number, rings: 0, decided: false, answer: false, answering: false, startedAt: new Date(), answeredAt: null, call: null, audio: null, ending: false, localHangup: null };
+  }
+
+  private async onUrc(u: Urc): Promise<void> {
+    switch (u.type) {
+      case 'ring':
+      case 'cring': {
+        const p = (this.current ??= this.newPending('in', null));
+        if (p.direction !== 'in' || p.answeredAt) return;
+        p.rings++;
+        // No caller id by the second ring: it is not coming (withheld number).
+        if (!p.decided && p.rings >= 2) await this.decide(p);
+        await this.maybeAnswer(p);
+        return;
+      }
+      case 'clip': {
+        const p = (this.current ??= this.newPending('in', null));
+        if (p.direction !== 'in') return;
+        p.number = u.number || null;
+        if (!p.decided) await this.decide(p);
+        await this.maybeAnswer(p);
+        return;
+      }
+      case 'voice_call_begin':
+        if (this.current) await this.connectAudio(this.current);
+        return;
+      case 'voice_call_end':
+      case 'no_carrier':
+        await this.finish(this.current?.localHangup ?? (this.current?.answeredAt ? 'remote_hangup' : 'no_carrier'));
+        return;
+      case 'busy':
+      case 'no_answer':
+        await this.finish(u.type);
+        return;
+      case 'missed_call':
+        if (this.current && !this.current.answeredAt) await this.finish('missed');
+        return;
+      case 'rxdtmf':
+        this.current?.call?.pipeline.control({ type: 'dtmf', digits: u.digit });
+        return;
+    }
+  }
+
+  private async decide(p: Pending): Promise<void> {
+    p.decided = true;
+    const d = decideIncoming(this.policy, p.number);
+    if (d.action === 'answer') {
+      p.answer = true;
+      p.persona = d.persona;
+      return;
+    }
+    this.log('incoming call rejected', { number: p.number, reason: d.reason });
+    if (d.hangup) await this.hangup(`rejected_${d.reason}`);
+  }
+
+  private async maybeAnswer(p: Pending): Promise<void> {
+    if (!p.answer || p.answering || p.rings < (this.policy.autoAnswerAfterRings ?? 1)) return;
+    p.answering = true;
+    await this.modem.send('ATA');
+  }
+
+  private async connectAudio(p: Pending): Promise<void> {
+    if (p.call || p.ending) return;
+    p.answeredAt = new Date();
+    const audioPath = this.modem.ports?.audio;
+    try {
+      if (!audioPath) throw new Error('no audio port known');
+      await this.modem.send('AT+CPCMREG=1');
+      p.audio = await (this.opts.openAudio ?? openSerialLink)(audioPath);
+    } catch (err) {
+      this.log('audio channel failed', { err: (err as Error).message });
+      await this.hangup('audio_failed');
+      return;
+    }
+    const port = new ModemAudioPort(p.audio, { sampleRate: 8000 });
+    const call = new ModemCall({ callId: p.callId, channel: 'modem', callerNumber: p.number ?? undefined, persona: p.persona }, port, this.opts.pipelineFactory);
+    p.call = call;
+    call.on('hangup', (reason) => void this.hangupAfterPlayout(reason));
+    this.emit('call', call);
+    call.start();
+  }
+
+  /** The dialogue said goodbye: let the modem play out its last frames, then hang up. */
+  private async hangupAfterPlayout(reason: string): Promise<void> {
+    await new Promise((r) => setTimeout(r, 60));
+    await this.hangup(reason);
+  }
+
+  private async finish(reason: string): Promise<void> {
+    const p = this.current;
+    if (!p || p.ending) return;
+    p.ending = true;
+    this.current = null;
+    if (p.call) {
+      await p.call.end(reason);
+      await this.modem.send('AT+CPCMREG=0').catch(() => {});
+    }
+    await p.audio?.close().catch(() => {});
+    this.record(p, reason);
+  }
+
+  private record(p: Pending, reason: string): void {
+    const rec: ModemCallRecord = {
+      callId: p.callId,
+      direction: p.direction,
+      number: p.number,
+      startedAt: p.startedAt.toISOString(),
+      answeredAt: p.answeredAt?.toISOString() ?? null,
+      endedAt: new Date().toISOString(),
+      reason,
+      persona: p.persona,
+    };
+    this.records.push(rec);
+    this.log('call ended', { callId: rec.callId, reason });
+    this.emit('record', rec);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The byte pipe under the AT engine and the audio port: a SerialPort (path + 115200 baud) behind
+ * a tiny interface, so the engine can be driven by an in-memory link in unit tests and by a real
+ * pty (the emulator) or ttyUSB in integration.
+ */
+import { SerialPort } from 'serialport';
+
+export interface SerialLink {
+  readonly path: string;
+  readonly isOpen: boolean;
+  write(data: Uint8Array | string): void;
+  onData(fn: (chunk: Buffer) => void): void;
+  /** Fires once when the link closes for any reason (our close(), the device vanishing). */
+  onClose(fn: (reason: string) => void): void;
+  close(): Promise<void>;
+}
+
+export const MODEM_BAUD_RATE = 115200;
+
+/** Open a serial device. Rejects when it does not exist or cannot be opened. */
+export function openSerialLink(path: string, baudRate = MODEM_BAUD_RATE): Promise<SerialLink> {
+  return new Promise((resolve, reject) => {
+    const port = new SerialPort({ path, baudRate, autoOpen: false, hupcl: false });
+    port.open((err) => {
+      if (err) reject(err);
+      else resolve(new SerialPortLink(port, path));
+    });
+  });
+}
+
+class SerialPortLink implements SerialLink {
+  private closeListeners: ((reason: string) => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly port: SerialPort,
+    readonly path: string,
+  ) {
+    port.on('close', (err?: Error | null) => this.markClosed(err ? `device lost: ${err.message}` : 'closed'));
+    // A write or read error on a vanished device: treat as closed (serialport may not emit close).
+    port.on('error', (err: Error) => {
+      this.markClosed(`error: ${err.message}`);
+      if (port.isOpen) port.close(() => {});
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.port.isOpen;
+  }
+
+  write(data: Uint8Array | string): void {
+    if (!this.isOpen) return;
+    this.port.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  }
+
+  onData(fn: (chunk: Buffer) => void): void {
+    this.port.on('data', fn);
+  }
+
+  onClose(fn: (reason: string) => void): void {
+    this.closeListeners.push(fn);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.port.isOpen) {
+        this.markClosed('closed');
+        resolve();
+        return;
+      }
+      this.port.close(() => {
+        this.markClosed('closed');
+        resolve();
+      });
+    });
+  }
+
+  private markClosed(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fn of this.closeListeners) fn(reason);
+    this.closeListeners = [];
+  }
+}

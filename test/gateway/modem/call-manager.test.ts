@@ -1,0 +1,115 @@
+/**
+ * Calls over real pty pairs against the SIM7600 emulator: answer after N rings with caller id,
+ * the PCM channel opened after VOICE CALL: BEGIN, caller audio through a pipeline and back with
+ * at most 2 frames queued in the modem, hang-up with AT+CHUP, call policy, DTMF, and a call-log
+ * record with a reason for every call.
+ */
+import t, { type Test } from 'tap';
+import { Sim7600Emulator } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
+import { ModemCallManager, type ModemCallRecord } from '../../../gateway/modem/call-manager.ts';
+import { Modem } from '../../../gateway/modem/modem.ts';
+import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
+import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function rig(t: Test, factory: PipelineFactory, policy = {}) {
+  const emu = new Sim7600Emulator({ ringIntervalMs: 150, maxRings: 10 });
+  const { atPath, audioPath } = await emu.start();
+  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0 });
+  modem.start();
+  await modem.whenReady(5000);
+  const manager = new ModemCallManager(modem, { pipelineFactory: factory, policy });
+  const records: ModemCallRecord[] = [];
+  manager.on('record', (r) => records.push(r));
+  t.teardown(async () => {
+    await manager.hangup();
+    await modem.stop();
+    await emu.stop();
+  });
+  return { emu, modem, manager, records };
+}
+
+const tone = (ms: number, hz = 440) => Int16Array.from({ length: (8000 * ms) / 1000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)));
+const rms = (frames: Int16Array[]) => {
+  let s = 0;
+  let n = 0;
+  for (const f of frames) for (const x of f) (s += x * x), n++;
+  return Math.sqrt(s / Math.max(1, n));
+};
+
+t.test('incoming call: answered after 2 rings with caller id, audio echoed, 2-frame queue, remote hang-up logged', async (t) => {
+  const { emu, manager, records } = await rig(t, createEchoPipeline, { autoAnswerAfterRings: 2 });
+  const started: string[] = [];
+  let ringsAtAnswer = -1;
+  manager.on('call', (c) => {
+    started.push(c.info.callerNumber ?? '');
+    ringsAtAnswer = emu.call?.rings ?? -1;
+  });
+  emu.ring('+79161234567');
+  await until('the call to be answered', () => manager.active !== null);
+  t.same(started, ['+79161234567'], 'pipeline started with the caller id');
+  const cmds = emu.commandLog.map((c) => c.command);
+  t.ok(cmds.indexOf('ATA') > -1 && cmds.indexOf('AT+CPCMREG=1') > cmds.indexOf('ATA'), 'CPCMREG=1 after the call is up');
+  t.equal(ringsAtAnswer, 2, 'answered on the second ring');
+  emu.playCallerAudio(tone(1000));
+  await sleep(1600);
+  const session = emu.audio.current!;
+  t.ok(session, 'PCM session open');
+  const heard = session.heard.slice(-60);
+  t.ok(rms(heard) > 1000, `the caller hears the echo (rms ${rms(heard).toFixed(0)})`);
+  t.ok(session.maxQueuedFrames <= 3, `modem queue stayed shallow (max ${session.maxQueuedFrames} frames)`);
+  emu.remoteHangup();
+  await until('the call log record', () => records.length === 1);
+  t.equal(records[0].reason, 'remote_hangup');
+  t.equal(records[0].number, '+79161234567');
+  t.ok(records[0].answeredAt);
+  t.equal(manager.active, null, 'no call left');
+  await until('CPCMREG=0', () => emu.commandLog.some((c) => c.command === 'AT+CPCMREG=0'));
+});
+
+t.test('a blocked number is refused with AT+CHUP and logged', async (t) => {
+  const { emu, records } = await rig(t, createEchoPipeline, { block: ['+79990001122'] });
+  emu.ring('+79990001122');
+  await until('the record', () => records.length === 1);
+  t.equal(records[0].reason, 'rejected_blocked');
+  t.notOk(emu.commandLog.some((c) => c.command === 'ATA'), 'never answered');
+  t.ok(emu.commandLog.some((c) => c.command === 'AT+CHUP'), 'hung up with AT+CHUP');
+});
+
+t.test('the dialogue ends the call: AT+CHUP (not ATH), and DTMF reaches the pipeline', async (t) => {
+  const controls: string[] = [];
+  let pipeline: CallPipeline | null = null;
+  const listeners: ((e: PipelineEvent) => void)[] = [];
+  const factory: PipelineFactory = (info) =>
+    (pipeline = {
+      info,
+      start() {},
+      pushAudio() {},
+      pullAudio: () => null,
+      control: (m) => void controls.push(m.type === 'dtmf' ? m.digits : m.type),
+      onEvent: (l) => (listeners.push(l), () => {}),
+      close: async () => {},
+    });
+  const { emu, manager, records } = await rig(t, factory);
+  emu.ring('+79161234567');
+  await until('answer', () => manager.active !== null);
+  emu.sendDtmf('5');
+  await until('dtmf', () => controls.length === 1);
+  t.same(controls, ['5']);
+  t.ok(pipeline);
+  for (const l of listeners) l({ type: 'hangup', reason: 'dialogue_finished' });
+  await until('the record', () => records.length === 1);
+  t.equal(records[0].reason, 'dialogue_finished');
+  const cmds = emu.commandLog.map((c) => c.command);
+  t.ok(cmds.includes('AT+CHUP'), 'AT+CHUP sent');
+  t.notOk(cmds.includes('ATH'), 'ATH not relied on');
+  await until('the emulator to see the hang-up', () => emu.call === null);
+});
