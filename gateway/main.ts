@@ -46,6 +46,16 @@ async function main(): Promise<void> {
   }
   const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
   pipelines.registerHealth(gateway.health);
+  let modem;
+  try {
+    const { startModem } = await import('./modem/attach-modem.ts');
+    modem = startModem({ pipelineFactory: pipelines.factory, log, health: gateway.health });
+    if (modem) log.info('modem transport started');
+  } catch (err) {
+    log.fatal({ err }, 'modem failed to start');
+    log.flush(() => process.exit(2));
+    return;
+  }
   try {
     await gateway.listen();
   } catch (err) {
@@ -59,6 +69,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    await modem?.close();
     await gateway.close();
     await pipelines.close(); // flushes the call log: before the database closes
     await controlPlane.close();

@@ -1,0 +1,87 @@
+/**
+ * The modem transport in the gateway process, configured from the environment. Without
+ * MODEM_AT_PORT (and no modem found under /dev/serial/by-id when MODEM_DISCOVER=1) there is no
+ * modem and this returns null: the gateway runs WebSocket-only.
+ *
+ *   MODEM_AT_PORT, MODEM_AUDIO_PORT   explicit device paths (e.g. /dev/ttyUSB2, /dev/ttyUSB4)
+ *   MODEM_DISCOVER=1                  find the SIM7600 by USB id instead (9001 / 9011 layouts)
+ *   MODEM_AUTO_ANSWER_RINGS           answer after this many rings (default 1)
+ *   MODEM_ALLOW, MODEM_BLOCK          comma-separated numbers
+ *   MODEM_HOURS                       working hours "HH:MM-HH:MM" (Monday-Friday), outside them calls are refused
+ */
+import { z } from 'zod';
+import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
+import type { HealthRegistry } from '../observability/health.ts';
+import { ModemCallManager } from './call-manager.ts';
+import type { CallPolicy } from './call-policy.ts';
+import { Modem } from './modem.ts';
+
+const list = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined));
+
+const ModemEnv = z.object({
+  MODEM_AT_PORT: z.string().min(1).optional(),
+  MODEM_AUDIO_PORT: z.string().min(1).optional(),
+  MODEM_DISCOVER: z.enum(['0', '1']).default('0'),
+  MODEM_AUTO_ANSWER_RINGS: z.coerce.number().int().min(1).max(20).default(1),
+  MODEM_ALLOW: list,
+  MODEM_BLOCK: list,
+  MODEM_HOURS: z
+    .string()
+    .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'MODEM_HOURS must look like 09:00-18:00')
+    .optional(),
+});
+
+export interface AttachedModem {
+  modem: Modem;
+  calls: ModemCallManager;
+  close(): Promise<void>;
+}
+
+export interface AttachModemDeps {
+  pipelineFactory: PipelineFactory;
+  log: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  health?: HealthRegistry;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function startModem(deps: AttachModemDeps): AttachedModem | null {
+  const parsed = ModemEnv.safeParse(deps.env ?? process.env);
+  if (!parsed.success) throw new Error(`invalid modem configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const e = parsed.data;
+  if (!e.MODEM_AT_PORT && e.MODEM_DISCOVER !== '1') return null;
+  if (e.MODEM_AT_PORT && !e.MODEM_AUDIO_PORT) throw new Error('MODEM_AT_PORT needs MODEM_AUDIO_PORT too');
+  const policy: CallPolicy = {
+    autoAnswerAfterRings: e.MODEM_AUTO_ANSWER_RINGS,
+    allow: e.MODEM_ALLOW,
+    block: e.MODEM_BLOCK,
+    workingHours: e.MODEM_HOURS ? { start: e.MODEM_HOURS.slice(0, 5), end: e.MODEM_HOURS.slice(6) } : undefined,
+  };
+  const log = (msg: string, fields: Record<string, unknown> = {}) => deps.log.info({ component: 'modem', ...fields }, msg);
+  const modem = new Modem({ atPath: e.MODEM_AT_PORT, audioPath: e.MODEM_AUDIO_PORT, log });
+  const calls = new ModemCallManager(modem, { pipelineFactory: deps.pipelineFactory, policy, log });
+  calls.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'modem call handling failed'));
+  modem.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'modem error'));
+  deps.health?.register('modem', () => {
+    const s = modem.status;
+    return {
+      status: modem.ready ? 'ok' : 'degraded',
+      state: modem.state,
+      signal_dbm: s.signalDbm,
+      registered: s.registered,
+      operator: s.operator,
+      active_call: calls.active?.info.callId ?? null,
+    };
+  });
+  modem.start();
+  return {
+    modem,
+    calls,
+    async close() {
+      await calls.hangup('shutdown');
+      await modem.stop();
+    },
+  };
+}
