@@ -15,6 +15,7 @@ import type { HealthRegistry } from '../observability/health.ts';
 import { ModemCallManager } from './call-manager.ts';
 import type { CallPolicy } from './call-policy.ts';
 import { Modem } from './modem.ts';
+import { SmsService } from './sms-service.ts';
 
 const list = z
   .string()
@@ -37,6 +38,8 @@ const ModemEnv = z.object({
 export interface AttachedModem {
   modem: Modem;
   calls: ModemCallManager;
+  /** SMS send/receive and USSD; the auto-reply hook is off (incoming SMS are logged and emitted). */
+  sms: SmsService;
   close(): Promise<void>;
 }
 
@@ -75,10 +78,14 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
       active_call: calls.active?.info.callId ?? null,
     };
   });
+  const sms = new SmsService(modem);
+  sms.on('sms', (m) => deps.log.info({ component: 'modem', from: m.from, parts: m.indexes.length }, 'SMS received'));
+  sms.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'SMS handling failed'));
   modem.start();
   return {
     modem,
     calls,
+    sms,
     async close() {
       await calls.hangup('shutdown');
       await modem.stop();

@@ -1,0 +1,123 @@
+/**
+ * SMS and USSD on the modem, in PDU mode (AT+CMGF=0, set by the init sequence) so Cyrillic goes
+ * as UCS2 and long texts as concatenated parts. Incoming: +CMTI -> AT+CMGR -> decode -> AT+CMGD,
+ * parts of a long message reassembled before it is delivered. USSD: AT+CUSD=1,"code",15 and the
+ * +CUSD reply decoded (UCS2 when the network says so, as Russian operators do for balances).
+ * An auto-reply hook (off unless given) can answer each incoming SMS.
+ */
+import { EventEmitter } from 'node:events';
+import { decodeDeliver, encodeSubmit } from './sms/pdu.ts';
+import { decodeUcs2Hex, isUcs2Hex } from './sms/ucs2.ts';
+import type { Urc } from './at/urc.ts';
+import type { Modem } from './modem.ts';
+
+export interface ReceivedSms {
+  from: string;
+  text: string;
+  timestamp: string;
+  /** SIM slots it occupied (deleted once read). */
+  indexes: number[];
+}
+
+export type SmsEvents = { sms: [ReceivedSms]; error: [Error] };
+
+export interface SmsServiceOptions {
+  /** Answer an incoming SMS (FAQ/LLM); return null for no reply. Off when absent. */
+  autoReply?: (sms: ReceivedSms) => Promise<string | null>;
+  ussdTimeoutMs?: number;
+}
+
+interface PartialMessage {
+  parts: Map<number, { text: string; index: number }>;
+  total: number;
+  from: string;
+  timestamp: string;
+}
+
+export class SmsService extends EventEmitter<SmsEvents> {
+  private readonly partials = new Map<string, PartialMessage>();
+  private ussdWaiter: ((u: Extract<Urc, { type: 'cusd' }>) => void) | null = null;
+
+  constructor(
+    private readonly modem: Modem,
+    private readonly opts: SmsServiceOptions = {},
+  ) {
+    super();
+    modem.on('urc', (u) => {
+      if (u.type === 'cmti') void this.receive(u.index).catch((err: Error) => this.emit('error', err));
+      if (u.type === 'cusd') this.ussdWaiter?.(u);
+    });
+  }
+
+  /** Send `text` (split into parts when long; UCS2 when not GSM-7). Resolves with the message references. */
+  async send(to: string, text: string): Promise<number[]> {
+    if (!/^\+?\d{3,20}$/.test(to)) throw new Error(`not a phone number: ${to}`);
+    if (!text) throw new Error('empty SMS');
+    const refs: number[] = [];
+    for (const pdu of encodeSubmit(to, text)) {
+      const r = await this.modem.send(`AT+CMGS=${pdu.tpduLength}`, { body: pdu.hex, timeoutMs: 60_000 });
+      const m = /\+CMGS:\s*(\d+)/.exec(r.lines.join('\n'));
+      refs.push(m ? Number(m[1]) : -1);
+    }
+    return refs;
+  }
+
+  /** A USSD request such as "*100#"; resolves with the network's decoded reply. */
+  async ussd(code: string): Promise<string> {
+    if (!/^[*#0-9]{2,40}$/.test(code)) throw new Error(`not a USSD code: ${code}`);
+    if (this.ussdWaiter) throw new Error('a USSD request is already in progress');
+    const reply = new Promise<Extract<Urc, { type: 'cusd' }>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.ussdWaiter = null;
+        reject(new Error(`no USSD reply within ${this.opts.ussdTimeoutMs ?? 20_000} ms`));
+      }, this.opts.ussdTimeoutMs ?? 20_000);
+      this.ussdWaiter = (u) => {
+        clearTimeout(timer);
+        this.ussdWaiter = null;
+        resolve(u);
+      };
+    });
+    // The +CUSD reply is a URC even though it shares the command's name: prefix null routes it as one.
+    await this.modem.send(`AT+CUSD=1,"${code}",15`, { prefix: null }).catch((err: Error) => {
+      this.ussdWaiter = null;
+      throw err;
+    });
+    const u = await reply;
+    if (u.status === 4) throw new Error('USSD not supported by the network');
+    return decodeUssd(u.text ?? '', u.dcs);
+  }
+
+  private async receive(index: number): Promise<void> {
+    const r = await this.modem.send(`AT+CMGR=${index}`);
+    const pdu = r.lines.find((l) => /^[0-9A-F]+$/i.test(l.trim()));
+    if (!pdu) throw new Error(`AT+CMGR=${index} returned no PDU`);
+    const d = decodeDeliver(pdu.trim());
+    if (!d.concat) {
+      await this.deliver({ from: d.from, text: d.text, timestamp: d.timestamp, indexes: [index] });
+      return;
+    }
+    const key = `${d.from}/${d.concat.ref}`;
+    const p = this.partials.get(key) ?? { parts: new Map(), total: d.concat.total, from: d.from, timestamp: d.timestamp };
+    p.parts.set(d.concat.seq, { text: d.text, index });
+    this.partials.set(key, p);
+    if (p.parts.size < p.total) return;
+    this.partials.delete(key);
+    const ordered = [...p.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+    await this.deliver({ from: p.from, text: ordered.map((x) => x.text).join(''), timestamp: p.timestamp, indexes: ordered.map((x) => x.index) });
+  }
+
+  private async deliver(sms: ReceivedSms): Promise<void> {
+    // Delete before handing on: a full SIM stops accepting messages, and the text is ours now.
+    for (const i of sms.indexes) await this.modem.send(`AT+CMGD=${i}`).catch((err: Error) => this.emit('error', err));
+    this.emit('sms', sms);
+    const reply = await this.opts.autoReply?.(sms);
+    if (reply) await this.send(sms.from, reply);
+  }
+}
+
+/** DCS 72 (0x48) and friends mean UCS2; some networks send UCS2 hex with DCS 15 anyway. */
+export function decodeUssd(text: string, dcs: number | null): string {
+  const ucs2 = dcs !== null && (dcs & 0x0c) === 0x08;
+  if ((ucs2 || (dcs === 15 && text.length >= 8)) && isUcs2Hex(text)) return decodeUcs2Hex(text);
+  return text;
+}

@@ -1,0 +1,57 @@
+/** SMS in both encodings, long messages, receive-and-delete, USSD with UCS2, over real ptys. */
+import t, { type Test } from 'tap';
+import { Sim7600Emulator } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
+import { Modem } from '../../../gateway/modem/modem.ts';
+import { SmsService, type ReceivedSms } from '../../../gateway/modem/sms-service.ts';
+
+async function rig(t: Test, autoReply?: (s: ReceivedSms) => Promise<string | null>) {
+  const emu = new Sim7600Emulator({ ussdReplies: { '*100#': 'Баланс: 123,45 руб.' } });
+  const { atPath, audioPath } = await emu.start();
+  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0 });
+  modem.start();
+  await modem.whenReady(5000);
+  const sms = new SmsService(modem, { autoReply, ussdTimeoutMs: 3000 });
+  t.teardown(async () => {
+    await modem.stop();
+    await emu.stop();
+  });
+  return { emu, sms };
+}
+const until = async (cond: () => boolean, ms = 3000) => {
+  const end = performance.now() + ms;
+  while (!cond() && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+};
+
+t.test('send: GSM-7, Cyrillic as UCS2, and a long text in concatenated parts', async (t) => {
+  const { emu, sms } = await rig(t);
+  t.equal((await sms.send('+79161234567', 'Hello from the gateway')).length, 1);
+  t.equal((await sms.send('+79161234567', 'Здравствуйте, ваша запись подтверждена')).length, 1);
+  const long = 'Ваш заказ готов. '.repeat(12);
+  const refs = await sms.send('+79161234567', long);
+  t.ok(refs.length >= 3, `${refs.length} parts`);
+  t.equal(emu.sentSms[0].text, 'Hello from the gateway');
+  t.equal(emu.sentSms[0].encoding, 'gsm7');
+  t.equal(emu.sentSms[1].text, 'Здравствуйте, ваша запись подтверждена');
+  t.equal(emu.sentSms[1].encoding, 'ucs2');
+  t.equal(emu.sentSms.slice(2).map((s) => s.text).join(''), long, 'the parts carry the whole text');
+  await t.rejects(sms.send('not-a-number', 'x'), /not a phone number/);
+});
+
+t.test('receive: +CMTI -> CMGR -> CMGD, long Cyrillic message reassembled, auto-reply hook', async (t) => {
+  const { emu, sms } = await rig(t, async (m) => `Got: ${m.text.slice(0, 10)}`);
+  const got: ReceivedSms[] = [];
+  sms.on('sms', (m) => got.push(m));
+  emu.deliverSms('+79035551122', 'Привет! Перезвоните мне, пожалуйста. '.repeat(5));
+  await until(() => got.length === 1 && emu.sentSms.length === 1);
+  t.equal(got.length, 1, 'one message, not one per part');
+  t.equal(got[0].text, 'Привет! Перезвоните мне, пожалуйста. '.repeat(5));
+  t.equal(got[0].from, '+79035551122');
+  t.equal(emu.sms.size, 0, 'deleted from the SIM');
+  t.equal(emu.sentSms[0]?.text, 'Got: Привет! Пе', 'auto-reply sent');
+});
+
+t.test('USSD balance check decoded from UCS2', async (t) => {
+  const { sms } = await rig(t);
+  t.equal(await sms.ussd('*100#'), 'Баланс: 123,45 руб.');
+  await t.rejects(sms.ussd('abc'), /not a USSD code/);
+});
