@@ -38,6 +38,8 @@ export interface CallManagerOptions {
   /** Open the audio port (default: the modem's discovered audio path). */
   openAudio?: (path: string) => Promise<SerialLink>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** No caller audio at all this long after AT+CPCMREG=1 means a dead channel (default 2000 ms). */
+  audioSilentMs?: number;
 }
 
 interface Pending {
@@ -186,6 +188,14 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     call.on('hangup', (reason) => void this.hangupAfterPlayout(reason));
     this.emit('call', call);
     call.start();
+    // A degraded audio channel answers AT+CPCMREG=1 with OK and then sends nothing: only AT+CRESET
+    // brings it back. Without a byte of caller audio (line noise included) in time, end and reset.
+    const check = setTimeout(() => {
+      if (p.ending || port.bytesIn > 0) return;
+      this.log('audio channel silent after AT+CPCMREG=1; resetting the module', { callId: p.callId });
+      void this.hangup('audio_silent').then(() => this.modem.reset('audio channel silent'));
+    }, this.opts.audioSilentMs ?? 2000);
+    check.unref();
   }
 
   /** The dialogue said goodbye: let the modem play out its last frames, then hang up. */

@@ -5,7 +5,7 @@
  * record with a reason for every call.
  */
 import t, { type Test } from 'tap';
-import { Sim7600Emulator } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
+import { Sim7600Emulator, type EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
 import { ModemCallManager, type ModemCallRecord } from '../../../gateway/modem/call-manager.ts';
 import { Modem } from '../../../gateway/modem/modem.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
@@ -20,13 +20,13 @@ async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promi
   }
 }
 
-async function rig(t: Test, factory: PipelineFactory, policy = {}) {
-  const emu = new Sim7600Emulator({ ringIntervalMs: 150, maxRings: 10 });
+async function rig(t: Test, factory: PipelineFactory, policy = {}, emuOpts: EmulatorOptions = {}) {
+  const emu = new Sim7600Emulator({ ringIntervalMs: 150, maxRings: 10, rebootDelayMs: 300, ...emuOpts });
   const { atPath, audioPath } = await emu.start();
   const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0 });
   modem.start();
   await modem.whenReady(5000);
-  const manager = new ModemCallManager(modem, { pipelineFactory: factory, policy });
+  const manager = new ModemCallManager(modem, { pipelineFactory: factory, policy, audioSilentMs: 500 });
   const records: ModemCallRecord[] = [];
   manager.on('record', (r) => records.push(r));
   t.teardown(async () => {
@@ -112,4 +112,22 @@ t.test('the dialogue ends the call: AT+CHUP (not ATH), and DTMF reaches the pipe
   t.ok(cmds.includes('AT+CHUP'), 'AT+CHUP sent');
   t.notOk(cmds.includes('ATH'), 'ATH not relied on');
   await until('the emulator to see the hang-up', () => emu.call === null);
+});
+
+t.test('a degraded audio channel (silent after CPCMREG cycling) ends the call and AT+CRESET restores audio', async (t) => {
+  const { emu, modem, manager, records } = await rig(t, createEchoPipeline, {}, { degradeAfterCycles: 1 });
+  emu.ring('+79161234567');
+  await until('first call', () => manager.active !== null);
+  emu.remoteHangup();
+  await until('first record', () => records.length === 1);
+  t.ok(emu.audioDegraded, 'the channel degraded after one CPCMREG cycle');
+  emu.ring('+79161234567');
+  await until('second record', () => records.length === 2, 8000);
+  t.equal(records[1].reason, 'audio_silent', 'the silent call ends with a reason');
+  await until('reset and ready again', () => emu.resets === 1 && modem.ready, 8000);
+  t.equal(emu.resets, 1, 'AT+CRESET sent');
+  t.notOk(emu.audioDegraded, 'audio channel restored by the reset');
+  emu.ring('+79161234567');
+  await until('third call with audio', () => (manager.active !== null && (emu.audio.current?.uplink.length ?? 0) > 0), 8000);
+  t.pass('the next call has audio');
 });
