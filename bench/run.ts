@@ -53,6 +53,10 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
         onProgress: progress,
       }),
   },
+  modem: {
+    describe: 'modem over the SIM7600 emulator: AT overhead vs raw pty, recovery after replug, barge-in and v2v on the emulator audio timeline',
+    run: async (_a, progress) => (await import('./modem.ts')).runModemBench({ onProgress: progress }),
+  },
   capacity: {
     describe: 'concurrent full-pipeline calls (fallback engines) stepped up until underruns or lag p99 > 10 ms; memory per call',
     run: async (a, progress) =>

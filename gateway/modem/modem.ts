@@ -10,6 +10,7 @@
  * `state` has one setter, the only place that emits `state` events. Everything else the control
  * plane needs is an event: `ready`, `lost`, `urc` (every URC from the AT engine), `status`.
  */
+import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { AtEngine, type AtResponse, type SendOptions } from './at/at-engine.ts';
 import { AtError, AtPortClosedError } from './at/errors.ts';
@@ -72,6 +73,7 @@ export class Modem extends EventEmitter<ModemEvents> {
   private _status: ModemStatus = emptyStatus();
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private healthTimer: ReturnType<typeof setInterval> | null = null;
+  private presenceTimer: ReturnType<typeof setInterval> | null = null;
   private healthMisses = 0;
   private attempt = 0;
   private lostAt: number | null = null;
@@ -365,6 +367,7 @@ export class Modem extends EventEmitter<ModemEvents> {
 
   private startHealth(): void {
     this.stopHealth();
+    this.watchPresence();
     if (this.o.healthIntervalMs <= 0) return;
     this.healthTimer = setInterval(() => void this.healthCheck(), this.o.healthIntervalMs);
   }
@@ -372,6 +375,23 @@ export class Modem extends EventEmitter<ModemEvents> {
   private stopHealth(): void {
     if (this.healthTimer) clearInterval(this.healthTimer);
     this.healthTimer = null;
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
+    this.presenceTimer = null;
+  }
+
+  /**
+   * A pty or tty whose device vanished does not always report it (serialport's poller may only
+   * notice at the next failing write), so watch the device node itself: a USB unplug removes it.
+   */
+  private watchPresence(): void {
+    const path = this._ports?.at;
+    const engine = this.engine;
+    if (!path || !engine) return;
+    this.presenceTimer = setInterval(() => {
+      if (existsSync(path)) return;
+      void engine.close().finally(() => this.onLinkClosed(engine, `device ${path} disappeared`));
+    }, 200);
+    this.presenceTimer.unref();
   }
 
   private async healthCheck(): Promise<void> {

@@ -1,0 +1,133 @@
+/**
+ * Modem bench over the SIM7600 emulator on real ptys:
+ * - AT command overhead: our AT engine's round trip minus a raw round trip on the same pty (write
+ *   "AT\r", wait for "OK"), i.e. what the engine adds over the emulator's own reply time.
+ * - Recovery: the port vanishes and returns (USB replug): time from its return to a healthy modem.
+ * - Barge-in at the emulator: secretary calls where the caller speaks over the greeting; measured
+ *   on the emulator's audio timeline (caller speech onset to the last audible reply frame).
+ */
+import { createResampler } from '../media/resampler.ts';
+import { loadConfig } from '../gateway/config.ts';
+import { createLogger } from '../gateway/logger.ts';
+import { createPipelineFactory } from '../gateway/pipeline-factory.ts';
+import { audioTimelineLatencies } from '../gateway/modem/audio-timeline.ts';
+import { ModemCallManager } from '../gateway/modem/call-manager.ts';
+import { Sim7600Emulator } from '../gateway/modem/emulator/sim7600-emulator.ts';
+import { Modem } from '../gateway/modem/modem.ts';
+import { openSerialLink } from '../gateway/modem/serial-link.ts';
+import { fliteSpeech } from './lib/flite-speech.ts';
+import { machineInfo } from './lib/machine.ts';
+import { summarize } from './lib/stats.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function rawRoundTrips(path: string, n: number): Promise<number[]> {
+  const link = await openSerialLink(path);
+  let buf = '';
+  let waiter: (() => void) | null = null;
+  link.onData((d) => {
+    buf += d.toString('latin1');
+    if (buf.includes('OK\r\n') && waiter) waiter();
+  });
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    buf = '';
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      waiter = resolve;
+      link.write('AT\r');
+    });
+    out.push(performance.now() - t0);
+  }
+  await link.close();
+  return out;
+}
+
+export async function runModemBench(opts: { commands?: number; replugs?: number; calls?: number; onProgress?: (m: string) => void } = {}) {
+  const progress = opts.onProgress ?? (() => {});
+  const n = opts.commands ?? 500;
+
+  // 1. AT overhead: raw pty round trips first (no engine attached), then through the engine.
+  const emu = new Sim7600Emulator({ rebootDelayMs: 300, ringIntervalMs: 500 });
+  const { atPath, audioPath } = await emu.start();
+  progress(`raw pty round trips x${n}`);
+  const raw = await rawRoundTrips(atPath, n);
+  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0 });
+  modem.start();
+  await modem.whenReady(5000);
+  progress(`AT engine round trips x${n}`);
+  const engine: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await modem.send('AT');
+    engine.push(performance.now() - t0);
+  }
+  const rawS = summarize(raw);
+  const engS = summarize(engine);
+
+  // 2. Recovery after the port vanishes and returns.
+  const replugs = opts.replugs ?? 5;
+  const recovery: number[] = [];
+  for (let i = 0; i < replugs; i++) {
+    progress(`replug ${i + 1}/${replugs}`);
+    await emu.unplug();
+    const gone = performance.now();
+    while (modem.ready && performance.now() - gone < 3000) await sleep(5);
+    await sleep(200);
+    const back = performance.now();
+    await emu.replug(0);
+    await modem.whenReady(10000);
+    recovery.push(performance.now() - back);
+  }
+
+  // 3. Barge-in at the emulator: secretary calls, the caller cuts into the greeting.
+  const calls = opts.calls ?? 6;
+  const log = createLogger('silent');
+  const pipelines = await createPipelineFactory(loadConfig({ ...process.env, PIPELINE: 'secretary', DATA_DIR: '/tmp/vg-bench-modem' }), { log });
+  const manager = new ModemCallManager(modem, { pipelineFactory: pipelines.factory, log: process.env.BENCH_DEBUG ? (m, f) => console.error(m, f) : undefined });
+  const q16 = fliteSpeech('What is your address?');
+  const r = createResampler(16000, 8000);
+  const q8 = r.process(q16);
+  const bargeIns: number[] = [];
+  const v2v: number[] = [];
+  let unanswered = 0;
+  for (let i = 0; i < calls; i++) {
+    progress(`call ${i + 1}/${calls}`);
+    const ended = new Promise((resolve) => manager.once('record', resolve));
+    emu.ring('+79161234567');
+    const ringAt = performance.now();
+    while (!emu.audio.current && performance.now() - ringAt < 10000) await sleep(5);
+    if (!emu.audio.current) {
+      unanswered++;
+      emu.remoteHangup();
+      await Promise.race([ended, sleep(2000)]);
+      continue;
+    }
+    await sleep(1200 + i * 97); // into the greeting, at a different point each call
+    emu.playCallerAudio(q8);
+    await sleep((q8.length / 8000) * 1000 + 2500);
+    const s = emu.audio.current!;
+    const lat = audioTimelineLatencies(s.uplink, s.heard);
+    if (lat.barge_in_ms.length) bargeIns.push(lat.barge_in_ms[0]);
+    if (lat.v2v_ms !== null) v2v.push(lat.v2v_ms);
+    emu.remoteHangup();
+    await ended;
+    if (emu.audioDegraded) {
+      await modem.reset('bench: fresh audio channel');
+      await modem.whenReady(10000);
+    }
+  }
+  await modem.stop();
+  await emu.stop();
+  await pipelines.close();
+  return {
+    bench: 'modem',
+    at_round_trip_ms: { engine: engS, raw_pty: rawS },
+    at_overhead_ms: { p50: Math.round((engS.p50 - rawS.p50) * 1000) / 1000, p95: Math.round((engS.p95 - rawS.p95) * 1000) / 1000 },
+    recovery_ms: summarize(recovery),
+    barge_in_ms_at_emulator: summarize(bargeIns),
+    v2v_ms_at_emulator: summarize(v2v),
+    calls_unanswered: unanswered,
+    machine: machineInfo(),
+  };
+}
