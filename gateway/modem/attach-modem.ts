@@ -8,6 +8,9 @@
  *   MODEM_AUTO_ANSWER_RINGS           answer after this many rings (default 1)
  *   MODEM_ALLOW, MODEM_BLOCK          comma-separated numbers
  *   MODEM_HOURS                       working hours "HH:MM-HH:MM" (Monday-Friday), outside them calls are refused
+ *   MODEM_WIDEBAND=1                  16 kHz line audio (AT+CPCMFRM=1)
+ *   MODEM_RECORD_DIR                  record both directions of every call as WAV files there
+ *   MODEM_EXTRA_INIT                  extra init commands separated by ';' (echo canceller: AT+CECM=..., AT+CECWB=...)
  */
 import { z } from 'zod';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
@@ -33,6 +36,13 @@ const ModemEnv = z.object({
     .string()
     .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'MODEM_HOURS must look like 09:00-18:00')
     .optional(),
+  MODEM_WIDEBAND: z.enum(['0', '1']).default('0'),
+  MODEM_RECORD_DIR: z.string().min(1).optional(),
+  MODEM_EXTRA_INIT: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(';').map((x) => x.trim()).filter(Boolean) : []))
+    .refine((cmds) => cmds.every((c) => /^AT\+[A-Z0-9]+(=[-0-9,"A-Za-z]*)?$/.test(c)), 'MODEM_EXTRA_INIT must be AT+ commands separated by ";"'),
 });
 
 export interface AttachedModem {
@@ -63,8 +73,14 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
     workingHours: e.MODEM_HOURS ? { start: e.MODEM_HOURS.slice(0, 5), end: e.MODEM_HOURS.slice(6) } : undefined,
   };
   const log = (msg: string, fields: Record<string, unknown> = {}) => deps.log.info({ component: 'modem', ...fields }, msg);
-  const modem = new Modem({ atPath: e.MODEM_AT_PORT, audioPath: e.MODEM_AUDIO_PORT, log });
-  const calls = new ModemCallManager(modem, { pipelineFactory: deps.pipelineFactory, policy, log });
+  const modem = new Modem({ atPath: e.MODEM_AT_PORT, audioPath: e.MODEM_AUDIO_PORT, extraInit: e.MODEM_EXTRA_INIT, log });
+  const calls = new ModemCallManager(modem, {
+    pipelineFactory: deps.pipelineFactory,
+    policy,
+    log,
+    wideband: e.MODEM_WIDEBAND === '1',
+    recordDir: e.MODEM_RECORD_DIR,
+  });
   calls.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'modem call handling failed'));
   modem.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'modem error'));
   deps.health?.register('modem', () => {

@@ -5,6 +5,9 @@
  * writes one call-log record with an end reason for every call, answered or not.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { writeWavFile } from '../../media/wav.ts';
 import { EventEmitter } from 'node:events';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import type { Urc } from './at/urc.ts';
@@ -40,6 +43,10 @@ export interface CallManagerOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** No caller audio at all this long after AT+CPCMREG=1 means a dead channel (default 2000 ms). */
   audioSilentMs?: number;
+  /** 16 kHz line audio (AT+CPCMFRM=1 before each AT+CPCMREG=1); default 8 kHz. */
+  wideband?: boolean;
+  /** Write both directions of every answered call as WAV files here (<callId>.caller.wav / .reply.wav). */
+  recordDir?: string;
 }
 
 interface Pending {
@@ -88,6 +95,13 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     p.localHangup ??= reason;
     await this.modem.send('AT+CHUP').catch(() => {});
     await this.finish(p.localHangup);
+  }
+
+  /** DTMF toward the far end (AT+VTS), e.g. to navigate another company's voice menu. */
+  async sendDtmf(digits: string): Promise<void> {
+    if (!/^[0-9*#A-D]+$/.test(digits)) throw new Error(`not DTMF digits: ${digits}`);
+    if (!this.current?.answeredAt) throw new Error('no call in progress');
+    for (const d of digits) await this.modem.send(`AT+VTS=${d}`);
   }
 
   /** Call out; the pipeline starts when the far end answers (VOICE CALL: BEGIN). */
@@ -175,6 +189,8 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     const audioPath = this.modem.ports?.audio;
     try {
       if (!audioPath) throw new Error('no audio port known');
+      // CPCMFRM only takes effect for the next CPCMREG=1, so it is sent before each one.
+      await this.modem.send(`AT+CPCMFRM=${this.opts.wideband ? 1 : 0}`);
       await this.modem.send('AT+CPCMREG=1');
       p.audio = await (this.opts.openAudio ?? openSerialLink)(audioPath);
     } catch (err) {
@@ -182,8 +198,9 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
       await this.hangup('audio_failed');
       return;
     }
-    const port = new ModemAudioPort(p.audio, { sampleRate: 8000 });
-    const call = new ModemCall({ callId: p.callId, channel: 'modem', callerNumber: p.number ?? undefined, persona: p.persona }, port, this.opts.pipelineFactory);
+    const port = new ModemAudioPort(p.audio, { sampleRate: this.opts.wideband ? 16000 : 8000 });
+    const info = { callId: p.callId, channel: 'modem', callerNumber: p.number ?? undefined, persona: p.persona };
+    const call = new ModemCall(info, port, this.opts.pipelineFactory, undefined, { record: this.opts.recordDir !== undefined });
     p.call = call;
     call.on('hangup', (reason) => void this.hangupAfterPlayout(reason));
     this.emit('call', call);
@@ -212,9 +229,23 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     if (p.call) {
       await p.call.end(reason);
       await this.modem.send('AT+CPCMREG=0').catch(() => {});
+      if (p.call.recording && this.opts.recordDir) await this.saveRecording(p.call).catch((err: Error) => this.emit('error', err));
     }
     await p.audio?.close().catch(() => {});
     this.record(p, reason);
+  }
+
+  private async saveRecording(call: ModemCall): Promise<void> {
+    const rate = this.opts.wideband ? 16000 : 8000;
+    const join = (frames: Int16Array[]) => {
+      const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
+      frames.reduce((o, f) => (out.set(f, o), o + f.length), 0);
+      return out;
+    };
+    await mkdir(this.opts.recordDir!, { recursive: true });
+    const base = path.join(this.opts.recordDir!, call.info.callId);
+    await writeWavFile(`${base}.caller.wav`, join(call.recording!.caller), rate);
+    await writeWavFile(`${base}.reply.wav`, join(call.recording!.reply), rate);
   }
 
   private record(p: Pending, reason: string): void {

@@ -1,6 +1,6 @@
 /**
  * One answered GSM call bridged to a pipeline: caller audio from the modem's audio port (8 kHz
- * s16le) is resampled to the pipeline's 16 kHz; reply frames are pulled on a 10 ms clock and
+ * s16le, or 16 kHz after AT+CPCMFRM=1) is resampled to the pipeline's 16 kHz; reply frames are pulled on a 10 ms clock and
  * written back at 8 kHz only while the modem holds at most `maxAheadFrames` (2) frames, because
  * audio already inside the modem cannot be recalled: that queue depth is the floor of barge-in.
  */
@@ -31,8 +31,12 @@ export class ModemCall extends EventEmitter<ModemCallEvents> {
   readonly pipeline: CallPipeline;
   readonly startedAt = Date.now();
   readonly stats: ModemCallStats = { framesIn: 0, framesOut: 0, silentFrames: 0 };
-  private readonly up: Resampler;
-  private readonly down: Resampler;
+  /** Null at 16 kHz (AT+CPCMFRM=1): the line already runs at the pipeline's rate. */
+  private readonly up: Resampler | null;
+  private readonly down: Resampler | null;
+  private readonly frame: number;
+  /** Both directions at the line rate, when recording. */
+  readonly recording: { caller: Int16Array[]; reply: Int16Array[] } | null;
   private pending = new Int16Array(0);
   private unsubscribe: (() => void) | null = null;
   private endedWith: string | null = null;
@@ -42,11 +46,14 @@ export class ModemCall extends EventEmitter<ModemCallEvents> {
     private readonly port: ModemAudioPort,
     factory: PipelineFactory,
     private readonly clock: MediaClock = modemClock,
+    opts: { record?: boolean } = {},
   ) {
     super();
-    if (port.sampleRate !== 8000) throw new Error('modem calls run at 8 kHz (AT+CPCMFRM=0)');
-    this.up = createResampler(8000, 16000);
-    this.down = createResampler(16000, 8000);
+    const narrow = port.sampleRate === 8000;
+    this.up = narrow ? createResampler(8000, 16000) : null;
+    this.down = narrow ? createResampler(16000, 8000) : null;
+    this.frame = port.frameSamples;
+    this.recording = opts.record ? { caller: [], reply: [] } : null;
     this.pipeline = factory(info);
     this.pipeline.onEvent((e) => {
       this.emit('pipeline', e);
@@ -54,8 +61,9 @@ export class ModemCall extends EventEmitter<ModemCallEvents> {
     });
     port.onAudio((pcm) => {
       if (this.endedWith) return;
-      this.stats.framesIn += pcm.length / 160;
-      this.pipeline.pushAudio(this.up.process(pcm));
+      this.stats.framesIn += pcm.length / this.frame;
+      this.recording?.caller.push(pcm);
+      this.pipeline.pushAudio(this.up ? this.up.process(pcm) : pcm);
     });
   }
 
@@ -74,31 +82,33 @@ export class ModemCall extends EventEmitter<ModemCallEvents> {
     while (this.port.canWrite()) {
       const frame = this.nextFrame();
       if (!this.port.writeFrame(frame)) break;
+      this.recording?.reply.push(frame);
       this.stats.framesOut++;
     }
   }
 
   private nextFrame(): Int16Array {
-    while (this.pending.length < 160) {
+    const n = this.frame;
+    while (this.pending.length < n) {
       const reply = this.pipeline.pullAudio();
       if (!reply) {
         if (this.pending.length === 0) {
           this.stats.silentFrames++;
-          return new Int16Array(160);
+          return new Int16Array(n);
         }
-        const out = new Int16Array(160);
+        const out = new Int16Array(n);
         out.set(this.pending);
         this.pending = new Int16Array(0);
         return out;
       }
-      const down = this.down.process(reply);
+      const down = this.down ? this.down.process(reply) : reply;
       const joined = new Int16Array(this.pending.length + down.length);
       joined.set(this.pending);
       joined.set(down, this.pending.length);
       this.pending = joined;
     }
-    const frame = this.pending.slice(0, 160);
-    this.pending = this.pending.subarray(160);
+    const frame = this.pending.slice(0, n);
+    this.pending = this.pending.subarray(n);
     return frame;
   }
 

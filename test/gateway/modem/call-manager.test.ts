@@ -4,9 +4,14 @@
  * at most 2 frames queued in the modem, hang-up with AT+CHUP, call policy, DTMF, and a call-log
  * record with a reason for every call.
  */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import t, { type Test } from 'tap';
+import { readWavFile } from '../../../media/wav.ts';
+import { pickPorts } from '../../../gateway/modem/discovery.ts';
 import { Sim7600Emulator, type EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
-import { ModemCallManager, type ModemCallRecord } from '../../../gateway/modem/call-manager.ts';
+import { ModemCallManager, type CallManagerOptions, type ModemCallRecord } from '../../../gateway/modem/call-manager.ts';
 import { Modem } from '../../../gateway/modem/modem.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
@@ -20,13 +25,13 @@ async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promi
   }
 }
 
-async function rig(t: Test, factory: PipelineFactory, policy = {}, emuOpts: EmulatorOptions = {}) {
+async function rig(t: Test, factory: PipelineFactory, policy = {}, emuOpts: EmulatorOptions = {}, managerOpts: Partial<CallManagerOptions> = {}) {
   const emu = new Sim7600Emulator({ ringIntervalMs: 150, maxRings: 10, rebootDelayMs: 300, ...emuOpts });
   const { atPath, audioPath } = await emu.start();
   const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0 });
   modem.start();
   await modem.whenReady(5000);
-  const manager = new ModemCallManager(modem, { pipelineFactory: factory, policy, audioSilentMs: 500 });
+  const manager = new ModemCallManager(modem, { pipelineFactory: factory, policy, audioSilentMs: 500, ...managerOpts });
   const records: ModemCallRecord[] = [];
   manager.on('record', (r) => records.push(r));
   t.teardown(async () => {
@@ -131,3 +136,69 @@ t.test('a degraded audio channel (silent after CPCMREG cycling) ends the call an
   await until('third call with audio', () => (manager.active !== null && (emu.audio.current?.uplink.length ?? 0) > 0), 8000);
   t.pass('the next call has audio');
 });
+
+t.test('wideband (AT+CPCMFRM=1 before CPCMREG) with both directions recorded; DTMF out with AT+VTS', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'modem-rec-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { emu, manager, records } = await rig(t, createEchoPipeline, {}, {}, { wideband: true, recordDir: dir });
+  emu.ring('+79161234567');
+  await until('answer', () => manager.active !== null);
+  const cmds = emu.commandLog.map((c) => c.command);
+  t.ok(cmds.indexOf('AT+CPCMFRM=1') > -1 && cmds.indexOf('AT+CPCMFRM=1') < cmds.indexOf('AT+CPCMREG=1'), 'CPCMFRM=1 before CPCMREG=1');
+  await until('16 kHz session', () => emu.audio.current?.sampleRate === 16000);
+  await manager.sendDtmf('12#');
+  t.same(emu.dtmfSent.join(''), '12#', 'AT+VTS per digit');
+  await t.rejects(manager.sendDtmf('x'), /not DTMF/);
+  emu.playCallerAudio(tone(600));
+  await sleep(1000);
+  emu.remoteHangup();
+  await until('record', () => records.length === 1);
+  await until('recording files', () => {
+    try {
+      return readWavFileSyncExists(path.join(dir, `${records[0].callId}.reply.wav`));
+    } catch {
+      return false;
+    }
+  });
+  const caller = await readWavFile(path.join(dir, `${records[0].callId}.caller.wav`));
+  const reply = await readWavFile(path.join(dir, `${records[0].callId}.reply.wav`));
+  t.equal(caller.sampleRate, 16000);
+  t.ok(caller.samples.length > 16000 * 0.8, 'caller side recorded');
+  t.ok(rms([reply.samples]) > 500, 'reply side (the echo) recorded');
+});
+
+t.test('outgoing call: ATD<n>; and the pipeline starts when the far end answers', async (t) => {
+  const { emu, manager, records } = await rig(t, createEchoPipeline, {}, { dialAnswerDelayMs: 200 });
+  const id = await manager.dial('+79161112233');
+  t.ok(emu.commandLog.some((c) => c.command === 'ATD+79161112233;'));
+  await until('answered', () => manager.active?.info.callId === id);
+  await manager.hangup();
+  await until('record', () => records.length === 1);
+  t.match(records[0], { direction: 'out', number: '+79161112233', reason: 'hangup_requested' });
+  await t.rejects(manager.dial('12; ATH'), /not a dialable number/);
+});
+
+t.test('outside working hours the call is refused and logged', async (t) => {
+  const now = new Date();
+  const hh = (h: number) => String((h + 24) % 24).padStart(2, '0');
+  // A two-hour window that ended an hour ago (local time).
+  const hours = { start: `${hh(now.getHours() - 3)}:00`, end: `${hh(now.getHours() - 1)}:00`, days: [0, 1, 2, 3, 4, 5, 6] };
+  const { emu, records } = await rig(t, createEchoPipeline, { workingHours: hours });
+  emu.ring('+79161234567');
+  await until('record', () => records.length === 1);
+  t.equal(records[0].reason, 'rejected_outside_hours');
+});
+
+t.test('USB port layouts: 9001 and 9011', async (t) => {
+  const id = 'usb-SimTech__Incorporated_SimTech__Incorporated_0123456789ABCDEF';
+  const names = ['if00', 'if01', 'if02', 'if03', 'if04', 'if05', 'if06'].map((i) => `${id}-${i}-port0`);
+  const a = pickPorts(names.slice(0, 5), '9001');
+  t.match(a, { at: /if02/, audio: /if04/ });
+  const b = pickPorts(names, '9011');
+  t.match(b, { at: /if04/, audio: /if06/ });
+  t.match(pickPorts(names, null), { productId: '9011' }, 'layout inferred from the interfaces present');
+});
+
+function readWavFileSyncExists(file: string): boolean {
+  return statSync(file).size > 44;
+}
