@@ -6,7 +6,7 @@
  * - Barge-in at the emulator: secretary calls where the caller speaks over the greeting; measured
  *   on the emulator's audio timeline (caller speech onset to the last audible reply frame).
  */
-import { createResampler } from '../media/resampler.ts';
+import { resampleClip } from '../media/resampler.ts';
 import { loadConfig } from '../gateway/config.ts';
 import { createLogger } from '../gateway/logger.ts';
 import { createPipelineFactory } from '../gateway/pipeline-factory.ts';
@@ -86,8 +86,7 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
   const pipelines = await createPipelineFactory(loadConfig({ ...process.env, PIPELINE: 'secretary', DATA_DIR: '/tmp/vg-bench-modem' }), { log });
   const manager = new ModemCallManager(modem, { pipelineFactory: pipelines.factory, log: process.env.BENCH_DEBUG ? (m, f) => console.error(m, f) : undefined });
   const q16 = fliteSpeech('What is your address?');
-  const r = createResampler(16000, 8000);
-  const q8 = r.process(q16);
+  const q8 = resampleClip(q16, 16000, 8000);
   const bargeIns: number[] = [];
   const v2v: number[] = [];
   let unanswered = 0;

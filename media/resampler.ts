@@ -52,6 +52,18 @@ export function dspFallbackReason(): string | null {
   return nativeDspUnavailableReason;
 }
 
+/** A whole clip at another rate (process + flush), e.g. a WAV file or a cached greeting. */
+export function resampleClip(pcm: Int16Array, fromRate: number, toRate: number): Int16Array {
+  if (fromRate === toRate) return pcm;
+  const r = createResampler(fromRate, toRate);
+  const head = r.process(pcm);
+  const tail = r.flush();
+  const out = new Int16Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}
+
 export function createResampler(fromRate: number, toRate: number, opts: ResamplerOptions = {}): Resampler {
   const wanted = opts.impl ?? 'auto';
   if (wanted === 'native' && !nativeDsp) throw new NativeDspUnavailableError(`native DSP addon unavailable: ${nativeDspUnavailableReason}`);

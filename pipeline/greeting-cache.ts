@@ -5,6 +5,7 @@
  */
 import { PIPELINE_SAMPLE_RATE } from './call-pipeline.ts';
 import type { TtsEngine } from './engines/types.ts';
+import { concatInt16 } from '../media/pcm.ts';
 import { createResampler } from '../media/resampler.ts';
 
 export class GreetingCache {
@@ -32,14 +33,8 @@ export class GreetingCache {
         parts.push(resampler ? resampler.process(chunk.pcm) : chunk.pcm);
       }
       if (resampler) parts.push(resampler.flush());
-      const total = parts.reduce((n, p) => n + p.length, 0);
-      if (total === 0) return new Error('TTS produced no audio for the greeting');
-      const pcm = new Int16Array(total);
-      let o = 0;
-      for (const p of parts) {
-        pcm.set(p, o);
-        o += p.length;
-      }
+      const pcm = concatInt16(parts);
+      if (pcm.length === 0) return new Error('TTS produced no audio for the greeting');
       if (this.audio.size >= this.maxEntries) this.audio.delete(this.audio.keys().next().value!);
       this.audio.set(key, pcm);
       return null;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseWav, encodeWav } from '../../media/wav.ts';
-import { createResampler } from '../../media/resampler.ts';
+import { resampleClip } from '../../media/resampler.ts';
 
 export function fliteSpeech(text: string): Int16Array {
   const dir = mkdtempSync(path.join(tmpdir(), 'flite-'));
@@ -12,14 +12,7 @@ export function fliteSpeech(text: string): Int16Array {
     const file = path.join(dir, 'say.wav');
     execFileSync('flite', ['-voice', 'slt', '-t', text, '-o', file]);
     const wav = parseWav(readFileSync(file));
-    if (wav.sampleRate === 16000) return wav.samples;
-    const r = createResampler(wav.sampleRate, 16000);
-    const a = r.process(wav.samples);
-    const b = r.flush();
-    const out = new Int16Array(a.length + b.length);
-    out.set(a);
-    out.set(b, a.length);
-    return out;
+    return resampleClip(wav.samples, wav.sampleRate, 16000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

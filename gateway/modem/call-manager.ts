@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { concatInt16 } from '../../media/pcm.ts';
 import { writeWavFile } from '../../media/wav.ts';
 import { EventEmitter } from 'node:events';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
@@ -237,15 +238,10 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
 
   private async saveRecording(call: ModemCall): Promise<void> {
     const rate = this.opts.wideband ? 16000 : 8000;
-    const join = (frames: Int16Array[]) => {
-      const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
-      frames.reduce((o, f) => (out.set(f, o), o + f.length), 0);
-      return out;
-    };
     await mkdir(this.opts.recordDir!, { recursive: true });
     const base = path.join(this.opts.recordDir!, call.info.callId);
-    await writeWavFile(`${base}.caller.wav`, join(call.recording!.caller), rate);
-    await writeWavFile(`${base}.reply.wav`, join(call.recording!.reply), rate);
+    await writeWavFile(`${base}.caller.wav`, concatInt16(call.recording!.caller), rate);
+    await writeWavFile(`${base}.reply.wav`, concatInt16(call.recording!.reply), rate);
   }
 
   private record(p: Pending, reason: string): void {

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createResampler } from '../../media/resampler.ts';
+import { resampleClip } from '../../media/resampler.ts';
+import { concatInt16 } from '../../media/pcm.ts';
 import { readWavFile, writeWavFile } from '../../media/wav.ts';
 import type { PipelineEvent } from '../../pipeline/call-pipeline.ts';
 import { loadConfig } from '../config.ts';
@@ -44,15 +45,7 @@ const wav = await readWavFile(values.wav).catch((err: Error) => {
   process.stderr.write(`modem:call: cannot read ${values.wav}: ${err.message}\n`);
   process.exit(2);
 });
-const caller8k = wav.sampleRate === 8000 ? wav.samples : (() => {
-  const r = createResampler(wav.sampleRate, 8000);
-  const a = r.process(wav.samples);
-  const b = r.flush();
-  const out = new Int16Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-})();
+const caller8k = resampleClip(wav.samples, wav.sampleRate, 8000);
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'modem-call-'));
 const log = createLogger('silent');
@@ -86,8 +79,7 @@ const session = emu.audio.current ?? emu.audio.lastSession!;
 if (!ended) emu.remoteHangup();
 const callLog = await record;
 const heard = session.heard;
-const heardPcm = new Int16Array(heard.reduce((n, f) => n + f.length, 0));
-heard.reduce((o, f) => (heardPcm.set(f, o), o + f.length), 0);
+const heardPcm = concatInt16(heard);
 if (values.out) await writeWavFile(values.out, heardPcm, session.sampleRate);
 
 const report = {

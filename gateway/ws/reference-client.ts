@@ -5,7 +5,7 @@
  * client beats a server log (DESIGN.md).
  */
 import { WebSocket } from 'ws';
-import { createResampler } from '../../media/resampler.ts';
+import { resampleClip } from '../../media/resampler.ts';
 import { createWireCodec, type CodecName } from '../../media/codec.ts';
 import { encodeWav, readWavFile } from '../../media/wav.ts';
 import { percentile } from './stats.ts';
@@ -224,14 +224,7 @@ export function recordingWav(report: CallReport): Buffer {
 async function loadSpeech(wavPath: string | undefined, rate: number): Promise<Int16Array> {
   if (!wavPath) return new Int16Array(0);
   const wav = await readWavFile(wavPath);
-  if (wav.sampleRate === rate) return wav.samples;
-  const r = createResampler(wav.sampleRate, rate);
-  const head = r.process(wav.samples);
-  const tail = r.flush();
-  const out = new Int16Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
+  return resampleClip(wav.samples, wav.sampleRate, rate);
 }
 
 /** Index of the last 20 ms frame whose level is above `thresholdDbfs`, or -1 for silence. */

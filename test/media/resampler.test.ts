@@ -220,3 +220,12 @@ t.test('equal rates pass through untouched', async (t) => {
   t.equal(r.delaySamples, 0);
   t.equal(r.flush().length, 0);
 });
+
+t.test('resampleClip: a whole clip, flushed, at the new rate; equal rates pass through', async (t) => {
+  const { resampleClip } = await import('../../media/resampler.ts');
+  const clip = Int16Array.from({ length: 8000 }, (_, i) => Math.round(10000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
+  const up = resampleClip(clip, 8000, 16000);
+  // flush() adds the filter's delay tail (a few ms) after the last input sample.
+  t.ok(up.length >= 16000 && up.length <= 16000 + 128, `1 s at 8 kHz becomes 1 s plus the filter tail at 16 kHz (${up.length} samples)`);
+  t.equal(resampleClip(clip, 8000, 8000), clip, 'same rate: the same array');
+});
