@@ -77,3 +77,13 @@ t.test('the port vanishes and returns: healthy again within 3 s', async (t) => {
   t.ok(states.includes('connecting'), 'noticed the loss');
   t.match((await modem.send('AT')).command, 'AT');
 });
+
+t.test('final results: +CMS ERROR rejects with its code, a plain ERROR with the command', async (t) => {
+  const { modem } = await rig(t);
+  const cms = await modem.send('AT+CMGR=199').then(() => null, (e: Error) => e);
+  t.match(cms, { name: 'CmsError' }, `+CMS ERROR for an empty SMS slot: ${cms?.message}`);
+  t.match(cms?.message, /321/);
+  const plain = await modem.send('AT+NOSUCHCOMMAND').then(() => null, (e: Error) => e);
+  t.ok(plain, `unknown command rejected: ${plain?.message}`);
+  t.match((await modem.send('AT')).command, 'AT', 'and the engine carries on');
+});
