@@ -1,0 +1,143 @@
+/**
+ * sherpa-onnx OfflineTts (VITS/Piper, Matcha, Kokoro) as a streaming TtsEngine. sherpa splits the
+ * text into sentences itself and `generateAsync` reports each one through `onProgress` as soon as
+ * it is synthesised, so the first sentence plays while the next is computed; returning 0 from the
+ * callback stops synthesis (barge-in). generateAsync runs on a libuv worker thread, never on the
+ * event loop (the test measures the loop's lag while a long text is synthesised).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { float32ToInt16, sherpa, type SherpaOfflineTts } from './sherpa-onnx.ts';
+import type { EngineHealth, TtsChunk, TtsEngine, TtsOptions } from './types.ts';
+
+export type SherpaTtsKind = 'vits' | 'matcha' | 'kokoro';
+
+export interface SherpaTtsOptions {
+  /** Directory with the model files as sherpa-onnx releases them (model .onnx, tokens.txt, ...). */
+  modelDir: string;
+  /** Default: guessed from the files (voices.bin: kokoro; a vocoder .onnx: matcha; else vits). */
+  kind?: SherpaTtsKind;
+  numThreads?: number;
+  /** Speaker id for multi-speaker models. */
+  speakerId?: number;
+}
+
+export class SherpaTtsConfigError extends Error {
+  override name = 'SherpaTtsConfigError';
+}
+
+export class SherpaTts implements TtsEngine {
+  readonly name: string;
+  private lastError: string | null = null;
+
+  private constructor(
+    private readonly tts: SherpaOfflineTts,
+    readonly kind: SherpaTtsKind,
+    private readonly opts: SherpaTtsOptions,
+  ) {
+    this.name = `sherpa-onnx-${kind}`;
+  }
+
+  /** Loads the model (off the event loop: createAsync). Throws SherpaTtsConfigError naming what is missing. */
+  static async load(opts: SherpaTtsOptions): Promise<SherpaTts> {
+    const { config, kind } = sherpaTtsConfig(opts);
+    try {
+      return new SherpaTts(await sherpa().OfflineTts.createAsync(config), kind, opts);
+    } catch (err) {
+      throw new SherpaTtsConfigError(`sherpa-onnx could not load the ${kind} model in ${opts.modelDir}: ${(err as Error).message}`);
+    }
+  }
+
+  get sampleRate(): number {
+    return this.tts.sampleRate;
+  }
+
+  health(): EngineHealth {
+    return { name: this.name, ok: this.lastError === null, detail: this.lastError ?? `${this.opts.modelDir}` };
+  }
+
+  async *synthesize(text: string, opts: TtsOptions = {}): AsyncIterable<TtsChunk> {
+    const signal = opts.signal;
+    if (signal?.aborted || !text.trim()) return;
+    const queue: Int16Array[] = [];
+    let wake: (() => void) | null = null;
+    let done = false;
+    let failure: Error | null = null;
+    const notify = () => {
+      wake?.();
+      wake = null;
+    };
+    const onAbort = () => notify();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void this.tts
+      .generateAsync({
+        text,
+        sid: this.opts.speakerId ?? 0,
+        speed: opts.speed ?? 1,
+        onProgress: ({ samples }) => {
+          if (signal?.aborted) return 0;
+          if (samples.length) queue.push(float32ToInt16(samples));
+          notify();
+          return 1;
+        },
+      })
+      .then(
+        () => {
+          this.lastError = null;
+        },
+        (err: Error) => {
+          failure = err;
+          this.lastError = err.message;
+        },
+      )
+      .finally(() => {
+        done = true;
+        notify();
+      });
+    try {
+      for (;;) {
+        if (signal?.aborted) return;
+        const next = queue.shift();
+        if (next) {
+          yield { pcm: next, sampleRate: this.tts.sampleRate };
+          continue;
+        }
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+      }
+      if (failure) throw failure;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The OfflineTts config for a model directory, or an error naming the missing file. */
+export function sherpaTtsConfig(opts: SherpaTtsOptions): { kind: SherpaTtsKind; config: Record<string, unknown> } {
+  const dir = opts.modelDir;
+  if (!existsSync(dir)) throw new SherpaTtsConfigError(`TTS model directory ${dir} does not exist`);
+  const files = readdirSync(dir);
+  const f = (name: string) => path.join(dir, name);
+  const tokens = files.includes('tokens.txt') ? f('tokens.txt') : null;
+  if (!tokens) throw new SherpaTtsConfigError(`${dir} has no tokens.txt`);
+  const onnx = files.filter((n) => n.endsWith('.onnx'));
+  const dataDir = files.includes('espeak-ng-data') ? f('espeak-ng-data') : '';
+  const lexicon = files.includes('lexicon.txt') ? f('lexicon.txt') : '';
+  const vocoder = onnx.find((n) => /vocos|hifigan|vocoder/i.test(n));
+  const kind: SherpaTtsKind = opts.kind ?? (files.includes('voices.bin') ? 'kokoro' : vocoder ? 'matcha' : 'vits');
+  const model = onnx.find((n) => n !== vocoder);
+  if (!model) throw new SherpaTtsConfigError(`${dir} has no .onnx model`);
+  const common = { numThreads: opts.numThreads ?? 1, provider: 'cpu', debug: 0 };
+  switch (kind) {
+    case 'vits':
+      return { kind, config: { model: { vits: { model: f(model), tokens, lexicon, dataDir }, ...common }, maxNumSentences: 1 } };
+    case 'matcha':
+      if (!vocoder) throw new SherpaTtsConfigError(`${dir}: a Matcha model needs a vocoder .onnx (vocos/hifigan)`);
+      return { kind, config: { model: { matcha: { acousticModel: f(model), vocoder: f(vocoder), tokens, lexicon, dataDir }, ...common }, maxNumSentences: 1 } };
+    case 'kokoro':
+      if (!files.includes('voices.bin')) throw new SherpaTtsConfigError(`${dir}: a Kokoro model needs voices.bin`);
+      return { kind, config: { model: { kokoro: { model: f(model), voices: f('voices.bin'), tokens, dataDir }, ...common }, maxNumSentences: 1 } };
+  }
+}
