@@ -53,6 +53,10 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
         onProgress: progress,
       }),
   },
+  tts: {
+    describe: 'TTS time to first audio: per-sentence streaming vs whole text first (the original), 1/3/8 sentences, as ratios',
+    run: async (_a, progress) => (await import('./tts.ts')).runTtsBench({ onProgress: progress }),
+  },
   modem: {
     describe: 'modem over the SIM7600 emulator: AT overhead vs raw pty, recovery after replug, barge-in and v2v on the emulator audio timeline',
     run: async (_a, progress) => (await import('./modem.ts')).runModemBench({ onProgress: progress }),
