@@ -47,6 +47,9 @@ const EnvSchema = z.object({
   VAD_MIN_SILENCE_MS: intFrom(100, 3000).default(500),
   /** Caller speech this long while the assistant talks cancels the reply (shorter pauses it). */
   BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(400),
+  /** Voice: espeak-ng (always available) or a sherpa-onnx model directory (VITS/Piper, Matcha, Kokoro). */
+  TTS_ENGINE: z.enum(['espeak', 'sherpa']).default('espeak'),
+  TTS_MODEL_DIR: z.string().min(1).optional(),
   /** OpenAI-compatible LLM; without it the built-in secretary (FAQ + take a message) answers. */
   LLM_BASE_URL: z.string().url('LLM_BASE_URL must be a URL').optional(),
   LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -79,6 +82,7 @@ export interface GatewayConfig {
     vad: { threshold: number; minSpeechSec: number; minSilenceSec: number };
     bargeInConfirmMs: number;
     llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number };
+    tts: { engine: 'espeak' } | { engine: 'sherpa'; modelDir: string };
   };
   shutdownGraceMs: number;
 }
@@ -96,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.TTS_ENGINE === 'sherpa' && !e.TTS_MODEL_DIR) throw new ConfigError('invalid configuration: TTS_ENGINE=sherpa needs TTS_MODEL_DIR (see `npm run models -- list`)');
   return {
     port: e.PORT ?? e.ORCHESTRATOR_PORT ?? DEFAULT_PORT,
     host: e.HOST,
@@ -116,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       language: e.PERSONA_LANGUAGE,
       vad: { threshold: e.VAD_THRESHOLD, minSpeechSec: e.VAD_MIN_SPEECH_MS / 1000, minSilenceSec: e.VAD_MIN_SILENCE_MS / 1000 },
       bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
+      tts: e.TTS_ENGINE === 'sherpa' ? { engine: 'sherpa', modelDir: path.resolve(e.TTS_MODEL_DIR!) } : { engine: 'espeak' },
       llm: e.LLM_BASE_URL ? { baseURL: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY, firstTokenMs: e.LLM_FIRST_TOKEN_MS } : undefined,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

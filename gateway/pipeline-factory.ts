@@ -12,7 +12,8 @@ import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
 import { OpenAiCompatibleLlm } from '../pipeline/engines/llm-openai.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import { EspeakTts } from '../pipeline/engines/tts-espeak.ts';
-import type { HasHealth } from '../pipeline/engines/types.ts';
+import type { HasHealth, TtsEngine } from '../pipeline/engines/types.ts';
+import { SherpaTts } from '../pipeline/engines/tts-sherpa.ts';
 import { SileroVad } from '../pipeline/engines/vad-silero.ts';
 import { createSecretaryPipelines } from '../pipeline/secretary-pipeline.ts';
 import { CallLog } from './call-log.ts';
@@ -49,7 +50,7 @@ export async function createPipelineFactory(
   const s = config.secretary;
   const vad = new SileroVad({ ...s.vad });
   const stt = new PocketsphinxStt();
-  const tts = new EspeakTts();
+  const tts: TtsEngine = s.tts.engine === 'sherpa' ? await SherpaTts.load({ modelDir: s.tts.modelDir }) : new EspeakTts();
   const llm = s.llm ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs }]) : undefined;
   const persona = defaultPersona(s.language);
   const faq = defaultFaq(s.language);
