@@ -54,6 +54,14 @@ export async function createPipelineFactory(
   const llm = s.llm ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs }]) : undefined;
   const persona = defaultPersona(s.language);
   const faq = defaultFaq(s.language);
+  // Both shipped personas are available by id or language ('en', 'ru', 'default-en', ...): the modem
+  // picks one per number (MODEM_PERSONAS), a WebSocket client with `persona` in its start message.
+  const personas = Object.fromEntries(
+    (['en', 'ru'] as const).flatMap((lang) => {
+      const p = { persona: defaultPersona(lang), faq: defaultFaq(lang) };
+      return [[lang, p], [p.persona.id, p]];
+    }),
+  );
   const store: MessageStore = callLog ?? new InMemoryMessageStore();
   if (!callLog) log.warn('no database attached: taken messages are kept in memory only');
 
@@ -61,6 +69,7 @@ export async function createPipelineFactory(
     engines: { vad, stt, tts, llm },
     persona,
     faq,
+    personas,
     store,
     vad: s.vad,
     turn: { bargeInConfirmMs: s.bargeInConfirmMs, vadHangoverMs: s.vad.minSilenceSec * 1000 },

@@ -29,8 +29,14 @@ export interface SecretaryEngines {
 
 export interface SecretaryPipelineOptions {
   engines: SecretaryEngines;
+  /** The default persona and its FAQ. */
   persona: Persona;
   faq: readonly FaqEntry[];
+  /**
+   * Other personas a call may ask for by id (CallInfo.persona, e.g. per dialled-in number on the
+   * modem), each with its own FAQ. Unknown ids fall back to the default.
+   */
+  personas?: Record<string, { persona: Persona; faq: readonly FaqEntry[] }>;
   store: MessageStore;
   /** Endpointing: VAD threshold / min speech / min silence. */
   vad?: VadOptions;
@@ -51,12 +57,18 @@ export interface SecretaryPipelines {
 }
 
 export function createSecretaryPipelines(opts: SecretaryPipelineOptions): SecretaryPipelines {
-  const { engines, persona, store } = opts;
-  const faq = new FaqMatcher(opts.faq);
+  const { engines, store } = opts;
   const greetings = new GreetingCache();
-  const ttsOpts = { voice: persona.voice, language: persona.language };
+  const byId = new Map<string, { persona: Persona; faq: FaqMatcher }>();
+  const fallback = { persona: opts.persona, faq: new FaqMatcher(opts.faq) };
+  byId.set(opts.persona.id, fallback);
+  for (const [id, p] of Object.entries(opts.personas ?? {})) byId.set(id, { persona: p.persona, faq: new FaqMatcher(p.faq) });
+  const ttsOptsOf = (persona: Persona) => ({ voice: persona.voice, language: persona.language });
+  const greetingOf = (persona: Persona) => fillTemplate(persona.prompts.greeting, { name: persona.name, company: persona.company });
 
   const factory: PipelineFactory = (info) => {
+    const { persona, faq } = (info.persona && byId.get(info.persona)) || fallback;
+    const ttsOpts = ttsOptsOf(persona);
     const context = { callId: info.callId, callerNumber: info.callerNumber };
     const secretary = new Secretary({ persona, faq, store, context });
     const dialogue: Dialogue = engines.llm
@@ -78,7 +90,12 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
   return {
     factory,
     greetings,
-    openingPhrases: () => new Secretary({ persona, faq, store }).expectedPhrases(),
-    warm: () => greetings.warm(fillTemplate(persona.prompts.greeting, { name: persona.name, company: persona.company }), engines.tts, ttsOpts),
+    openingPhrases: () => new Secretary({ persona: fallback.persona, faq: fallback.faq, store }).expectedPhrases(),
+    async warm() {
+      // Every persona's greeting, so whichever a call gets plays at once; the first failure is reported.
+      let first: Error | null = null;
+      for (const { persona } of byId.values()) first ??= await greetings.warm(greetingOf(persona), engines.tts, ttsOptsOf(persona));
+      return first;
+    },
   };
 }

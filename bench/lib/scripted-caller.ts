@@ -28,6 +28,8 @@ export interface ScriptedCallOptions {
   url: string;
   token: string;
   caller?: string;
+  /** Persona id or language the call asks for (start message). */
+  persona?: string;
   steps: Step[];
   /** Hard cap on the call. */
   maxMs: number;
@@ -104,7 +106,7 @@ export async function runScriptedCall(opts: ScriptedCallOptions): Promise<Script
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  ws.send(JSON.stringify({ type: 'start', codec: 'pcm16', sample_rate: RATE, ...(opts.caller ? { caller: opts.caller } : {}) }));
+  ws.send(JSON.stringify({ type: 'start', codec: 'pcm16', sample_rate: RATE, ...(opts.caller ? { caller: opts.caller } : {}), ...(opts.persona ? { persona: opts.persona } : {}) }));
 
   const cueReady = (cue: Cue, t: number): boolean => {
     if ('at' in cue) return t >= cue.at;

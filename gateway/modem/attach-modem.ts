@@ -8,6 +8,7 @@
  *   MODEM_AUTO_ANSWER_RINGS           answer after this many rings (default 1)
  *   MODEM_ALLOW, MODEM_BLOCK          comma-separated numbers
  *   MODEM_HOURS                       working hours "HH:MM-HH:MM" (Monday-Friday), outside them calls are refused
+ *   MODEM_PERSONAS                    per-number persona: "+79161234567=ru,+4930123=en" (ids or languages)
  *   MODEM_WIDEBAND=1                  16 kHz line audio (AT+CPCMFRM=1)
  *   MODEM_RECORD_DIR                  record both directions of every call as WAV files there
  *   MODEM_EXTRA_INIT                  extra init commands separated by ';' (echo canceller: AT+CECM=..., AT+CECWB=...)
@@ -36,6 +37,11 @@ const ModemEnv = z.object({
     .string()
     .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'MODEM_HOURS must look like 09:00-18:00')
     .optional(),
+  MODEM_PERSONAS: z
+    .string()
+    .optional()
+    .transform((s) => (s ? Object.fromEntries(s.split(',').map((pair) => pair.split('=').map((x) => x.trim()))) : undefined))
+    .refine((m) => !m || Object.entries(m).every(([k, v]) => k && v), 'MODEM_PERSONAS must look like +79161234567=ru,+4930123=en'),
   MODEM_WIDEBAND: z.enum(['0', '1']).default('0'),
   MODEM_RECORD_DIR: z.string().min(1).optional(),
   MODEM_EXTRA_INIT: z
@@ -70,6 +76,7 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
     autoAnswerAfterRings: e.MODEM_AUTO_ANSWER_RINGS,
     allow: e.MODEM_ALLOW,
     block: e.MODEM_BLOCK,
+    personaByNumber: e.MODEM_PERSONAS as Record<string, string> | undefined,
     workingHours: e.MODEM_HOURS ? { start: e.MODEM_HOURS.slice(0, 5), end: e.MODEM_HOURS.slice(6) } : undefined,
   };
   const log = (msg: string, fields: Record<string, unknown> = {}) => deps.log.info({ component: 'modem', ...fields }, msg);

@@ -94,3 +94,11 @@ t.test('take a message: name, caller id confirmed, reason, read back, stored, go
   t.equal(m.callbackNumber, '+15551234567');
   t.ok(m.callerName && m.reason, 'name and reason recorded');
 });
+
+t.test('a call can ask for another persona: the Russian secretary greets in Russian, from its cached audio', async (t) => {
+  const r = await runScriptedCall({ url: gw.url, token: gw.token, persona: 'ru', steps: [], maxMs: 3000 });
+  t.match(textOf(r.events), /[А-Яа-я]/, 'Russian greeting text');
+  const start = r.events.find((e) => e.type === 'response_audio_start');
+  t.ok(start && start.t_ms < 200, `greeting audio starts at once (${start?.t_ms.toFixed(0)} ms)`);
+  t.ok(r.frames.some((f) => f.loud), 'greeting audio arrived');
+});
