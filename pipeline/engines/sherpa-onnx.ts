@@ -60,6 +60,8 @@ export interface SherpaOfflineStream {
 export interface SherpaOfflineRecognizer {
   createStream(): SherpaOfflineStream;
   decode(stream: SherpaOfflineStream): void;
+  /** Decodes on a libuv thread-pool thread (napi AsyncWorker), not on the calling thread. */
+  decodeAsync(stream: SherpaOfflineStream): Promise<{ text: string; lang?: string }>;
   getResult(stream: SherpaOfflineStream): { text: string };
 }
 
@@ -67,7 +69,7 @@ export interface SherpaModule {
   Vad: new (config: SherpaVadConfig, bufferSizeInSeconds: number) => SherpaVad;
   OfflineTts: { createAsync(config: unknown): Promise<SherpaOfflineTts> } & (new (config: unknown) => SherpaOfflineTts);
   OnlineRecognizer: new (config: unknown) => SherpaOnlineRecognizer;
-  OfflineRecognizer: new (config: unknown) => SherpaOfflineRecognizer;
+  OfflineRecognizer: { createAsync(config: unknown): Promise<SherpaOfflineRecognizer> } & (new (config: unknown) => SherpaOfflineRecognizer);
   version: string;
 }
 

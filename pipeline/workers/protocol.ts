@@ -9,6 +9,7 @@ export type ToWorkerItem =
   | { sid: number; op: 'open'; module: string; config: unknown }
   | { sid: number; op: 'data'; pcm: Int16Array }
   | { sid: number; op: 'reset' }
+  | { sid: number; op: 'flush' }
   | { sid: number; op: 'close' };
 
 export type FromWorkerItem =
@@ -36,6 +37,8 @@ export interface WorkerSession {
   /** Returns the events this audio produced (structured-cloneable). */
   data(pcm: Int16Array): unknown[];
   reset?(): void;
+  /** End of input (e.g. an utterance's end for an online recognizer): the events that releases. */
+  flush?(): unknown[];
   close?(): void;
 }
 

@@ -30,6 +30,8 @@ export interface PoolSession {
   /** Queue PCM for the worker. The array is transferred: the caller must not use it afterwards. */
   push(pcm: Int16Array): void;
   reset(): void;
+  /** Ask the session for what its input so far releases (WorkerSession.flush); the events arrive through onEvents. */
+  flush(): void;
   close(): Promise<void>;
   readonly dead: boolean;
 }
@@ -128,6 +130,9 @@ export class StreamWorkerPool {
       },
       reset: () => {
         if (!state.dead) this.enqueue(state.slot, { sid, op: 'reset' });
+      },
+      flush: () => {
+        if (!state.dead) this.enqueue(state.slot, { sid, op: 'flush' });
       },
       close: () => this.closeSession(state),
       get dead() {

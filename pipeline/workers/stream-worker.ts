@@ -86,6 +86,9 @@ function handle(item: ToWorkerItem): void {
       if (events.length) send({ sid, op: 'events', events });
     } else if (item.op === 'reset') {
       s.reset?.();
+    } else if (item.op === 'flush') {
+      const events = s.flush?.() ?? [];
+      if (events.length) send({ sid, op: 'events', events });
     } else {
       sessions.delete(sid);
       s.close?.();
