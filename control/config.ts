@@ -55,6 +55,8 @@ const EnvSchema = z.object({
   /** Take the client IP from X-Forwarded-For (only behind a proxy you run). */
   TRUST_PROXY: z.enum(['0', '1', 'false', 'true']).default('0'),
   CONTROL_MAX_BODY_BYTES: int(1024, 16 * 1024 * 1024, 64 * 1024),
+  /** Synthesised sentences kept in memory for /admin/tts and /v1/audio/speech. */
+  TTS_CACHE_MAX_BYTES: int(0, 1024 * 1024 * 1024, 32 * 1024 * 1024),
 });
 
 export interface ControlConfig {
@@ -69,6 +71,7 @@ export interface ControlConfig {
   passwordHashLn: number;
   trustProxy: boolean;
   maxBodyBytes: number;
+  ttsCacheMaxBytes: number;
 }
 
 export class ControlConfigError extends Error {
@@ -93,5 +96,6 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
     passwordHashLn: e.PASSWORD_HASH_LN,
     trustProxy: e.TRUST_PROXY === '1' || e.TRUST_PROXY === 'true',
     maxBodyBytes: e.CONTROL_MAX_BODY_BYTES,
+    ttsCacheMaxBytes: e.TTS_CACHE_MAX_BYTES,
   };
 }

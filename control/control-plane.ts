@@ -24,7 +24,14 @@ import { ChatResponder } from './openai-api/chat-responder.ts';
 import type { LlmCaller } from './openai-api/llm-caller.ts';
 import { createRepositories } from './repositories/index.ts';
 import { buildRouteTable } from './routes.ts';
-import type { ControlServices } from './services.ts';
+import type { SttEngine } from '../pipeline/engines/types.ts';
+import type { GsmControl } from './gsm/gsm-control.ts';
+import { processMetricsSource, type MetricsSource } from './monitor/metrics-source.ts';
+import type { ControlServices, LiveHooks } from './services.ts';
+import { SttService } from './stt/stt-service.ts';
+import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
+import { attachTtsWebSocket } from './tts/tts-websocket.ts';
+import { TtsService } from './tts/tts-service.ts';
 import { UsageMeter } from './usage/usage-meter.ts';
 
 export interface ControlPlaneOptions {
@@ -38,11 +45,23 @@ export interface ControlPlaneOptions {
   pgSchema?: string;
   /** Replace the OpenAI SDK caller (tests). */
   llmCaller?: LlmCaller;
+  /** TTS engines for /admin/tts and /v1/audio/speech (default: espeak-ng, built here). */
+  tts?: TtsCatalog;
+  /** STT engine for transcription uploads (default: pocketsphinx, started on first use). Not closed by cp.close(). */
+  stt?: SttEngine;
+  /** Live figures for /admin/monitor (default: this process's). See promRegistrySource. */
+  metrics?: MetricsSource;
+  /** The GSM modem for /admin/gsm (default none: 503 modem_unavailable). Also settable later with setGsm. */
+  gsm?: GsmControl;
 }
 
 export interface ControlPlane extends ControlServices {
   readonly routes: RouteTable;
   readonly rateLimiter: RateLimiter;
+  /** Attach (or, with null, detach) the modem once it is up. */
+  setGsm(gsm: GsmControl | null): void;
+  /** Use the gateway's metrics for /admin/monitor. */
+  setMetricsSource(source: MetricsSource): void;
   close(): Promise<void>;
 }
 
@@ -80,7 +99,13 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     );
   }
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat };
+  const tts = new TtsService(opts.tts ?? espeakCatalog(), repos.ttsPresets, config.ttsCacheMaxBytes);
+  const ownStt = opts.stt === undefined;
+  const stt = new SttService(opts.stt);
+  const ownMetrics = processMetricsSource();
+  const live: LiveHooks = { gsm: opts.gsm ?? null, metrics: opts.metrics ?? ownMetrics, metricsLabel: opts.metrics ? 'gateway' : 'process' };
+
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   let closing: Promise<void> | null = null;
@@ -89,10 +114,20 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     ...services,
     routes,
     rateLimiter,
+    setGsm(gsm) {
+      live.gsm = gsm;
+    },
+    setMetricsSource(source) {
+      live.metrics = source;
+      live.metricsLabel = 'gateway';
+    },
     close: () =>
       (closing ??= (async () => {
         rateLimiter.close();
         faq.close();
+        ownMetrics.close();
+        await tts.close();
+        if (ownStt) await stt.close();
         await usage.close();
         await apiKeys.close();
         await db.destroy();
@@ -102,13 +137,17 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
 
 /** Serve the control plane's routes (`/admin/*`, `/v1/*`) on the gateway's uWS app. */
 export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane): void {
+  const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
+  // Before the router's `/admin/*`: uWS prefers the literal path anyway, and a plain GET (no
+  // upgrade) falls through to the router, which answers 401/426.
+  attachTtsWebSocket(app, cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization));
   attachRouter(app, cp.routes, {
     log: cp.log,
     cors: new CorsPolicy(cp.config.corsOrigins),
     rateLimiter: cp.rateLimiter,
     trustProxy: cp.config.trustProxy,
     maxBodyBytes: cp.config.maxBodyBytes,
-    authenticate: createAuthenticator(cp.auth, cp.apiKeys),
+    authenticate,
     writeAudit: (e) => cp.repos.audit.write(e),
     usage: cp.usage,
   });

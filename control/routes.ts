@@ -15,6 +15,12 @@ import { personasRoutes } from './admin/personas-routes.ts';
 import { setupRoutes } from './admin/setup-routes.ts';
 import { usageRoutes } from './admin/usage-routes.ts';
 import { usersRoutes } from './admin/users-routes.ts';
+import { chatRoutes } from './admin/chat-routes.ts';
+import { gsmRoutes } from './admin/gsm-routes.ts';
+import { monitorRoutes } from './admin/monitor-routes.ts';
+import { sttRoutes } from './admin/stt-routes.ts';
+import { ttsRoutes } from './admin/tts-routes.ts';
+import { audioRoutes } from './openai-api/audio-routes.ts';
 import { json, route, type RouteDef } from './http/route.ts';
 import { RouteTable } from './http/route-table.ts';
 import { openAiRoutes } from './openai-api/routes.ts';
@@ -34,7 +40,13 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...apiKeysRoutes(s),
     ...legalRoutes(s),
     ...callsRoutes(s),
+    ...ttsRoutes(s),
+    ...sttRoutes(s),
+    ...chatRoutes(s),
+    ...monitorRoutes(s),
+    ...gsmRoutes(s),
     ...openAiRoutes(s),
+    ...audioRoutes(s),
   ];
   let doc: Record<string, unknown> | null = null;
   const table: RouteTable = new RouteTable([

@@ -9,7 +9,19 @@ import type { FieldCipher } from './crypto/field-cipher.ts';
 import type { FaqService } from './faq/faq-service.ts';
 import type { ChatResponder } from './openai-api/chat-responder.ts';
 import type { Repositories } from './repositories/index.ts';
+import type { GsmControl } from './gsm/gsm-control.ts';
+import type { MetricsSource } from './monitor/metrics-source.ts';
+import type { SttService } from './stt/stt-service.ts';
+import type { TtsService } from './tts/tts-service.ts';
 import type { UsageMeter } from './usage/usage-meter.ts';
+
+/** What the gateway may attach or replace after start (a modem that comes up later, its metrics). */
+export interface LiveHooks {
+  gsm: GsmControl | null;
+  metrics: MetricsSource;
+  /** `gateway` when the gateway's source is attached, `process` for the built-in one. */
+  metricsLabel: string;
+}
 
 export interface ControlServices {
   dataDir: string;
@@ -24,4 +36,7 @@ export interface ControlServices {
   faq: FaqService;
   setup: SetupGate;
   chat: ChatResponder;
+  tts: TtsService;
+  stt: SttService;
+  live: LiveHooks;
 }

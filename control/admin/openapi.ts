@@ -51,6 +51,15 @@ export function buildOpenApi(table: RouteTable, version = '0.1.0'): Record<strin
       ...(def.audit ? { 'x-audit-action': def.audit } : {}),
       parameters: parameters(def),
       ...(def.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(def.body) } } } } : {}),
+      ...(def.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              description: def.rawBody.description,
+              content: Object.fromEntries(def.rawBody.contentTypes.map((t) => [t, { schema: { type: 'string', format: 'binary' } }])),
+            },
+          }
+        : {}),
       responses: {
         '200': { description: 'Success', content: { 'application/json': { schema: def.response ? toSchema(def.response) : {} } } },
         ...errors(def.auth.kind === 'public' ? [400, 401, 429] : [400, 401, 403, 429]),

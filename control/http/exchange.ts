@@ -91,8 +91,8 @@ export class Exchange {
   }
 
   /** Start a streamed answer (SSE); `finish` ends it. Writes wait out backpressure. */
-  startStream(status: number, headers: ReadonlyArray<[string, string]>, contentType: string): StreamSink & { finish(): void } {
-    if (this.done) return { write: async () => false, closed: true, finish: () => {} };
+  startStream(status: number, headers: ReadonlyArray<[string, string]>, contentType: string): StreamSink & { finish(): void; abort(): void } {
+    if (this.done) return { write: async () => false, closed: true, finish: () => {}, abort: () => {} };
     this.#done = true;
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
@@ -101,6 +101,7 @@ export class Exchange {
       this.res.writeHeader('Content-Type', contentType);
     });
     let waiting: (() => void) | null = null;
+    let ended = false;
     this.#onAbort.push(() => waiting?.());
     const self = this;
     return {
@@ -108,7 +109,7 @@ export class Exchange {
         return self.#aborted;
       },
       write: (chunk) => {
-        if (self.#aborted) return Promise.resolve(false);
+        if (self.#aborted || ended) return Promise.resolve(false);
         let ok = true;
         self.res.cork(() => {
           ok = self.res.write(chunk);
@@ -126,8 +127,15 @@ export class Exchange {
         });
       },
       finish: () => {
-        if (self.#aborted) return;
+        if (self.#aborted || ended) return;
+        ended = true;
         self.res.cork(() => self.res.end());
+      },
+      // A stream that failed half-way is cut off, not ended: a client must not take it for complete.
+      abort: () => {
+        if (self.#aborted || ended) return;
+        ended = true;
+        self.res.close();
       },
     };
   }

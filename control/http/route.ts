@@ -45,6 +45,8 @@ export interface RequestContext<P = unknown, Q = unknown, B = unknown> {
   params: P;
   query: Q;
   body: B;
+  /** The body as sent, for routes that declare `rawBody` (uploads: multipart, WAV, zip). */
+  rawBody?: Buffer;
   /** Lower-case header names. */
   headers: Record<string, string>;
   ip: string;
@@ -57,7 +59,7 @@ export interface RequestContext<P = unknown, Q = unknown, B = unknown> {
 
 export interface StreamSink {
   /** Resolves once the chunk is handed to the socket (waits out backpressure); false if the client left. */
-  write(chunk: string): Promise<boolean>;
+  write(chunk: string | Uint8Array): Promise<boolean>;
   readonly closed: boolean;
 }
 
@@ -78,6 +80,11 @@ export interface RouteDef<P = any, Q = any, B = any> {
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   maxBodyBytes?: number;
+  /**
+   * A non-JSON body (an upload), handed to the handler as `ctx.rawBody`. Content types are matched
+   * by prefix (`multipart/form-data`); anything else is 415. Not combined with `body`.
+   */
+  rawBody?: { contentTypes: string[]; description?: string };
   /** Audit action name (`faq.create`). Required on every mutating /admin route; the table refuses one without. */
   audit?: string;
   /** Usage kind counted and limited for this route (`chat`, `tts`). */

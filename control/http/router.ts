@@ -69,7 +69,7 @@ export function attachRouter(app: UWS.TemplatedApp, table: RouteTable, deps: Rou
     if (!rate.ok) return fail(tooManyRequests('rate_limited', `too many ${rateClass} requests; slow down`, rate.retryAfterS));
 
     let body: Promise<Buffer> | undefined;
-    if (route.def.body) {
+    if (route.def.body || route.def.rawBody) {
       const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
       body = ex.readBody(route.def.maxBodyBytes ?? deps.maxBodyBytes, Number.isFinite(declared) ? declared : undefined);
       body.catch(() => {}); // observed in `serve`; this only stops an early rejection counting as unhandled
@@ -116,6 +116,14 @@ async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: Ro
     const query = def.query ? validate(def.query, parseQuery(inc.query), 'query') : undefined;
     let body: unknown;
     if (def.body && inc.body) body = validate(def.body, parseJsonBody(await inc.body, inc.headers['content-type']), 'body');
+    let rawBody: Buffer | undefined;
+    if (def.rawBody && inc.body) {
+      const type = (inc.headers['content-type'] ?? '').trim().toLowerCase();
+      if (!def.rawBody.contentTypes.some((t) => type.startsWith(t))) {
+        throw new HttpError(415, 'unsupported_media_type', `send the body as ${def.rawBody.contentTypes.join(' or ')}`);
+      }
+      rawBody = await inc.body;
+    }
     // After validation, so a malformed request never uses up an allowance.
     if (def.usage) ticket = deps.usage.begin(principal, inc.ip, def.usage);
     const ctx: RequestContext = {
@@ -124,6 +132,7 @@ async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: Ro
       params,
       query,
       body,
+      rawBody,
       headers: inc.headers,
       ip: inc.ip,
       principal,
@@ -136,9 +145,13 @@ async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: Ro
       const sink = ex.startStream(reply.status, reply.headers ?? [], reply.contentType);
       try {
         await reply.run(sink);
-      } finally {
-        sink.finish();
+      } catch (err) {
+        sink.abort();
+        if (!(err instanceof ClientAbortedError)) deps.log.warn({ err, route: `${def.method} ${def.path}` }, 'stream failed after it started; connection cut');
+        await finish(500, err instanceof HttpError ? err : new HttpError(500, 'stream_failed', 'stream failed'));
+        return;
       }
+      sink.finish();
       await finish(reply.status);
       return;
     }

@@ -31,6 +31,8 @@ export interface AnswerOptions {
   maxTokens?: number;
   temperature?: number;
   onDelta?: (text: string) => Promise<void>;
+  /** A persona's prompt for this conversation instead of the default persona's. */
+  systemPrompt?: string | null;
 }
 
 interface Snapshot {
@@ -68,7 +70,7 @@ export class ChatResponder {
     const snap = await (this.#snapshot ??= this.#load());
     if (opts.model !== 'faq') {
       const chain = orderFor(snap.providers, opts.model);
-      const prompt = withSystem(messages.slice(-Math.max(1, snap.history + 1)), snap.systemPrompt);
+      const prompt = withSystem(messages.slice(-Math.max(1, snap.history + 1)), opts.systemPrompt ?? snap.systemPrompt);
       for (const { provider, apiKey } of chain) {
         let streamed = false;
         try {

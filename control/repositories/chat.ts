@@ -67,8 +67,39 @@ export class ChatRepo {
     return toMessage((await this.db('chat_messages').where({ id }).first())!);
   }
 
-  async listSessions(page: Page): Promise<ChatSession[]> {
-    return (await this.db('chat_sessions').orderBy('updated_at', 'desc').limit(page.limit).offset(page.offset)).map(toSession);
+  async listSessions(page: Page, filter: { source?: string } = {}): Promise<ChatSession[]> {
+    const q = this.db('chat_sessions').orderBy([{ column: 'updated_at', order: 'desc' }, { column: 'id', order: 'desc' }]);
+    if (filter.source) q.where('source', filter.source);
+    return (await q.limit(page.limit).offset(page.offset)).map(toSession);
+  }
+
+  async getSession(id: number): Promise<ChatSession | undefined> {
+    const r = await this.db('chat_sessions').where({ id }).first();
+    return r ? toSession(r) : undefined;
+  }
+
+  /** Always a new session (openSession reuses the latest one for its source id). */
+  async createSession(source: string, sourceId: string, extra: { contact?: string | null; persona_id?: number | null } = {}): Promise<ChatSession> {
+    const now = nowIso();
+    const id = insertedId(
+      await this.db('chat_sessions')
+        .insert({ source, source_id: sourceId, contact: extra.contact ?? null, persona_id: extra.persona_id ?? null, created_at: now, updated_at: now })
+        .returning('id'),
+    );
+    return (await this.getSession(id))!;
+  }
+
+  async updateSession(id: number, patch: { contact?: string | null; persona_id?: number | null }): Promise<ChatSession | undefined> {
+    const row: Record<string, unknown> = { updated_at: nowIso() };
+    if (patch.contact !== undefined) row.contact = patch.contact;
+    if (patch.persona_id !== undefined) row.persona_id = patch.persona_id;
+    const n = await this.db('chat_sessions').where({ id }).update(row);
+    return n ? this.getSession(id) : undefined;
+  }
+
+  /** Messages go with it (ON DELETE CASCADE). */
+  async deleteSession(id: number): Promise<boolean> {
+    return (await this.db('chat_sessions').where({ id }).delete()) > 0;
   }
 
   async messages(sessionId: number): Promise<ChatMessage[]> {

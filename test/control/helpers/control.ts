@@ -2,7 +2,7 @@
 import { uws, type UWS } from '../../../gateway/uws.ts';
 import { createLogger } from '../../../gateway/logger.ts';
 import { hashPassword } from '../../../control/auth/password.ts';
-import { attachControlPlane, createControlPlane, type ControlPlane } from '../../../control/control-plane.ts';
+import { attachControlPlane, createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../control/control-plane.ts';
 import type { LlmCaller } from '../../../control/openai-api/llm-caller.ts';
 import type { Role } from '../../../control/repositories/users.ts';
 import { testDatabase, type TestDatabase } from './database.ts';
@@ -37,7 +37,10 @@ export interface TestControl {
   stop(): Promise<void>;
 }
 
-export async function startControl(env: Record<string, string> = {}, opts: { llmCaller?: LlmCaller; db?: TestDatabase } = {}): Promise<TestControl> {
+export async function startControl(
+  env: Record<string, string> = {},
+  opts: { llmCaller?: LlmCaller; db?: TestDatabase; options?: Partial<ControlPlaneOptions> } = {},
+): Promise<TestControl> {
   const db = opts.db ?? (await testDatabase());
   const cp = await createControlPlane({
     dataDir: db.dataDir,
@@ -46,6 +49,7 @@ export async function startControl(env: Record<string, string> = {}, opts: { llm
     log: createLogger('silent'),
     env: { ...TEST_ENV, ...env },
     llmCaller: opts.llmCaller,
+    ...opts.options,
   });
   const app = uws.App();
   attachControlPlane(app, cp);

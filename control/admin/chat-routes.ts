@@ -1,0 +1,165 @@
+/**
+ * Text conversations in the admin UI: sessions CRUD, their messages, and a reply streamed as
+ * server-sent events. A reply stores the user's message, answers with the same responder as
+ * `/v1/chat/completions` (FAQ, LLM chain, fallback) using the session's history and persona, streams
+ * `event: delta` pieces as they come, stores the assistant's message and ends with `event: done`.
+ */
+import { z } from 'zod';
+import { notFound } from '../http/errors.ts';
+import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
+import type { LlmMessage } from '../openai-api/llm-caller.ts';
+import type { ControlServices } from '../services.ts';
+import { IdParams, PageQuery } from './schemas.ts';
+
+const READ = { kind: 'user', role: 'viewer' } as const;
+const WRITE = { kind: 'user', role: 'operator' } as const;
+
+const SessionFields = z.strictObject({
+  source: z.string().regex(/^[a-z0-9_-]{1,32}$/).default('admin'),
+  source_id: z.string().min(1).max(200).optional(),
+  contact: z.string().max(200).nullable().optional(),
+  persona_id: z.number().int().positive().nullable().optional(),
+});
+
+export function chatRoutes(s: ControlServices): RouteDef[] {
+  const session = async (id: number) => (await s.repos.chat.getSession(id)) ?? Promise.reject(notFound('chat session'));
+  return [
+    route({
+      method: 'GET',
+      path: '/admin/chat/sessions',
+      summary: 'Chat sessions, most recently active first',
+      tag: 'chat',
+      auth: READ,
+      query: PageQuery.extend({ source: z.string().max(32).optional() }),
+      async handler(ctx) {
+        return json({ items: await s.repos.chat.listSessions(ctx.query, { source: ctx.query.source }) });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/chat/sessions',
+      summary: 'Start a chat session',
+      tag: 'chat',
+      auth: WRITE,
+      audit: 'chat_sessions.create',
+      body: SessionFields,
+      async handler(ctx) {
+        const b = ctx.body;
+        const sourceId = b.source_id ?? `${ctx.principal.kind === 'user' ? ctx.principal.user.username : 'admin'}-${Date.now().toString(36)}`;
+        const sess = await s.repos.chat.createSession(b.source, sourceId, { contact: b.contact ?? null, persona_id: b.persona_id ?? null });
+        ctx.audit.target = `chat_session:${sess.id}`;
+        return created(sess);
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/admin/chat/sessions/:id',
+      summary: 'One chat session with its messages',
+      tag: 'chat',
+      auth: READ,
+      params: IdParams,
+      async handler(ctx) {
+        const sess = await session(ctx.params.id);
+        return json({ ...sess, messages: await s.repos.chat.messages(sess.id) });
+      },
+    }),
+    route({
+      method: 'PATCH',
+      path: '/admin/chat/sessions/:id',
+      summary: 'Change a session’s contact or persona',
+      tag: 'chat',
+      auth: WRITE,
+      audit: 'chat_sessions.update',
+      params: IdParams,
+      body: SessionFields.pick({ contact: true, persona_id: true }),
+      async handler(ctx) {
+        const sess = await s.repos.chat.updateSession(ctx.params.id, ctx.body);
+        if (!sess) throw notFound('chat session');
+        ctx.audit.target = `chat_session:${sess.id}`;
+        return json(sess);
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/admin/chat/sessions/:id',
+      summary: 'Delete a session and its messages',
+      tag: 'chat',
+      auth: WRITE,
+      audit: 'chat_sessions.delete',
+      params: IdParams,
+      async handler(ctx) {
+        if (!(await s.repos.chat.deleteSession(ctx.params.id))) throw notFound('chat session');
+        ctx.audit.target = `chat_session:${ctx.params.id}`;
+        return noContent();
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/admin/chat/sessions/:id/messages',
+      summary: 'Messages of a session, oldest first',
+      tag: 'chat',
+      auth: READ,
+      params: IdParams,
+      async handler(ctx) {
+        const sess = await session(ctx.params.id);
+        return json({ items: await s.repos.chat.messages(sess.id) });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/chat/sessions/:id/messages',
+      summary: 'Add a message without an automatic reply (an operator answering by hand)',
+      tag: 'chat',
+      auth: WRITE,
+      audit: 'chat_messages.create',
+      params: IdParams,
+      body: z.strictObject({ role: z.enum(['user', 'assistant', 'system']), content: z.string().min(1).max(20_000) }),
+      async handler(ctx) {
+        const sess = await session(ctx.params.id);
+        ctx.audit.target = `chat_session:${sess.id}`;
+        return created(await s.repos.chat.addMessage(sess, ctx.body.role, ctx.body.content));
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/chat/sessions/:id/reply',
+      summary: 'Send a user message and stream the reply as server-sent events (`delta`, then `done` with the stored message)',
+      tag: 'chat',
+      auth: WRITE,
+      audit: 'chat.reply',
+      rateClass: 'chat',
+      usage: 'chat',
+      params: IdParams,
+      body: z.strictObject({ content: z.string().trim().min(1).max(20_000), model: z.string().min(1).max(200).optional() }),
+      async handler(ctx) {
+        const sess = await session(ctx.params.id);
+        ctx.audit.target = `chat_session:${sess.id}`;
+        const persona = sess.persona_id ? await s.repos.personas.get(sess.persona_id) : undefined;
+        const history = await s.repos.chat.messages(sess.id);
+        await s.repos.chat.addMessage(sess, 'user', ctx.body.content);
+        const messages: LlmMessage[] = [...history.map((m) => ({ role: m.role, content: m.content })), { role: 'user', content: ctx.body.content }];
+        return {
+          kind: 'stream',
+          status: 200,
+          contentType: 'text/event-stream; charset=utf-8',
+          headers: [['X-Accel-Buffering', 'no']],
+          async run(sink) {
+            const a = await s.chat.answer(messages, {
+              signal: ctx.signal,
+              model: ctx.body.model,
+              systemPrompt: persona?.system_prompt ?? null,
+              onDelta: async (text) => {
+                await sink.write(`event: delta\ndata: ${JSON.stringify({ text })}\n\n`);
+              },
+            });
+            ctx.usage.source = a.source;
+            ctx.usage.tokensIn = a.tokensIn;
+            ctx.usage.tokensOut = a.tokensOut;
+            const stored = await s.repos.chat.addMessage(sess, 'assistant', a.text);
+            await sink.write(`event: done\ndata: ${JSON.stringify({ message: stored, source: a.source, model: a.model })}\n\n`);
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,43 @@
+/** Speech recognition administration: engine status, and transcribing an uploaded WAV file. */
+import { z } from 'zod';
+import { HttpError } from '../http/errors.ts';
+import { json, route, type RouteDef } from '../http/route.ts';
+import type { ControlServices } from '../services.ts';
+import { parseMultipart } from '../stt/multipart.ts';
+
+export function sttRoutes(s: ControlServices): RouteDef[] {
+  return [
+    route({
+      method: 'GET',
+      path: '/admin/stt/status',
+      summary: 'Speech recognition engine: name, health, transcriptions so far',
+      tag: 'stt',
+      auth: { kind: 'user', role: 'viewer' },
+      async handler() {
+        return json(s.stt.status());
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/admin/stt/transcribe',
+      summary: 'Transcribe an uploaded WAV file (body audio/wav, or multipart/form-data with `file`)',
+      tag: 'stt',
+      auth: { kind: 'user', role: 'operator' },
+      audit: 'stt.transcribe',
+      rateClass: 'tts',
+      maxBodyBytes: 25 * 1024 * 1024,
+      query: z.object({ language: z.string().min(2).max(16).optional() }),
+      rawBody: { contentTypes: ['audio/wav', 'audio/x-wav', 'audio/wave', 'multipart/form-data'], description: 'a WAV file' },
+      async handler(ctx) {
+        let file = ctx.rawBody ?? Buffer.alloc(0);
+        if ((ctx.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')) {
+          file = parseMultipart(file, ctx.headers['content-type']).find((p) => p.name === 'file')?.data ?? Buffer.alloc(0);
+        }
+        if (file.length === 0) throw new HttpError(400, 'validation_failed', 'body: file: an audio file is required');
+        const r = await s.stt.transcribe(file, { language: ctx.query.language, signal: ctx.signal });
+        ctx.audit.details = { engine: r.engine, duration_s: Math.round(r.duration_s * 10) / 10 };
+        return json({ text: r.text, alternatives: r.alternatives ?? [], confidence: r.confidence ?? null, latency_ms: Math.round(r.latencyMs ?? 0), duration_s: r.duration_s, engine: r.engine });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,95 @@
+/**
+ * OpenAI-compatible audio: `POST /v1/audio/speech` streams audio as it is synthesised (WAV with an
+ * open-ended header, or raw 24 kHz PCM as OpenAI's `pcm` format), and `POST /v1/audio/transcriptions`
+ * takes a multipart upload (a WAV file) and answers `{text}`, plain text or verbose JSON.
+ * `voice` (then `model`) may name a TTS preset or one of the engine's voices; OpenAI's stock voice
+ * names fall back to the default voice.
+ */
+import { z } from 'zod';
+import { HttpError } from '../http/errors.ts';
+import { json, raw, route, type RouteDef } from '../http/route.ts';
+import type { ControlServices } from '../services.ts';
+import { parseMultipart } from '../stt/multipart.ts';
+import { pcmStreamReply, streamingWavHeader } from '../tts/pcm-reply.ts';
+import type { VoiceSettings } from '../tts/tts-service.ts';
+
+const SpeechRequest = z.looseObject({
+  model: z.string().min(1).max(200),
+  input: z.string().trim().min(1).max(4096),
+  voice: z.union([z.string().min(1).max(200), z.looseObject({ id: z.string().min(1).max(200) })]),
+  response_format: z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']).optional(),
+  speed: z.number().min(0.25).max(4).optional(),
+  instructions: z.string().max(4096).optional(),
+});
+
+/** OpenAI's `pcm` is 24 kHz s16le; our WAV uses the same rate. */
+const SPEECH_RATE = 24000;
+
+export function audioRoutes(s: ControlServices): RouteDef[] {
+  const KEY = { kind: 'api_key' } as const;
+
+  async function voiceFor(voice: string, model: string, speed: number | undefined): Promise<VoiceSettings> {
+    const presets = await s.repos.ttsPresets.list();
+    const preset = presets.find((p) => p.name === voice) ?? presets.find((p) => p.name === model);
+    if (preset) return s.tts.resolve({ preset_id: preset.id, speed });
+    const engine = s.tts.catalog.defaultEngine;
+    const known = (await s.tts.catalog.voices(engine)).some((v) => v.id === voice);
+    return s.tts.settings({ engine, voice: known ? voice : undefined, speed });
+  }
+
+  return [
+    route({
+      method: 'POST',
+      path: '/v1/audio/speech',
+      summary: 'Text to speech (OpenAI format), streamed as synthesised: response_format wav (default) or pcm (24 kHz s16le)',
+      tag: 'openai',
+      auth: KEY,
+      rateClass: 'tts',
+      usage: 'tts',
+      body: SpeechRequest,
+      async handler(ctx) {
+        const b = ctx.body;
+        const format = b.response_format ?? 'wav';
+        if (format !== 'wav' && format !== 'pcm') {
+          throw new HttpError(400, 'unsupported_format', `response_format "${format}" is not available here; use "wav" or "pcm"`);
+        }
+        const v = await voiceFor(typeof b.voice === 'string' ? b.voice : b.voice.id, b.model, b.speed);
+        ctx.usage.source = v.engine;
+        ctx.usage.tokensIn = b.input.length;
+        return pcmStreamReply(s.tts.stream({ ...v, text: b.input, sampleRate: SPEECH_RATE, signal: ctx.signal }), {
+          contentType: format === 'wav' ? 'audio/wav' : `audio/L16;rate=${SPEECH_RATE};channels=1`,
+          prefix: format === 'wav' ? streamingWavHeader(SPEECH_RATE) : undefined,
+          headers: [['X-Sample-Rate', String(SPEECH_RATE)]],
+        });
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/audio/transcriptions',
+      summary: 'Speech to text (OpenAI format): multipart/form-data with `file` (WAV), `model`, optional `language` and `response_format` (json, text, verbose_json)',
+      tag: 'openai',
+      auth: KEY,
+      rateClass: 'tts',
+      usage: 'stt',
+      maxBodyBytes: 25 * 1024 * 1024,
+      rawBody: { contentTypes: ['multipart/form-data'], description: 'file (WAV), model, language?, response_format?' },
+      async handler(ctx) {
+        const parts = parseMultipart(ctx.rawBody ?? Buffer.alloc(0), ctx.headers['content-type']);
+        const field = (name: string) => parts.find((p) => p.name === name && p.filename === undefined)?.data.toString('utf8');
+        const file = parts.find((p) => p.name === 'file');
+        if (!file || file.data.length === 0) throw new HttpError(400, 'validation_failed', 'body: file: an audio file is required', { in: 'body', issues: [{ field: 'file', message: 'required' }] });
+        if (!field('model')) throw new HttpError(400, 'validation_failed', 'body: model: required', { in: 'body', issues: [{ field: 'model', message: 'required' }] });
+        const format = field('response_format') ?? 'json';
+        if (!['json', 'text', 'verbose_json'].includes(format)) throw new HttpError(400, 'unsupported_format', `response_format "${format}" is not available; use json, text or verbose_json`);
+        const language = field('language');
+        const r = await s.stt.transcribe(file.data, { language: language || undefined, signal: ctx.signal });
+        ctx.usage.source = r.engine;
+        if (format === 'text') return raw(r.text + '\n', 'text/plain; charset=utf-8');
+        if (format === 'verbose_json') {
+          return json({ task: 'transcribe', language: language || 'en', duration: r.duration_s, text: r.text, segments: [{ id: 0, start: 0, end: r.duration_s, text: r.text }] });
+        }
+        return json({ text: r.text });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,53 @@
+/**
+ * An HTTP answer that streams PCM as it is produced. The first piece is awaited before the answer
+ * starts, so an engine that fails at once still gets a proper JSON error; after that every piece is
+ * written the moment it exists (waiting out backpressure), and a client that leaves stops synthesis.
+ */
+import { bytesFromInt16 } from '../../media/pcm.ts';
+import { encodeWav } from '../../media/wav.ts';
+import { HttpError } from '../http/errors.ts';
+import type { Reply } from '../http/route.ts';
+
+/** A WAV header for a stream of unknown length (sizes 0xFFFFFFFF, as streaming servers send). */
+export function streamingWavHeader(sampleRate: number): Buffer {
+  const h = encodeWav(new Int16Array(0), sampleRate);
+  h.writeUInt32LE(0xffffffff, 4);
+  h.writeUInt32LE(0xffffffff, 40);
+  return h;
+}
+
+export async function pcmStreamReply(
+  pcm: AsyncGenerator<Int16Array>,
+  opts: { contentType: string; headers?: Array<[string, string]>; prefix?: Buffer; onDone?: (bytes: number) => void },
+): Promise<Reply> {
+  let first: IteratorResult<Int16Array>;
+  try {
+    first = await pcm.next();
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(502, 'tts_failed', `speech synthesis failed: ${(err as Error).message}`);
+  }
+  return {
+    kind: 'stream',
+    status: 200,
+    contentType: opts.contentType,
+    headers: [['X-Accel-Buffering', 'no'], ...(opts.headers ?? [])],
+    async run(sink) {
+      let bytes = 0;
+      try {
+        if (opts.prefix && !(await sink.write(opts.prefix))) return;
+        let next = first;
+        while (!next.done) {
+          if (next.value.length) {
+            bytes += next.value.byteLength;
+            if (!(await sink.write(bytesFromInt16(next.value)))) return;
+          }
+          next = await pcm.next();
+        }
+      } finally {
+        await pcm.return(undefined);
+        opts.onDone?.(bytes);
+      }
+    },
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * `WS /admin/tts/ws/stream`: streaming synthesis over a WebSocket, for clients that keep one
+ * connection for many utterances (a softphone, a telephony bridge). Authentication happens at the
+ * upgrade, before any socket exists: `Authorization: Bearer <access token>` or, from a browser
+ * (which cannot set headers on a WebSocket), the subprotocol `bearer.<access token>`; operator role.
+ *
+ * Protocol (text frames are JSON, audio frames are binary PCM s16le mono):
+ *   -> {"type":"synthesize","id"?,"text","target_sample_rate"?: 8000|16000|24000, preset_id/engine/voice/language/speed?}
+ *   <- {"type":"start","id","sample_rate","format":"pcm_s16le"}, binary chunks as synthesised,
+ *      {"type":"end","id","bytes","ttfb_ms","total_ms"}  (or {"type":"error","id","code","message"})
+ *   -> {"type":"cancel"} stops the current utterance and drops queued ones.
+ * Requests queue and are answered in order. Sends wait while more than 256 KiB is buffered toward
+ * the client, so a slow reader slows synthesis instead of growing memory.
+ */
+import { z } from 'zod';
+import type { UWS } from '../../gateway/uws.ts';
+import { bytesFromInt16 } from '../../media/pcm.ts';
+import { roleAtLeast } from '../auth/roles.ts';
+import { clientIp } from '../http/client-ip.ts';
+import { errorBody, forbidden, HttpError } from '../http/errors.ts';
+import type { Principal } from '../http/route.ts';
+import { SynthesisBody } from '../admin/tts-routes.ts';
+import type { ControlPlane } from '../control-plane.ts';
+
+export const TTS_WS_PATH = '/admin/tts/ws/stream';
+export const TTS_WS_SUBPROTOCOL = 'vg-tts';
+const HIGH_WATER = 256 * 1024;
+
+const ClientMessage = z.discriminatedUnion('type', [
+  SynthesisBody.extend({ type: z.literal('synthesize'), id: z.string().max(100).optional() }),
+  z.strictObject({ type: z.literal('cancel') }),
+]);
+type SynthesizeMessage = Extract<z.infer<typeof ClientMessage>, { type: 'synthesize' }>;
+
+interface SocketState {
+  principal: Principal;
+  ip: string;
+  queue: SynthesizeMessage[];
+  current: AbortController | null;
+  busy: boolean;
+  closed: boolean;
+  drained: (() => void) | null;
+}
+
+type Authenticate = (authorization: string | undefined) => Promise<Principal>;
+
+export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, authenticate: Authenticate): void {
+  const log = cp.log.child({ component: 'tts-ws' });
+  let seq = 0;
+  app.ws<SocketState>(TTS_WS_PATH, {
+    compression: 0,
+    maxPayloadLength: 64 * 1024,
+    idleTimeout: 120,
+    maxBackpressure: 8 * 1024 * 1024,
+    upgrade(res, req, context) {
+      const h = (k: string) => req.getHeader(k);
+      const key = h('sec-websocket-key');
+      const extensions = h('sec-websocket-extensions');
+      const offered = h('sec-websocket-protocol')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      const fromProtocol = offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
+      const authorization = h('authorization') || (fromProtocol ? `Bearer ${fromProtocol}` : undefined);
+      const ip = clientIp(res.getRemoteAddressAsText(), h('x-forwarded-for') || undefined, cp.config.trustProxy);
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      const refuse = (e: HttpError) => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeStatus(`${e.status} ${e.status === 401 ? 'Unauthorized' : e.status === 403 ? 'Forbidden' : 'Too Many Requests'}`);
+          for (const [k, v] of e.headers) res.writeHeader(k, v);
+          res.writeHeader('Content-Type', 'application/json; charset=utf-8');
+          res.end(JSON.stringify(errorBody(e.code, e.message)));
+        });
+      };
+      const rate = cp.rateLimiter.take('tts', ip);
+      if (!rate.ok) return refuse(new HttpError(429, 'rate_limited', 'too many tts requests; slow down', undefined, [['Retry-After', String(Math.ceil(rate.retryAfterS))]]));
+      authenticate(authorization)
+        .then((principal) => {
+          if (principal.kind !== 'user' || !roleAtLeast(principal.user.role, 'operator')) throw forbidden('this needs the operator role');
+          if (aborted) return;
+          const state: SocketState = { principal, ip, queue: [], current: null, busy: false, closed: false, drained: null };
+          res.cork(() => res.upgrade(state, key, offered.includes(TTS_WS_SUBPROTOCOL) ? TTS_WS_SUBPROTOCOL : '', extensions, context));
+        })
+        .catch((err) => refuse(err instanceof HttpError ? err : new HttpError(401, 'unauthorized', 'authentication required')));
+    },
+    open(ws) {
+      const st = ws.getUserData();
+      if (st.principal.kind === 'user') {
+        void cp.repos.audit
+          .write({ actor_type: 'user', actor_id: String(st.principal.user.id), actor_name: st.principal.user.username, action: 'tts.ws_connect', target: null, ip: st.ip, status: 101, details: null })
+          .catch((err) => log.error({ err }, 'audit write failed'));
+      }
+    },
+    message(ws, message, isBinary) {
+      const st = ws.getUserData();
+      const sendJson = (o: unknown) => !st.closed && ws.send(JSON.stringify(o), false);
+      if (isBinary) return void sendJson({ type: 'error', code: 'bad_message', message: 'send JSON text frames' });
+      let msg: z.infer<typeof ClientMessage>;
+      try {
+        const parsed = ClientMessage.safeParse(JSON.parse(Buffer.from(message).toString('utf8')));
+        if (!parsed.success) {
+          const i = parsed.error.issues[0];
+          return void sendJson({ type: 'error', code: 'validation_failed', message: `${i.path.join('.') || 'message'}: ${i.message}` });
+        }
+        msg = parsed.data;
+      } catch {
+        return void sendJson({ type: 'error', code: 'invalid_json', message: 'not valid JSON' });
+      }
+      if (msg.type === 'cancel') {
+        st.queue.length = 0;
+        st.current?.abort();
+        return;
+      }
+      if (st.queue.length >= 32) return void sendJson({ type: 'error', id: msg.id, code: 'queue_full', message: 'too many queued utterances' });
+      st.queue.push(msg);
+      if (!st.busy) void pump(ws, st);
+    },
+    drain(ws) {
+      const st = ws.getUserData();
+      if (ws.getBufferedAmount() < HIGH_WATER) st.drained?.();
+    },
+    close(ws) {
+      const st = ws.getUserData();
+      st.closed = true;
+      st.queue.length = 0;
+      st.current?.abort();
+      st.drained?.();
+    },
+  });
+
+  async function pump(ws: UWS.WebSocket<SocketState>, st: SocketState): Promise<void> {
+    st.busy = true;
+    try {
+      while (!st.closed && st.queue.length) await speak(ws, st, st.queue.shift()!);
+    } finally {
+      st.busy = false;
+    }
+  }
+
+  async function speak(ws: UWS.WebSocket<SocketState>, st: SocketState, msg: SynthesizeMessage): Promise<void> {
+    const id = msg.id ?? String(++seq);
+    const sendJson = (o: unknown) => !st.closed && ws.send(JSON.stringify(o), false);
+    const ac = new AbortController();
+    st.current = ac;
+    const started = performance.now();
+    let ttfb: number | null = null;
+    let bytes = 0;
+    let ticket;
+    try {
+      ticket = cp.usage.begin(st.principal, st.ip, 'tts');
+      const v = await cp.tts.resolve(msg);
+      sendJson({ type: 'start', id, sample_rate: msg.target_sample_rate, format: 'pcm_s16le' });
+      for await (const pcm of cp.tts.stream({ ...v, text: msg.text, sampleRate: msg.target_sample_rate, signal: ac.signal })) {
+        if (st.closed || ac.signal.aborted) break;
+        ws.send(bytesFromInt16(pcm), true);
+        ttfb ??= performance.now() - started;
+        bytes += pcm.byteLength;
+        if (ws.getBufferedAmount() > HIGH_WATER) await new Promise<void>((r) => (st.drained = r));
+        st.drained = null;
+      }
+      ticket.commit({ source: v.engine });
+      sendJson({ type: 'end', id, bytes, cancelled: ac.signal.aborted, ttfb_ms: ttfb === null ? null : Math.round(ttfb * 10) / 10, total_ms: Math.round((performance.now() - started) * 10) / 10 });
+    } catch (err) {
+      ticket?.cancel();
+      const e = err instanceof HttpError ? err : new HttpError(502, 'tts_failed', `speech synthesis failed: ${(err as Error).message}`);
+      if (!(err instanceof HttpError)) log.warn({ err }, 'ws synthesis failed');
+      sendJson({ type: 'error', id, code: e.code, message: e.message });
+    } finally {
+      if (st.current === ac) st.current = null;
+    }
+  }
+}
