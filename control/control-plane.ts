@@ -29,6 +29,7 @@ import type { GsmControl } from './gsm/gsm-control.ts';
 import { processMetricsSource, type MetricsSource } from './monitor/metrics-source.ts';
 import type { ControlServices, LiveHooks } from './services.ts';
 import { SttService } from './stt/stt-service.ts';
+import { BackupService } from './backup/backup-service.ts';
 import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
 import { attachTtsWebSocket } from './tts/tts-websocket.ts';
 import { TtsService } from './tts/tts-service.ts';
@@ -105,7 +106,14 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const ownMetrics = processMetricsSource();
   const live: LiveHooks = { gsm: opts.gsm ?? null, metrics: opts.metrics ?? ownMetrics, metricsLabel: opts.metrics ? 'gateway' : 'process' };
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, live };
+  const backups = new BackupService(db, dataDir, async () => {
+    faq.invalidate();
+    chat.invalidate();
+    apiKeys.invalidate();
+    await usage.reloadLimits();
+  });
+
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   let closing: Promise<void> | null = null;

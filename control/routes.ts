@@ -15,6 +15,7 @@ import { personasRoutes } from './admin/personas-routes.ts';
 import { setupRoutes } from './admin/setup-routes.ts';
 import { usageRoutes } from './admin/usage-routes.ts';
 import { usersRoutes } from './admin/users-routes.ts';
+import { backupRoutes } from './admin/backup-routes.ts';
 import { chatRoutes } from './admin/chat-routes.ts';
 import { gsmRoutes } from './admin/gsm-routes.ts';
 import { monitorRoutes } from './admin/monitor-routes.ts';
@@ -45,6 +46,7 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...chatRoutes(s),
     ...monitorRoutes(s),
     ...gsmRoutes(s),
+    ...backupRoutes(s),
     ...openAiRoutes(s),
     ...audioRoutes(s),
   ];

@@ -9,6 +9,7 @@ import type { FieldCipher } from './crypto/field-cipher.ts';
 import type { FaqService } from './faq/faq-service.ts';
 import type { ChatResponder } from './openai-api/chat-responder.ts';
 import type { Repositories } from './repositories/index.ts';
+import type { BackupService } from './backup/backup-service.ts';
 import type { GsmControl } from './gsm/gsm-control.ts';
 import type { MetricsSource } from './monitor/metrics-source.ts';
 import type { SttService } from './stt/stt-service.ts';
@@ -38,5 +39,6 @@ export interface ControlServices {
   chat: ChatResponder;
   tts: TtsService;
   stt: SttService;
+  backups: BackupService;
   live: LiveHooks;
 }
