@@ -16,11 +16,11 @@ export interface MetricsSource {
 
 /** The part of prom-client's Registry we read (structural, so no import of prom-client). */
 export interface PromRegistryLike {
-  getMetricsAsJSON(): Promise<Array<{ name: string; type?: unknown; values?: Array<{ value: number; labels?: Record<string, string | number>; metricName?: string }> }>>;
+  getMetricsAsJSON(): Promise<Array<{ name: string; type?: unknown; values?: Array<{ value: number; labels?: Partial<Record<string, string | number>>; metricName?: string }> }>>;
 }
 
-const labelText = (labels: Record<string, string | number> | undefined) => {
-  const entries = Object.entries(labels ?? {});
+const labelText = (labels: Partial<Record<string, string | number>> | undefined) => {
+  const entries = Object.entries(labels ?? {}).filter(([, v]) => v !== undefined);
   return entries.length ? `{${entries.map(([k, v]) => `${k}="${v}"`).join(',')}}` : '';
 };
 
