@@ -77,3 +77,22 @@ t.test('the table refuses unaudited mutations and unlisted public routes', async
   t.same(table.match('POST', '/admin/faq/12'), { kind: 'method_not_allowed', allowed: ['GET'] });
   t.same(table.match('GET', '/admin/nope'), { kind: 'not_found' });
 });
+
+t.test('the WebSocket TTS stream refuses an anonymous upgrade; new routes are in the OpenAPI document', async (t) => {
+  const c = await startControl();
+  t.teardown(c.stop);
+  const { default: WebSocket } = await import('ws');
+  const status = await new Promise<number>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${c.port}/admin/tts/ws/stream`);
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('open', () => resolve(101));
+    ws.once('error', () => resolve(-1));
+  });
+  t.equal(status, 401);
+  const doc = (await c.call('GET', '/admin/openapi.json', { token: await c.userToken('vera', 'viewer') })).body;
+  for (const p of ['/admin/tts/stream', '/admin/tts/ws/stream', '/admin/tts/presets/{id}', '/admin/stt/transcribe', '/admin/chat/sessions/{id}/reply', '/admin/monitor/stream', '/admin/gsm/at', '/admin/backups/{name}/restore', '/v1/audio/speech', '/v1/audio/transcriptions']) {
+    t.ok(doc.paths[p], `${p} documented`);
+  }
+  t.ok(doc.paths['/v1/audio/transcriptions'].post.requestBody.content['multipart/form-data'], 'uploads documented with their content type');
+  t.equal(doc.paths['/admin/gsm/at'].post['x-required-role'], 'admin');
+});
