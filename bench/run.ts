@@ -57,6 +57,15 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
     describe: 'TTS time to first audio: per-sentence streaming vs whole text first (the original), 1/3/8 sentences, as ratios',
     run: async (_a, progress) => (await import('./tts.ts')).runTtsBench({ onProgress: progress }),
   },
+  control: {
+    describe: 'control plane: POST /v1/chat/completions from the FAQ (req/s, p50/p99; target >= 5000 req/s, p99 <= 10 ms) and /admin/tts/stream TTFB vs last byte on 5 sentences',
+    run: async (a, progress) =>
+      (await import('./control.ts')).runControlBench({
+        connections: a.clients === undefined ? undefined : Number(a.clients),
+        seconds: a.seconds === undefined ? undefined : Number(a.seconds),
+        onProgress: progress,
+      }),
+  },
   modem: {
     describe: 'modem over the SIM7600 emulator: AT overhead vs raw pty, recovery after replug, barge-in and v2v on the emulator audio timeline',
     run: async (_a, progress) => (await import('./modem.ts')).runModemBench({ onProgress: progress }),
