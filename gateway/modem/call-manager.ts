@@ -66,10 +66,14 @@ interface Pending {
   ending: boolean;
   /** Set when we hang up: the modem's own end-of-call report then carries our reason, not "remote". */
   localHangup: string | null;
+  /** The teardown, once started: resolves after the call record is written. */
+  finished: Promise<void> | null;
 }
 
 export class ModemCallManager extends EventEmitter<CallManagerEvents> {
   private current: Pending | null = null;
+  /** The teardown of the last call that began ending (resolved when none is in progress). */
+  private settling: Promise<void> = Promise.resolve();
   private readonly policy: CallPolicy;
   private readonly log: NonNullable<CallManagerOptions['log']>;
   readonly records: ModemCallRecord[] = [];
@@ -92,10 +96,10 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
   /** Hang up the current call (AT+CHUP: ATH is ignored while CVHU=1). */
   async hangup(reason = 'hangup_requested'): Promise<void> {
     const p = this.current;
-    if (!p) return;
+    if (!p) return this.settling; // a call already ending: wait for its record
     p.localHangup ??= reason;
     await this.modem.send('AT+CHUP').catch(() => {});
-    await this.finish(p.localHangup);
+    await this.finish(p.localHangup, p);
   }
 
   /** DTMF toward the far end (AT+VTS), e.g. to navigate another company's voice menu. */
@@ -123,7 +127,7 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
   }
 
   private newPending(direction: 'in' | 'out', number: string | null): Pending {
-    return { callId: randomUUID(), direction, number, rings: 0, decided: false, answer: false, answering: false, startedAt: new Date(), answeredAt: null, call: null, audio: null, ending: false, localHangup: null };
+    return { callId: randomUUID(), direction, number, rings: 0, decided: false, answer: false, answering: false, startedAt: new Date(), answeredAt: null, call: null, audio: null, ending: false, localHangup: null, finished: null };
   }
 
   private async onUrc(u: Urc): Promise<void> {
@@ -196,7 +200,14 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
       p.audio = await (this.opts.openAudio ?? openSerialLink)(audioPath);
     } catch (err) {
       this.log('audio channel failed', { err: (err as Error).message });
-      await this.hangup('audio_failed');
+      if (!p.ending) await this.hangup('audio_failed');
+      return;
+    }
+    if (p.ending) {
+      // The call ended (remote hang-up, modem lost) while the channel was opening: its teardown has
+      // already run without an audio port to close, so close it here rather than leak it.
+      await p.audio.close().catch(() => {});
+      await this.modem.send('AT+CPCMREG=0').catch(() => {});
       return;
     }
     const port = new ModemAudioPort(p.audio, { sampleRate: this.opts.wideband ? 16000 : 8000 });
@@ -222,18 +233,27 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     await this.hangup(reason);
   }
 
-  private async finish(reason: string): Promise<void> {
-    const p = this.current;
-    if (!p || p.ending) return;
+  /** Ends the current call once; every caller (URC, hangup(), loss) waits for the same record. */
+  private finish(reason: string, p: Pending | null = this.current): Promise<void> {
+    if (!p) return Promise.resolve();
+    if (!p.finished) this.settling = p.finished = this.teardown(p, reason);
+    return p.finished;
+  }
+
+  private async teardown(p: Pending, reason: string): Promise<void> {
     p.ending = true;
-    this.current = null;
-    if (p.call) {
-      await p.call.end(reason);
-      await this.modem.send('AT+CPCMREG=0').catch(() => {});
-      if (p.call.recording && this.opts.recordDir) await this.saveRecording(p.call).catch((err: Error) => this.emit('error', err));
+    if (this.current === p) this.current = null;
+    try {
+      if (p.call) {
+        await p.call.end(reason).catch((err: Error) => this.emit('error', err));
+        await this.modem.send('AT+CPCMREG=0').catch(() => {});
+        if (p.call.recording && this.opts.recordDir) await this.saveRecording(p.call).catch((err: Error) => this.emit('error', err));
+      }
+      await p.audio?.close().catch(() => {});
+    } finally {
+      // Whatever failed above, the call is over and must be in the log.
+      this.record(p, reason);
     }
-    await p.audio?.close().catch(() => {});
-    this.record(p, reason);
   }
 
   private async saveRecording(call: ModemCall): Promise<void> {

@@ -22,6 +22,8 @@ export class AtLineParser {
   private partial = '';
   /** Set while a command that answers with `> ` is in flight. */
   expectPrompt = false;
+  /** Inside a line that outgrew MAX_LINE_CHARS: skip to its end. */
+  private discarding = false;
   /** Bytes thrown away as noise (for diagnostics). */
   droppedBytes = 0;
 
@@ -32,7 +34,13 @@ export class AtLineParser {
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
       if (b === 0x0d || b === 0x0a) {
-        if (text.length > 0) tokens.push({ kind: 'line', text });
+        this.discarding = false;
+        // A URC written right after the prompt (`\r\n> \r\nSMS DONE\r\n`) ends the prompt's "line":
+        // while a prompt is awaited no body has been sent yet, so a bare `>` line can only be the prompt.
+        if (this.expectPrompt && (text === '>' || text === '> ')) {
+          tokens.push({ kind: 'prompt' });
+          this.expectPrompt = false;
+        } else if (text.length > 0) tokens.push({ kind: 'line', text });
         text = '';
         continue;
       }
@@ -40,10 +48,16 @@ export class AtLineParser {
         this.droppedBytes++;
         continue;
       }
+      if (this.discarding) {
+        this.droppedBytes++;
+        continue;
+      }
       text += String.fromCharCode(b);
       if (text.length > MAX_LINE_CHARS) {
+        // Drop the rest of this line too, or its tail would come out as a junk line.
         this.droppedBytes += text.length;
         text = '';
+        this.discarding = true;
       }
     }
     if (this.expectPrompt && (text === '>' || text === '> ')) {
@@ -62,6 +76,7 @@ export class AtLineParser {
 
   reset(): void {
     this.partial = '';
+    this.discarding = false;
     this.expectPrompt = false;
   }
 }

@@ -21,19 +21,31 @@ export interface PtyPair {
 
 const START_TIMEOUT_MS = 5000;
 
+/**
+ * `sh -c WATCHDOG socat args...`: the shell lives exactly as long as socat (so an early socat failure
+ * is seen at once); a subshell blocks on stdin and kills socat when the pipe closes.
+ */
+// (A background list gets /dev/null as stdin in a non-interactive shell, hence the copy on fd 3.)
+const WATCHDOG = 'exec 3<&0; "$0" "$@" </dev/null 3<&- & s=$!; (cat <&3 >/dev/null; kill $s 2>/dev/null) & exec 3<&-; wait $s';
+
 export async function createPtyPair(hostPath: string, devicePath: string, socatBin = 'socat'): Promise<PtyPair> {
   // A link left behind by a socat killed with SIGKILL would make the new one fail.
   await Promise.all([rm(hostPath, { force: true }), rm(devicePath, { force: true })]);
+  // socat runs under a tiny shell that kills it once our end of its stdin pipe closes: on destroy(),
+  // and also when this process dies without cleaning up (a killed test run), so no socat is ever
+  // left behind holding /dev/pts entries.
   const child = spawn(
-    socatBin,
-    ['-d', '-d', `pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${devicePath}`],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    'sh',
+    ['-c', WATCHDOG, socatBin, '-d', '-d', `pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${devicePath}`],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
   );
+  child.stdin?.on('error', () => {}); // EPIPE once the shell is gone
   const ptys = await waitForStart(child);
   let alive = true;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('exit', () => {
     alive = false;
+    child.stdin?.end(); // lets the watchdog subshell go too
   });
   return {
     hostPath,
@@ -43,7 +55,7 @@ export async function createPtyPair(hostPath: string, devicePath: string, socatB
       return alive;
     },
     async destroy() {
-      if (alive) child.kill('SIGTERM');
+      child.stdin?.end();
       await exited;
     },
   };
@@ -54,7 +66,7 @@ function waitForStart(child: ChildProcess): Promise<[string, string]> {
     let log = '';
     const names: string[] = [];
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      child.stdin?.end();
       reject(new Error(`socat did not start within ${START_TIMEOUT_MS} ms: ${log.trim()}`));
     }, START_TIMEOUT_MS);
     const onData = (d: Buffer) => {
@@ -75,6 +87,7 @@ function waitForStart(child: ChildProcess): Promise<[string, string]> {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
+      child.stdin?.end();
       reject(new Error(`socat exited with ${code} before starting: ${log.trim()}`));
     });
   });

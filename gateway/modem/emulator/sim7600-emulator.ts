@@ -3,7 +3,7 @@
  * USB audio port. The gateway opens `atPath` / `audioPath` exactly as it would open
  * /dev/serial/by-id/...-if02-port0 and -if04-port0.
  *
- * The dialect and its traps are documented in docs/modem-emulator.md; the command handlers are in
+ * The dialect and its traps are documented in docs/modem.md; the command handlers are in
  * at-dialect.ts, the audio timeline in audio-channel.ts. This class owns the ports, the call state
  * machine, SMS storage, the scenario API used by tests (ring, hang up, deliver an SMS, press a DTMF
  * key) and fault injection (unplug/replug, garbage, swallowed replies, fragmented output).
@@ -103,6 +103,8 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
   private inputBuffer = '';
   private textEntry: ((body: string | null) => void) | null = null;
   private swallowRules: { match: (cmd: string) => boolean }[] = [];
+  private delayRules: { match: (cmd: string) => boolean; ms: number }[] = [];
+  private interleave: string[] = [];
   private outQueue: Buffer[] = [];
   private outFlushing = false;
   private timers = new Set<ReturnType<typeof setTimeout>>();
@@ -176,10 +178,19 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
     this.writeRaw(Buffer.from(bytes));
   }
 
+  /** The next command matching is answered only after `ms` (its late OK lands after the gateway gave up). */
+  delayNextReply(match: string | RegExp, ms: number): void {
+    this.delayRules.push({ match: matcher(match), ms });
+  }
+
+  /** The next multi-line response carries this URC between its information lines and its final result. */
+  interleaveUrc(line: string): void {
+    this.interleave.push(line);
+  }
+
   /** The next command matching (default: any) is echoed but never answered. */
   swallowNextCommand(match: string | RegExp = /.*/): void {
-    const test = typeof match === 'string' ? (c: string) => c.toUpperCase().startsWith(match.toUpperCase()) : (c: string) => match.test(c);
-    this.swallowRules.push({ match: test });
+    this.swallowRules.push({ match: matcher(match) });
   }
 
   // ---------------------------------------------------------------- scenario API
@@ -237,6 +248,7 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
 
   /** Queue the framed lines of a response (`\r\n<line>\r\n` each). */
   respond(...lines: string[]): void {
+    if (this.interleave.length && lines.length > 1) lines.splice(lines.length - 1, 0, this.interleave.shift()!);
     this.writeRaw(Buffer.from(lines.map((l) => `\r\n${l}\r\n`).join(''), 'latin1'));
   }
 
@@ -443,6 +455,12 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
       this.swallowRules.splice(rule, 1);
       return;
     }
+    const delay = this.delayRules.findIndex((r) => r.match(cmd));
+    if (delay >= 0) {
+      const [{ ms }] = this.delayRules.splice(delay, 1);
+      this.later(ms, () => handleCommand(this, cmd));
+      return;
+    }
     handleCommand(this, cmd);
   }
 
@@ -549,6 +567,11 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
     this.atLink?.write(next);
     setTimeout(() => this.flushFragments(), 1);
   }
+}
+
+/** A command matcher: a string matches commands starting with it (case-insensitive). */
+function matcher(match: string | RegExp): (cmd: string) => boolean {
+  return typeof match === 'string' ? (c) => c.toUpperCase().startsWith(match.toUpperCase()) : (c) => match.test(c);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

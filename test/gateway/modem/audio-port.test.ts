@@ -1,0 +1,117 @@
+/**
+ * The modem audio port over a real pty pair: reads that end mid-sample never shift the samples,
+ * and writes never run more than 2 frames (40 ms) ahead of real time.
+ */
+import t, { type Test } from 'tap';
+import { ModemAudioPort } from '../../../gateway/modem/audio-port.ts';
+import { createPtyPair } from '../../../gateway/modem/emulator/pty-pair.ts';
+import { openSerialLink } from '../../../gateway/modem/serial-link.ts';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function pair(t: Test) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'audio-port-'));
+  const p = await createPtyPair(path.join(dir, 'host'), path.join(dir, 'dev'));
+  const host = await openSerialLink(p.hostPath);
+  const dev = await openSerialLink(p.devicePath);
+  t.teardown(async () => {
+    await host.close();
+    await dev.close();
+    await p.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { p, host, dev };
+}
+
+t.test('odd-sized reads: the odd byte waits for the next read, samples come out exact', async (t) => {
+  const { host, dev } = await pair(t);
+  const port = new ModemAudioPort(host, { sampleRate: 8000 });
+  const got: Int16Array[] = [];
+  port.onAudio((pcm) => got.push(pcm));
+  // A ramp with distinct high and low bytes, so a one-byte shift would garble every sample.
+  const ramp = Int16Array.from({ length: 1600 }, (_, i) => (i * 37 - 20000) | 0);
+  const bytes = Buffer.from(ramp.buffer);
+  const sizes = [1, 3, 157, 2, 319, 5, 641, 1];
+  let off = 0;
+  for (let i = 0; off < bytes.length; i++) {
+    const n = Math.min(sizes[i % sizes.length], bytes.length - off);
+    dev.write(bytes.subarray(off, off + n));
+    off += n;
+    await sleep(3); // separate reads on the other side
+  }
+  const want = ramp.length;
+  const deadline = performance.now() + 2000;
+  while (got.reduce((s, x) => s + x.length, 0) < want && performance.now() < deadline) await sleep(5);
+  const all = new Int16Array(want);
+  let at = 0;
+  for (const c of got) all.set(c.subarray(0, want - at), at), (at += c.length);
+  t.equal(at, want, 'every sample arrived');
+  t.same(Array.from(all), Array.from(ramp), 'no sample shifted by a byte');
+  t.ok(port.oddReads > 0, `reads ended mid-sample ${port.oddReads} times`);
+});
+
+t.test('writes are paced: at most 2 frames ahead of a (virtual) playout clock', async (t) => {
+  const { host } = await pair(t);
+  let now = 1000;
+  const port = new ModemAudioPort(host, { sampleRate: 8000, now: () => now });
+  const frame = new Int16Array(160);
+  t.ok(port.writeFrame(frame) && port.writeFrame(frame), 'two frames fit');
+  t.notOk(port.writeFrame(frame), 'a third is refused');
+  t.equal(port.aheadMs(), 40);
+  now += 20;
+  t.ok(port.writeFrame(frame), 'one more after 20 ms has played');
+  t.notOk(port.canWrite());
+  now += 1000; // a long gap (pipeline silent): the queue drained, no credit accumulates
+  t.ok(port.writeFrame(frame) && port.writeFrame(frame));
+  t.notOk(port.writeFrame(frame), 'still only 2 ahead after idling');
+  t.equal(port.refusedFrames, 2);
+  t.throws(() => port.writeFrame(new Int16Array(100)), RangeError, 'only whole 20 ms frames');
+});
+
+t.test('real time: writing as fast as allowed for 1 s sends 50 frames plus the 2-frame lead', async (t) => {
+  const { host, dev } = await pair(t);
+  let received = 0;
+  dev.onData((d) => (received += d.length));
+  const port = new ModemAudioPort(host, { sampleRate: 8000 });
+  const frame = new Int16Array(160);
+  const start = performance.now();
+  while (performance.now() - start < 1000) {
+    while (port.writeFrame(frame));
+    await sleep(5);
+  }
+  const frames = port.framesOut;
+  t.ok(frames >= 50 && frames <= 53, `${frames} frames in 1 s`);
+  await sleep(50);
+  t.equal(received, frames * 320, 's16le, 320 bytes per 8 kHz frame, all delivered');
+});
+
+t.test('the pty watchdog: socat goes when its owner dies without cleaning up', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pty-orphan-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { spawn } = await import('node:child_process');
+  const script = `import { createPtyPair } from ${JSON.stringify(path.resolve('gateway/modem/emulator/pty-pair.ts'))};
+    await createPtyPair(${JSON.stringify(path.join(dir, 'a'))}, ${JSON.stringify(path.join(dir, 'b'))});
+    console.log('up'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('up') && resolve());
+    child.once('exit', (c) => reject(new Error(`child exited ${c}`)));
+  });
+  t.ok(existsSync(path.join(dir, 'a')), 'the pty link exists while its owner lives');
+  child.kill('SIGKILL');
+  const socatAlive = async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const cmd = await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '');
+      if (cmd.startsWith('socat') && cmd.includes(dir)) return true;
+    }
+    return false;
+  };
+  const deadline = performance.now() + 3000;
+  while ((await socatAlive()) && performance.now() < deadline) await sleep(50);
+  t.notOk(await socatAlive(), 'no socat left behind');
+});
