@@ -12,10 +12,12 @@
  *   MODEM_WIDEBAND=1                  16 kHz line audio (AT+CPCMFRM=1)
  *   MODEM_RECORD_DIR                  record both directions of every call as WAV files there
  *   MODEM_EXTRA_INIT                  extra init commands separated by ';' (echo canceller: AT+CECM=..., AT+CECWB=...)
+ *   MODEM_SMS_MODE                    pdu (default) or text
  */
 import { z } from 'zod';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import type { HealthRegistry } from '../observability/health.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
 import { ModemCallManager } from './call-manager.ts';
 import type { CallPolicy } from './call-policy.ts';
 import { Modem } from './modem.ts';
@@ -44,6 +46,7 @@ const ModemEnv = z.object({
     .refine((m) => !m || Object.entries(m).every(([k, v]) => k && v), 'MODEM_PERSONAS must look like +79161234567=ru,+4930123=en'),
   MODEM_WIDEBAND: z.enum(['0', '1']).default('0'),
   MODEM_RECORD_DIR: z.string().min(1).optional(),
+  MODEM_SMS_MODE: z.enum(['pdu', 'text']).default('pdu'),
   MODEM_EXTRA_INIT: z
     .string()
     .optional()
@@ -56,13 +59,32 @@ export interface AttachedModem {
   calls: ModemCallManager;
   /** SMS send/receive and USSD; the auto-reply hook is off (incoming SMS are logged and emitted). */
   sms: SmsService;
+  /** A snapshot for the control plane (the same facts /health shows, plus counters). */
+  status(): ModemTransportStatus;
   close(): Promise<void>;
+}
+
+export interface ModemTransportStatus {
+  state: string;
+  ready: boolean;
+  ports: { at: string; audio: string } | null;
+  signal_dbm: number | null;
+  registered: boolean;
+  operator: string | null;
+  own_number: string | null;
+  imei: string | null;
+  active_call: string | null;
+  calls_logged: number;
+  counters: Modem['counters'];
+  last_recovery_ms: number | null;
 }
 
 export interface AttachModemDeps {
   pipelineFactory: PipelineFactory;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void };
   health?: HealthRegistry;
+  /** When given: modem calls in voice_active_calls{channel="modem"}, frames in/out, per-turn latencies. */
+  metrics?: GatewayMetrics;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -80,7 +102,7 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
     workingHours: e.MODEM_HOURS ? { start: e.MODEM_HOURS.slice(0, 5), end: e.MODEM_HOURS.slice(6) } : undefined,
   };
   const log = (msg: string, fields: Record<string, unknown> = {}) => deps.log.info({ component: 'modem', ...fields }, msg);
-  const modem = new Modem({ atPath: e.MODEM_AT_PORT, audioPath: e.MODEM_AUDIO_PORT, extraInit: e.MODEM_EXTRA_INIT, log });
+  const modem = new Modem({ atPath: e.MODEM_AT_PORT, audioPath: e.MODEM_AUDIO_PORT, extraInit: e.MODEM_EXTRA_INIT, smsMode: e.MODEM_SMS_MODE, log });
   const calls = new ModemCallManager(modem, {
     pipelineFactory: deps.pipelineFactory,
     policy,
@@ -88,6 +110,20 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
     wideband: e.MODEM_WIDEBAND === '1',
     recordDir: e.MODEM_RECORD_DIR,
   });
+  const metrics = deps.metrics;
+  if (metrics) {
+    calls.on('call', (call) => {
+      metrics.activeCalls.inc({ channel: 'modem' });
+      call.on('pipeline', (ev) => {
+        if (ev.type === 'turn_metrics') metrics.observeTurn(ev.metrics);
+      });
+      call.once('ended', () => {
+        metrics.activeCalls.dec({ channel: 'modem' });
+        metrics.framesIn.inc({ channel: 'modem' }, Math.round(call.stats.framesIn));
+        metrics.framesOut.inc({ channel: 'modem' }, call.stats.framesOut);
+      });
+    });
+  }
   calls.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'modem call handling failed'));
   modem.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'modem error'));
   deps.health?.register('modem', () => {
@@ -109,6 +145,24 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
     modem,
     calls,
     sms,
+    status: () => {
+      const st = modem.status;
+      const ports = modem.ports;
+      return {
+        state: modem.state,
+        ready: modem.ready,
+        ports: ports ? { at: ports.at, audio: ports.audio } : null,
+        signal_dbm: st.signalDbm,
+        registered: st.registered,
+        operator: st.operator,
+        own_number: st.ownNumber,
+        imei: st.imei,
+        active_call: calls.active?.info.callId ?? null,
+        calls_logged: calls.records.length,
+        counters: { ...modem.counters },
+        last_recovery_ms: modem.lastRecoveryMs,
+      };
+    },
     async close() {
       await calls.hangup('shutdown');
       await modem.stop();

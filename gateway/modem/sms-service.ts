@@ -1,6 +1,6 @@
 /**
- * SMS and USSD on the modem, in PDU mode (AT+CMGF=0, set by the init sequence) so Cyrillic goes
- * as UCS2 and long texts as concatenated parts. Incoming: +CMTI -> AT+CMGR -> decode -> AT+CMGD,
+ * SMS and USSD on the modem. PDU mode (AT+CMGF=0, the init default) so Cyrillic goes as UCS2 and
+ * long texts as concatenated parts; text mode (AT+CMGF=1) too, for short messages (sms/text-mode.ts). Incoming: +CMTI -> AT+CMGR -> decode -> AT+CMGD,
  * parts of a long message reassembled before it is delivered. USSD: AT+CUSD=1,"code",15 and the
  * +CUSD reply decoded (UCS2 when the network says so, as Russian operators do for balances).
  * An auto-reply hook (off unless given) can answer each incoming SMS.
@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { decodeDeliver, encodeSubmit } from './sms/pdu.ts';
 import { decodeUcs2Hex, isUcs2Hex } from './sms/ucs2.ts';
+import { parseTextModeCmgr, textModeSubmit, type TextModeSubmit } from './sms/text-mode.ts';
 import type { Urc } from './at/urc.ts';
 import type { Modem } from './modem.ts';
 
@@ -37,6 +38,7 @@ interface PartialMessage {
 export class SmsService extends EventEmitter<SmsEvents> {
   private readonly partials = new Map<string, PartialMessage>();
   private ussdWaiter: ((u: Extract<Urc, { type: 'cusd' }>) => void) | null = null;
+  private lock: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly modem: Modem,
@@ -49,17 +51,61 @@ export class SmsService extends EventEmitter<SmsEvents> {
     });
   }
 
-  /** Send `text` (split into parts when long; UCS2 when not GSM-7). Resolves with the message references. */
-  async send(to: string, text: string): Promise<number[]> {
-    if (!/^\+?\d{3,20}$/.test(to)) throw new Error(`not a phone number: ${to}`);
-    if (!text) throw new Error('empty SMS');
+  /**
+   * Send `text`. Resolves with the message references (one per part). In PDU mode (the default)
+   * GSM-7 or UCS2 is chosen per message and long texts go as concatenated parts. In text mode a
+   * message that fits one part is sent as text (UCS2 charset for Cyrillic); a longer one switches
+   * to PDU mode for the send, since text mode cannot concatenate.
+   */
+  send(to: string, text: string): Promise<number[]> {
+    if (!/^\+?\d{3,20}$/.test(to)) return Promise.reject(new Error(`not a phone number: ${to}`));
+    if (!text) return Promise.reject(new Error('empty SMS'));
+    return this.exclusive(async () => {
+      if (this.modem.smsMode === 'text') {
+        const sub = textModeSubmit(to, text);
+        if (sub) return [await this.sendTextMode(sub)];
+        await this.modem.send('AT+CMGF=0');
+        try {
+          return await this.sendPdus(to, text);
+        } finally {
+          await this.modem.send('AT+CMGF=1').catch(() => {});
+        }
+      }
+      return this.sendPdus(to, text);
+    });
+  }
+
+  private async sendPdus(to: string, text: string): Promise<number[]> {
     const refs: number[] = [];
     for (const pdu of encodeSubmit(to, text)) {
       const r = await this.modem.send(`AT+CMGS=${pdu.tpduLength}`, { body: pdu.hex, timeoutMs: 60_000 });
-      const m = /\+CMGS:\s*(\d+)/.exec(r.lines.join('\n'));
-      refs.push(m ? Number(m[1]) : -1);
+      refs.push(messageRef(r.lines));
     }
     return refs;
+  }
+
+  private async sendTextMode(sub: TextModeSubmit): Promise<number> {
+    await this.modem.send(`AT+CSCS="${sub.charset}"`);
+    try {
+      await this.modem.send(sub.csmp);
+      const r = await this.modem.send(sub.command, { body: sub.body, timeoutMs: 60_000 });
+      return messageRef(r.lines);
+    } finally {
+      await this.modem.send(`AT+CSCS="${this.modem.charset}"`).catch(() => {});
+    }
+  }
+
+  /**
+   * SMS commands change modem-wide settings for a moment (AT+CSCS, AT+CMGF), so one SMS operation
+   * runs at a time; calls and status queries in between are unaffected by those settings.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
   }
 
   /** A USSD request such as "*100#"; resolves with the network's decoded reply. */
@@ -87,7 +133,25 @@ export class SmsService extends EventEmitter<SmsEvents> {
     return decodeUssd(u.text ?? '', u.dcs);
   }
 
-  private async receive(index: number): Promise<void> {
+  private receive(index: number): Promise<void> {
+    return this.exclusive(() => (this.modem.smsMode === 'text' ? this.receiveTextMode(index) : this.receivePdu(index)));
+  }
+
+  /** Text mode: read with AT+CSCS="UCS2" so Cyrillic survives; each part of a long message arrives on its own. */
+  private async receiveTextMode(index: number): Promise<void> {
+    await this.modem.send('AT+CSCS="UCS2"');
+    let r;
+    try {
+      r = await this.modem.send(`AT+CMGR=${index}`);
+    } finally {
+      await this.modem.send(`AT+CSCS="${this.modem.charset}"`).catch(() => {});
+    }
+    const m = parseTextModeCmgr(r.lines);
+    if (!m) throw new Error(`AT+CMGR=${index} returned no message`);
+    await this.deliver({ from: m.from, text: m.text, timestamp: m.timestamp, indexes: [index] });
+  }
+
+  private async receivePdu(index: number): Promise<void> {
     const r = await this.modem.send(`AT+CMGR=${index}`);
     const pdu = r.lines.find((l) => /^[0-9A-F]+$/i.test(l.trim()));
     if (!pdu) throw new Error(`AT+CMGR=${index} returned no PDU`);
@@ -110,9 +174,23 @@ export class SmsService extends EventEmitter<SmsEvents> {
     // Delete before handing on: a full SIM stops accepting messages, and the text is ours now.
     for (const i of sms.indexes) await this.modem.send(`AT+CMGD=${i}`).catch((err: Error) => this.emit('error', err));
     this.emit('sms', sms);
-    const reply = await this.opts.autoReply?.(sms);
-    if (reply) await this.send(sms.from, reply);
+    // Not awaited: the reply takes the SMS lock this delivery still holds.
+    if (this.opts.autoReply) void this.autoReply(sms, this.opts.autoReply);
   }
+
+  private async autoReply(sms: ReceivedSms, hook: NonNullable<SmsServiceOptions['autoReply']>): Promise<void> {
+    try {
+      const reply = await hook(sms);
+      if (reply) await this.send(sms.from, reply);
+    } catch (err) {
+      this.emit('error', err as Error);
+    }
+  }
+}
+
+function messageRef(lines: readonly string[]): number {
+  const m = /\+CMGS:\s*(\d+)/.exec(lines.join('\n'));
+  return m ? Number(m[1]) : -1;
 }
 
 /** DCS 72 (0x48) and friends mean UCS2; some networks send UCS2 hex with DCS 15 anyway. */

@@ -4,10 +4,10 @@ import { Sim7600Emulator } from '../../../gateway/modem/emulator/sim7600-emulato
 import { Modem } from '../../../gateway/modem/modem.ts';
 import { SmsService, type ReceivedSms } from '../../../gateway/modem/sms-service.ts';
 
-async function rig(t: Test, autoReply?: (s: ReceivedSms) => Promise<string | null>) {
+async function rig(t: Test, autoReply?: (s: ReceivedSms) => Promise<string | null>, smsMode: 'pdu' | 'text' = 'pdu') {
   const emu = new Sim7600Emulator({ ussdReplies: { '*100#': 'Баланс: 123,45 руб.' } });
   const { atPath, audioPath } = await emu.start();
-  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0 });
+  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0, smsMode });
   modem.start();
   await modem.whenReady(5000);
   const sms = new SmsService(modem, { autoReply, ussdTimeoutMs: 3000 });
@@ -15,7 +15,7 @@ async function rig(t: Test, autoReply?: (s: ReceivedSms) => Promise<string | nul
     await modem.stop();
     await emu.stop();
   });
-  return { emu, sms };
+  return { emu, sms, modem };
 }
 const until = async (cond: () => boolean, ms = 3000) => {
   const end = performance.now() + ms;
@@ -54,4 +54,35 @@ t.test('USSD balance check decoded from UCS2', async (t) => {
   const { sms } = await rig(t);
   t.equal(await sms.ussd('*100#'), 'Баланс: 123,45 руб.');
   await t.rejects(sms.ussd('abc'), /not a USSD code/);
+});
+
+t.test('text mode: short messages as text (UCS2 charset for Cyrillic), long ones through PDU mode', async (t) => {
+  const { emu, sms } = await rig(t, undefined, 'text');
+  t.equal(emu.settings.cmgf, 1, 'init selected text mode');
+  await sms.send('+79161234567', 'Hello in text mode');
+  t.match(emu.sentSms[0], { mode: 'text', to: '+79161234567', text: 'Hello in text mode', encoding: 'GSM' });
+  await sms.send('+79161234567', 'Перезвоним через час');
+  t.match(emu.sentSms[1], { mode: 'text', to: '+79161234567', text: 'Перезвоним через час', encoding: 'UCS2' });
+  t.match(emu.sentSms[1].raw, /^[0-9A-F]+$/, 'the body went as UCS2 hex');
+  const long = 'Ваш заказ готов. '.repeat(12);
+  const refs = await sms.send('+79161234567', long);
+  t.ok(refs.length >= 3, `${refs.length} concatenated parts`);
+  t.ok(emu.sentSms.slice(2).every((m) => m.mode === 'pdu' && m.concat), 'sent as PDUs with a concatenation header');
+  t.equal(emu.sentSms.slice(2).map((m) => m.text).join(''), long);
+  t.equal(emu.settings.cmgf, 1, 'back in text mode');
+  t.equal(emu.settings.cscs, 'GSM', 'character set restored');
+});
+
+t.test('text mode receive: Cyrillic read through UCS2, deleted; no auto-reply unless a hook is given', async (t) => {
+  const { emu, sms } = await rig(t, undefined, 'text');
+  const got: ReceivedSms[] = [];
+  sms.on('sms', (m) => got.push(m));
+  emu.deliverSms('+79035551122', 'Перезвоните, пожалуйста');
+  await until(() => got.length === 1);
+  t.match(got[0], { from: '+79035551122', text: 'Перезвоните, пожалуйста' });
+  await until(() => emu.sms.size === 0);
+  t.equal(emu.sms.size, 0, 'deleted from the SIM');
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(emu.sentSms.length, 0, 'the auto-reply hook is off by default');
+  t.equal(emu.settings.cscs, 'GSM', 'character set restored');
 });

@@ -1,0 +1,71 @@
+/**
+ * startModem as the gateway calls it: configured from MODEM_* variables, null without a modem,
+ * a clear error for a bad configuration, and on the emulator a ready modem whose calls show up in
+ * /health, the metrics and status().
+ */
+import t from 'tap';
+import { startModem } from '../../../gateway/modem/attach-modem.ts';
+import { Sim7600Emulator } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
+import { HealthRegistry } from '../../../gateway/observability/health.ts';
+import { GatewayMetrics } from '../../../gateway/observability/metrics.ts';
+import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
+
+const log = { info() {}, warn() {} };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+t.test('no modem configured: null, the gateway runs WebSocket-only', async (t) => {
+  t.equal(startModem({ pipelineFactory: createEchoPipeline, log, env: {} }), null);
+});
+
+t.test('a bad configuration is refused with the variable named', async (t) => {
+  const base = { MODEM_AT_PORT: '/dev/null', MODEM_AUDIO_PORT: '/dev/null' };
+  t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { ...base, MODEM_HOURS: '9-18' } }), /MODEM_HOURS/);
+  t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { ...base, MODEM_SMS_MODE: 'fax' } }), /MODEM_SMS_MODE/);
+  t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { MODEM_AT_PORT: '/dev/null' } }), /MODEM_AUDIO_PORT/);
+  t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { ...base, MODEM_EXTRA_INIT: 'ATH;AT+CECM=1' } }), /MODEM_EXTRA_INIT/);
+});
+
+t.test('on the emulator: ready, health and status, a call counted in the metrics, closed cleanly', async (t) => {
+  const emu = new Sim7600Emulator({ ringIntervalMs: 100 });
+  const { atPath, audioPath } = await emu.start();
+  const health = new HealthRegistry();
+  const metrics = new GatewayMetrics();
+  const env = { MODEM_AT_PORT: atPath, MODEM_AUDIO_PORT: audioPath, MODEM_AUTO_ANSWER_RINGS: '2', MODEM_BLOCK: '+79990001122', MODEM_EXTRA_INIT: 'AT+CECM=1' };
+  const attached = startModem({ pipelineFactory: createEchoPipeline, log, health, metrics, env })!;
+  t.teardown(async () => {
+    await attached.close();
+    await emu.stop();
+    metrics.stop();
+  });
+  await attached.modem.whenReady(5000);
+  t.ok(emu.commandLog.some((c) => c.command === 'AT+CECM=1'), 'extra init command sent');
+  await until('status', () => attached.status().imei !== null);
+  t.match(attached.status(), { state: 'ready', ready: true, signal_dbm: -67, operator: 'MegaFon', imei: '861234567890123', active_call: null });
+  t.match((await health.report()).components.modem, { status: 'ok', state: 'ready' });
+
+  emu.ring('+79161234567');
+  await until('answer', () => attached.status().active_call !== null);
+  t.equal(emu.call?.rings, 2, 'MODEM_AUTO_ANSWER_RINGS=2 honoured');
+  const gauge = async () => (await metrics.activeCalls.get()).values.find((v) => v.labels.channel === 'modem')?.value ?? 0;
+  t.equal(await gauge(), 1, 'voice_active_calls{channel="modem"} = 1');
+  await sleep(300);
+  emu.remoteHangup();
+  await until('record', () => attached.status().calls_logged === 1);
+  await until('gauge back to 0', () => attached.status().active_call === null);
+  t.equal(await gauge(), 0, 'and back to 0');
+  const out = (await metrics.framesOut.get()).values.find((v) => v.labels.channel === 'modem')?.value ?? 0;
+  t.ok(out >= 10, `${out} frames out counted`);
+
+  emu.ring('+79990001122');
+  await until('blocked record', () => attached.status().calls_logged === 2);
+  t.equal(attached.calls.records[1].reason, 'rejected_blocked', 'MODEM_BLOCK honoured');
+  await attached.close();
+  t.equal(attached.modem.state, 'stopped');
+});
