@@ -5,12 +5,15 @@
  * - Recovery: the port vanishes and returns (USB replug): time from its return to a healthy modem.
  * - Barge-in at the emulator: secretary calls where the caller speaks over the greeting; measured
  *   on the emulator's audio timeline (caller speech onset to the last audible reply frame).
+ * - The transport alone: echo calls, the round trip caller -> gateway -> caller on the emulator's
+ *   timeline, and the deepest queue inside the modem (the floor of any barge-in).
  */
 import { resampleClip } from '../media/resampler.ts';
 import { loadConfig } from '../gateway/config.ts';
 import { createLogger } from '../gateway/logger.ts';
 import { createPipelineFactory } from '../gateway/pipeline-factory.ts';
-import { audioTimelineLatencies } from '../gateway/modem/audio-timeline.ts';
+import { audioTimelineLatencies, loopbackDelayMs } from '../gateway/modem/audio-timeline.ts';
+import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
 import { ModemCallManager } from '../gateway/modem/call-manager.ts';
 import { Sim7600Emulator } from '../gateway/modem/emulator/sim7600-emulator.ts';
 import { Modem } from '../gateway/modem/modem.ts';
@@ -43,7 +46,7 @@ async function rawRoundTrips(path: string, n: number): Promise<number[]> {
   return out;
 }
 
-export async function runModemBench(opts: { commands?: number; replugs?: number; calls?: number; onProgress?: (m: string) => void } = {}) {
+export async function runModemBench(opts: { commands?: number; replugs?: number; calls?: number; echoCalls?: number; onProgress?: (m: string) => void } = {}) {
   const progress = opts.onProgress ?? (() => {});
   const n = opts.commands ?? 500;
 
@@ -90,6 +93,7 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
   const bargeIns: number[] = [];
   const v2v: number[] = [];
   let unanswered = 0;
+  let queueMax = 0;
   for (let i = 0; i < calls; i++) {
     progress(`call ${i + 1}/${calls}`);
     const ended = new Promise((resolve) => manager.once('record', resolve));
@@ -106,6 +110,7 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
     emu.playCallerAudio(q8);
     await sleep((q8.length / 8000) * 1000 + 2500);
     const s = emu.audio.current!;
+    queueMax = Math.max(queueMax, s.maxQueuedFrames);
     const lat = audioTimelineLatencies(s.uplink, s.heard);
     if (lat.barge_in_ms.length) bargeIns.push(lat.barge_in_ms[0]);
     if (lat.v2v_ms !== null) v2v.push(lat.v2v_ms);
@@ -116,9 +121,42 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
       await modem.whenReady(10000);
     }
   }
+  await manager.close();
+  await pipelines.close();
+
+  // 4. The transport alone (echo pipeline): round trip through the modem path and its queue floor.
+  const echoCalls = opts.echoCalls ?? 3;
+  const echoManager = new ModemCallManager(modem, { pipelineFactory: createEchoPipeline });
+  const loopback: number[] = [];
+  const burst = Int16Array.from({ length: 4000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
+  for (let i = 0; i < echoCalls; i++) {
+    progress(`echo call ${i + 1}/${echoCalls}`);
+    if (emu.audioDegraded) {
+      await modem.reset('bench: fresh audio channel');
+      await modem.whenReady(10000);
+    }
+    const ended = new Promise((resolve) => echoManager.once('record', resolve));
+    emu.ring('+79161234567');
+    const ringAt = performance.now();
+    while (!emu.audio.current && performance.now() - ringAt < 10000) await sleep(5);
+    if (!emu.audio.current) {
+      unanswered++;
+      emu.remoteHangup();
+      await Promise.race([ended, sleep(2000)]);
+      continue;
+    }
+    await sleep(200 + i * 7);
+    emu.playCallerAudio(burst);
+    await sleep(1000);
+    const s = emu.audio.current!;
+    queueMax = Math.max(queueMax, s.maxQueuedFrames);
+    const d = loopbackDelayMs(s.uplink, s.heard);
+    if (d !== null) loopback.push(d);
+    emu.remoteHangup();
+    await ended;
+  }
   await modem.stop();
   await emu.stop();
-  await pipelines.close();
   return {
     bench: 'modem',
     at_round_trip_ms: { engine: engS, raw_pty: rawS },
@@ -126,6 +164,10 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
     recovery_ms: summarize(recovery),
     barge_in_ms_at_emulator: summarize(bargeIns),
     v2v_ms_at_emulator: summarize(v2v),
+    echo_loopback_ms_at_emulator: summarize(loopback),
+    // Audio inside the modem cannot be recalled: the deepest queue seen there is the floor of barge-in.
+    modem_queue_max_frames: queueMax,
+    barge_in_floor_ms: queueMax * 20,
     calls_unanswered: unanswered,
     machine: machineInfo(),
   };

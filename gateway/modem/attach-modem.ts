@@ -164,7 +164,7 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
       };
     },
     async close() {
-      await calls.hangup('shutdown');
+      await calls.close('shutdown');
       await modem.stop();
     },
   };

@@ -13,6 +13,17 @@ const loud = (f: Int16Array) => {
   return Math.sqrt(s / Math.max(1, f.length)) > LOUD_RMS;
 };
 
+/**
+ * For a loopback (echo) pipeline: the caller's first loud frame to the first loud frame heard, i.e.
+ * the whole round trip through the transport, including the frames queued inside the modem.
+ */
+export function loopbackDelayMs(uplink: readonly Int16Array[], heard: readonly Int16Array[]): number | null {
+  const first = uplink.findIndex(loud);
+  if (first < 0) return null;
+  const back = heard.findIndex((f, i) => i >= first && loud(f));
+  return back < 0 ? null : (back - first) * FRAME_MS;
+}
+
 export interface TimelineLatencies {
   /** Last loud caller frame to the first loud frame the caller heard after it. */
   v2v_ms: number | null;

@@ -85,8 +85,18 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     super();
     this.policy = opts.policy ?? {};
     this.log = opts.log ?? (() => {});
-    modem.on('urc', (u) => void this.onUrc(u).catch((err: Error) => this.emit('error', err)));
-    modem.on('lost', (reason) => void this.finish(`modem_lost: ${reason}`));
+    modem.on('urc', this.urcListener);
+    modem.on('lost', this.lostListener);
+  }
+
+  private readonly urcListener = (u: Urc) => void this.onUrc(u).catch((err: Error) => this.emit('error', err));
+  private readonly lostListener = (reason: string) => void this.finish(`modem_lost: ${reason}`);
+
+  /** Hang up any call (recorded with `reason`) and stop listening to the modem. */
+  async close(reason = 'shutdown'): Promise<void> {
+    this.modem.off('urc', this.urcListener);
+    this.modem.off('lost', this.lostListener);
+    await this.hangup(reason);
   }
 
   get active(): ModemCall | null {

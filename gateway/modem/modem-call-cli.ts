@@ -20,7 +20,7 @@ import { createPipelineFactory } from '../pipeline-factory.ts';
 import { ModemCallManager, type ModemCallRecord } from './call-manager.ts';
 import { Sim7600Emulator } from './emulator/sim7600-emulator.ts';
 import { Modem } from './modem.ts';
-import { audioTimelineLatencies } from './audio-timeline.ts';
+import { audioTimelineLatencies, loopbackDelayMs } from './audio-timeline.ts';
 
 const { values } = parseArgs({
   options: {
@@ -92,7 +92,11 @@ const report = {
   latencies: {
     ...audioTimelineLatencies(session.uplink, session.heard),
     turns: events.filter((e) => e.type === 'turn_metrics').map((e) => (e as { metrics: unknown }).metrics),
+    // With the echo pipeline there are no turns: the round trip through the modem path is the figure.
+    ...(values.pipeline === 'echo' ? { loopback_ms: loopbackDelayMs(session.uplink, session.heard) } : {}),
   },
+  // Audio inside the modem cannot be recalled: this many frames is the floor of barge_in_ms.
+  barge_in_floor_ms: session.maxQueuedFrames * 20,
   modem_queue_max_frames: session.maxQueuedFrames,
   underrun_ticks: session.underrunTicks,
   audio_t0: audioT0 !== null,
