@@ -89,8 +89,14 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     modem.on('lost', this.lostListener);
   }
 
-  private readonly urcListener = (u: Urc) => void this.onUrc(u).catch((err: Error) => this.emit('error', err));
+  private readonly urcListener = (u: Urc) => void this.onUrc(u).catch((err: Error) => this.reportError(err));
   private readonly lostListener = (reason: string) => void this.finish(`modem_lost: ${reason}`);
+
+  /** An 'error' event only when someone listens: a failure in the background must not crash the process. */
+  private reportError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else this.log('modem call handling failed', { err: err.message });
+  }
 
   /** Hang up any call (recorded with `reason`) and stop listening to the modem. */
   async close(reason = 'shutdown'): Promise<void> {
@@ -255,9 +261,9 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     if (this.current === p) this.current = null;
     try {
       if (p.call) {
-        await p.call.end(reason).catch((err: Error) => this.emit('error', err));
+        await p.call.end(reason).catch((err: Error) => this.reportError(err));
         await this.modem.send('AT+CPCMREG=0').catch(() => {});
-        if (p.call.recording && this.opts.recordDir) await this.saveRecording(p.call).catch((err: Error) => this.emit('error', err));
+        if (p.call.recording && this.opts.recordDir) await this.saveRecording(p.call).catch((err: Error) => this.reportError(err));
       }
       await p.audio?.close().catch(() => {});
     } finally {

@@ -46,7 +46,7 @@ export class SmsService extends EventEmitter<SmsEvents> {
   ) {
     super();
     modem.on('urc', (u) => {
-      if (u.type === 'cmti') void this.receive(u.index).catch((err: Error) => this.emit('error', err));
+      if (u.type === 'cmti') void this.receive(u.index).catch((err: Error) => this.reportError(err));
       if (u.type === 'cusd') this.ussdWaiter?.(u);
     });
   }
@@ -99,6 +99,11 @@ export class SmsService extends EventEmitter<SmsEvents> {
    * SMS commands change modem-wide settings for a moment (AT+CSCS, AT+CMGF), so one SMS operation
    * runs at a time; calls and status queries in between are unaffected by those settings.
    */
+  /** An 'error' event only when someone listens: a failure in the background must not crash the process. */
+  private reportError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn);
     this.lock = run.then(
@@ -172,7 +177,7 @@ export class SmsService extends EventEmitter<SmsEvents> {
 
   private async deliver(sms: ReceivedSms): Promise<void> {
     // Delete before handing on: a full SIM stops accepting messages, and the text is ours now.
-    for (const i of sms.indexes) await this.modem.send(`AT+CMGD=${i}`).catch((err: Error) => this.emit('error', err));
+    for (const i of sms.indexes) await this.modem.send(`AT+CMGD=${i}`).catch((err: Error) => this.reportError(err));
     this.emit('sms', sms);
     // Not awaited: the reply takes the SMS lock this delivery still holds.
     if (this.opts.autoReply) void this.autoReply(sms, this.opts.autoReply);
@@ -183,7 +188,7 @@ export class SmsService extends EventEmitter<SmsEvents> {
       const reply = await hook(sms);
       if (reply) await this.send(sms.from, reply);
     } catch (err) {
-      this.emit('error', err as Error);
+      this.reportError(err as Error);
     }
   }
 }
