@@ -154,3 +154,13 @@ t.test('many calls in a row: one record each, every pipeline closed, no clock le
   t.equal(modemClock.stats.subscribers, 0);
   t.equal(manager.active, null);
 });
+
+t.test('dialling out to a busy number: BUSY after ATD ends the attempt with a record, no pipeline', async (t) => {
+  const echo = countingEcho();
+  const { manager, records } = await rig(t, echo.factory, {}, { dialOutcome: 'busy', dialAnswerDelayMs: 100 });
+  const id = await manager.dial('+79161112233');
+  await until('record', () => records.length === 1);
+  t.match(records[0], { callId: id, direction: 'out', number: '+79161112233', reason: 'busy', answeredAt: null });
+  t.equal(echo.built.length, 0);
+  await t.rejects(manager.sendDtmf('1'), /no call/, 'no DTMF without a call');
+});
