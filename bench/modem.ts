@@ -94,6 +94,7 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
   const v2v: number[] = [];
   let unanswered = 0;
   let queueMax = 0;
+  let stalledTicks = 0;
   for (let i = 0; i < calls; i++) {
     progress(`call ${i + 1}/${calls}`);
     const ended = new Promise((resolve) => manager.once('record', resolve));
@@ -111,6 +112,7 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
     await sleep((q8.length / 8000) * 1000 + 2500);
     const s = emu.audio.current!;
     queueMax = Math.max(queueMax, s.maxQueuedFrames);
+    stalledTicks += s.stalledTicks;
     const lat = audioTimelineLatencies(s.uplink, s.heard);
     if (lat.barge_in_ms.length) bargeIns.push(lat.barge_in_ms[0]);
     if (lat.v2v_ms !== null) v2v.push(lat.v2v_ms);
@@ -150,6 +152,7 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
     await sleep(1000);
     const s = emu.audio.current!;
     queueMax = Math.max(queueMax, s.maxQueuedFrames);
+    stalledTicks += s.stalledTicks;
     const d = loopbackDelayMs(s.uplink, s.heard);
     if (d !== null) loopback.push(d);
     emu.remoteHangup();
@@ -168,6 +171,8 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
     // Audio inside the modem cannot be recalled: the deepest queue seen there is the floor of barge-in.
     modem_queue_max_frames: queueMax,
     barge_in_floor_ms: queueMax * 20,
+    // Emulator ticks that ran late because the shared process stalled (kept out of the queue depth).
+    emulator_stalled_ticks: stalledTicks,
     calls_unanswered: unanswered,
     machine: machineInfo(),
   };

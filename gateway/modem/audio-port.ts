@@ -9,6 +9,10 @@
  * keeps an estimate of how much is queued inside the modem (what was written minus what real time
  * has consumed since) and refuses frames beyond `maxAheadFrames` (default 2). That bound is the
  * floor of barge-in delay: when the pipeline stops talking, at most that much still plays.
+ * A frame starts counting as played only once its write has reached the OS: serialport writes go
+ * through libuv's thread pool, which a busy process (SQLite, file I/O) can hold up for tens of
+ * milliseconds; counting from the call to write() would let the modem underrun meanwhile and then
+ * receive a burst, queueing more than the bound. Frames still in flight count as fully queued.
  */
 import { int16FromBytes, bytesFromInt16 } from '../../media/pcm.ts';
 import type { SerialLink } from './serial-link.ts';
@@ -28,6 +32,8 @@ export class ModemAudioPort {
   private listeners: ((pcm: Int16Array) => void)[] = [];
   /** performance.now() at which everything written so far will have played out. */
   private playoutEnd = 0;
+  /** Frames handed to write() whose bytes have not reached the OS yet. */
+  private inFlight = 0;
   bytesIn = 0;
   bytesOut = 0;
   framesOut = 0;
@@ -56,9 +62,9 @@ export class ModemAudioPort {
     this.listeners.push(fn);
   }
 
-  /** Milliseconds of our audio still queued in the modem (estimate). */
+  /** Milliseconds of our audio still queued in the modem or on its way there (estimate). */
   aheadMs(): number {
-    return Math.max(0, this.playoutEnd - this.now());
+    return Math.max(0, this.playoutEnd - this.now()) + this.inFlight * 20;
   }
 
   /** True when one more frame fits under the queue bound. */
@@ -74,8 +80,12 @@ export class ModemAudioPort {
       this.refusedFrames++;
       return false;
     }
-    this.link.write(bytesFromInt16(pcm, true));
-    this.playoutEnd = Math.max(this.playoutEnd, this.now()) + 20;
+    this.inFlight++;
+    this.link.write(bytesFromInt16(pcm, true), () => {
+      this.inFlight--;
+      // The modem plays this frame after whatever it still holds, or from now if it ran dry.
+      this.playoutEnd = Math.max(this.playoutEnd, this.now()) + 20;
+    });
     this.bytesOut += pcm.length * 2;
     this.framesOut++;
     return true;

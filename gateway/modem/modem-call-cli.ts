@@ -98,6 +98,9 @@ const report = {
   // Audio inside the modem cannot be recalled: this many frames is the floor of barge_in_ms.
   barge_in_floor_ms: session.maxQueuedFrames * 20,
   modem_queue_max_frames: session.maxQueuedFrames,
+  // Ticks where this process (gateway and emulator together) stalled, and the queue seen then.
+  emulator_stalled_ticks: session.stalledTicks,
+  modem_queue_max_frames_after_stall: session.maxQueuedFramesAfterStall,
   underrun_ticks: session.underrunTicks,
   audio_t0: audioT0 !== null,
   out: values.out ?? null,

@@ -8,7 +8,8 @@ import { SerialPort } from 'serialport';
 export interface SerialLink {
   readonly path: string;
   readonly isOpen: boolean;
-  write(data: Uint8Array | string): void;
+  /** `done` runs once the bytes are in the OS (or the write failed): the device has them from then on. */
+  write(data: Uint8Array | string, done?: () => void): void;
   onData(fn: (chunk: Buffer) => void): void;
   /** Fires once when the link closes for any reason (our close(), the device vanishing). */
   onClose(fn: (reason: string) => void): void;
@@ -48,9 +49,12 @@ class SerialPortLink implements SerialLink {
     return !this.closed && this.port.isOpen;
   }
 
-  write(data: Uint8Array | string): void {
-    if (!this.isOpen) return;
-    this.port.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+  write(data: Uint8Array | string, done?: () => void): void {
+    if (!this.isOpen) {
+      done?.();
+      return;
+    }
+    this.port.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, done && (() => done()));
   }
 
   onData(fn: (chunk: Buffer) => void): void {

@@ -31,7 +31,16 @@ export interface AudioSession {
   heard: Int16Array[];
   downlinkChunks: DownlinkChunk[];
   downlinkBytes: number;
+  /** Deepest playout queue seen on a tick that ran on time (see `stalledTicks`). */
   maxQueuedFrames: number;
+  /**
+   * Ticks that came late or back to back after this process stalled. A real modem's clock never
+   * stalls, but the emulator shares a process (and 2 cores) with the gateway, so after a stall the
+   * gateway rightly refills what the modem "played" by wall clock before the emulator has caught
+   * up; the queue seen on those ticks measures the stall, not the gateway, so it is kept apart.
+   */
+  stalledTicks: number;
+  maxQueuedFramesAfterStall: number;
   underrunTicks: number;
 }
 
@@ -44,7 +53,11 @@ export interface AudioChannelOptions {
 
 export class EmulatorAudioChannel {
   private link: SerialLink | null = null;
-  private readonly clock = new MediaClock({ onError: (e) => console.error('emulator audio tick failed', e) });
+  /** Hardware time never skips: after a stall every missed tick is played (up to 2 s). */
+  private readonly clock = new MediaClock({ maxCatchUpTicks: 100, onError: (e) => console.error('emulator audio tick failed', e) });
+  private lastTickAt = 0;
+  /** On-time ticks still to see after a stall before the queue depth counts again. */
+  private settleTicks = 0;
   private unsubscribe: (() => void) | null = null;
   private session: AudioSession | null = null;
   private readonly sessions: AudioSession[] = [];
@@ -111,11 +124,15 @@ export class EmulatorAudioChannel {
       downlinkChunks: [],
       downlinkBytes: 0,
       maxQueuedFrames: 0,
+      stalledTicks: 0,
+      maxQueuedFramesAfterStall: 0,
       underrunTicks: 0,
     };
     this.playout = [];
     this.playoutBytes = 0;
     this.upsampler = sampleRate === 16000 ? createResampler(8000, 16000) : null;
+    this.lastTickAt = performance.now();
+    this.settleTicks = 0;
     this.unsubscribe = this.clock.subscribe(() => this.tick());
   }
 
@@ -169,7 +186,16 @@ export class EmulatorAudioChannel {
     const frameBytes = this.frameSamples() * 2;
     const heard = new Int16Array(this.frameSamples());
     const queuedFrames = this.playoutBytes / frameBytes;
-    if (queuedFrames > s.maxQueuedFrames) s.maxQueuedFrames = queuedFrames;
+    const now = performance.now();
+    const gap = now - this.lastTickAt;
+    this.lastTickAt = now;
+    // Late (> 1.5 intervals) or a catch-up tick run back to back (< 0.5): the process stalled.
+    if (gap > 30 || gap < 10) this.settleTicks = 3;
+    if (this.settleTicks > 0) {
+      this.settleTicks--;
+      s.stalledTicks++;
+      if (queuedFrames > s.maxQueuedFramesAfterStall) s.maxQueuedFramesAfterStall = queuedFrames;
+    } else if (queuedFrames > s.maxQueuedFrames) s.maxQueuedFrames = queuedFrames;
     if (this.playoutBytes < frameBytes) s.underrunTicks++;
     const take = this.takePlayout(Math.min(frameBytes, this.playoutBytes - (this.playoutBytes % 2)));
     for (let i = 0; i + 1 < take.length; i += 2) heard[i >> 1] = take.readInt16LE(i);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPtyPair, type PtyPair } from './pty-pair.ts';
 import { openSerialLink, type SerialLink } from '../serial-link.ts';
+import { openTtyLink } from './tty-link.ts';
 import { EmulatorAudioChannel } from './audio-channel.ts';
 import { CLCC_STATE, powerOnSettings, type EmulatedCall, type ModemSettings, type SentSms, type StoredSms } from './modem-state.ts';
 import { handleCommand, type DialectHost } from './at-dialect.ts';
@@ -388,7 +389,7 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
     this.atPair = await createPtyPair(this.atPath, path.join(this.dir, '.dev-at'), this.socatBin);
     this.audioPair = await createPtyPair(this.audioPath, path.join(this.dir, '.dev-audio'), this.socatBin);
     this.atLink = await openSerialLink(this.atPair.devicePath);
-    this.audioLink = await openSerialLink(this.audioPair.devicePath);
+    this.audioLink = openTtyLink(this.audioPair.devicePath);
     this.atLink.onData((chunk) => this.onAtInput(chunk));
     this.audio.attach(this.audioLink);
     this.inputBuffer = '';

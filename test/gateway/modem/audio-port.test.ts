@@ -53,22 +53,50 @@ t.test('odd-sized reads: the odd byte waits for the next read, samples come out 
   t.ok(port.oddReads > 0, `reads ended mid-sample ${port.oddReads} times`);
 });
 
-t.test('writes are paced: at most 2 frames ahead of a (virtual) playout clock', async (t) => {
+t.test('writes are paced: at most 2 frames ahead of a (virtual) playout clock, frames in flight included', async (t) => {
   const { host } = await pair(t);
   let now = 1000;
   const port = new ModemAudioPort(host, { sampleRate: 8000, now: () => now });
   const frame = new Int16Array(160);
+  const landed = () => sleep(30); // real time for the writes to reach the pty; the playout clock stands still
   t.ok(port.writeFrame(frame) && port.writeFrame(frame), 'two frames fit');
-  t.notOk(port.writeFrame(frame), 'a third is refused');
-  t.equal(port.aheadMs(), 40);
+  t.notOk(port.writeFrame(frame), 'a third is refused while the first two are still in flight');
+  t.equal(port.aheadMs(), 40, 'frames in flight count as queued');
+  await landed();
+  t.equal(port.aheadMs(), 40, 'once written they play from the moment they landed');
+  t.notOk(port.canWrite());
   now += 20;
   t.ok(port.writeFrame(frame), 'one more after 20 ms has played');
   t.notOk(port.canWrite());
+  await landed();
   now += 1000; // a long gap (pipeline silent): the queue drained, no credit accumulates
   t.ok(port.writeFrame(frame) && port.writeFrame(frame));
   t.notOk(port.writeFrame(frame), 'still only 2 ahead after idling');
   t.equal(port.refusedFrames, 2);
   t.throws(() => port.writeFrame(new Int16Array(100)), RangeError, 'only whole 20 ms frames');
+});
+
+t.test('a write held up on its way to the modem (busy thread pool) does not let a burst through', async (t) => {
+  let now = 0;
+  const pending: (() => void)[] = [];
+  const link = {
+    path: 'mem',
+    isOpen: true,
+    write: (_d: Uint8Array | string, done?: () => void) => void pending.push(() => done?.()),
+    onData: () => {},
+    onClose: () => {},
+    close: async () => {},
+  };
+  const port = new ModemAudioPort(link, { sampleRate: 8000, now: () => now });
+  const frame = new Int16Array(160);
+  t.ok(port.writeFrame(frame) && port.writeFrame(frame));
+  now += 100; // 100 ms pass with both writes stuck: the modem has had nothing to play
+  t.notOk(port.canWrite(), 'nothing more is written while two frames are still on their way');
+  for (const f of pending.splice(0)) f();
+  t.equal(port.aheadMs(), 40, 'they play from when they landed, not from when write() was called');
+  now += 20;
+  t.ok(port.writeFrame(frame), 'room for one again after 20 ms');
+  t.notOk(port.canWrite());
 });
 
 t.test('real time: writing as fast as allowed for 1 s sends 50 frames plus the 2-frame lead', async (t) => {

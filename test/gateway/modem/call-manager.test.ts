@@ -80,6 +80,24 @@ t.test('incoming call: answered after 2 rings with caller id, audio echoed, 2-fr
   await until('CPCMREG=0', () => emu.commandLog.some((c) => c.command === 'AT+CPCMREG=0'));
 });
 
+t.test('a stall of the shared process is counted apart: the queue after it reflects the stall, the on-time queue stays at 2 frames', async (t) => {
+  const { emu, manager } = await rig(t, createEchoPipeline, { autoAnswerAfterRings: 1 });
+  emu.ring('+79161234567');
+  await until('the call to be answered', () => manager.active !== null);
+  await until('the PCM session', () => emu.audio.current !== null);
+  emu.playCallerAudio(tone(1500));
+  await sleep(400);
+  const stallUntil = performance.now() + 150; // gateway and emulator share this event loop
+  while (performance.now() < stallUntil);
+  await sleep(600);
+  const session = emu.audio.current!;
+  t.ok(session.stalledTicks >= 3, `the stall was seen (${session.stalledTicks} ticks)`);
+  t.ok(session.maxQueuedFrames <= 3, `on-time queue ${session.maxQueuedFrames} frames`);
+  t.ok(rms(session.heard.slice(-10)) > 1000, 'audio flows again after the stall');
+  t.comment(`queue after the stall: ${session.maxQueuedFramesAfterStall} frames`);
+  emu.remoteHangup();
+});
+
 t.test('a blocked number is refused with AT+CHUP and logged', async (t) => {
   const { emu, records } = await rig(t, createEchoPipeline, { block: ['+79990001122'] });
   emu.ring('+79990001122');
