@@ -17,51 +17,24 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  // Imported after config so a missing native uWS binary is reported through the logger.
-  let createGateway;
+  // Imported after config so a missing native uWS binary is reported as such, not as a stack trace.
+  let assemble: typeof import('./assemble.ts');
   try {
-    ({ createGateway } = await import('./server.ts'));
+    assemble = await import('./assemble.ts');
   } catch (err) {
     process.stderr.write(`voice-gateway: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(3);
   }
-  let controlPlane;
+  let app: Awaited<ReturnType<typeof assemble.assembleGateway>>;
   try {
-    const { createControlPlane } = await import('../control/control-plane.ts');
-    controlPlane = await createControlPlane({ dataDir: config.dataDir, log });
+    app = await assemble.assembleGateway(config, { log });
+    await app.listen();
   } catch (err) {
-    log.fatal({ err }, 'control plane failed to start (database?)');
-    log.flush(() => process.exit(1));
+    // A bad modem setting is a configuration error (exit 2); anything else failed at run time (exit 1).
+    const stage = err instanceof assemble.StartupError ? err.stage : 'startup';
+    log.fatal({ err: err instanceof Error && err.cause ? err.cause : err, stage }, err instanceof Error ? err.message : 'startup failed');
+    log.flush(() => process.exit(stage === 'modem' ? 2 : 1));
     return;
-  }
-  let pipelines;
-  try {
-    const { createPipelineFactory } = await import('./pipeline-factory.ts');
-    pipelines = await createPipelineFactory(config, { log, controlPlane });
-  } catch (err) {
-    log.fatal({ err }, 'pipeline failed to start');
-    await controlPlane.close();
-    log.flush(() => process.exit(1));
-    return;
-  }
-  const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
-  pipelines.registerHealth(gateway.health);
-  let modem;
-  try {
-    const { startModem } = await import('./modem/attach-modem.ts');
-    modem = startModem({ pipelineFactory: pipelines.factory, log, health: gateway.health });
-    if (modem) log.info('modem transport started');
-  } catch (err) {
-    log.fatal({ err }, 'modem failed to start');
-    log.flush(() => process.exit(2));
-    return;
-  }
-  try {
-    await gateway.listen();
-  } catch (err) {
-    log.fatal({ err }, 'gateway failed to start');
-    log.flush();
-    process.exit(1);
   }
 
   let stopping = false;
@@ -69,10 +42,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    await modem?.close();
-    await gateway.close();
-    await pipelines.close(); // flushes the call log: before the database closes
-    await controlPlane.close();
+    await app.close();
     log.flush(() => process.exit(0));
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -109,6 +109,14 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     return this.current?.call ?? null;
   }
 
+  /** The call in progress (ringing, dialling or talking), for status pages; null when idle. */
+  get inProgress(): { callId: string; direction: 'in' | 'out'; number: string | null; state: 'ringing' | 'dialing' | 'active' | 'ending' } | null {
+    const p = this.current;
+    if (!p) return null;
+    const state = p.ending ? 'ending' : p.answeredAt ? 'active' : p.direction === 'out' ? 'dialing' : 'ringing';
+    return { callId: p.callId, direction: p.direction, number: p.number, state };
+  }
+
   /** Hang up the current call (AT+CHUP: ATH is ignored while CVHU=1). */
   async hangup(reason = 'hangup_requested'): Promise<void> {
     const p = this.current;

@@ -114,14 +114,14 @@ export class SmsService extends EventEmitter<SmsEvents> {
   }
 
   /** A USSD request such as "*100#"; resolves with the network's decoded reply. */
-  async ussd(code: string): Promise<string> {
+  async ussd(code: string, timeoutMs = this.opts.ussdTimeoutMs ?? 20_000): Promise<string> {
     if (!/^[*#0-9]{2,40}$/.test(code)) throw new Error(`not a USSD code: ${code}`);
     if (this.ussdWaiter) throw new Error('a USSD request is already in progress');
     const reply = new Promise<Extract<Urc, { type: 'cusd' }>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.ussdWaiter = null;
-        reject(new Error(`no USSD reply within ${this.opts.ussdTimeoutMs ?? 20_000} ms`));
-      }, this.opts.ussdTimeoutMs ?? 20_000);
+        reject(new Error(`no USSD reply within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.ussdWaiter = (u) => {
         clearTimeout(timer);
         this.ussdWaiter = null;

@@ -1,15 +1,16 @@
 /**
- * The gateway as `npm start` builds it (control plane on a SQLite file, secretary pipeline with
+ * The gateway as `npm start` assembles it (control plane on a SQLite file, secretary pipeline with
  * Silero VAD, pocketsphinx and espeak-ng), on 127.0.0.1 with an ephemeral port and a temp data dir.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createControlPlane, type ControlPlane } from '../../../control/control-plane.ts';
+import type { ControlPlane } from '../../../control/control-plane.ts';
+import { assembleGateway } from '../../../gateway/assemble.ts';
 import { loadConfig } from '../../../gateway/config.ts';
 import { createLogger } from '../../../gateway/logger.ts';
-import { createPipelineFactory, type GatewayPipelines } from '../../../gateway/pipeline-factory.ts';
-import { createGateway, type Gateway } from '../../../gateway/server.ts';
+import type { GatewayPipelines } from '../../../gateway/pipeline-factory.ts';
+import type { Gateway } from '../../../gateway/server.ts';
 
 export interface SecretaryGateway {
   gateway: Gateway;
@@ -24,11 +25,9 @@ export async function startSecretaryGateway(env: Record<string, string> = {}): P
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-e2e-'));
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '1000', PIPELINE: 'secretary', ...env });
   const log = createLogger(env.LOG_LEVEL === undefined ? 'silent' : config.logLevel);
-  const controlPlane = await createControlPlane({ dataDir, log, env: {} });
-  const pipelines = await createPipelineFactory(config, { log, controlPlane });
-  const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
-  pipelines.registerHealth(gateway.health);
-  const port = await gateway.listen();
+  const app = await assembleGateway(config, { log, env: {} });
+  const port = await app.listen();
+  const { gateway, controlPlane, pipelines } = app;
   return {
     gateway,
     controlPlane,
@@ -36,9 +35,7 @@ export async function startSecretaryGateway(env: Record<string, string> = {}): P
     url: `ws://127.0.0.1:${port}${config.voice.path}`,
     token: gateway.voiceToken,
     async stop() {
-      await gateway.close();
-      await pipelines.close();
-      await controlPlane.close();
+      await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

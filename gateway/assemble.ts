@@ -1,0 +1,114 @@
+/**
+ * The whole gateway process wired together, as `npm start` runs it: control plane (database, admin
+ * and OpenAI-compatible API), pipelines (secretary or echo, engines warmed), the uWS gateway (voice
+ * WebSocket, /health, /metrics, the control plane's routes) and, when MODEM_* is configured, the
+ * modem transport. One place, so the end-to-end tests run exactly what production runs.
+ *
+ * Wiring between the parts: the admin monitor reads the gateway's Prometheus registry; /admin/gsm
+ * drives the attached modem, and SMS the modem receives are stored for the admin SMS list.
+ */
+import type { ControlPlane } from '../control/control-plane.ts';
+import { createControlPlane } from '../control/control-plane.ts';
+import { promRegistrySource } from '../control/monitor/metrics-source.ts';
+import type { GatewayConfig } from './config.ts';
+import type { Logger } from './logger.ts';
+import { startModem, type AttachedModem } from './modem/attach-modem.ts';
+import { modemGsmControl, storeIncomingSms } from './modem/gsm-control.ts';
+import { createPipelineFactory, type GatewayPipelines } from './pipeline-factory.ts';
+import { createGateway, type Gateway } from './server.ts';
+
+export type StartupStage = 'control_plane' | 'pipeline' | 'modem' | 'listen';
+
+/** A part failed to start; what was already started has been closed again. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+  constructor(
+    readonly stage: StartupStage,
+    cause: unknown,
+  ) {
+    super(`${stage.replace('_', ' ')} failed to start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+export interface AssembledGateway {
+  gateway: Gateway;
+  controlPlane: ControlPlane;
+  pipelines: GatewayPipelines;
+  modem: AttachedModem | null;
+  /** Start listening; resolves with the bound port. */
+  listen(): Promise<number>;
+  /** Stop in dependency order: modem and calls first, then the gateway, pipelines (call log flush), database. */
+  close(): Promise<void>;
+}
+
+export interface AssembleOptions {
+  log: Logger;
+  /** Where MODEM_* and the control plane's settings come from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function assembleGateway(config: GatewayConfig, opts: AssembleOptions): Promise<AssembledGateway> {
+  const { log } = opts;
+  const env = opts.env ?? process.env;
+  const undo: (() => Promise<void>)[] = [];
+  const fail = async (stage: StartupStage, err: unknown): Promise<never> => {
+    for (const close of undo.reverse()) await close().catch(() => {});
+    throw new StartupError(stage, err);
+  };
+
+  let controlPlane: ControlPlane;
+  try {
+    controlPlane = await createControlPlane({ dataDir: config.dataDir, log, env });
+  } catch (err) {
+    return fail('control_plane', err);
+  }
+  undo.push(() => controlPlane.close());
+
+  let pipelines: GatewayPipelines;
+  try {
+    pipelines = await createPipelineFactory(config, { log, controlPlane });
+  } catch (err) {
+    return fail('pipeline', err);
+  }
+  undo.push(() => pipelines.close());
+
+  const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
+  undo.push(() => gateway.close());
+  pipelines.registerHealth(gateway.health);
+  controlPlane.setMetricsSource(promRegistrySource(gateway.metrics.registry));
+
+  let modem: AttachedModem | null;
+  try {
+    modem = startModem({ pipelineFactory: pipelines.factory, log, health: gateway.health, metrics: gateway.metrics, env });
+  } catch (err) {
+    return fail('modem', err);
+  }
+  if (modem) {
+    const m = modem;
+    undo.push(() => m.close());
+    controlPlane.setGsm(modemGsmControl(m));
+    storeIncomingSms(m, controlPlane.repos.sms, (err) => log.warn({ err }, 'storing a received SMS failed'));
+    log.info('modem transport started');
+  }
+
+  return {
+    gateway,
+    controlPlane,
+    pipelines,
+    modem,
+    async listen() {
+      try {
+        return await gateway.listen();
+      } catch (err) {
+        return fail('listen', err);
+      }
+    },
+    async close() {
+      controlPlane.setGsm(null);
+      await modem?.close();
+      await gateway.close();
+      await pipelines.close(); // flushes the call log: before the database closes
+      await controlPlane.close();
+    },
+  };
+}
