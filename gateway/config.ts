@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { STT_ENGINES, TTS_ENGINES, type SttSelection, type TtsSelection } from '../pipeline/engines/select.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -47,9 +48,27 @@ const EnvSchema = z.object({
   VAD_MIN_SILENCE_MS: intFrom(100, 3000).default(500),
   /** Caller speech this long while the assistant talks cancels the reply (shorter pauses it). */
   BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(400),
-  /** Voice: espeak-ng (always available) or a sherpa-onnx model directory (VITS/Piper, Matcha, Kokoro). */
-  TTS_ENGINE: z.enum(['espeak', 'sherpa']).default('espeak'),
+  /** Where sherpa-onnx models live (`npm run models -- fetch <name>` puts them here). */
+  MODELS_DIR: z.string().min(1).default('models'),
+  /**
+   * Speech recognition: pocketsphinx (Debian package, always available here), a sherpa-onnx
+   * streaming (`sherpa-online`) or offline (`sherpa-offline`) model, or an OpenAI-compatible
+   * /v1/audio/transcriptions server (`openai`).
+   */
+  STT_ENGINE: z.enum(STT_ENGINES).default('pocketsphinx'),
+  /** sherpa: the model directory (relative to MODELS_DIR or absolute). */
+  STT_MODEL_DIR: z.string().min(1).optional(),
+  /** sherpa: a model name from models/manifest.json; openai: the server's model id. */
+  STT_MODEL: z.string().min(1).optional(),
+  STT_BASE_URL: z.string().url('STT_BASE_URL must be a URL').optional(),
+  STT_API_KEY: z.string().min(1).optional(),
+  /** Voice: espeak-ng (always available), a sherpa-onnx VITS/Piper, Matcha or Kokoro model, or an OpenAI-compatible /v1/audio/speech server. */
+  TTS_ENGINE: z.enum(TTS_ENGINES).default('espeak'),
   TTS_MODEL_DIR: z.string().min(1).optional(),
+  TTS_MODEL: z.string().min(1).optional(),
+  TTS_BASE_URL: z.string().url('TTS_BASE_URL must be a URL').optional(),
+  TTS_API_KEY: z.string().min(1).optional(),
+  TTS_VOICE: z.string().min(1).optional(),
   /** OpenAI-compatible LLM; without it the built-in secretary (FAQ + take a message) answers. */
   LLM_BASE_URL: z.string().url('LLM_BASE_URL must be a URL').optional(),
   LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -82,7 +101,10 @@ export interface GatewayConfig {
     vad: { threshold: number; minSpeechSec: number; minSilenceSec: number };
     bargeInConfirmMs: number;
     llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number };
-    tts: { engine: 'espeak' } | { engine: 'sherpa'; modelDir: string };
+    stt: SttSelection;
+    tts: TtsSelection;
+    /** Base for relative model directories and manifest names. */
+    modelsDir: string;
   };
   shutdownGraceMs: number;
 }
@@ -100,7 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     throw new ConfigError(`invalid configuration: ${problems}`);
   }
   const e = parsed.data;
-  if (e.TTS_ENGINE === 'sherpa' && !e.TTS_MODEL_DIR) throw new ConfigError('invalid configuration: TTS_ENGINE=sherpa needs TTS_MODEL_DIR (see `npm run models -- list`)');
+  const stt = sttSelection(e);
+  const tts = ttsSelection(e);
   return {
     port: e.PORT ?? e.ORCHESTRATOR_PORT ?? DEFAULT_PORT,
     host: e.HOST,
@@ -121,9 +144,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       language: e.PERSONA_LANGUAGE,
       vad: { threshold: e.VAD_THRESHOLD, minSpeechSec: e.VAD_MIN_SPEECH_MS / 1000, minSilenceSec: e.VAD_MIN_SILENCE_MS / 1000 },
       bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
-      tts: e.TTS_ENGINE === 'sherpa' ? { engine: 'sherpa', modelDir: path.resolve(e.TTS_MODEL_DIR!) } : { engine: 'espeak' },
+      stt,
+      tts,
+      modelsDir: path.resolve(e.MODELS_DIR),
       llm: e.LLM_BASE_URL ? { baseURL: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY, firstTokenMs: e.LLM_FIRST_TOKEN_MS } : undefined,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
+}
+
+type Env = z.infer<typeof EnvSchema>;
+
+function needs(what: string, missing: Array<[string, unknown]>): void {
+  const names = missing.filter(([, v]) => v === undefined).map(([k]) => k);
+  if (names.length) throw new ConfigError(`invalid configuration: ${what} needs ${names.join(' and ')}`);
+}
+
+/** A sherpa model by directory or by manifest name: one of the two is required. */
+function sherpaRef(kind: 'STT' | 'TTS', dir: string | undefined, name: string | undefined): { modelDir?: string; model?: string } {
+  if (!dir && !name) throw new ConfigError(`invalid configuration: ${kind}_ENGINE=${kind === 'STT' ? 'sherpa-*' : 'sherpa'} needs ${kind}_MODEL_DIR (a directory) or ${kind}_MODEL (a name from models/manifest.json; see \`npm run models -- list\`)`);
+  return { ...(dir ? { modelDir: path.resolve(dir) } : {}), ...(name ? { model: name } : {}) };
+}
+
+function sttSelection(e: Env): SttSelection {
+  switch (e.STT_ENGINE) {
+    case 'pocketsphinx':
+      return { engine: 'pocketsphinx' };
+    case 'sherpa-online':
+    case 'sherpa-offline':
+      return { engine: e.STT_ENGINE, ...sherpaRef('STT', e.STT_MODEL_DIR, e.STT_MODEL) };
+    case 'openai':
+      needs('STT_ENGINE=openai', [['STT_BASE_URL', e.STT_BASE_URL], ['STT_MODEL', e.STT_MODEL]]);
+      return { engine: 'openai', baseURL: e.STT_BASE_URL!, model: e.STT_MODEL!, apiKey: e.STT_API_KEY, language: e.PERSONA_LANGUAGE };
+  }
+}
+
+function ttsSelection(e: Env): TtsSelection {
+  switch (e.TTS_ENGINE) {
+    case 'espeak':
+      return { engine: 'espeak' };
+    case 'sherpa':
+      return { engine: 'sherpa', ...sherpaRef('TTS', e.TTS_MODEL_DIR, e.TTS_MODEL) };
+    case 'openai':
+      needs('TTS_ENGINE=openai', [['TTS_BASE_URL', e.TTS_BASE_URL], ['TTS_MODEL', e.TTS_MODEL], ['TTS_VOICE', e.TTS_VOICE]]);
+      return { engine: 'openai', baseURL: e.TTS_BASE_URL!, model: e.TTS_MODEL!, voice: e.TTS_VOICE!, apiKey: e.TTS_API_KEY };
+  }
 }

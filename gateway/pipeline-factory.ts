@@ -10,10 +10,9 @@ import { InMemoryMessageStore, type MessageStore } from '../pipeline/dialogue/me
 import { defaultFaq, defaultPersona } from '../pipeline/dialogue/persona.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
 import { OpenAiCompatibleLlm } from '../pipeline/engines/llm-openai.ts';
+import { createStt, createTts } from '../pipeline/engines/select.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
-import { EspeakTts } from '../pipeline/engines/tts-espeak.ts';
-import type { HasHealth, TtsEngine } from '../pipeline/engines/types.ts';
-import { SherpaTts } from '../pipeline/engines/tts-sherpa.ts';
+import type { HasHealth, SttEngine, TtsEngine } from '../pipeline/engines/types.ts';
 import { SileroVad } from '../pipeline/engines/vad-silero.ts';
 import { createSecretaryPipelines } from '../pipeline/secretary-pipeline.ts';
 import { CallLog } from './call-log.ts';
@@ -49,8 +48,21 @@ export async function createPipelineFactory(
 
   const s = config.secretary;
   const vad = new SileroVad({ ...s.vad });
-  const stt = new PocketsphinxStt();
-  const tts: TtsEngine = s.tts.engine === 'sherpa' ? await SherpaTts.load({ modelDir: s.tts.modelDir }) : new EspeakTts();
+  // Engines are built (sherpa models loaded in their workers) now, so a bad model fails the start.
+  let stt: SttEngine;
+  let tts: TtsEngine;
+  try {
+    stt = await createStt(s.stt, s.modelsDir);
+  } catch (err) {
+    await vad.close();
+    throw err;
+  }
+  try {
+    tts = await createTts(s.tts, s.modelsDir);
+  } catch (err) {
+    await Promise.allSettled([vad.close(), stt.close()]);
+    throw err;
+  }
   const llm = s.llm ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs }]) : undefined;
   const persona = defaultPersona(s.language);
   const faq = defaultFaq(s.language);
@@ -80,10 +92,10 @@ export async function createPipelineFactory(
   });
 
   // Start the recogniser's decoders and synthesise the greeting before the first call.
-  stt.warm(pipelines.openingPhrases());
+  if (stt instanceof PocketsphinxStt) stt.warm(pipelines.openingPhrases());
   const warmError = await pipelines.warm();
   if (warmError) log.warn({ err: warmError }, 'greeting not cached; it will be synthesised per call');
-  log.info({ persona: persona.id, language: persona.language, llm: llm?.name ?? null, greetingCached: pipelines.greetings.size > 0 }, 'secretary pipeline ready');
+  log.info({ persona: persona.id, language: persona.language, stt: stt.name, tts: tts.name, llm: llm?.name ?? null, greetingCached: pipelines.greetings.size > 0 }, 'secretary pipeline ready');
 
   const engineHealth = (e: HasHealth) => () => {
     const h = e.health();

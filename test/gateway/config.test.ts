@@ -1,13 +1,18 @@
+import path from 'node:path';
 import t from 'tap';
 import { ConfigError, DEFAULT_PORT, loadConfig } from '../../gateway/config.ts';
 
-t.test('defaults: port 8002, echo pipeline, no built-in token', async (t) => {
+t.test('defaults: port 8002, secretary pipeline on the fallback engines, no built-in token', async (t) => {
   const c = loadConfig({});
   t.equal(c.port, DEFAULT_PORT);
   t.equal(c.port, 8002);
   t.equal(c.voice.path, '/ws/voice');
   t.equal(c.voice.token, undefined);
   t.equal(c.logLevel, 'info');
+  t.equal(c.pipeline, 'secretary');
+  t.same(c.secretary.stt, { engine: 'pocketsphinx' });
+  t.same(c.secretary.tts, { engine: 'espeak' });
+  t.equal(c.secretary.modelsDir, path.resolve('models'));
 });
 
 t.test('PORT wins over ORCHESTRATOR_PORT, which is accepted for compatibility', async (t) => {
@@ -20,4 +25,28 @@ t.test('bad values name the variable', async (t) => {
   t.throws(() => loadConfig({ PORT: '70000' }), /PORT/);
   t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
   t.throws(() => loadConfig({ VOICE_WS_TOKEN: 'short' }), /at least 16/);
+});
+
+t.test('engines from the environment: sherpa by directory or manifest name, OpenAI-compatible servers', async (t) => {
+  t.same(loadConfig({ STT_ENGINE: 'sherpa-online', STT_MODEL_DIR: 'm/zipformer' }).secretary.stt, { engine: 'sherpa-online', modelDir: path.resolve('m/zipformer') });
+  t.same(loadConfig({ STT_ENGINE: 'sherpa-offline', STT_MODEL: 'whisper-tiny-en' }).secretary.stt, { engine: 'sherpa-offline', model: 'whisper-tiny-en' });
+  t.same(loadConfig({ STT_ENGINE: 'openai', STT_BASE_URL: 'http://127.0.0.1:9000/v1', STT_MODEL: 'whisper-1', PERSONA_LANGUAGE: 'ru' }).secretary.stt, {
+    engine: 'openai',
+    baseURL: 'http://127.0.0.1:9000/v1',
+    model: 'whisper-1',
+    apiKey: undefined,
+    language: 'ru',
+  });
+  t.same(loadConfig({ TTS_ENGINE: 'sherpa', TTS_MODEL_DIR: '/opt/vits' }).secretary.tts, { engine: 'sherpa', modelDir: '/opt/vits' });
+  t.match(loadConfig({ TTS_ENGINE: 'openai', TTS_BASE_URL: 'http://127.0.0.1:8020/v1', TTS_MODEL: 'xtts', TTS_VOICE: 'anna' }).secretary.tts, { engine: 'openai', model: 'xtts', voice: 'anna' });
+  t.equal(loadConfig({ MODELS_DIR: '/srv/models' }).secretary.modelsDir, '/srv/models');
+});
+
+t.test('engine settings that cannot work are refused at start, naming what is missing', async (t) => {
+  t.throws(() => loadConfig({ STT_ENGINE: 'whisper' }), /STT_ENGINE/);
+  t.throws(() => loadConfig({ STT_ENGINE: 'sherpa-online' }), /STT_MODEL_DIR \(a directory\) or STT_MODEL/);
+  t.throws(() => loadConfig({ STT_ENGINE: 'openai', STT_MODEL: 'whisper-1' }), /STT_ENGINE=openai needs STT_BASE_URL/);
+  t.throws(() => loadConfig({ TTS_ENGINE: 'sherpa' }), /TTS_MODEL_DIR \(a directory\) or TTS_MODEL/);
+  t.throws(() => loadConfig({ TTS_ENGINE: 'openai', TTS_BASE_URL: 'http://127.0.0.1:1/v1' }), /needs TTS_MODEL and TTS_VOICE/);
+  t.throws(() => loadConfig({ TTS_BASE_URL: 'not a url' }), /TTS_BASE_URL must be a URL/);
 });
