@@ -1,9 +1,15 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { EspeakTts } from '../../pipeline/engines/tts-espeak.ts';
 import { PcmByteStream } from '../../pipeline/engines/pcm-byte-stream.ts';
 import { encodeWav } from '../../media/wav.ts';
 import { rms } from '../../media/pcm.ts';
 import type { TtsChunk } from '../../pipeline/engines/types.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function all(it: AsyncIterable<TtsChunk>) {
   const chunks: TtsChunk[] = [];
@@ -75,4 +81,64 @@ t.test('PcmByteStream reassembles WAV bytes split anywhere', async (t) => {
   t.same([...raw.push(new Uint8Array([1, 0, 2]))], [1]);
   t.same([...raw.push(new Uint8Array([0]))], [2]);
   t.throws(() => new PcmByteStream({ wav: true, sampleRate: 0 }).push(new Uint8Array(20)), /RIFF/);
+});
+
+t.test('a spare espeak-ng process is started ahead per voice and taken by the next sentence; close() ends it', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'espeak-spare-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const logFile = path.join(dir, 'starts.log');
+  const wrapper = path.join(dir, 'espeak-wrapper.sh');
+  writeFileSync(wrapper, `#!/bin/sh\necho "$$ $*" >> ${logFile}\nexec espeak-ng "$@"\n`, { mode: 0o755 });
+  const starts = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n') : []);
+  const tts = new EspeakTts({ command: wrapper });
+  t.ok(rms((await all(tts.synthesize('First sentence.'))).pcm) > 500, 'speech');
+  await sleep(100);
+  t.equal(starts().length, 2, 'one process for the sentence, one spare started for the next');
+  t.ok(rms((await all(tts.synthesize('Second sentence.'))).pcm) > 500, 'the spare speaks');
+  await sleep(100);
+  t.equal(starts().length, 3, 'the second sentence took the spare: only its replacement was started');
+  await all(tts.synthesize('Третье предложение.'));
+  await sleep(100);
+  t.match(starts().slice(-1)[0], /-v ru /, 'a spare for the Russian voice too');
+  // Started: sentence 1, en spare (taken by sentence 2), en spare, sentence 3 in Russian, ru spare.
+  const lines = starts();
+  t.equal(lines.length, 5);
+  const sparePids = [lines[2], lines[4]].map((l) => Number(l.split(' ')[0]));
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  t.ok(sparePids.every(alive), 'both spares idle on stdin');
+  await tts.close();
+  await sleep(100);
+  t.notOk(sparePids.some(alive), 'close() ended the spares');
+});
+
+t.test('idle spares do not keep the process alive', async (t) => {
+  const script = `import { EspeakTts } from './pipeline/engines/tts-espeak.ts';
+    const tts = new EspeakTts();
+    for await (const _ of tts.synthesize('Hello.'));
+    console.log('done');`;
+  const started = performance.now();
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 15000 }).toString();
+  t.match(out, /done/);
+  t.ok(performance.now() - started < 10000, 'exited without close()');
+});
+
+t.test('spareVoices: 0 starts a process per sentence only', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'espeak-spare-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const logFile = path.join(dir, 'starts.log');
+  const wrapper = path.join(dir, 'espeak-wrapper.sh');
+  writeFileSync(wrapper, `#!/bin/sh\necho "$$" >> ${logFile}\nexec espeak-ng "$@"\n`, { mode: 0o755 });
+  const tts = new EspeakTts({ command: wrapper, spareVoices: 0 });
+  await all(tts.synthesize('One.'));
+  await all(tts.synthesize('Two.'));
+  await sleep(100);
+  t.equal(readFileSync(logFile, 'utf8').trim().split('\n').length, 2);
+  await tts.close();
 });
