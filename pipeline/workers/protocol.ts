@@ -18,10 +18,10 @@ export type FromWorkerItem =
   | { sid: number; op: 'error'; message: string }
   | { sid: number; op: 'closed' };
 
-export interface ToWorker {
-  type: 'batch';
-  items: ToWorkerItem[];
-}
+export type ToWorker =
+  | { type: 'batch'; items: ToWorkerItem[] }
+  /** Close every session and let the thread end on its own (see StreamWorkerPool.close). */
+  | { type: 'shutdown' };
 
 export interface FromWorker {
   type: 'batch';

@@ -8,7 +8,7 @@
  * Piscina suits stateless jobs (one TTS sentence) but cannot pin a session to a thread, hence this.
  */
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, FromWorkerItem, ToWorkerItem } from './protocol.ts';
+import type { FromWorker, FromWorkerItem, ToWorker, ToWorkerItem } from './protocol.ts';
 
 export interface StreamWorkerPoolOptions {
   /** Threads (default 1: one Silero stream costs ~0.1 ms per 20 ms frame; raise for many calls). */
@@ -230,13 +230,23 @@ export class StreamWorkerPool {
     };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Close every session and end the workers. Each worker is asked to shut down between messages
+   * and exits on its own; terminate() is only the fallback for one that does not (stuck in native
+   * code), because terminating a thread inside sherpa-onnx aborts the process.
+   */
+  async close(gracefulMs = 2000): Promise<void> {
     this.closed = true;
     await Promise.all(
       this.slots.map(async (slot) => {
         slot.alive = false;
         for (const s of [...slot.sessions.values()]) this.kill(s, new Error('worker pool closed'));
-        await slot.worker.terminate();
+        const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+        slot.worker.postMessage({ type: 'shutdown' } satisfies ToWorker);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), gracefulMs)));
+        if (await Promise.race([exited.then(() => false), timedOut])) await slot.worker.terminate();
+        clearTimeout(timer);
       }),
     );
   }

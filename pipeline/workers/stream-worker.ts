@@ -100,5 +100,24 @@ function handle(item: ToWorkerItem): void {
 }
 
 port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'shutdown') return shutdown();
   for (const item of msg.items) handle(item);
 });
+
+/**
+ * End the thread between messages, never in the middle of native code: Worker.terminate() while
+ * a sherpa-onnx call is running (or its objects are being finalised) aborts the whole process
+ * ("terminate called after throwing an instance of 'Napi::Error'"). Sessions are closed, the port
+ * is closed, and the thread ends when its event loop is empty.
+ */
+function shutdown(): void {
+  for (const [sid, s] of sessions) {
+    sessions.delete(sid);
+    try {
+      s.close?.();
+    } catch {
+      /* closing anyway */
+    }
+  }
+  port!.close();
+}

@@ -1,6 +1,7 @@
 /**
  * A session module for testing the pool's failure handling: echoes sample counts, throws on a
- * chunk whose first sample is 1 (a session error), and kills its whole thread on 2 (a crash).
+ * chunk whose first sample is 1 (a session error), kills its whole thread on 2 (a crash), and is
+ * busy for 300 ms on 3 (work in progress when the pool closes).
  */
 import type { WorkerSession } from '../../../pipeline/workers/protocol.ts';
 
@@ -10,6 +11,10 @@ export function createSession(config: unknown): WorkerSession {
     data(pcm) {
       if (pcm[0] === 1) throw new Error('session failed on purpose');
       if (pcm[0] === 2) process.exit(3);
+      if (pcm[0] === 3) {
+        const until = Date.now() + 300;
+        while (Date.now() < until);
+      }
       return [{ samples: pcm.length }];
     },
   };
