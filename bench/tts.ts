@@ -35,6 +35,7 @@ export async function runTtsBench(opts: { repeats?: number; onProgress?: (m: str
   const progress = opts.onProgress ?? (() => {});
   const repeats = opts.repeats ?? 5;
   const tts = new EspeakTts();
+  await tts.ready();
   await firstAudioMs(tts, 'Warm up.');
   const rows = [];
   for (const n of [1, 3, 8]) {

@@ -142,7 +142,7 @@ export interface CapacityBenchOptions {
 
 export async function runCapacityBench(opts: CapacityBenchOptions = {}) {
   const progress = opts.onProgress ?? (() => {});
-  const steps = opts.steps ?? [1, 2, 4, 6, 8, 12, 16, 20];
+  const steps = opts.steps ?? [1, 2, 4, 8, 12, 16, 20, 24, 28, 32, 40];
   const seconds = opts.secondsPerStep ?? 20;
   const rows = [];
   let best = 0;

@@ -91,7 +91,8 @@ export async function createPipelineFactory(
     }),
   });
 
-  // Start the recogniser's decoders and synthesise the greeting before the first call.
+  // Start the recogniser's decoders, let the voice's helper processes come up, and synthesise the greeting before the first call.
+  await tts.ready?.();
   if (stt instanceof PocketsphinxStt) stt.warm(pipelines.openingPhrases());
   const warmError = await pipelines.warm();
   if (warmError) log.warn({ err: warmError }, 'greeting not cached; it will be synthesised per call');

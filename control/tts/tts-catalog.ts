@@ -40,12 +40,13 @@ export function parseEspeakVoices(text: string): TtsVoice[] {
 }
 
 export function espeakCatalog(command = 'espeak-ng'): TtsCatalog {
-  let engine: EspeakTts | null = null;
+  // Made now, not on the first request: espeak-ng's helper process and a spare voice get ready meanwhile.
+  const engine = new EspeakTts({ command });
   let voices: Promise<TtsVoice[]> | null = null;
   return {
     defaultEngine: 'espeak-ng',
     engineNames: () => ['espeak-ng'],
-    engine: (name) => (name === 'espeak-ng' ? (engine ??= new EspeakTts({ command })) : undefined),
+    engine: (name) => (name === 'espeak-ng' ? engine : undefined),
     voices(name) {
       if (name && name !== 'espeak-ng') return Promise.resolve([]);
       voices ??= new Promise<TtsVoice[]>((resolve) =>
@@ -59,7 +60,7 @@ export function espeakCatalog(command = 'espeak-ng'): TtsCatalog {
       return voices;
     },
     async close() {
-      await engine?.close();
+      await engine.close();
     },
   };
 }

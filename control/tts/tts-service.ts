@@ -57,6 +57,11 @@ export class TtsService {
     this.cache = new PcmCache(cacheMaxBytes);
   }
 
+  /** Resolves when the default engine is warm (e.g. espeak-ng's helper process is up). */
+  async ready(): Promise<void> {
+    await this.catalog.engine(this.catalog.defaultEngine)?.ready?.();
+  }
+
   streamStats(): TtsStreamStats {
     return { ...this.#stats };
   }

@@ -3,10 +3,11 @@
  * per sentence (abort kills it, the only way to stop espeak mid-sentence), but started ahead: most
  * of espeak's time to first audio on a short sentence is its own start-up (exec, loading the voice
  * and dictionaries: ~8 ms here against ~1 ms of synthesis), which it does before reading stdin. So
- * the engine keeps one spare process per recently used voice and speed, idle on stdin, and
- * a sentence goes to the spare while the next spare starts.
+ * one spare process per recently used voice and speed waits idle on stdin, and a sentence goes to
+ * the spare while the next spare starts. The processes are started by a small helper process
+ * (espeak-spawner.ts), never by the gateway itself: a fork from a big process blocks its event loop.
  */
-import { spawn } from 'node:child_process';
+import { acquireEspeakSpawner, type EspeakSpawner } from './espeak-spawner.ts';
 import { PcmByteStream } from './pcm-byte-stream.ts';
 import type { EngineHealth, TtsChunk, TtsEngine, TtsOptions } from './types.ts';
 
@@ -21,11 +22,10 @@ export interface EspeakTtsOptions {
   autoVoice?: boolean;
   /** Words per minute at speed 1 (default 175, espeak's own default). */
   wordsPerMinute?: number;
-  /** Voice/speed combinations kept with a started spare process (default 2; 0 = start on demand). */
-  spareVoices?: number;
+  /** Start espeak-ng ahead for the next sentence (default true; false = one process per sentence, started on demand). */
+  spares?: boolean;
 }
 
-type EspeakProcess = ReturnType<typeof spawn>;
 
 const LANGUAGE_VOICES: Record<string, string> = { en: 'en-us', ru: 'ru' };
 
@@ -36,12 +36,23 @@ export class EspeakTts implements TtsEngine {
   readonly name = 'espeak-ng';
   readonly sampleRate = ESPEAK_SAMPLE_RATE;
   private lastError: string | null = null;
-  private active = new Set<EspeakProcess>();
-  /** Started processes waiting on stdin, by their argument list; most recently used last. */
-  private spares = new Map<string, EspeakProcess>();
-  private closed = false;
+  private readonly spawner: EspeakSpawner;
+  private readonly release: () => Promise<void>;
 
-  constructor(private readonly opts: EspeakTtsOptions = {}) {}
+  constructor(private readonly opts: EspeakTtsOptions = {}) {
+    ({ spawner: this.spawner, release: this.release } = acquireEspeakSpawner());
+    // The helper (~50 ms to start) and a spare for the default voice get ready before the first sentence.
+    if (opts.spares !== false) this.spawner.prepare(this.opts.command ?? 'espeak-ng', this.argsFor(this.opts.voice ?? 'en-us', 1));
+  }
+
+  private argsFor(voice: string, speed: number): string[] {
+    return ['--stdout', '-v', voice, '-s', String(Math.round((this.opts.wordsPerMinute ?? 175) * speed))];
+  }
+
+  /** Resolves when espeak-ng's helper process is up (sentences before that start espeak-ng directly). */
+  ready(): Promise<void> {
+    return this.spawner.whenReady();
+  }
 
   health(): EngineHealth {
     return { name: this.name, ok: this.lastError === null, detail: this.lastError ?? undefined };
@@ -56,99 +67,36 @@ export class EspeakTts implements TtsEngine {
 
   async *synthesize(text: string, o: TtsOptions = {}): AsyncIterable<TtsChunk> {
     if (o.signal?.aborted || !text.trim()) return;
-    const wpm = Math.round((this.opts.wordsPerMinute ?? 175) * (o.speed ?? 1));
     // Text goes through stdin: an argument starting with '-' would be read as an option.
-    const args = ['--stdout', '-v', this.voiceFor(text, o), '-s', String(wpm)];
-    const proc = this.takeProcess(args);
-    this.active.add(proc);
-    const { exited } = watch(proc);
-    const onAbort = () => proc.kill('SIGKILL');
+    const args = this.argsFor(this.voiceFor(text, o), o.speed ?? 1);
+    const run = this.spawner.run(this.opts.command ?? 'espeak-ng', args, text, this.opts.spares !== false);
+    let finished = false;
+    const onAbort = () => run.kill();
     o.signal?.addEventListener('abort', onAbort, { once: true });
-    proc.stdin!.end(text);
     const pcm = new PcmByteStream({ wav: true, sampleRate: this.sampleRate });
     try {
-      for await (const bytes of proc.stdout! as AsyncIterable<Buffer>) {
+      for await (const bytes of run.output) {
         if (o.signal?.aborted) break;
         const samples = pcm.push(bytes);
         if (samples.length) yield { pcm: samples, sampleRate: pcm.sampleRate };
       }
-      const { code, spawnError, stderr } = await exited;
       if (o.signal?.aborted) return;
-      if (spawnError) throw spawnError;
-      if (code !== 0) throw new Error(`espeak-ng exited with ${code}: ${stderr.trim()}`);
+      const { code, signal, error, stderr } = await run.exit;
+      finished = true;
+      if (error) throw new Error(`espeak-ng could not run: ${error}`);
+      if (code !== 0) throw new Error(`espeak-ng exited with ${code ?? signal}: ${stderr}`);
       this.lastError = null;
     } catch (err) {
       if (!o.signal?.aborted) this.lastError = (err as Error).message;
       throw err;
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      this.active.delete(proc);
+      if (!finished) run.kill(); // aborted, or the consumer stopped early
     }
   }
 
-  /** The spare for these arguments if it is still alive, else a fresh process; a new spare starts either way. */
-  private takeProcess(args: string[]): EspeakProcess {
-    const key = args.join(' ');
-    let proc = this.spares.get(key);
-    this.spares.delete(key);
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) proc = this.start(args);
-    else setRef(proc, true);
-    this.startSpare(key, args);
-    return proc;
-  }
-
-  private start(args: string[]): EspeakProcess {
-    const proc = spawn(this.opts.command ?? 'espeak-ng', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    proc.stdin!.on('error', () => {}); // EPIPE when the process died early; the exit code tells why
-    return proc;
-  }
-
-  private startSpare(key: string, args: string[]): void {
-    const keep = this.opts.spareVoices ?? 2;
-    if (this.closed || keep <= 0) return;
-    const spare = this.start(args);
-    // An idle spare must not keep the process alive; when we exit, its stdin closes and it exits too.
-    setRef(spare, false);
-    // A spare that could not start (espeak missing) or died is simply dropped: the next sentence starts its own and reports why.
-    spare.on('error', () => this.dropSpare(key, spare));
-    spare.on('exit', () => this.dropSpare(key, spare));
-    this.spares.set(key, spare);
-    for (const [k, p] of this.spares) {
-      if (this.spares.size <= keep) break;
-      this.dropSpare(k, p); // least recently used first
-    }
-  }
-
-  private dropSpare(key: string, proc: EspeakProcess): void {
-    if (this.spares.get(key) === proc) this.spares.delete(key);
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-  }
-
+  /** Gives up this engine's hold on the shared helper (the last one ends it, and its spares). */
   async close(): Promise<void> {
-    this.closed = true;
-    for (const p of this.active) p.kill('SIGKILL');
-    this.active.clear();
-    for (const [k, p] of this.spares) this.dropSpare(k, p);
+    await this.release();
   }
-}
-
-function setRef(proc: EspeakProcess, ref: boolean): void {
-  for (const handle of [proc, proc.stdin, proc.stdout, proc.stderr] as Array<{ ref?(): void; unref?(): void } | null>) {
-    if (ref) handle?.ref?.();
-    else handle?.unref?.();
-  }
-}
-
-/** Collect what a process says on stderr and how it ended (spawn failures included). */
-function watch(proc: EspeakProcess): { exited: Promise<{ code: number | null; spawnError: Error | null; stderr: string }> } {
-  let spawnError: Error | null = null;
-  let stderr = '';
-  proc.on('error', (err) => {
-    spawnError = err;
-  });
-  proc.stderr!.on('data', (d: Buffer) => {
-    if (stderr.length < 2000) stderr += d.toString();
-  });
-  return { exited: new Promise((resolve) => proc.on('close', (code) => resolve({ code, spawnError, stderr }))) };
 }

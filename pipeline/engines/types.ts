@@ -119,6 +119,8 @@ export interface TtsEngine extends HasHealth {
   /** The rate chunks come at (known before synthesis, so the pipeline can set up a resampler). */
   readonly sampleRate: number;
   synthesize(text: string, opts?: TtsOptions): AsyncIterable<TtsChunk>;
+  /** Resolves when the engine can answer at full speed (helper processes up, models loaded). */
+  ready?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -26,6 +26,7 @@ async function all(it: AsyncIterable<TtsChunk>) {
 
 t.test('English and Russian sentences come out as 22.05 kHz speech', async (t) => {
   const tts = new EspeakTts();
+  t.teardown(() => tts.close());
   for (const text of ['We are open from nine to six.', 'Мы работаем с девяти до шести.']) {
     const { chunks, pcm } = await all(tts.synthesize(text));
     t.ok(chunks.length >= 1, 'chunks');
@@ -39,6 +40,7 @@ t.test('English and Russian sentences come out as 22.05 kHz speech', async (t) =
 
 t.test('the voice follows the script unless one is given', async (t) => {
   const tts = new EspeakTts();
+  t.teardown(() => tts.close());
   // Russian text through an English voice is spelt out letter by letter: much longer audio.
   const ru = (await all(tts.synthesize('Привет'))).pcm.length;
   const spelt = (await all(tts.synthesize('Привет', { voice: 'en-us' }))).pcm.length;
@@ -47,6 +49,7 @@ t.test('the voice follows the script unless one is given', async (t) => {
 
 t.test('abort stops synthesis mid-sentence and ends quietly', async (t) => {
   const tts = new EspeakTts();
+  t.teardown(() => tts.close());
   const long = 'This is a rather long sentence that goes on and on. '.repeat(40);
   const full = (await all(tts.synthesize('This is a rather long sentence that goes on and on.'))).pcm.length * 40;
   const ac = new AbortController();
@@ -63,6 +66,7 @@ t.test('abort stops synthesis mid-sentence and ends quietly', async (t) => {
 
 t.test('a missing binary is an error and shows in health', async (t) => {
   const tts = new EspeakTts({ command: '/nonexistent/espeak-ng' });
+  t.teardown(() => tts.close());
   await t.rejects(all(tts.synthesize('hello')));
   t.equal(tts.health().ok, false);
 });
@@ -88,9 +92,12 @@ t.test('a spare espeak-ng process is started ahead per voice and taken by the ne
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const logFile = path.join(dir, 'starts.log');
   const wrapper = path.join(dir, 'espeak-wrapper.sh');
-  writeFileSync(wrapper, `#!/bin/sh\necho "$$ $*" >> ${logFile}\nexec espeak-ng "$@"\n`, { mode: 0o755 });
+  writeFileSync(wrapper, `#!/bin/sh\necho "$$ $PPID $*" >> ${logFile}\nexec espeak-ng "$@"\n`, { mode: 0o755 });
   const starts = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n') : []);
   const tts = new EspeakTts({ command: wrapper });
+  await tts.ready();
+  await sleep(100);
+  t.equal(starts().length, 1, 'a spare for the default voice is ready before the first sentence');
   t.ok(rms((await all(tts.synthesize('First sentence.'))).pcm) > 500, 'speech');
   await sleep(100);
   t.equal(starts().length, 2, 'one process for the sentence, one spare started for the next');
@@ -100,18 +107,13 @@ t.test('a spare espeak-ng process is started ahead per voice and taken by the ne
   await all(tts.synthesize('Третье предложение.'));
   await sleep(100);
   t.match(starts().slice(-1)[0], /-v ru /, 'a spare for the Russian voice too');
+  t.notOk(starts().some((l) => Number(l.split(' ')[1]) === process.pid), 'every espeak-ng was forked by the helper process, none by this one');
   // Started: sentence 1, en spare (taken by sentence 2), en spare, sentence 3 in Russian, ru spare.
   const lines = starts();
   t.equal(lines.length, 5);
   const sparePids = [lines[2], lines[4]].map((l) => Number(l.split(' ')[0]));
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  // Running or sleeping; gone or a zombie counts as ended.
+  const alive = (pid: number) => existsSync(`/proc/${pid}/stat`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   t.ok(sparePids.every(alive), 'both spares idle on stdin');
   await tts.close();
   await sleep(100);
@@ -129,16 +131,25 @@ t.test('idle spares do not keep the process alive', async (t) => {
   t.ok(performance.now() - started < 10000, 'exited without close()');
 });
 
-t.test('spareVoices: 0 starts a process per sentence only', async (t) => {
+t.test('spares: false starts a process per sentence only', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'espeak-spare-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const logFile = path.join(dir, 'starts.log');
   const wrapper = path.join(dir, 'espeak-wrapper.sh');
   writeFileSync(wrapper, `#!/bin/sh\necho "$$" >> ${logFile}\nexec espeak-ng "$@"\n`, { mode: 0o755 });
-  const tts = new EspeakTts({ command: wrapper, spareVoices: 0 });
+  const tts = new EspeakTts({ command: wrapper, spares: false });
   await all(tts.synthesize('One.'));
   await all(tts.synthesize('Two.'));
   await sleep(100);
   t.equal(readFileSync(logFile, 'utf8').trim().split('\n').length, 2);
   await tts.close();
+});
+
+t.test('before its helper process is up, a sentence starts espeak-ng directly and is not delayed', async (t) => {
+  const tts = new EspeakTts();
+  t.teardown(() => tts.close());
+  const { pcm } = await all(tts.synthesize('Right away.'));
+  t.ok(rms(pcm) > 500, 'spoken without waiting for the helper');
+  await tts.ready();
+  t.ok(rms((await all(tts.synthesize('Through the helper now.'))).pcm) > 500);
 });
