@@ -7,6 +7,9 @@
  *   on the emulator's audio timeline (caller speech onset to the last audible reply frame).
  * - The transport alone: echo calls, the round trip caller -> gateway -> caller on the emulator's
  *   timeline, and the deepest queue inside the modem (the floor of any barge-in).
+ * - The v2v budget over the modem: one call of `turns` questions (8 kHz line audio) answered by a
+ *   local fake OpenAI-compatible LLM with the given TTFT and token rate, each question cutting
+ *   into the previous reply; the pipeline's per-turn split like the WebSocket voice bench.
  */
 import { resampleClip } from '../media/resampler.ts';
 import { loadConfig } from '../gateway/config.ts';
@@ -21,6 +24,8 @@ import { openSerialLink } from '../gateway/modem/serial-link.ts';
 import { fliteSpeech } from './lib/flite-speech.ts';
 import { machineInfo } from './lib/machine.ts';
 import { summarize } from './lib/stats.ts';
+import { FakeOpenAi } from '../test/fakes/fake-openai.ts';
+import { LLM_QUESTIONS, LLM_REPLY } from './voice.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -46,7 +51,38 @@ async function rawRoundTrips(path: string, n: number): Promise<number[]> {
   return out;
 }
 
-export async function runModemBench(opts: { commands?: number; replugs?: number; calls?: number; echoCalls?: number; onProgress?: (m: string) => void } = {}) {
+/** The emulated line rings; resolves once the call's audio is up (or 10 s passed: hung up again). */
+async function ringAndAnswer(emu: Sim7600Emulator, manager: ModemCallManager): Promise<{ ended: Promise<unknown>; answered: boolean }> {
+  const ended = new Promise((resolve) => manager.once('record', resolve));
+  emu.ring('+79161234567');
+  const ringAt = performance.now();
+  while (!emu.audio.current && performance.now() - ringAt < 10000) await sleep(5);
+  if (emu.audio.current) return { ended, answered: true };
+  emu.remoteHangup();
+  await Promise.race([ended, sleep(2000)]);
+  return { ended, answered: false };
+}
+
+/** Like the real module, the emulator's audio channel degrades after CPCMREG cycling until AT+CRESET. */
+async function freshAudioChannel(emu: Sim7600Emulator, modem: Modem): Promise<void> {
+  if (!emu.audioDegraded) return;
+  await modem.reset('bench: fresh audio channel');
+  await modem.whenReady(10000);
+}
+
+export interface ModemBenchOptions {
+  commands?: number;
+  replugs?: number;
+  calls?: number;
+  echoCalls?: number;
+  /** Turns of the v2v budget call (0 skips it). */
+  turns?: number;
+  llmTtftMs?: number;
+  llmTokenMs?: number;
+  onProgress?: (m: string) => void;
+}
+
+export async function runModemBench(opts: ModemBenchOptions = {}) {
   const progress = opts.onProgress ?? (() => {});
   const n = opts.commands ?? 500;
 
@@ -97,14 +133,9 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
   let stalledTicks = 0;
   for (let i = 0; i < calls; i++) {
     progress(`call ${i + 1}/${calls}`);
-    const ended = new Promise((resolve) => manager.once('record', resolve));
-    emu.ring('+79161234567');
-    const ringAt = performance.now();
-    while (!emu.audio.current && performance.now() - ringAt < 10000) await sleep(5);
-    if (!emu.audio.current) {
+    const { ended, answered } = await ringAndAnswer(emu, manager);
+    if (!answered) {
       unanswered++;
-      emu.remoteHangup();
-      await Promise.race([ended, sleep(2000)]);
       continue;
     }
     await sleep(1200 + i * 97); // into the greeting, at a different point each call
@@ -118,10 +149,7 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
     if (lat.v2v_ms !== null) v2v.push(lat.v2v_ms);
     emu.remoteHangup();
     await ended;
-    if (emu.audioDegraded) {
-      await modem.reset('bench: fresh audio channel');
-      await modem.whenReady(10000);
-    }
+    await freshAudioChannel(emu, modem);
   }
   await manager.close();
   await pipelines.close();
@@ -133,18 +161,10 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
   const burst = Int16Array.from({ length: 4000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
   for (let i = 0; i < echoCalls; i++) {
     progress(`echo call ${i + 1}/${echoCalls}`);
-    if (emu.audioDegraded) {
-      await modem.reset('bench: fresh audio channel');
-      await modem.whenReady(10000);
-    }
-    const ended = new Promise((resolve) => echoManager.once('record', resolve));
-    emu.ring('+79161234567');
-    const ringAt = performance.now();
-    while (!emu.audio.current && performance.now() - ringAt < 10000) await sleep(5);
-    if (!emu.audio.current) {
+    await freshAudioChannel(emu, modem);
+    const { ended, answered } = await ringAndAnswer(emu, echoManager);
+    if (!answered) {
       unanswered++;
-      emu.remoteHangup();
-      await Promise.race([ended, sleep(2000)]);
       continue;
     }
     await sleep(200 + i * 7);
@@ -158,6 +178,10 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
     emu.remoteHangup();
     await ended;
   }
+  await echoManager.close();
+
+  // 5. The v2v budget over the modem, with the fake LLM.
+  const budget = (opts.turns ?? 30) > 0 ? await budgetCall(emu, modem, opts, progress) : null;
   await modem.stop();
   await emu.stop();
   return {
@@ -174,6 +198,65 @@ export async function runModemBench(opts: { commands?: number; replugs?: number;
     // Emulator ticks that ran late because the shared process stalled (kept out of the queue depth).
     emulator_stalled_ticks: stalledTicks,
     calls_unanswered: unanswered,
+    budget,
     machine: machineInfo(),
+  };
+}
+
+/** One call over the emulator, `turns` questions to a fake LLM; the pipeline's turn metrics, split. */
+async function budgetCall(emu: Sim7600Emulator, modem: Modem, opts: ModemBenchOptions, progress: (m: string) => void) {
+  const turns = opts.turns ?? 30;
+  const ttft = opts.llmTtftMs ?? 0;
+  const llm = await new FakeOpenAi({ ttftMs: ttft, tokenMs: opts.llmTokenMs ?? 0, chat: () => ({ text: LLM_REPLY }) }).start();
+  const log = createLogger('silent');
+  const pipelines = await createPipelineFactory(loadConfig({ ...process.env, PIPELINE: 'secretary', LLM_BASE_URL: llm.baseURL, LLM_MODEL: 'fake', DATA_DIR: '/tmp/vg-bench-modem' }), { log });
+  const manager = new ModemCallManager(modem, { pipelineFactory: pipelines.factory });
+  const metrics: Record<string, number>[] = [];
+  let recognised = 0;
+  let replyStarts = 0;
+  manager.on('call', (call) =>
+    call.on('pipeline', (e) => {
+      if (e.type === 'response_audio_start') replyStarts++;
+      if (e.type === 'turn_metrics') metrics.push(e.metrics as unknown as Record<string, number>);
+      if (e.type === 'transcript' && e.final) recognised++;
+    }),
+  );
+  try {
+    await freshAudioChannel(emu, modem);
+    const { ended, answered } = await ringAndAnswer(emu, manager);
+    if (!answered) throw new Error('the budget call was not answered');
+    const questions = LLM_QUESTIONS.map((q) => resampleClip(fliteSpeech(q), 16000, 8000));
+    await sleep(1500); // into the greeting
+    for (let i = 0; i < turns; i++) {
+      progress(`budget turn ${i + 1}/${turns} (fake LLM, ttft ${ttft} ms)`);
+      const before = replyStarts;
+      const q = questions[i % questions.length];
+      emu.playCallerAudio(q);
+      const deadline = performance.now() + (q.length / 8000) * 1000 + 8000;
+      while (replyStarts === before && performance.now() < deadline) await sleep(10);
+      await sleep(700); // the next question cuts into this reply: a barge-in sample per turn
+    }
+    await sleep(500);
+    emu.remoteHangup();
+    await ended;
+  } finally {
+    await manager.close();
+    await pipelines.close();
+    await llm.close();
+  }
+  const replies = metrics.filter((m) => m.v2v_ms !== undefined);
+  const col = (f: (m: Record<string, number>) => number | undefined) => summarize(replies.map(f).filter((x): x is number => typeof x === 'number'));
+  return {
+    dialogue: `fake LLM, ttft ${ttft} ms, ${opts.llmTokenMs ?? 0} ms/token`,
+    line_audio: '8 kHz s16le over the emulated SIM7600 (resampled to 16 kHz for the pipeline)',
+    turns_said: turns,
+    turns_recognised: recognised,
+    endpoint_ms: col((m) => m.endpoint_ms),
+    stt_final_ms: col((m) => m.stt_final_ms),
+    llm_ttft_ms: col((m) => m.llm_ttft_ms),
+    tts_ttfa_ms: col((m) => m.tts_ttfa_ms),
+    v2v_ms: col((m) => m.v2v_ms),
+    overhead_ms: col((m) => (m.v2v_ms !== undefined && m.stt_final_ms !== undefined && m.tts_ttfa_ms !== undefined ? m.v2v_ms - m.stt_final_ms - (m.llm_ttft_ms ?? 0) - m.tts_ttfa_ms : undefined)),
+    barge_in_ms: summarize(metrics.map((m) => m.barge_in_ms).filter((x): x is number => typeof x === 'number')),
   };
 }

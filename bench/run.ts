@@ -67,8 +67,14 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
       }),
   },
   modem: {
-    describe: 'modem over the SIM7600 emulator: AT overhead vs raw pty, recovery after replug, barge-in and v2v on the emulator audio timeline',
-    run: async (_a, progress) => (await import('./modem.ts')).runModemBench({ onProgress: progress }),
+    describe: 'modem over the SIM7600 emulator: AT overhead vs raw pty, recovery after replug, barge-in and v2v on the emulator audio timeline, v2v budget with a fake LLM (--turns, --llm-ttft, --token-ms)',
+    run: async (a, progress) =>
+      (await import('./modem.ts')).runModemBench({
+        turns: a.turns === undefined ? undefined : Number(a.turns),
+        llmTtftMs: a['llm-ttft'] === undefined ? undefined : Number(a['llm-ttft']),
+        llmTokenMs: a['token-ms'] === undefined ? undefined : Number(a['token-ms']),
+        onProgress: progress,
+      }),
   },
   capacity: {
     describe: 'concurrent full-pipeline calls (fallback engines) stepped up until underruns or lag p99 > 10 ms; memory per call',

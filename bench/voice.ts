@@ -23,8 +23,8 @@ import { summarize } from './lib/stats.ts';
 const TOKEN = 'bench-voice-token-0123456789';
 const FAQ_QUESTIONS = ['What are your opening hours?', 'What is your address?', 'When are you open?', 'Where is your office?', 'What time do you close?'];
 /** Off the FAQ, so the LLM (not the FAQ shortcut) answers. */
-const LLM_QUESTIONS = ['Can you help me with my order?', 'I have a question about my invoice.', 'Do you sell gift cards?', 'Can I change my booking?'];
-const LLM_REPLY = 'Sure, I can help with that. Let me check the details for you, it will only take a moment. Thank you for waiting.';
+export const LLM_QUESTIONS = ['Can you help me with my order?', 'I have a question about my invoice.', 'Do you sell gift cards?', 'Can I change my booking?'];
+export const LLM_REPLY = 'Sure, I can help with that. Let me check the details for you, it will only take a moment. Thank you for waiting.';
 
 interface GatewayProcess {
   url: string;
