@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { notFound } from '../http/errors.ts';
-import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
+import { created, eventStream, json, noContent, route, type RouteDef } from '../http/route.ts';
 import type { LlmMessage } from '../openai-api/llm-caller.ts';
 import type { ControlServices } from '../services.ts';
 import { IdParams, PageQuery } from './schemas.ts';
@@ -138,27 +138,21 @@ export function chatRoutes(s: ControlServices): RouteDef[] {
         const history = await s.repos.chat.messages(sess.id);
         await s.repos.chat.addMessage(sess, 'user', ctx.body.content);
         const messages: LlmMessage[] = [...history.map((m) => ({ role: m.role, content: m.content })), { role: 'user', content: ctx.body.content }];
-        return {
-          kind: 'stream',
-          status: 200,
-          contentType: 'text/event-stream; charset=utf-8',
-          headers: [['X-Accel-Buffering', 'no']],
-          async run(sink) {
-            const a = await s.chat.answer(messages, {
-              signal: ctx.signal,
-              model: ctx.body.model,
-              systemPrompt: persona?.system_prompt ?? null,
-              onDelta: async (text) => {
-                await sink.write(`event: delta\ndata: ${JSON.stringify({ text })}\n\n`);
-              },
-            });
-            ctx.usage.source = a.source;
-            ctx.usage.tokensIn = a.tokensIn;
-            ctx.usage.tokensOut = a.tokensOut;
-            const stored = await s.repos.chat.addMessage(sess, 'assistant', a.text);
-            await sink.write(`event: done\ndata: ${JSON.stringify({ message: stored, source: a.source, model: a.model })}\n\n`);
-          },
-        };
+        return eventStream(async (sink) => {
+          const a = await s.chat.answer(messages, {
+            signal: ctx.signal,
+            model: ctx.body.model,
+            systemPrompt: persona?.system_prompt ?? null,
+            onDelta: async (text) => {
+              await sink.write(`event: delta\ndata: ${JSON.stringify({ text })}\n\n`);
+            },
+          });
+          ctx.usage.source = a.source;
+          ctx.usage.tokensIn = a.tokensIn;
+          ctx.usage.tokensOut = a.tokensOut;
+          const stored = await s.repos.chat.addMessage(sess, 'assistant', a.text);
+          await sink.write(`event: done\ndata: ${JSON.stringify({ message: stored, source: a.source, model: a.model })}\n\n`);
+        });
       },
     }),
   ];

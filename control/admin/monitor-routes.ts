@@ -4,7 +4,7 @@
  * control plane's own (TTS streams, cache, STT).
  */
 import { z } from 'zod';
-import { json, route, type RouteDef } from '../http/route.ts';
+import { eventStream, json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 
 export function monitorRoutes(s: ControlServices): RouteDef[] {
@@ -45,29 +45,23 @@ export function monitorRoutes(s: ControlServices): RouteDef[] {
       query: z.object({ interval_ms: z.coerce.number().int().min(200).max(60_000).default(1000) }),
       async handler(ctx) {
         const interval = ctx.query.interval_ms;
-        return {
-          kind: 'stream',
-          status: 200,
-          contentType: 'text/event-stream; charset=utf-8',
-          headers: [['X-Accel-Buffering', 'no']],
-          async run(sink) {
-            let id = 0;
-            if (!(await sink.write(`retry: ${Math.max(1000, interval)}\n\n`))) return;
-            while (!ctx.signal.aborted && !sink.closed) {
-              const data = await snapshot();
-              if (!(await sink.write(`id: ${++id}\nevent: metrics\ndata: ${JSON.stringify(data)}\n\n`))) return;
-              await new Promise<void>((resolve) => {
-                const t = setTimeout(done, interval);
-                function done() {
-                  clearTimeout(t);
-                  ctx.signal.removeEventListener('abort', done);
-                  resolve();
-                }
-                ctx.signal.addEventListener('abort', done, { once: true });
-              });
-            }
-          },
-        };
+        return eventStream(async (sink) => {
+          let id = 0;
+          if (!(await sink.write(`retry: ${Math.max(1000, interval)}\n\n`))) return;
+          while (!ctx.signal.aborted && !sink.closed) {
+            const data = await snapshot();
+            if (!(await sink.write(`id: ${++id}\nevent: metrics\ndata: ${JSON.stringify(data)}\n\n`))) return;
+            await new Promise<void>((resolve) => {
+              const t = setTimeout(done, interval);
+              function done() {
+                clearTimeout(t);
+                ctx.signal.removeEventListener('abort', done);
+                resolve();
+              }
+              ctx.signal.addEventListener('abort', done, { once: true });
+            });
+          }
+        });
       },
     }),
   ];

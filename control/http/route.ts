@@ -98,6 +98,14 @@ export const json = (body: unknown, status = 200, headers?: Array<[string, strin
 export const created = (body: unknown): Reply => json(body, 201);
 export const noContent = (): Reply => ({ kind: 'raw', status: 204, body: '', contentType: 'text/plain' });
 export const raw = (body: string | Buffer, contentType: string, headers?: Array<[string, string]>): Reply => ({ kind: 'raw', status: 200, body, contentType, headers });
+/** Server-sent events; `X-Accel-Buffering: no` keeps a reverse proxy from holding events back. */
+export const eventStream = (run: (sink: StreamSink) => Promise<void>): Reply => ({
+  kind: 'stream',
+  status: 200,
+  contentType: 'text/event-stream; charset=utf-8',
+  headers: [['X-Accel-Buffering', 'no']],
+  run,
+});
 
 /** Keeps P/Q/B inferred from the schemas at each definition site. */
 export function route<P = undefined, Q = undefined, B = undefined>(def: RouteDef<P, Q, B>): RouteDef<P, Q, B> {

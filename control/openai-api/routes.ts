@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { json, route, type RouteDef } from '../http/route.ts';
+import { eventStream, json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import type { LlmMessage } from './llm-caller.ts';
 
@@ -88,36 +88,30 @@ export function openAiRoutes(s: ControlServices): RouteDef[] {
           );
         }
         const includeUsage = req.stream_options?.include_usage === true;
-        return {
-          kind: 'stream',
-          status: 200,
-          contentType: 'text/event-stream; charset=utf-8',
-          headers: [['X-Accel-Buffering', 'no']],
-          async run(sink) {
-            const chunk = (model: string, delta: Record<string, unknown>, finish: string | null) =>
-              `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
-            let started = false;
-            const a = await s.chat.answer(messages, {
-              ...opts,
-              onDelta: async (d) => {
-                if (!started) {
-                  started = true;
-                  await sink.write(chunk(req.model, { role: 'assistant', content: '' }, null));
-                }
-                await sink.write(chunk(req.model, { content: d }, null));
-              },
-            });
-            ctx.usage.source = a.source;
-            ctx.usage.tokensIn = a.tokensIn;
-            ctx.usage.tokensOut = a.tokensOut;
-            await sink.write(chunk(a.model, {}, 'stop'));
-            if (includeUsage) {
-              const usage = { prompt_tokens: a.tokensIn, completion_tokens: a.tokensOut, total_tokens: a.tokensIn + a.tokensOut };
-              await sink.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: a.model, choices: [], usage })}\n\n`);
-            }
-            await sink.write('data: [DONE]\n\n');
-          },
-        };
+        return eventStream(async (sink) => {
+          const chunk = (model: string, delta: Record<string, unknown>, finish: string | null) =>
+            `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
+          let started = false;
+          const a = await s.chat.answer(messages, {
+            ...opts,
+            onDelta: async (d) => {
+              if (!started) {
+                started = true;
+                await sink.write(chunk(req.model, { role: 'assistant', content: '' }, null));
+              }
+              await sink.write(chunk(req.model, { content: d }, null));
+            },
+          });
+          ctx.usage.source = a.source;
+          ctx.usage.tokensIn = a.tokensIn;
+          ctx.usage.tokensOut = a.tokensOut;
+          await sink.write(chunk(a.model, {}, 'stop'));
+          if (includeUsage) {
+            const usage = { prompt_tokens: a.tokensIn, completion_tokens: a.tokensOut, total_tokens: a.tokensIn + a.tokensOut };
+            await sink.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: a.model, choices: [], usage })}\n\n`);
+          }
+          await sink.write('data: [DONE]\n\n');
+        });
       },
     }),
   ];

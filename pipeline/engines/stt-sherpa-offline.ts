@@ -14,10 +14,9 @@
  */
 import { StreamWorkerPool } from '../workers/stream-worker-pool.ts';
 import type { OfflineSttSessionConfig } from '../workers/stt-offline-session.ts';
-import { openPoolSttStream, type PoolSttStream } from './pool-stt-stream.ts';
+import { PoolSttEngine } from './pool-stt-engine.ts';
 import { offlineRecognizerConfig, resolveModel, type OfflineRecognizerOptions, type ResolvedModel, type SherpaModelSpec } from './sherpa-model-dir.ts';
-import { warmPool } from './stt-sherpa-online.ts';
-import type { EngineHealth, SttEngine, SttOptions, SttResult } from './types.ts';
+import type { SttOptions, SttResult } from './types.ts';
 
 export interface SherpaOfflineSttOptions extends SherpaModelSpec, OfflineRecognizerOptions {
   /** Utterances shorter than this many samples are not decoded (a click, a breath; default 1600 = 0.1 s). */
@@ -30,52 +29,23 @@ export interface SherpaOfflineSttOptions extends SherpaModelSpec, OfflineRecogni
 
 const SESSION_MODULE = new URL('../workers/stt-offline-session.ts', import.meta.url);
 
-export class SherpaOfflineStt implements SttEngine {
+export class SherpaOfflineStt extends PoolSttEngine {
   readonly name: string;
   readonly streaming = false;
   readonly model: ResolvedModel;
-  private readonly pool: StreamWorkerPool;
-  private readonly ownPool: boolean;
-  private readonly config: OfflineSttSessionConfig;
-  private lastError: string | null = null;
-  private closed = false;
 
   /** Checks the model directory now (throws ModelDirError); the model loads in the workers on first use or warm(). */
   constructor(opts: SherpaOfflineSttOptions) {
-    this.model = resolveModel('stt-offline', opts);
-    this.name = `sherpa-offline-${this.model.type}`;
-    this.config = { recognizer: offlineRecognizerConfig(this.model, opts), minSamples: opts.minSamples ?? 1600 };
-    this.ownPool = !opts.pool;
-    this.pool = opts.pool ?? new StreamWorkerPool({ size: opts.poolSize ?? 1, name: 'stt-offline' });
-  }
-
-  health(): EngineHealth {
-    const h = this.pool.health();
-    const pool = `${h.sessions} utterances on ${h.workers} worker(s), ${h.restarts} restart(s)`;
-    return { name: this.name, ok: h.ok && this.lastError === null, detail: this.lastError ? `${this.lastError}; ${pool}` : pool };
-  }
-
-  /** Load the model into every worker now. Rejects if it cannot load. */
-  async warm(): Promise<void> {
-    await warmPool(this.pool, SESSION_MODULE, this.config);
-  }
-
-  createStream(opts: SttOptions = {}): PoolSttStream {
-    if (this.closed) throw new Error(`${this.name} closed`);
-    return openPoolSttStream(
-      { pool: this.pool, module: SESSION_MODULE, config: this.config, name: this.name, onStatus: (e) => (this.lastError = e) },
-      opts,
-    );
+    const model = resolveModel('stt-offline', opts);
+    const config: OfflineSttSessionConfig = { recognizer: offlineRecognizerConfig(model, opts), minSamples: opts.minSamples ?? 1600 };
+    super(opts.pool ?? new StreamWorkerPool({ size: opts.poolSize ?? 1, name: 'stt-offline' }), !opts.pool, SESSION_MODULE, config, 'utterances');
+    this.model = model;
+    this.name = `sherpa-offline-${model.type}`;
   }
 
   async transcribe(pcm: Int16Array, opts: SttOptions = {}): Promise<SttResult> {
     const s = this.createStream(opts);
     s.accept(pcm);
     return s.finish();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.ownPool) await this.pool.close();
   }
 }

@@ -10,9 +10,9 @@
  */
 import { StreamWorkerPool } from '../workers/stream-worker-pool.ts';
 import type { OnlineSttSessionConfig } from '../workers/stt-online-session.ts';
-import { openPoolSttStream, type PoolSttStream, type SttSessionEvent } from './pool-stt-stream.ts';
+import { PoolSttEngine } from './pool-stt-engine.ts';
 import { onlineRecognizerConfig, resolveModel, type OnlineEndpointOptions, type ResolvedModel, type SherpaModelSpec, type SherpaRuntimeOptions } from './sherpa-model-dir.ts';
-import type { EngineHealth, SttEngine, SttOptions, SttResult } from './types.ts';
+import type { SttOptions, SttResult } from './types.ts';
 
 export interface SherpaOnlineSttOptions extends SherpaModelSpec, SherpaRuntimeOptions, OnlineEndpointOptions {
   /** Shared pool (e.g. the VAD's: a streaming decode step is short); by default the engine makes its own. */
@@ -23,42 +23,18 @@ export interface SherpaOnlineSttOptions extends SherpaModelSpec, SherpaRuntimeOp
 
 const SESSION_MODULE = new URL('../workers/stt-online-session.ts', import.meta.url);
 
-export class SherpaOnlineStt implements SttEngine {
+export class SherpaOnlineStt extends PoolSttEngine {
   readonly name: string;
   readonly streaming = true;
   readonly model: ResolvedModel;
-  private readonly pool: StreamWorkerPool;
-  private readonly ownPool: boolean;
-  private readonly config: OnlineSttSessionConfig;
-  private lastError: string | null = null;
-  private closed = false;
 
   /** Checks the model directory now (throws ModelDirError); the model loads in a worker on first use or warm(). */
   constructor(opts: SherpaOnlineSttOptions) {
-    this.model = resolveModel('stt-online', opts);
-    this.name = `sherpa-online-${this.model.type}`;
-    this.config = { recognizer: onlineRecognizerConfig(this.model, opts) };
-    this.ownPool = !opts.pool;
-    this.pool = opts.pool ?? new StreamWorkerPool({ size: opts.poolSize ?? 1, name: 'stt-online' });
-  }
-
-  health(): EngineHealth {
-    const h = this.pool.health();
-    const pool = `${h.sessions} streams on ${h.workers} worker(s), ${h.restarts} restart(s)`;
-    return { name: this.name, ok: h.ok && this.lastError === null, detail: this.lastError ? `${this.lastError}; ${pool}` : pool };
-  }
-
-  /** Load the model into every worker now, so the first call does not wait for it. Rejects if it cannot load. */
-  async warm(): Promise<void> {
-    await warmPool(this.pool, SESSION_MODULE, this.config);
-  }
-
-  createStream(opts: SttOptions = {}): PoolSttStream {
-    if (this.closed) throw new Error(`${this.name} closed`);
-    return openPoolSttStream(
-      { pool: this.pool, module: SESSION_MODULE, config: this.config, name: this.name, onStatus: (e) => (this.lastError = e) },
-      opts,
-    );
+    const model = resolveModel('stt-online', opts);
+    const config: OnlineSttSessionConfig = { recognizer: onlineRecognizerConfig(model, opts) };
+    super(opts.pool ?? new StreamWorkerPool({ size: opts.poolSize ?? 1, name: 'stt-online' }), !opts.pool, SESSION_MODULE, config, 'streams');
+    this.model = model;
+    this.name = `sherpa-online-${model.type}`;
   }
 
   async transcribe(pcm: Int16Array, opts: SttOptions = {}): Promise<SttResult> {
@@ -66,17 +42,4 @@ export class SherpaOnlineStt implements SttEngine {
     for (let i = 0; i < pcm.length; i += 3200) s.accept(pcm.subarray(i, i + 3200));
     return s.finish();
   }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.ownPool) await this.pool.close();
-  }
-}
-
-/** Open one session per worker at once (the pool spreads them) and close them: each worker loads the model. */
-export async function warmPool(pool: StreamWorkerPool, module: URL, config: unknown): Promise<void> {
-  const sessions = await Promise.all(
-    Array.from({ length: pool.size }, () => pool.open<SttSessionEvent>(module, config, { onEvents: () => {}, onError: () => {} })),
-  );
-  await Promise.all(sessions.map((s) => s.close()));
 }

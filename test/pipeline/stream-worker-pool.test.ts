@@ -91,21 +91,8 @@ t.test('closing the pool fails open sessions and refuses new ones', async (t) =>
   await t.rejects(pool.open(MODULE, {}, a.callbacks), /closed/);
 });
 
-t.test('close() lets a busy worker finish its work and exit on its own (terminating inside native code aborts the process)', async (t) => {
-  const pool = new StreamWorkerPool({ size: 1 });
-  const s = await pool.open(MODULE, {}, collector().callbacks);
-  const exits: number[] = [];
-  const worker = (pool as unknown as { slots: { worker: import('node:worker_threads').Worker }[] }).slots[0].worker;
-  worker.on('exit', (code) => exits.push(code));
-  s.push(Int16Array.of(3, 0, 0));
-  await new Promise((r) => setTimeout(r, 50)); // the worker is inside its 300 ms of work
-  const started = Date.now();
-  await pool.close();
-  t.ok(Date.now() - started >= 150, 'close waited for the work in progress');
-  t.same(exits, [0], 'the thread ended by itself (exit code 0), not terminated (1)');
-});
-
-t.test('close() falls back to terminate() for a worker that does not stop in time', async (t) => {
+/** A one-worker pool whose worker is inside 300 ms of work; `exits` collects its exit codes. */
+async function busyPool() {
   const pool = new StreamWorkerPool({ size: 1 });
   const s = await pool.open(MODULE, {}, collector().callbacks);
   const exits: number[] = [];
@@ -113,6 +100,19 @@ t.test('close() falls back to terminate() for a worker that does not stop in tim
   worker.on('exit', (code) => exits.push(code));
   s.push(Int16Array.of(3, 0, 0));
   await new Promise((r) => setTimeout(r, 50));
+  return { pool, exits };
+}
+
+t.test('close() lets a busy worker finish its work and exit on its own (terminating inside native code aborts the process)', async (t) => {
+  const { pool, exits } = await busyPool();
+  const started = Date.now();
+  await pool.close();
+  t.ok(Date.now() - started >= 150, 'close waited for the work in progress');
+  t.same(exits, [0], 'the thread ended by itself (exit code 0), not terminated (1)');
+});
+
+t.test('close() falls back to terminate() for a worker that does not stop in time', async (t) => {
+  const { pool, exits } = await busyPool();
   await pool.close(20);
   t.same(exits, [1], 'terminated after the grace period');
 });

@@ -5,22 +5,13 @@
  * pipeline, clock subscription or audio port may outlive its call.
  */
 import t, { type Test } from 'tap';
-import { ModemCallManager, type ModemCallRecord } from '../../../gateway/modem/call-manager.ts';
 import type { CallPolicy } from '../../../gateway/modem/call-policy.ts';
-import { Sim7600Emulator, type EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
-import { Modem } from '../../../gateway/modem/modem.ts';
+import type { EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
 import { modemClock } from '../../../gateway/modem/modem-call.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import type { CallInfo, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
+import { modemRig, sleep, until } from './helpers/modem-rig.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** An echo pipeline factory that counts what it built and what was closed. */
 function countingEcho() {
@@ -39,21 +30,8 @@ function countingEcho() {
   return { factory, built, closed: () => closed };
 }
 
-async function rig(t: Test, factory: PipelineFactory, policy: CallPolicy = {}, emuOpts: EmulatorOptions = {}) {
-  const emu = new Sim7600Emulator({ ringIntervalMs: 100, maxRings: 10, rebootDelayMs: 200, ...emuOpts });
-  const { atPath, audioPath } = await emu.start();
-  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0, retryInitialMs: 50 });
-  modem.start();
-  await modem.whenReady(5000);
-  const manager = new ModemCallManager(modem, { pipelineFactory: factory, policy, audioSilentMs: 1000 });
-  const records: ModemCallRecord[] = [];
-  manager.on('record', (r) => records.push(r));
-  t.teardown(async () => {
-    await manager.hangup();
-    await modem.stop();
-    await emu.stop();
-  });
-  return { emu, modem, manager, records };
+function rig(t: Test, factory: PipelineFactory, policy: CallPolicy = {}, emuOpts: EmulatorOptions = {}) {
+  return modemRig(t, factory, { emulator: { ringIntervalMs: 100, rebootDelayMs: 200, ...emuOpts }, modem: { retryInitialMs: 50 }, manager: { policy, audioSilentMs: 1000 } });
 }
 
 t.test('the ATH trap: with CVHU=1 ATH says OK and the call goes on; AT+CHUP ends it', async (t) => {

@@ -10,36 +10,15 @@ import path from 'node:path';
 import t, { type Test } from 'tap';
 import { readWavFile } from '../../../media/wav.ts';
 import { pickPorts } from '../../../gateway/modem/discovery.ts';
-import { Sim7600Emulator, type EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
-import { ModemCallManager, type CallManagerOptions, type ModemCallRecord } from '../../../gateway/modem/call-manager.ts';
-import { Modem } from '../../../gateway/modem/modem.ts';
+import type { EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
+import type { CallManagerOptions } from '../../../gateway/modem/call-manager.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
+import { modemRig, sleep, until } from './helpers/modem-rig.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
-async function rig(t: Test, factory: PipelineFactory, policy = {}, emuOpts: EmulatorOptions = {}, managerOpts: Partial<CallManagerOptions> = {}) {
-  const emu = new Sim7600Emulator({ ringIntervalMs: 150, maxRings: 10, rebootDelayMs: 300, ...emuOpts });
-  const { atPath, audioPath } = await emu.start();
-  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0 });
-  modem.start();
-  await modem.whenReady(5000);
-  const manager = new ModemCallManager(modem, { pipelineFactory: factory, policy, audioSilentMs: 500, ...managerOpts });
-  const records: ModemCallRecord[] = [];
-  manager.on('record', (r) => records.push(r));
-  t.teardown(async () => {
-    await manager.hangup();
-    await modem.stop();
-    await emu.stop();
-  });
-  return { emu, modem, manager, records };
+function rig(t: Test, factory: PipelineFactory, policy = {}, emuOpts: EmulatorOptions = {}, managerOpts: Partial<CallManagerOptions> = {}) {
+  return modemRig(t, factory, { emulator: emuOpts, manager: { policy, ...managerOpts } });
 }
 
 const tone = (ms: number, hz = 440) => Int16Array.from({ length: (8000 * ms) / 1000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)));
