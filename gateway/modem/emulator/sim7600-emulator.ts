@@ -281,13 +281,18 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
     const call = this.call;
     if (!call || call.direction !== 'in' || call.phase !== 'ringing') return false;
     this.stopRinging();
+    this.connect(call);
+    return true;
+  }
+
+  /** Both ends are up: the modem reports it and opens the PCM channel if CPCMREG asks for it. */
+  private connect(call: EmulatedCall): void {
     call.phase = 'active';
     call.answeredAt = Date.now();
     this.urc('VOICE CALL: BEGIN');
     this.reportClcc();
     this.emit('call', call);
     this.syncAudio();
-    return true;
   }
 
   dial(number: string): boolean {
@@ -304,12 +309,7 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
     this.later(this.opts.dialAnswerDelayMs, () => {
       if (this.call !== call) return;
       if (this.opts.dialOutcome === 'answer') {
-        call.phase = 'active';
-        call.answeredAt = Date.now();
-        this.urc('VOICE CALL: BEGIN');
-        this.reportClcc();
-        this.emit('call', call);
-        this.syncAudio();
+        this.connect(call);
       } else {
         this.call = null;
         this.emit('call', null);
