@@ -14,6 +14,7 @@
 import { MediaClock } from '../../../media/media-clock.ts';
 import { createResampler } from '../../../media/resampler.ts';
 import type { SerialLink } from '../serial-link.ts';
+import type { TtyLink } from './tty-link.ts';
 
 export interface DownlinkChunk {
   /** Arrival time on the audio timeline, ms. */
@@ -52,7 +53,7 @@ export interface AudioChannelOptions {
 }
 
 export class EmulatorAudioChannel {
-  private link: SerialLink | null = null;
+  private link: (SerialLink & Partial<Pick<TtyLink, 'drainNow'>>) | null = null;
   /** Hardware time never skips: after a stall every missed tick is played (up to 2 s). */
   private readonly clock = new MediaClock({ maxCatchUpTicks: 100, onError: (e) => console.error('emulator audio tick failed', e) });
   private lastTickAt = 0;
@@ -71,7 +72,7 @@ export class EmulatorAudioChannel {
 
   constructor(private readonly opts: AudioChannelOptions = {}) {}
 
-  attach(link: SerialLink): void {
+  attach(link: SerialLink & Partial<Pick<TtyLink, 'drainNow'>>): void {
     this.link = link;
     link.onData((chunk) => this.onDownlink(chunk));
   }
@@ -182,7 +183,9 @@ export class EmulatorAudioChannel {
     const frame = this.upsampler ? this.upsampler.process(frame8k) : frame8k;
     if (logging) s.uplink.push(frame);
     this.writeUplink(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
-    // Downlink playout: one frame per tick.
+    // Downlink playout: one frame per tick. Like the modem's DMA, take everything the gateway has
+    // written so far first: a read still waiting for this busy loop must not count as an underrun.
+    this.link?.drainNow?.();
     const frameBytes = this.frameSamples() * 2;
     const heard = new Int16Array(this.frameSamples());
     const queuedFrames = this.playoutBytes / frameBytes;

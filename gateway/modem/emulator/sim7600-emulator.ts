@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createPtyPair, type PtyPair } from './pty-pair.ts';
 import { openSerialLink, type SerialLink } from '../serial-link.ts';
-import { openTtyLink } from './tty-link.ts';
+import { openTtyLink, type TtyLink } from './tty-link.ts';
 import { EmulatorAudioChannel } from './audio-channel.ts';
 import { CLCC_STATE, powerOnSettings, type EmulatedCall, type ModemSettings, type SentSms, type StoredSms } from './modem-state.ts';
 import { handleCommand, type DialectHost } from './at-dialect.ts';
@@ -100,7 +100,7 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
   private atPair: PtyPair | null = null;
   private audioPair: PtyPair | null = null;
   private atLink: SerialLink | null = null;
-  private audioLink: SerialLink | null = null;
+  private audioLink: TtyLink | null = null;
   private inputBuffer = '';
   private textEntry: ((body: string | null) => void) | null = null;
   private swallowRules: { match: (cmd: string) => boolean }[] = [];

@@ -8,11 +8,16 @@
  * emulator as soon as the kernel has them. (The gateway keeps serialport: it is what runs against
  * a real /dev/ttyUSB, and its pacing counts writes still in the pool as queued.)
  */
-import { closeSync, openSync, constants } from 'node:fs';
+import { closeSync, openSync, readSync, constants } from 'node:fs';
 import tty from 'node:tty';
 import type { SerialLink } from '../serial-link.ts';
 
-export function openTtyLink(path: string): SerialLink {
+export interface TtyLink extends SerialLink {
+  /** Read whatever the kernel holds right now and hand it to the data listeners, synchronously. */
+  drainNow(): void;
+}
+
+export function openTtyLink(path: string): TtyLink {
   // One descriptor per direction: each stream closes its own when destroyed.
   const flags = constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK;
   const readFd = openSync(path, flags);
@@ -35,6 +40,8 @@ export function openTtyLink(path: string): SerialLink {
   input.on('error', (err) => markClosed(`device lost: ${err.message}`));
   output.on('error', (err) => markClosed(`device lost: ${err.message}`));
   input.on('end', () => markClosed('device lost: end of stream'));
+  const listeners: ((chunk: Buffer) => void)[] = [];
+  const scratch = Buffer.alloc(65536);
   return {
     path,
     get isOpen() {
@@ -48,7 +55,22 @@ export function openTtyLink(path: string): SerialLink {
       output.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data, () => done?.());
     },
     onData(fn) {
+      listeners.push(fn);
       input.on('data', (chunk: Buffer | string) => fn(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk));
+    },
+    drainNow() {
+      // The descriptor is non-blocking: EAGAIN means the kernel holds nothing more.
+      while (open) {
+        let n: number;
+        try {
+          n = readSync(readFd, scratch, 0, scratch.length, null);
+        } catch {
+          return;
+        }
+        if (n <= 0) return;
+        const chunk = Buffer.from(scratch.subarray(0, n));
+        for (const fn of listeners) fn(chunk);
+      }
     },
     onClose(fn) {
       closeListeners.push(fn);
