@@ -10,6 +10,7 @@ import { configRoutes } from './admin/config-routes.ts';
 import { faqRoutes } from './admin/faq-routes.ts';
 import { legalRoutes } from './admin/legal-routes.ts';
 import { llmProvidersRoutes } from './admin/llm-providers-routes.ts';
+import { llmBackendRoutes } from './admin/llm-backend-routes.ts';
 import { buildOpenApi } from './admin/openapi.ts';
 import { personasRoutes } from './admin/personas-routes.ts';
 import { setupRoutes } from './admin/setup-routes.ts';
@@ -34,6 +35,7 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...usersRoutes(s),
     ...faqRoutes(s),
     ...llmProvidersRoutes(s),
+    ...llmBackendRoutes(s),
     ...personasRoutes(s),
     ...configRoutes(s),
     ...auditRoutes(s),

@@ -7,12 +7,20 @@
 import { z } from 'zod';
 import { notFound } from '../http/errors.ts';
 import { created, eventStream, json, noContent, route, type RouteDef } from '../http/route.ts';
+import { sessionOverride } from '../llm/llm-backend.ts';
 import type { LlmMessage } from '../openai-api/llm-caller.ts';
 import type { ControlServices } from '../services.ts';
+import { requireUsableProvider } from './llm-backend-routes.ts';
 import { IdParams, PageQuery } from './schemas.ts';
 
 const READ = { kind: 'user', role: 'viewer' } as const;
 const WRITE = { kind: 'user', role: 'operator' } as const;
+
+const LlmOverride = z.discriminatedUnion('backend', [
+  z.strictObject({ backend: z.literal('default') }),
+  z.strictObject({ backend: z.literal('faq') }),
+  z.strictObject({ backend: z.literal('provider'), provider_id: z.number().int().positive() }),
+]);
 
 const SessionFields = z.strictObject({
   source: z.string().regex(/^[a-z0-9_-]{1,32}$/).default('admin'),
@@ -80,6 +88,25 @@ export function chatRoutes(s: ControlServices): RouteDef[] {
       },
     }),
     route({
+      method: 'PUT',
+      path: '/admin/chat/sessions/:id/llm',
+      summary: 'Override the LLM for this session: {"backend":"faq"}, {"backend":"provider","provider_id":N}, or {"backend":"default"} to follow the persona and the default again',
+      tag: 'chat',
+      auth: WRITE,
+      audit: 'chat_sessions.llm_override',
+      params: IdParams,
+      body: LlmOverride,
+      async handler(ctx) {
+        const b = ctx.body;
+        if (b.backend === 'provider') await requireUsableProvider(s.repos, b.provider_id);
+        const sess = await s.repos.chat.setLlmOverride(ctx.params.id, b.backend === 'default' ? null : b);
+        if (!sess) throw notFound('chat session');
+        ctx.audit.target = `chat_session:${sess.id}`;
+        ctx.audit.details = b;
+        return json(sess);
+      },
+    }),
+    route({
       method: 'DELETE',
       path: '/admin/chat/sessions/:id',
       summary: 'Delete a session and its messages',
@@ -143,6 +170,8 @@ export function chatRoutes(s: ControlServices): RouteDef[] {
             signal: ctx.signal,
             model: ctx.body.model,
             systemPrompt: persona?.system_prompt ?? null,
+            personaProviderId: persona ? persona.llm_provider_id : undefined,
+            sessionBackend: sessionOverride(sess),
             onDelta: async (text) => {
               await sink.write(`event: delta\ndata: ${JSON.stringify({ text })}\n\n`);
             },

@@ -3,6 +3,7 @@
  * a typo in a key should be an error, not a setting that silently does nothing.
  */
 import { z } from 'zod';
+import { DEFAULT_BACKEND_KEY, LlmBackendChoice } from '../llm/llm-backend.ts';
 
 export interface ConfigKey {
   description: string;
@@ -30,6 +31,11 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
     description: 'How many earlier messages of a conversation are sent to the LLM',
     schema: z.number().int().min(0).max(200),
     default: 20,
+  },
+  [DEFAULT_BACKEND_KEY]: {
+    description: 'LLM backend for text chats that do not choose one: {"backend":"auto"} (enabled providers by priority), {"backend":"faq"} (no LLM) or {"backend":"provider","provider_id":N} (that provider first)',
+    schema: LlmBackendChoice,
+    default: { backend: 'auto' },
   },
   'calls.recording_enabled': {
     description: 'Record calls (only for callers with a call_recording consent)',

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import * as initial from './migrations/0001-initial.ts';
 import * as callEndReason from './migrations/0002-call-end-reason.ts';
+import * as chatSessionLlm from './migrations/0003-chat-session-llm.ts';
 
 interface NamedMigration {
   name: string;
@@ -16,6 +17,7 @@ interface NamedMigration {
 export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0001-initial', ...initial },
   { name: '0002-call-end-reason', ...callEndReason },
+  { name: '0003-chat-session-llm', ...chatSessionLlm },
 ];
 
 class StaticMigrationSource implements Knex.MigrationSource<NamedMigration> {

@@ -1,14 +1,16 @@
 /**
  * Answers a text conversation: the FAQ first (no LLM, microseconds), then the enabled LLM providers
- * in priority order (falling back to the next on error, as long as nothing was streamed yet), then
- * a polite fallback message. Providers, their keys and the persona are cached and reloaded when the
- * admin API changes them.
+ * (falling back to the next on error, as long as nothing was streamed yet), then a polite fallback
+ * message. Which provider goes first follows the request's model, the session's override, the
+ * persona's provider and the default backend, in that order (llm-backend.ts). Providers, their keys,
+ * the persona and the default are cached and reloaded when the admin API changes them.
  */
 import type { Logger } from 'pino';
 import type { FaqService } from '../faq/faq-service.ts';
 import type { Repositories } from '../repositories/index.ts';
 import type { LlmProvider } from '../repositories/llm-providers.ts';
 import { CONFIG_KEYS } from '../admin/config-keys.ts';
+import { AUTO, DEFAULT_BACKEND_KEY, effectiveBackend, LlmBackendChoice } from '../llm/llm-backend.ts';
 import { openAiCaller, type LlmCaller, type LlmMessage } from './llm-caller.ts';
 
 export type AnswerSource = 'faq' | 'llm' | 'fallback';
@@ -33,11 +35,17 @@ export interface AnswerOptions {
   onDelta?: (text: string) => Promise<void>;
   /** A persona's prompt for this conversation instead of the default persona's. */
   systemPrompt?: string | null;
+  /** The conversation's persona's provider (undefined: the default persona's). */
+  personaProviderId?: number | null;
+  /** The chat session's own choice of backend, overriding the persona and the default. */
+  sessionBackend?: LlmBackendChoice | null;
 }
 
 interface Snapshot {
   providers: Array<{ provider: LlmProvider; apiKey: string | null }>;
   systemPrompt: string | null;
+  personaProviderId: number | null;
+  defaultBackend: LlmBackendChoice;
   fallback: string;
   history: number;
 }
@@ -68,8 +76,8 @@ export class ChatResponder {
       return { source: 'faq', text: hit.answer, model: 'faq', tokensIn: promptTokens, tokensOut: estimateTokens(hit.answer), faqId: hit.id };
     }
     const snap = await (this.#snapshot ??= this.#load());
-    if (opts.model !== 'faq') {
-      const chain = orderFor(snap.providers, opts.model);
+    const chain = this.#chain(snap, opts);
+    if (chain.length) {
       const prompt = withSystem(messages.slice(-Math.max(1, snap.history + 1)), opts.systemPrompt ?? snap.systemPrompt);
       for (const { provider, apiKey } of chain) {
         let streamed = false;
@@ -101,15 +109,53 @@ export class ChatResponder {
     return [...new Set(['faq', ...snap.providers.map((p) => p.provider.model)])];
   }
 
+  /**
+   * A connection test: one short completion from one provider (enabled or not), with its own
+   * timeout, reporting how long it took or why it failed. Nothing is cached or counted.
+   */
+  async testProvider(provider: LlmProvider, signal: AbortSignal): Promise<{ ok: boolean; latency_ms: number; reply?: string; error?: string }> {
+    const started = performance.now();
+    try {
+      const apiKey = await this.repos.llmProviders.getApiKey(provider.id);
+      const r = await this.callLlm(provider, apiKey, [{ role: 'user', content: 'Reply with the single word OK.' }], { signal, maxTokens: 5 });
+      return { ok: true, latency_ms: round(performance.now() - started), reply: r.text.slice(0, 200) };
+    } catch (err) {
+      return { ok: false, latency_ms: round(performance.now() - started), error: (err as Error).message.slice(0, 500) };
+    }
+  }
+
+  /** The default backend as stored, or `auto` if unset or no longer valid. */
+  async defaultBackend(): Promise<LlmBackendChoice> {
+    return (await (this.#snapshot ??= this.#load())).defaultBackend;
+  }
+
+  /** Providers to try, in order; empty means FAQ and fallback only. */
+  #chain(snap: Snapshot, opts: AnswerOptions): Snapshot['providers'] {
+    if (opts.model === 'faq') return [];
+    const named = opts.model ? snap.providers.filter((p) => p.provider.model === opts.model || p.provider.name === opts.model) : [];
+    if (named.length) return preferring(snap.providers, named);
+    const choice = effectiveBackend({
+      session: opts.sessionBackend,
+      personaProviderId: opts.personaProviderId === undefined ? snap.personaProviderId : opts.personaProviderId,
+      fallback: snap.defaultBackend,
+    });
+    if (choice.backend === 'faq') return [];
+    if (choice.backend === 'auto') return snap.providers;
+    return preferring(snap.providers, snap.providers.filter((p) => p.provider.id === choice.provider_id));
+  }
+
   #load(): Promise<Snapshot> {
     const p = (async () => {
       const providers = await this.repos.llmProviders.listEnabled();
       const withKeys = await Promise.all(providers.map(async (provider) => ({ provider, apiKey: await this.repos.llmProviders.getApiKey(provider.id) })));
       const personaId = await this.repos.config.get<number | null>('chat.default_persona_id');
       const persona = (personaId ? await this.repos.personas.get(personaId) : undefined) ?? (await this.repos.personas.getDefault());
+      const stored = LlmBackendChoice.safeParse(await this.repos.config.get(DEFAULT_BACKEND_KEY));
       return {
         providers: withKeys,
         systemPrompt: persona?.system_prompt ?? null,
+        personaProviderId: persona?.llm_provider_id ?? null,
+        defaultBackend: stored.success ? stored.data : AUTO,
         fallback: (await this.repos.config.get<string>('chat.fallback_message')) ?? (CONFIG_KEYS['chat.fallback_message'].default as string),
         history: (await this.repos.config.get<number>('chat.max_history_messages')) ?? (CONFIG_KEYS['chat.max_history_messages'].default as number),
       };
@@ -122,9 +168,10 @@ export class ChatResponder {
   }
 }
 
-function orderFor(providers: Snapshot['providers'], model: string | undefined) {
-  if (!model) return providers;
-  const preferred = providers.filter((p) => p.provider.model === model || p.provider.name === model);
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** The preferred providers first, the rest behind them as the fallback chain. */
+function preferring(providers: Snapshot['providers'], preferred: Snapshot['providers']): Snapshot['providers'] {
   return [...preferred, ...providers.filter((p) => !preferred.includes(p))];
 }
 

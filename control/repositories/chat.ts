@@ -1,5 +1,6 @@
 /** Text conversations from the widget, Telegram or the API: one session per (source, source_id). */
 import { insertedId, nowIso, num, type Page, type Queryable } from '../db/rows.ts';
+import type { LlmBackendChoice } from '../llm/llm-backend.ts';
 
 export interface ChatSession {
   id: number;
@@ -7,6 +8,9 @@ export interface ChatSession {
   source_id: string;
   contact: string | null;
   persona_id: number | null;
+  /** Override of the LLM backend for this session: 'faq', 'provider' (with llm_provider_id) or null. */
+  llm_backend: string | null;
+  llm_provider_id: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -27,6 +31,8 @@ const toSession = (r: Record<string, unknown>): ChatSession => ({
   source_id: String(r.source_id),
   contact: (r.contact as string | null) ?? null,
   persona_id: r.persona_id === null || r.persona_id === undefined ? null : num(r.persona_id),
+  llm_backend: (r.llm_backend as string | null) ?? null,
+  llm_provider_id: r.llm_provider_id === null || r.llm_provider_id === undefined ? null : num(r.llm_provider_id),
   created_at: String(r.created_at),
   updated_at: String(r.updated_at),
 });
@@ -93,6 +99,17 @@ export class ChatRepo {
     const row: Record<string, unknown> = { updated_at: nowIso() };
     if (patch.contact !== undefined) row.contact = patch.contact;
     if (patch.persona_id !== undefined) row.persona_id = patch.persona_id;
+    const n = await this.db('chat_sessions').where({ id }).update(row);
+    return n ? this.getSession(id) : undefined;
+  }
+
+  /** Pins the session's LLM backend; null returns it to the persona's and the default. */
+  async setLlmOverride(id: number, choice: Exclude<LlmBackendChoice, { backend: 'auto' }> | null): Promise<ChatSession | undefined> {
+    const row = {
+      llm_backend: choice?.backend ?? null,
+      llm_provider_id: choice?.backend === 'provider' ? choice.provider_id : null,
+      updated_at: nowIso(),
+    };
     const n = await this.db('chat_sessions').where({ id }).update(row);
     return n ? this.getSession(id) : undefined;
   }
