@@ -75,6 +75,11 @@ const EnvSchema = z.object({
   LLM_API_KEY: z.string().min(1).optional(),
   /** No first token within this long: the secretary answers that turn instead. */
   LLM_FIRST_TOKEN_MS: intFrom(100, 120000).default(8000),
+  /**
+   * HTTP(S) proxy for the LLM only, `http://[user:password@]host:port`. HTTPS_PROXY is not read: it
+   * would also catch a local vLLM/Ollama on loopback, which must not go through a corporate proxy.
+   */
+  LLM_PROXY_URL: z.url({ protocol: /^https?$/, error: 'LLM_PROXY_URL must be an http:// or https:// URL' }).optional(),
   SHUTDOWN_GRACE_MS: intFrom(0, 60000).default(3000),
   /** Force the TypeScript DSP twin even when the native addon is built (`0`). */
   VOICE_GATEWAY_NATIVE: z.enum(['0', '1']).optional(),
@@ -100,7 +105,7 @@ export interface GatewayConfig {
     language: 'en' | 'ru';
     vad: { threshold: number; minSpeechSec: number; minSilenceSec: number };
     bargeInConfirmMs: number;
-    llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number };
+    llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number; proxyUrl?: string };
     stt: SttSelection;
     tts: TtsSelection;
     /** Base for relative model directories and manifest names. */
@@ -147,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       stt,
       tts,
       modelsDir: path.resolve(e.MODELS_DIR),
-      llm: e.LLM_BASE_URL ? { baseURL: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY, firstTokenMs: e.LLM_FIRST_TOKEN_MS } : undefined,
+      llm: e.LLM_BASE_URL ? { baseURL: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY, firstTokenMs: e.LLM_FIRST_TOKEN_MS, proxyUrl: e.LLM_PROXY_URL } : undefined,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

@@ -63,7 +63,7 @@ export async function createPipelineFactory(
     await Promise.allSettled([vad.close(), stt.close()]);
     throw err;
   }
-  const llm = s.llm ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs }]) : undefined;
+  const llm = s.llm ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs, proxyUrl: s.llm.proxyUrl }]) : undefined;
   const persona = defaultPersona(s.language);
   const faq = defaultFaq(s.language);
   // Both shipped personas are available by id or language ('en', 'ru', 'default-en', ...): the modem

@@ -4,6 +4,7 @@
  * cannot wait for the SDK's exponential backoff.
  */
 import OpenAI from 'openai';
+import { proxyClientOptions } from '../../pipeline/engines/http-proxy.ts';
 import type { LlmProvider } from '../repositories/llm-providers.ts';
 
 export interface LlmMessage {
@@ -28,8 +29,9 @@ export interface LlmCallOptions {
 export type LlmCaller = (provider: LlmProvider, apiKey: string | null, messages: LlmMessage[], opts: LlmCallOptions) => Promise<LlmResult>;
 
 export const openAiCaller: LlmCaller = async (provider, apiKey, messages, opts) => {
-  // Proxies (provider.proxy_url) need an undici dispatcher in fetchOptions; not wired yet (see docs).
-  const client = new OpenAI({ apiKey: apiKey ?? 'not-needed', baseURL: provider.base_url, timeout: provider.timeout_ms, maxRetries: 0 });
+  // A bad stored proxy_url throws here and counts as this provider failing: the chain moves on.
+  const proxy = proxyClientOptions(provider.proxy_url);
+  const client = new OpenAI({ apiKey: apiKey ?? 'not-needed', baseURL: provider.base_url, timeout: provider.timeout_ms, maxRetries: 0, ...proxy });
   const params = { model: provider.model, messages, max_tokens: opts.maxTokens, temperature: opts.temperature };
   if (!opts.onDelta) {
     const r = await client.chat.completions.create({ ...params, stream: false }, { signal: opts.signal });

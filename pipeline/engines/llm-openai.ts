@@ -9,6 +9,7 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import { proxyClientOptions } from './http-proxy.ts';
 import { isAbortError, type ChatMessage, type EngineHealth, type LlmDelta, type LlmEngine, type LlmOptions, type ToolCall } from './types.ts';
 
 export interface LlmProviderConfig {
@@ -25,7 +26,9 @@ export interface LlmProviderConfig {
   maxRetries?: number;
   temperature?: number;
   headers?: Record<string, string>;
-  /** Per-provider HTTP client options (e.g. a proxy `fetchOptions: { dispatcher }`). */
+  /** HTTP(S) proxy for this provider only, `http://[user:password@]host:port` (see http-proxy.ts). */
+  proxyUrl?: string;
+  /** Further per-provider `fetch` options; a proxy's dispatcher comes from `proxyUrl`. */
   fetchOptions?: Record<string, unknown>;
 }
 
@@ -47,19 +50,24 @@ export class OpenAiCompatibleLlm implements LlmEngine {
   constructor(providers: LlmProviderConfig[]) {
     if (!providers.length) throw new Error('at least one LLM provider is required');
     this.name = providers.map((p) => p.name).join('>');
-    this.providers = providers.map((config) => ({
-      config,
-      client: new OpenAI({
-        baseURL: config.baseURL,
-        apiKey: config.apiKey ?? 'not-needed',
-        maxRetries: config.maxRetries ?? 1,
-        timeout: config.timeoutMs ?? 60000,
-        defaultHeaders: config.headers,
-        fetchOptions: config.fetchOptions as never,
-      }),
-      lastError: null,
-      lastOkAt: null,
-    }));
+    this.providers = providers.map((config) => {
+      // A bad proxy URL throws here, at construction: a misconfiguration, not a provider outage.
+      const proxy = proxyClientOptions(config.proxyUrl);
+      return {
+        config,
+        client: new OpenAI({
+          baseURL: config.baseURL,
+          apiKey: config.apiKey ?? 'not-needed',
+          maxRetries: config.maxRetries ?? 1,
+          timeout: config.timeoutMs ?? 60000,
+          defaultHeaders: config.headers,
+          fetch: proxy.fetch,
+          fetchOptions: { ...config.fetchOptions, ...proxy.fetchOptions } as never,
+        }),
+        lastError: null,
+        lastOkAt: null,
+      };
+    });
   }
 
   health(): EngineHealth {

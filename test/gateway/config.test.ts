@@ -50,3 +50,15 @@ t.test('engine settings that cannot work are refused at start, naming what is mi
   t.throws(() => loadConfig({ TTS_ENGINE: 'openai', TTS_BASE_URL: 'http://127.0.0.1:1/v1' }), /needs TTS_MODEL and TTS_VOICE/);
   t.throws(() => loadConfig({ TTS_BASE_URL: 'not a url' }), /TTS_BASE_URL must be a URL/);
 });
+
+t.test('LLM_PROXY_URL reaches the env LLM provider; a bad one is refused by name, without echoing it', async (t) => {
+  const base = { LLM_BASE_URL: 'https://api.example/v1', LLM_API_KEY: 'sk-1' };
+  t.match(loadConfig({ ...base, LLM_PROXY_URL: 'http://ops:pw@proxy.corp:3128' }).secretary.llm, { baseURL: 'https://api.example/v1', proxyUrl: 'http://ops:pw@proxy.corp:3128' });
+  t.equal(loadConfig({ ...base, LLM_PROXY_URL: 'https://proxy.corp' }).secretary.llm?.proxyUrl, 'https://proxy.corp');
+  t.equal(loadConfig(base).secretary.llm?.proxyUrl, undefined);
+  t.equal(loadConfig({ LLM_PROXY_URL: 'http://proxy.corp:3128' }).secretary.llm, undefined, 'no LLM_BASE_URL: no LLM, proxy or not');
+  for (const bad of ['proxy.corp:3128', 'socks5://ops:secret@proxy.corp:1080', 'not a url']) {
+    const err = t.throws(() => loadConfig({ ...base, LLM_PROXY_URL: bad }), /LLM_PROXY_URL must be an http:\/\/ or https:\/\/ URL/, bad) as Error;
+    t.notMatch(err.message, /secret/, 'the password is not repeated');
+  }
+});
