@@ -20,14 +20,14 @@ export function sttRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'POST',
       path: '/admin/stt/transcribe',
-      summary: 'Transcribe an uploaded WAV file (body audio/wav, or multipart/form-data with `file`)',
+      summary: 'Transcribe an uploaded audio file: WAV, MP3, FLAC or Ogg Opus (told apart by content), as the body or as multipart/form-data `file`',
       tag: 'stt',
       auth: { kind: 'user', role: 'operator' },
       audit: 'stt.transcribe',
       rateClass: 'tts',
       maxBodyBytes: 25 * 1024 * 1024,
       query: z.object({ language: z.string().min(2).max(16).optional() }),
-      rawBody: { contentTypes: ['audio/wav', 'audio/x-wav', 'audio/wave', 'multipart/form-data'], description: 'a WAV file' },
+      rawBody: { contentTypes: ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/mpeg', 'audio/mp3', 'audio/flac', 'audio/x-flac', 'audio/ogg', 'audio/opus', 'application/octet-stream', 'multipart/form-data'], description: 'a WAV, MP3, FLAC or Ogg Opus file' },
       async handler(ctx) {
         let file = ctx.rawBody ?? Buffer.alloc(0);
         if ((ctx.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')) {
@@ -36,7 +36,7 @@ export function sttRoutes(s: ControlServices): RouteDef[] {
         if (file.length === 0) throw new HttpError(400, 'validation_failed', 'body: file: an audio file is required');
         const r = await s.stt.transcribe(file, { language: ctx.query.language, signal: ctx.signal });
         ctx.audit.details = { engine: r.engine, duration_s: Math.round(r.duration_s * 10) / 10 };
-        return json({ text: r.text, alternatives: r.alternatives ?? [], confidence: r.confidence ?? null, latency_ms: Math.round(r.latencyMs ?? 0), duration_s: r.duration_s, engine: r.engine });
+        return json({ text: r.text, alternatives: r.alternatives ?? [], confidence: r.confidence ?? null, latency_ms: Math.round(r.latencyMs ?? 0), duration_s: r.duration_s, engine: r.engine, format: r.format });
       },
     }),
   ];

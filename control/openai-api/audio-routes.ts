@@ -1,7 +1,8 @@
 /**
  * OpenAI-compatible audio: `POST /v1/audio/speech` streams audio as it is synthesised (WAV with an
- * open-ended header, or raw 24 kHz PCM as OpenAI's `pcm` format), and `POST /v1/audio/transcriptions`
- * takes a multipart upload (a WAV file) and answers `{text}`, plain text or verbose JSON.
+ * open-ended header, raw 24 kHz PCM as OpenAI's `pcm` format, MP3 or Ogg Opus), and
+ * `POST /v1/audio/transcriptions` takes a multipart upload (WAV, MP3, FLAC or Ogg Opus) and answers
+ * `{text}`, plain text or verbose JSON.
  * `voice` (then `model`) may name a TTS preset or one of the engine's voices; OpenAI's stock voice
  * names fall back to the default voice.
  */
@@ -10,7 +11,8 @@ import { HttpError } from '../http/errors.ts';
 import { json, raw, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import { parseMultipart } from '../stt/multipart.ts';
-import { pcmStreamReply, streamingWavHeader } from '../tts/pcm-reply.ts';
+import { pcmStreamReply } from '../tts/pcm-reply.ts';
+import { SPEECH_FORMATS, speechEncoder } from '../tts/speech-formats.ts';
 import type { VoiceSettings } from '../tts/tts-service.ts';
 
 const SpeechRequest = z.looseObject({
@@ -21,9 +23,6 @@ const SpeechRequest = z.looseObject({
   speed: z.number().min(0.25).max(4).optional(),
   instructions: z.string().max(4096).optional(),
 });
-
-/** OpenAI's `pcm` is 24 kHz s16le; our WAV uses the same rate. */
-const SPEECH_RATE = 24000;
 
 export function audioRoutes(s: ControlServices): RouteDef[] {
   const KEY = { kind: 'api_key' } as const;
@@ -41,7 +40,7 @@ export function audioRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'POST',
       path: '/v1/audio/speech',
-      summary: 'Text to speech (OpenAI format), streamed as synthesised: response_format wav (default) or pcm (24 kHz s16le)',
+      summary: `Text to speech (OpenAI format), streamed as synthesised: response_format ${SPEECH_FORMATS.join(', ')} (wav by default; pcm is 24 kHz s16le; opus is Ogg Opus)`,
       tag: 'openai',
       auth: KEY,
       rateClass: 'tts',
@@ -49,30 +48,28 @@ export function audioRoutes(s: ControlServices): RouteDef[] {
       body: SpeechRequest,
       async handler(ctx) {
         const b = ctx.body;
-        const format = b.response_format ?? 'wav';
-        if (format !== 'wav' && format !== 'pcm') {
-          throw new HttpError(400, 'unsupported_format', `response_format "${format}" is not available here; use "wav" or "pcm"`);
-        }
         const v = await voiceFor(typeof b.voice === 'string' ? b.voice : b.voice.id, b.model, b.speed);
+        const enc = await speechEncoder(b.response_format ?? 'wav');
         ctx.usage.source = v.engine;
         ctx.usage.tokensIn = b.input.length;
-        return pcmStreamReply(s.tts.stream({ ...v, text: b.input, sampleRate: SPEECH_RATE, signal: ctx.signal }), {
-          contentType: format === 'wav' ? 'audio/wav' : `audio/L16;rate=${SPEECH_RATE};channels=1`,
-          prefix: format === 'wav' ? streamingWavHeader(SPEECH_RATE) : undefined,
-          headers: [['X-Sample-Rate', String(SPEECH_RATE)]],
+        return pcmStreamReply(s.tts.stream({ ...v, text: b.input, sampleRate: enc.sampleRate, signal: ctx.signal }), {
+          contentType: enc.contentType,
+          prefix: enc.start(),
+          encoder: enc,
+          headers: [['X-Sample-Rate', String(enc.sampleRate)]],
         });
       },
     }),
     route({
       method: 'POST',
       path: '/v1/audio/transcriptions',
-      summary: 'Speech to text (OpenAI format): multipart/form-data with `file` (WAV), `model`, optional `language` and `response_format` (json, text, verbose_json)',
+      summary: 'Speech to text (OpenAI format): multipart/form-data with `file` (WAV, MP3, FLAC or Ogg Opus, told apart by content), `model`, optional `language` and `response_format` (json, text, verbose_json)',
       tag: 'openai',
       auth: KEY,
       rateClass: 'tts',
       usage: 'stt',
       maxBodyBytes: 25 * 1024 * 1024,
-      rawBody: { contentTypes: ['multipart/form-data'], description: 'file (WAV), model, language?, response_format?' },
+      rawBody: { contentTypes: ['multipart/form-data'], description: 'file (WAV, MP3, FLAC or Ogg Opus), model, language?, response_format?' },
       async handler(ctx) {
         const parts = parseMultipart(ctx.rawBody ?? Buffer.alloc(0), ctx.headers['content-type']);
         const field = (name: string) => parts.find((p) => p.name === name && p.filename === undefined)?.data.toString('utf8');

@@ -1,28 +1,31 @@
 /**
  * Speech to text for uploads (admin "transcribe an upload", `/v1/audio/transcriptions`): decodes a
- * WAV file of any rate, channel count and encoding to 16 kHz PCM16 mono and hands it to the engine.
+ * WAV, MP3, FLAC or Ogg Opus file of any rate and channel count to 16 kHz PCM16 mono in a worker
+ * thread (upload-decoder.ts) and hands it to the engine.
  * The engine is pocketsphinx from Debian unless the gateway passes its own
  * (ControlPlaneOptions.stt); it is created on first use so a control plane that never transcribes
  * never starts decoder processes.
  */
-import { createResampler } from '../../media/resampler.ts';
-import { concatInt16 } from '../../media/pcm.ts';
-import { parseWav, WavFormatError } from '../../media/wav.ts';
+import { AudioDecodeError, type AudioFileFormat } from '../../media/audio-file-decode.ts';
 import { PocketsphinxStt } from '../../pipeline/engines/stt-pocketsphinx.ts';
 import type { EngineHealth, SttEngine, SttResult } from '../../pipeline/engines/types.ts';
 import { HttpError } from '../http/errors.ts';
+import { UploadDecoder } from './upload-decoder.ts';
 
 export const STT_SAMPLE_RATE = 16000;
 
 export interface TranscriptionResult extends SttResult {
   duration_s: number;
   engine: string;
+  /** What the upload was, as told by its bytes. */
+  format: AudioFileFormat;
 }
 
 export class SttService {
   #engine: SttEngine | null;
   #transcriptions = 0;
   #failures = 0;
+  readonly #decoder = new UploadDecoder();
 
   constructor(
     engine: SttEngine | undefined,
@@ -50,34 +53,24 @@ export class SttService {
     };
   }
 
-  /** WAV bytes -> 16 kHz mono PCM16. 400 for anything that is not a WAV we can read. */
-  decode(file: Uint8Array): Int16Array {
-    let wav;
+  /** Audio file bytes -> 16 kHz mono PCM16: 400 for what we cannot read, 413 past maxSeconds. */
+  async decode(file: Uint8Array, signal?: AbortSignal): Promise<{ pcm: Int16Array; format: AudioFileFormat }> {
     try {
-      wav = parseWav(file);
+      const d = await this.#decoder.decode(file, { sampleRate: STT_SAMPLE_RATE, maxSeconds: this.maxSeconds, signal });
+      return { pcm: d.samples, format: d.format };
     } catch (err) {
-      if (err instanceof WavFormatError) throw new HttpError(400, 'unsupported_audio', `not a readable WAV file: ${err.message}`);
+      if (err instanceof AudioDecodeError) throw new HttpError(err.code === 'audio_too_long' ? 413 : 400, err.code, err.message);
       throw err;
     }
-    const seconds = wav.samples.length / wav.sampleRate;
-    if (seconds > this.maxSeconds) throw new HttpError(413, 'audio_too_long', `the audio is ${seconds.toFixed(1)} s; at most ${this.maxSeconds} s`);
-    if (wav.sampleRate === STT_SAMPLE_RATE) return wav.samples;
-    let r;
-    try {
-      r = createResampler(wav.sampleRate, STT_SAMPLE_RATE);
-    } catch (err) {
-      throw new HttpError(400, 'unsupported_audio', `cannot resample ${wav.sampleRate} Hz: ${(err as Error).message}`);
-    }
-    return concatInt16([r.process(wav.samples), r.flush()]);
   }
 
   async transcribe(file: Uint8Array, opts: { language?: string; signal?: AbortSignal } = {}): Promise<TranscriptionResult> {
-    const pcm = this.decode(file);
+    const { pcm, format } = await this.decode(file, opts.signal);
     const started = performance.now();
     try {
       const r = await this.engine.transcribe(pcm, { language: opts.language, signal: opts.signal });
       this.#transcriptions++;
-      return { ...r, latencyMs: r.latencyMs ?? performance.now() - started, duration_s: pcm.length / STT_SAMPLE_RATE, engine: this.engine.name };
+      return { ...r, latencyMs: r.latencyMs ?? performance.now() - started, duration_s: pcm.length / STT_SAMPLE_RATE, engine: this.engine.name, format };
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       this.#failures++;
@@ -86,6 +79,7 @@ export class SttService {
   }
 
   async close(): Promise<void> {
+    await this.#decoder.close();
     await this.#engine?.close();
   }
 }

@@ -16,17 +16,27 @@ export function streamingWavHeader(sampleRate: number): Buffer {
   return h;
 }
 
+/** Turns PCM pieces into the bytes of a compressed format (control/tts/speech-formats.ts). */
+export interface PcmEncoder {
+  encode(pcm: Int16Array): Uint8Array;
+  /** The tail, written only when the audio ended normally. */
+  end(): Uint8Array;
+  close(): void;
+}
+
 export async function pcmStreamReply(
   pcm: AsyncGenerator<Int16Array>,
-  opts: { contentType: string; headers?: Array<[string, string]>; prefix?: Buffer; onDone?: (bytes: number) => void },
+  opts: { contentType: string; headers?: Array<[string, string]>; prefix?: Uint8Array; encoder?: PcmEncoder; onDone?: (bytes: number) => void },
 ): Promise<Reply> {
   let first: IteratorResult<Int16Array>;
   try {
     first = await pcm.next();
   } catch (err) {
+    opts.encoder?.close();
     if (err instanceof HttpError) throw err;
     throw new HttpError(502, 'tts_failed', `speech synthesis failed: ${(err as Error).message}`);
   }
+  const encode = opts.encoder ? (p: Int16Array) => opts.encoder!.encode(p) : (p: Int16Array) => bytesFromInt16(p);
   return {
     kind: 'stream',
     status: 200,
@@ -40,11 +50,16 @@ export async function pcmStreamReply(
         while (!next.done) {
           if (next.value.length) {
             bytes += next.value.byteLength;
-            if (!(await sink.write(bytesFromInt16(next.value)))) return;
+            const out = encode(next.value);
+            // An encoder may hold a piece back until it has a whole frame.
+            if (out.byteLength && !(await sink.write(out))) return;
           }
           next = await pcm.next();
         }
+        const tail = opts.encoder?.end();
+        if (tail?.byteLength) await sink.write(tail);
       } finally {
+        opts.encoder?.close();
         await pcm.return(undefined);
         opts.onDone?.(bytes);
       }

@@ -9,7 +9,9 @@ import path from 'node:path';
 import t from 'tap';
 import type { GsmControl } from '../../control/gsm/gsm-control.ts';
 import { promRegistrySource } from '../../control/monitor/metrics-source.ts';
-import { encodeWav } from '../../media/wav.ts';
+import { encodeWav, parseWav } from '../../media/wav.ts';
+import { mp3Of, oggOpusOf, soxConvert } from '../media/audio-files.ts';
+import { sine } from '../media/signals.ts';
 import type { SttEngine } from '../../pipeline/engines/types.ts';
 import { startControl } from './helpers/control.ts';
 
@@ -232,16 +234,33 @@ t.test('transcriptions: multipart upload at any rate, formats, validation (fake 
   t.equal(r.text, 'heard 2.0 seconds\n');
   const nofile = multipart({ model: 'whisper-1' });
   t.equal((await c.call('POST', '/v1/audio/transcriptions', { token: key, rawBody: nofile.body, headers: { 'content-type': nofile.type } })).status, 400);
-  const junk = multipart({ model: 'whisper-1' }, { name: 'a.mp3', data: Buffer.from('ID3 not a wav') });
+  const junk = multipart({ model: 'whisper-1' }, { name: 'a.wav', data: Buffer.from('<html>not audio</html>') });
   r = await c.call('POST', '/v1/audio/transcriptions', { token: key, rawBody: junk.body, headers: { 'content-type': junk.type } });
   t.equal(r.status, 400);
   t.equal(r.body.error.code, 'unsupported_audio');
+  t.match(r.body.error.message, /send wav, mp3, flac, ogg-opus/);
+  const tone = sine(48000, 440, 48000 * 3);
+  for (const [name, data] of [
+    ['a.mp3', await mp3Of(tone.subarray(0, 44100 * 3), 44100, true)],
+    ['a.flac', soxConvert(tone, 48000, 'flac')],
+    ['a.opus', oggOpusOf(tone, 48000)],
+  ] as const) {
+    const up = multipart({ model: 'whisper-1' }, { name, data });
+    r = await c.call('POST', '/v1/audio/transcriptions', { token: key, rawBody: up.body, headers: { 'content-type': up.type } });
+    t.same(r.body, { text: 'heard 3.0 seconds' }, `${name} decoded to 3 s at 16 kHz`);
+  }
+  const tooLong = multipart({ model: 'whisper-1' }, { name: 'long.flac', data: soxConvert(new Int16Array(8000 * 301), 8000, 'flac') });
+  r = await c.call('POST', '/v1/audio/transcriptions', { token: key, rawBody: tooLong.body, headers: { 'content-type': tooLong.type } });
+  t.equal(r.status, 413);
+  t.equal(r.body.error.code, 'audio_too_long');
   t.equal((await c.call('POST', '/v1/audio/transcriptions', { token: key, body: { model: 'x' } })).status, 415, 'JSON is not an upload');
   const op = await c.userToken('olga', 'operator');
   r = await c.call('POST', '/admin/stt/transcribe', { token: op, rawBody: encodeWav(new Int16Array(16000), 16000), headers: { 'content-type': 'audio/wav' } });
   t.equal(r.body.text, 'heard 1.0 seconds');
+  r = await c.call('POST', '/admin/stt/transcribe', { token: op, rawBody: soxConvert(new Int16Array(8000), 8000, 'flac'), headers: { 'content-type': 'audio/flac' } });
+  t.match(r.body, { text: 'heard 1.0 seconds', format: 'flac' });
   const st = (await c.call('GET', '/admin/stt/status', { token: op })).body;
-  t.match(st, { engine: 'fake-stt', started: true, transcriptions: 3 });
+  t.match(st, { engine: 'fake-stt', started: true, transcriptions: 7 });
 });
 
 t.test('transcriptions with pocketsphinx: real speech in, words out', { skip: !(has('sh', ['-c', 'command -v flite']) && existsSync('/usr/share/pocketsphinx/model/en-us')) && 'flite/pocketsphinx missing' }, async (t) => {
@@ -258,4 +277,9 @@ t.test('transcriptions with pocketsphinx: real speech in, words out', { skip: !(
   t.equal(r.status, 200, JSON.stringify(r.body));
   t.match(r.body.text, /hours/i);
   t.ok(r.body.duration > 1);
+  // The same question as an MP3 (what phones and browsers record) is heard the same way.
+  const wav = parseWav(readFileSync(file));
+  const mp3 = multipart({ model: 'whisper-1' }, { name: 'q.mp3', data: await mp3Of(wav.samples, wav.sampleRate as 16000) });
+  const r2 = await c.call('POST', '/v1/audio/transcriptions', { token: key, rawBody: mp3.body, headers: { 'content-type': mp3.type } });
+  t.match(r2.body.text, /hours/i, `mp3 upload: "${r2.body.text}"`);
 });

@@ -6,7 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import WebSocket from 'ws';
+import { decodeAudioFile } from '../../media/audio-file-decode.ts';
 import { parseWav } from '../../media/wav.ts';
+import { rmsOf, toneAmplitude } from '../media/signals.ts';
 import { startControl } from './helpers/control.ts';
 import { catalogOf, GatedTts } from './helpers/fake-engines.ts';
 
@@ -216,9 +218,10 @@ t.test('/v1/audio/speech streams WAV with an API key; unsupported formats are re
   const key = (await c.call('POST', '/admin/api-keys', { token: admin, body: { name: 'k' } })).body.key;
   t.equal((await c.call('POST', '/v1/audio/speech', { body: { model: 'tts-1', input: 'Hi.', voice: 'alloy' } })).status, 401);
   t.equal((await c.call('POST', '/v1/audio/speech', { token: admin, body: { model: 'tts-1', input: 'Hi.', voice: 'alloy' } })).status, 401, 'user tokens are not API keys');
-  const mp3 = await c.call('POST', '/v1/audio/speech', { token: key, body: { model: 'tts-1', input: 'Hi.', voice: 'alloy', response_format: 'mp3' } });
-  t.equal(mp3.status, 400);
-  t.equal(mp3.body.error.code, 'unsupported_format');
+  const aac = await c.call('POST', '/v1/audio/speech', { token: key, body: { model: 'tts-1', input: 'Hi.', voice: 'alloy', response_format: 'aac' } });
+  t.equal(aac.status, 400);
+  t.equal(aac.body.error.code, 'unsupported_format');
+  t.same(aac.body.error.details, { supported: ['wav', 'pcm', 'mp3', 'opus'] });
   const res = await post(c.base, '/v1/audio/speech', key, { model: 'tts-1', input: 'Hello there. How can I help you today?', voice: 'alloy' });
   t.equal(res.status, 200);
   t.equal(res.headers.get('content-type'), 'audio/wav');
@@ -228,7 +231,45 @@ t.test('/v1/audio/speech streams WAV with an API key; unsupported formats are re
   const pcm = await post(c.base, '/v1/audio/speech', key, { model: 'tts-1', input: 'Hello there.', voice: 'en-us', response_format: 'pcm' });
   t.equal(pcm.headers.get('content-type'), 'audio/L16;rate=24000;channels=1');
   t.ok((await pcm.arrayBuffer()).byteLength > 10_000);
+  const seconds = wav.samples.length / 24000;
+  for (const [format, type] of [['mp3', 'audio/mpeg'], ['opus', 'audio/ogg; codecs=opus']] as const) {
+    const r = await post(c.base, '/v1/audio/speech', key, { model: 'tts-1', input: 'Hello there. How can I help you today?', voice: 'alloy', response_format: format });
+    t.equal(r.headers.get('content-type'), type);
+    const back = await decodeAudioFile(new Uint8Array(await r.arrayBuffer()), { sampleRate: 16000, maxSeconds: 60 });
+    t.ok(Math.abs(back.samples.length / 16000 - seconds) < 0.15, `${format}: ${(back.samples.length / 16000).toFixed(2)} s, wav ${seconds.toFixed(2)} s`);
+    t.ok(rmsOf(back.samples) > 500, `${format} carries speech (rms ${rmsOf(back.samples).toFixed(0)})`);
+  }
   await c.cp.usage.flush();
   const usage = await c.cp.repos.usageLog.list({ kind: 'tts' }, { limit: 10, offset: 0 });
-  t.ok(usage.items.length >= 2, 'speech requests are metered as tts usage');
+  t.ok(usage.items.length >= 4, 'speech requests are metered as tts usage');
+});
+
+t.test('/v1/audio/speech mp3 and opus stream: the first sentence is on the wire before the second is synthesised', async (t) => {
+  for (const format of ['mp3', 'opus'] as const) {
+    const engine = new GatedTts();
+    const c = await startControl({}, { options: { tts: catalogOf(engine) } });
+    const admin = await c.userToken('adam', 'admin');
+    const key = (await c.call('POST', '/admin/api-keys', { token: admin, body: { name: 'k' } })).body.key;
+    const res = await post(c.base, '/v1/audio/speech', key, { model: 'tts-1', input: 'First sentence here. Second one follows. And a third.', voice: 'alloy', response_format: format });
+    t.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    // Read until audio bytes arrive while sentence 2 is still held back by the gate.
+    while (chunks.reduce((n, c) => n + c.byteLength, 0) < 200) {
+      const r = await reader.read();
+      if (r.done) break;
+      chunks.push(r.value);
+    }
+    t.equal(engine.sentencesFinished, 1, `${format}: audio bytes sent while only the first sentence exists`);
+    engine.release();
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      chunks.push(r.value);
+    }
+    const back = await decodeAudioFile(Buffer.concat(chunks), { sampleRate: 16000, maxSeconds: 10 });
+    t.ok(back.samples.length / 16000 > 0.28 && back.samples.length / 16000 < 0.4, `${format}: ${(back.samples.length / 16000).toFixed(3)} s for three 100 ms sentences`);
+    t.ok(toneAmplitude(back.samples, 16000, 440, 800, 4000) > 5000, `${format}: the 440 Hz tone survives`);
+    await c.stop();
+  }
 });
