@@ -113,15 +113,21 @@ export class ChatResponder {
    * A connection test: one short completion from one provider (enabled or not), with its own
    * timeout, reporting how long it took or why it failed. Nothing is cached or counted.
    */
-  async testProvider(provider: LlmProvider, signal: AbortSignal): Promise<{ ok: boolean; latency_ms: number; reply?: string; error?: string }> {
+  async testProvider(listed: LlmProvider, signal: AbortSignal): Promise<{ ok: boolean; latency_ms: number; reply?: string; error?: string }> {
     const started = performance.now();
     try {
-      const apiKey = await this.repos.llmProviders.getApiKey(provider.id);
+      const { provider, apiKey } = await this.#withSecrets(listed);
       const r = await this.callLlm(provider, apiKey, [{ role: 'user', content: 'Reply with the single word OK.' }], { signal, maxTokens: 5 });
       return { ok: true, latency_ms: round(performance.now() - started), reply: r.text.slice(0, 200) };
     } catch (err) {
       return { ok: false, latency_ms: round(performance.now() - started), error: (err as Error).message.slice(0, 500) };
     }
+  }
+
+  /** Listed providers show no secrets; the call needs the key and the proxy's password. */
+  async #withSecrets(provider: LlmProvider): Promise<{ provider: LlmProvider; apiKey: string | null }> {
+    const [apiKey, proxyUrl] = await Promise.all([this.repos.llmProviders.getApiKey(provider.id), this.repos.llmProviders.getProxyUrl(provider.id)]);
+    return { provider: { ...provider, proxy_url: proxyUrl }, apiKey };
   }
 
   /** The default backend as stored, or `auto` if unset or no longer valid. */
@@ -147,7 +153,7 @@ export class ChatResponder {
   #load(): Promise<Snapshot> {
     const p = (async () => {
       const providers = await this.repos.llmProviders.listEnabled();
-      const withKeys = await Promise.all(providers.map(async (provider) => ({ provider, apiKey: await this.repos.llmProviders.getApiKey(provider.id) })));
+      const withKeys = await Promise.all(providers.map((provider) => this.#withSecrets(provider)));
       const personaId = await this.repos.config.get<number | null>('chat.default_persona_id');
       const persona = (personaId ? await this.repos.personas.get(personaId) : undefined) ?? (await this.repos.personas.getDefault());
       const stored = LlmBackendChoice.safeParse(await this.repos.config.get(DEFAULT_BACKEND_KEY));

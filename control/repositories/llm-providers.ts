@@ -1,6 +1,8 @@
 /**
  * LLM providers (any OpenAI-compatible endpoint). The API key is encrypted at rest and write-only:
  * entities carry `has_api_key`, and only `getApiKey` (used by the code that calls the LLM) decrypts.
+ * A proxy password is never read back either: entities show it as `***` (sending that back on
+ * update keeps the stored one), and only `getProxyUrl` returns the real URL.
  */
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import { bool, insertedId, nowIso, num, type Queryable } from '../db/rows.ts';
@@ -35,6 +37,20 @@ export interface LlmProviderInput {
 }
 
 const KEY_CONTEXT = 'llm_providers.api_key';
+export const MASKED_PASSWORD = '***';
+
+function maskProxyPassword(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = MASKED_PASSWORD;
+    // URL adds a "/" path to a bare origin; keep the URL as the admin typed it.
+    return url.endsWith('/') ? u.href : u.href.replace(/\/$/, '');
+  } catch {
+    return null; // stored before validation existed and unreadable: show nothing rather than a secret
+  }
+}
 
 const fromRow = (r: Record<string, unknown>): LlmProvider => ({
   id: num(r.id),
@@ -43,7 +59,7 @@ const fromRow = (r: Record<string, unknown>): LlmProvider => ({
   base_url: String(r.base_url),
   model: String(r.model),
   has_api_key: typeof r.api_key_encrypted === 'string' && r.api_key_encrypted !== '',
-  proxy_url: (r.proxy_url as string | null) ?? null,
+  proxy_url: maskProxyPassword((r.proxy_url as string | null) ?? null),
   timeout_ms: num(r.timeout_ms),
   priority: num(r.priority),
   enabled: bool(r.enabled),
@@ -84,6 +100,22 @@ export class LlmProvidersRepo {
     return r?.api_key_encrypted ? this.cipher.decrypt(r.api_key_encrypted, KEY_CONTEXT) : null;
   }
 
+  /** The proxy URL with its password, for the code that calls the LLM. */
+  async getProxyUrl(id: number): Promise<string | null> {
+    const r = await this.db('llm_providers').where({ id }).first('proxy_url');
+    return (r?.proxy_url as string | null) ?? null;
+  }
+
+  /** `***` as the password (what the API showed) means "the password stored now". */
+  private async unmasked(id: number, proxyUrl: string | null | undefined): Promise<string | null | undefined> {
+    if (!proxyUrl) return proxyUrl;
+    const u = new URL(proxyUrl);
+    if (decodeURIComponent(u.password) !== MASKED_PASSWORD) return proxyUrl;
+    const stored = await this.getProxyUrl(id);
+    u.password = stored ? new URL(stored).password : '';
+    return u.href;
+  }
+
   async create(input: LlmProviderInput): Promise<LlmProvider> {
     const now = nowIso();
     const id = insertedId(await this.db('llm_providers').insert({ kind: 'openai-compatible', ...this.toRow(input), created_at: now, updated_at: now }).returning('id'));
@@ -91,7 +123,8 @@ export class LlmProvidersRepo {
   }
 
   async update(id: number, patch: Partial<LlmProviderInput>): Promise<LlmProvider | undefined> {
-    const n = await this.db('llm_providers').where({ id }).update({ ...this.toRow(patch), updated_at: nowIso() });
+    const row = this.toRow({ ...patch, proxy_url: await this.unmasked(id, patch.proxy_url) });
+    const n = await this.db('llm_providers').where({ id }).update({ ...row, updated_at: nowIso() });
     return n ? this.get(id) : undefined;
   }
 

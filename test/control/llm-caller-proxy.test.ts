@@ -83,4 +83,15 @@ t.test('providers stored with proxy_url: a dead proxy falls back to the next pro
   t.equal(r.body.model, 'up-model', 'the provider behind the dead proxy was skipped');
   t.same(proxy.tunnels.map((x) => x.target), [`127.0.0.1:${fake.port}`]);
   t.equal(fake.chatRequests().length, 1);
+
+  // The proxy password is never read back; "***" sent back on update keeps the stored one.
+  const up = (await c.call('GET', '/admin/llm-providers', { token: admin })).body.items.find((p: { name: string }) => p.name === 'up');
+  t.equal(up.proxy_url, proxy.url('ops:***'));
+  t.notMatch(JSON.stringify((await c.call('GET', `/admin/llm-providers/${up.id}`, { token: admin })).body), /:pw@/);
+  t.equal((await c.call('PATCH', `/admin/llm-providers/${up.id}`, { token: admin, body: { proxy_url: up.proxy_url, timeout_ms: 5000 } })).status, 200);
+  const again = await c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'up-model', messages: [{ role: 'user', content: 'Again' }] } });
+  t.equal(again.body.choices[0].message.content, 'From behind the proxy.', 'the masked URL sent back kept the real password');
+  await c.call('PATCH', `/admin/llm-providers/${up.id}`, { token: admin, body: { proxy_url: proxy.url('ops:wrong') } });
+  const test = await c.call('POST', `/admin/llm-providers/${up.id}/test`, { token: admin });
+  t.match(test.body, { ok: false }, 'a new password replaces the old one (and the proxy refuses it)');
 });
