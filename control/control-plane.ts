@@ -30,6 +30,7 @@ import { processMetricsSource, type MetricsSource } from './monitor/metrics-sour
 import type { ControlServices, LiveHooks } from './services.ts';
 import { SttService } from './stt/stt-service.ts';
 import { BackupService } from './backup/backup-service.ts';
+import { RecordingStore } from './recordings/recording-store.ts';
 import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
 import { attachTtsWebSocket } from './tts/tts-websocket.ts';
 import { TtsService } from './tts/tts-service.ts';
@@ -54,6 +55,11 @@ export interface ControlPlaneOptions {
   metrics?: MetricsSource;
   /** The GSM modem for /admin/gsm (default none: 503 modem_unavailable). Also settable later with setGsm. */
   gsm?: GsmControl;
+  /**
+   * Where call recordings live (default DATA_DIR/recordings). The gateway passes MODEM_RECORD_DIR
+   * when it is set, so the files the modem writes are the ones downloads, backups and erasure see.
+   */
+  recordingsDir?: string;
 }
 
 export interface ControlPlane extends ControlServices {
@@ -106,14 +112,15 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const ownMetrics = processMetricsSource();
   const live: LiveHooks = { gsm: opts.gsm ?? null, metrics: opts.metrics ?? ownMetrics, metricsLabel: opts.metrics ? 'gateway' : 'process' };
 
-  const backups = new BackupService(db, dataDir, async () => {
+  const recordings = new RecordingStore(repos.calls, dataDir, opts.recordingsDir);
+  const backups = new BackupService(db, dataDir, recordings, async () => {
     faq.invalidate();
     chat.invalidate();
     apiKeys.invalidate();
     await usage.reloadLimits();
   });
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, live };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, recordings, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   let closing: Promise<void> | null = null;

@@ -12,6 +12,7 @@ import type { Repositories } from './repositories/index.ts';
 import type { BackupService } from './backup/backup-service.ts';
 import type { GsmControl } from './gsm/gsm-control.ts';
 import type { MetricsSource } from './monitor/metrics-source.ts';
+import type { RecordingStore } from './recordings/recording-store.ts';
 import type { SttService } from './stt/stt-service.ts';
 import type { TtsService } from './tts/tts-service.ts';
 import type { UsageMeter } from './usage/usage-meter.ts';
@@ -40,5 +41,7 @@ export interface ControlServices {
   tts: TtsService;
   stt: SttService;
   backups: BackupService;
+  /** Call recording files (download, backup, GDPR erase) and their registration. */
+  recordings: RecordingStore;
   live: LiveHooks;
 }

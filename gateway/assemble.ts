@@ -5,7 +5,9 @@
  * modem transport. One place, so the end-to-end tests run exactly what production runs.
  *
  * Wiring between the parts: the admin monitor reads the gateway's Prometheus registry; /admin/gsm
- * drives the attached modem, and SMS the modem receives are stored for the admin SMS list.
+ * drives the attached modem, SMS the modem receives are stored for the admin SMS list, and the call
+ * recordings the modem writes (MODEM_RECORD_DIR) are registered in the call log, in the directory
+ * the control plane serves, backs up and erases recordings from.
  */
 import type { ControlPlane } from '../control/control-plane.ts';
 import { createControlPlane } from '../control/control-plane.ts';
@@ -58,7 +60,8 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
 
   let controlPlane: ControlPlane;
   try {
-    controlPlane = await createControlPlane({ dataDir: config.dataDir, log, env });
+    // One recordings directory for the writer (the modem) and the readers (downloads, backups, GDPR).
+    controlPlane = await createControlPlane({ dataDir: config.dataDir, log, env, recordingsDir: env.MODEM_RECORD_DIR || undefined });
   } catch (err) {
     return fail('control_plane', err);
   }
@@ -88,6 +91,8 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     undo.push(() => m.close());
     controlPlane.setGsm(modemGsmControl(m));
     storeIncomingSms(m, controlPlane.repos.sms, (err) => log.warn({ err }, 'storing a received SMS failed'));
+    const callLog = pipelines.callLog;
+    if (callLog) m.calls.on('recording', (r) => void callLog.recording(r.callId, r.files.map((f) => ({ path: f.path, format: 'wav' as const, durationMs: f.durationMs }))));
     log.info('modem transport started');
   }
 

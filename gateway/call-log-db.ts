@@ -1,11 +1,12 @@
-/** The call log in the control plane's database (calls, call_turns, call_transcripts). */
+/** The call log in the control plane's database (calls, call_turns, call_transcripts, recordings). */
+import type { RecordingStore } from '../control/recordings/recording-store.ts';
 import type { Repositories } from '../control/repositories/index.ts';
 import type { CallLogSink } from './call-log.ts';
 
 /** End reasons that mean something went wrong on our side or the line's. */
 const FAILURE = /error|crash|fail|timeout|slow_consumer|shutdown/;
 
-export function databaseCallLogSink(repos: Pick<Repositories, 'calls'>): CallLogSink {
+export function databaseCallLogSink(repos: Pick<Repositories, 'calls'>, recordings: Pick<RecordingStore, 'register'>): CallLogSink {
   const { calls } = repos;
   return {
     async start(info, startedAt) {
@@ -39,6 +40,10 @@ export function databaseCallLogSink(repos: Pick<Repositories, 'calls'>): CallLog
     },
     async end(callId, reason, summary) {
       await calls.end(callId, { status: FAILURE.test(reason) ? 'failed' : 'completed', endReason: reason, summary });
+    },
+    async recording(callId, file) {
+      // Size and sha256 from the file as written: what a backup and a download will be checked against.
+      await recordings.register(callId, file.path, file.durationMs, file.format);
     },
   };
 }

@@ -4,6 +4,7 @@
  * reason when it closes. Written incrementally so a call that drops (or a gateway that dies) loses
  * nothing said before. Writes for one call are serialised (the call row must exist before its
  * turns) and never block or fail the call: a database error is logged, the conversation goes on.
+ * Recording files are registered last, when the transport has written them after the call ended.
  */
 import type { Logger } from 'pino';
 import type { CallInfo, CallPipeline, PipelineEvent, PipelineFactory, TurnMetrics } from '../pipeline/call-pipeline.ts';
@@ -19,12 +20,20 @@ export interface LoggedTurn {
   metrics: TurnMetrics;
 }
 
+/** An audio file of a call, written by its transport. */
+export interface RecordedFile {
+  path: string;
+  format: 'wav';
+  durationMs: number | null;
+}
+
 /** Where the log goes (the control plane's calls repository in the gateway; memory in tests). */
 export interface CallLogSink {
   start(info: CallInfo, startedAt: Date): Promise<void>;
   segment(callId: string, speaker: Speaker, text: string, atMs: number): Promise<void>;
   turn(callId: string, turn: LoggedTurn): Promise<void>;
   end(callId: string, reason: string, summary: string | null): Promise<void>;
+  recording(callId: string, file: RecordedFile): Promise<void>;
 }
 
 interface OpenCall {
@@ -41,6 +50,8 @@ interface OpenCall {
 
 export class CallLog implements MessageStore {
   private readonly open = new Map<string, OpenCall>();
+  /** Recording registrations still being written (they may outlive their call's entry in `open`). */
+  private readonly late = new Set<Promise<void>>();
 
   constructor(
     private readonly sink: CallLogSink,
@@ -66,9 +77,28 @@ export class CallLog implements MessageStore {
     await this.enqueue(m.callId, call, () => this.sink.segment(m.callId!, 'message', JSON.stringify(m), this.at(call)), true);
   }
 
-  /** Resolves once everything queued for open calls has been written (tests, shutdown). */
+  /**
+   * Register a call's recording files. Queued behind the call's other writes while it is still
+   * open (its row must exist first: foreign key); a failure is logged, never thrown at the caller,
+   * which is tearing a call down.
+   */
+  recording(callId: string, files: RecordedFile[]): Promise<void> {
+    const call = this.open.get(callId);
+    const writeAll = async () => {
+      for (const f of files) await this.sink.recording(callId, f);
+    };
+    const done = (call ? call.queue.then(writeAll) : writeAll()).catch((err: Error) =>
+      this.log.error({ err, callId }, 'registering a call recording failed'),
+    );
+    if (call) call.queue = done;
+    this.late.add(done);
+    void done.finally(() => this.late.delete(done));
+    return done;
+  }
+
+  /** Resolves once everything queued for open calls, and every recording registration, has been written (tests, shutdown). */
   async flush(): Promise<void> {
-    await Promise.all([...this.open.values()].map((c) => c.queue));
+    await Promise.all([...[...this.open.values()].map((c) => c.queue), ...this.late]);
   }
 
   private track(pipeline: CallPipeline): CallPipeline {

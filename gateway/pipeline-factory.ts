@@ -39,7 +39,7 @@ export async function createPipelineFactory(
   deps: PipelineFactoryDeps,
 ): Promise<GatewayPipelines> {
   const { log, controlPlane } = deps;
-  const callLog = controlPlane ? new CallLog(databaseCallLogSink(controlPlane.repos), log.child({ component: 'call-log' })) : null;
+  const callLog = controlPlane ? new CallLog(databaseCallLogSink(controlPlane.repos, controlPlane.recordings), log.child({ component: 'call-log' })) : null;
   const record = (f: PipelineFactory) => (callLog ? callLog.wrap(f) : f);
 
   if (config.pipeline === 'echo') {

@@ -21,7 +21,7 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'POST',
       path: '/admin/backups',
-      summary: 'Make a backup now (zip: a JSON file per table, manifest.json and SHA256SUMS with every entry’s sha256)',
+      summary: 'Make a backup now (zip: a JSON file per table, the recording files, manifest.json and SHA256SUMS with every entry’s sha256)',
       tag: 'backup',
       auth: ADMIN,
       audit: 'backup.create',
@@ -55,6 +55,7 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
       tag: 'backup',
       auth: ADMIN,
       params: NameParams,
+      produces: 'application/zip',
       async handler(ctx) {
         return raw(s.backups.read(ctx.params.name), 'application/zip', [['Content-Disposition', `attachment; filename="${ctx.params.name}"`]]);
       },
@@ -76,7 +77,7 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'POST',
       path: '/admin/backups/:name/restore',
-      summary: 'Replace the whole database with a backup (validated first; ends every login session)',
+      summary: 'Replace the whole database with a backup and put its recording files back (validated first; ends every login session)',
       tag: 'backup',
       auth: ADMIN,
       audit: 'backup.restore',
@@ -84,9 +85,9 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
       body: z.strictObject({ confirm: z.literal(true, 'send {"confirm": true}: this replaces every table') }),
       async handler(ctx) {
         ctx.audit.target = ctx.params.name;
-        const tables = await s.backups.restore(s.backups.read(ctx.params.name));
-        ctx.audit.details = { rows: Object.values(tables).reduce((a, b) => a + b, 0) };
-        return json({ restored: ctx.params.name, tables });
+        const { tables, recording_files } = await s.backups.restore(s.backups.read(ctx.params.name));
+        ctx.audit.details = { rows: Object.values(tables).reduce((a, b) => a + b, 0), recording_files };
+        return json({ restored: ctx.params.name, tables, recording_files });
       },
     }),
   ];

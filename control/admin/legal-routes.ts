@@ -87,7 +87,7 @@ export function legalRoutes(s: ControlServices): RouteDef[] {
       body: z.strictObject({ subject: Subject, confirm: z.literal(true) }),
       async handler(ctx) {
         ctx.audit.target = subjectPseudonym(ctx.body.subject);
-        const report = await eraseSubject(s.db, ctx.body.subject, s.dataDir);
+        const report = await eraseSubject(s.db, ctx.body.subject, s.recordings);
         ctx.audit.details = { ...report };
         return json(report);
       },

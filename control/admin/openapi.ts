@@ -61,8 +61,10 @@ export function buildOpenApi(table: RouteTable, version = '0.1.0'): Record<strin
           }
         : {}),
       responses: {
-        '200': { description: 'Success', content: { 'application/json': { schema: def.response ? toSchema(def.response) : {} } } },
-        ...errors(def.auth.kind === 'public' ? [400, 401, 429] : [400, 401, 403, 429]),
+        '200': def.produces
+          ? { description: 'Success', content: { [def.produces]: { schema: { type: 'string', format: 'binary' } } } }
+          : { description: 'Success', content: { 'application/json': { schema: def.response ? toSchema(def.response) : {} } } },
+        ...errors(def.auth.kind === 'public' ? [400, 401, 429] : def.params ? [400, 401, 403, 404, 429] : [400, 401, 403, 429]),
       },
     };
   }

@@ -1,17 +1,25 @@
 /**
  * Backups of the control-plane database as a zip: `tables/<table>.json` (every row, in primary-key
- * order), `manifest.json` (format, schema version as the list of applied migrations, row counts,
- * and the sha256 and size of every other entry) and `SHA256SUMS` (the same hashes in `sha256sum -c`
- * form). Rows are read in one transaction (repeatable read on Postgres) so the copy is consistent.
+ * order), `recordings/<id>.<format>` (the audio file of each `recordings` row), `manifest.json`
+ * (format, schema version as the list of applied migrations, row counts, the sha256 and size of
+ * every other entry, and per recording row its entry or why there is none) and `SHA256SUMS` (the
+ * same hashes in `sha256sum -c` form). Rows are read in one transaction (repeatable read on
+ * Postgres) so the copy is consistent. A recording whose file is gone is noted, not fatal: the
+ * rows are the backup's core, and a half-deleted recording must not stop every backup.
  *
  * Restore validates everything before touching the database (format, schema version, every hash,
- * every table present and only known columns), then replaces all tables in one transaction and
- * moves Postgres id sequences past the restored ids. Refresh tokens are not backed up: a restore
- * ends every login session. Stored LLM API keys stay encrypted with the secret key, so a restore on
- * another machine needs the same SECRET_KEY (or secret.key file). Recording files are not included.
+ * recordings included, every table present and only known columns), writes the recording files
+ * into the recordings directory under temporary names, replaces all tables in one transaction
+ * (with `recordings.path` pointing at the restored files), then moves the files into place, and
+ * moves Postgres id sequences past the restored ids. Backups made before recordings were included
+ * restore as before (rows only). Refresh tokens are not backed up: a restore ends every login
+ * session. Stored LLM API keys stay encrypted with the secret key, so a restore on another machine
+ * needs the same SECRET_KEY (or secret.key file). The zip is built and read in memory: recordings
+ * count toward the 512 MB unpacked limit.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import type { Knex } from 'knex';
@@ -19,6 +27,7 @@ import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
 import { MIGRATIONS } from '../db/migration-source.ts';
 import { HttpError, notFound } from '../http/errors.ts';
+import type { RecordingStore } from '../recordings/recording-store.ts';
 
 /** Every table but refresh_tokens, parents before children (insert order; deletes go in reverse). */
 export const BACKUP_TABLES = [
@@ -36,6 +45,10 @@ export const BACKUP_FORMAT = 'voice-gateway-backup';
 const NAME_RE = /^backup-[0-9]{8}T[0-9]{6}Z(-[a-z0-9]{1,16})?\.zip$/;
 /** Unpacked size we accept in a backup (zip bombs). */
 const MAX_UNPACKED = 512 * 1024 * 1024;
+const RECORDING_ENTRY = /^recordings\/\d+\.[a-z0-9]{1,8}$/;
+/** A restored file keeps its original name when that name is plain. */
+const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$/;
+const extOf = (format: unknown) => (typeof format === 'string' && /^[a-z0-9]{1,8}$/.test(format) ? format : 'bin');
 
 const Manifest = z.object({
   format: z.literal(BACKUP_FORMAT),
@@ -45,6 +58,20 @@ const Manifest = z.object({
   migrations: z.array(z.string()),
   tables: z.record(z.string(), z.object({ rows: z.number().int().min(0) })),
   entries: z.record(z.string(), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0) })),
+  /** Per `recordings` row id: the zip entry of its file, or why there is none. Absent in older backups. */
+  recordings: z
+    .record(
+      z.string().regex(/^\d+$/),
+      z.union([
+        z.strictObject({
+          entry: z.string().regex(RECORDING_ENTRY),
+          /** The file no longer matches the sha256 registered with its row (changed on disk since). */
+          differs_from_row: z.literal(true).optional(),
+        }),
+        z.strictObject({ missing: z.string() }),
+      ]),
+    )
+    .optional(),
 });
 export type BackupManifest = z.infer<typeof Manifest>;
 
@@ -65,6 +92,8 @@ export class BackupService {
   constructor(
     private readonly db: Knex,
     dataDir: string,
+    /** Where recording files are read from for a backup and written back on restore. */
+    private readonly recordings: Pick<RecordingStore, 'dir' | 'open' | 'toStored'>,
     /** Caches to drop after a restore (FAQ matcher, providers, API keys, limits). */
     private readonly onRestored: () => Promise<void> | void = () => {},
   ) {
@@ -77,15 +106,18 @@ export class BackupService {
     const trx = await this.db.transaction(pg ? { isolationLevel: 'repeatable read' } : undefined);
     const files: Record<string, Uint8Array> = {};
     const tables: BackupManifest['tables'] = {};
+    let recordingRows: Array<Record<string, unknown>> = [];
     try {
       for (const table of BACKUP_TABLES) {
         const rows = await trx(table).select('*').orderBy(PRIMARY_KEY[table] ?? 'id');
         files[`tables/${table}.json`] = strToU8(JSON.stringify(rows));
         tables[table] = { rows: rows.length };
+        if (table === 'recordings') recordingRows = rows;
       }
     } finally {
       await trx.rollback().catch(() => {});
     }
+    const recordings = await this.#readRecordings(recordingRows, files);
     const entries = Object.fromEntries(Object.entries(files).map(([name, data]) => [name, { sha256: sha256(data), bytes: data.byteLength }]));
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT,
@@ -95,13 +127,33 @@ export class BackupService {
       migrations: MIGRATIONS.map((m) => m.name),
       tables,
       entries,
+      recordings,
     };
     const zippable: Zippable = {
       'manifest.json': strToU8(JSON.stringify(manifest, null, 2)),
       SHA256SUMS: strToU8(Object.entries(entries).map(([name, e]) => `${e.sha256}  ${name}\n`).join('')),
     };
-    for (const [name, data] of Object.entries(files)) zippable[name] = [data, { level: 6 }];
+    // Audio barely deflates: the fastest level keeps a backup with hours of calls quick.
+    for (const [name, data] of Object.entries(files)) zippable[name] = [data, { level: name.startsWith('recordings/') ? 1 : 6 }];
     return { zip: zipSync(zippable), manifest };
+  }
+
+  /** Each recording row's file as a zip entry, or a note saying why it is not there. */
+  async #readRecordings(rows: Array<Record<string, unknown>>, files: Record<string, Uint8Array>): Promise<NonNullable<BackupManifest['recordings']>> {
+    const out: NonNullable<BackupManifest['recordings']> = {};
+    for (const row of rows) {
+      const id = String(row.id);
+      const found = await this.recordings.open(String(row.path ?? ''));
+      const data = found ? await readFile(found.file).catch(() => null) : null;
+      if (!data) {
+        out[id] = { missing: `no readable file for ${String(row.path)} in the recordings directory` };
+        continue;
+      }
+      const entry = `recordings/${id}.${extOf(row.format)}`;
+      files[entry] = data;
+      out[id] = row.sha256 && row.sha256 !== sha256(data) ? { entry, differs_from_row: true } : { entry };
+    }
+    return out;
   }
 
   /** Build a backup into DATA_DIR/backups (mode 0600: it holds password hashes). */
@@ -163,7 +215,12 @@ export class BackupService {
   }
 
   /** Everything a restore relies on, checked without writing anything; 400 invalid_backup or 409 schema_mismatch. */
-  validate(zip: Uint8Array): { manifest: BackupManifest; tables: Record<string, Array<Record<string, unknown>>> } {
+  validate(zip: Uint8Array): {
+    manifest: BackupManifest;
+    tables: Record<string, Array<Record<string, unknown>>>;
+    /** Recording file contents by `recordings` row id (hashes checked). */
+    recordingFiles: Map<string, Uint8Array>;
+  } {
     let files: Record<string, Uint8Array>;
     try {
       let total = 0;
@@ -211,12 +268,21 @@ export class BackupService {
     }
     const unknownTables = Object.keys(manifest.tables).filter((t) => !(BACKUP_TABLES as readonly string[]).includes(t));
     if (unknownTables.length) throw invalid(`unknown tables: ${unknownTables.join(', ')}`);
-    return { manifest, tables };
+    const recordingFiles = new Map<string, Uint8Array>();
+    const rowIds = new Set(tables.recordings.map((r) => String(r.id)));
+    for (const [id, r] of Object.entries(manifest.recordings ?? {})) {
+      if (!rowIds.has(id)) throw invalid(`recording ${id} has no row in tables/recordings.json`);
+      if (!('entry' in r)) continue;
+      // Listed in `entries` means its sha256 was checked above; a file outside that list is not trusted.
+      if (!manifest.entries[r.entry] || !r.entry.startsWith(`recordings/${id}.`)) throw invalid(`${r.entry} is not a checked entry of recording ${id}`);
+      recordingFiles.set(id, files[r.entry]);
+    }
+    return { manifest, tables, recordingFiles };
   }
 
-  /** Replace the whole database with the backup's rows. Returns rows restored per table. */
-  async restore(zip: Uint8Array): Promise<Record<string, number>> {
-    const { tables } = this.validate(zip);
+  /** Replace the whole database with the backup's rows and put its recording files back. */
+  async restore(zip: Uint8Array): Promise<{ tables: Record<string, number>; recording_files: number }> {
+    const { tables, recordingFiles } = this.validate(zip);
     for (const table of BACKUP_TABLES) {
       const columns = new Set(Object.keys(await this.db(table).columnInfo()));
       for (const row of tables[table]) {
@@ -224,7 +290,52 @@ export class BackupService {
         if (extra) throw invalid(`table ${table} has no column ${extra}`);
       }
     }
+    const staged = await this.#stageRecordings(tables.recordings, recordingFiles);
     const pg = dbClient(this.db) === 'postgres';
+    try {
+      await this.#replaceRows(tables, pg);
+    } catch (err) {
+      await Promise.all(staged.map((f) => unlink(f.tmp).catch(() => {})));
+      throw err;
+    }
+    for (const f of staged) await rename(f.tmp, f.file);
+    await this.onRestored();
+    return { tables: Object.fromEntries(BACKUP_TABLES.map((t) => [t, tables[t].length])), recording_files: staged.length };
+  }
+
+  /**
+   * Write each recording file of the backup next to its final place under a temporary name, and
+   * point its row at the final place. Renamed only once the rows are committed, so a failed
+   * restore leaves the directory as it was.
+   */
+  async #stageRecordings(rows: Array<Record<string, unknown>>, files: Map<string, Uint8Array>): Promise<Array<{ tmp: string; file: string }>> {
+    if (!files.size) return [];
+    const dir = this.recordings.dir;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const staged: Array<{ tmp: string; file: string }> = [];
+    const used = new Set<string>();
+    try {
+      for (const row of rows) {
+        const data = files.get(String(row.id));
+        if (!data) continue;
+        const original = path.basename(String(row.path ?? ''));
+        let name = PLAIN_NAME.test(original) ? original : `recording-${String(row.id)}.${extOf(row.format)}`;
+        if (used.has(name)) name = `${String(row.id)}-${name}`;
+        used.add(name);
+        const file = path.join(dir, name);
+        const tmp = path.join(dir, `.restore-${randomBytes(6).toString('hex')}-${name}`);
+        staged.push({ tmp, file });
+        await writeFile(tmp, data, { mode: 0o600 });
+        row.path = this.recordings.toStored(file);
+      }
+    } catch (err) {
+      await Promise.all(staged.map((f) => unlink(f.tmp).catch(() => {})));
+      throw err;
+    }
+    return staged;
+  }
+
+  async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<void> {
     await this.db.transaction(async (trx) => {
       await trx('refresh_tokens').del();
       for (const table of [...BACKUP_TABLES].reverse()) await trx(table).del();
@@ -241,7 +352,5 @@ export class BackupService {
         }
       }
     });
-    await this.onRestored();
-    return Object.fromEntries(BACKUP_TABLES.map((t) => [t, tables[t].length]));
   }
 }

@@ -4,6 +4,7 @@
  * connection when we answer before the client finished sending (the rest of its body would
  * otherwise be parsed as the next request).
  */
+import type { FileHandle } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import type { UWS } from '../../gateway/uws.ts';
 import { HttpError } from './errors.ts';
@@ -87,6 +88,71 @@ export class Exchange {
       for (const [k, v] of headers) this.res.writeHeader(k, v);
       if (contentType) this.res.writeHeader('Content-Type', contentType);
       this.res.end(body, this.#bodyPending);
+    });
+  }
+
+  /**
+   * Answer with the first `size` bytes of an open file (closed when done): uWS's tryEnd sends the
+   * Content-Length and tells us when the socket is full, so the file is read only as fast as the
+   * client takes it. Resolves once sent or the client left. A file shorter than `size` (truncated
+   * after it was measured) cuts the connection and rejects: a short body must not pass for the file.
+   */
+  sendFile(status: number, headers: ReadonlyArray<[string, string]>, contentType: string, fh: FileHandle, size: number): Promise<void> {
+    const res = this.res;
+    const head = () => {
+      res.writeStatus(statusLine(status));
+      for (const [k, v] of this.baseHeaders) res.writeHeader(k, v);
+      for (const [k, v] of headers) res.writeHeader(k, v);
+      res.writeHeader('Content-Type', contentType);
+    };
+    if (this.done || size === 0) {
+      if (!this.done) res.cork(() => (head(), res.end('', this.#bodyPending)));
+      this.#done = true;
+      return fh.close();
+    }
+    this.#done = true;
+    return new Promise<void>((resolve, reject) => {
+      const stream = fh.createReadStream({ start: 0, end: size - 1, highWaterMark: 64 * 1024 });
+      let started = false;
+      let settled = false;
+      let received = 0;
+      const settle = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        stream.destroy();
+        if (err) reject(err);
+        else resolve();
+      };
+      const cut = (err: Error) => {
+        settle(err);
+        if (!this.#aborted) res.close();
+      };
+      this.#onAbort.push(() => settle());
+      stream.on('error', cut);
+      stream.on('end', () => {
+        if (received < size) cut(new Error(`file ended after ${received} of ${size} bytes`));
+      });
+      stream.on('data', (chunk: string | Buffer) => {
+        if (settled || typeof chunk === 'string') return;
+        received += chunk.byteLength;
+        const offset = res.getWriteOffset();
+        let result: [boolean, boolean] = [false, false];
+        res.cork(() => {
+          if (!started) head();
+          started = true;
+          result = res.tryEnd(chunk, size);
+        });
+        if (result[1]) return settle();
+        if (result[0]) return;
+        // The socket is full: hold the file until uWS says how much of this chunk it took.
+        stream.pause();
+        res.onWritable((at) => {
+          const [ok, ended] = res.tryEnd(chunk.subarray(at - offset), size);
+          if (ended) settle();
+          else if (ok) stream.resume();
+          return ok;
+        });
+      });
     });
   }
 

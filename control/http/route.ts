@@ -66,7 +66,9 @@ export interface StreamSink {
 export type Reply =
   | { kind: 'json'; status: number; body: unknown; headers?: Array<[string, string]> }
   | { kind: 'raw'; status: number; body: string | Buffer; contentType: string; headers?: Array<[string, string]> }
-  | { kind: 'stream'; status: number; contentType: string; headers?: Array<[string, string]>; run(sink: StreamSink): Promise<void> };
+  | { kind: 'stream'; status: number; contentType: string; headers?: Array<[string, string]>; run(sink: StreamSink): Promise<void> }
+  /** A file on disk, `size` bytes, sent with Content-Length in chunks that wait out backpressure (never read whole into memory). */
+  | { kind: 'file'; status: number; file: string; size: number; contentType: string; headers?: Array<[string, string]> };
 
 export interface RouteDef<P = any, Q = any, B = any> {
   method: Method;
@@ -91,6 +93,8 @@ export interface RouteDef<P = any, Q = any, B = any> {
   usage?: string;
   /** Schema of a successful JSON answer, for the OpenAPI document. */
   response?: z.ZodType;
+  /** Content type of a successful non-JSON answer (a download), for the OpenAPI document. */
+  produces?: string;
   handler(ctx: RequestContext<P, Q, B>): Promise<Reply>;
 }
 
@@ -98,6 +102,7 @@ export const json = (body: unknown, status = 200, headers?: Array<[string, strin
 export const created = (body: unknown): Reply => json(body, 201);
 export const noContent = (): Reply => ({ kind: 'raw', status: 204, body: '', contentType: 'text/plain' });
 export const raw = (body: string | Buffer, contentType: string, headers?: Array<[string, string]>): Reply => ({ kind: 'raw', status: 200, body, contentType, headers });
+export const fileReply = (file: string, size: number, contentType: string, headers?: Array<[string, string]>): Reply => ({ kind: 'file', status: 200, file, size, contentType, headers });
 /** Server-sent events; `X-Accel-Buffering: no` keeps a reverse proxy from holding events back. */
 export const eventStream = (run: (sink: StreamSink) => Promise<void>): Reply => ({
   kind: 'stream',

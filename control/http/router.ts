@@ -5,13 +5,14 @@
  * then the audit row (every mutating /admin call, whatever its outcome) and usage record, and
  * finally the answer. Rules live here so no route can forget one.
  */
+import { open } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { UWS } from '../../gateway/uws.ts';
 import { roleAtLeast } from '../auth/roles.ts';
 import type { AuditInput } from '../repositories/audit-log.ts';
 import { clientIp } from './client-ip.ts';
 import type { CorsPolicy } from './cors.ts';
-import { errorBody, forbidden, fromDatabaseError, HttpError, tooManyRequests } from './errors.ts';
+import { errorBody, forbidden, fromDatabaseError, HttpError, notFound, tooManyRequests } from './errors.ts';
 import { ClientAbortedError, Exchange } from './exchange.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { AuditNote, AuthRequirement, Method, Principal, RequestContext, UsageNote } from './route.ts';
@@ -153,6 +154,17 @@ async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: Ro
       }
       sink.finish();
       await finish(reply.status);
+      return;
+    }
+    if (reply.kind === 'file') {
+      // Opened before the status line goes out, so a file gone since the handler looked is still a 404.
+      const fh = await open(reply.file, 'r').catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? notFound('file') : err;
+      });
+      await finish(reply.status);
+      await ex.sendFile(reply.status, reply.headers ?? [], reply.contentType, fh, reply.size).catch((err: Error) => {
+        deps.log.warn({ err, route: `${def.method} ${def.path}` }, 'file download failed after it started; connection cut');
+      });
       return;
     }
     await finish(reply.status);

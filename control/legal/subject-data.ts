@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
-import path from 'node:path';
 import type { Knex } from 'knex';
 import { likeLiteral, type Queryable } from '../db/rows.ts';
+import type { RecordingStore } from '../recordings/recording-store.ts';
 import { KEYED_TABLES, TEXT_COLUMNS } from './personal-data-map.ts';
 
 export const REDACTED = '[redacted]';
@@ -58,9 +58,10 @@ export interface EraseReport {
 
 /**
  * Erase one person's data in one transaction. Recording files are removed after the commit, and
- * only when they lie inside dataDir, so a tampered path cannot make us delete arbitrary files.
+ * only when they lie inside the recordings directory, so a tampered path cannot make us delete
+ * arbitrary files.
  */
-export async function eraseSubject(db: Knex, subject: string, dataDir: string): Promise<EraseReport> {
+export async function eraseSubject(db: Knex, subject: string, recordings: Pick<RecordingStore, 'locate'>): Promise<EraseReport> {
   const deleted: Record<string, number> = {};
   const redacted: Record<string, number> = {};
   const files: string[] = await db.transaction(async (trx) => {
@@ -82,10 +83,9 @@ export async function eraseSubject(db: Knex, subject: string, dataDir: string): 
     return recs.map((r: { path: string }) => r.path);
   });
   let removed = 0;
-  const root = path.resolve(dataDir) + path.sep;
   for (const f of files) {
-    const abs = path.resolve(dataDir, f);
-    if (!abs.startsWith(root)) continue;
+    const abs = recordings.locate(f);
+    if (!abs) continue;
     try {
       await unlink(abs);
       removed++;

@@ -93,6 +93,17 @@ const toTurn = (r: Record<string, unknown>): CallTurn => {
   return turn;
 };
 
+const toRecording = (r: Record<string, unknown>): Recording => ({
+  id: num(r.id),
+  call_id: (r.call_id as string | null) ?? null,
+  path: String(r.path),
+  format: String(r.format),
+  duration_ms: optNum(r.duration_ms),
+  size_bytes: optNum(r.size_bytes),
+  sha256: (r.sha256 as string | null) ?? null,
+  created_at: String(r.created_at),
+});
+
 export class CallsRepo {
   constructor(private readonly db: Queryable) {}
 
@@ -161,15 +172,12 @@ export class CallsRepo {
   }
 
   async recordings(callId: string): Promise<Recording[]> {
-    return (await this.db('recordings').where({ call_id: callId }).orderBy('id')).map((r) => ({
-      id: num(r.id),
-      call_id: (r.call_id as string | null) ?? null,
-      path: String(r.path),
-      format: String(r.format),
-      duration_ms: optNum(r.duration_ms),
-      size_bytes: optNum(r.size_bytes),
-      sha256: (r.sha256 as string | null) ?? null,
-      created_at: String(r.created_at),
-    }));
+    return (await this.db('recordings').where({ call_id: callId }).orderBy('id')).map(toRecording);
+  }
+
+  /** One recording of one call (undefined when the id belongs to another call). */
+  async recording(callId: string, id: number): Promise<Recording | undefined> {
+    const r = await this.db('recordings').where({ call_id: callId, id }).first();
+    return r ? toRecording(r) : undefined;
   }
 }

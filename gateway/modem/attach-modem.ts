@@ -10,7 +10,8 @@
  *   MODEM_HOURS                       working hours "HH:MM-HH:MM" (Monday-Friday), outside them calls are refused
  *   MODEM_PERSONAS                    per-number persona: "+79161234567=ru,+4930123=en" (ids or languages)
  *   MODEM_WIDEBAND=1                  16 kHz line audio (AT+CPCMFRM=1)
- *   MODEM_RECORD_DIR                  record both directions of every call as WAV files there
+ *   MODEM_RECORD_DIR                  record both directions of every call as WAV files there (the gateway
+ *                                     registers them; the control plane serves and backs up this directory)
  *   MODEM_EXTRA_INIT                  extra init commands separated by ';' (echo canceller: AT+CECM=..., AT+CECWB=...)
  *   MODEM_SMS_MODE                    pdu (default) or text
  */

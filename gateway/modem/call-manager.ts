@@ -2,7 +2,9 @@
  * Calls on the modem: decides who is answered (call policy), answers after N rings, opens the PCM
  * channel once the call is up (AT+CPCMREG=1 after VOICE CALL: BEGIN), bridges the call to a
  * pipeline, forwards DTMF, hangs up with AT+CHUP (ATH is ignored with CVHU=1), dials out, and
- * writes one call-log record with an end reason for every call, answered or not.
+ * writes one call-log record with an end reason for every call, answered or not. With a record
+ * directory, both directions of an answered call are written as WAV files at its end and announced
+ * with a 'recording' event (before the call's 'record'), for the gateway to register them.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -30,8 +32,15 @@ export interface ModemCallRecord {
   persona?: string;
 }
 
+/** The WAV files of one answered call, written when it ended. */
+export interface ModemRecording {
+  callId: string;
+  files: Array<{ path: string; side: 'caller' | 'reply'; durationMs: number }>;
+}
+
 export type CallManagerEvents = {
   call: [ModemCall];
+  recording: [ModemRecording];
   record: [ModemCallRecord];
   error: [Error];
 };
@@ -271,7 +280,10 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
       if (p.call) {
         await p.call.end(reason).catch((err: Error) => this.reportError(err));
         await this.modem.send('AT+CPCMREG=0').catch(() => {});
-        if (p.call.recording && this.opts.recordDir) await this.saveRecording(p.call).catch((err: Error) => this.reportError(err));
+        if (p.call.recording && this.opts.recordDir) {
+          const saved = await this.saveRecording(p.call).catch((err: Error) => this.reportError(err));
+          if (saved) this.announce(saved);
+        }
       }
       await p.audio?.close().catch(() => {});
     } finally {
@@ -280,12 +292,27 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     }
   }
 
-  private async saveRecording(call: ModemCall): Promise<void> {
+  private async saveRecording(call: ModemCall): Promise<ModemRecording> {
     const rate = this.opts.wideband ? 16000 : 8000;
     await mkdir(this.opts.recordDir!, { recursive: true });
     const base = path.join(this.opts.recordDir!, call.info.callId);
-    await writeWavFile(`${base}.caller.wav`, concatInt16(call.recording!.caller), rate);
-    await writeWavFile(`${base}.reply.wav`, concatInt16(call.recording!.reply), rate);
+    const files: ModemRecording['files'] = [];
+    for (const side of ['caller', 'reply'] as const) {
+      const samples = concatInt16(call.recording![side]);
+      const file = `${base}.${side}.wav`;
+      await writeWavFile(file, samples, rate);
+      files.push({ path: file, side, durationMs: Math.round((samples.length / rate) * 1000) });
+    }
+    return { callId: call.info.callId, files };
+  }
+
+  /** A listener that throws (or a database behind it) must not break the teardown of the call. */
+  private announce(rec: ModemRecording): void {
+    try {
+      this.emit('recording', rec);
+    } catch (err) {
+      this.reportError(err as Error);
+    }
   }
 
   private record(p: Pending, reason: string): void {

@@ -90,9 +90,13 @@ t.test('the WebSocket TTS stream refuses an anonymous upgrade; new routes are in
   });
   t.equal(status, 401);
   const doc = (await c.call('GET', '/admin/openapi.json', { token: await c.userToken('vera', 'viewer') })).body;
-  for (const p of ['/admin/tts/stream', '/admin/tts/ws/stream', '/admin/tts/presets/{id}', '/admin/stt/transcribe', '/admin/chat/sessions/{id}/reply', '/admin/monitor/stream', '/admin/gsm/at', '/admin/backups/{name}/restore', '/v1/audio/speech', '/v1/audio/transcriptions']) {
+  for (const p of ['/admin/tts/stream', '/admin/tts/ws/stream', '/admin/tts/presets/{id}', '/admin/stt/transcribe', '/admin/chat/sessions/{id}/reply', '/admin/monitor/stream', '/admin/gsm/at', '/admin/backups/{name}/restore', '/admin/calls/{id}/recordings/{recordingId}', '/v1/audio/speech', '/v1/audio/transcriptions']) {
     t.ok(doc.paths[p], `${p} documented`);
   }
   t.ok(doc.paths['/v1/audio/transcriptions'].post.requestBody.content['multipart/form-data'], 'uploads documented with their content type');
   t.equal(doc.paths['/admin/gsm/at'].post['x-required-role'], 'admin');
+  const download = doc.paths['/admin/calls/{id}/recordings/{recordingId}'].get;
+  t.ok(download.responses['200'].content['audio/wav'], 'a download documented with its content type');
+  t.ok(download.responses['404'], 'and its 404');
+  t.equal(download['x-required-role'], 'operator');
 });

@@ -2,9 +2,11 @@
  * The process as `npm start` assembles it (gateway/assemble.ts), attached to the SIM7600 emulator
  * through MODEM_* variables: the admin API drives the real modem transport (status, USSD, the AT
  * console, SMS out), SMS the modem receives land in the database, a call shows up in /admin/gsm
- * status and in the monitor (the gateway's own metrics), and /admin/gsm/hangup ends it with AT+CHUP.
+ * status and in the monitor (the gateway's own metrics), /admin/gsm/hangup ends it with AT+CHUP, and
+ * its recording (MODEM_RECORD_DIR) is registered in the database and downloadable.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -30,15 +32,18 @@ t.test('npm start wiring: /admin/gsm drives the emulated modem, received SMS are
   const emu = new Sim7600Emulator({ ringIntervalMs: 100 });
   const { atPath, audioPath } = await emu.start();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-assembly-'));
+  // Outside DATA_DIR on purpose: the control plane must serve the directory the modem writes to.
+  const recordDir = mkdtempSync(path.join(tmpdir(), 'vg-assembly-rec-'));
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '1000', PIPELINE: 'echo' });
   const app = await assembleGateway(config, {
     log: createLogger('silent'),
-    env: { ...CONTROL_ENV, MODEM_AT_PORT: atPath, MODEM_AUDIO_PORT: audioPath, MODEM_AUTO_ANSWER_RINGS: '1' },
+    env: { ...CONTROL_ENV, MODEM_AT_PORT: atPath, MODEM_AUDIO_PORT: audioPath, MODEM_AUTO_ANSWER_RINGS: '1', MODEM_RECORD_DIR: recordDir },
   });
   t.teardown(async () => {
     await app.close();
     await emu.stop();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(recordDir, { recursive: true, force: true });
   });
   const port = await app.listen();
   const base = `http://127.0.0.1:${port}`;
@@ -90,6 +95,24 @@ t.test('npm start wiring: /admin/gsm drives the emulated modem, received SMS are
   t.equal((await call('POST', '/admin/gsm/hangup', { call_id: live.id })).body.ended, 1);
   t.ok(emu.commandLog.some((c) => c.command === 'AT+CHUP'), 'hung up with AT+CHUP');
   t.same((await call('GET', '/admin/gsm/status')).body.calls, [], 'no call left');
+
+  // The call's two WAV files, registered in the database once written, and downloadable.
+  const detail = await until('both recordings registered', async () => {
+    const r = await call('GET', `/admin/calls/${live.id}`);
+    return r.body.recordings?.length === 2 ? r.body : null;
+  });
+  t.match(detail.call, { id: live.id, channel: 'modem', caller_number: '+79161234567' });
+  const rows = await app.controlPlane.repos.calls.recordings(live.id);
+  t.same(rows.map((r) => r.path), [path.join(recordDir, `${live.id}.caller.wav`), path.join(recordDir, `${live.id}.reply.wav`)]);
+  for (const row of rows) {
+    const onDisk = readFileSync(row.path);
+    t.match(row, { format: 'wav', size_bytes: statSync(row.path).size, sha256: createHash('sha256').update(onDisk).digest('hex') });
+    t.ok(row.duration_ms !== null && row.duration_ms > 0, 'duration registered');
+    const res = await fetch(`${base}/admin/calls/${live.id}/recordings/${row.id}`, { headers: { authorization: `Bearer ${token}` } });
+    t.equal(res.status, 200);
+    t.equal(res.headers.get('content-type'), 'audio/wav');
+    t.ok(Buffer.from(await res.arrayBuffer()).equals(onDisk), `${path.basename(row.path)} downloads byte for byte`);
+  }
   const health = (await (await fetch(`${base}/health`)).json()) as any;
   t.match(health.components, { db: { status: 'ok' }, modem: { status: 'ok' } });
 });

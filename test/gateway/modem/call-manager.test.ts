@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { readWavFile } from '../../../media/wav.ts';
 import { pickPorts } from '../../../gateway/modem/discovery.ts';
 import type { EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
-import type { CallManagerOptions } from '../../../gateway/modem/call-manager.ts';
+import type { CallManagerOptions, ModemRecording } from '../../../gateway/modem/call-manager.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
 import { modemRig, sleep, until } from './helpers/modem-rig.ts';
@@ -138,6 +138,16 @@ t.test('wideband (AT+CPCMFRM=1 before CPCMREG) with both directions recorded; DT
   const dir = mkdtempSync(path.join(tmpdir(), 'modem-rec-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const { emu, manager, records } = await rig(t, createEchoPipeline, {}, {}, { wideband: true, recordDir: dir });
+  const announced: ModemRecording[] = [];
+  manager.on('recording', (r) => {
+    announced.push(r);
+    t.equal(records.length, 0, 'the recording is announced before the call record');
+  });
+  const errors: Error[] = [];
+  manager.on('error', (err) => errors.push(err));
+  manager.on('recording', () => {
+    throw new Error('a listener broke');
+  });
   emu.ring('+79161234567');
   await until('answer', () => manager.active !== null);
   const cmds = emu.commandLog.map((c) => c.command);
@@ -162,6 +172,11 @@ t.test('wideband (AT+CPCMFRM=1 before CPCMREG) with both directions recorded; DT
   t.equal(caller.sampleRate, 16000);
   t.ok(caller.samples.length > 16000 * 0.8, 'caller side recorded');
   t.ok(rms([reply.samples]) > 500, 'reply side (the echo) recorded');
+  t.equal(announced.length, 1, "one 'recording' event");
+  t.same(announced[0].files.map((f) => [f.side, f.path]), [['caller', path.join(dir, `${records[0].callId}.caller.wav`)], ['reply', path.join(dir, `${records[0].callId}.reply.wav`)]]);
+  t.equal(announced[0].callId, records[0].callId);
+  t.same(errors.map((e) => e.message), ['a listener broke'], 'a failing listener is reported; the call was still recorded and logged');
+  t.equal(announced[0].files[0].durationMs, Math.round((caller.samples.length / 16000) * 1000), 'duration from the samples written');
 });
 
 t.test('outgoing call: ATD<n>; and the pipeline starts when the far end answers', async (t) => {
