@@ -25,7 +25,7 @@ import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
-import { MIGRATIONS } from '../db/migration-source.ts';
+import { canRestoreFrom, MIGRATIONS } from '../db/migration-source.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { RecordingStore } from '../recordings/recording-store.ts';
 
@@ -244,8 +244,8 @@ export class BackupService {
       throw invalid(`manifest.json is not a ${BACKUP_FORMAT} v1 manifest: ${(err as Error).message}`);
     }
     const ours = MIGRATIONS.map((m) => m.name);
-    if (manifest.migrations.join() !== ours.join()) {
-      throw new HttpError(409, 'schema_mismatch', 'the backup was made with a different database schema', { backup: manifest.migrations, current: ours });
+    if (!canRestoreFrom(manifest.migrations)) {
+      throw new HttpError(409, 'schema_mismatch', 'the backup was made with a database schema this server cannot take (newer, or older across a non-additive migration)', { backup: manifest.migrations, current: ours });
     }
     for (const [name, e] of Object.entries(manifest.entries)) {
       const data = files[name];

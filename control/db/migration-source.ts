@@ -12,13 +12,28 @@ interface NamedMigration {
   name: string;
   up(db: Knex): Promise<void>;
   down(db: Knex): Promise<void>;
+  /**
+   * Only adds tables or nullable/defaulted columns: rows written before it still fit after it, so
+   * a backup made before it can be restored into a database that has it.
+   */
+  additive?: true;
 }
 
 export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0001-initial', ...initial },
-  { name: '0002-call-end-reason', ...callEndReason },
-  { name: '0003-chat-session-llm', ...chatSessionLlm },
+  { name: '0002-call-end-reason', ...callEndReason, additive: true },
+  { name: '0003-chat-session-llm', ...chatSessionLlm, additive: true },
 ];
+
+/**
+ * Whether rows saved under `applied` (a backup's migration list) can go into this schema: the same
+ * list, or an older prefix of it whose missing migrations are all additive.
+ */
+export function canRestoreFrom(applied: readonly string[]): boolean {
+  if (applied.length > MIGRATIONS.length) return false;
+  if (applied.some((name, i) => MIGRATIONS[i]!.name !== name)) return false;
+  return MIGRATIONS.slice(applied.length).every((m) => m.additive);
+}
 
 class StaticMigrationSource implements Knex.MigrationSource<NamedMigration> {
   async getMigrations(): Promise<NamedMigration[]> {

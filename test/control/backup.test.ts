@@ -152,3 +152,36 @@ t.test('damaged, foreign and mismatched backups are refused before anything chan
   const operator = await c.userToken('olga', 'operator');
   t.equal((await c.call('GET', `/admin/backups/${made.name}`, { token: operator })).status, 403, 'backups are admin only');
 });
+
+t.test('a backup from before an additive migration restores; one across a gap or from the future does not', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const c = await startControl();
+  t.teardown(c.stop);
+  const admin = await c.userToken('adam', 'admin');
+  await seed(c, admin);
+  const files = unzipSync(await download(c, admin, (await c.call('POST', '/admin/backups', { token: admin })).body.name));
+  const manifest = JSON.parse(strFromU8(files['manifest.json']!));
+  t.equal(manifest.migrations.at(-1), '0003-chat-session-llm');
+
+  /** The same backup as the server before migration 0003 would have written it. */
+  const older = (migrations: string[]) => {
+    const sessions = (JSON.parse(strFromU8(files['tables/chat_sessions.json']!)) as Array<Record<string, unknown>>).map(({ llm_backend: _b, llm_provider_id: _p, ...row }) => row);
+    const body = strToU8(JSON.stringify(sessions));
+    const entries = { ...manifest.entries, 'tables/chat_sessions.json': { bytes: body.byteLength, sha256: createHash('sha256').update(body).digest('hex') } };
+    return zipSync({ ...files, 'tables/chat_sessions.json': body, 'manifest.json': strToU8(JSON.stringify({ ...manifest, migrations, entries })) });
+  };
+  await c.call('DELETE', '/admin/chat/sessions/1', { token: admin });
+  let r = await upload(c, admin, older(['0001-initial', '0002-call-end-reason']));
+  t.equal(r.status, 201, JSON.stringify(r.body));
+  r = await c.call('POST', `/admin/backups/${r.body.name}/restore`, { token: admin, body: { confirm: true } });
+  t.equal(r.status, 200, JSON.stringify(r.body));
+  const token = (await c.login('adam')).body.access_token;
+  const sess = await c.call('GET', '/admin/chat/sessions/1', { token });
+  t.match(sess.body, { source_id: 'visitor-1', llm_backend: null, llm_provider_id: null }, 'old rows restored; the new columns are empty');
+  t.equal(sess.body.messages.length, 2);
+
+  r = await upload(c, token, older(['0001-initial', '0003-chat-session-llm']));
+  t.equal(r.body.error?.code, 'schema_mismatch', 'a gap in the list is not an older schema');
+  r = await upload(c, token, older(['0002-call-end-reason']));
+  t.equal(r.body.error?.code, 'schema_mismatch');
+});
