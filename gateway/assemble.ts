@@ -7,7 +7,8 @@
  * Wiring between the parts: the admin monitor reads the gateway's Prometheus registry; /admin/gsm
  * drives the attached modem, SMS the modem receives are stored for the admin SMS list, and the call
  * recordings the modem writes (MODEM_RECORD_DIR) are registered in the call log, in the directory
- * the control plane serves, backs up and erases recordings from.
+ * the control plane serves, backs up and erases recordings from. Which calls are recorded at all is
+ * the control plane's to say: the `calls.recording_enabled` setting and the caller's consent.
  */
 import type { ControlPlane } from '../control/control-plane.ts';
 import { createControlPlane } from '../control/control-plane.ts';
@@ -17,6 +18,7 @@ import type { Logger } from './logger.ts';
 import { startModem, type AttachedModem } from './modem/attach-modem.ts';
 import { modemGsmControl, storeIncomingSms } from './modem/gsm-control.ts';
 import { createPipelineFactory, type GatewayPipelines } from './pipeline-factory.ts';
+import { recordingConsentGate } from './recording-consent.ts';
 import { createGateway, type Gateway } from './server.ts';
 
 export type StartupStage = 'control_plane' | 'pipeline' | 'modem' | 'listen';
@@ -82,7 +84,14 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
 
   let modem: AttachedModem | null;
   try {
-    modem = startModem({ pipelineFactory: pipelines.factory, log, health: gateway.health, metrics: gateway.metrics, env });
+    modem = startModem({
+      pipelineFactory: pipelines.factory,
+      log,
+      health: gateway.health,
+      metrics: gateway.metrics,
+      env,
+      shouldRecord: recordingConsentGate(controlPlane.repos),
+    });
   } catch (err) {
     return fail('modem', err);
   }

@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { DEFAULT_BACKEND_KEY, LlmBackendChoice } from '../llm/llm-backend.ts';
 
+/** Read by the gateway for every modem call (gateway/recording-consent.ts). */
+export const RECORDING_ENABLED_KEY = 'calls.recording_enabled';
+
 export interface ConfigKey {
   description: string;
   schema: z.ZodType;
@@ -37,7 +40,7 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
     schema: LlmBackendChoice,
     default: { backend: 'auto' },
   },
-  'calls.recording_enabled': {
+  [RECORDING_ENABLED_KEY]: {
     description: 'Record calls (only for callers with a call_recording consent)',
     schema: z.boolean(),
     default: false,

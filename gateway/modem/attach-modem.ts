@@ -10,8 +10,9 @@
  *   MODEM_HOURS                       working hours "HH:MM-HH:MM" (Monday-Friday), outside them calls are refused
  *   MODEM_PERSONAS                    per-number persona: "+79161234567=ru,+4930123=en" (ids or languages)
  *   MODEM_WIDEBAND=1                  16 kHz line audio (AT+CPCMFRM=1)
- *   MODEM_RECORD_DIR                  record both directions of every call as WAV files there (the gateway
- *                                     registers them; the control plane serves and backs up this directory)
+ *   MODEM_RECORD_DIR                  record both directions of answered calls as WAV files there (the gateway
+ *                                     registers them; the control plane serves and backs up this directory);
+ *                                     with `shouldRecord`, only the calls it allows
  *   MODEM_EXTRA_INIT                  extra init commands separated by ';' (echo canceller: AT+CECM=..., AT+CECWB=...)
  *   MODEM_SMS_MODE                    pdu (default) or text
  */
@@ -19,7 +20,7 @@ import { z } from 'zod';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import type { HealthRegistry } from '../observability/health.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { ModemCallManager } from './call-manager.ts';
+import { ModemCallManager, type CallManagerOptions } from './call-manager.ts';
 import type { CallPolicy } from './call-policy.ts';
 import { Modem } from './modem.ts';
 import { SmsService } from './sms-service.ts';
@@ -87,6 +88,8 @@ export interface AttachModemDeps {
   /** When given: modem calls in voice_active_calls{channel="modem"}, frames in/out, per-turn latencies. */
   metrics?: GatewayMetrics;
   env?: NodeJS.ProcessEnv;
+  /** With MODEM_RECORD_DIR: which calls may be recorded (the gateway asks the control plane); default all. */
+  shouldRecord?: CallManagerOptions['shouldRecord'];
 }
 
 export function startModem(deps: AttachModemDeps): AttachedModem | null {
@@ -110,6 +113,7 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
     log,
     wideband: e.MODEM_WIDEBAND === '1',
     recordDir: e.MODEM_RECORD_DIR,
+    shouldRecord: deps.shouldRecord,
   });
   const metrics = deps.metrics;
   if (metrics) {

@@ -4,7 +4,8 @@
  * pipeline, forwards DTMF, hangs up with AT+CHUP (ATH is ignored with CVHU=1), dials out, and
  * writes one call-log record with an end reason for every call, answered or not. With a record
  * directory, both directions of an answered call are written as WAV files at its end and announced
- * with a 'recording' event (before the call's 'record'), for the gateway to register them.
+ * with a 'recording' event (before the call's 'record'), for the gateway to register them; a
+ * `shouldRecord` predicate (the control plane's setting and the caller's consent) can veto that per call.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -38,6 +39,13 @@ export interface ModemRecording {
   files: Array<{ path: string; side: 'caller' | 'reply'; durationMs: number }>;
 }
 
+/** What `shouldRecord` is told about a call: the other party's number (null when withheld). */
+export interface RecordingQuery {
+  callId: string;
+  direction: 'in' | 'out';
+  number: string | null;
+}
+
 export type CallManagerEvents = {
   call: [ModemCall];
   recording: [ModemRecording];
@@ -57,6 +65,15 @@ export interface CallManagerOptions {
   wideband?: boolean;
   /** Write both directions of every answered call as WAV files here (<callId>.caller.wav / .reply.wav). */
   recordDir?: string;
+  /**
+   * With recordDir: asked once per answered call, before its PCM channel opens, whether to record
+   * it. Without it every answered call is recorded (the standalone `npm run modem:call`). A
+   * rejection, or no answer within `recordDecisionMs`, means "do not record" and is reported as an
+   * 'error': a recording nobody agreed to is the worse failure, and the call goes on either way.
+   */
+  shouldRecord?: (call: RecordingQuery) => Promise<boolean>;
+  /** How long shouldRecord may take (default 500 ms): the answered caller hears silence meanwhile. */
+  recordDecisionMs?: number;
 }
 
 interface Pending {
@@ -222,8 +239,12 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
   }
 
   private async connectAudio(p: Pending): Promise<void> {
-    if (p.call || p.ending) return;
+    // answeredAt marks a connect in progress: a repeated VOICE CALL: BEGIN must not open a second channel.
+    if (p.call || p.ending || p.answeredAt) return;
     p.answeredAt = new Date();
+    // Decided before AT+CPCMREG=1, so not one frame of a call we may not keep is ever buffered.
+    const record = await this.decideRecording(p);
+    if (p.ending) return; // hung up while we asked: the teardown has run, no channel to open
     const audioPath = this.modem.ports?.audio;
     try {
       if (!audioPath) throw new Error('no audio port known');
@@ -245,7 +266,7 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     }
     const port = new ModemAudioPort(p.audio, { sampleRate: this.opts.wideband ? 16000 : 8000 });
     const info = { callId: p.callId, channel: 'modem', callerNumber: p.number ?? undefined, persona: p.persona };
-    const call = new ModemCall(info, port, this.opts.pipelineFactory, undefined, { record: this.opts.recordDir !== undefined });
+    const call = new ModemCall(info, port, this.opts.pipelineFactory, undefined, { record });
     p.call = call;
     call.on('hangup', (reason) => void this.hangupAfterPlayout(reason));
     this.emit('call', call);
@@ -258,6 +279,32 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
       void this.hangup('audio_silent').then(() => this.modem.reset('audio channel silent'));
     }, this.opts.audioSilentMs ?? 2000);
     check.unref();
+  }
+
+  /** Record this call? Only with a record directory; then the predicate's answer in time, or yes without one. */
+  private async decideRecording(p: Pending): Promise<boolean> {
+    if (this.opts.recordDir === undefined) return false;
+    const ask = this.opts.shouldRecord;
+    if (!ask) return true;
+    const ms = this.opts.recordDecisionMs ?? 500;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+    try {
+      // then(): a predicate that throws synchronously is a rejection like any other. The race keeps a
+      // handler on the predicate's promise, so one that rejects after the deadline is not unhandled.
+      const answer = await Promise.race([Promise.resolve().then(() => ask({ callId: p.callId, direction: p.direction, number: p.number })), late]);
+      if (answer === 'late') {
+        this.reportError(new Error(`recording decision for call ${p.callId} took over ${ms} ms: not recording`));
+        return false;
+      }
+      this.log(answer === true ? 'recording the call' : 'not recording the call', { callId: p.callId });
+      return answer === true; // only a real yes: a truthy non-boolean is a bug, not consent
+    } catch (err) {
+      this.reportError(new Error(`recording decision for call ${p.callId} failed: not recording (${(err as Error).message})`, { cause: err }));
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The dialogue said goodbye: let the modem play out its last frames, then hang up. */

@@ -3,10 +3,11 @@
  * through MODEM_* variables: the admin API drives the real modem transport (status, USSD, the AT
  * console, SMS out), SMS the modem receives land in the database, a call shows up in /admin/gsm
  * status and in the monitor (the gateway's own metrics), /admin/gsm/hangup ends it with AT+CHUP, and
- * its recording (MODEM_RECORD_DIR) is registered in the database and downloadable.
+ * its recording (MODEM_RECORD_DIR) is registered in the database and downloadable; calls are only
+ * recorded with the `calls.recording_enabled` setting on and a call_recording consent for the caller.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -82,6 +83,21 @@ t.test('npm start wiring: /admin/gsm drives the emulated modem, received SMS are
   });
   t.match(inbox.items[0], { direction: 'in', phone_number: '+79035551234', body: 'Можно записаться на завтра?', status: 'received' });
 
+  // Recording is the control plane's to allow: the setting (off by default), then the caller's consent.
+  const calls = app.modem!.calls;
+  const answerAndHangUp = async (number: string) => {
+    const before = calls.records.length;
+    emu.ring(number);
+    await until(`the call from ${number} answered`, () => calls.active !== null);
+    emu.remoteHangup();
+    await until(`the call from ${number} logged`, () => calls.records.length === before + 1);
+    return calls.records[before].callId;
+  };
+  t.equal((await call('POST', '/admin/legal/consents', { subject: '+79161234567', purpose: 'call_recording', granted: true, source: 'call' })).status, 201);
+  const settingOff = await answerAndHangUp('+79161234567');
+  t.equal((await call('PUT', '/admin/config/calls.recording_enabled', { value: true })).status, 200);
+  const noConsent = await answerAndHangUp('+79035551234');
+
   emu.ring('+79161234567');
   const live = await until('the call in /admin/gsm/status', async () => {
     const r = await call('GET', '/admin/gsm/status');
@@ -113,6 +129,13 @@ t.test('npm start wiring: /admin/gsm drives the emulated modem, received SMS are
     t.equal(res.headers.get('content-type'), 'audio/wav');
     t.ok(Buffer.from(await res.arrayBuffer()).equals(onDisk), `${path.basename(row.path)} downloads byte for byte`);
   }
+  await app.pipelines.callLog?.flush();
+  for (const [id, why] of [[settingOff, 'setting off, consent given'], [noConsent, 'setting on, no consent']]) {
+    t.same(await app.controlPlane.repos.calls.recordings(id), [], `${why}: no recording registered`);
+    t.notOk(existsSync(path.join(recordDir, `${id}.caller.wav`)) || existsSync(path.join(recordDir, `${id}.reply.wav`)), `${why}: no files written`);
+  }
+  t.ok(await app.controlPlane.repos.calls.get(noConsent), 'the unrecorded call is still in the call log');
+
   const health = (await (await fetch(`${base}/health`)).json()) as any;
   t.match(health.components, { db: { status: 'ok' }, modem: { status: 'ok' } });
 });

@@ -1,17 +1,17 @@
 /**
  * Calls over real pty pairs against the SIM7600 emulator: answer after N rings with caller id,
  * the PCM channel opened after VOICE CALL: BEGIN, caller audio through a pipeline and back with
- * at most 2 frames queued in the modem, hang-up with AT+CHUP, call policy, DTMF, and a call-log
- * record with a reason for every call.
+ * at most 2 frames queued in the modem, hang-up with AT+CHUP, call policy, DTMF, a call-log
+ * record with a reason for every call, and recording only where `shouldRecord` says yes in time.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { readWavFile } from '../../../media/wav.ts';
 import { pickPorts } from '../../../gateway/modem/discovery.ts';
 import type { EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
-import type { CallManagerOptions, ModemRecording } from '../../../gateway/modem/call-manager.ts';
+import type { CallManagerOptions, ModemRecording, RecordingQuery } from '../../../gateway/modem/call-manager.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
 import { modemRig, sleep, until } from './helpers/modem-rig.ts';
@@ -177,6 +177,51 @@ t.test('wideband (AT+CPCMFRM=1 before CPCMREG) with both directions recorded; DT
   t.equal(announced[0].callId, records[0].callId);
   t.same(errors.map((e) => e.message), ['a listener broke'], 'a failing listener is reported; the call was still recorded and logged');
   t.equal(announced[0].files[0].durationMs, Math.round((caller.samples.length / 16000) * 1000), 'duration from the samples written');
+});
+
+t.test('shouldRecord is asked once per answered call, before AT+CPCMREG=1: no, yes, a throw and a slow answer', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'modem-rec-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const answers: Array<() => Promise<boolean>> = [
+    async () => false,
+    async () => true,
+    async () => {
+      throw new Error('database gone');
+    },
+    () => sleep(800).then(() => true), // past the 200 ms bound: its late yes is ignored
+  ];
+  const asked: RecordingQuery[] = [];
+  const channelsOpenWhenAsked: number[] = [];
+  let emuRef: { commandLog: Array<{ command: string }> } | null = null;
+  const { emu, manager, records } = await rig(t, createEchoPipeline, {}, { degradeAfterCycles: 0 }, {
+    recordDir: dir,
+    recordDecisionMs: 200,
+    shouldRecord: (q) => {
+      asked.push(q);
+      channelsOpenWhenAsked.push(emuRef!.commandLog.filter((c) => c.command === 'AT+CPCMREG=1').length);
+      return answers[asked.length - 1]();
+    },
+  });
+  emuRef = emu;
+  const announced: ModemRecording[] = [];
+  manager.on('recording', (r) => announced.push(r));
+  const errors: Error[] = [];
+  manager.on('error', (err) => errors.push(err));
+
+  for (let i = 0; i < answers.length; i++) {
+    emu.ring('+79161234567');
+    await until(`call ${i + 1} answered`, () => manager.active !== null);
+    emu.playCallerAudio(tone(300));
+    await sleep(400);
+    emu.remoteHangup();
+    await until(`call ${i + 1} record`, () => records.length === i + 1);
+  }
+  t.same(records.map((r) => r.reason), ['remote_hangup', 'remote_hangup', 'remote_hangup', 'remote_hangup'], 'every call completed as usual');
+  t.same(asked, records.map((r) => ({ callId: r.callId, direction: 'in', number: '+79161234567' })), 'asked once per call, with its id and number');
+  t.same(channelsOpenWhenAsked, [0, 1, 2, 3], "asked before the call's PCM channel opened");
+  t.same(announced.map((r) => r.callId), [records[1].callId], 'only the call with a yes was announced');
+  t.same(readdirSync(dir).sort(), [`${records[1].callId}.caller.wav`, `${records[1].callId}.reply.wav`], 'only its files were written');
+  t.match(errors.map((e) => e.message), [/failed: not recording \(database gone\)/, /took over 200 ms: not recording/], 'the throw and the slow answer were reported');
 });
 
 t.test('outgoing call: ATD<n>; and the pipeline starts when the far end answers', async (t) => {
