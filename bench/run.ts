@@ -76,6 +76,10 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
         onProgress: progress,
       }),
   },
+  formats: {
+    describe: '/v1/audio/speech encoders (wav, pcm, mp3, opus) and upload decoders (wav, mp3, flac, ogg-opus): multiple of real time; event-loop delay decoding a 5-minute MP3 on the main thread vs the worker',
+    run: async (_a, progress) => (await import('./formats.ts')).runFormatsBench({ onProgress: progress }),
+  },
   capacity: {
     describe: 'concurrent full-pipeline calls (fallback engines) stepped up until underruns or lag p99 > 10 ms; memory per call',
     run: async (a, progress) =>

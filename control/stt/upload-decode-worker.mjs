@@ -9,7 +9,10 @@ const { decodeAudioFile, AudioDecodeError } = await import('../../media/audio-fi
 export default async function decode({ bytes, sampleRate, maxSeconds }) {
   try {
     const d = await decodeAudioFile(new Uint8Array(bytes), { sampleRate, maxSeconds });
-    return { ok: true, ...d };
+    // Minutes of PCM: handed over in shared memory, so the main thread does not copy it on receipt.
+    const samples = new Int16Array(new SharedArrayBuffer(d.samples.byteLength));
+    samples.set(d.samples);
+    return { ok: true, ...d, samples };
   } catch (err) {
     if (err instanceof AudioDecodeError) return { ok: false, code: err.code, message: err.message };
     throw err;

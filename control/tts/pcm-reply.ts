@@ -3,6 +3,7 @@
  * starts, so an engine that fails at once still gets a proper JSON error; after that every piece is
  * written the moment it exists (waiting out backpressure), and a client that leaves stops synthesis.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { bytesFromInt16 } from '../../media/pcm.ts';
 import { encodeWav } from '../../media/wav.ts';
 import { HttpError } from '../http/errors.ts';
@@ -19,6 +20,8 @@ export function streamingWavHeader(sampleRate: number): Buffer {
 /** Turns PCM pieces into the bytes of a compressed format (control/tts/speech-formats.ts). */
 export interface PcmEncoder {
   encode(pcm: Int16Array): Uint8Array;
+  /** Encode at most this many samples per event-loop turn (compressed formats). */
+  sliceSamples?: number;
   /** The tail, written only when the audio ended normally. */
   end(): Uint8Array;
   close(): void;
@@ -50,9 +53,13 @@ export async function pcmStreamReply(
         while (!next.done) {
           if (next.value.length) {
             bytes += next.value.byteLength;
-            const out = encode(next.value);
-            // An encoder may hold a piece back until it has a whole frame.
-            if (out.byteLength && !(await sink.write(out))) return;
+            const slice = opts.encoder?.sliceSamples ?? next.value.length;
+            for (let at = 0; at < next.value.length; at += slice) {
+              if (at > 0) await yieldToLoop();
+              const out = encode(next.value.subarray(at, at + slice));
+              // An encoder may hold a piece back until it has a whole frame.
+              if (out.byteLength && !(await sink.write(out))) return;
+            }
           }
           next = await pcm.next();
         }

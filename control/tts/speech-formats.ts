@@ -19,6 +19,11 @@ export interface SpeechEncoder {
   contentType: string;
   /** The rate to synthesise at. */
   sampleRate: number;
+  /**
+   * Compressed formats cost CPU on the event loop (mp3 about 6 ms per second of audio here): a
+   * sentence is encoded in slices this long, yielding between them, so live calls keep their 20 ms.
+   */
+  sliceSamples?: number;
   /** Bytes before any audio (headers). */
   start(): Uint8Array;
   encode(pcm: Int16Array): Uint8Array;
@@ -70,6 +75,7 @@ async function mp3Encoder(): Promise<SpeechEncoder> {
   return {
     contentType: 'audio/mpeg',
     sampleRate: PCM_RATE,
+    sliceSamples: PCM_RATE / 10,
     start: () => EMPTY,
     encode(pcm) {
       const f = new Float32Array(pcm.length);
@@ -86,6 +92,7 @@ function opusEncoder(): SpeechEncoder {
   return {
     contentType: 'audio/ogg; codecs=opus',
     sampleRate: 48000,
+    sliceSamples: 48000 / 10,
     start: () => w.start(),
     encode: (pcm) => w.write(pcm),
     end: () => w.end(),
