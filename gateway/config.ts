@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { STT_ENGINES, TTS_ENGINES, type SttSelection, type TtsSelection } from '../pipeline/engines/select.ts';
+import { VAD_RUNTIMES, type VadRuntime } from '../pipeline/engines/vad-silero.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -46,6 +47,13 @@ const EnvSchema = z.object({
   VAD_MIN_SPEECH_MS: intFrom(30, 2000).default(64),
   /** Silence that ends the caller's turn: the endpointing knob (phone callers pause mid-sentence). */
   VAD_MIN_SILENCE_MS: intFrom(100, 3000).default(500),
+  /**
+   * How Silero is inferred: `batched` (one shared ONNX session per VAD thread, every call's window
+   * in one run) or `sherpa` (sherpa-onnx's detector per call: the reference, ~10 MB more per call).
+   */
+  VAD_RUNTIME: z.enum(VAD_RUNTIMES).default('batched'),
+  /** VAD threads (each holds one model; one carries dozens of calls). */
+  VAD_THREADS: intFrom(1, 16).default(1),
   /** Caller speech this long while the assistant talks cancels the reply (shorter pauses it). */
   BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(400),
   /** Where sherpa-onnx models live (`npm run models -- fetch <name>` puts them here). */
@@ -103,7 +111,7 @@ export interface GatewayConfig {
   pipeline: 'secretary' | 'echo';
   secretary: {
     language: 'en' | 'ru';
-    vad: { threshold: number; minSpeechSec: number; minSilenceSec: number };
+    vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; runtime: VadRuntime; poolSize: number };
     bargeInConfirmMs: number;
     llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number; proxyUrl?: string };
     stt: SttSelection;
@@ -147,7 +155,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     pipeline: e.PIPELINE,
     secretary: {
       language: e.PERSONA_LANGUAGE,
-      vad: { threshold: e.VAD_THRESHOLD, minSpeechSec: e.VAD_MIN_SPEECH_MS / 1000, minSilenceSec: e.VAD_MIN_SILENCE_MS / 1000 },
+      vad: {
+        threshold: e.VAD_THRESHOLD,
+        minSpeechSec: e.VAD_MIN_SPEECH_MS / 1000,
+        minSilenceSec: e.VAD_MIN_SILENCE_MS / 1000,
+        runtime: e.VAD_RUNTIME,
+        poolSize: e.VAD_THREADS,
+      },
       bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
       stt,
       tts,

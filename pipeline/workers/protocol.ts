@@ -34,7 +34,7 @@ export interface FromWorker {
  * one worker.
  */
 export interface WorkerSession {
-  /** Returns the events this audio produced (structured-cloneable). */
+  /** Returns the events this audio produced at once (structured-cloneable); later ones go through SessionContext.emit. */
   data(pcm: Int16Array): unknown[];
   reset?(): void;
   /** End of input (e.g. an utterance's end for an online recognizer): the events that releases. */
@@ -42,4 +42,14 @@ export interface WorkerSession {
   close?(): void;
 }
 
-export type CreateSession = (config: unknown) => WorkerSession | Promise<WorkerSession>;
+/**
+ * Given to a session at creation, for results that arrive after `data` returned: a session that
+ * batches its inference with others (the Silero VAD) answers later, in order, through `emit`.
+ */
+export interface SessionContext {
+  emit(events: unknown[]): void;
+  /** The session cannot go on: it is closed and its call gets the error. */
+  fail(err: unknown): void;
+}
+
+export type CreateSession = (config: unknown, ctx: SessionContext) => WorkerSession | Promise<WorkerSession>;

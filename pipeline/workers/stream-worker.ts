@@ -4,7 +4,7 @@
  * its call alone; anything that kills the thread is the pool's business.
  */
 import { parentPort } from 'node:worker_threads';
-import type { CreateSession, FromWorkerItem, ToWorker, ToWorkerItem, WorkerSession } from './protocol.ts';
+import type { CreateSession, FromWorkerItem, SessionContext, ToWorker, ToWorkerItem, WorkerSession } from './protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('stream-worker.ts must run in a worker thread');
@@ -54,8 +54,17 @@ function fail(sid: number, err: unknown): void {
 
 function open(sid: number, module: string, config: unknown): void {
   opening.set(sid, []);
+  const ctx: SessionContext = {
+    // Only while the session is open: a late result after close or failure goes nowhere.
+    emit: (events) => {
+      if (sessions.has(sid) && events.length) send({ sid, op: 'events', events });
+    },
+    fail: (err) => {
+      if (sessions.has(sid)) fail(sid, err);
+    },
+  };
   factory(module)
-    .then((create) => create(config))
+    .then((create) => create(config, ctx))
     .then(
       (s) => {
         sessions.set(sid, s);

@@ -1,6 +1,9 @@
 /**
- * Silero VAD session, run inside a stream worker (never on the gateway thread): sherpa-onnx's
- * VoiceActivityDetector fed 16 kHz audio, turned into sample-accurate start/end events.
+ * Silero VAD session on sherpa-onnx's VoiceActivityDetector, run inside a stream worker (never on
+ * the gateway thread), fed 16 kHz audio and turned into sample-accurate start/end events. One
+ * detector (and ONNX Runtime session, ~10 MB) per stream: the batched runtime
+ * (vad-session-batched.ts) is the default; this one is `runtime: 'sherpa'`, the reference the
+ * batched one is tested against and the baseline of `npm run bench -- vad`.
  *
  * sherpa reports a finished segment (start, samples) but only a boolean while speech goes on, so
  * the start event is computed the way sherpa computes the segment start (see
@@ -11,16 +14,7 @@
 import { int16ToFloat32, sherpa, type SherpaVad } from '../engines/sherpa-onnx.ts';
 import type { WorkerSession } from './protocol.ts';
 import type { VadEvent } from '../engines/types.ts';
-
-export interface VadSessionConfig {
-  model: string;
-  /** 'v5' models read 64 samples of context before each 512-sample window; legacy ones do not. */
-  v5: boolean;
-  threshold: number;
-  minSpeechSec: number;
-  minSilenceSec: number;
-  maxSpeechSec: number;
-}
+import type { VadSessionConfig } from './vad-session-config.ts';
 
 const RATE = 16000;
 const SHIFT = 512;
