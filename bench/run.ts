@@ -80,6 +80,15 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
     describe: '/v1/audio/speech encoders (wav, pcm, mp3, opus) and upload decoders (wav, mp3, flac, ogg-opus): multiple of real time; event-loop delay decoding a 5-minute MP3 on the main thread vs the worker',
     run: async (_a, progress) => (await import('./formats.ts')).runFormatsBench({ onProgress: progress }),
   },
+  vad: {
+    describe: 'Silero VAD: batched runtime (one shared session) vs sherpa-onnx detector per call, memory and CPU per stream at 8 and 32 streams (--steps, --seconds), as ratios',
+    run: async (a, progress) =>
+      (await import('./vad.ts')).runVadBench({
+        steps: a.steps === undefined ? undefined : String(a.steps).split(',').map(Number),
+        seconds: a.seconds === undefined ? undefined : Number(a.seconds),
+        onProgress: progress,
+      }),
+  },
   capacity: {
     describe: 'concurrent full-pipeline calls (fallback engines) stepped up until underruns or lag p99 > 10 ms; memory per call',
     run: async (a, progress) =>
