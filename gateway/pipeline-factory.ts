@@ -43,7 +43,8 @@ export async function createPipelineFactory(
   const record = (f: PipelineFactory) => (callLog ? callLog.wrap(f) : f);
 
   if (config.pipeline === 'echo') {
-    return { factory: record(createEchoPipeline), callLog, registerHealth: () => {}, close: async () => {} };
+    // Echo calls are logged too: their records must reach the database before it closes.
+    return { factory: record(createEchoPipeline), callLog, registerHealth: () => {}, close: async () => void (await callLog?.flush()) };
   }
 
   const s = config.secretary;
