@@ -25,6 +25,8 @@ export function sttRoutes(s: ControlServices): RouteDef[] {
       auth: { kind: 'user', role: 'operator' },
       audit: 'stt.transcribe',
       rateClass: 'tts',
+      // Metered like /v1/audio/transcriptions, so an `stt` limit covers both ways in.
+      usage: 'stt',
       maxBodyBytes: 25 * 1024 * 1024,
       query: z.object({ language: z.string().min(2).max(16).optional() }),
       rawBody: { contentTypes: ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/mpeg', 'audio/mp3', 'audio/flac', 'audio/x-flac', 'audio/ogg', 'audio/opus', 'application/octet-stream', 'multipart/form-data'], description: 'a WAV, MP3, FLAC or Ogg Opus file' },
@@ -35,6 +37,7 @@ export function sttRoutes(s: ControlServices): RouteDef[] {
         }
         if (file.length === 0) throw new HttpError(400, 'validation_failed', 'body: file: an audio file is required');
         const r = await s.stt.transcribe(file, { language: ctx.query.language, signal: ctx.signal });
+        ctx.usage.source = r.engine;
         ctx.audit.details = { engine: r.engine, duration_s: Math.round(r.duration_s * 10) / 10 };
         return json({ text: r.text, alternatives: r.alternatives ?? [], confidence: r.confidence ?? null, latency_ms: Math.round(r.latencyMs ?? 0), duration_s: r.duration_s, engine: r.engine, format: r.format });
       },

@@ -1,8 +1,8 @@
-/** Usage records and summaries, and the limits the usage middleware enforces on chat routes. */
+/** Usage records and summaries, and the limits the router enforces on metered routes (chat, TTS, STT). */
 import { z } from 'zod';
 import { notFound } from '../http/errors.ts';
 import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
-import { SUBJECT_TYPES, USAGE_METRICS, USAGE_PERIODS } from '../repositories/usage.ts';
+import { SUBJECT_TYPES, USAGE_KINDS, USAGE_METRICS, USAGE_PERIODS } from '../repositories/usage.ts';
 import type { ControlServices } from '../services.ts';
 import { IdParams, PageQuery, TimeRange } from './schemas.ts';
 
@@ -17,7 +17,7 @@ const LimitFields = z
     name: z.string().trim().min(1).max(100),
     subject_type: z.enum(SUBJECT_TYPES),
     subject_id: z.string().min(1).max(200).nullable().optional(),
-    kind: z.enum(['chat', 'tts']),
+    kind: z.enum(USAGE_KINDS),
     metric: z.enum(USAGE_METRICS),
     period: z.enum(USAGE_PERIODS),
     max_value: z.number().int().min(0).max(1_000_000_000),

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { RateClass } from '../config.ts';
 import type { ApiKey } from '../repositories/api-keys.ts';
+import type { UsageKind } from '../repositories/usage.ts';
 import type { Role, UserWithHash } from '../repositories/users.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -89,8 +90,8 @@ export interface RouteDef<P = any, Q = any, B = any> {
   rawBody?: { contentTypes: string[]; description?: string };
   /** Audit action name (`faq.create`). Required on every mutating /admin route; the table refuses one without. */
   audit?: string;
-  /** Usage kind counted and limited for this route (`chat`, `tts`). */
-  usage?: string;
+  /** Usage kind counted and limited for this route; typed so a route cannot meter a kind no limit can name. */
+  usage?: UsageKind;
   /** Schema of a successful JSON answer, for the OpenAPI document. */
   response?: z.ZodType;
   /** Content type of a successful non-JSON answer (a download), for the OpenAPI document. */

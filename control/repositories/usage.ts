@@ -1,4 +1,4 @@
-/** Usage records (one per chat/TTS request) and the limits an admin sets on them. */
+/** Usage records (one per chat, TTS or STT request) and the limits an admin sets on them. */
 import { bool, num, type Page, type Queryable } from '../db/rows.ts';
 import { CrudTable } from './crud-table.ts';
 
@@ -6,6 +6,9 @@ export const USAGE_PERIODS = ['minute', 'hour', 'day', 'month'] as const;
 export type UsagePeriod = (typeof USAGE_PERIODS)[number];
 export const USAGE_METRICS = ['requests', 'tokens'] as const;
 export type UsageMetric = (typeof USAGE_METRICS)[number];
+/** What a metered route counts as; a limit names one. Routes declare theirs with `usage` (http/route.ts). */
+export const USAGE_KINDS = ['chat', 'tts', 'stt'] as const;
+export type UsageKind = (typeof USAGE_KINDS)[number];
 export const SUBJECT_TYPES = ['global', 'api_key', 'user', 'ip'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
 
