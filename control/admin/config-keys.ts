@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { DEFAULT_BACKEND_KEY, LlmBackendChoice } from '../llm/llm-backend.ts';
+import type { Repositories } from '../repositories/index.ts';
+import { requireUsableBackend } from './llm-backend-routes.ts';
 
 /** Read by the gateway for every modem call (gateway/recording-consent.ts). */
 export const RECORDING_ENABLED_KEY = 'calls.recording_enabled';
@@ -12,6 +14,8 @@ export interface ConfigKey {
   description: string;
   schema: z.ZodType;
   default: unknown;
+  /** Checks a schema cannot make (rows that must exist); throws an HttpError. */
+  check?: (value: unknown, repos: Repositories) => Promise<void>;
 }
 
 export const CONFIG_KEYS: Record<string, ConfigKey> = {
@@ -39,6 +43,8 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
     description: 'LLM backend for text chats that do not choose one: {"backend":"auto"} (enabled providers by priority), {"backend":"faq"} (no LLM) or {"backend":"provider","provider_id":N} (that provider first)',
     schema: LlmBackendChoice,
     default: { backend: 'auto' },
+    // The same rule as PUT /admin/llm/default, so this route is no way around it.
+    check: (value, repos) => requireUsableBackend(repos, value as LlmBackendChoice),
   },
   [RECORDING_ENABLED_KEY]: {
     description: 'Record calls (only for callers with a call_recording consent)',

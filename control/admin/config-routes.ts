@@ -43,6 +43,7 @@ export function configRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         const k = await known(ctx.params.key);
         const value = validate(k.schema, ctx.body.value, 'body');
+        await k.check?.(value, s.repos);
         const before = await s.repos.config.get(ctx.params.key);
         await s.repos.config.set(ctx.params.key, value, ctx.principal.kind === 'user' ? ctx.principal.user.id : null);
         changed(ctx.params.key);

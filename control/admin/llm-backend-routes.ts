@@ -18,16 +18,38 @@ export async function requireUsableProvider(repos: Repositories, id: number): Pr
   return p;
 }
 
-export function llmBackendRoutes(s: ControlServices): RouteDef[] {
-  const described = async (choice: LlmBackendChoice) => ({
+/**
+ * The one check for a default backend, whichever route sets it (`PUT /admin/llm/default` or the
+ * generic `PUT /admin/config/llm.default_backend`): a pinned provider must be usable.
+ */
+export async function requireUsableBackend(repos: Repositories, choice: LlmBackendChoice): Promise<void> {
+  if (choice.backend === 'provider') await requireUsableProvider(repos, choice.provider_id);
+}
+
+/**
+ * The stored choice plus what chats actually get. A pin whose provider was deleted or disabled
+ * since is skipped by the responder (it only lists enabled providers), so chats run as `auto`;
+ * saying so here keeps the admin from trusting a pin that does nothing.
+ */
+export async function describeBackend(repos: Repositories, choice: LlmBackendChoice) {
+  const provider = choice.backend === 'provider' ? ((await repos.llmProviders.get(choice.provider_id)) ?? null) : null;
+  const staleReason = choice.backend !== 'provider' ? null : !provider ? 'provider_deleted' : !provider.enabled ? 'provider_disabled' : null;
+  return {
     ...choice,
-    provider: choice.backend === 'provider' ? ((await s.repos.llmProviders.get(choice.provider_id)) ?? null) : null,
-  });
+    provider,
+    effective: staleReason ? 'auto' : choice.backend,
+    stale: staleReason !== null,
+    stale_reason: staleReason,
+  };
+}
+
+export function llmBackendRoutes(s: ControlServices): RouteDef[] {
+  const described = (choice: LlmBackendChoice) => describeBackend(s.repos, choice);
   return [
     route({
       method: 'GET',
       path: '/admin/llm/default',
-      summary: 'The default LLM backend for text chats (auto, faq, or one provider first)',
+      summary: 'The default LLM backend for text chats (auto, faq, or one provider first), and what applies: a pin to a deleted or disabled provider is stale and chats run as auto',
       tag: 'llm-providers',
       auth: { kind: 'user', role: 'viewer' },
       async handler() {
@@ -43,7 +65,7 @@ export function llmBackendRoutes(s: ControlServices): RouteDef[] {
       audit: 'llm.default_backend',
       body: LlmBackendChoice,
       async handler(ctx) {
-        if (ctx.body.backend === 'provider') await requireUsableProvider(s.repos, ctx.body.provider_id);
+        await requireUsableBackend(s.repos, ctx.body);
         const before = await s.chat.defaultBackend();
         await s.repos.config.set(DEFAULT_BACKEND_KEY, ctx.body, ctx.principal.kind === 'user' ? ctx.principal.user.id : null);
         s.chat.invalidate();

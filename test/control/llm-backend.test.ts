@@ -32,12 +32,12 @@ async function reply(c: TestControl, token: string, sessionId: number): Promise<
 
 t.test('default backend: auto by priority, one provider first, or FAQ only; validated and audited', async (t) => {
   const { c, admin, key, a, b, alpha, beta } = await rig(t);
-  t.same((await c.call('GET', '/admin/llm/default', { token: admin })).body, { backend: 'auto', provider: null });
+  t.same((await c.call('GET', '/admin/llm/default', { token: admin })).body, { backend: 'auto', provider: null, effective: 'auto', stale: false, stale_reason: null });
   t.equal(await ask(c, key), 'llm:alpha-model', 'auto: the first provider by priority');
 
   const put = await c.call('PUT', '/admin/llm/default', { token: admin, body: { backend: 'provider', provider_id: b.id } });
   t.equal(put.status, 200);
-  t.match(put.body, { backend: 'provider', provider_id: b.id, provider: { name: 'beta' } });
+  t.match(put.body, { backend: 'provider', provider_id: b.id, provider: { name: 'beta' }, effective: 'provider', stale: false, stale_reason: null });
   t.equal(await ask(c, key), 'llm:beta-model', 'the pinned provider answers');
   t.equal(await ask(c, key, 'alpha-model'), 'llm:alpha-model', 'a request naming a model still gets that model');
 
@@ -65,6 +65,47 @@ t.test('default backend: auto by priority, one provider first, or FAQ only; vali
   await c.call('PUT', '/admin/llm/default', { token: admin, body: { backend: 'provider', provider_id: b.id } });
   await c.call('DELETE', `/admin/llm-providers/${b.id}`, { token: admin });
   await c.call('PATCH', `/admin/llm-providers/${a.id}`, { token: admin, body: { enabled: true } });
+  t.equal(await ask(c, key), 'llm:alpha-model');
+});
+
+t.test('PUT /admin/config/llm.default_backend makes the same checks as PUT /admin/llm/default', async (t) => {
+  const { c, admin, key, a, b } = await rig(t);
+  const viaConfig = (value: unknown) => c.call('PUT', '/admin/config/llm.default_backend', { token: admin, body: { value } });
+  const missing = await viaConfig({ backend: 'provider', provider_id: 999 });
+  t.equal(missing.status, 404, 'a provider that does not exist');
+  t.equal(missing.body.error.code, 'not_found');
+  await c.call('PATCH', `/admin/llm-providers/${a.id}`, { token: admin, body: { enabled: false } });
+  const disabled = await viaConfig({ backend: 'provider', provider_id: a.id });
+  t.equal(disabled.status, 409, 'a disabled provider');
+  t.match(disabled.body.error, { code: 'conflict', message: /disabled/, details: { provider_id: a.id } });
+  t.same((await c.call('GET', '/admin/llm/default', { token: admin })).body.backend, 'auto', 'nothing was stored by the refused calls');
+  const cfg = (await c.call('GET', '/admin/config', { token: admin })).body.items.find((i: { key: string }) => i.key === 'llm.default_backend');
+  t.same(cfg.value, { backend: 'auto' });
+
+  const ok = await viaConfig({ backend: 'provider', provider_id: b.id });
+  t.equal(ok.status, 200);
+  t.match((await c.call('GET', '/admin/llm/default', { token: admin })).body, { backend: 'provider', provider_id: b.id, effective: 'provider', stale: false });
+  t.equal(await ask(c, key), 'llm:beta-model', 'a pin set through the config route works like one set directly');
+  t.equal((await viaConfig({ backend: 'faq' })).status, 200, 'choices without a provider need no check');
+  const audit = (await c.call('GET', '/admin/audit?action=config.set', { token: admin })).body.items;
+  t.same(audit.map((e: { status: number }) => e.status), [200, 200, 409, 404], 'refusals audited too');
+});
+
+t.test('GET /admin/llm/default reports a pin to a disabled or deleted provider as stale (chats run as auto)', async (t) => {
+  const { c, admin, key, b } = await rig(t);
+  await c.call('PUT', '/admin/llm/default', { token: admin, body: { backend: 'provider', provider_id: b.id } });
+  await c.call('PATCH', `/admin/llm-providers/${b.id}`, { token: admin, body: { enabled: false } });
+  const off = (await c.call('GET', '/admin/llm/default', { token: admin })).body;
+  t.match(off, { backend: 'provider', provider_id: b.id, provider: { id: b.id, enabled: false }, effective: 'auto', stale: true, stale_reason: 'provider_disabled' });
+  t.equal(await ask(c, key), 'llm:alpha-model', 'what GET says is what chats get: auto, by priority');
+
+  await c.call('PATCH', `/admin/llm-providers/${b.id}`, { token: admin, body: { enabled: true } });
+  t.match((await c.call('GET', '/admin/llm/default', { token: admin })).body, { effective: 'provider', stale: false, stale_reason: null }, 'enabled again: the pin holds again');
+  t.equal(await ask(c, key), 'llm:beta-model');
+
+  await c.call('DELETE', `/admin/llm-providers/${b.id}`, { token: admin });
+  const gone = (await c.call('GET', '/admin/llm/default', { token: admin })).body;
+  t.same(gone, { backend: 'provider', provider_id: b.id, provider: null, effective: 'auto', stale: true, stale_reason: 'provider_deleted' });
   t.equal(await ask(c, key), 'llm:alpha-model');
 });
 
