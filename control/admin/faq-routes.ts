@@ -99,7 +99,10 @@ export function faqRoutes(s: ControlServices): RouteDef[] {
       auth: READ,
       params: IdParams,
       async handler(ctx) {
-        return json((await s.repos.faq.get(ctx.params.id)) ?? Promise.reject(notFound('FAQ entry')));
+        // Thrown: json() does not await, so `?? Promise.reject(...)` answered an unknown id with 200 `{}`.
+        const row = await s.repos.faq.get(ctx.params.id);
+        if (!row) throw notFound('FAQ entry');
+        return json(row);
       },
     }),
     route({

@@ -54,7 +54,10 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
       auth: { kind: 'user', role: 'operator' },
       params: IdParams,
       async handler(ctx) {
-        return json((await s.repos.llmProviders.get(ctx.params.id)) ?? Promise.reject(notFound('LLM provider')));
+        // Thrown: json() does not await, so `?? Promise.reject(...)` answered an unknown id with 200 `{}`.
+        const row = await s.repos.llmProviders.get(ctx.params.id);
+        if (!row) throw notFound('LLM provider');
+        return json(row);
       },
     }),
     route({

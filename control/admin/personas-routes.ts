@@ -1,6 +1,6 @@
 /** Personas: prompt, greeting, language, LLM and voice. One of them is the default. */
 import { z } from 'zod';
-import { notFound } from '../http/errors.ts';
+import { conflict, notFound } from '../http/errors.ts';
 import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import { IdParams } from './schemas.ts';
@@ -61,7 +61,10 @@ export function personasRoutes(s: ControlServices): RouteDef[] {
       auth: READ,
       params: IdParams,
       async handler(ctx) {
-        return json((await s.repos.personas.get(ctx.params.id)) ?? Promise.reject(notFound('persona')));
+        // Thrown: json() does not await, so `?? Promise.reject(...)` answered an unknown id with 200 `{}`.
+        const p = await s.repos.personas.get(ctx.params.id);
+        if (!p) throw notFound('persona');
+        return json(p);
       },
     }),
     route({
@@ -107,8 +110,17 @@ export function personasRoutes(s: ControlServices): RouteDef[] {
       audit: 'personas.delete',
       params: IdParams,
       async handler(ctx) {
-        if (!(await s.repos.personas.remove(ctx.params.id))) throw notFound('persona');
-        ctx.audit.target = `persona:${ctx.params.id}`;
+        const p = await s.repos.personas.get(ctx.params.id);
+        if (!p) throw notFound('persona');
+        ctx.audit.target = `persona:${p.id}`;
+        // Deleting the default would leave chats without a default prompt and no persona marked
+        // default (only the first one created becomes default by itself): pick the next one first.
+        // The last persona may go; then there is none, as before the first was created.
+        if (p.is_default && (await s.repos.personas.count()) > 1) {
+          throw conflict('this is the default persona; make another persona the default first', { persona_id: p.id });
+        }
+        // Chat sessions that used it keep going with the default persona (foreign key SET NULL).
+        await s.repos.personas.remove(p.id);
         s.chat.invalidate();
         return noContent();
       },
