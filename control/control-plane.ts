@@ -82,6 +82,9 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const db = await openDatabase({ dataDir, databaseUrl, pgSchema: opts.pgSchema });
   const cipher = new FieldCipher(secret.derive('llm-api-keys'));
   const repos = createRepositories(db, cipher);
+  // Migration 0004 moved proxy passwords to an encrypted column; rows from before it get there now.
+  const sealed = await repos.llmProviders.sealPlaintextProxyPasswords();
+  if (sealed) log.info({ providers: sealed }, 'encrypted LLM proxy passwords that were stored in plaintext');
   const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), {
     accessTokenTtlS: config.accessTokenTtlS,
     refreshTokenTtlS: config.refreshTokenTtlS,
@@ -114,6 +117,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
 
   const recordings = new RecordingStore(repos.calls, dataDir, opts.recordingsDir);
   const backups = new BackupService(db, dataDir, recordings, async () => {
+    await repos.llmProviders.sealPlaintextProxyPasswords(); // a backup from before migration 0004
     faq.invalidate();
     chat.invalidate();
     apiKeys.invalidate();

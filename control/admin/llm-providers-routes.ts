@@ -1,7 +1,8 @@
 /** LLM providers, admin only to change. API keys are write-only: set, replace or clear, never read back. */
 import { z } from 'zod';
-import { notFound } from '../http/errors.ts';
+import { HttpError, notFound } from '../http/errors.ts';
 import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
+import { MaskedPasswordError } from '../repositories/llm-providers.ts';
 import type { ControlServices } from '../services.ts';
 import { HttpUrl, IdParams } from './schemas.ts';
 
@@ -15,6 +16,16 @@ const Fields = z.strictObject({
   priority: z.number().int().min(0).max(10_000).optional(),
   enabled: z.boolean().optional(),
 });
+
+/**
+ * `***` in proxy_url stands for the stored password; sent with another host, port or user it would
+ * hand that password to a different proxy, so it is refused like any invalid field.
+ */
+const refuseMaskedMisuse = (err: unknown): never => {
+  if (!(err instanceof MaskedPasswordError)) throw err;
+  const message = `body: proxy_url: ${err.message}`;
+  throw new HttpError(400, 'validation_failed', message, { in: 'body', issues: [{ field: 'proxy_url', message: err.message, code: 'masked_password' }], changed: err.changed });
+};
 
 export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
   const ADMIN = { kind: 'user', role: 'admin' } as const;
@@ -39,7 +50,7 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
       audit: 'llm_providers.create',
       body: Fields,
       async handler(ctx) {
-        const p = await s.repos.llmProviders.create(ctx.body);
+        const p = await s.repos.llmProviders.create(ctx.body).catch(refuseMaskedMisuse);
         ctx.audit.target = `llm_provider:${p.id}`;
         ctx.audit.details = details(ctx.body);
         s.chat.invalidate();
@@ -63,14 +74,14 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'PATCH',
       path: '/admin/llm-providers/:id',
-      summary: 'Change a provider; api_key: null clears the key, leaving it out keeps it',
+      summary: 'Change a provider; api_key: null clears the key, leaving it out keeps it; *** as the proxy password keeps the stored one (same proxy host, port and user only)',
       tag: 'llm-providers',
       auth: ADMIN,
       audit: 'llm_providers.update',
       params: IdParams,
       body: Fields.partial(),
       async handler(ctx) {
-        const p = await s.repos.llmProviders.update(ctx.params.id, ctx.body);
+        const p = await s.repos.llmProviders.update(ctx.params.id, ctx.body).catch(refuseMaskedMisuse);
         if (!p) throw notFound('LLM provider');
         ctx.audit.target = `llm_provider:${p.id}`;
         ctx.audit.details = details(ctx.body);

@@ -1,12 +1,18 @@
 /**
  * LLM providers (any OpenAI-compatible endpoint). The API key is encrypted at rest and write-only:
  * entities carry `has_api_key`, and only `getApiKey` (used by the code that calls the LLM) decrypts.
- * A proxy password is never read back either: entities show it as `***` (sending that back on
- * update keeps the stored one), and only `getProxyUrl` returns the real URL.
+ * A proxy password is encrypted at rest too (`proxy_password_encrypted`; `proxy_url` keeps the URL
+ * without it) and never read back: entities show it as `***`, sending that back on update keeps the
+ * stored one (only for the same proxy host, port and user), and only `getProxyUrl` returns the
+ * real URL. Rows written before migration 0004 still hold the password inside `proxy_url`: they are
+ * read as they are and sealed by `sealPlaintextProxyPasswords` (at start and after a restore).
  */
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import { bool, insertedId, nowIso, num, type Queryable } from '../db/rows.ts';
 import { dropUndefined } from './crud-table.ts';
+import { isMasked, joinProxyPassword, keepStoredPassword, maskProxyUrl, splitProxyPassword } from './proxy-password.ts';
+
+export { MASKED_PASSWORD, MaskedPasswordError } from './proxy-password.ts';
 
 export interface LlmProvider {
   id: number;
@@ -30,6 +36,7 @@ export interface LlmProviderInput {
   model: string;
   /** Plaintext on the way in; `null` clears it; undefined leaves it unchanged on update. */
   api_key?: string | null;
+  /** With the password in plaintext, or `***` for the stored one (update only); `null` clears it. */
   proxy_url?: string | null;
   timeout_ms?: number;
   priority?: number;
@@ -37,20 +44,9 @@ export interface LlmProviderInput {
 }
 
 const KEY_CONTEXT = 'llm_providers.api_key';
-export const MASKED_PASSWORD = '***';
+const PROXY_PASSWORD_CONTEXT = 'llm_providers.proxy_password';
 
-function maskProxyPassword(url: string | null): string | null {
-  if (!url) return null;
-  try {
-    const u = new URL(url);
-    if (!u.password) return url;
-    u.password = MASKED_PASSWORD;
-    // URL adds a "/" path to a bare origin; keep the URL as the admin typed it.
-    return url.endsWith('/') ? u.href : u.href.replace(/\/$/, '');
-  } catch {
-    return null; // stored before validation existed and unreadable: show nothing rather than a secret
-  }
-}
+const hasText = (v: unknown) => typeof v === 'string' && v !== '';
 
 const fromRow = (r: Record<string, unknown>): LlmProvider => ({
   id: num(r.id),
@@ -58,8 +54,8 @@ const fromRow = (r: Record<string, unknown>): LlmProvider => ({
   kind: 'openai-compatible',
   base_url: String(r.base_url),
   model: String(r.model),
-  has_api_key: typeof r.api_key_encrypted === 'string' && r.api_key_encrypted !== '',
-  proxy_url: maskProxyPassword((r.proxy_url as string | null) ?? null),
+  has_api_key: hasText(r.api_key_encrypted),
+  proxy_url: maskProxyUrl((r.proxy_url as string | null) ?? null, hasText(r.proxy_password_encrypted)),
   timeout_ms: num(r.timeout_ms),
   priority: num(r.priority),
   enabled: bool(r.enabled),
@@ -73,10 +69,18 @@ export class LlmProvidersRepo {
     private readonly cipher: FieldCipher,
   ) {}
 
+  /** `proxy_url` is the full URL in plaintext here (already unmasked). */
   private toRow(i: Partial<LlmProviderInput>): Record<string, unknown> {
-    const { api_key, ...rest } = i;
+    const { api_key, proxy_url, ...rest } = i;
+    let proxy: Record<string, unknown> = {};
+    if (proxy_url === null) proxy = { proxy_url: null, proxy_password_encrypted: null };
+    else if (proxy_url !== undefined) {
+      const { url, password } = splitProxyPassword(proxy_url);
+      proxy = { proxy_url: url, proxy_password_encrypted: password === null ? null : this.cipher.encrypt(password, PROXY_PASSWORD_CONTEXT) };
+    }
     return dropUndefined({
       ...rest,
+      ...proxy,
       api_key_encrypted: api_key === undefined ? undefined : api_key === null ? null : this.cipher.encrypt(api_key, KEY_CONTEXT),
     });
   }
@@ -100,29 +104,43 @@ export class LlmProvidersRepo {
     return r?.api_key_encrypted ? this.cipher.decrypt(r.api_key_encrypted, KEY_CONTEXT) : null;
   }
 
+  /** The stored proxy URL without its password, and the password, from either storage form. */
+  private async storedProxy(id: number): Promise<{ url: string | null; password: string | null }> {
+    const r = await this.db('llm_providers').where({ id }).first('proxy_url', 'proxy_password_encrypted');
+    const url = (r?.proxy_url as string | null) ?? null;
+    if (!url) return { url: null, password: null };
+    if (hasText(r.proxy_password_encrypted)) return { url, password: this.cipher.decrypt(r.proxy_password_encrypted, PROXY_PASSWORD_CONTEXT) };
+    try {
+      return splitProxyPassword(url); // a row from before the password had its own column
+    } catch {
+      return { url, password: null };
+    }
+  }
+
   /** The proxy URL with its password, for the code that calls the LLM. */
   async getProxyUrl(id: number): Promise<string | null> {
-    const r = await this.db('llm_providers').where({ id }).first('proxy_url');
-    return (r?.proxy_url as string | null) ?? null;
+    const { url, password } = await this.storedProxy(id);
+    return url === null ? null : joinProxyPassword(url, password);
   }
 
-  /** `***` as the password (what the API showed) means "the password stored now". */
-  private async unmasked(id: number, proxyUrl: string | null | undefined): Promise<string | null | undefined> {
-    if (!proxyUrl) return proxyUrl;
-    const u = new URL(proxyUrl);
-    if (decodeURIComponent(u.password) !== MASKED_PASSWORD) return proxyUrl;
-    const stored = await this.getProxyUrl(id);
-    u.password = stored ? new URL(stored).password : '';
-    return u.href;
+  /** `***` as the password (what the API showed) means "the password stored now", for the same proxy and user only. */
+  private async unmasked(id: number | null, proxyUrl: string | null | undefined): Promise<string | null | undefined> {
+    if (!proxyUrl || !isMasked(proxyUrl)) return proxyUrl;
+    const stored = id === null ? { url: null, password: null } : await this.storedProxy(id);
+    return joinProxyPassword(proxyUrl, keepStoredPassword(proxyUrl, stored));
   }
 
+  /** @throws MaskedPasswordError when `proxy_url` carries the `***` placeholder (nothing is stored yet). */
   async create(input: LlmProviderInput): Promise<LlmProvider> {
     const now = nowIso();
-    const id = insertedId(await this.db('llm_providers').insert({ kind: 'openai-compatible', ...this.toRow(input), created_at: now, updated_at: now }).returning('id'));
+    const row = this.toRow({ ...input, proxy_url: await this.unmasked(null, input.proxy_url) });
+    const id = insertedId(await this.db('llm_providers').insert({ kind: 'openai-compatible', ...row, created_at: now, updated_at: now }).returning('id'));
     return (await this.get(id))!;
   }
 
+  /** @throws MaskedPasswordError when `***` is sent for a proxy other than the stored one. */
   async update(id: number, patch: Partial<LlmProviderInput>): Promise<LlmProvider | undefined> {
+    if (!(await this.db('llm_providers').where({ id }).first('id'))) return undefined;
     const row = this.toRow({ ...patch, proxy_url: await this.unmasked(id, patch.proxy_url) });
     const n = await this.db('llm_providers').where({ id }).update({ ...row, updated_at: nowIso() });
     return n ? this.get(id) : undefined;
@@ -130,5 +148,30 @@ export class LlmProvidersRepo {
 
   async remove(id: number): Promise<boolean> {
     return (await this.db('llm_providers').where({ id }).delete()) > 0;
+  }
+
+  /**
+   * Move passwords still held in plaintext inside `proxy_url` (rows from before migration 0004, or
+   * restored from a backup made then) into the encrypted column. Returns how many rows changed.
+   * A URL that does not parse is left alone: it cannot be split, and it cannot be used either.
+   */
+  async sealPlaintextProxyPasswords(): Promise<number> {
+    const rows = await this.db('llm_providers').whereNotNull('proxy_url').select('id', 'proxy_url');
+    let sealed = 0;
+    for (const r of rows) {
+      let split;
+      try {
+        split = splitProxyPassword(String(r.proxy_url));
+      } catch {
+        continue;
+      }
+      if (split.password === null) continue;
+      // The URL's own password is the newer one: our writes never leave one there.
+      await this.db('llm_providers')
+        .where({ id: r.id })
+        .update({ proxy_url: split.url, proxy_password_encrypted: this.cipher.encrypt(split.password, PROXY_PASSWORD_CONTEXT) });
+      sealed++;
+    }
+    return sealed;
   }
 }

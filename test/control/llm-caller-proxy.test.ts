@@ -95,3 +95,59 @@ t.test('providers stored with proxy_url: a dead proxy falls back to the next pro
   const test = await c.call('POST', `/admin/llm-providers/${up.id}/test`, { token: admin });
   t.match(test.body, { ok: false }, 'a new password replaces the old one (and the proxy refuses it)');
 });
+
+t.test('proxy passwords: ciphertext in the row and in backups; *** toward another proxy is a 400; a plaintext row restored from an old backup is sealed', async (t) => {
+  const { strFromU8, strToU8, unzipSync, zipSync } = await import('fflate');
+  const { createHash } = await import('node:crypto');
+  const fake = await new FakeOpenAi({ chat: () => ({ text: 'Through the proxy.' }) }).start();
+  const proxy = await new ForwardProxy({ requireAuth: `Basic ${Buffer.from('ops:S3cret-pw').toString('base64')}` }).start();
+  const c = await startControl();
+  t.teardown(async () => {
+    await c.stop();
+    await fake.close();
+    await proxy.close();
+  });
+  const admin = await c.userToken('admin-seal', 'admin');
+  const made = await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'p', base_url: fake.baseURL, model: 'm', proxy_url: proxy.url('ops:S3cret-pw') } });
+  t.equal(made.status, 201);
+  t.notMatch(JSON.stringify(await c.cp.db('llm_providers').select()), /S3cret-pw/, 'the raw rows hold no plaintext password');
+
+  const backup = await c.call('POST', '/admin/backups', { token: admin });
+  const zip = new Uint8Array(await (await fetch(`${c.base}/admin/backups/${backup.body.name}`, { headers: { authorization: `Bearer ${admin}` } })).arrayBuffer());
+  const files = unzipSync(zip);
+  const providersJson = strFromU8(files['tables/llm_providers.json']!);
+  t.match(providersJson, /proxy_password_encrypted/, 'the backup carries the ciphertext');
+  t.notMatch(providersJson, /S3cret-pw/, 'and not the password');
+  t.notOk(Object.values(files).some((f) => Buffer.from(f).includes('S3cret-pw')), 'no entry of the zip has it');
+
+  // *** may keep the stored password only for the same host, port and user.
+  const other = await c.call('PATCH', `/admin/llm-providers/${made.body.id}`, { token: admin, body: { proxy_url: 'http://ops:***@evil.example:3128' } });
+  t.equal(other.status, 400);
+  t.equal(other.body.error.code, 'validation_failed');
+  t.match(other.body.error.message, /^body: proxy_url: .*host, port changed/);
+  t.same(other.body.error.details.changed, ['host', 'port']);
+  t.notMatch(other.text, /S3cret-pw/, 'the refusal does not echo the password');
+  const user = await c.call('PATCH', `/admin/llm-providers/${made.body.id}`, { token: admin, body: { proxy_url: made.body.proxy_url.replace('ops:', 'eve:') } });
+  t.equal(user.status, 400);
+  t.same(user.body.error.details.changed, ['user']);
+  const fresh = await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'q', base_url: fake.baseURL, model: 'm2', proxy_url: made.body.proxy_url } });
+  t.equal(fresh.status, 400, '*** on a new provider: nothing stored to keep');
+  const test = await c.call('POST', `/admin/llm-providers/${made.body.id}/test`, { token: admin });
+  t.match(test.body, { ok: true }, 'the refused updates left the working password in place');
+
+  // A backup from before migration 0004: the password inside proxy_url. Restored, it works and is sealed.
+  const rows = JSON.parse(providersJson) as Array<Record<string, unknown>>;
+  const oldRows = rows.map(({ proxy_password_encrypted: _e, ...r }) => ({ ...r, proxy_url: proxy.url('ops:S3cret-pw') }));
+  const body = strToU8(JSON.stringify(oldRows));
+  const manifest = JSON.parse(strFromU8(files['manifest.json']!));
+  manifest.migrations = manifest.migrations.slice(0, manifest.migrations.indexOf('0004-llm-proxy-password'));
+  manifest.entries['tables/llm_providers.json'] = { bytes: body.byteLength, sha256: createHash('sha256').update(body).digest('hex') };
+  const up = await c.call('POST', '/admin/backups/upload', { token: admin, rawBody: Buffer.from(zipSync({ ...files, 'tables/llm_providers.json': body, 'manifest.json': strToU8(JSON.stringify(manifest)) })), headers: { 'content-type': 'application/zip' } });
+  t.equal(up.status, 201, JSON.stringify(up.body));
+  const restored = await c.call('POST', `/admin/backups/${up.body.name}/restore`, { token: admin, body: { confirm: true } });
+  t.equal(restored.status, 200, JSON.stringify(restored.body));
+  t.notMatch(JSON.stringify(await c.cp.db('llm_providers').select()), /S3cret-pw/, 'sealed right after the restore');
+  t.equal(await c.cp.repos.llmProviders.getProxyUrl(made.body.id), proxy.url('ops:S3cret-pw'));
+  const again = (await c.login('admin-seal')).body.access_token;
+  t.match((await c.call('POST', `/admin/llm-providers/${made.body.id}/test`, { token: again })).body, { ok: true }, 'and the restored provider still gets through its proxy');
+});

@@ -46,6 +46,54 @@ for (const engine of testEngines()) {
       t.same((await repos.llmProviders.listEnabled()).map((x) => x.name), ['local', 'openai'], 'fallback order by priority');
     });
 
+    t.test('llm providers: proxy password encrypted at rest; *** keeps it only for the same proxy and user', async (t) => {
+      const { db, repos } = await setup(t);
+      const p = await repos.llmProviders.create({ name: 'px', base_url: 'https://api.example.com/v1', model: 'm', proxy_url: 'http://ops:pr%40xy-secret@proxy.example:3128' });
+      t.equal(p.proxy_url, 'http://ops:***@proxy.example:3128', 'the entity masks the password');
+      const row = await db('llm_providers').where({ id: p.id }).first();
+      t.equal(row.proxy_url, 'http://ops@proxy.example:3128', 'the URL column keeps scheme, user, host and port only');
+      t.match(row.proxy_password_encrypted, /^v1\./, 'the password is a ciphertext');
+      t.notMatch(JSON.stringify(row), /xy-secret/, 'no plaintext password anywhere in the row');
+      t.equal(await repos.llmProviders.getProxyUrl(p.id), 'http://ops:pr%40xy-secret@proxy.example:3128', 'the caller gets the real URL back');
+
+      // *** for the same proxy and user keeps the password; anything that would send it elsewhere is refused.
+      await repos.llmProviders.update(p.id, { proxy_url: 'http://ops:***@proxy.example:3128', timeout_ms: 5000 });
+      t.equal(await repos.llmProviders.getProxyUrl(p.id), 'http://ops:pr%40xy-secret@proxy.example:3128');
+      for (const [url, changed] of [
+        ['http://ops:***@evil.example:3128', ['host']],
+        ['http://ops:***@proxy.example:8080', ['port']],
+        ['http://eve:***@proxy.example:3128', ['user']],
+        ['https://ops:***@proxy.example:3128', ['protocol']],
+      ] as const) {
+        await t.rejects(repos.llmProviders.update(p.id, { proxy_url: url }), { name: 'MaskedPasswordError', changed }, `${changed} changed: refused`);
+      }
+      t.equal(await repos.llmProviders.getProxyUrl(p.id), 'http://ops:pr%40xy-secret@proxy.example:3128', 'refusals changed nothing');
+      await t.rejects(repos.llmProviders.create({ name: 'new', base_url: 'https://a.example/v1', model: 'm', proxy_url: 'http://ops:***@proxy.example:3128' }), { name: 'MaskedPasswordError' }, 'a new provider has no stored password');
+      // A new password for a new host is fine; a URL without a password clears the stored one.
+      await repos.llmProviders.update(p.id, { proxy_url: 'http://ops:other@proxy2.example:3128' });
+      t.equal(await repos.llmProviders.getProxyUrl(p.id), 'http://ops:other@proxy2.example:3128');
+      await repos.llmProviders.update(p.id, { proxy_url: 'http://proxy2.example:3128' });
+      t.same(await db('llm_providers').where({ id: p.id }).first('proxy_url', 'proxy_password_encrypted'), { proxy_url: 'http://proxy2.example:3128', proxy_password_encrypted: null });
+      await t.rejects(repos.llmProviders.update(p.id, { proxy_url: 'http://ops:***@proxy2.example:3128' }), { name: 'MaskedPasswordError' }, '*** with nothing stored');
+      await repos.llmProviders.update(p.id, { proxy_url: null });
+      t.equal(await repos.llmProviders.getProxyUrl(p.id), null);
+    });
+
+    t.test('llm providers: a plaintext proxy password from before migration 0004 is read, then sealed', async (t) => {
+      const { db, repos } = await setup(t);
+      const now = new Date().toISOString();
+      await db('llm_providers').insert({ name: 'old', kind: 'openai-compatible', base_url: 'https://a.example/v1', model: 'm', proxy_url: 'http://ops:legacy-pw@proxy.example:3128', created_at: now, updated_at: now });
+      await db('llm_providers').insert({ name: 'nopw', kind: 'openai-compatible', base_url: 'https://b.example/v1', model: 'm', proxy_url: 'http://proxy.example:3128', created_at: now, updated_at: now });
+      const [old] = await repos.llmProviders.list();
+      t.equal(old.proxy_url, 'http://ops:***@proxy.example:3128', 'masked before sealing too');
+      t.equal(await repos.llmProviders.getProxyUrl(old.id), 'http://ops:legacy-pw@proxy.example:3128', 'the old form still works');
+      t.equal(await repos.llmProviders.sealPlaintextProxyPasswords(), 1, 'only the row with a password changes');
+      const row = await db('llm_providers').where({ id: old.id }).first();
+      t.notMatch(JSON.stringify(row), /legacy-pw/, 'sealed: no plaintext left');
+      t.equal(await repos.llmProviders.getProxyUrl(old.id), 'http://ops:legacy-pw@proxy.example:3128', 'and the password still works');
+      t.equal(await repos.llmProviders.sealPlaintextProxyPasswords(), 0, 'idempotent');
+    });
+
     t.test('personas: exactly one default; FAQ CRUD and import', async (t) => {
       const { repos } = await setup(t);
       const base = { system_prompt: 'Be kind', greeting: null, language: 'en', llm_provider_id: null, tts_preset_id: null };
