@@ -18,6 +18,8 @@ export interface TransportBenchOptions {
   rate?: number;
   /** Server entry point (ours by default; the ws baseline in issue #6 swaps this). */
   serverEntry?: string;
+  /** Load generator send slots per 20 ms (default 10: callers out of phase; 1: one burst). */
+  slots?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -52,7 +54,7 @@ export async function runTransportBench(opts: TransportBenchOptions) {
   const gen = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/ws-load-generator.ts', '--url', `ws://127.0.0.1:${port}/ws/voice`, '--token', TOKEN,
-      '--clients', String(opts.clients), '--seconds', String(opts.seconds), '--codec', opts.codec ?? 'mulaw', '--rate', String(opts.rate ?? 8000)],
+      '--clients', String(opts.clients), '--seconds', String(opts.seconds), '--codec', opts.codec ?? 'mulaw', '--rate', String(opts.rate ?? 8000), '--slots', String(opts.slots ?? 10)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let buf = '';
@@ -88,6 +90,7 @@ export async function runTransportBench(opts: TransportBenchOptions) {
     clients: opts.clients,
     seconds: opts.seconds,
     codec: opts.codec ?? 'mulaw',
+    loadgen_send_slots: r.send_slots,
     frames_sent: r.frames_sent,
     frames_received: r.frames_received,
     frames_missing: r.frames_missing,

@@ -9,6 +9,11 @@ import { EventLoopMonitor } from './event-loop-monitor.ts';
 /** Latency names from DESIGN.md; each becomes a `stage` label value. */
 export const STAGES = ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms', 'barge_in_ms'] as const;
 
+export interface FrameTally {
+  in: number;
+  out: number;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly eventLoop = new EventLoopMonitor();
@@ -20,13 +25,36 @@ export class GatewayMetrics {
   readonly wsClosed: Counter<'code'>;
   readonly protocolErrors: Counter<'code'>;
   readonly stageLatency: Histogram<'stage'>;
+  /**
+   * Frames counted on the hot path as plain numbers per channel, folded into voice_frames_in/out
+   * at scrape time: a labelled inc() per frame (label hashing, value checks) cost ~2% of a
+   * 500-call echo gateway's CPU.
+   */
+  private readonly tallies = new Map<string, FrameTally>();
 
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
     this.activeCalls = new Gauge({ name: 'voice_active_calls', help: 'Calls in progress', labelNames: ['channel'], registers });
-    this.framesIn = new Counter({ name: 'voice_frames_in_total', help: 'Caller audio frames received', labelNames: ['channel'], registers });
-    this.framesOut = new Counter({ name: 'voice_frames_out_total', help: 'Reply audio frames sent', labelNames: ['channel'], registers });
+    const tallies = this.tallies;
+    this.framesIn = new Counter({
+      name: 'voice_frames_in_total',
+      help: 'Caller audio frames received',
+      labelNames: ['channel'],
+      registers,
+      collect() {
+        for (const [channel, t] of tallies) if (t.in) this.inc({ channel }, t.in), (t.in = 0);
+      },
+    });
+    this.framesOut = new Counter({
+      name: 'voice_frames_out_total',
+      help: 'Reply audio frames sent',
+      labelNames: ['channel'],
+      registers,
+      collect() {
+        for (const [channel, t] of tallies) if (t.out) this.inc({ channel }, t.out), (t.out = 0);
+      },
+    });
     this.framesDropped = new Counter({
       name: 'voice_frames_dropped_total',
       help: 'Audio frames dropped, by reason',
@@ -62,6 +90,13 @@ export class GatewayMetrics {
         loop.reset();
       },
     });
+  }
+
+  /** The hot-path frame counters of one channel (bump `in` / `out`; read through the counters). */
+  frameTally(channel: string): FrameTally {
+    let t = this.tallies.get(channel);
+    if (!t) this.tallies.set(channel, (t = { in: 0, out: 0 }));
+    return t;
   }
 
   observeTurn(metrics: TurnMetrics): void {

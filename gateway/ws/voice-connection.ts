@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import { createWireCodec, createEdgeConverter, UnsupportedCodecError, type EdgeConverter } from '../../media/codec.ts';
 import { JitterBuffer } from '../../media/jitter-buffer.ts';
-import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { FrameTally, GatewayMetrics } from '../observability/metrics.ts';
 import type { CallRegistry } from '../call-registry.ts';
 import { CloseCode, ErrorCode, PROTOCOL_VERSION, parseClientMessage, type ServerEvent, type StartMessage } from './protocol.ts';
 import type { VoiceSocket } from './voice-socket.ts';
@@ -54,9 +54,11 @@ const CATCH_UP_FRAMES = 10;
 export class VoiceConnection {
   private state: State = { name: 'awaiting_start', openedAt: performance.now() };
   private readonly log: Logger;
+  private readonly frames: FrameTally;
 
   constructor(private readonly deps: VoiceConnectionDeps) {
     this.log = deps.log;
+    this.frames = deps.metrics?.frameTally(CHANNEL) ?? { in: 0, out: 0 };
   }
 
   get callId(): string | undefined {
@@ -110,7 +112,7 @@ export class VoiceConnection {
       metrics?.framesDropped.inc({ channel: CHANNEL, reason: 'bad_audio' });
       return this.sendError(ErrorCode.BAD_AUDIO, err instanceof Error ? err.message : String(err));
     }
-    metrics?.framesIn.inc({ channel: CHANNEL });
+    this.frames.in++;
     if (pcm.length === 0) return;
     if (state.call.jitter) state.call.jitter.push(pcm);
     else state.call.pipeline.pushAudio(pcm);
@@ -146,7 +148,7 @@ export class VoiceConnection {
     const frame = call.pipeline.pullAudio();
     if (frame) {
       this.deps.socket.sendBinary(call.edge.fromPipeline(frame));
-      this.deps.metrics?.framesOut.inc({ channel: CHANNEL });
+      this.frames.out++;
     } else if (state.name === 'draining') {
       this.finish(CloseCode.NORMAL, 'call ended', undefined);
     }

@@ -24,6 +24,15 @@ t.test('/health reports every component and /metrics speaks Prometheus', async (
   t.match(metrics, /voice_event_loop_lag_ms\{quantile="0.99"\}/);
   t.match(metrics, /# TYPE voice_stage_latency_ms histogram/);
   t.match(metrics, /process_resident_memory_bytes/);
+  // Frames are tallied as plain numbers and folded in at each scrape: the counter keeps growing.
+  const count = (text: string, dir: string) => Number(new RegExp(`voice_frames_${dir}_total\\{channel="ws"\\} (\\d+)`).exec(text)?.[1]);
+  const firstIn = count(metrics, 'in');
+  t.equal(firstIn, 5, 'five frames in');
+  for (let i = 0; i < 3; i++) c.ws.send(Buffer.alloc(160, 0xff));
+  await c.waitFor((r) => r.frames.length >= 8, 3000, 'eight echoed frames');
+  const again = await (await fetch(`${gw.http}/metrics`)).text();
+  t.equal(count(again, 'in'), 8, 'eight after three more: not reset by the first scrape');
+  t.ok(count(again, 'out') >= 8, 'frames out counted across scrapes too');
   c.ws.close();
   await c.closed;
 });
