@@ -22,7 +22,7 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
       }),
   },
   'transport-vs-ws': {
-    describe: 'our uWS transport vs a plain ws server doing the same echo and codec work, at 100/500/1000 streams, as ratios',
+    describe: 'our uWS transport vs a plain ws server doing the same echo and codec work, at 100/500/1000 streams, as ratios; plus a raw uWS echo (no codec, no pacing) as the floor',
     run: async (a, progress) => {
       const { runTransportBench } = await import('./transport.ts');
       const counts = String(a.clients ?? '100,500,1000').split(',').map(Number);
@@ -33,11 +33,19 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
         const ours = await runTransportBench({ clients, seconds, onProgress: progress });
         progress(`${clients} streams: ws baseline`);
         const base = await runTransportBench({ clients, seconds, serverEntry: 'bench/baselines/ws-echo-server.ts', onProgress: progress });
+        // The floor: uWS echoing each message back inside its receive callback, no codec, no pacing.
+        progress(`${clients} streams: raw uWS echo (floor)`);
+        const floor = await runTransportBench({ clients, seconds, serverEntry: 'bench/baselines/uws-raw-echo-server.ts', onProgress: progress });
+        const r2 = (x: number) => Math.round(x * 100) / 100;
         rows.push({
           clients,
           ours: pick(ours),
           ws_baseline: pick(base),
-          frames_per_cpu_ratio: Math.round((ours.frames_per_cpu_s / base.frames_per_cpu_s) * 100) / 100,
+          raw_uws_floor: pick(floor),
+          frames_per_cpu_ratio: r2(ours.frames_per_cpu_s / base.frames_per_cpu_s),
+          // What no paced gateway with codec work can beat: the floor's own ratio over ws.
+          floor_over_ws_ratio: r2(floor.frames_per_cpu_s / base.frames_per_cpu_s),
+          jitter_p99_ratio_ws_over_ours: r2(pick(base).jitter_p99_ms / Math.max(pick(ours).jitter_p99_ms, 0.001)),
         });
       }
       return { bench: 'transport-vs-ws', seconds, rows, machine: (await import('./lib/machine.ts')).machineInfo() };
