@@ -30,6 +30,7 @@ import { processMetricsSource, type MetricsSource } from './monitor/metrics-sour
 import type { ControlServices, LiveHooks } from './services.ts';
 import { SttService } from './stt/stt-service.ts';
 import { BackupService } from './backup/backup-service.ts';
+import { ErasureLedger } from './legal/erasure-ledger.ts';
 import { RecordingStore } from './recordings/recording-store.ts';
 import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
 import { attachTtsWebSocket } from './tts/tts-websocket.ts';
@@ -116,15 +117,16 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const live: LiveHooks = { gsm: opts.gsm ?? null, metrics: opts.metrics ?? ownMetrics, metricsLabel: opts.metrics ? 'gateway' : 'process' };
 
   const recordings = new RecordingStore(repos.calls, dataDir, opts.recordingsDir);
+  const erasures = new ErasureLedger(db, cipher, secret.derive('erasure-ledger-hmac'));
   const backups = new BackupService(db, dataDir, recordings, async () => {
     await repos.llmProviders.sealPlaintextProxyPasswords(); // a backup from before migration 0004
     faq.invalidate();
     chat.invalidate();
     apiKeys.invalidate();
     await usage.reloadLimits();
-  });
+  }, erasures);
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, recordings, live };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, erasures, recordings, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   let closing: Promise<void> | null = null;

@@ -11,6 +11,7 @@ import type { ChatResponder } from './openai-api/chat-responder.ts';
 import type { Repositories } from './repositories/index.ts';
 import type { BackupService } from './backup/backup-service.ts';
 import type { GsmControl } from './gsm/gsm-control.ts';
+import type { ErasureLedger } from './legal/erasure-ledger.ts';
 import type { MetricsSource } from './monitor/metrics-source.ts';
 import type { RecordingStore } from './recordings/recording-store.ts';
 import type { SttService } from './stt/stt-service.ts';
@@ -41,6 +42,8 @@ export interface ControlServices {
   tts: TtsService;
   stt: SttService;
   backups: BackupService;
+  /** GDPR erasures, kept apart from backups and applied again after every restore. */
+  erasures: ErasureLedger;
   /** Call recording files (download, backup, GDPR erase) and their registration. */
   recordings: RecordingStore;
   live: LiveHooks;

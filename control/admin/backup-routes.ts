@@ -77,7 +77,7 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'POST',
       path: '/admin/backups/:name/restore',
-      summary: 'Replace the whole database with a backup and put its recording files back (validated first; ends every login session)',
+      summary: 'Replace the whole database with a backup and put its recording files back (validated first; ends every login session); every erasure in the erasure ledger is applied again (erasures_reapplied)',
       tag: 'backup',
       auth: ADMIN,
       audit: 'backup.restore',
@@ -85,9 +85,10 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
       body: z.strictObject({ confirm: z.literal(true, 'send {"confirm": true}: this replaces every table') }),
       async handler(ctx) {
         ctx.audit.target = ctx.params.name;
-        const { tables, recording_files } = await s.backups.restore(s.backups.read(ctx.params.name));
-        ctx.audit.details = { rows: Object.values(tables).reduce((a, b) => a + b, 0), recording_files };
-        return json({ restored: ctx.params.name, tables, recording_files });
+        const r = await s.backups.restore(s.backups.read(ctx.params.name));
+        const { tables, ...counts } = r;
+        ctx.audit.details = { rows: Object.values(tables).reduce((a, b) => a + b, 0), ...counts };
+        return json({ restored: ctx.params.name, ...r });
       },
     }),
   ];

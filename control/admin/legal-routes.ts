@@ -73,21 +73,23 @@ export function legalRoutes(s: ControlServices): RouteDef[] {
       body: z.strictObject({ subject: Subject }),
       async handler(ctx) {
         ctx.audit.target = subjectPseudonym(ctx.body.subject);
-        const data = await exportSubject(s.db, ctx.body.subject);
+        // The ledger is not in the data map's export (it is what must survive erasure), but the
+        // person has a right to know we keep their erasure on record.
+        const data = { ...(await exportSubject(s.db, ctx.body.subject)), erasures_recorded: await s.erasures.entriesFor(ctx.body.subject) };
         return raw(JSON.stringify(data, null, 2), 'application/json; charset=utf-8', [['Content-Disposition', 'attachment; filename="subject-export.json"']]);
       },
     }),
     route({
       method: 'POST',
       path: '/admin/legal/erase',
-      summary: "GDPR erasure: delete one person's rows in every table, redact mentions elsewhere, remove recordings",
+      summary: "GDPR erasure: delete one person's rows in every table, redact mentions elsewhere, remove recordings; recorded (encrypted) in the erasure ledger so restores of older backups erase them again",
       tag: 'legal',
       auth: ADMIN,
       audit: 'gdpr.erase',
       body: z.strictObject({ subject: Subject, confirm: z.literal(true) }),
       async handler(ctx) {
         ctx.audit.target = subjectPseudonym(ctx.body.subject);
-        const report = await eraseSubject(s.db, ctx.body.subject, s.recordings);
+        const report = await eraseSubject(s.db, ctx.body.subject, s.recordings, (trx) => s.erasures.record(trx, ctx.body.subject, ctx.principal));
         ctx.audit.details = { ...report };
         return json(report);
       },

@@ -12,8 +12,11 @@
  * into the recordings directory under temporary names, replaces all tables in one transaction
  * (with `recordings.path` pointing at the restored files), then moves the files into place, and
  * moves Postgres id sequences past the restored ids. Backups made before recordings were included
- * restore as before (rows only). Refresh tokens are not backed up: a restore ends every login
- * session. Stored LLM API keys stay encrypted with the secret key, so a restore on another machine
+ * restore as before (rows only). Everyone in the erasure ledger (legal/erasure-ledger.ts, not
+ * backed up) is erased again inside the same transaction, so a backup made before a GDPR erasure
+ * cannot bring the person back; their recording files are not put in place. Refresh tokens are
+ * not backed up: a restore ends every login session. Stored LLM API keys (and proxy passwords)
+ * stay encrypted with the secret key, so a restore on another machine
  * needs the same SECRET_KEY (or secret.key file). The zip is built and read in memory: recordings
  * count toward the 512 MB unpacked limit.
  */
@@ -27,6 +30,7 @@ import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
 import { canRestoreFrom, MIGRATIONS } from '../db/migration-source.ts';
 import { HttpError, notFound } from '../http/errors.ts';
+import type { ErasureLedger, ReapplyReport } from '../legal/erasure-ledger.ts';
 import type { RecordingStore } from '../recordings/recording-store.ts';
 
 /** Every table but refresh_tokens, parents before children (insert order; deletes go in reverse). */
@@ -35,7 +39,10 @@ export const BACKUP_TABLES = [
   'calls', 'call_turns', 'call_transcripts', 'recordings', 'sms', 'audit_log', 'usage_log', 'usage_limits',
   'consents', 'api_keys',
 ] as const;
-export const NOT_BACKED_UP = { refresh_tokens: 'login sessions: a restore ends them all' } as const;
+export const NOT_BACKED_UP = {
+  refresh_tokens: 'login sessions: a restore ends them all',
+  erasure_ledger: 'GDPR erasures: kept out so no restore can shrink it; every restore erases its people again',
+} as const;
 
 /** Tables whose `id` comes from a sequence (Postgres needs it moved past restored ids). */
 const SERIAL_TABLES = BACKUP_TABLES.filter((t) => t !== 'system_config' && t !== 'calls');
@@ -96,6 +103,8 @@ export class BackupService {
     private readonly recordings: Pick<RecordingStore, 'dir' | 'open' | 'toStored'>,
     /** Caches to drop after a restore (FAQ matcher, providers, API keys, limits). */
     private readonly onRestored: () => Promise<void> | void = () => {},
+    /** Erasures to apply again to every restored backup, in the restore's transaction. */
+    private readonly erasures: Pick<ErasureLedger, 'reapply'> = { reapply: async () => ({ erasures: 0, rows: 0 }) },
   ) {
     this.dir = path.join(dataDir, 'backups');
   }
@@ -280,8 +289,12 @@ export class BackupService {
     return { manifest, tables, recordingFiles };
   }
 
-  /** Replace the whole database with the backup's rows and put its recording files back. */
-  async restore(zip: Uint8Array): Promise<{ tables: Record<string, number>; recording_files: number }> {
+  /**
+   * Replace the whole database with the backup's rows and put its recording files back; everyone in
+   * the erasure ledger is erased again before the rows are committed, and the recording files of
+   * rows that erasure removed are never put in place.
+   */
+  async restore(zip: Uint8Array): Promise<{ tables: Record<string, number>; recording_files: number; erasures_reapplied: number; erased_rows: number }> {
     const { tables, recordingFiles } = this.validate(zip);
     for (const table of BACKUP_TABLES) {
       const columns = new Set(Object.keys(await this.db(table).columnInfo()));
@@ -292,15 +305,27 @@ export class BackupService {
     }
     const staged = await this.#stageRecordings(tables.recordings, recordingFiles);
     const pg = dbClient(this.db) === 'postgres';
+    let outcome: { erased: ReapplyReport; paths: Set<string> };
     try {
-      await this.#replaceRows(tables, pg);
+      outcome = await this.#replaceRows(tables, pg);
     } catch (err) {
       await Promise.all(staged.map((f) => unlink(f.tmp).catch(() => {})));
       throw err;
     }
-    for (const f of staged) await rename(f.tmp, f.file);
+    let placed = 0;
+    for (const f of staged) {
+      if (outcome.paths.has(f.stored)) {
+        await rename(f.tmp, f.file);
+        placed++;
+      } else await unlink(f.tmp).catch(() => {}); // its row went with a re-applied erasure
+    }
     await this.onRestored();
-    return { tables: Object.fromEntries(BACKUP_TABLES.map((t) => [t, tables[t].length])), recording_files: staged.length };
+    return {
+      tables: Object.fromEntries(BACKUP_TABLES.map((t) => [t, tables[t].length])),
+      recording_files: placed,
+      erasures_reapplied: outcome.erased.erasures,
+      erased_rows: outcome.erased.rows,
+    };
   }
 
   /**
@@ -308,11 +333,11 @@ export class BackupService {
    * point its row at the final place. Renamed only once the rows are committed, so a failed
    * restore leaves the directory as it was.
    */
-  async #stageRecordings(rows: Array<Record<string, unknown>>, files: Map<string, Uint8Array>): Promise<Array<{ tmp: string; file: string }>> {
+  async #stageRecordings(rows: Array<Record<string, unknown>>, files: Map<string, Uint8Array>): Promise<Array<{ tmp: string; file: string; stored: string }>> {
     if (!files.size) return [];
     const dir = this.recordings.dir;
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const staged: Array<{ tmp: string; file: string }> = [];
+    const staged: Array<{ tmp: string; file: string; stored: string }> = [];
     const used = new Set<string>();
     try {
       for (const row of rows) {
@@ -324,9 +349,9 @@ export class BackupService {
         used.add(name);
         const file = path.join(dir, name);
         const tmp = path.join(dir, `.restore-${randomBytes(6).toString('hex')}-${name}`);
-        staged.push({ tmp, file });
-        await writeFile(tmp, data, { mode: 0o600 });
         row.path = this.recordings.toStored(file);
+        staged.push({ tmp, file, stored: String(row.path) });
+        await writeFile(tmp, data, { mode: 0o600 });
       }
     } catch (err) {
       await Promise.all(staged.map((f) => unlink(f.tmp).catch(() => {})));
@@ -335,8 +360,9 @@ export class BackupService {
     return staged;
   }
 
-  async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<void> {
-    await this.db.transaction(async (trx) => {
+  /** The restored rows, with the ledger's erasures applied again; returns those and the `recordings.path` left. */
+  async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<{ erased: ReapplyReport; paths: Set<string> }> {
+    return this.db.transaction(async (trx) => {
       await trx('refresh_tokens').del();
       for (const table of [...BACKUP_TABLES].reverse()) await trx(table).del();
       for (const table of BACKUP_TABLES) {
@@ -351,6 +377,9 @@ export class BackupService {
           await trx.raw(`SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE((SELECT MAX(id) FROM ??), 0) + 1, false)`, [table, table]);
         }
       }
+      const erased = await this.erasures.reapply(trx);
+      const paths = new Set((await trx('recordings').select('path')).map((r: { path: string }) => String(r.path)));
+      return { erased, paths };
     });
   }
 }

@@ -8,6 +8,7 @@ import * as initial from './migrations/0001-initial.ts';
 import * as callEndReason from './migrations/0002-call-end-reason.ts';
 import * as chatSessionLlm from './migrations/0003-chat-session-llm.ts';
 import * as llmProxyPassword from './migrations/0004-llm-proxy-password.ts';
+import * as erasureLedger from './migrations/0005-erasure-ledger.ts';
 
 interface NamedMigration {
   name: string;
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0002-call-end-reason', ...callEndReason, additive: true },
   { name: '0003-chat-session-llm', ...chatSessionLlm, additive: true },
   { name: '0004-llm-proxy-password', ...llmProxyPassword, additive: true },
+  { name: '0005-erasure-ledger', ...erasureLedger, additive: true },
 ];
 
 /**

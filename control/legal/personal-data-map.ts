@@ -8,8 +8,9 @@
  *  - `text`: free-text columns where the identifier may appear inside other people's rows (a
  *    transcript that reads out a phone number); occurrences are replaced with [redacted].
  *  - `none`: holds no caller/customer data, with the reason.
+ *  - `retained`: holds personal data on purpose that export and erase must not touch, with the reason.
  */
-export type TablePolicy = { keys?: readonly string[]; text?: readonly string[] } | { none: string };
+export type TablePolicy = { keys?: readonly string[]; text?: readonly string[] } | { none: string } | { retained: string };
 
 export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
   calls: { keys: ['caller_number', 'callee_number'], text: ['summary'] },
@@ -31,6 +32,7 @@ export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
   tts_presets: { none: 'configuration' },
   system_config: { none: 'configuration' },
   faq: { none: 'company answers, written by staff' },
+  erasure_ledger: { retained: 'identifiers of erased people, encrypted: the suppression list that erases them again after a restore (legal/erasure-ledger.ts)' },
 };
 
 /** Deletion order: parents whose rows cascade to children come first. */

@@ -57,30 +57,46 @@ export interface EraseReport {
 }
 
 /**
- * Erase one person's data in one transaction. Recording files are removed after the commit, and
- * only when they lie inside the recordings directory, so a tampered path cannot make us delete
- * arbitrary files.
+ * Delete one person's rows and redact mentions of them, on `q` (run it in a transaction). Returns
+ * the `recordings.path` of their recordings, whose files are for the caller to remove.
  */
-export async function eraseSubject(db: Knex, subject: string, recordings: Pick<RecordingStore, 'locate'>): Promise<EraseReport> {
+export async function eraseSubjectRows(q: Queryable, subject: string): Promise<Omit<EraseReport, 'files_removed'> & { files: string[] }> {
   const deleted: Record<string, number> = {};
   const redacted: Record<string, number> = {};
-  const files: string[] = await db.transaction(async (trx) => {
-    const recs = await trx('recordings')
-      .whereIn('call_id', trx('calls').select('id').where('caller_number', subject).orWhere('callee_number', subject))
-      .select('path');
-    for (const { table, keys } of KEYED_TABLES) {
-      const n = await trx(table)
-        .where((w) => {
-          for (const k of keys) w.orWhere(k, subject);
-        })
-        .delete();
-      if (n) deleted[table] = n;
-    }
-    for (const { table, column } of TEXT_COLUMNS) {
-      const n = await mentions(trx, table, column, subject).update({ [column]: trx.raw('REPLACE(??, ?, ?)', [column, subject, REDACTED]) });
-      if (n) redacted[`${table}.${column}`] = n;
-    }
-    return recs.map((r: { path: string }) => r.path);
+  const recs = await q('recordings')
+    .whereIn('call_id', q('calls').select('id').where('caller_number', subject).orWhere('callee_number', subject))
+    .select('path');
+  for (const { table, keys } of KEYED_TABLES) {
+    const n = await q(table)
+      .where((w) => {
+        for (const k of keys) w.orWhere(k, subject);
+      })
+      .delete();
+    if (n) deleted[table] = n;
+  }
+  for (const { table, column } of TEXT_COLUMNS) {
+    const n = await mentions(q, table, column, subject).update({ [column]: q.raw('REPLACE(??, ?, ?)', [column, subject, REDACTED]) });
+    if (n) redacted[`${table}.${column}`] = n;
+  }
+  return { deleted, redacted, files: recs.map((r: { path: string }) => r.path) };
+}
+
+/**
+ * Erase one person's data in one transaction; `record` runs in it too (the erasure ledger), so an
+ * erasure is never committed without its record. Recording files are removed after the commit,
+ * and only when they lie inside the recordings directory, so a tampered path cannot make us delete
+ * arbitrary files.
+ */
+export async function eraseSubject(
+  db: Knex,
+  subject: string,
+  recordings: Pick<RecordingStore, 'locate'>,
+  record: (trx: Knex.Transaction) => Promise<void> = async () => {},
+): Promise<EraseReport> {
+  const { deleted, redacted, files } = await db.transaction(async (trx) => {
+    const erased = await eraseSubjectRows(trx, subject);
+    await record(trx);
+    return erased;
   });
   let removed = 0;
   for (const f of files) {

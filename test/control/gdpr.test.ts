@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { PERSONAL_DATA_MAP } from '../../control/legal/personal-data-map.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
+import { testDatabase, testEngines } from './helpers/database.ts';
 
 const PERSON = '+4915112345678';
 const OTHER = '+4917000000000';
@@ -79,3 +80,65 @@ t.test('GDPR export gathers a person; erase leaves no row that mentions them, an
   t.same(audit.map((e: { action: string; status: number }) => [e.action, e.status]), [['gdpr.erase', 200], ['gdpr.erase', 400], ['gdpr.export', 200]]);
   t.match(audit[0].target, /^subject:[0-9a-f]{16}$/, 'the audit log names the person by pseudonym only');
 });
+
+for (const engine of testEngines()) {
+  t.test(`${engine}: restoring a backup made before an erasure erases the person again; others come back`, async (t) => {
+    const db = await testDatabase(engine);
+    const c = await startControl({}, { db });
+    t.teardown(async () => {
+      await c.stop();
+      await db.cleanup();
+    });
+    const admin = await c.userToken('dpo', 'admin');
+    await seed(c, PERSON, 'p');
+    await seed(c, OTHER, 'o');
+    await c.cp.repos.calls.addTranscript({ call_id: 'call-o', speaker: 'caller', text: `my wife's number is ${PERSON}`, start_ms: 1000, end_ms: 2000 });
+    const backup = await c.call('POST', '/admin/backups', { token: admin });
+    t.equal(backup.status, 201);
+    t.equal(backup.body.manifest.recordings['1'] && 'entry' in backup.body.manifest.recordings['1'], true, "the person's recording is in the backup");
+
+    const erase = await c.call('POST', '/admin/legal/erase', { token: admin, body: { subject: PERSON, confirm: true } });
+    t.equal(erase.status, 200);
+    const ledger = await c.cp.db('erasure_ledger').select();
+    t.equal(ledger.length, 1, 'the erasure is on record');
+    t.match(ledger[0], { erased_by_type: 'user', erased_by_name: 'dpo', erased_at: /^\d{4}-/ });
+    t.notMatch(JSON.stringify(ledger), new RegExp(PERSON.slice(1)), 'the ledger holds the identifier encrypted only');
+    const exp = await c.call('POST', '/admin/legal/export', { token: admin, body: { subject: PERSON } });
+    t.match(exp.body.erasures_recorded, [{ erased_by_name: 'dpo' }], 'an access request shows the erasure on record');
+    // Since the backup the other caller's call was lost too, so the restore has to bring it back.
+    await c.cp.db('calls').where({ id: 'call-o' }).del();
+    rmSync(path.join(c.db.dataDir, 'recordings', 'o.wav'));
+
+    const restored = await c.call('POST', `/admin/backups/${backup.body.name}/restore`, { token: admin, body: { confirm: true } });
+    t.equal(restored.status, 200, JSON.stringify(restored.body));
+    t.equal(restored.body.erasures_reapplied, 1, 'the restore reports the erasure it applied again');
+    t.ok(restored.body.erased_rows >= 8, `${restored.body.erased_rows} restored rows erased or redacted again`);
+    t.equal(restored.body.recording_files, 1, "only the other caller's recording is put back");
+
+    t.same(await rowsMentioning(c, PERSON), [], 'no row in any table mentions the person after the restore');
+    const files = readdirSync(path.join(c.db.dataDir, 'recordings'));
+    t.same(files, ['o.wav'], 'no recording file of the person, no temporary file left');
+    for (const f of files) t.notOk(readFileSync(path.join(c.db.dataDir, 'recordings', f)).includes(PERSON), `${f} does not mention the person`);
+    const otherBack = await rowsMentioning(c, OTHER);
+    for (const col of ['calls.caller_number', 'call_turns.user_text', 'call_transcripts.text', 'sms.phone_number', 'consents.subject']) t.ok(otherBack.includes(col), `the other person's ${col} came back`);
+    t.match((await c.cp.repos.calls.transcript('call-o')).map((s) => s.text), ['call me back on ' + OTHER, "my wife's number is [redacted]"], 'mentions redacted again');
+    t.equal((await c.cp.db('erasure_ledger').select()).length, 1, 'the restore left the ledger as it was');
+
+    // A second restore does the same; erasing the same person twice adds a record but still one person.
+    const token = (await c.login('dpo')).body.access_token;
+    t.equal((await c.call('POST', '/admin/legal/erase', { token, body: { subject: PERSON, confirm: true } })).status, 200);
+    const again = await c.call('POST', `/admin/backups/${backup.body.name}/restore`, { token, body: { confirm: true } });
+    t.equal(again.body.erasures_reapplied, 1);
+    t.same(await rowsMentioning(c, PERSON), []);
+
+    // An entry this server cannot decrypt (another secret key) stops the restore: nothing changes.
+    await c.cp.db('erasure_ledger').update({ subject_encrypted: 'v1.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA.AAAA' });
+    await c.cp.db('sms').insert({ direction: 'out', phone_number: '+100', body: 'after', status: 'sent', created_at: new Date().toISOString() });
+    const token2 = (await c.login('dpo')).body.access_token;
+    const refused = await c.call('POST', `/admin/backups/${backup.body.name}/restore`, { token: token2, body: { confirm: true } });
+    t.equal(refused.status, 409);
+    t.equal(refused.body.error.code, 'erasure_ledger_unreadable');
+    t.equal((await c.cp.db('sms').where({ phone_number: '+100' })).length, 1, 'the database was left as it was');
+    t.same(await rowsMentioning(c, PERSON), []);
+  });
+}
