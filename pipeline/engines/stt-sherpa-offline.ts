@@ -3,44 +3,116 @@
  * transducer/paraformer/zipformer CTC) from a model directory: the VAD delimits an utterance and
  * the whole of it is decoded at once.
  *
- * Off the event loop in StreamWorkerPool threads (pipeline/workers/stt-offline-session.ts): the
- * audio is copied to a worker while the caller speaks, and finish() runs the decode there.
- * Not sherpa's own decodeAsync on the gateway thread: its acceptWaveform computes the features
- * synchronously on the calling thread (measured: ~25 ms of blocked loop per 30 s of audio), and
- * that is inference work too. The engine has its own pool by default, because one decode keeps
- * its worker busy for its whole length (a Whisper decode can take a second): sharing the VAD's
- * pool would stall the VAD of the calls on that worker. Parallel decodes = poolSize; each worker
- * loads the model once.
+ * Stateless, so a piscina job (pipeline/workers/task-pool.ts, stt-offline-task.mjs): the stream
+ * keeps the utterance's frames on the caller's thread (a copy per frame, cheap), and finish() runs
+ * one task with the joined PCM transferred; features and decode run on that thread. Not sherpa's
+ * own decodeAsync on the gateway thread: its acceptWaveform computes the features synchronously on
+ * the calling thread (measured: ~25 ms of blocked loop per 30 s of audio), and that is inference
+ * work too. Parallel decodes = `poolSize`; each thread loads the model once and keeps it.
  */
-import { StreamWorkerPool } from '../workers/stream-worker-pool.ts';
-import type { OfflineSttSessionConfig } from '../workers/stt-offline-session.ts';
-import { PoolSttEngine } from './pool-stt-engine.ts';
+import { TaskPool } from '../workers/task-pool.ts';
+import type { OfflineDecodeResult, OfflineDecodeTask } from '../workers/stt-offline-decode.ts';
 import { offlineRecognizerConfig, resolveModel, type OfflineRecognizerOptions, type ResolvedModel, type SherpaModelSpec } from './sherpa-model-dir.ts';
-import type { SttOptions, SttResult } from './types.ts';
+import type { EngineHealth, SttEngine, SttOptions, SttResult, SttStream } from './types.ts';
 
 export interface SherpaOfflineSttOptions extends SherpaModelSpec, OfflineRecognizerOptions {
   /** Utterances shorter than this many samples are not decoded (a click, a breath; default 1600 = 0.1 s). */
   minSamples?: number;
-  /** Worker threads, i.e. decodes in parallel (default 1). */
+  /** Piscina threads, i.e. decodes in parallel (default 1); each loads the model once. (`numThreads` is ONNX Runtime's threads per decode.) */
   poolSize?: number;
-  /** A pool of its own is strongly advised (see above); for tests and special setups. */
-  pool?: StreamWorkerPool;
 }
 
-const SESSION_MODULE = new URL('../workers/stt-offline-session.ts', import.meta.url);
+/** Not options: a configuration object (env, admin UI) can never choose which module a thread runs. */
+export interface SherpaOfflineSttInternals {
+  /** The piscina worker module; tests substitute one that can crash on demand. */
+  taskModule?: URL;
+}
 
-export class SherpaOfflineStt extends PoolSttEngine {
+const TASK_MODULE = new URL('../workers/stt-offline-task.mjs', import.meta.url);
+
+function abortError(): Error {
+  const err = new Error('utterance cancelled');
+  err.name = 'AbortError';
+  return err;
+}
+
+export class SherpaOfflineStt implements SttEngine {
   readonly name: string;
   readonly streaming = false;
   readonly model: ResolvedModel;
+  private readonly recognizer: Record<string, unknown>;
+  private readonly minSamples: number;
+  private readonly pool: TaskPool;
+  private closed = false;
 
-  /** Checks the model directory now (throws ModelDirError); the model loads in the workers on first use or warm(). */
-  constructor(opts: SherpaOfflineSttOptions) {
-    const model = resolveModel('stt-offline', opts);
-    const config: OfflineSttSessionConfig = { recognizer: offlineRecognizerConfig(model, opts), minSamples: opts.minSamples ?? 1600 };
-    super(opts.pool ?? new StreamWorkerPool({ size: opts.poolSize ?? 1, name: 'stt-offline' }), !opts.pool, SESSION_MODULE, config, 'utterances');
-    this.model = model;
-    this.name = `sherpa-offline-${model.type}`;
+  /** Checks the model directory now (throws ModelDirError); the model loads in the threads on first use or warm(). */
+  constructor(opts: SherpaOfflineSttOptions, internals: SherpaOfflineSttInternals = {}) {
+    this.model = resolveModel('stt-offline', opts);
+    this.name = `sherpa-offline-${this.model.type}`;
+    this.recognizer = offlineRecognizerConfig(this.model, opts);
+    this.minSamples = opts.minSamples ?? 1600;
+    this.pool = new TaskPool({ filename: internals.taskModule ?? TASK_MODULE, threads: opts.poolSize ?? 1, name: this.name });
+  }
+
+  health(): EngineHealth {
+    const h = this.pool.health();
+    const pool = `${h.running} decoding, ${h.queued} queued on ${h.threads} thread(s), ${h.restarts} restart(s)`;
+    return { name: this.name, ok: h.lastError === null, detail: h.lastError ? `${h.lastError}; ${pool}` : pool };
+  }
+
+  /** Load the model into every thread now, so the first utterance does not wait for it. Rejects if it cannot load. */
+  async warm(): Promise<void> {
+    if (this.closed) throw new Error(`${this.name} closed`);
+    await this.pool.warm((): OfflineDecodeTask => ({ recognizer: this.recognizer }));
+  }
+
+  createStream(opts: SttOptions = {}): SttStream {
+    if (this.closed) throw new Error(`${this.name} closed`);
+    let parts: Int16Array[] = [];
+    let length = 0;
+    let done = false;
+    // Our own controller: stream.cancel() and the caller's signal both end the pending finish().
+    const cancelled = new AbortController();
+    const onAbort = () => stream.cancel();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const stream: SttStream = {
+      accept: (pcm) => {
+        if (done || !pcm.length) return;
+        parts.push(pcm.slice()); // the caller keeps its frame
+        length += pcm.length;
+      },
+      onPartial: () => () => {},
+      finish: async (): Promise<SttResult> => {
+        if (done) throw new Error('stream already finished or cancelled');
+        done = true;
+        const started = performance.now();
+        const pcm = join(parts, length);
+        parts = [];
+        if (pcm.length < this.minSamples) {
+          opts.signal?.removeEventListener('abort', onAbort);
+          return { text: '', latencyMs: performance.now() - started };
+        }
+        try {
+          const task: OfflineDecodeTask = { recognizer: this.recognizer, pcm };
+          const r = await this.pool.run<OfflineDecodeResult>(task, { transferList: [pcm.buffer as ArrayBuffer], signal: cancelled.signal });
+          return { text: r.text, latencyMs: performance.now() - started };
+        } finally {
+          opts.signal?.removeEventListener('abort', onAbort);
+        }
+      },
+      cancel: () => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        parts = [];
+        if (!done) {
+          done = true;
+          return;
+        }
+        // finish() is pending: a queued decode is dropped, a running one finishes on its thread unheard.
+        cancelled.abort(abortError());
+      },
+    };
+    return stream;
   }
 
   async transcribe(pcm: Int16Array, opts: SttOptions = {}): Promise<SttResult> {
@@ -48,4 +120,21 @@ export class SherpaOfflineStt extends PoolSttEngine {
     s.accept(pcm);
     return s.finish();
   }
+
+  /** Refuses new utterances, lets running decodes finish (a thread is never terminated mid-decode), then ends the threads. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool.close();
+  }
+}
+
+function join(parts: Int16Array[], length: number): Int16Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Int16Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
