@@ -45,8 +45,12 @@ export interface WireCodec {
    * their callback): a fresh array, or a view of `out` when given (it must be large enough).
    */
   decode(payload: Uint8Array, out?: Int16Array): Int16Array;
-  /** PCM16 at the wire rate -> payload (fresh bytes, safe to queue). Opus takes exactly one 20 ms frame. */
-  encode(pcm: Int16Array): Uint8Array;
+  /**
+   * PCM16 at the wire rate -> payload. Fresh bytes, safe to queue; or, with `out` (G.711, pcm16),
+   * bytes in `out` or a view of `pcm` itself, valid only as long as those are. Opus takes exactly
+   * one 20 ms frame and always returns fresh bytes.
+   */
+  encode(pcm: Int16Array, out?: Uint8Array): Uint8Array;
   close(): void;
 }
 
@@ -73,14 +77,14 @@ export function createWireCodec(name: string, sampleRate: number): WireCodec {
           if (payload.byteLength % 2 !== 0) throw new WirePayloadError(`pcm16 payload has an odd length (${payload.byteLength} bytes)`);
           return int16FromBytes(payload, out);
         },
-        encode: (pcm) => bytesFromInt16(pcm, true),
+        encode: (pcm, out) => (out ? bytesFromInt16(pcm) : bytesFromInt16(pcm, true)),
         close() {},
       };
     case 'mulaw':
     case 'alaw': {
       const decode = name === 'mulaw' ? mulawDecode : alawDecode;
       const encode = name === 'mulaw' ? mulawEncode : alawEncode;
-      return { name, sampleRate, frameSamples, frameBytes: frameSamples, decode: (b, out) => decode(b, out), encode: (p) => encode(p), close() {} };
+      return { name, sampleRate, frameSamples, frameBytes: frameSamples, decode: (b, out) => decode(b, out), encode: (p, out) => encode(p, out), close() {} };
     }
     case 'opus': {
       const opus = new OpusCodec();
@@ -102,7 +106,12 @@ export interface EdgeConverter {
   readonly codec: WireCodec;
   /** Wire payload -> PCM16 16 kHz (any number of samples; 20 ms in gives exactly 320). */
   toPipeline(payload: Uint8Array): Int16Array;
-  /** One pipeline frame (PCM16 16 kHz, normally 320 samples) -> wire payload. */
+  /**
+   * One pipeline frame (PCM16 16 kHz, normally 320 samples) -> wire payload, in this converter's
+   * scratch memory (or a view of `frame`): valid until the next call, so send or copy it at once.
+   * Transports send each reply frame the moment it is made; allocating it cost more than the
+   * G.711 encode itself.
+   */
   fromPipeline(frame: Int16Array): Uint8Array;
   /** Releases the codec; the converter must not be used afterwards. */
   close(): void;
@@ -117,6 +126,12 @@ export function createEdgeConverter(codec: WireCodec, opts: ResamplerOptions = {
   // arrays cost about as much to allocate and collect as the G.711 work itself.
   let scratchIn = new Int16Array(codec.frameSamples);
   let scratchOut = new Int16Array(codec.frameSamples);
+  let scratchWire = new Uint8Array(codec.frameSamples);
+  const wire = (pcm: Int16Array): Uint8Array => {
+    if (codec.name === 'opus') return codec.encode(pcm);
+    if (scratchWire.length < pcm.length) scratchWire = new Uint8Array(pcm.length);
+    return codec.encode(pcm, scratchWire);
+  };
   let closed = false;
   return {
     codec,
@@ -134,10 +149,10 @@ export function createEdgeConverter(codec: WireCodec, opts: ResamplerOptions = {
         // Opus packets are whole frames; 320 at 16 kHz is exactly 960 at 48 kHz.
         throw new RangeError(`opus needs ${PIPELINE_FRAME_SAMPLES}-sample pipeline frames, got ${frame.length}`);
       }
-      if (!outbound) return codec.encode(frame);
+      if (!outbound) return wire(frame);
       const n = outbound.outputLength(frame.length);
       if (scratchOut.length < n) scratchOut = new Int16Array(n);
-      return codec.encode(outbound.process(frame, scratchOut));
+      return wire(outbound.process(frame, scratchOut));
     },
     close() {
       if (closed) return;

@@ -24,7 +24,8 @@ const calls = new CallRegistry(100000);
 class WsSocket implements VoiceSocket {
   constructor(private readonly ws: WebSocket) {}
   sendBinary(d: Uint8Array) {
-    this.ws.send(d);
+    // ws keeps a reference until the bytes are written; the converter's scratch is reused.
+    this.ws.send(Buffer.from(d));
     return true;
   }
   sendText(s: string) {

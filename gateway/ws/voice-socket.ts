@@ -4,7 +4,7 @@
  * run the very same per-call code.
  */
 export interface VoiceSocket {
-  /** Queue a binary message; returns false when the library dropped it. */
+  /** Queue a binary message, copying it (the caller reuses `data`); returns false when the library dropped it. */
   sendBinary(data: Uint8Array): boolean;
   sendText(text: string): boolean;
   /** Bytes accepted but not yet written to the network. */

@@ -107,7 +107,7 @@ t.test('edge converter refuses a short frame for opus', async (t) => {
   edge.close();
 });
 
-t.test('edge converter output is never a reused buffer (callers queue it)', async (t) => {
+t.test('edge converter: inbound frames are the caller\'s to keep; outbound payloads reuse scratch memory until the next call', async (t) => {
   for (const [name, rate] of [
     ['mulaw', 8000],
     ['pcm16', 24000],
@@ -117,14 +117,20 @@ t.test('edge converter output is never a reused buffer (callers queue it)', asyn
     const edge = createEdgeConverter(createWireCodec(name, rate));
     const a = edge.toPipeline(wire.encode(sine(rate, 700, wire.frameSamples, 8000)));
     const aCopy = a.slice();
-    const p = edge.fromPipeline(sine(16000, 700, 320, 8000));
+    const frame1 = sine(16000, 700, 320, 8000);
+    const p = edge.fromPipeline(frame1);
     const pCopy = p.slice();
+    const fresh = createEdgeConverter(createWireCodec(name, rate)).fromPipeline(frame1);
+    t.same(pCopy, fresh.slice(), `${name} @ ${rate}: the payload is the frame's encoding`);
     edge.toPipeline(wire.encode(sine(rate, 300, wire.frameSamples, 20000)));
-    edge.fromPipeline(sine(16000, 300, 320, 20000));
-    t.same(a, aCopy, `${name} @ ${rate}: inbound frame unchanged by the next call`);
-    t.same(p, pCopy, `${name} @ ${rate}: outbound payload unchanged by the next call`);
+    const frame2 = sine(16000, 300, 320, 20000);
+    const q = edge.fromPipeline(frame2);
+    t.same(a, aCopy, `${name} @ ${rate}: inbound frame unchanged by the next call (the pipeline keeps it)`);
+    if (rate === 16000) t.equal(q.buffer, frame2.buffer, 'pcm16 at the pipeline rate: a view of the frame, no copy');
+    else t.equal(q.buffer, p.buffer, `${name} @ ${rate}: the next payload reuses the same scratch (no allocation per frame)`);
     // Payloads of other sizes than 20 ms work too (the scratch buffers grow).
     t.equal(edge.toPipeline(wire.encode(new Int16Array(wire.frameSamples * 3))).length, 960);
+    t.equal(edge.fromPipeline(new Int16Array(960)).length, name === 'mulaw' ? 480 : (960 * rate * 2) / 16000);
     edge.close();
   }
 });
