@@ -1,8 +1,9 @@
 /**
- * What the sherpa-onnx STT engines (online and offline) share: a StreamWorkerPool of their own
- * (or a given one), a session module that decodes inside it, health from the pool, warming every
- * worker, streams opened as pool sessions, and closing. Subclasses say which model and how a
- * whole clip is fed (`transcribe`).
+ * What an STT engine on a StreamWorkerPool needs (today only the online sherpa-onnx one; offline
+ * STT is a piscina task, stt-sherpa-offline.ts): a StreamWorkerPool of its own (or a given one), a
+ * session module that decodes inside it, health from the pool, warming every worker, streams
+ * opened as pool sessions, and closing. Subclasses say which model and how a whole clip is fed
+ * (`transcribe`).
  */
 import type { StreamWorkerPool } from '../workers/stream-worker-pool.ts';
 import { openPoolSttStream, type PoolSttStream, type SttSessionEvent } from './pool-stt-stream.ts';

@@ -1,7 +1,7 @@
 /**
- * An SttStream whose decoding lives in a StreamWorkerPool session (online or offline sherpa-onnx
+ * An SttStream whose decoding lives in a StreamWorkerPool session (the online sherpa-onnx
  * recognizer): audio is copied to the worker as it arrives, finish() asks the session to flush and
- * waits for its 'final' event. Shared by stt-sherpa-online.ts and stt-sherpa-offline.ts.
+ * waits for its 'final' event. Used by stt-sherpa-online.ts (offline STT is a piscina task: stt-sherpa-offline.ts).
  */
 import type { PoolSession, StreamWorkerPool } from '../workers/stream-worker-pool.ts';
 import type { SttOptions, SttResult, SttStream } from './types.ts';

@@ -83,7 +83,6 @@ export class TaskPool {
       maxThreads: this.threads,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
-      ...(process.env.EXP_ATOMICS ? { atomics: process.env.EXP_ATOMICS as 'disabled' } : {}),
     });
     pool.on('workerDestroy', () => {
       // Threads are only destroyed by a crash or by close(): idleTimeout is Infinity and nothing aborts.
@@ -127,8 +126,8 @@ export class TaskPool {
   /**
    * Tasks submitted during one synchronous stretch are handed to threads after it, not one by one
    * inside it: a burst of utterances (each copied on this thread) is not slowed by decodes that
-   * already compete with it for the cores (measured: worst loop lag of 8 x 30 s on 2 threads
-   * went from ~12-30 ms to ~6-9 ms on 2 cores).
+   * already compete with it for the cores (8 x 30 s at once on 2 threads, 2 cores: worst loop lag
+   * typically ~12-30 ms dispatching inside the burst, ~6-10 ms after it).
    */
   private schedulePump(): void {
     if (this.pumpScheduled) return;
