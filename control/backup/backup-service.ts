@@ -14,7 +14,10 @@
  * moves Postgres id sequences past the restored ids. Backups made before recordings were included
  * restore as before (rows only). Everyone in the erasure ledger (legal/erasure-ledger.ts, not
  * backed up) is erased again inside the same transaction, so a backup made before a GDPR erasure
- * cannot bring the person back; their recording files are not put in place. Refresh tokens are
+ * cannot bring the person back; their recording files are not put in place. Before anything
+ * changes, a restore writes a safety backup of the current state (`-prerestore`), files included;
+ * afterwards the recording files no restored row names are removed, but only those that safety
+ * backup holds (recordings/unreferenced-files.ts), so a restore loses nothing. Refresh tokens are
  * not backed up: a restore ends every login session. Stored LLM API keys (and proxy passwords)
  * stay encrypted with the secret key, so a restore on another machine
  * needs the same SECRET_KEY (or secret.key file). The zip is built and read in memory: recordings
@@ -32,6 +35,7 @@ import { canRestoreFrom, MIGRATIONS } from '../db/migration-source.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { ErasureLedger, ReapplyReport } from '../legal/erasure-ledger.ts';
 import type { RecordingStore } from '../recordings/recording-store.ts';
+import { removeUnreferencedRecordings } from '../recordings/unreferenced-files.ts';
 
 /** Every table but refresh_tokens, parents before children (insert order; deletes go in reverse). */
 export const BACKUP_TABLES = [
@@ -82,6 +86,22 @@ const Manifest = z.object({
 });
 export type BackupManifest = z.infer<typeof Manifest>;
 
+export interface RestoreReport {
+  /** Rows per table as in the backup. */
+  tables: Record<string, number>;
+  /** Recording files put in place. */
+  recording_files: number;
+  /** People in the erasure ledger erased again, and the restored rows that took. */
+  erasures_reapplied: number;
+  erased_rows: number;
+  /** The backup of the state just replaced, taken before anything changed. */
+  safety_backup: string;
+  /** Files no restored row names, held by the safety backup: removed. */
+  unreferenced_files_removed: number;
+  /** Files no row named before or after the restore and no backup holds: left in place. */
+  unreferenced_files_kept: number;
+}
+
 export interface BackupInfo {
   name: string;
   bytes: number;
@@ -99,7 +119,7 @@ export class BackupService {
   constructor(
     private readonly db: Knex,
     dataDir: string,
-    /** Where recording files are read from for a backup and written back on restore. */
+    /** Where recording files are read from for a backup, written back on restore and swept after it. */
     private readonly recordings: Pick<RecordingStore, 'dir' | 'open' | 'toStored'>,
     /** Caches to drop after a restore (FAQ matcher, providers, API keys, limits). */
     private readonly onRestored: () => Promise<void> | void = () => {},
@@ -109,8 +129,8 @@ export class BackupService {
     this.dir = path.join(dataDir, 'backups');
   }
 
-  /** The zip of the database as it is now. */
-  async build(): Promise<{ zip: Uint8Array; manifest: BackupManifest }> {
+  /** The zip of the database as it is now; `captured` gains the real path of each recording file put in. */
+  async build(captured?: Set<string>): Promise<{ zip: Uint8Array; manifest: BackupManifest }> {
     const pg = dbClient(this.db) === 'postgres';
     const trx = await this.db.transaction(pg ? { isolationLevel: 'repeatable read' } : undefined);
     const files: Record<string, Uint8Array> = {};
@@ -126,7 +146,7 @@ export class BackupService {
     } finally {
       await trx.rollback().catch(() => {});
     }
-    const recordings = await this.#readRecordings(recordingRows, files);
+    const recordings = await this.#readRecordings(recordingRows, files, captured);
     const entries = Object.fromEntries(Object.entries(files).map(([name, data]) => [name, { sha256: sha256(data), bytes: data.byteLength }]));
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT,
@@ -148,7 +168,7 @@ export class BackupService {
   }
 
   /** Each recording row's file as a zip entry, or a note saying why it is not there. */
-  async #readRecordings(rows: Array<Record<string, unknown>>, files: Record<string, Uint8Array>): Promise<NonNullable<BackupManifest['recordings']>> {
+  async #readRecordings(rows: Array<Record<string, unknown>>, files: Record<string, Uint8Array>, captured?: Set<string>): Promise<NonNullable<BackupManifest['recordings']>> {
     const out: NonNullable<BackupManifest['recordings']> = {};
     for (const row of rows) {
       const id = String(row.id);
@@ -160,14 +180,15 @@ export class BackupService {
       }
       const entry = `recordings/${id}.${extOf(row.format)}`;
       files[entry] = data;
+      captured?.add(found!.file);
       out[id] = row.sha256 && row.sha256 !== sha256(data) ? { entry, differs_from_row: true } : { entry };
     }
     return out;
   }
 
   /** Build a backup into DATA_DIR/backups (mode 0600: it holds password hashes). */
-  async create(suffix?: string): Promise<BackupInfo & { manifest: BackupManifest }> {
-    const { zip, manifest } = await this.build();
+  async create(suffix?: string, captured?: Set<string>): Promise<BackupInfo & { manifest: BackupManifest }> {
+    const { zip, manifest } = await this.build(captured);
     return { ...this.#store(zip, suffix), manifest };
   }
 
@@ -294,7 +315,7 @@ export class BackupService {
    * the erasure ledger is erased again before the rows are committed, and the recording files of
    * rows that erasure removed are never put in place.
    */
-  async restore(zip: Uint8Array): Promise<{ tables: Record<string, number>; recording_files: number; erasures_reapplied: number; erased_rows: number }> {
+  async restore(zip: Uint8Array): Promise<RestoreReport> {
     const { tables, recordingFiles } = this.validate(zip);
     for (const table of BACKUP_TABLES) {
       const columns = new Set(Object.keys(await this.db(table).columnInfo()));
@@ -303,6 +324,10 @@ export class BackupService {
         if (extra) throw invalid(`table ${table} has no column ${extra}`);
       }
     }
+    // What is about to be replaced is kept first, files included: the restore overwrites files of
+    // the same name and removes files the restored rows do not name, and both must be undoable.
+    const captured = new Set<string>();
+    const safety = await this.create('prerestore', captured);
     const staged = await this.#stageRecordings(tables.recordings, recordingFiles);
     const pg = dbClient(this.db) === 'postgres';
     let outcome: { erased: ReapplyReport; paths: Set<string> };
@@ -319,12 +344,21 @@ export class BackupService {
         placed++;
       } else await unlink(f.tmp).catch(() => {}); // its row went with a re-applied erasure
     }
+    const referenced = new Set<string>();
+    for (const p of outcome.paths) {
+      const found = await this.recordings.open(p);
+      if (found) referenced.add(found.file);
+    }
+    const swept = await removeUnreferencedRecordings(this.recordings.dir, referenced, captured);
     await this.onRestored();
     return {
       tables: Object.fromEntries(BACKUP_TABLES.map((t) => [t, tables[t].length])),
       recording_files: placed,
       erasures_reapplied: outcome.erased.erasures,
       erased_rows: outcome.erased.rows,
+      safety_backup: safety.name,
+      unreferenced_files_removed: swept.removed,
+      unreferenced_files_kept: swept.kept,
     };
   }
 

@@ -216,3 +216,49 @@ t.test('restore into another recordings directory points recordings.path there; 
   t.equal(old.body.recording_files, 0);
   t.equal((await c.cp.repos.calls.recordings('c1'))[0].path, 'recordings/c1.caller.wav', 'rows as they were');
 });
+
+t.test('restore: a safety backup first, then recording files no restored row names are removed (never through a symlink)', async (t) => {
+  const c = await startControl();
+  t.teardown(c.stop);
+  const admin = await c.userToken('adam', 'admin');
+  const kept = toneWav(1);
+  await recordedCall(c, 'c1', { 'c1.caller.wav': kept });
+  const backup = await backupZip(c, admin);
+
+  // After the backup: a new call with two files (one in a subfolder), a file nobody registered,
+  // and symlinks leading out of the directory (to a file and to a folder).
+  const later = { 'c2.caller.wav': toneWav(2, 550), 'sub/c2.reply.wav': toneWav(1, 660) };
+  mkdirSync(path.join(c.cp.recordings.dir, 'sub'), { recursive: true });
+  const [c2a, c2b] = await recordedCall(c, 'c2', later);
+  writeFileSync(path.join(c.cp.recordings.dir, 'unregistered.wav'), 'RIFF-just-written');
+  const outside = mkdtempSync(path.join(tmpdir(), 'vg-rec-outside-'));
+  t.teardown(() => rmSync(outside, { recursive: true, force: true }));
+  writeFileSync(path.join(outside, 'victim.wav'), 'keep me');
+  symlinkSync(path.join(outside, 'victim.wav'), path.join(c.cp.recordings.dir, 'link.wav'));
+  symlinkSync(outside, path.join(c.cp.recordings.dir, 'linked-dir'));
+
+  const r = await c.call('POST', `/admin/backups/${backup.name}/restore`, { token: admin, body: { confirm: true } });
+  t.equal(r.status, 200, JSON.stringify(r.body));
+  t.match(r.body, { recording_files: 1, safety_backup: /^backup-\d{8}T\d{6}Z-prerestore\.zip$/, unreferenced_files_removed: 2, unreferenced_files_kept: 1 });
+  const { readdirSync, lstatSync } = await import('node:fs');
+  t.same(readdirSync(c.cp.recordings.dir).sort(), ['c1.caller.wav', 'link.wav', 'linked-dir', 'sub', 'unregistered.wav'], "c2's files are gone; what no backup holds stays");
+  t.same(readdirSync(path.join(c.cp.recordings.dir, 'sub')), [], 'the subfolder was swept too');
+  t.ok(readFileSync(path.join(c.cp.recordings.dir, 'c1.caller.wav')).equals(kept));
+  t.ok(lstatSync(path.join(c.cp.recordings.dir, 'link.wav')).isSymbolicLink(), 'symlinks are left alone');
+  t.equal(readFileSync(path.join(outside, 'victim.wav'), 'utf8'), 'keep me', 'nothing outside the directory was touched');
+  t.same(readdirSync(outside), ['victim.wav']);
+  const rows = await c.cp.db('recordings').select('path');
+  t.same(rows.map((x) => x.path), ['recordings/c1.caller.wav'], 'the directory matches the restored rows (plus what was never a row)');
+
+  // Nothing was lost: the safety backup holds c2's rows and files, and restoring it brings them back.
+  const token = (await c.login('adam')).body.access_token;
+  const safety = unzipSync((await fetchBytes(c, token, `/admin/backups/${r.body.safety_backup}`)).bytes);
+  t.ok(Buffer.from(safety[`recordings/${c2a}.wav`]!).equals(later['c2.caller.wav']), 'the safety backup holds c2.caller.wav');
+  t.ok(Buffer.from(safety[`recordings/${c2b}.wav`]!).equals(later['sub/c2.reply.wav']), 'and sub/c2.reply.wav');
+  const back = await c.call('POST', `/admin/backups/${r.body.safety_backup}/restore`, { token, body: { confirm: true } });
+  t.equal(back.status, 200, JSON.stringify(back.body));
+  t.equal(back.body.recording_files, 3);
+  t.equal(back.body.unreferenced_files_removed, 0);
+  const again = (await c.login('adam')).body.access_token;
+  t.ok((await fetchBytes(c, again, `/admin/calls/c2/recordings/${c2b}`)).bytes.equals(later['sub/c2.reply.wav']), 'c2 downloads again');
+});
