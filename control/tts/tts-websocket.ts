@@ -11,6 +11,12 @@
  *   -> {"type":"cancel"} stops the current utterance and drops queued ones.
  * Requests queue and are answered in order. Sends wait while more than 256 KiB is buffered toward
  * the client, so a slow reader slows synthesis instead of growing memory.
+ *
+ * A socket can outlive its session, so the credential from the upgrade is checked again before
+ * each synthesize request is served, exactly as a route would check it (token not expired, session
+ * not logged out or revoked, user not disabled, still operator or above). Once it fails the client
+ * gets {"type":"error","code":...} naming why, queued requests are dropped and the socket is closed
+ * with 4401 (authentication no longer valid) or 4403 (role no longer allows it).
  */
 import { z } from 'zod';
 import type { UWS } from '../../gateway/uws.ts';
@@ -25,6 +31,9 @@ import type { ControlPlane } from '../control-plane.ts';
 export const TTS_WS_PATH = '/admin/tts/ws/stream';
 export const TTS_WS_SUBPROTOCOL = 'vg-tts';
 const HIGH_WATER = 256 * 1024;
+/** Close codes (4000-4999 are the application's): the HTTP status the same check gives a route, plus 4000. */
+export const WS_CLOSE_UNAUTHORIZED = 4401;
+export const WS_CLOSE_FORBIDDEN = 4403;
 
 const ClientMessage = z.discriminatedUnion('type', [
   SynthesisBody.extend({ type: z.literal('synthesize'), id: z.string().max(100).optional() }),
@@ -34,6 +43,8 @@ type SynthesizeMessage = Extract<z.infer<typeof ClientMessage>, { type: 'synthes
 
 interface SocketState {
   principal: Principal;
+  /** The Authorization value from the upgrade, kept to check again per request; never logged or sent. */
+  authorization: string | undefined;
   ip: string;
   queue: SynthesizeMessage[];
   current: AbortController | null;
@@ -47,6 +58,29 @@ type Authenticate = (authorization: string | undefined) => Promise<Principal>;
 export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, authenticate: Authenticate): void {
   const log = cp.log.child({ component: 'tts-ws' });
   let seq = 0;
+  const authorizeOperator = async (authorization: string | undefined): Promise<Principal> => {
+    const principal = await authenticate(authorization);
+    if (principal.kind !== 'user' || !roleAtLeast(principal.user.role, 'operator')) throw forbidden('this needs the operator role');
+    return principal;
+  };
+
+  /** The upgrade's credential checked again; on failure the socket is told why and closed. */
+  async function stillAuthorized(ws: UWS.WebSocket<SocketState>, st: SocketState, id: string): Promise<boolean> {
+    try {
+      st.principal = await authorizeOperator(st.authorization);
+      return true;
+    } catch (err) {
+      const e = err instanceof HttpError ? err : new HttpError(401, 'unauthorized', 'authentication required');
+      if (!(err instanceof HttpError)) log.warn({ err }, 'ws re-authentication failed');
+      if (st.closed) return false;
+      const user = st.principal.kind === 'user' ? st.principal.user.username : undefined;
+      log.info({ user, code: e.code }, 'tts socket closed: its credential is no longer valid');
+      st.queue.length = 0;
+      ws.send(JSON.stringify({ type: 'error', id, code: e.code, message: e.message }), false);
+      ws.end(e.status === 403 ? WS_CLOSE_FORBIDDEN : WS_CLOSE_UNAUTHORIZED, e.code);
+      return false;
+    }
+  }
   app.ws<SocketState>(TTS_WS_PATH, {
     compression: 0,
     maxPayloadLength: 64 * 1024,
@@ -78,11 +112,10 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
       };
       const rate = cp.rateLimiter.take('tts', ip);
       if (!rate.ok) return refuse(new HttpError(429, 'rate_limited', 'too many tts requests; slow down', undefined, [['Retry-After', String(Math.ceil(rate.retryAfterS))]]));
-      authenticate(authorization)
+      authorizeOperator(authorization)
         .then((principal) => {
-          if (principal.kind !== 'user' || !roleAtLeast(principal.user.role, 'operator')) throw forbidden('this needs the operator role');
           if (aborted) return;
-          const state: SocketState = { principal, ip, queue: [], current: null, busy: false, closed: false, drained: null };
+          const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null };
           res.cork(() => res.upgrade(state, key, offered.includes(TTS_WS_SUBPROTOCOL) ? TTS_WS_SUBPROTOCOL : '', extensions, context));
         })
         .catch((err) => refuse(err instanceof HttpError ? err : new HttpError(401, 'unauthorized', 'authentication required')));
@@ -143,6 +176,7 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
 
   async function speak(ws: UWS.WebSocket<SocketState>, st: SocketState, msg: SynthesizeMessage): Promise<void> {
     const id = msg.id ?? String(++seq);
+    if (!(await stillAuthorized(ws, st, id)) || st.closed) return;
     const sendJson = (o: unknown) => !st.closed && ws.send(JSON.stringify(o), false);
     const ac = new AbortController();
     st.current = ac;

@@ -276,3 +276,72 @@ t.test('/v1/audio/speech mp3 and opus stream: the first sentence is on the wire 
     await c.stop();
   }
 });
+
+/** A TTS socket that collects its JSON events and its close. */
+async function ttsSocket(url: string, token: string) {
+  const { ws, status } = await openWs(url, { token });
+  if (status !== undefined) throw new Error(`upgrade refused: ${status}`);
+  const events: Array<{ type: string; [k: string]: unknown }> = [];
+  const listeners = new Set<() => void>();
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    events.push(JSON.parse(String(data)));
+    for (const l of listeners) l();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  /** Send one synthesize request and wait for its end or error event. */
+  const say = (id: string) =>
+    new Promise<{ type: string; [k: string]: unknown }>((resolve) => {
+      const check = () => {
+        const e = events.find((x) => x.id === id && (x.type === 'end' || x.type === 'error'));
+        if (e) {
+          listeners.delete(check);
+          resolve(e);
+        }
+      };
+      listeners.add(check);
+      ws.send(JSON.stringify({ type: 'synthesize', id, text: 'Hello there.', target_sample_rate: 8000 }));
+    });
+  return { ws, events, closed, say };
+}
+
+t.test('WebSocket stream: the credential is checked again per request; logout, disabling, demotion and expiry close the socket', { timeout: 30_000 }, async (t) => {
+  const engine = new GatedTts();
+  engine.release();
+  const c = await startControl({}, { options: { tts: catalogOf(engine) } });
+  t.teardown(c.stop);
+  const url = `ws://127.0.0.1:${c.port}/admin/tts/ws/stream`;
+  const admin = await c.userToken('root', 'admin');
+
+  const cases: Array<{ name: string; user: string; revoke: (token: string, userId: number) => Promise<void>; code: string; close: number }> = [
+    { name: 'logout', user: 'olga', code: 'session_revoked', close: 4401, revoke: async (token) => void (await c.call('POST', '/admin/auth/logout', { token })) },
+    { name: 'user disabled', user: 'dora', code: 'invalid_token', close: 4401, revoke: async (_t, id) => void (await c.call('PATCH', `/admin/users/${id}`, { token: admin, body: { disabled: true } })) },
+    { name: 'demoted to viewer', user: 'demi', code: 'forbidden', close: 4403, revoke: async (_t, id) => void (await c.call('PATCH', `/admin/users/${id}`, { token: admin, body: { role: 'viewer' } })) },
+  ];
+  for (const k of cases) {
+    const token = await c.userToken(k.user, 'operator');
+    const userId = (await c.cp.repos.users.findByUsername(k.user))!.id;
+    const s = await ttsSocket(url, token);
+    t.match(await s.say('before'), { type: 'end', id: 'before' }, `${k.name}: served while the session is valid`);
+    await k.revoke(token, userId);
+    const refused = await s.say('after');
+    t.match(refused, { type: 'error', id: 'after', code: k.code, message: String }, `${k.name}: the next request is refused with ${k.code}`);
+    t.same(await s.closed, { code: k.close, reason: k.code }, `${k.name}: closed with ${k.close}`);
+    t.notOk(s.events.some((e) => e.type === 'start' && e.id === 'after'), `${k.name}: no audio after the revocation`);
+    t.notMatch(JSON.stringify(s.events), new RegExp(token.slice(-20)), 'the token is never echoed');
+  }
+
+  // Expiry: the same socket, the clock moved past the access token's lifetime (900 s).
+  const token = await c.userToken('exp', 'operator');
+  const s = await ttsSocket(url, token);
+  t.match(await s.say('now'), { type: 'end' });
+  const realNow = Date.now;
+  Date.now = () => realNow() + 901_000 + 10_000;
+  t.teardown(() => void (Date.now = realNow));
+  try {
+    t.match(await s.say('later'), { type: 'error', code: 'invalid_token', message: 'access token expired' });
+  } finally {
+    Date.now = realNow;
+  }
+  t.equal((await s.closed).code, 4401, 'an expired token closes the socket');
+});
