@@ -10,6 +10,7 @@
  * the calling thread (measured: ~25 ms of blocked loop per 30 s of audio), and that is inference
  * work too. Parallel decodes = `poolSize`; each thread loads the model once and keeps it.
  */
+import { concatInt16 } from '../../media/pcm.ts';
 import { TaskPool } from '../workers/task-pool.ts';
 import type { OfflineDecodeResult, OfflineDecodeTask } from '../workers/stt-offline-decode.ts';
 import { offlineRecognizerConfig, resolveModel, type OfflineRecognizerOptions, type ResolvedModel, type SherpaModelSpec } from './sherpa-model-dir.ts';
@@ -69,7 +70,6 @@ export class SherpaOfflineStt implements SttEngine {
   createStream(opts: SttOptions = {}): SttStream {
     if (this.closed) throw new Error(`${this.name} closed`);
     let parts: Int16Array[] = [];
-    let length = 0;
     let done = false;
     // Our own controller: stream.cancel() and the caller's signal both end the pending finish().
     const cancelled = new AbortController();
@@ -80,14 +80,13 @@ export class SherpaOfflineStt implements SttEngine {
       accept: (pcm) => {
         if (done || !pcm.length) return;
         parts.push(pcm.slice()); // the caller keeps its frame
-        length += pcm.length;
       },
       onPartial: () => () => {},
       finish: async (): Promise<SttResult> => {
         if (done) throw new Error('stream already finished or cancelled');
         done = true;
         const started = performance.now();
-        const pcm = join(parts, length);
+        const pcm = parts.length === 1 ? parts[0] : concatInt16(parts);
         parts = [];
         if (pcm.length < this.minSamples) {
           opts.signal?.removeEventListener('abort', onAbort);
@@ -126,15 +125,4 @@ export class SherpaOfflineStt implements SttEngine {
     this.closed = true;
     await this.pool.close();
   }
-}
-
-function join(parts: Int16Array[], length: number): Int16Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Int16Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

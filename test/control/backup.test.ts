@@ -9,7 +9,7 @@ import { BACKUP_TABLES, NOT_BACKED_UP } from '../../control/backup/backup-servic
 import { MIGRATIONS } from '../../control/db/migration-source.ts';
 import { PERSONAL_DATA_MAP } from '../../control/legal/personal-data-map.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
-import { testDatabase, testEngines } from './helpers/database.ts';
+import { testEngines } from './helpers/database.ts';
 
 t.test('every table is either backed up or deliberately left out', async (t) => {
   t.same([...BACKUP_TABLES, ...Object.keys(NOT_BACKED_UP)].sort(), Object.keys(PERSONAL_DATA_MAP).sort());
@@ -52,12 +52,8 @@ async function seed(c: TestControl, admin: string) {
 
 for (const engine of testEngines()) {
   t.test(`${engine}: backup, change everything, restore -> identical data`, async (t) => {
-    const db = await testDatabase(engine);
-    const c = await startControl({}, { db });
-    t.teardown(async () => {
-      await c.stop();
-      await db.cleanup();
-    });
+    const c = await startControl({}, { engine });
+    t.teardown(c.stop);
     const admin = await c.userToken('adam', 'admin');
     await seed(c, admin);
     const before = await dump(c);

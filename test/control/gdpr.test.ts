@@ -3,7 +3,7 @@ import path from 'node:path';
 import t from 'tap';
 import { PERSONAL_DATA_MAP } from '../../control/legal/personal-data-map.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
-import { testDatabase, testEngines } from './helpers/database.ts';
+import { testEngines } from './helpers/database.ts';
 
 const PERSON = '+4915112345678';
 const OTHER = '+4917000000000';
@@ -83,12 +83,8 @@ t.test('GDPR export gathers a person; erase leaves no row that mentions them, an
 
 for (const engine of testEngines()) {
   t.test(`${engine}: restoring a backup made before an erasure erases the person again; others come back`, async (t) => {
-    const db = await testDatabase(engine);
-    const c = await startControl({}, { db });
-    t.teardown(async () => {
-      await c.stop();
-      await db.cleanup();
-    });
+    const c = await startControl({}, { engine });
+    t.teardown(c.stop);
     const admin = await c.userToken('dpo', 'admin');
     await seed(c, PERSON, 'p');
     await seed(c, OTHER, 'o');

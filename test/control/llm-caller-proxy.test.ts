@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import t from 'tap';
 import { FakeOpenAi } from '../fakes/fake-openai.ts';
 import { ForwardProxy } from '../helpers/forward-proxy.ts';
@@ -6,6 +5,7 @@ import { openAiCaller } from '../../control/openai-api/llm-caller.ts';
 import type { LlmProvider } from '../../control/repositories/llm-providers.ts';
 import { ProxyUrlError } from '../../pipeline/engines/http-proxy.ts';
 import { startControl } from './helpers/control.ts';
+import { deadPort } from '../helpers/dead-port.ts';
 
 const providerRow = (base_url: string, proxy_url: string | null): LlmProvider => ({
   id: 1,
@@ -23,14 +23,6 @@ const providerRow = (base_url: string, proxy_url: string | null): LlmProvider =>
 });
 
 const messages = [{ role: 'user' as const, content: 'hello' }];
-
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 t.test('openAiCaller goes through provider.proxy_url, streaming or not, and straight without one', async (t) => {
   const fake = await new FakeOpenAi({ apiKey: 'sk-x', chat: () => ({ text: 'Proxied answer.' }) }).start();

@@ -12,7 +12,7 @@ import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import t from 'tap';
 import { encodeWav } from '../../media/wav.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
-import { testDatabase, testEngines } from './helpers/database.ts';
+import { testEngines } from './helpers/database.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -119,12 +119,8 @@ const upload = (c: TestControl, token: string, zip: Uint8Array) =>
 
 for (const engine of testEngines()) {
   t.test(`${engine}: backup with recordings -> delete files and rows -> restore gives identical bytes and rows`, async (t) => {
-    const db = await testDatabase(engine);
-    const c = await startControl({}, { db });
-    t.teardown(async () => {
-      await c.stop();
-      await db.cleanup();
-    });
+    const c = await startControl({}, { engine });
+    t.teardown(c.stop);
     const admin = await c.userToken('adam', 'admin');
     const audio = { 'c1.caller.wav': toneWav(3), 'c1.reply.wav': toneWav(2, 660), 'c2.caller.wav': toneWav(1, 550) };
     const [a, b] = await recordedCall(c, 'c1', { 'c1.caller.wav': audio['c1.caller.wav'], 'c1.reply.wav': audio['c1.reply.wav'] });

@@ -1,28 +1,11 @@
 import t from 'tap';
-import { createServer } from 'node:net';
 import { FakeOpenAi } from '../fakes/fake-openai.ts';
 import { ForwardProxy } from '../helpers/forward-proxy.ts';
 import { parseProxyUrl, proxyClientOptions, ProxyUrlError } from '../../pipeline/engines/http-proxy.ts';
 import { OpenAiCompatibleLlm } from '../../pipeline/engines/llm-openai.ts';
-import type { LlmDelta } from '../../pipeline/engines/types.ts';
+import { deadPort } from '../helpers/dead-port.ts';
+import { collect, provider, textOf } from './helpers/llm-deltas.ts';
 
-async function collect(it: AsyncIterable<LlmDelta>) {
-  const out: LlmDelta[] = [];
-  for await (const d of it) out.push(d);
-  return out;
-}
-const textOf = (ds: LlmDelta[]) => ds.filter((d) => d.type === 'text').map((d) => (d as { text: string }).text).join('');
-
-/** A port nothing listens on: a proxy that is down. */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-const provider = (name: string, baseURL: string, extra = {}) => ({ name, baseURL, model: 'fake-model', maxRetries: 0, ...extra });
 const basic = (cred: string) => `Basic ${Buffer.from(cred).toString('base64')}`;
 
 t.test('proxy URLs: http and https accepted, anything else refused without echoing the password', async (t) => {

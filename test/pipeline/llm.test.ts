@@ -1,5 +1,4 @@
 import t from 'tap';
-import { createServer } from 'node:net';
 import { FakeOpenAi, type ChatRequestBody } from '../fakes/fake-openai.ts';
 import { OpenAiCompatibleLlm, LlmUnavailableError } from '../../pipeline/engines/llm-openai.ts';
 import type { LlmDelta } from '../../pipeline/engines/types.ts';
@@ -9,24 +8,8 @@ import { FaqMatcher } from '../../pipeline/dialogue/faq-matcher.ts';
 import { InMemoryMessageStore } from '../../pipeline/dialogue/message-store.ts';
 import { defaultFaq, defaultPersona } from '../../pipeline/dialogue/persona.ts';
 import type { DialogueEvent } from '../../pipeline/dialogue/types.ts';
-
-async function collect(it: AsyncIterable<LlmDelta>) {
-  const out: LlmDelta[] = [];
-  for await (const d of it) out.push(d);
-  return out;
-}
-const textOf = (ds: LlmDelta[]) => ds.filter((d) => d.type === 'text').map((d) => (d as { text: string }).text).join('');
-
-/** A port nothing listens on: connect fails at once (ECONNREFUSED). */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-const provider = (name: string, baseURL: string, extra = {}) => ({ name, baseURL, model: 'fake-model', maxRetries: 0, ...extra });
+import { deadPort } from '../helpers/dead-port.ts';
+import { collect, provider, textOf } from './helpers/llm-deltas.ts';
 
 t.test('streams text deltas as they arrive', async (t) => {
   const fake = await new FakeOpenAi({ ttftMs: 30, tokenMs: 25, chat: () => ({ text: 'We are open from nine to six today.' }) }).start();

@@ -5,7 +5,7 @@ import { hashPassword } from '../../../control/auth/password.ts';
 import { attachControlPlane, createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../control/control-plane.ts';
 import type { LlmCaller } from '../../../control/openai-api/llm-caller.ts';
 import type { Role } from '../../../control/repositories/users.ts';
-import { testDatabase, type TestDatabase } from './database.ts';
+import { testDatabase, type TestDatabase, type TestEngine } from './database.ts';
 
 /** Cheap hashing and generous limits, so tests are fast unless they test those limits. */
 export const TEST_ENV: Record<string, string> = {
@@ -39,9 +39,10 @@ export interface TestControl {
 
 export async function startControl(
   env: Record<string, string> = {},
-  opts: { llmCaller?: LlmCaller; db?: TestDatabase; options?: Partial<ControlPlaneOptions> } = {},
+  /** `db`: a database the caller owns (and cleans up); `engine`: a fresh one on that engine, cleaned up by stop(). */
+  opts: { llmCaller?: LlmCaller; db?: TestDatabase; engine?: TestEngine; options?: Partial<ControlPlaneOptions> } = {},
 ): Promise<TestControl> {
-  const db = opts.db ?? (await testDatabase());
+  const db = opts.db ?? (await testDatabase(opts.engine));
   const cp = await createControlPlane({
     dataDir: db.dataDir,
     databaseUrl: db.databaseUrl,
