@@ -136,10 +136,12 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
   }
 
   /** The call in progress (ringing, dialling or talking), for status pages; null when idle. */
-  get inProgress(): { callId: string; direction: 'in' | 'out'; number: string | null; state: 'ringing' | 'dialing' | 'active' | 'ending' } | null {
+  get inProgress(): { callId: string; direction: 'in' | 'out'; number: string | null; state: 'ringing' | 'dialing' | 'connecting' | 'active' | 'ending' } | null {
     const p = this.current;
     if (!p) return null;
-    const state = p.ending ? 'ending' : p.answeredAt ? 'active' : p.direction === 'out' ? 'dialing' : 'ringing';
+    // 'connecting': answered, while the recording decision and the audio channel are still opening;
+    // 'active' only once the call's pipeline runs (and it is counted in voice_active_calls).
+    const state = p.ending ? 'ending' : p.call ? 'active' : p.answeredAt ? 'connecting' : p.direction === 'out' ? 'dialing' : 'ringing';
     return { callId: p.callId, direction: p.direction, number: p.number, state };
   }
 
