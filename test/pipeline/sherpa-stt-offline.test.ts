@@ -61,14 +61,18 @@ t.test('decoding runs off the event loop', skip, async (t) => {
   sync();
   const syncMs = performance.now() - t0;
   const started = performance.now();
+  const elu = performance.eventLoopUtilization();
   const { result, maxLagMs, ticks } = await withLoopLag(() => Promise.all(Array.from({ length: 8 }, () => stt.transcribe(long))));
+  const loopBusyMs = performance.eventLoopUtilization(elu).active;
   const took = performance.now() - started;
   t.ok(result.every((r) => r.text.length > 5), 'each decode returned text');
-  t.comment(`8 x 30 s decoded in ${took.toFixed(0)} ms (one decode on the calling thread blocks it ${syncMs.toFixed(0)} ms); worst loop lag ${maxLagMs.toFixed(1)} ms over ${ticks} ticks`);
+  t.comment(`8 x 30 s decoded in ${took.toFixed(0)} ms (one decode on the calling thread blocks it ${syncMs.toFixed(0)} ms); loop busy ${loopBusyMs.toFixed(1)} ms, worst loop lag ${maxLagMs.toFixed(1)} ms over ${ticks} ticks`);
   t.ok(ticks > 5, 'the timer kept firing during the decodes');
-  // Off the loop means it never stalls as long as one decode would inline. (A fixed 20 ms bound
-  // flaked: two decode threads and the test share 2 cores, so the loop waits for a core at times.)
-  t.ok(maxLagMs < Math.max(20, syncMs), `the loop never stalled as long as one inline decode (${maxLagMs.toFixed(1)} vs ${syncMs.toFixed(0)} ms)`);
+  // Off the loop means the loop itself was busy for far less than the decodes cost: inline, eight
+  // would keep it busy >= 8 x syncMs. Lag is not asserted: two decode threads and the suite share
+  // 2 cores, so the loop waits for a core at times however little it has to do (a 20 ms bound and
+  // a one-decode bound both flaked); the capacity bench reports lag under real load.
+  t.ok(loopBusyMs < 4 * syncMs, `the loop was busy ${loopBusyMs.toFixed(1)} ms while eight decodes ran, less than half of what they cost inline (${(8 * syncMs).toFixed(0)} ms)`);
 });
 
 /** `speech` with its first sample set to a crashing-stt-task.mjs mark (1 throw, 2 thread exit, 3 busy 300 ms). */
