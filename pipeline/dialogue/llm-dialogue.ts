@@ -59,6 +59,12 @@ export class LlmDialogue implements Dialogue {
   private readonly history: ChatMessage[] = [];
   /** Index in history of the reply being spoken, for noteInterrupted. */
   private lastReplyIndex = -1;
+  /**
+   * The reply still streaming, not yet in history. A barge-in reaches noteInterrupted while the
+   * reply is in flight and then ends this generator at whichever yield it waits on, so the reply
+   * is committed to history in respond()'s finally, as what was heard when that is known.
+   */
+  private streaming: { text: string; heard?: string } | null = null;
 
   constructor(private readonly opts: LlmDialogueOptions) {
     this.history.push({ role: 'system', content: this.systemPrompt() });
@@ -92,13 +98,26 @@ export class LlmDialogue implements Dialogue {
   }
 
   noteInterrupted(spokenText: string): void {
+    const heard = spokenText ? `${spokenText}…` : '…';
+    if (this.streaming) {
+      this.streaming.heard = heard;
+      return;
+    }
     const m = this.history[this.lastReplyIndex];
-    if (m && m.role === 'assistant') m.content = spokenText ? `${spokenText}…` : '…';
+    if (m && m.role === 'assistant') m.content = heard;
   }
 
   private pushReply(text: string): void {
     this.history.push({ role: 'assistant', content: text });
     this.lastReplyIndex = this.history.length - 1;
+  }
+
+  /** The in-flight reply into history (as heard, if interrupted); nothing when none is in flight. */
+  private commitStreaming(): void {
+    const s = this.streaming;
+    if (!s) return;
+    this.streaming = null;
+    this.pushReply(s.heard ?? (s.text.trim() || '…'));
   }
 
   async *respond(turn: UserTurn, opts: RespondOptions = {}): AsyncIterable<DialogueEvent> {
@@ -119,17 +138,26 @@ export class LlmDialogue implements Dialogue {
       yield { type: 'text', text: faqHit.entry.answer };
       return;
     }
+    try {
+      yield* this.converse(turn, opts);
+    } finally {
+      this.commitStreaming();
+    }
+  }
 
+  /** The model's rounds for one caller turn (tools run between rounds), or the fallback's answer. */
+  private async *converse(turn: UserTurn, opts: RespondOptions): AsyncIterable<DialogueEvent> {
+    const p = this.opts.persona;
     let endCall: string | null = null;
     let spoke = false;
     const maxRounds = this.opts.maxRounds ?? 3;
     for (let round = 0; round < maxRounds; round++) {
-      let reply = '';
+      const flight = (this.streaming = { text: '' });
       const calls: ToolCall[] = [];
       try {
         for await (const d of this.opts.llm.stream(this.history, { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature })) {
           if (d.type === 'text') {
-            reply += d.text;
+            flight.text += d.text;
             spoke = true;
             yield { type: 'text', text: d.text };
           } else if (d.type === 'tool_call') {
@@ -139,27 +167,26 @@ export class LlmDialogue implements Dialogue {
       } catch (err) {
         if (opts.signal?.aborted) break;
         if (!spoke && this.opts.fallback) {
-          // Keep the model's history consistent: the fallback's words become the assistant turn.
-          let said = '';
+          // Keep the model's history consistent: the fallback's words become the assistant turn
+          // (committed by respond(), as heard if the caller cuts into them).
           for await (const e of this.opts.fallback.respond(turn, opts)) {
-            if (e.type === 'text') said += e.text;
+            if (e.type === 'text') flight.text += e.text;
             yield e;
           }
-          this.pushReply(said.trim());
           return;
         }
         if (!spoke) {
           const sorry = fillTemplate(p.prompts.repeat, {});
+          this.streaming = null;
           this.pushReply(sorry);
           yield { type: 'text', text: sorry };
           return;
         }
         throw err;
       }
-      if (opts.signal?.aborted) {
-        this.pushReply(reply);
-        return;
-      }
+      if (opts.signal?.aborted) return;
+      this.streaming = null;
+      const reply = flight.heard ?? flight.text;
       this.history.push({ role: 'assistant', content: reply, toolCalls: calls.length ? calls : undefined });
       this.lastReplyIndex = this.history.length - 1;
       if (!calls.length) break;

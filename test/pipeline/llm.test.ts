@@ -185,6 +185,35 @@ t.test('dialogue: every provider down -> the built-in secretary answers the turn
   t.equal(d.messages().at(-1)?.role, 'assistant');
 });
 
+t.test('dialogue: a barge-in while the reply streams (the turn manager\'s order: interrupted, then the consumer stops) keeps what was heard, and the earlier reply as it was', async (t) => {
+  let n = 0;
+  const replies = ['Yes, at the front desk.', 'Let me explain our whole pricing model in great detail now.'];
+  const fake = await new FakeOpenAi({ tokenMs: 20, chat: () => ({ text: replies[n++] }) }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL);
+  for await (const _ of d.respond({ text: 'do you sell gift cards' })) void _;
+  const ac = new AbortController();
+  let deltas = 0;
+  for await (const e of d.respond({ text: 'tell me about prices' }, { signal: ac.signal })) {
+    if (e.type === 'text' && ++deltas === 3) {
+      ac.abort();
+      d.noteInterrupted('Let me');
+      break;
+    }
+  }
+  const history = d.messages().slice(1).map((m) => [m.role, m.content]);
+  t.same(history, [
+    ['user', 'do you sell gift cards'],
+    ['assistant', 'Yes, at the front desk.'],
+    ['user', 'tell me about prices'],
+    ['assistant', 'Let me…'],
+  ]);
+  // The next turn goes to the model with that history.
+  replies.push('Sure.');
+  for await (const _ of d.respond({ text: 'go on' })) void _;
+  t.same(fake.chatRequests().at(-1)!.messages.slice(-2).map((m) => m.content), ['Let me…', 'go on']);
+});
+
 t.test('dialogue: barge-in keeps only what was heard in the history', async (t) => {
   const fake = await new FakeOpenAi({ tokenMs: 30, chat: () => ({ text: 'Let me explain our whole pricing model in great detail now.' }) }).start();
   t.teardown(() => fake.close());
