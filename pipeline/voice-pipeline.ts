@@ -71,6 +71,9 @@ export class VoicePipeline implements CallPipeline {
   private reply: Reply | null = null;
   private bargeIn: BargeIn | null = null;
   private turn = 0;
+  /** Utterances begun, and the newest one answered: a late transcript of an older one is stale. */
+  private utterances = 0;
+  private answeredUtterance = 0;
   private closed = false;
   private readonly resamplers = new Map<number, Resampler>();
 
@@ -175,6 +178,7 @@ export class VoicePipeline implements CallPipeline {
       this.speechStartSample = e.sample;
       this.emit({ type: 'speech_started', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
       this.utterance?.cancel();
+      this.utterances++;
       this.utterance = this.deps.stt.begin();
       this.utterance.accept(this.preRollFrom(e.sample));
       if (this.reply && this.config.allowBargeIn && (this.player.hasAudio || this.reply.generating)) {
@@ -197,18 +201,23 @@ export class VoicePipeline implements CallPipeline {
     }
     const endpointMs = round(this.now() - endWall);
     if (!utterance) return;
+    const seq = this.utterances;
     void utterance.finish().then(
-      (text) => this.onFinalTranscript(text, endWall, endpointMs),
+      (text) => this.onFinalTranscript(text, endWall, endpointMs, seq),
       (err: Error) => this.emit({ type: 'error', code: 'stt_failed', message: err.message }),
     );
   }
 
-  private onFinalTranscript(text: string, endWall: number, endpointMs: number): void {
-    if (this.closed) return;
+  private onFinalTranscript(text: string, endWall: number, endpointMs: number, seq: number): void {
+    // A decode can finish after a later utterance's (e.g. a long one on a busy STT): the caller
+    // has been answered since, and answering the older words now would cut into that reply.
+    if (this.closed || seq < this.answeredUtterance) return;
+    this.answeredUtterance = seq;
     const sttFinal = round(this.now() - endWall);
     const b = this.bargeIn;
     if (b && !b.confirmed) {
-      if (isBackchannel(text, this.config)) {
+      // "yes" is a backchannel, unless the reply asks for it (a read-back waiting for yes or no).
+      if (isBackchannel(text, this.config) && !(text && this.deps.dialogue.isAnswer?.(text))) {
         // A false interruption ("mhm"): carry on where we paused.
         this.resumeAfterFalseBargeIn();
         return;
@@ -352,10 +361,11 @@ export class VoicePipeline implements CallPipeline {
     const reply = this.reply;
     if (!reply) return;
     this.reply = null;
+    this.player.takeSpoken();
     this.deps.onTurn?.({ callerText: reply.callerText, replyText: interrupted ? (heard ?? '') : reply.text, interrupted, metrics: reply.metrics });
     if (reply.audioStarted) this.emit({ type: 'response_audio_end', interrupted });
     if (Object.keys(reply.metrics).length > 1) this.emit({ type: 'turn_metrics', metrics: reply.metrics });
-    if (!interrupted && reply.hangupReason) this.emit({ type: 'hangup', reason: reply.hangupReason });
+    if (!interrupted && reply.hangupReason && !this.closed) this.emit({ type: 'hangup', reason: reply.hangupReason });
   }
 
   private keepPreRoll(pcm: Int16Array): void {

@@ -3,6 +3,7 @@
  * DialoguePort (text to speak, or hang up). Events the turn manager has no use for, a taken
  * message or a note for a human, go to hooks so the gateway can store them.
  */
+import { normalizeWords } from '../turn/config.ts';
 import type { DialogueChunk, DialoguePort } from '../turn/ports.ts';
 import type { TakenMessage } from './message-store.ts';
 import type { Dialogue, DialogueEvent } from './types.ts';
@@ -35,5 +36,9 @@ export function dialoguePort(dialogue: Dialogue, hooks: DialogueHooks = {}): Dia
     greet: (signal) => chunks(dialogue.greet({ signal })),
     respond: (text, signal) => chunks(dialogue.respond({ text }, { signal })),
     interrupted: (spoken) => dialogue.noteInterrupted?.(spoken),
+    isAnswer: (text) => {
+      const said = normalizeWords(text);
+      return said !== '' && dialogue.expectedPhrases().some((p) => normalizeWords(p) === said);
+    },
   };
 }

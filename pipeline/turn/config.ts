@@ -39,7 +39,12 @@ export const DEFAULT_TURN_CONFIG: TurnConfig = {
 };
 
 export function isBackchannel(text: string, config: TurnConfig): boolean {
-  const t = text.toLowerCase().replace(/[^\p{L}\s-]/gu, ' ').trim().replace(/\s+/g, ' ');
+  const t = normalizeWords(text);
   if (!t) return true;
   return config.backchannels.includes(t);
+}
+
+/** Lower case letters and single spaces only: how short replies are compared. */
+export function normalizeWords(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}\s-]/gu, ' ').trim().replace(/\s+/g, ' ');
 }

@@ -45,6 +45,11 @@ export interface DialoguePort {
   greet(signal: AbortSignal): AsyncIterable<DialogueChunk>;
   /** One reply to what the caller said ('' = nothing intelligible). */
   respond(callerText: string, signal: AbortSignal): AsyncIterable<DialogueChunk>;
+  /**
+   * Whether these words answer what the dialogue just asked ("yes" to a read-back), so they are a
+   * turn even where they would otherwise pass for a backchannel while the reply plays.
+   */
+  isAnswer?(callerText: string): boolean;
   /** The caller cut the reply short after hearing `spokenText`; keep that in history. */
   interrupted?(spokenText: string): void;
   /** DTMF from the caller's keypad. */

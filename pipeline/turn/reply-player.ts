@@ -52,6 +52,9 @@ export class ReplyPlayer {
     const before = this.queue.length;
     this.queue.flushPartial();
     this.account(this.queue.length - before);
+    // A sentence the TTS gave no audio for was never heard, and must not take the next one's frames.
+    const last = this.segments[this.segments.length - 1];
+    if (last && last.totalFrames === 0) this.segments.pop();
   }
 
   pause(): void {
@@ -98,7 +101,7 @@ export class ReplyPlayer {
     return heard.join(' ');
   }
 
-  /** Text fully played since the last reset. */
+  /** Text fully played since the last reset, which it is: a reply that ended is not heard again at the next barge-in. */
   takeSpoken(): string {
     const s = this.spoken.join(' ');
     this.spoken = [];

@@ -140,3 +140,19 @@ t.test('an aborted reply stops yielding text', async (t) => {
   const r = await collect(s.respond({ text: 'what are your opening hours' }, { signal: ac.signal }));
   t.equal(r.text, '');
 });
+
+t.test('through the turn manager\'s port, "yes" answers a read-back (not a backchannel) and is only a backchannel in the menu', async (t) => {
+  const { dialoguePort } = await import('../../pipeline/dialogue/dialogue-port.ts');
+  const s = make('en', '+15551234567');
+  const port = dialoguePort(s);
+  t.notOk(port.isAnswer?.('Yes.'), 'in the menu "yes" answers nothing asked');
+  await say(s, 'I want to leave a message');
+  await say(s, 'My name is John Smith');
+  t.ok(port.isAnswer?.('Yes.'), 'while "may we call you back on ...?" plays, "yes" answers it');
+  await say(s, 'yes please');
+  await say(s, 'Please call me about the invoice');
+  t.equal(s.state.kind, 'confirm');
+  t.ok(port.isAnswer?.('yes'), 'and while the read-back plays');
+  t.notOk(port.isAnswer?.('mhm'), '"mhm" stays a backchannel');
+  t.notOk(port.isAnswer?.(''), 'silence answers nothing');
+});

@@ -22,11 +22,13 @@ class ManualVad implements VadPort {
   }
 }
 
-function setup(opts: { transcript?: string; reply?: string[]; hangup?: boolean; confirmMs?: number; minUtteranceMs?: number; hangoverMs?: number } = {}) {
+function setup(
+  opts: { transcript?: string; reply?: string[]; hangup?: boolean; confirmMs?: number; minUtteranceMs?: number; hangoverMs?: number; stt?: SttPort; isAnswer?: (text: string) => boolean } = {},
+) {
   const vad = new ManualVad();
   const heard: string[] = [];
   let transcript = opts.transcript ?? 'what are your hours';
-  const stt: SttPort = {
+  const stt: SttPort = opts.stt ?? {
     begin: () => ({ accept() {}, finish: async () => transcript, cancel() {} }),
   };
   // 100 ms of audio per sentence (5 frames), in two chunks of odd size, at 8 kHz to exercise resampling.
@@ -47,6 +49,7 @@ function setup(opts: { transcript?: string; reply?: string[]; hangup?: boolean; 
       if (opts.hangup) yield { type: 'hangup', reason: 'goodbye' };
     },
     interrupted: (spoken) => heard.push(spoken),
+    isAnswer: opts.isAnswer,
   };
   const splitter = () => {
     let buf = '';
@@ -195,4 +198,70 @@ t.test('confirmation waits for the VAD hangover: speech is only known to last on
   for (let i = 0; i < 20; i++) p.pushAudio(silence()); // 1000 ms >= 900
   await settle();
   t.ok(events.some((e) => e.type === 'interrupted'), 'cancelled once 900 ms passed without an end');
+});
+
+/** The caller speaks over the reply for 100 ms, and the VAD reports it (start, then end). */
+async function speakOver(p: VoicePipeline, vad: ManualVad, from: number) {
+  for (let i = 0; i < 5; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: from });
+  vad.fire({ type: 'end', sample: from + 1600 });
+  await settle();
+}
+
+t.test('a reply that played to its end is not reported as heard again at the next barge-in', async (t) => {
+  const { p, vad, heard, events } = setup();
+  p.start();
+  await settle();
+  t.equal(pullAll(p), 5, 'the greeting plays to its end');
+  p.pullAudio();
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await settle();
+  for (let i = 0; i < 7; i++) t.ok(p.pullAudio(), `reply frame ${i + 1}`);
+  await speakOver(p, vad, 3200);
+  t.equal(heard.at(-1), 'We open at nine. We…', 'only this reply: its first sentence and the start of the second');
+  t.match(events.filter((e) => e.type === 'interrupted').at(-1), { spoken_text: 'We open at nine. We…' });
+});
+
+t.test('"yes" while a read-back plays answers it when the dialogue asks for it; otherwise it is a backchannel', async (t) => {
+  for (const asked of [true, false]) {
+    const { p, vad, events, heard } = setup({ transcript: 'Yes.', isAnswer: asked ? (x) => x === 'Yes.' : undefined });
+    for (let i = 0; i < 10; i++) p.pushAudio(silence());
+    vad.fire({ type: 'start', sample: 0 });
+    vad.fire({ type: 'end', sample: 1600 });
+    await settle();
+    t.ok(p.pullAudio(), 'the reply (a read-back) is playing');
+    const before = events.length;
+    await speakOver(p, vad, 3200);
+    const transcripts = events.slice(before).filter((e) => e.type === 'transcript');
+    if (asked) {
+      t.equal(heard.length, 1, 'the read-back is cut');
+      t.match(transcripts, [{ final: true, text: 'Yes.' }], 'and "yes" is the caller\'s turn');
+    } else {
+      t.equal(heard.length, 0, 'a backchannel does not interrupt');
+      t.same(transcripts, [], 'and is not a turn');
+      t.ok(p.pullAudio(), 'the reply resumes');
+    }
+  }
+});
+
+t.test('a transcript that arrives after a later utterance was answered is dropped, not answered over the newer reply', async (t) => {
+  const pending: Array<(text: string) => void> = [];
+  const stt: SttPort = { begin: () => ({ accept() {}, finish: () => new Promise<string>((r) => pending.push(r)), cancel() {} }) };
+  const { p, vad, events } = setup({ stt });
+  for (let i = 0; i < 20; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  vad.fire({ type: 'start', sample: 3200 });
+  vad.fire({ type: 'end', sample: 4800 });
+  t.equal(pending.length, 2, 'two utterances decoding');
+  pending[1]('the second question');
+  await settle();
+  t.ok(p.pullAudio(), 'the answer to the second question plays');
+  pending[0]('the first question');
+  await settle();
+  t.same(events.filter((e) => e.type === 'transcript').map((e) => (e as { text: string }).text), ['the second question']);
+  t.notOk(events.some((e) => e.type === 'interrupted'), 'the reply was not cut');
+  t.equal(pullAll(p), 9, 'and plays to its end');
 });
