@@ -152,7 +152,7 @@ export class LlmDialogue implements Dialogue {
     let spoke = false;
     const maxRounds = this.opts.maxRounds ?? 3;
     for (let round = 0; round < maxRounds; round++) {
-      const flight = (this.streaming = { text: '' });
+      const flight: { text: string; heard?: string } = (this.streaming = { text: '' });
       const calls: ToolCall[] = [];
       try {
         for await (const d of this.opts.llm.stream(this.history, { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature })) {
