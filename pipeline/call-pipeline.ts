@@ -37,6 +37,12 @@ export type PipelineEvent =
 
 export type PipelineEventListener = (event: PipelineEvent) => void;
 
+/**
+ * Error codes after which the conversation cannot go on (the VAD worker it listens through
+ * crashed): every transport ends the call. Other errors (stt_failed, reply_failed) cost one turn.
+ */
+export const FATAL_PIPELINE_ERRORS: ReadonlySet<string> = new Set(['worker_crashed']);
+
 /** What a caller's client may ask for besides audio. */
 export type CallerControl =
   | { type: 'text'; text: string }

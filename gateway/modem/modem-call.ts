@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { MediaClock } from '../../media/media-clock.ts';
 import { createResampler, type Resampler } from '../../media/resampler.ts';
-import type { CallInfo, CallPipeline, PipelineEvent, PipelineFactory } from '../../pipeline/call-pipeline.ts';
+import { FATAL_PIPELINE_ERRORS, type CallInfo, type CallPipeline, type PipelineEvent, type PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import type { ModemAudioPort } from './audio-port.ts';
 
 /** One clock for every modem call: 10 ms keeps the 2-frame modem queue topped up without bursts. */
@@ -58,6 +58,8 @@ export class ModemCall extends EventEmitter<ModemCallEvents> {
     this.pipeline.onEvent((e) => {
       this.emit('pipeline', e);
       if (e.type === 'hangup') this.emit('hangup', e.reason);
+      // A deaf pipeline must not hold the line: the caller would talk to silence until hanging up.
+      else if (e.type === 'error' && FATAL_PIPELINE_ERRORS.has(e.code)) this.emit('hangup', e.code);
     });
     port.onAudio((pcm) => {
       if (this.endedWith) return;

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../pipeline/call-pipeline.ts';
+import { FATAL_PIPELINE_ERRORS, type CallPipeline, type PipelineEvent, type PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import { createWireCodec, createEdgeConverter, UnsupportedCodecError, type EdgeConverter } from '../../media/codec.ts';
 import { JitterBuffer } from '../../media/jitter-buffer.ts';
 import type { FrameTally, GatewayMetrics } from '../observability/metrics.ts';
@@ -220,7 +220,7 @@ export class VoiceConnection {
     if (event.type === 'error') {
       this.deps.metrics?.protocolErrors.inc({ code: event.code });
       this.send(event);
-      if (event.code === 'worker_crashed' || event.code === 'pipeline_failed') {
+      if (FATAL_PIPELINE_ERRORS.has(event.code)) {
         this.finish(CloseCode.PIPELINE_FAILED, 'pipeline failed', undefined);
       }
       return;

@@ -9,7 +9,7 @@ import type { CallPolicy } from '../../../gateway/modem/call-policy.ts';
 import type { EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
 import { modemClock } from '../../../gateway/modem/modem-call.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
-import type { CallInfo, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
+import type { CallInfo, PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
 import { modemRig, sleep, until } from './helpers/modem-rig.ts';
 
 
@@ -141,4 +141,31 @@ t.test('dialling out to a busy number: BUSY after ATD ends the attempt with a re
   t.match(records[0], { callId: id, direction: 'out', number: '+79161112233', reason: 'busy', answeredAt: null });
   t.equal(echo.built.length, 0);
   await t.rejects(manager.sendDtmf('1'), /no call/, 'no DTMF without a call');
+});
+
+t.test('a pipeline whose worker crashed hangs up the line (worker_crashed), not a deaf call held open', async (t) => {
+  const echo = countingEcho();
+  const listeners: Array<(e: PipelineEvent) => void> = [];
+  const factory: PipelineFactory = (info) => {
+    const p = echo.factory(info);
+    const onEvent = p.onEvent.bind(p);
+    p.onEvent = (l) => {
+      listeners.push(l);
+      return onEvent(l);
+    };
+    return p;
+  };
+  const { emu, manager, records } = await rig(t, factory);
+  emu.ring('+79161234567');
+  await until('answer', () => manager.active !== null);
+  await until('the call listens to its pipeline', () => listeners.length > 0);
+  for (const l of listeners) l({ type: 'error', code: 'stt_failed', message: 'one turn lost' });
+  await sleep(150);
+  t.ok(manager.active, 'a failed turn does not end the call');
+  for (const l of listeners) l({ type: 'error', code: 'worker_crashed', message: 'voice activity detection failed: worker exited' });
+  await until('record', () => records.length === 1);
+  t.equal(records[0].reason, 'worker_crashed');
+  t.ok(emu.commandLog.some((c) => c.command === 'AT+CHUP'), 'hung up with AT+CHUP');
+  t.equal(echo.closed(), 1, 'pipeline closed');
+  await until('line free', () => emu.call === null);
 });
