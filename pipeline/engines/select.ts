@@ -150,7 +150,7 @@ export async function createTts(sel: TtsSelection = { engine: 'espeak' }, models
       const m = sherpaModel(what, 'tts', sel, modelsDir);
       const type = typeof m.engine === 'object' ? m.engine.type : m.engine;
       const kind = type === 'vits' || type === 'matcha' || type === 'kokoro' ? type : o.kind;
-      return SherpaTts.load({ ...o, kind, modelDir: m.modelDir });
+      return SherpaTts.load({ ...o, kind, modelEngine: typeof m.engine === 'object' ? m.engine : undefined, modelDir: m.modelDir });
     }
     case 'openai': {
       need(what, sel as unknown as Record<string, unknown>, ['baseURL', 'model', 'voice']);

@@ -5,8 +5,8 @@
  * callback stops synthesis (barge-in). generateAsync runs on a libuv worker thread, never on the
  * event loop (the test measures the loop's lag while a long text is synthesised).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import type { EngineConfig } from '../../models/manifest.ts';
+import { offlineTtsConfig, resolveModel } from './sherpa-model-dir.ts';
 import { float32ToInt16, sherpa, type SherpaOfflineTts } from './sherpa-onnx.ts';
 import type { EngineHealth, TtsChunk, TtsEngine, TtsOptions } from './types.ts';
 
@@ -17,6 +17,8 @@ export interface SherpaTtsOptions {
   modelDir: string;
   /** Default: guessed from the files (voices.bin: kokoro; a vocoder .onnx: matcha; else vits). */
   kind?: SherpaTtsKind;
+  /** The manifest entry's engine (type and files, e.g. Kokoro's several lexicons); overrides `kind`. */
+  modelEngine?: EngineConfig;
   numThreads?: number;
   /** Speaker id for multi-speaker models. */
   speakerId?: number;
@@ -40,7 +42,16 @@ export class SherpaTts implements TtsEngine {
 
   /** Loads the model (off the event loop: createAsync). Throws SherpaTtsConfigError naming what is missing. */
   static async load(opts: SherpaTtsOptions): Promise<SherpaTts> {
-    const { config, kind } = sherpaTtsConfig(opts);
+    let config: Record<string, unknown>;
+    let kind: SherpaTtsKind;
+    try {
+      // The same directory rules as the recognisers (files by role, lexicon-*.txt all passed, ONNX and tokens checked).
+      const model = resolveModel('tts', { modelDir: opts.modelDir, engine: opts.modelEngine ?? opts.kind });
+      kind = model.type as SherpaTtsKind;
+      config = offlineTtsConfig(model, { numThreads: opts.numThreads });
+    } catch (err) {
+      throw new SherpaTtsConfigError((err as Error).message);
+    }
     try {
       return new SherpaTts(await sherpa().OfflineTts.createAsync(config), kind, opts);
     } catch (err) {
@@ -112,32 +123,4 @@ export class SherpaTts implements TtsEngine {
   }
 
   async close(): Promise<void> {}
-}
-
-/** The OfflineTts config for a model directory, or an error naming the missing file. */
-export function sherpaTtsConfig(opts: SherpaTtsOptions): { kind: SherpaTtsKind; config: Record<string, unknown> } {
-  const dir = opts.modelDir;
-  if (!existsSync(dir)) throw new SherpaTtsConfigError(`TTS model directory ${dir} does not exist`);
-  const files = readdirSync(dir);
-  const f = (name: string) => path.join(dir, name);
-  const tokens = files.includes('tokens.txt') ? f('tokens.txt') : null;
-  if (!tokens) throw new SherpaTtsConfigError(`${dir} has no tokens.txt`);
-  const onnx = files.filter((n) => n.endsWith('.onnx'));
-  const dataDir = files.includes('espeak-ng-data') ? f('espeak-ng-data') : '';
-  const lexicon = files.includes('lexicon.txt') ? f('lexicon.txt') : '';
-  const vocoder = onnx.find((n) => /vocos|hifigan|vocoder/i.test(n));
-  const kind: SherpaTtsKind = opts.kind ?? (files.includes('voices.bin') ? 'kokoro' : vocoder ? 'matcha' : 'vits');
-  const model = onnx.find((n) => n !== vocoder);
-  if (!model) throw new SherpaTtsConfigError(`${dir} has no .onnx model`);
-  const common = { numThreads: opts.numThreads ?? 1, provider: 'cpu', debug: 0 };
-  switch (kind) {
-    case 'vits':
-      return { kind, config: { model: { vits: { model: f(model), tokens, lexicon, dataDir }, ...common }, maxNumSentences: 1 } };
-    case 'matcha':
-      if (!vocoder) throw new SherpaTtsConfigError(`${dir}: a Matcha model needs a vocoder .onnx (vocos/hifigan)`);
-      return { kind, config: { model: { matcha: { acousticModel: f(model), vocoder: f(vocoder), tokens, lexicon, dataDir }, ...common }, maxNumSentences: 1 } };
-    case 'kokoro':
-      if (!files.includes('voices.bin')) throw new SherpaTtsConfigError(`${dir}: a Kokoro model needs voices.bin`);
-      return { kind, config: { model: { kokoro: { model: f(model), voices: f('voices.bin'), tokens, dataDir }, ...common }, maxNumSentences: 1 } };
-  }
 }

@@ -65,7 +65,7 @@ t.test('clear errors for wrong settings', async (t) => {
 t.test('a failed selection closes what it had built', skip, async (t) => {
   await t.rejects(
     selectEngines({ modelsDir: models.dir, stt: { engine: 'sherpa-online', modelDir: 'zipformer2-ctc' }, tts: { engine: 'sherpa', modelDir: 'nope' } }),
-    /TTS model directory .*nope does not exist/,
+    /tts model dir .*nope: does not exist/,
   );
   // The online STT's worker pool was closed: nothing keeps this process alive (tap would time out).
 });
