@@ -35,10 +35,12 @@ export function auditRoutes(s: ControlServices): RouteDef[] {
       summary: `Export matching audit entries (at most ${EXPORT_MAX}) as CSV or JSON`,
       tag: 'audit',
       auth: ADMIN,
+      audit: 'audit.export',
       query: Filter.extend({ format: z.enum(['csv', 'json']).default('csv') }),
       async handler(ctx) {
         const { format, ...filter } = ctx.query;
         const { items } = await s.repos.audit.list(filter, { limit: EXPORT_MAX, offset: 0 });
+        ctx.audit.details = { format, rows: items.length, filter };
         const name = `audit-${new Date().toISOString().slice(0, 10)}.${format}`;
         const disposition: Array<[string, string]> = [['Content-Disposition', `attachment; filename="${name}"`]];
         if (format === 'json') return raw(JSON.stringify(items), 'application/json; charset=utf-8', disposition);

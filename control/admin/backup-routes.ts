@@ -51,12 +51,14 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'GET',
       path: '/admin/backups/:name',
-      summary: 'Download a backup zip',
+      summary: 'Download a backup zip (audited: it holds every table, password hashes included)',
       tag: 'backup',
       auth: ADMIN,
+      audit: 'backup.download',
       params: NameParams,
       produces: 'application/zip',
       async handler(ctx) {
+        ctx.audit.target = ctx.params.name;
         return raw(s.backups.read(ctx.params.name), 'application/zip', [['Content-Disposition', `attachment; filename="${ctx.params.name}"`]]);
       },
     }),

@@ -35,6 +35,8 @@ t.test('every mutation is audited with who, what, target, ip, status; export as 
   t.equal(csv.text.trim().split('\r\n').length, 5);
   const js = await c.call('GET', '/admin/audit/export?format=json', { token: admin });
   t.ok(Array.isArray(js.body) && js.body.length >= 6);
+  const exports = (await c.call('GET', '/admin/audit?action=audit.export', { token: admin })).body.items;
+  t.match(exports, [{ action: 'audit.export', details: { format: 'json' } }, { action: 'audit.export', details: { format: 'csv', filter: { action: 'faq.' } } }], 'exports are audited, newest first');
   const { toCsv } = await import('../../control/admin/csv.ts');
   t.equal(toCsv(['a'], [{ a: '=cmd|calc' }]), 'a\r\n"\'=cmd|calc"\r\n', 'formula cells are neutralised');
   t.equal(toCsv(['a', 'b'], [{ a: 'x,"y"', b: null }]), 'a,b\r\n"x,""y""",\r\n');

@@ -65,6 +65,8 @@ for (const engine of testEngines()) {
 
     // The zip: manifest with every entry's sha256, SHA256SUMS in sha256sum form.
     const zip = await download(c, admin, made.body.name);
+    const downloads = (await c.call('GET', '/admin/audit?action=backup.download', { token: admin })).body.items;
+    t.match(downloads, [{ action: 'backup.download', target: made.body.name, status: 200 }], 'the download is audited (the zip holds password hashes)');
     const files = unzipSync(zip);
     const manifest = JSON.parse(strFromU8(files['manifest.json']));
     t.same(Object.keys(manifest.entries).sort(), BACKUP_TABLES.map((x) => `tables/${x}.json`).sort());
