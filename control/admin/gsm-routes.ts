@@ -82,14 +82,16 @@ export function gsmRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         const g = modem();
         ctx.audit.target = ctx.body.to;
+        let r: Awaited<ReturnType<typeof g.sendSms>>;
         try {
-          const r = await g.sendSms(ctx.body.to, ctx.body.text);
-          const id = await s.repos.sms.add({ direction: 'out', phone_number: ctx.body.to, body: ctx.body.text, status: 'sent' });
-          return json({ id, status: 'sent', references: r.references }, 201);
+          r = await g.sendSms(ctx.body.to, ctx.body.text);
         } catch (err) {
           await s.repos.sms.add({ direction: 'out', phone_number: ctx.body.to, body: ctx.body.text, status: 'failed' });
           throw new HttpError(502, 'modem_error', `SMS failed: ${(err as Error).message}`);
         }
+        // Sent is sent: a failure to log it is a server error (500), never "failed" for a message that went out.
+        const id = await s.repos.sms.add({ direction: 'out', phone_number: ctx.body.to, body: ctx.body.text, status: 'sent' });
+        return json({ id, status: 'sent', references: r.references }, 201);
       },
     }),
     route({
