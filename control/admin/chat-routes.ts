@@ -179,8 +179,10 @@ export function chatRoutes(s: ControlServices): RouteDef[] {
           ctx.usage.source = a.source;
           ctx.usage.tokensIn = a.tokensIn;
           ctx.usage.tokensOut = a.tokensOut;
+          // A cut answer is stored as far as it reached the admin, and the done event says it was cut.
           const stored = await s.repos.chat.addMessage(sess, 'assistant', a.text);
-          await sink.write(`event: done\ndata: ${JSON.stringify({ message: stored, source: a.source, model: a.model })}\n\n`);
+          const cut = a.truncated ? { truncated: true, error: { code: 'llm_stream_failed', message: `the model failed mid-answer: ${a.truncated}` } } : {};
+          await sink.write(`event: done\ndata: ${JSON.stringify({ message: stored, source: a.source, model: a.model, ...cut })}\n\n`);
         });
       },
     }),

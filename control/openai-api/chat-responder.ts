@@ -24,6 +24,11 @@ export interface ChatAnswer {
   tokensOut: number;
   faqId?: number;
   providerId?: number;
+  /**
+   * The provider failed after part of its answer had been streamed (the error's message): `text`
+   * is that part, which the client already has. Never set without streaming.
+   */
+  truncated?: string;
 }
 
 export interface AnswerOptions {
@@ -80,14 +85,14 @@ export class ChatResponder {
     if (chain.length) {
       const prompt = withSystem(messages.slice(-Math.max(1, snap.history + 1)), opts.systemPrompt ?? snap.systemPrompt);
       for (const { provider, apiKey } of chain) {
-        let streamed = false;
+        let streamed = '';
         try {
           const r = await this.callLlm(provider, apiKey, prompt, {
             signal: opts.signal,
             maxTokens: opts.maxTokens,
             temperature: opts.temperature,
             onDelta: opts.onDelta && (async (d) => {
-              streamed = true;
+              streamed += d;
               await opts.onDelta!(d);
             }),
           });
@@ -96,7 +101,10 @@ export class ChatResponder {
           if (opts.signal.aborted) throw err;
           this.log.warn({ err, provider: provider.name }, 'LLM provider failed; trying the next');
           // Half an answer already reached the client: switching provider would splice two answers.
-          if (streamed) return { source: 'llm', text: '', model: provider.model, tokensIn: promptTokens, tokensOut: 0, providerId: provider.id };
+          // The caller is told (truncated), so the cut answer never passes for a complete one.
+          if (streamed) {
+            return { source: 'llm', text: streamed, model: provider.model, tokensIn: promptTokens, tokensOut: estimateTokens(streamed), providerId: provider.id, truncated: (err as Error).message };
+          }
         }
       }
     }

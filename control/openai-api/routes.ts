@@ -105,6 +105,13 @@ export function openAiRoutes(s: ControlServices): RouteDef[] {
           ctx.usage.source = a.source;
           ctx.usage.tokensIn = a.tokensIn;
           ctx.usage.tokensOut = a.tokensOut;
+          if (a.truncated) {
+            // OpenAI's own form for a stream that fails: an error object in place of a chunk, and no
+            // [DONE]; the openai SDKs raise it as an APIError, so the cut answer is not taken as whole.
+            const error = { message: `the model failed mid-answer: ${a.truncated}`, type: 'server_error', code: 'llm_stream_failed' };
+            await sink.write(`data: ${JSON.stringify({ error })}\n\n`);
+            return;
+          }
           await sink.write(chunk(a.model, {}, 'stop'));
           if (includeUsage) {
             const usage = { prompt_tokens: a.tokensIn, completion_tokens: a.tokensOut, total_tokens: a.tokensIn + a.tokensOut };

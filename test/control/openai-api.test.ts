@@ -132,3 +132,40 @@ t.test('usage limits are enforced on chat routes, per key, and survive a restart
   const audit = (await c.call('GET', '/admin/audit?action=usage_limits.', { token: admin2 })).body.items;
   t.equal(audit.length, 3);
 });
+
+t.test('a provider that dies mid-answer: /v1 streams end with an error the openai SDK raises; the admin chat stores the part sent and says it was cut', async (t) => {
+  const dying = await fakeLlm('We are open from nine until six every weekday', { dropAfterWords: 3 });
+  const c = await startControl();
+  t.teardown(async () => {
+    await c.stop();
+    await dying.close();
+  });
+  const { admin, key } = await withKey(c);
+  await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'dying', base_url: dying.url, model: 'dying-model', priority: 1, api_key: 'sk-d' } });
+
+  const s = await ask(c, key, 'Tell me something', { stream: true });
+  const events = sse(s.text);
+  t.equal(events.map((e) => e.choices?.[0]?.delta?.content ?? '').join(''), 'We are open ', 'the part the provider sent');
+  t.match(events.at(-1), { error: { code: 'llm_stream_failed', type: 'server_error' } }, 'then an error in place of a chunk');
+  t.notOk(events.some((e) => e === '[DONE]' || e.choices?.[0]?.finish_reason === 'stop'), 'never a normal end');
+
+  const { default: OpenAI } = await import('openai');
+  const client = new OpenAI({ baseURL: `${c.base}/v1`, apiKey: key, maxRetries: 0 });
+  const stream = await client.chat.completions.create({ model: 'auto', stream: true, messages: [{ role: 'user', content: 'Tell me something' }] });
+  let got = '';
+  await t.rejects(
+    (async () => {
+      for await (const chunk of stream) got += chunk.choices[0]?.delta?.content ?? '';
+    })(),
+    /the model failed mid-answer/,
+    'the SDK raises it',
+  );
+  t.equal(got, 'We are open ');
+
+  const sess = (await c.call('POST', '/admin/chat/sessions', { token: admin, body: {} })).body;
+  const reply = await c.call('POST', `/admin/chat/sessions/${sess.id}/reply`, { token: admin, body: { content: 'Tell me something' } });
+  const done = JSON.parse(/event: done\ndata: (.*)\n/.exec(reply.text)![1]);
+  t.match(done, { truncated: true, error: { code: 'llm_stream_failed' }, message: { role: 'assistant', content: 'We are open ' } });
+  const stored = (await c.call('GET', `/admin/chat/sessions/${sess.id}/messages`, { token: admin })).body.items;
+  t.equal(stored.at(-1).content, 'We are open ', 'stored as far as it was sent');
+});

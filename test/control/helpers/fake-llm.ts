@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A minimal OpenAI-compatible server on 127.0.0.1 that the real `openai` SDK talks to. */
-export async function fakeLlm(reply: string, opts: { fail?: boolean } = {}) {
+/** `fail`: 500 at once; `dropAfterWords`: stream that many words, then drop the connection (a provider dying mid-answer). */
+export async function fakeLlm(reply: string, opts: { fail?: boolean; dropAfterWords?: number } = {}) {
   const seen: Array<{ auth: string | undefined; body: any }> = [];
   const server = http.createServer(async (req, res) => {
     let raw = '';
@@ -20,7 +21,12 @@ export async function fakeLlm(reply: string, opts: { fail?: boolean } = {}) {
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const piece of reply.split(' ')) {
+    for (const [i, piece] of reply.split(' ').entries()) {
+      if (i === opts.dropAfterWords) {
+        await new Promise((r) => setTimeout(r, 20)); // the words sent reach the client first
+        res.socket?.destroy();
+        return;
+      }
       res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta: { content: piece + ' ' }, finish_reason: null }] })}\n\n`);
     }
     res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } })}\n\n`);
