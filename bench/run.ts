@@ -88,6 +88,10 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
     describe: '/v1/audio/speech encoders (wav, pcm, mp3, opus) and upload decoders (wav, mp3, flac, ogg-opus): multiple of real time; event-loop delay decoding a 5-minute MP3 on the main thread vs the worker',
     run: async (_a, progress) => (await import('./formats.ts')).runFormatsBench({ onProgress: progress }),
   },
+  backup: {
+    describe: 'a backup with large recordings (--mb, default 60): build and validate wall time and the longest event-loop stall, ours (workers, thread-pool hashing) vs the same work done synchronously',
+    run: async (a, progress) => (await import('./backup.ts')).runBackupBench({ mb: a.mb === undefined ? undefined : Number(a.mb), onProgress: progress }),
+  },
   vad: {
     describe: 'Silero VAD: batched runtime (one shared session) vs sherpa-onnx detector per call, memory and CPU per stream at 8 and 32 streams (--steps, --seconds), as ratios',
     run: async (a, progress) =>
@@ -129,6 +133,7 @@ const { values, positionals } = parseArgs({
     steps: { type: 'string' },
     'llm-ttft': { type: 'string' },
     'token-ms': { type: 'string' },
+    mb: { type: 'string' },
   },
 });
 const name = positionals[0];

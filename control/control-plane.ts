@@ -151,6 +151,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
         if (ownStt) await stt.close();
         await usage.close();
         await apiKeys.close();
+        await backups.close();
         await db.destroy();
       })()),
   };

@@ -42,7 +42,7 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
       maxBodyBytes: 256 * 1024 * 1024,
       rawBody: { contentTypes: ['application/zip', 'application/octet-stream'], description: 'a backup zip made by POST /admin/backups' },
       async handler(ctx) {
-        const b = s.backups.upload(ctx.rawBody ?? Buffer.alloc(0));
+        const b = await s.backups.upload(ctx.rawBody ?? Buffer.alloc(0));
         ctx.audit.target = b.name;
         ctx.audit.details = { bytes: b.bytes, sha256: b.sha256 };
         return created(b);
@@ -59,7 +59,7 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
       produces: 'application/zip',
       async handler(ctx) {
         ctx.audit.target = ctx.params.name;
-        return raw(s.backups.read(ctx.params.name), 'application/zip', [['Content-Disposition', `attachment; filename="${ctx.params.name}"`]]);
+        return raw(await s.backups.read(ctx.params.name), 'application/zip', [['Content-Disposition', `attachment; filename="${ctx.params.name}"`]]);
       },
     }),
     route({
@@ -71,7 +71,7 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
       audit: 'backup.delete',
       params: NameParams,
       async handler(ctx) {
-        s.backups.remove(ctx.params.name);
+        await s.backups.remove(ctx.params.name);
         ctx.audit.target = ctx.params.name;
         return noContent();
       },
@@ -87,7 +87,7 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
       body: z.strictObject({ confirm: z.literal(true, 'send {"confirm": true}: this replaces every table') }),
       async handler(ctx) {
         ctx.audit.target = ctx.params.name;
-        const r = await s.backups.restore(s.backups.read(ctx.params.name));
+        const r = await s.backups.restore(await s.backups.read(ctx.params.name));
         const { tables, ...counts } = r;
         ctx.audit.details = { rows: Object.values(tables).reduce((a, b) => a + b, 0), ...counts };
         return json({ restored: ctx.params.name, ...r });

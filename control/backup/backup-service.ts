@@ -23,11 +23,13 @@
  * needs the same SECRET_KEY (or secret.key file). The zip is built and read in memory: recordings
  * count toward the 512 MB unpacked limit.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
+import { strFromU8, strToU8 } from 'fflate';
+import type { UnpackedEntry, ZipJob } from './archive-jobs.ts';
+import { Archiver, sha256OffLoop } from './archiver.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
@@ -109,12 +111,13 @@ export interface BackupInfo {
   sha256: string;
 }
 
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const stamp = (d = new Date()) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 const invalid = (message: string, details?: unknown) => new HttpError(400, 'invalid_backup', message, details);
 
 export class BackupService {
   readonly dir: string;
+  /** Deflating, inflating and hashing archives happen on its thread, never on the event loop. */
+  readonly #archiver = new Archiver();
 
   constructor(
     private readonly db: Knex,
@@ -147,7 +150,7 @@ export class BackupService {
       await trx.rollback().catch(() => {});
     }
     const recordings = await this.#readRecordings(recordingRows, files, captured);
-    const entries = Object.fromEntries(Object.entries(files).map(([name, data]) => [name, { sha256: sha256(data), bytes: data.byteLength }]));
+    const entries = Object.fromEntries(await Promise.all(Object.entries(files).map(async ([name, data]) => [name, { sha256: await sha256OffLoop(data), bytes: data.byteLength }] as const)));
     const manifest: BackupManifest = {
       format: BACKUP_FORMAT,
       version: 1,
@@ -158,13 +161,13 @@ export class BackupService {
       entries,
       recordings,
     };
-    const zippable: Zippable = {
-      'manifest.json': strToU8(JSON.stringify(manifest, null, 2)),
-      SHA256SUMS: strToU8(Object.entries(entries).map(([name, e]) => `${e.sha256}  ${name}\n`).join('')),
-    };
+    const zipped: ZipJob['entries'] = [
+      { name: 'manifest.json', data: strToU8(JSON.stringify(manifest, null, 2)), level: 6 },
+      { name: 'SHA256SUMS', data: strToU8(Object.entries(entries).map(([name, e]) => `${e.sha256}  ${name}\n`).join('')), level: 6 },
+    ];
     // Audio barely deflates: the fastest level keeps a backup with hours of calls quick.
-    for (const [name, data] of Object.entries(files)) zippable[name] = [data, { level: name.startsWith('recordings/') ? 1 : 6 }];
-    return { zip: zipSync(zippable), manifest };
+    for (const [name, data] of Object.entries(files)) zipped.push({ name, data, level: name.startsWith('recordings/') ? 1 : 6 });
+    return { zip: await this.#archiver.zip(zipped), manifest };
   }
 
   /** Each recording row's file as a zip entry, or a note saying why it is not there. */
@@ -181,7 +184,7 @@ export class BackupService {
       const entry = `recordings/${id}.${extOf(row.format)}`;
       files[entry] = data;
       captured?.add(found!.file);
-      out[id] = row.sha256 && row.sha256 !== sha256(data) ? { entry, differs_from_row: true } : { entry };
+      out[id] = row.sha256 && row.sha256 !== (await sha256OffLoop(data)) ? { entry, differs_from_row: true } : { entry };
     }
     return out;
   }
@@ -189,21 +192,22 @@ export class BackupService {
   /** Build a backup into DATA_DIR/backups (mode 0600: it holds password hashes). */
   async create(suffix?: string, captured?: Set<string>): Promise<BackupInfo & { manifest: BackupManifest }> {
     const { zip, manifest } = await this.build(captured);
-    return { ...this.#store(zip, suffix), manifest };
+    return { ...(await this.#store(zip, suffix)), manifest };
   }
 
   /** Check an uploaded backup completely, then keep it next to the others. */
-  upload(zip: Uint8Array): BackupInfo & { manifest: BackupManifest } {
-    const { manifest } = this.validate(zip);
-    return { ...this.#store(zip, 'upload'), manifest };
+  async upload(zip: Uint8Array): Promise<BackupInfo & { manifest: BackupManifest }> {
+    const { manifest } = await this.validate(new Uint8Array(zip)); // validate consumes a copy; this one is stored
+    return { ...(await this.#store(zip, 'upload')), manifest };
   }
 
-  #store(zip: Uint8Array, suffix?: string): BackupInfo {
+  async #store(zip: Uint8Array, suffix?: string): Promise<BackupInfo> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     let name = `backup-${stamp()}${suffix ? `-${suffix}` : ''}.zip`;
     for (let i = 2; this.#exists(name) && i < 100; i++) name = `backup-${stamp()}-${suffix ?? 'n'}${i}.zip`;
-    writeFileSync(path.join(this.dir, name), zip, { mode: 0o600 });
-    return { name, bytes: zip.byteLength, created_at: new Date().toISOString(), sha256: sha256(zip) };
+    // 'wx': the name was free a moment ago; never overwrite a backup that appeared since.
+    await writeFile(path.join(this.dir, name), zip, { mode: 0o600, flag: 'wx' });
+    return { name, bytes: zip.byteLength, created_at: new Date().toISOString(), sha256: await sha256OffLoop(zip) };
   }
 
   #exists(name: string): boolean {
@@ -230,40 +234,42 @@ export class BackupService {
       .sort((a, b) => b.name.localeCompare(a.name));
   }
 
-  read(name: string): Buffer {
+  async read(name: string): Promise<Buffer> {
     if (!NAME_RE.test(name)) throw notFound('backup');
     try {
-      return readFileSync(path.join(this.dir, name));
+      return await readFile(path.join(this.dir, name));
     } catch {
       throw notFound('backup');
     }
   }
 
-  remove(name: string): void {
-    this.read(name);
-    unlinkSync(path.join(this.dir, name));
+  async remove(name: string): Promise<void> {
+    if (!NAME_RE.test(name)) throw notFound('backup');
+    try {
+      await unlink(path.join(this.dir, name));
+    } catch {
+      throw notFound('backup');
+    }
   }
 
-  /** Everything a restore relies on, checked without writing anything; 400 invalid_backup or 409 schema_mismatch. */
-  validate(zip: Uint8Array): {
+  /**
+   * Everything a restore relies on, checked without writing anything; 400 invalid_backup or 409
+   * schema_mismatch. `zip`'s buffer is moved to the archive thread: pass a copy (new Uint8Array(zip))
+   * to keep using it.
+   */
+  async validate(zip: Uint8Array): Promise<{
     manifest: BackupManifest;
     tables: Record<string, Array<Record<string, unknown>>>;
     /** Recording file contents by `recordings` row id (hashes checked). */
     recordingFiles: Map<string, Uint8Array>;
-  } {
-    let files: Record<string, Uint8Array>;
+  }> {
+    let unpacked: Map<string, UnpackedEntry>;
     try {
-      let total = 0;
-      files = unzipSync(zip, {
-        filter: (f) => {
-          total += f.originalSize;
-          if (total > MAX_UNPACKED) throw new Error(`unpacks to more than ${MAX_UNPACKED} bytes`);
-          return true;
-        },
-      });
+      unpacked = await this.#archiver.unzip(zip, MAX_UNPACKED);
     } catch (err) {
       throw invalid(`not a readable zip file: ${(err as Error).message}`);
     }
+    const files = Object.fromEntries([...unpacked].map(([name, e]) => [name, e.data]));
     if (!files['manifest.json']) throw invalid('manifest.json is missing');
     let manifest: BackupManifest;
     try {
@@ -280,7 +286,7 @@ export class BackupService {
     for (const [name, e] of Object.entries(manifest.entries)) {
       const data = files[name];
       if (!data) throw invalid(`${name} is listed in the manifest but missing`);
-      if (data.byteLength !== e.bytes || sha256(data) !== e.sha256) throw invalid(`${name} does not match its sha256 in the manifest`, { entry: name });
+      if (data.byteLength !== e.bytes || unpacked.get(name)!.sha256 !== e.sha256) throw invalid(`${name} does not match its sha256 in the manifest`, { entry: name });
     }
     const tables: Record<string, Array<Record<string, unknown>>> = {};
     for (const table of BACKUP_TABLES) {
@@ -315,8 +321,13 @@ export class BackupService {
    * the erasure ledger is erased again before the rows are committed, and the recording files of
    * rows that erasure removed are never put in place.
    */
+  /** Ends the archive thread (if one is running). */
+  async close(): Promise<void> {
+    await this.#archiver.close();
+  }
+
   async restore(zip: Uint8Array): Promise<RestoreReport> {
-    const { tables, recordingFiles } = this.validate(zip);
+    const { tables, recordingFiles } = await this.validate(zip);
     for (const table of BACKUP_TABLES) {
       const columns = new Set(Object.keys(await this.db(table).columnInfo()));
       for (const row of tables[table]) {
