@@ -146,6 +146,7 @@ export async function runCapacityBench(opts: CapacityBenchOptions = {}) {
   const seconds = opts.secondsPerStep ?? 20;
   const rows = [];
   let best = 0;
+  let previous: { calls: number; growth: number } | null = null;
   for (const calls of steps) {
     const gw = await startGateway({ MAX_CALLS: String(calls + 5) });
     try {
@@ -173,7 +174,13 @@ export async function runCapacityBench(opts: CapacityBenchOptions = {}) {
       const v2v = summarize(samples.map((s) => s.server.v2v_ms).filter((x): x is number => typeof x === 'number'));
       const clean = underruns === 0 && lag.p99 <= 10;
       if (clean) best = calls;
-      rows.push({ calls, underruns, underrun_late_ms: lateMs.slice(0, 10), lag_p99_ms: lag.p99, v2v_ms_p50: v2v.p50, v2v_ms_p95: v2v.p95, turns: samples.length, rss_mb_per_call: Math.round(((rssPeak - rssIdle) / calls / 1048576) * 10) / 10, clean });
+      const growth = rssPeak - rssIdle;
+      const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+      // Growth per call includes what the first call starts once (the VAD thread's model, buffers);
+      // the slope between two steps is what one more call costs.
+      const marginal = previous && calls > previous.calls ? mb((growth - previous.growth) / (calls - previous.calls)) : null;
+      previous = { calls, growth };
+      rows.push({ calls, underruns, underrun_late_ms: lateMs.slice(0, 10), lag_p99_ms: lag.p99, v2v_ms_p50: v2v.p50, v2v_ms_p95: v2v.p95, turns: samples.length, rss_mb_per_call: mb(growth / calls), rss_mb_marginal_per_call: marginal, clean });
       progress(`${calls} calls: underruns ${underruns}, lag p99 ${lag.p99} ms, v2v p50 ${v2v.p50} ms`);
       if (!clean) break;
     } finally {
