@@ -89,6 +89,8 @@ const EnvSchema = z.object({
    */
   LLM_PROXY_URL: z.url({ protocol: /^https?$/, error: 'LLM_PROXY_URL must be an http:// or https:// URL' }).optional(),
   SHUTDOWN_GRACE_MS: intFrom(0, 60000).default(3000),
+  /** Read by pipeline/engines/engine-nice.ts when an engine process starts; checked here so a bad value fails at start. */
+  ENGINE_NICE: intFrom(0, 19).default(10),
   /** Force the TypeScript DSP twin even when the native addon is built (`0`). */
   VOICE_GATEWAY_NATIVE: z.enum(['0', '1']).optional(),
 });

@@ -16,6 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { niced } from './engine-nice.ts';
 
 const ZYGOTE = fileURLToPath(new URL('./espeak-zygote.mjs', import.meta.url));
 const AUDIO = 1;
@@ -142,7 +143,8 @@ export class EspeakSpawner {
   private ensureZygote(): ChildProcess {
     if (this.zygote) return this.zygote;
     if (this.started++ > 0) this.restarts++;
-    const z = spawn(process.execPath, [ZYGOTE], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // The helper and every espeak-ng it forks run at the engines' lower priority (engine-nice.ts).
+    const z = spawn(...niced(process.execPath, [ZYGOTE]), { stdio: ['pipe', 'pipe', 'inherit'] });
     this.zygote = z;
     this.ready = false;
     this.pending = Buffer.alloc(0);
@@ -221,7 +223,7 @@ export class EspeakSpawner {
 
 /** espeak-ng started from this process (before the helper is up): the fork stalls the loop once. */
 function directRun(command: string, args: string[], text: string): SpawnedRun {
-  const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(...niced(command, args), { stdio: ['pipe', 'pipe', 'pipe'] });
   let error: string | null = null;
   let stderr = '';
   proc.on('error', (err) => (error = err.message));

@@ -16,6 +16,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesFromInt16 } from '../../media/pcm.ts';
+import { niced } from './engine-nice.ts';
 
 export interface BatchDecoderOptions {
   /** Directory of the acoustic model (…/en-us/en-us). */
@@ -109,7 +110,8 @@ export class PocketsphinxBatchDecoder {
       ...(o.extraArgs ?? []),
     ];
     // detached: its own process group, so kill() reaches sh, cat and pocketsphinx together.
-    const proc = spawn('sh', ['-c', `cat | { "$0" "$@"; echo "${EXIT_MARKER} $?"; } | cat`, o.command ?? 'pocketsphinx_batch', ...args], {
+    const [shell, shellArgs] = niced('sh', ['-c', `cat | { "$0" "$@"; echo "${EXIT_MARKER} $?"; } | cat`, o.command ?? 'pocketsphinx_batch', ...args]);
+    const proc = spawn(shell, shellArgs, {
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });

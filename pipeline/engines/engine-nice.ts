@@ -1,0 +1,21 @@
+/**
+ * Engine subprocesses (pocketsphinx, espeak-ng) run at a lower CPU priority than the gateway. On a
+ * busy machine the kernel then hands a core to the gateway's event loop, which paces every call's
+ * audio in 20 ms steps and needs the CPU for well under a millisecond each time, as soon as it
+ * wakes, instead of after a decode's time slice; a decode or a synthesis finishes a little later
+ * only while the cores are contended. `ENGINE_NICE` (0-19, default 10; 0 = same priority).
+ */
+const DEFAULT_NICE = 10;
+
+export function engineNice(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ENGINE_NICE;
+  if (raw === undefined || raw === '') return DEFAULT_NICE;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`ENGINE_NICE must be an integer from 0 to 19, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** The command line that starts `command` at that niceness (through coreutils' nice, which execs it: same pid, children inherit). */
+export function niced(command: string, args: string[], nice = engineNice()): [string, string[]] {
+  return nice === 0 ? [command, args] : ['nice', ['-n', String(nice), command, ...args]];
+}
