@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { STT_ENGINES, TTS_ENGINES, type SttSelection, type TtsSelection } from '../pipeline/engines/select.ts';
 import { VAD_RUNTIMES, type VadRuntime } from '../pipeline/engines/vad-silero.ts';
+import { normalizeWords } from '../pipeline/turn/config.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -56,6 +57,14 @@ const EnvSchema = z.object({
   VAD_THREADS: intFrom(1, 16).default(1),
   /** Caller speech this long while the assistant talks cancels the reply (shorter pauses it). */
   BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(400),
+  /**
+   * Words that never interrupt the reply, comma-separated ("mhm,ага,yes"); unset: the built-in list
+   * (turn/config.ts). A "yes" that answers what the reply asks is a turn whatever this says.
+   */
+  BARGE_IN_BACKCHANNELS: z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined ? undefined : s.split(',').map((w) => normalizeWords(w)).filter((w) => w !== ''))),
   /** Where sherpa-onnx models live (`npm run models -- fetch <name>` puts them here). */
   MODELS_DIR: z.string().min(1).default('models'),
   /**
@@ -115,6 +124,8 @@ export interface GatewayConfig {
     language: 'en' | 'ru';
     vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; runtime: VadRuntime; poolSize: number };
     bargeInConfirmMs: number;
+    /** undefined: the built-in list. */
+    backchannels?: string[];
     llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number; proxyUrl?: string };
     stt: SttSelection;
     tts: TtsSelection;
@@ -165,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         poolSize: e.VAD_THREADS,
       },
       bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
+      backchannels: e.BARGE_IN_BACKCHANNELS,
       stt,
       tts,
       modelsDir: path.resolve(e.MODELS_DIR),

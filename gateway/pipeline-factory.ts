@@ -85,7 +85,7 @@ export async function createPipelineFactory(
     personas,
     store,
     vad: s.vad,
-    turn: { bargeInConfirmMs: s.bargeInConfirmMs, vadHangoverMs: s.vad.minSilenceSec * 1000 },
+    turn: { bargeInConfirmMs: s.bargeInConfirmMs, vadHangoverMs: s.vad.minSilenceSec * 1000, ...(s.backchannels ? { backchannels: s.backchannels } : {}) },
     hooks: (callId) => ({
       onMessageTaken: (m) => log.info({ callId, caller: m.callerName }, 'message taken'),
       onNotify: (text) => log.warn({ callId, text }, 'dialogue asks for a human'),
