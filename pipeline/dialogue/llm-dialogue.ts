@@ -54,17 +54,39 @@ export interface LlmDialogueOptions {
   temperature?: number;
 }
 
+/** A reply streaming in one respond() call, not yet in history. */
+interface InFlight {
+  /** The respond() call it belongs to: only that call's finally may commit it. */
+  owner: object;
+  text: string;
+  /** This turn's earlier tool rounds' text, already in history at earlierIndex (-1: none). */
+  earlier: string;
+  earlierIndex: number;
+  /** What the caller heard of the turn before cutting it short. */
+  heard?: string;
+}
+
+/** Where a reply sits in history, and the turn's earlier rounds before it. */
+interface Placed {
+  index: number;
+  earlier: string;
+  earlierIndex: number;
+}
+
+const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+
 export class LlmDialogue implements Dialogue {
   readonly name = 'llm';
   private readonly history: ChatMessage[] = [];
-  /** Index in history of the reply being spoken, for noteInterrupted. */
-  private lastReplyIndex = -1;
+  /** The reply last put in history, for noteInterrupted once it has finished streaming. */
+  private lastReply: Placed = { index: -1, earlier: '', earlierIndex: -1 };
   /**
    * The reply still streaming, not yet in history. A barge-in reaches noteInterrupted while the
-   * reply is in flight and then ends this generator at whichever yield it waits on, so the reply
-   * is committed to history in respond()'s finally, as what was heard when that is known.
+   * reply is in flight, then ends its generator at whichever yield it waits on - possibly after
+   * the next turn's respond() has begun - so the reply is committed by its own respond()'s
+   * finally, or by the next respond() first, whichever comes first, as what was heard.
    */
-  private streaming: { text: string; heard?: string } | null = null;
+  private streaming: InFlight | null = null;
 
   constructor(private readonly opts: LlmDialogueOptions) {
     this.history.push({ role: 'system', content: this.systemPrompt() });
@@ -103,24 +125,44 @@ export class LlmDialogue implements Dialogue {
       this.streaming.heard = heard;
       return;
     }
-    const m = this.history[this.lastReplyIndex];
-    if (m && m.role === 'assistant') m.content = heard;
+    this.placeHeard(heard, this.lastReply);
   }
 
-  private pushReply(text: string): void {
+  private pushReply(text: string, earlier = '', earlierIndex = -1): void {
     this.history.push({ role: 'assistant', content: text });
-    this.lastReplyIndex = this.history.length - 1;
+    this.lastReply = { index: this.history.length - 1, earlier, earlierIndex };
   }
 
-  /** The in-flight reply into history (as heard, if interrupted); nothing when none is in flight. */
-  private commitStreaming(): void {
-    const s = this.streaming;
-    if (!s) return;
+  /** The in-flight reply into history (as heard, if interrupted), once: only while it is still the one in flight. */
+  private commit(f: InFlight): void {
+    if (this.streaming !== f) return;
     this.streaming = null;
-    this.pushReply(s.heard ?? (s.text.trim() || '…'));
+    this.pushReply(f.text.trim() || '…', f.earlier, f.earlierIndex);
+    if (f.heard !== undefined) this.placeHeard(f.heard, this.lastReply);
+  }
+
+  /**
+   * What the caller heard covers the whole turn, earlier tool rounds included, which are already
+   * in history: the reply keeps the part after them; cut inside an earlier round, that round's
+   * message becomes what was heard and this one says nothing was.
+   */
+  private placeHeard(heard: string, at: Placed): void {
+    const reply = this.history[at.index];
+    if (!reply || reply.role !== 'assistant') return;
+    const said = squash(heard);
+    const before = squash(at.earlier);
+    if (!before) reply.content = heard;
+    else if (said.startsWith(before)) reply.content = said.slice(before.length).trim() || '…';
+    else {
+      const earlier = this.history[at.earlierIndex];
+      if (earlier?.role === 'assistant') earlier.content = heard;
+      reply.content = '…';
+    }
   }
 
   async *respond(turn: UserTurn, opts: RespondOptions = {}): AsyncIterable<DialogueEvent> {
+    // The reply the caller just cut short may still be winding down: it goes before the new words.
+    if (this.streaming) this.commit(this.streaming);
     const text = turn.text.trim();
     const p = this.opts.persona;
     if (!text) {
@@ -138,21 +180,24 @@ export class LlmDialogue implements Dialogue {
       yield { type: 'text', text: faqHit.entry.answer };
       return;
     }
+    const owner = {};
     try {
-      yield* this.converse(turn, opts);
+      yield* this.converse(turn, opts, owner);
     } finally {
-      this.commitStreaming();
+      if (this.streaming?.owner === owner) this.commit(this.streaming);
     }
   }
 
   /** The model's rounds for one caller turn (tools run between rounds), or the fallback's answer. */
-  private async *converse(turn: UserTurn, opts: RespondOptions): AsyncIterable<DialogueEvent> {
+  private async *converse(turn: UserTurn, opts: RespondOptions, owner: object): AsyncIterable<DialogueEvent> {
     const p = this.opts.persona;
     let endCall: string | null = null;
     let spoke = false;
+    let earlier = '';
+    let earlierIndex = -1;
     const maxRounds = this.opts.maxRounds ?? 3;
     for (let round = 0; round < maxRounds; round++) {
-      const flight: { text: string; heard?: string } = (this.streaming = { text: '' });
+      const flight: InFlight = (this.streaming = { owner, text: '', earlier, earlierIndex });
       const calls: ToolCall[] = [];
       try {
         for await (const d of this.opts.llm.stream(this.history, { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature })) {
@@ -186,9 +231,11 @@ export class LlmDialogue implements Dialogue {
       }
       if (opts.signal?.aborted) return;
       this.streaming = null;
-      const reply = flight.heard ?? flight.text;
+      const reply = flight.text;
       this.history.push({ role: 'assistant', content: reply, toolCalls: calls.length ? calls : undefined });
-      this.lastReplyIndex = this.history.length - 1;
+      this.lastReply = { index: this.history.length - 1, earlier, earlierIndex };
+      earlier = `${earlier} ${reply}`.trim();
+      earlierIndex = this.lastReply.index;
       if (!calls.length) break;
       for (const call of calls) {
         const { result, events, end } = await this.runTool(call);

@@ -214,6 +214,55 @@ t.test('dialogue: a barge-in while the reply streams (the turn manager\'s order:
   t.same(fake.chatRequests().at(-1)!.messages.slice(-2).map((m) => m.content), ['Let me…', 'go on']);
 });
 
+t.test('dialogue: the cut reply winds down only after the next turn began (the pipeline answers the interruption at once): history stays in order', async (t) => {
+  const replies = ['Let me explain our whole pricing model in great detail now.', 'Sure.'];
+  let n = 0;
+  const fake = await new FakeOpenAi({ tokenMs: 20, chat: () => ({ text: replies[n++] }) }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL);
+  const ac = new AbortController();
+  const old = d.respond({ text: 'tell me about prices' }, { signal: ac.signal })[Symbol.asyncIterator]();
+  for (let i = 0; i < 3; i++) await old.next();
+  ac.abort();
+  d.noteInterrupted('Let me');
+  for await (const _ of d.respond({ text: 'go on' })) void _; // the next turn, before the old generator ends
+  await old.return?.();
+  t.same(d.messages().slice(1).map((m) => [m.role, m.content]), [
+    ['user', 'tell me about prices'],
+    ['assistant', 'Let me…'],
+    ['user', 'go on'],
+    ['assistant', 'Sure.'],
+  ]);
+  t.same(fake.chatRequests()[1].messages.slice(-2).map((m) => m.content), ['Let me…', 'go on'], 'the model saw what it had said');
+});
+
+t.test('dialogue: cut during a second tool round, the first round keeps its words and the second only what followed them', async (t) => {
+  const fake = await new FakeOpenAi({
+    tokenMs: 20,
+    chat: (_b, i) =>
+      i === 0
+        ? { text: 'Let me note that.', toolCalls: [{ name: 'notify', arguments: { text: 'caller wants a callback' } }] }
+        : { text: 'Your message is saved and we will call you back tomorrow morning.' },
+  }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL);
+  const ac = new AbortController();
+  let second = 0;
+  let seenTool = false;
+  for await (const e of d.respond({ text: 'please have someone call me' }, { signal: ac.signal })) {
+    if (e.type === 'notify') seenTool = true;
+    if (seenTool && e.type === 'text' && ++second === 2) {
+      ac.abort();
+      d.noteInterrupted('Let me note that. Your message');
+      break;
+    }
+  }
+  const history = d.messages().slice(1);
+  t.same(history.map((m) => m.role), ['user', 'assistant', 'tool', 'assistant']);
+  t.equal(history[1].content, 'Let me note that.', 'the first round as it was said');
+  t.equal(history[3].content, 'Your message…', 'the second round: only its own heard words, not the first round again');
+});
+
 t.test('dialogue: barge-in keeps only what was heard in the history', async (t) => {
   const fake = await new FakeOpenAi({ tokenMs: 30, chat: () => ({ text: 'Let me explain our whole pricing model in great detail now.' }) }).start();
   t.teardown(() => fake.close());
