@@ -143,6 +143,8 @@ export class VoicePipeline implements CallPipeline {
         this.deps.dialogue.dtmf?.(message.digits);
         return;
       case 'text':
+        // Typed words answer everything said before them: a late transcript must not cut this reply.
+        this.answeredUtterance = this.utterances;
         this.cancelReply();
         this.emit({ type: 'transcript', final: true, text: message.text });
         this.respondTo(message.text, null);
@@ -212,18 +214,19 @@ export class VoicePipeline implements CallPipeline {
     // A decode can finish after a later utterance's (e.g. a long one on a busy STT): the caller
     // has been answered since, and answering the older words now would cut into that reply.
     if (this.closed || seq < this.answeredUtterance) return;
-    this.answeredUtterance = seq;
     const sttFinal = round(this.now() - endWall);
     const b = this.bargeIn;
     if (b && !b.confirmed) {
       // "yes" is a backchannel, unless the reply asks for it (a read-back waiting for yes or no).
       if (isBackchannel(text, this.config) && !(text && this.deps.dialogue.isAnswer?.(text))) {
-        // A false interruption ("mhm"): carry on where we paused.
+        // A false interruption ("mhm"): carry on where we paused. It answers nothing, so an older
+        // utterance still decoding (a question said just before) is still answered when it lands.
         this.resumeAfterFalseBargeIn();
         return;
       }
       this.confirmBargeIn();
     }
+    this.answeredUtterance = seq;
     this.bargeIn = null;
     if (text) this.emit({ type: 'transcript', final: true, text });
     this.respondTo(text, endWall, { endpoint_ms: endpointMs, stt_final_ms: sttFinal });

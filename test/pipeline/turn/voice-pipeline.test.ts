@@ -265,3 +265,22 @@ t.test('a transcript that arrives after a later utterance was answered is droppe
   t.notOk(events.some((e) => e.type === 'interrupted'), 'the reply was not cut');
   t.equal(pullAll(p), 9, 'and plays to its end');
 });
+
+t.test('a backchannel that decodes first does not make an earlier question stale: the question is still answered', async (t) => {
+  const pending: Array<(text: string) => void> = [];
+  const stt: SttPort = { begin: () => ({ accept() {}, finish: () => new Promise<string>((r) => pending.push(r)), cancel() {} }) };
+  const { p, vad, events } = setup({ stt });
+  p.start();
+  await settle();
+  t.ok(p.pullAudio(), 'the greeting plays');
+  for (let i = 0; i < 20; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  vad.fire({ type: 'start', sample: 3200 });
+  vad.fire({ type: 'end', sample: 4800 });
+  pending[1]('mhm');
+  await settle();
+  pending[0]('what are your hours');
+  await settle();
+  t.same(events.filter((e) => e.type === 'transcript').map((e) => (e as { text: string }).text), ['what are your hours'], 'the question is answered');
+});
