@@ -19,6 +19,14 @@ export interface UnzipJob {
   maxUnpacked: number;
 }
 
+/**
+ * Marks an error as the archive's (unreadable, too large unpacked) rather than the thread's. A
+ * prefix, because an Error crossing threads keeps its message but not a custom name or class.
+ */
+export const INVALID_ARCHIVE = 'invalid archive: ';
+
+export const isInvalidArchive = (err: unknown): boolean => err instanceof Error && err.message.startsWith(INVALID_ARCHIVE);
+
 export interface UnpackedEntry {
   data: Uint8Array;
   sha256: string;
@@ -37,13 +45,18 @@ export function zipEntries(job: ZipJob): Uint8Array {
  */
 export function unzipEntries(job: UnzipJob): Uint8Array {
   let total = 0;
-  const files = unzipSync(job.zip, {
-    filter: (f) => {
-      total += f.originalSize;
-      if (total > job.maxUnpacked) throw new Error(`unpacks to more than ${job.maxUnpacked} bytes`);
-      return true;
-    },
-  });
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(job.zip, {
+      filter: (f) => {
+        total += f.originalSize;
+        if (total > job.maxUnpacked) throw new Error(`unpacks to more than ${job.maxUnpacked} bytes`);
+        return true;
+      },
+    });
+  } catch (err) {
+    throw new Error(INVALID_ARCHIVE + (err as Error).message);
+  }
   const index: Array<{ name: string; offset: number; length: number; sha256: string }> = [];
   let offset = 0;
   for (const [name, data] of Object.entries(files)) {

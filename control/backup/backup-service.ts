@@ -25,10 +25,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { strFromU8, strToU8 } from 'fflate';
-import type { UnpackedEntry, ZipJob } from './archive-jobs.ts';
+import { INVALID_ARCHIVE, isInvalidArchive, type UnpackedEntry, type ZipJob } from './archive-jobs.ts';
 import { Archiver, sha256OffLoop } from './archiver.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
@@ -203,19 +203,26 @@ export class BackupService {
 
   async #store(zip: Uint8Array, suffix?: string): Promise<BackupInfo> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    let name = `backup-${stamp()}${suffix ? `-${suffix}` : ''}.zip`;
-    for (let i = 2; this.#exists(name) && i < 100; i++) name = `backup-${stamp()}-${suffix ?? 'n'}${i}.zip`;
-    // 'wx': the name was free a moment ago; never overwrite a backup that appeared since.
-    await writeFile(path.join(this.dir, name), zip, { mode: 0o600, flag: 'wx' });
-    return { name, bytes: zip.byteLength, created_at: new Date().toISOString(), sha256: await sha256OffLoop(zip) };
-  }
-
-  #exists(name: string): boolean {
+    // Written under a hidden temporary name (list() shows only backup-*.zip), then linked to its
+    // final name: a half-written or failed write is never listed, downloaded or restored, and a
+    // name taken meanwhile by another backup (link fails with EEXIST) moves on to the next name.
+    const tmp = path.join(this.dir, `.tmp-${randomBytes(6).toString('hex')}.zip`);
     try {
-      statSync(path.join(this.dir, name));
-      return true;
-    } catch {
-      return false;
+      await writeFile(tmp, zip, { mode: 0o600, flag: 'wx' });
+      const sha256 = await sha256OffLoop(zip);
+      const first = `backup-${stamp()}${suffix ? `-${suffix}` : ''}.zip`;
+      for (let i = 1; i < 100; i++) {
+        const name = i === 1 ? first : `backup-${stamp()}-${suffix ?? 'n'}${i}.zip`;
+        try {
+          await link(tmp, path.join(this.dir, name));
+          return { name, bytes: zip.byteLength, created_at: new Date().toISOString(), sha256 };
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+      }
+      throw new Error('no free backup file name');
+    } finally {
+      await unlink(tmp).catch(() => {});
     }
   }
 
@@ -267,7 +274,9 @@ export class BackupService {
     try {
       unpacked = await this.#archiver.unzip(zip, MAX_UNPACKED);
     } catch (err) {
-      throw invalid(`not a readable zip file: ${(err as Error).message}`);
+      // The archive's fault is the uploader's (400); the thread's (it could not start, memory) is ours (500).
+      if (!isInvalidArchive(err)) throw err;
+      throw invalid(`not a readable zip file: ${(err as Error).message.slice(INVALID_ARCHIVE.length)}`);
     }
     const files = Object.fromEntries([...unpacked].map(([name, e]) => [name, e.data]));
     if (!files['manifest.json']) throw invalid('manifest.json is missing');

@@ -184,3 +184,13 @@ t.test('a backup from before an additive migration restores; one across a gap or
   r = await upload(c, token, older(['0002-call-end-reason']));
   t.equal(r.body.error?.code, 'schema_mismatch');
 });
+
+t.test('backups made at the same moment get distinct names; no temporary file is listed or left behind', async (t) => {
+  const c = await startControl();
+  t.teardown(c.stop);
+  const made = await Promise.all([c.cp.backups.create(), c.cp.backups.create(), c.cp.backups.create()]);
+  t.equal(new Set(made.map((b) => b.name)).size, 3, made.map((b) => b.name).join(' '));
+  t.same(c.cp.backups.list().map((b) => b.name).sort(), made.map((b) => b.name).sort());
+  const { readdirSync } = await import('node:fs');
+  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.tmp-')), [], 'temporary files removed');
+});
