@@ -5,6 +5,8 @@
  * wakes, instead of after a decode's time slice; a decode or a synthesis finishes a little later
  * only while the cores are contended. `ENGINE_NICE` (0-19, default 10; 0 = same priority).
  */
+import { getPriority, setPriority } from 'node:os';
+
 const DEFAULT_NICE = 10;
 
 export function engineNice(env: NodeJS.ProcessEnv = process.env): number {
@@ -15,7 +17,23 @@ export function engineNice(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
-/** The command line that starts `command` at that niceness (through coreutils' nice, which execs it: same pid, children inherit). */
+/**
+ * The command line that starts `command` at that niceness, for a command that forks at once (a
+ * shell pipeline): coreutils' nice execs it (same pid), and every child inherits the niceness.
+ */
 export function niced(command: string, args: string[], nice = engineNice()): [string, string[]] {
   return nice === 0 ? [command, args] : ['nice', ['-n', String(nice), command, ...args]];
+}
+
+/**
+ * Lower a process that does not fork (set after its start) by `nice` below its current priority,
+ * as `nice -n` would; where that is not permitted, it keeps our priority.
+ */
+export function lowerPriority(pid: number | undefined, nice = engineNice()): void {
+  if (pid === undefined || nice === 0) return;
+  try {
+    setPriority(pid, Math.min(19, getPriority(pid) + nice));
+  } catch {
+    // EACCES/EPERM (a sandbox) or ESRCH (already gone): nothing to do
+  }
 }

@@ -16,7 +16,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { niced } from './engine-nice.ts';
+import { engineNice, lowerPriority } from './engine-nice.ts';
 
 const ZYGOTE = fileURLToPath(new URL('./espeak-zygote.mjs', import.meta.url));
 const AUDIO = 1;
@@ -143,8 +143,8 @@ export class EspeakSpawner {
   private ensureZygote(): ChildProcess {
     if (this.zygote) return this.zygote;
     if (this.started++ > 0) this.restarts++;
-    // The helper and every espeak-ng it forks run at the engines' lower priority (engine-nice.ts).
-    const z = spawn(...niced(process.execPath, [ZYGOTE]), { stdio: ['pipe', 'pipe', 'inherit'] });
+    // The helper lowers its own priority first (engine-nice.ts); every espeak-ng it forks inherits it.
+    const z = spawn(process.execPath, [ZYGOTE], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, VOICE_ENGINE_NICE: String(engineNice()) } });
     this.zygote = z;
     this.ready = false;
     this.pending = Buffer.alloc(0);
@@ -223,7 +223,8 @@ export class EspeakSpawner {
 
 /** espeak-ng started from this process (before the helper is up): the fork stalls the loop once. */
 function directRun(command: string, args: string[], text: string): SpawnedRun {
-  const proc = spawn(...niced(command, args), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  lowerPriority(proc.pid); // espeak-ng forks nothing, so lowering it after the start misses nothing
   let error: string | null = null;
   let stderr = '';
   proc.on('error', (err) => (error = err.message));

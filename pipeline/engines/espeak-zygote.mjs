@@ -15,6 +15,18 @@
  * When stdin closes (the gateway exited), every process is killed and this one exits.
  */
 import { spawn } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
+
+// The gateway's engine niceness (engine-nice.ts): this process lowers itself by that much, as
+// `nice -n` would, before it starts any espeak-ng, and each one it forks inherits it.
+const nice = Number(process.env.VOICE_ENGINE_NICE ?? 0);
+if (Number.isInteger(nice) && nice > 0) {
+  try {
+    setPriority(Math.min(19, getPriority() + nice));
+  } catch {
+    // not permitted here: espeak-ng runs at the gateway's priority
+  }
+}
 
 const running = new Map();
 const spares = new Map();
