@@ -6,30 +6,62 @@
 import type { SttEngine, SttOptions, TtsEngine, TtsOptions, VadEngine, VadOptions, VadStream } from '../engines/types.ts';
 import type { SttPort, TtsPort, VadEvent, VadPort } from './ports.ts';
 
+/**
+ * Crashes of its VAD worker a call survives. The VAD thread is shared by many calls (batched
+ * runtime), so one crash would otherwise end all of them: instead each call reopens its stream on
+ * the pool's replacement thread and goes on. Past this many, the call ends with the error.
+ */
+export const VAD_RECOVERIES_PER_CALL = 3;
+
 export function vadPort(engine: VadEngine, opts?: VadOptions): VadPort {
   let stream: VadStream | null = null;
   let closed = false;
+  let failed = false;
+  /** Samples handed to the port: the call's timeline. A reopened stream counts from 0 again at `base`. */
+  let pushed = 0;
+  let speaking = false;
+  let recoveries = 0;
   const pending: Int16Array[] = [];
   const eventListeners: ((e: VadEvent) => void)[] = [];
   const errorListeners: ((e: Error) => void)[] = [];
-  const fail = (err: Error) => errorListeners.forEach((l) => l(err));
-  engine.createStream(opts).then(
-    (s) => {
-      if (closed) return void s.close();
-      stream = s;
-      s.onEvent((e) => {
-        const ev: VadEvent = e.type === 'speech_start' ? { type: 'start', sample: e.sample } : { type: 'end', sample: e.sample };
-        eventListeners.forEach((l) => l(ev));
-      });
-      s.onError(fail);
-      for (const pcm of pending.splice(0)) s.push(pcm);
-    },
-    (err: Error) => fail(err),
-  );
+  const emit = (ev: VadEvent) => eventListeners.forEach((l) => l(ev));
+  const fail = (err: Error) => {
+    if (failed || closed) return;
+    failed = true;
+    errorListeners.forEach((l) => l(err));
+  };
+  const open = (base: number) =>
+    engine.createStream(opts).then(
+      (s) => {
+        if (closed) return void s.close();
+        stream = s;
+        s.onEvent((e) => {
+          if (stream !== s) return;
+          speaking = e.type === 'speech_start';
+          emit(e.type === 'speech_start' ? { type: 'start', sample: base + e.sample } : { type: 'end', sample: base + e.sample });
+        });
+        s.onError((err) => {
+          if (stream !== s || closed) return;
+          stream = null; // frames wait in `pending` for the next stream
+          if (recoveries >= VAD_RECOVERIES_PER_CALL) return fail(err);
+          recoveries++;
+          // The new stream knows nothing of speech in progress: it ended here, as far as the turn goes.
+          if (speaking) {
+            speaking = false;
+            emit({ type: 'end', sample: pushed });
+          }
+          void open(pushed);
+        });
+        for (const pcm of pending.splice(0)) s.push(pcm);
+      },
+      (err: Error) => fail(err),
+    );
+  void open(0);
   return {
     push(pcm) {
+      pushed += pcm.length;
       if (stream) stream.push(pcm);
-      else if (!closed) pending.push(pcm);
+      else if (!closed && !failed) pending.push(pcm);
     },
     onEvent: (l) => void eventListeners.push(l),
     onError: (l) => void errorListeners.push(l),
