@@ -43,7 +43,7 @@ t.test('a crashed VAD stream is reopened; events keep the call\'s timeline; spee
   for (let i = 0; i < 5; i++) port.push(frame()); // before the stream exists: replayed to it
   await tick();
   t.equal(engine.streams[0].fed, 1600, 'frames pushed while it opened reach it');
-  engine.streams[0].fire({ type: 'speech_start', sample: 640 });
+  engine.streams[0].fire({ type: 'speech_start', sample: 640, t_ms: 40 });
   for (let i = 0; i < 5; i++) port.push(frame());
   engine.streams[0].crash(new Error('worker exited'));
   t.same(events.at(-1), { type: 'end', sample: 3200 }, 'speech in progress ends at the crash');
@@ -51,9 +51,9 @@ t.test('a crashed VAD stream is reopened; events keep the call\'s timeline; spee
   await tick();
   t.equal(engine.streams.length, 2, 'reopened on the replacement');
   t.equal(engine.streams[1].fed, 960, 'the frames since the crash reach the new stream');
-  engine.streams[1].fire({ type: 'speech_start', sample: 320 });
+  engine.streams[1].fire({ type: 'speech_start', sample: 320, t_ms: 20 });
   t.same(events.at(-1), { type: 'start', sample: 3200 + 320 }, 'on the call\'s timeline');
-  engine.streams[0].fire({ type: 'speech_end', sample: 9999 });
+  engine.streams[0].fire({ type: 'speech_end', sample: 9999, t_ms: 625, startSample: 640 });
   t.same(events.at(-1), { type: 'start', sample: 3520 }, 'the dead stream is not heard any more');
   t.same(errors, [], 'the call goes on');
   port.close();
