@@ -68,6 +68,8 @@ export class VoicePipeline implements CallPipeline {
   private preRollSamples = 0;
   private utterance: SttUtterance | null = null;
   private speechStartSample = 0;
+  /** The current utterance began at a recogniser endpoint, not at a VAD start. */
+  private continuation = false;
   private reply: Reply | null = null;
   private bargeIn: BargeIn | null = null;
   private turn = 0;
@@ -177,12 +179,9 @@ export class VoicePipeline implements CallPipeline {
   private onVad(e: VadEvent): void {
     if (this.closed) return;
     if (e.type === 'start') {
-      this.speechStartSample = e.sample;
       this.emit({ type: 'speech_started', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
-      this.utterance?.cancel();
-      this.utterances++;
-      this.utterance = this.deps.stt.begin();
-      this.utterance.accept(this.preRollFrom(e.sample));
+      this.beginUtterance(e.sample);
+      this.utterance!.accept(this.preRollFrom(e.sample));
       if (this.reply && this.config.allowBargeIn && (this.player.hasAudio || this.reply.generating)) {
         // Stop what the caller hears now; decide later whether this is a real interruption.
         this.player.pause();
@@ -191,11 +190,42 @@ export class VoicePipeline implements CallPipeline {
       }
       return;
     }
+    this.endUtterance(e.sample);
+  }
+
+  private beginUtterance(startSample: number): void {
+    this.utterance?.cancel();
+    this.utterances++;
+    const utterance = this.deps.stt.begin();
+    this.utterance = utterance;
+    this.speechStartSample = startSample;
+    utterance.onEndpoint?.(() => this.onSttEndpoint(utterance));
+  }
+
+  /**
+   * The recogniser ended the utterance while the VAD still hears speech (a noisy line can hold
+   * the VAD there for its maximum of 30 s): the turn ends now. What follows, until the VAD's own
+   * end, is a new utterance, so words said straight after are not lost.
+   */
+  private onSttEndpoint(utterance: SttUtterance): void {
+    if (this.closed || this.utterance !== utterance) return;
+    const sample = this.arrivals.samples;
+    this.endUtterance(sample);
+    this.continuation = true;
+    this.beginUtterance(sample);
+  }
+
+  private endUtterance(endSample: number): void {
     const utterance = this.utterance;
     this.utterance = null;
-    const endWall = this.arrivals.wallTimeOf(e.sample);
-    this.emit({ type: 'speech_stopped', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
-    if (((e.sample - this.speechStartSample) * 1000) / PIPELINE_SAMPLE_RATE < this.config.minUtteranceMs) {
+    const continuation = this.continuation;
+    this.continuation = false;
+    const tooShort = ((endSample - this.speechStartSample) * 1000) / PIPELINE_SAMPLE_RATE < this.config.minUtteranceMs;
+    // After a recogniser endpoint the VAD's end closes a stretch that may hold nothing: unheard unless it is a turn.
+    if (continuation && tooShort) return void utterance?.cancel();
+    const endWall = this.arrivals.wallTimeOf(endSample);
+    this.emit({ type: 'speech_stopped', t_ms: round((endSample * 1000) / PIPELINE_SAMPLE_RATE) });
+    if (tooShort) {
       // Too short to be a turn (a click, a cough): forget it, and undo a pause it caused.
       utterance?.cancel();
       this.resumeAfterFalseBargeIn();

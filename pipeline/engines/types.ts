@@ -74,6 +74,8 @@ export interface SttStream {
   accept(pcm: Int16Array): void;
   /** Partial hypotheses while the caller speaks (engines without them never call it). */
   onPartial(listener: (text: string) => void): () => void;
+  /** The recogniser's own end-of-utterance rules fired (streaming engines that have them). */
+  onEndpoint?(listener: (text: string) => void): () => void;
   /** End of utterance: the final transcript. The stream can not be reused afterwards. */
   finish(): Promise<SttResult>;
   /** Drop the utterance without decoding it (barge-in of a barge-in, hangup). */

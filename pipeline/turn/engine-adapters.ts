@@ -78,6 +78,7 @@ export function sttPort(engine: SttEngine, opts: () => SttOptions = () => ({})):
       const s = engine.createStream(opts());
       return {
         accept: (pcm) => s.accept(pcm),
+        onEndpoint: s.onEndpoint ? (l) => void s.onEndpoint!(() => l()) : undefined,
         finish: async () => (await s.finish()).text.trim(),
         cancel: () => s.cancel(),
       };

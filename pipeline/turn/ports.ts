@@ -18,6 +18,11 @@ export interface VadPort {
 
 export interface SttUtterance {
   accept(pcm: Int16Array): void;
+  /**
+   * The recogniser decided the utterance ended (trailing silence after words, a maximum length),
+   * for engines with endpoint rules; the turn manager ends the turn on this or VAD silence, first.
+   */
+  onEndpoint?(listener: () => void): void;
   /** Final transcript ('' when nothing was recognised). */
   finish(): Promise<string>;
   cancel(): void;

@@ -284,3 +284,49 @@ t.test('a backchannel that decodes first does not make an earlier question stale
   await settle();
   t.same(events.filter((e) => e.type === 'transcript').map((e) => (e as { text: string }).text), ['what are your hours'], 'the question is answered');
 });
+
+/** An STT whose utterances can report the recogniser's endpoint, with a transcript per utterance. */
+function endpointingStt(texts: string[]) {
+  const endpoints: Array<() => void> = [];
+  let n = 0;
+  const stt: SttPort = {
+    begin: () => {
+      const text = texts[n++] ?? '';
+      return { accept() {}, onEndpoint: (l) => void endpoints.push(l), finish: async () => text, cancel() {} };
+    },
+  };
+  return { stt, endpoints };
+}
+const transcriptsOf = (events: PipelineEvent[]) => events.filter((e) => e.type === 'transcript').map((e) => (e as { text: string }).text);
+
+t.test('the recogniser\'s endpoint ends the turn while the VAD still hears speech; the VAD\'s late end adds nothing', async (t) => {
+  const { stt, endpoints } = endpointingStt(['what are your hours', '']);
+  const { p, vad, events } = setup({ stt, minUtteranceMs: 200 });
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  for (let i = 0; i < 50; i++) p.pushAudio(silence()); // a second of "speech" (line noise keeps the VAD on)
+  endpoints[0]();
+  await settle();
+  t.same(transcriptsOf(events), ['what are your hours'], 'answered at the recogniser\'s endpoint');
+  t.ok(p.pullAudio(), 'the reply plays');
+  for (let i = 0; i < 5; i++) p.pushAudio(silence());
+  vad.fire({ type: 'end', sample: 60 * 320 + 1600 });
+  await settle();
+  t.same(transcriptsOf(events), ['what are your hours'], 'no second turn');
+  t.equal(events.filter((e) => e.type === 'speech_stopped').length, 1, 'one speech_stopped');
+  t.notOk(events.some((e) => e.type === 'interrupted'), 'the reply goes on');
+});
+
+t.test('words said right after a recogniser endpoint are the next utterance, ended by the VAD', async (t) => {
+  const { stt, endpoints } = endpointingStt(['I want to leave a message', 'my name is Ann']);
+  const { p, vad, events } = setup({ stt, minUtteranceMs: 200 });
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  for (let i = 0; i < 50; i++) p.pushAudio(silence());
+  endpoints[0]();
+  await settle();
+  for (let i = 0; i < 50; i++) p.pushAudio(silence()); // the caller goes on talking for a second
+  vad.fire({ type: 'end', sample: 110 * 320 });
+  await settle();
+  t.same(transcriptsOf(events), ['I want to leave a message', 'my name is Ann']);
+});
