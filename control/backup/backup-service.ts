@@ -325,16 +325,16 @@ export class BackupService {
     return { manifest, tables, recordingFiles };
   }
 
-  /**
-   * Replace the whole database with the backup's rows and put its recording files back; everyone in
-   * the erasure ledger is erased again before the rows are committed, and the recording files of
-   * rows that erasure removed are never put in place.
-   */
   /** Ends the archive thread (if one is running). */
   async close(): Promise<void> {
     await this.#archiver.close();
   }
 
+  /**
+   * Replace the whole database with the backup's rows and put its recording files back; everyone in
+   * the erasure ledger is erased again before the rows are committed, and the recording files of
+   * rows that erasure removed are never put in place.
+   */
   async restore(zip: Uint8Array): Promise<RestoreReport> {
     const { tables, recordingFiles } = await this.validate(zip);
     for (const table of BACKUP_TABLES) {
