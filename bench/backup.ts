@@ -1,8 +1,7 @@
 /**
  * Backups beside live calls: how long building and checking a backup with large recordings holds
- * the event loop (which paces every call's audio at 20 ms), ours (zip and unzip with hashing on
- * the archive thread, WebCrypto hashing on the thread pool, async file I/O) against the same work
- * done synchronously (zipSync / unzipSync / createHash, what BackupService did before), in one run.
+ * the event loop (which paces every call's audio at 20 ms), ours (hashing, the manifest, zip and
+ * unzip on the archive thread, async file I/O) against the same work done synchronously (zipSync / unzipSync / createHash, what BackupService did before), in one run.
  *
  *   npm run bench -- backup [--json] [--mb 60]
  */

@@ -89,7 +89,7 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
     run: async (_a, progress) => (await import('./formats.ts')).runFormatsBench({ onProgress: progress }),
   },
   backup: {
-    describe: 'a backup with large recordings (--mb, default 60): build and validate wall time and the longest event-loop stall, ours (workers, thread-pool hashing) vs the same work done synchronously',
+    describe: 'a backup with large recordings (--mb, default 60): build and validate wall time and the longest event-loop stall, ours (archive thread) vs the same work done synchronously',
     run: async (a, progress) => (await import('./backup.ts')).runBackupBench({ mb: a.mb === undefined ? undefined : Number(a.mb), onProgress: progress }),
   },
   vad: {

@@ -1,15 +1,31 @@
 /**
- * The heavy half of a backup, run in a worker thread (archive-worker.mjs): deflating entries into
- * a zip, and inflating a zip with its entries' sha256. Hundreds of megabytes of recordings would
- * otherwise hold the gateway's event loop, which paces every live call's audio, for seconds (see
- * `npm run bench -- backup`). Buffers cross the thread boundary by transfer, never by copy.
+ * The heavy half of a backup, run in a worker thread (archive-worker.mjs): hashing every entry,
+ * writing the manifest those hashes go into, deflating it all into a zip; and the reverse,
+ * inflating a zip with each entry's sha256. Hundreds of megabytes of recordings would otherwise
+ * hold the gateway's event loop, which paces every live call's audio, for seconds (see
+ * `npm run bench -- backup`). Buffers cross the thread boundary by transfer, never by copy; a
+ * result comes back as one buffer (piscina moves only a top-level value): a 4-byte length, a JSON
+ * head, then the body.
  */
 import { createHash } from 'node:crypto';
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 
-export interface ZipJob {
-  op: 'zip';
-  entries: Array<{ name: string; data: Uint8Array; level: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 }>;
+type Level = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+
+/** What a manifest needs from the thread: `entries` (filled in here) and recordings that may differ from their rows. */
+export interface PackManifest {
+  entries: Record<string, { sha256: string; bytes: number }>;
+  recordings?: Record<string, { entry: string; differs_from_row?: true } | { missing: string }>;
+  [key: string]: unknown;
+}
+
+export interface PackJob {
+  op: 'pack';
+  /** Written as manifest.json with `entries` filled in (keep the key where it should appear), and SHA256SUMS. */
+  manifest: PackManifest;
+  entries: Array<{ name: string; data: Uint8Array; level: Level }>;
+  /** Entry -> the sha256 its database row records: a recording whose bytes differ is marked differs_from_row. */
+  rowSha256: Record<string, string>;
 }
 
 export interface UnzipJob {
@@ -32,17 +48,45 @@ export interface UnpackedEntry {
   sha256: string;
 }
 
-export function zipEntries(job: ZipJob): Uint8Array {
-  const files: Zippable = {};
-  for (const e of job.entries) files[e.name] = [e.data, { level: e.level }];
-  return zipSync(files);
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+function frame(head: unknown, size: number, fill: (out: Uint8Array, at: number) => void): Uint8Array {
+  const json = Buffer.from(JSON.stringify(head));
+  const out = new Uint8Array(4 + json.byteLength + size);
+  new DataView(out.buffer).setUint32(0, json.byteLength);
+  out.set(json, 4);
+  fill(out, 4 + json.byteLength);
+  return out;
 }
 
-/**
- * Every entry with its sha256, in one buffer so that it crosses back to the caller's thread in
- * one transfer (piscina moves only a top-level value): a 4-byte length, a JSON index of names,
- * offsets and hashes, then the entries' bytes. Throws when the archive cannot be read.
- */
+function unframe<T>(framed: Uint8Array): { head: T; body: Uint8Array } {
+  const length = new DataView(framed.buffer, framed.byteOffset, framed.byteLength).getUint32(0);
+  const head = JSON.parse(Buffer.from(framed.buffer, framed.byteOffset + 4, length).toString('utf8')) as T;
+  return { head, body: framed.subarray(4 + length) };
+}
+
+/** The backup zip, framed with the finished manifest and the zip's own sha256. */
+export function packBackup(job: PackJob): Uint8Array {
+  const m = job.manifest;
+  m.entries = Object.fromEntries(job.entries.map((e) => [e.name, { sha256: sha256(e.data), bytes: e.data.byteLength }]));
+  for (const r of Object.values(m.recordings ?? {})) {
+    if ('entry' in r && job.rowSha256[r.entry] && job.rowSha256[r.entry] !== m.entries[r.entry]?.sha256) r.differs_from_row = true;
+  }
+  const files: Zippable = {
+    'manifest.json': [Buffer.from(JSON.stringify(m, null, 2)), { level: 6 }],
+    SHA256SUMS: [Buffer.from(Object.entries(m.entries).map(([name, e]) => `${e.sha256}  ${name}\n`).join('')), { level: 6 }],
+  };
+  for (const e of job.entries) files[e.name] = [e.data, { level: e.level }];
+  const zip = zipSync(files);
+  return frame({ manifest: m, sha256: sha256(zip) }, zip.byteLength, (out, at) => out.set(zip, at));
+}
+
+export function readPacked(framed: Uint8Array): { manifest: PackManifest; sha256: string; zip: Uint8Array } {
+  const { head, body } = unframe<{ manifest: PackManifest; sha256: string }>(framed);
+  return { ...head, zip: body };
+}
+
+/** Every entry with its sha256, and the zip's own sha256. Throws (INVALID_ARCHIVE) when the archive cannot be read. */
 export function unzipEntries(job: UnzipJob): Uint8Array {
   let total = 0;
   let files: Record<string, Uint8Array>;
@@ -60,23 +104,17 @@ export function unzipEntries(job: UnzipJob): Uint8Array {
   const index: Array<{ name: string; offset: number; length: number; sha256: string }> = [];
   let offset = 0;
   for (const [name, data] of Object.entries(files)) {
-    index.push({ name, offset, length: data.byteLength, sha256: createHash('sha256').update(data).digest('hex') });
+    index.push({ name, offset, length: data.byteLength, sha256: sha256(data) });
     offset += data.byteLength;
   }
-  const head = Buffer.from(JSON.stringify(index));
-  const out = new Uint8Array(4 + head.byteLength + offset);
-  new DataView(out.buffer).setUint32(0, head.byteLength);
-  out.set(head, 4);
-  const base = 4 + head.byteLength;
-  for (const e of index) out.set(files[e.name], base + e.offset);
-  return out;
+  return frame({ index, sha256: sha256(job.zip) }, offset, (out, at) => {
+    for (const e of index) out.set(files[e.name], at + e.offset);
+  });
 }
 
-/** unzipEntries' buffer as entries again (views into it, no copies). */
-export function readUnzipped(packed: Uint8Array): Map<string, UnpackedEntry> {
-  const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-  const headLength = view.getUint32(0);
-  const index = JSON.parse(Buffer.from(packed.buffer, packed.byteOffset + 4, headLength).toString('utf8')) as Array<{ name: string; offset: number; length: number; sha256: string }>;
-  const base = packed.byteOffset + 4 + headLength;
-  return new Map(index.map((e) => [e.name, { data: new Uint8Array(packed.buffer, base + e.offset, e.length), sha256: e.sha256 }]));
+/** unzipEntries' result as entries again (views into its buffer, no copies). */
+export function readUnzipped(framed: Uint8Array): { entries: Map<string, UnpackedEntry>; sha256: string } {
+  const { head, body } = unframe<{ index: Array<{ name: string; offset: number; length: number; sha256: string }>; sha256: string }>(framed);
+  const entries = new Map(head.index.map((e) => [e.name, { data: body.subarray(e.offset, e.offset + e.length), sha256: e.sha256 }]));
+  return { entries, sha256: head.sha256 };
 }

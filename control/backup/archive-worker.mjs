@@ -4,10 +4,9 @@ import { move } from 'piscina';
 import { register } from 'tsx/esm/api';
 
 register();
-const { unzipEntries, zipEntries } = await import('./archive-jobs.ts');
+const { packBackup, unzipEntries } = await import('./archive-jobs.ts');
 
 /** Results are moved, not copied (a backup may be hundreds of megabytes); a bad archive throws. */
 export default function run(job) {
-  const out = job.op === 'zip' ? zipEntries(job) : unzipEntries(job);
-  return move(out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out));
+  return move(job.op === 'pack' ? packBackup(job) : unzipEntries(job));
 }

@@ -3,9 +3,8 @@
  * when idle: a gateway that never makes a backup never holds the thread. One thread: backups are
  * bulk work, and the other core belongs to live calls.
  */
-import { webcrypto } from 'node:crypto';
 import { Piscina } from 'piscina';
-import { readUnzipped, type UnpackedEntry, type ZipJob } from './archive-jobs.ts';
+import { readPacked, readUnzipped, type PackJob, type PackManifest, type UnpackedEntry } from './archive-jobs.ts';
 
 /**
  * `data` as a typed array that owns its whole buffer, so the buffer can be moved to the thread; a
@@ -31,15 +30,19 @@ export class Archiver {
     return this.#pool.run(job, { transferList });
   }
 
-  /** The entries' buffers are moved to the thread: the caller must not use them afterwards. */
-  async zip(entries: ZipJob['entries']): Promise<Uint8Array> {
-    const job: ZipJob = { op: 'zip', entries: entries.map((e) => ({ ...e, data: movable(e.data) })) };
-    const buffers = [...new Set(job.entries.map((e) => e.data.buffer as ArrayBuffer))];
-    return await this.#run<Uint8Array>(job, buffers);
+  /**
+   * A backup zip of the entries with manifest.json (the manifest with `entries` filled in) and
+   * SHA256SUMS, the finished manifest, and the zip's sha256. The entries' buffers are moved to the
+   * thread: the caller must not use them afterwards.
+   */
+  async pack(job: Omit<PackJob, 'op'>): Promise<{ manifest: PackManifest; sha256: string; zip: Uint8Array }> {
+    const entries = job.entries.map((e) => ({ ...e, data: movable(e.data) }));
+    const buffers = [...new Set(entries.map((e) => e.data.buffer as ArrayBuffer))];
+    return readPacked(await this.#run<Uint8Array>({ ...job, op: 'pack', entries } satisfies PackJob, buffers));
   }
 
-  /** Every entry and its sha256; rejects with why the archive cannot be read. `zip`'s buffer is moved. */
-  async unzip(zip: Uint8Array, maxUnpacked: number): Promise<Map<string, UnpackedEntry>> {
+  /** Every entry and its sha256, and the zip's; rejects with why the archive cannot be read. `zip`'s buffer is moved. */
+  async unzip(zip: Uint8Array, maxUnpacked: number): Promise<{ entries: Map<string, UnpackedEntry>; sha256: string }> {
     const data = movable(zip);
     return readUnzipped(await this.#run<Uint8Array>({ op: 'unzip', zip: data, maxUnpacked }, [data.buffer as ArrayBuffer]));
   }
@@ -49,9 +52,4 @@ export class Archiver {
     this.#pool = null;
     await pool?.destroy();
   }
-}
-
-/** sha256 on libuv's thread pool (WebCrypto), not the event loop. */
-export async function sha256OffLoop(data: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', data)).toString('hex');
 }

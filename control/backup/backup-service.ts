@@ -28,8 +28,8 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { strFromU8, strToU8 } from 'fflate';
-import { INVALID_ARCHIVE, isInvalidArchive, type UnpackedEntry, type ZipJob } from './archive-jobs.ts';
-import { Archiver, sha256OffLoop } from './archiver.ts';
+import { INVALID_ARCHIVE, isInvalidArchive, type UnpackedEntry } from './archive-jobs.ts';
+import { Archiver } from './archiver.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
@@ -133,7 +133,7 @@ export class BackupService {
   }
 
   /** The zip of the database as it is now; `captured` gains the real path of each recording file put in. */
-  async build(captured?: Set<string>): Promise<{ zip: Uint8Array; manifest: BackupManifest }> {
+  async build(captured?: Set<string>): Promise<{ zip: Uint8Array; sha256: string; manifest: BackupManifest }> {
     const pg = dbClient(this.db) === 'postgres';
     const trx = await this.db.transaction(pg ? { isolationLevel: 'repeatable read' } : undefined);
     const files: Record<string, Uint8Array> = {};
@@ -149,29 +149,34 @@ export class BackupService {
     } finally {
       await trx.rollback().catch(() => {});
     }
-    const recordings = await this.#readRecordings(recordingRows, files, captured);
-    const entries = Object.fromEntries(await Promise.all(Object.entries(files).map(async ([name, data]) => [name, { sha256: await sha256OffLoop(data), bytes: data.byteLength }] as const)));
-    const manifest: BackupManifest = {
+    const rowSha256: Record<string, string> = {};
+    const recordings = await this.#readRecordings(recordingRows, files, rowSha256, captured);
+    const draft: BackupManifest = {
       format: BACKUP_FORMAT,
       version: 1,
       created_at: new Date().toISOString(),
       database: pg ? 'postgres' : 'sqlite',
       migrations: MIGRATIONS.map((m) => m.name),
       tables,
-      entries,
+      entries: {}, // every entry's sha256 and size, filled in on the archive thread
       recordings,
     };
-    const zipped: ZipJob['entries'] = [
-      { name: 'manifest.json', data: strToU8(JSON.stringify(manifest, null, 2)), level: 6 },
-      { name: 'SHA256SUMS', data: strToU8(Object.entries(entries).map(([name, e]) => `${e.sha256}  ${name}\n`).join('')), level: 6 },
-    ];
     // Audio barely deflates: the fastest level keeps a backup with hours of calls quick.
-    for (const [name, data] of Object.entries(files)) zipped.push({ name, data, level: name.startsWith('recordings/') ? 1 : 6 });
-    return { zip: await this.#archiver.zip(zipped), manifest };
+    const entries = Object.entries(files).map(([name, data]) => ({ name, data, level: name.startsWith('recordings/') ? (1 as const) : (6 as const) }));
+    const packed = await this.#archiver.pack({ manifest: draft, entries, rowSha256 });
+    return { zip: packed.zip, sha256: packed.sha256, manifest: packed.manifest as BackupManifest };
   }
 
-  /** Each recording row's file as a zip entry, or a note saying why it is not there. */
-  async #readRecordings(rows: Array<Record<string, unknown>>, files: Record<string, Uint8Array>, captured?: Set<string>): Promise<NonNullable<BackupManifest['recordings']>> {
+  /**
+   * Each recording row's file as a zip entry, or a note saying why it is not there; `rowSha256`
+   * gains each entry's recorded hash, which the archive thread compares with the file's.
+   */
+  async #readRecordings(
+    rows: Array<Record<string, unknown>>,
+    files: Record<string, Uint8Array>,
+    rowSha256: Record<string, string>,
+    captured?: Set<string>,
+  ): Promise<NonNullable<BackupManifest['recordings']>> {
     const out: NonNullable<BackupManifest['recordings']> = {};
     for (const row of rows) {
       const id = String(row.id);
@@ -184,24 +189,25 @@ export class BackupService {
       const entry = `recordings/${id}.${extOf(row.format)}`;
       files[entry] = data;
       captured?.add(found!.file);
-      out[id] = row.sha256 && row.sha256 !== (await sha256OffLoop(data)) ? { entry, differs_from_row: true } : { entry };
+      if (typeof row.sha256 === 'string' && row.sha256) rowSha256[entry] = row.sha256;
+      out[id] = { entry };
     }
     return out;
   }
 
   /** Build a backup into DATA_DIR/backups (mode 0600: it holds password hashes). */
   async create(suffix?: string, captured?: Set<string>): Promise<BackupInfo & { manifest: BackupManifest }> {
-    const { zip, manifest } = await this.build(captured);
-    return { ...(await this.#store(zip, suffix)), manifest };
+    const { zip, sha256, manifest } = await this.build(captured);
+    return { ...(await this.#store(zip, sha256, suffix)), manifest };
   }
 
   /** Check an uploaded backup completely, then keep it next to the others. */
   async upload(zip: Uint8Array): Promise<BackupInfo & { manifest: BackupManifest }> {
-    const { manifest } = await this.validate(new Uint8Array(zip)); // validate consumes a copy; this one is stored
-    return { ...(await this.#store(zip, 'upload')), manifest };
+    const { manifest, sha256 } = await this.validate(new Uint8Array(zip)); // validate consumes a copy; this one is stored
+    return { ...(await this.#store(zip, sha256, 'upload')), manifest };
   }
 
-  async #store(zip: Uint8Array, suffix?: string): Promise<BackupInfo> {
+  async #store(zip: Uint8Array, sha256: string, suffix?: string): Promise<BackupInfo> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     // Written under a hidden temporary name (list() shows only backup-*.zip), then linked to its
     // final name: a half-written or failed write is never listed, downloaded or restored, and a
@@ -209,7 +215,6 @@ export class BackupService {
     const tmp = path.join(this.dir, `.tmp-${randomBytes(6).toString('hex')}.zip`);
     try {
       await writeFile(tmp, zip, { mode: 0o600, flag: 'wx' });
-      const sha256 = await sha256OffLoop(zip);
       const first = `backup-${stamp()}${suffix ? `-${suffix}` : ''}.zip`;
       for (let i = 1; i < 100; i++) {
         const name = i === 1 ? first : `backup-${stamp()}-${suffix ?? 'n'}${i}.zip`;
@@ -266,13 +271,16 @@ export class BackupService {
    */
   async validate(zip: Uint8Array): Promise<{
     manifest: BackupManifest;
+    /** Of the whole zip. */
+    sha256: string;
     tables: Record<string, Array<Record<string, unknown>>>;
     /** Recording file contents by `recordings` row id (hashes checked). */
     recordingFiles: Map<string, Uint8Array>;
   }> {
     let unpacked: Map<string, UnpackedEntry>;
+    let zipSha256: string;
     try {
-      unpacked = await this.#archiver.unzip(zip, MAX_UNPACKED);
+      ({ entries: unpacked, sha256: zipSha256 } = await this.#archiver.unzip(zip, MAX_UNPACKED));
     } catch (err) {
       // The archive's fault is the uploader's (400); the thread's (it could not start, memory) is ours (500).
       if (!isInvalidArchive(err)) throw err;
@@ -322,7 +330,7 @@ export class BackupService {
       if (!manifest.entries[r.entry] || !r.entry.startsWith(`recordings/${id}.`)) throw invalid(`${r.entry} is not a checked entry of recording ${id}`);
       recordingFiles.set(id, files[r.entry]);
     }
-    return { manifest, tables, recordingFiles };
+    return { manifest, sha256: zipSha256, tables, recordingFiles };
   }
 
   /** Ends the archive thread (if one is running). */
