@@ -180,8 +180,7 @@ export class VoicePipeline implements CallPipeline {
     if (this.closed) return;
     if (e.type === 'start') {
       this.emit({ type: 'speech_started', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
-      this.beginUtterance(e.sample);
-      this.utterance!.accept(this.preRollFrom(e.sample));
+      this.beginUtterance(e.sample).accept(this.preRollFrom(e.sample));
       if (this.reply && this.config.allowBargeIn && (this.player.hasAudio || this.reply.generating)) {
         // Stop what the caller hears now; decide later whether this is a real interruption.
         this.player.pause();
@@ -193,13 +192,14 @@ export class VoicePipeline implements CallPipeline {
     this.endUtterance(e.sample);
   }
 
-  private beginUtterance(startSample: number): void {
+  private beginUtterance(startSample: number): SttUtterance {
     this.utterance?.cancel();
     this.utterances++;
     const utterance = this.deps.stt.begin();
     this.utterance = utterance;
     this.speechStartSample = startSample;
     utterance.onEndpoint?.(() => this.onSttEndpoint(utterance));
+    return utterance;
   }
 
   /**

@@ -128,8 +128,8 @@ export class LlmDialogue implements Dialogue {
     this.placeHeard(heard, this.lastReply);
   }
 
-  private pushReply(text: string, earlier = '', earlierIndex = -1): void {
-    this.history.push({ role: 'assistant', content: text });
+  private pushReply(text: string, earlier = '', earlierIndex = -1, toolCalls?: ToolCall[]): void {
+    this.history.push({ role: 'assistant', content: text, toolCalls });
     this.lastReply = { index: this.history.length - 1, earlier, earlierIndex };
   }
 
@@ -232,8 +232,7 @@ export class LlmDialogue implements Dialogue {
       if (opts.signal?.aborted) return;
       this.streaming = null;
       const reply = flight.text;
-      this.history.push({ role: 'assistant', content: reply, toolCalls: calls.length ? calls : undefined });
-      this.lastReply = { index: this.history.length - 1, earlier, earlierIndex };
+      this.pushReply(reply, earlier, earlierIndex, calls.length ? calls : undefined);
       earlier = `${earlier} ${reply}`.trim();
       earlierIndex = this.lastReply.index;
       if (!calls.length) break;

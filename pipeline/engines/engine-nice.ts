@@ -7,13 +7,15 @@
  */
 import { getPriority, setPriority } from 'node:os';
 
-const DEFAULT_NICE = 10;
+export const DEFAULT_ENGINE_NICE = 10;
+/** The lowest priority there is (POSIX niceness). */
+export const MAX_NICE = 19;
 
 export function engineNice(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.ENGINE_NICE;
-  if (raw === undefined || raw === '') return DEFAULT_NICE;
+  if (raw === undefined || raw === '') return DEFAULT_ENGINE_NICE;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 19) throw new Error(`ENGINE_NICE must be an integer from 0 to 19, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_NICE) throw new Error(`ENGINE_NICE must be an integer from 0 to ${MAX_NICE}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -32,7 +34,7 @@ export function niced(command: string, args: string[], nice = engineNice()): [st
 export function lowerPriority(pid: number | undefined, nice = engineNice()): void {
   if (pid === undefined || nice === 0) return;
   try {
-    setPriority(pid, Math.min(19, getPriority(pid) + nice));
+    setPriority(pid, Math.min(MAX_NICE, getPriority(pid) + nice));
   } catch {
     // EACCES/EPERM (a sandbox) or ESRCH (already gone): nothing to do
   }

@@ -101,7 +101,7 @@ export class ReplyPlayer {
     return heard.join(' ');
   }
 
-  /** Text fully played since the last reset, which it is: a reply that ended is not heard again at the next barge-in. */
+  /** Text fully played since the last reset, and a reset: a reply that ended is not heard again at the next barge-in. */
   takeSpoken(): string {
     const s = this.spoken.join(' ');
     this.spoken = [];
