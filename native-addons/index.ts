@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Must equal kAbiVersion in src/addon.cc: a build from older sources is refused, not trusted. */
-export const NATIVE_DSP_ABI_VERSION = 2;
+export const NATIVE_DSP_ABI_VERSION = 3;
 
 export const NATIVE_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const NATIVE_BUILD_DIR = path.join(NATIVE_DIR, 'build');
@@ -28,7 +28,7 @@ export interface NativeResamplerKernel {
   reset(): void;
 }
 
-/** One rate pair's filter bank (coefficients widened to double once), shared by its streams. */
+/** One rate pair's filter bank (Q14 coefficients), shared by its streams. */
 export interface NativeFilter {
   readonly __nativeFilter?: never;
 }
@@ -36,7 +36,7 @@ export interface NativeFilter {
 export interface NativeDsp {
   readonly abiVersion: number;
   readonly Filter: new (
-    table: Float32Array,
+    table: Int16Array,
     taps: number,
     up: number,
     down: number,

@@ -15,7 +15,7 @@
 namespace {
 
 // Bumped whenever the JS <-> native contract changes; index.ts refuses a stale build.
-constexpr int kAbiVersion = 2;
+constexpr int kAbiVersion = 3;
 
 bool IsTypedArrayOf(const Napi::Value& v, napi_typedarray_type type) {
   return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
@@ -26,19 +26,19 @@ struct InstanceData {
   Napi::FunctionReference filter_ctor;
 };
 
-// An immutable filter bank: the widened coefficient table shared by every Resampler made from it.
+// An immutable filter bank: the coefficient table shared by every Resampler made from it.
 class Filter : public Napi::ObjectWrap<Filter> {
  public:
   static Napi::Function Init(Napi::Env env) { return DefineClass(env, "Filter", {}); }
 
-  // new Filter(table: Float32Array, taps, up, down, advance: Int32Array, nextPhase: Int32Array)
+  // new Filter(table: Int16Array (Q14), taps, up, down, advance: Int32Array, nextPhase: Int32Array)
   explicit Filter(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Filter>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() != 6 || !IsTypedArrayOf(info[0], napi_float32_array) || !info[1].IsNumber() || !info[2].IsNumber() ||
+    if (info.Length() != 6 || !IsTypedArrayOf(info[0], napi_int16_array) || !info[1].IsNumber() || !info[2].IsNumber() ||
         !info[3].IsNumber() || !IsTypedArrayOf(info[4], napi_int32_array) || !IsTypedArrayOf(info[5], napi_int32_array)) {
-      throw Napi::TypeError::New(env, "Filter(table: Float32Array, taps, up, down, advance: Int32Array, nextPhase: Int32Array)");
+      throw Napi::TypeError::New(env, "Filter(table: Int16Array, taps, up, down, advance: Int32Array, nextPhase: Int32Array)");
     }
-    auto table = info[0].As<Napi::Float32Array>();
+    auto table = info[0].As<Napi::Int16Array>();
     const int taps = info[1].As<Napi::Number>().Int32Value();
     const int up = info[2].As<Napi::Number>().Int32Value();
     const int down = info[3].As<Napi::Number>().Int32Value();

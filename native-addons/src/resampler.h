@@ -1,6 +1,6 @@
 // Streaming polyphase resampler kernel: the native twin of media/resampler-kernel-ts.ts.
-// Same state machine, same coefficient table, same order of floating-point operations, so the
-// two produce identical samples (the tests compare them).
+// Same state machine, same Q14 coefficient table, exact integer arithmetic, so the two produce
+// identical samples (the tests compare them).
 #pragma once
 
 #include <cstddef>
@@ -10,13 +10,16 @@
 
 namespace voice_dsp {
 
-// One rate pair's filter, immutable and shared by every stream of that pair: the 22050 Hz tables
-// are ~200 KiB as doubles, so a copy per call leg would cost real memory at hundreds of calls.
-struct FilterBank {
-  // table: up * taps float32 coefficients, phase-major, oldest tap first. taps % 8 == 0.
-  FilterBank(const float* table, int taps, int up, int down, const int32_t* advance, const int32_t* next_phase);
+// Fractional bits of the coefficients (COEFFICIENT_SHIFT in media/resampler-design.ts).
+constexpr int kCoefficientShift = 14;
 
-  std::vector<double> table;  // widened to double once (exact)
+// One rate pair's filter, immutable and shared by every stream of that pair: the 22050 Hz tables
+// hold ~28k coefficients, so a copy per call leg would cost real memory at hundreds of calls.
+struct FilterBank {
+  // table: up * taps Q14 coefficients, phase-major, oldest tap first. taps % 8 == 0.
+  FilterBank(const int16_t* table, int taps, int up, int down, const int32_t* advance, const int32_t* next_phase);
+
+  std::vector<int16_t> table;
   int taps, up, down;
   std::vector<int32_t> advance, next_phase;
 };
@@ -38,7 +41,7 @@ class ResamplerKernel {
 
  private:
   std::shared_ptr<const FilterBank> filter_;
-  std::vector<double> hist_;
+  std::vector<int16_t> hist_;
   int64_t avail_ = 0, pos_ = 0;
   int phase_ = 0;
 };

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createResampler, type Resampler } from '../../media/resampler.ts';
-import { designResampler } from '../../media/resampler-design.ts';
+import { COEFFICIENT_SHIFT, designResampler } from '../../media/resampler-design.ts';
 import { SAMPLE_RATES, concatInt16, samplesPerFrame } from '../../media/pcm.ts';
 import { db, noise, rmsOf, sine, toneAmplitude } from './signals.ts';
 
@@ -13,7 +13,7 @@ function steadyOutput(from: number, to: number, x: Int16Array): Int16Array {
   return y.subarray(Math.round(to * 0.03));
 }
 
-t.test('design: the reduced ratio, lane-aligned taps, unity DC gain per phase', async (t) => {
+t.test('design: the reduced ratio, lane-aligned taps, unity DC gain per phase, no overflow', async (t) => {
   const cases: [number, number, number, number][] = [
     [8000, 16000, 2, 1],
     [16000, 8000, 1, 2],
@@ -27,13 +27,21 @@ t.test('design: the reduced ratio, lane-aligned taps, unity DC gain per phase', 
     t.equal(`${d.up}/${d.down}`, `${up}/${down}`, `${from} -> ${to}`);
     t.equal(d.taps % 8, 0);
     t.equal(d.table.length, d.up * d.taps);
-    let worst = 0;
+    let wrongSums = 0;
+    let worstGain = 0;
     for (let p = 0; p < d.up; p++) {
       let s = 0;
-      for (let j = 0; j < d.taps; j++) s += d.table[p * d.taps + j];
-      worst = Math.max(worst, Math.abs(s - 1));
+      let abs = 0;
+      for (let j = 0; j < d.taps; j++) {
+        s += d.table[p * d.taps + j];
+        abs += Math.abs(d.table[p * d.taps + j]);
+      }
+      if (s !== 1 << COEFFICIENT_SHIFT) wrongSums++;
+      worstGain = Math.max(worstGain, abs);
     }
-    t.ok(worst < 1e-5, `every phase sums to 1 (worst error ${worst.toExponential(1)})`);
+    t.equal(wrongSums, 0, 'every phase sums to exactly 1.0 in Q14');
+    // The kernels' int32 accumulator cannot overflow: worst-case |sum| = gain * 32768 < 2^31.
+    t.ok(worstGain * 32768 < 2 ** 31, `largest sum of |coefficients| ${(worstGain / (1 << COEFFICIENT_SHIFT)).toFixed(2)}`);
     t.ok(d.kaiserBeta > 6 && d.kaiserBeta < 7, 'Kaiser beta in 6..7');
   }
   t.equal(designResampler(8000, 16000), designResampler(8000, 16000), 'designs are cached');

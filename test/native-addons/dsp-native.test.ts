@@ -76,7 +76,7 @@ t.test('the addon validates its arguments instead of crashing', { skip: dsp ? fa
   const { Filter, Resampler } = dsp!;
   t.throws(() => new Filter(d.table, 60, d.up, d.down, d.advance, d.nextPhase), RangeError, 'taps not a multiple of 8');
   t.throws(() => new Filter(d.table.subarray(1), d.taps, d.up, d.down, d.advance, d.nextPhase), RangeError, 'short table');
-  t.throws(() => new Filter(new Float64Array(d.table) as unknown as Float32Array, d.taps, d.up, d.down, d.advance, d.nextPhase), TypeError, 'wrong array type');
+  t.throws(() => new Filter(new Float32Array(d.table) as unknown as Int16Array, d.taps, d.up, d.down, d.advance, d.nextPhase), TypeError, 'wrong array type');
   const bad = Int32Array.from(d.advance);
   bad[0] = 1 << 20;
   t.throws(() => new Filter(d.table, d.taps, d.up, d.down, bad, d.nextPhase), RangeError, 'advance out of range');
