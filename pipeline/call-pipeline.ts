@@ -62,7 +62,11 @@ export interface CallPipeline {
   readonly info: CallInfo;
   /** Begin the conversation (e.g. queue the greeting). Called once, after the transport is ready. */
   start(): void;
-  /** One chunk of caller audio, PCM16 mono 16 kHz; usually 20 ms but any length is accepted. */
+  /**
+   * One chunk of caller audio, PCM16 mono 16 kHz; usually 20 ms but any length is accepted. The
+   * pipeline may keep `pcm` (pre-roll, an utterance): transports hand over memory they will not
+   * write to again.
+   */
   pushAudio(pcm: Int16Array): void;
   /** The next 20 ms reply frame (PIPELINE_FRAME_SAMPLES samples), or null when there is nothing to say. */
   pullAudio(): Int16Array | null;

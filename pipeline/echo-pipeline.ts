@@ -14,11 +14,12 @@ import {
 
 /** At most this much caller audio (2 s) waits to be echoed; older frames are dropped first. */
 const MAX_QUEUED_FRAMES = 100;
+const NO_SAMPLES = new Int16Array(0);
 
 export class EchoPipeline implements CallPipeline {
   private readonly queue: Int16Array[] = [];
   private readonly listeners = new Set<PipelineEventListener>();
-  private pending = new Int16Array(0);
+  private pending = NO_SAMPLES;
   private closed = false;
   droppedFrames = 0;
 
@@ -28,6 +29,12 @@ export class EchoPipeline implements CallPipeline {
 
   pushAudio(pcm: Int16Array): void {
     if (this.closed) return;
+    if (this.pending.length === 0 && pcm.length === PIPELINE_FRAME_SAMPLES) {
+      // The usual case: a whole frame, ours to keep (see CallPipeline.pushAudio), queued as is.
+      this.queue.push(pcm);
+      this.trim();
+      return;
+    }
     // Re-frame to exact 20 ms frames so any chunk size in gives clean frames out.
     let data = pcm;
     if (this.pending.length) {
@@ -40,7 +47,11 @@ export class EchoPipeline implements CallPipeline {
       this.queue.push(data.slice(offset, offset + PIPELINE_FRAME_SAMPLES));
       offset += PIPELINE_FRAME_SAMPLES;
     }
-    this.pending = data.slice(offset);
+    this.pending = offset === data.length ? NO_SAMPLES : data.slice(offset);
+    this.trim();
+  }
+
+  private trim(): void {
     while (this.queue.length > MAX_QUEUED_FRAMES) {
       this.queue.shift();
       this.droppedFrames++;
@@ -54,7 +65,7 @@ export class EchoPipeline implements CallPipeline {
   control(message: CallerControl): void {
     if (message.type === 'clear') {
       this.queue.length = 0;
-      this.pending = new Int16Array(0);
+      this.pending = NO_SAMPLES;
     } else if (message.type === 'text') {
       this.emit({ type: 'transcript', final: true, text: message.text });
       this.emit({ type: 'response_text_delta', text: message.text });
