@@ -50,9 +50,11 @@ class UwsVoiceSocket implements VoiceSocket {
 /**
  * Calls are spread over PHASES sub-ticks of one 20 ms period: each call is still stepped exactly
  * once every 20 ms, but the loop never blocks for all calls at once (500 calls' encode+send in one
- * go is several ms of lag for everything else). One timer for the whole endpoint.
+ * go is several ms of lag for everything else). One timer for the whole endpoint. 10 phases (2 ms
+ * apart, 50 calls each at 500) against 4: reply jitter p99 7.8 / 6.8 ms vs 9.5 / 8.7 ms, p50 0.1
+ * vs 0.4 ms, same CPU (transport bench, 500 streams, alternating runs, 2026-12-06).
  */
-export const PHASES = 4;
+export const PHASES = 10;
 export const voiceClock = new MediaClock({ intervalMs: 20 / PHASES });
 
 export class VoiceEndpoint {
