@@ -73,7 +73,7 @@ export function createResampler(fromRate: number, toRate: number, opts: Resample
     return new PassThrough(fromRate, impl);
   }
   const design = designResampler(fromRate, toRate);
-  const kernel: ResampleKernel = impl === 'native' && nativeDsp ? new nativeDsp.Resampler(nativeFilter(design)) : new TsResampleKernel(design);
+  const kernel: ResampleKernel = impl === 'native' && nativeDsp ? nativeDsp.createResampler(nativeFilter(design)) : new TsResampleKernel(design);
   return new PolyphaseResampler(design, kernel, impl);
 }
 

@@ -43,7 +43,8 @@ export interface NativeDsp {
     advance: Int32Array,
     nextPhase: Int32Array,
   ) => NativeFilter;
-  readonly Resampler: new (filter: NativeFilter) => NativeResamplerKernel;
+  /** One stream (its own history and phase) over a shared filter. */
+  readonly createResampler: (filter: NativeFilter) => NativeResamplerKernel;
 }
 
 export interface NativeLoadResult {
@@ -68,7 +69,7 @@ export function loadNativeDsp(opts: { ignoreEnv?: boolean } = {}): NativeLoadRes
   } catch (err) {
     return { dsp: null, reason: `failed to load: ${err instanceof Error ? err.message : String(err)}` };
   }
-  if (mod.abiVersion !== NATIVE_DSP_ABI_VERSION || typeof mod.Resampler !== 'function' || typeof mod.Filter !== 'function') {
+  if (mod.abiVersion !== NATIVE_DSP_ABI_VERSION || typeof mod.createResampler !== 'function' || typeof mod.Filter !== 'function') {
     return { dsp: null, reason: `stale build (abi ${String(mod.abiVersion)}, expected ${NATIVE_DSP_ABI_VERSION}); run node native-addons/build.mjs --force` };
   }
   return { dsp: mod as NativeDsp, reason: null };

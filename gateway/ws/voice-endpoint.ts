@@ -57,11 +57,20 @@ class UwsVoiceSocket implements VoiceSocket {
 export const PHASES = 10;
 export const voiceClock = new MediaClock({ intervalMs: 20 / PHASES });
 
+/** One open connection as the clock sees it; `step` is made once so a tick allocates nothing. */
+interface LiveConnection {
+  connection: VoiceConnection;
+  socket: UwsVoiceSocket;
+  phase: number;
+  step: () => void;
+}
+
 export class VoiceEndpoint {
-  private readonly live = new Map<VoiceConnection, UwsVoiceSocket>();
-  private readonly phases: Set<VoiceConnection>[] = Array.from({ length: PHASES }, () => new Set());
-  private readonly phaseOf = new Map<VoiceConnection, number>();
+  private readonly live = new Map<VoiceConnection, LiveConnection>();
+  private readonly phases: Set<LiveConnection>[] = Array.from({ length: PHASES }, () => new Set());
   private nextPhase = 0;
+  /** The current tick's time, read by every `step` in it. */
+  private tickNow = 0;
   private unsubscribeClock: (() => void) | null = null;
 
   constructor(
@@ -123,10 +132,9 @@ export class VoiceEndpoint {
           remoteAddress: data.remote,
         });
         data.connection = connection;
-        this.live.set(connection, socket);
-        const phase = this.nextPhase++ % PHASES;
-        this.phases[phase].add(connection);
-        this.phaseOf.set(connection, phase);
+        const live: LiveConnection = { connection, socket, phase: this.nextPhase++ % PHASES, step: () => connection.tick(this.tickNow) };
+        this.live.set(connection, live);
+        this.phases[live.phase].add(live);
         deps.metrics?.wsConnections.set(this.live.size);
         this.ensureClock();
       },
@@ -139,20 +147,18 @@ export class VoiceEndpoint {
         } catch (err) {
           // A bug in one call must not take the process down; end that call, keep the rest.
           deps.log.error({ err, callId: connection.callId }, 'voice message handler failed');
-          const socket = this.live.get(connection);
-          socket?.end(4010, 'internal error');
+          this.live.get(connection)?.socket.end(4010, 'internal error');
         }
       },
       close: (ws, code) => {
         const data = ws.getUserData();
         const connection = data.connection;
         if (!connection) return;
-        const socket = this.live.get(connection);
-        if (socket) socket.closed = true;
+        const live = this.live.get(connection);
+        if (live) live.socket.closed = true;
         connection.onClose(code);
+        if (live) this.phases[live.phase].delete(live);
         this.live.delete(connection);
-        this.phases[this.phaseOf.get(connection) ?? 0].delete(connection);
-        this.phaseOf.delete(connection);
         deps.metrics?.wsConnections.set(this.live.size);
         deps.metrics?.wsClosed.inc({ code: String(code) });
         if (this.live.size === 0) this.stopClock();
@@ -162,7 +168,7 @@ export class VoiceEndpoint {
 
   /** Close every connection with 1001 after telling each client why. */
   shutdown(): void {
-    for (const [connection, socket] of this.live) socket.cork(() => connection.shutdown());
+    for (const { connection, socket } of this.live.values()) socket.cork(() => connection.shutdown());
   }
 
   private ensureClock(): void {
@@ -176,15 +182,13 @@ export class VoiceEndpoint {
   }
 
   private tick(phase: number): void {
-    const now = performance.now();
-    for (const connection of this.phases[phase]) {
-      const socket = this.live.get(connection);
-      if (!socket) continue;
+    this.tickNow = performance.now();
+    for (const live of this.phases[phase]) {
       try {
-        socket.cork(() => connection.tick(now));
+        live.socket.cork(live.step);
       } catch (err) {
-        this.deps.log.error({ err, callId: connection.callId }, 'voice tick failed');
-        socket.end(4010, 'internal error');
+        this.deps.log.error({ err, callId: live.connection.callId }, 'voice tick failed');
+        live.socket.end(4010, 'internal error');
       }
     }
   }

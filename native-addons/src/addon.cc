@@ -3,7 +3,7 @@
 // stays in TypeScript; this file only validates arguments and moves pointers.
 //
 //   const filter = new Filter(table, taps, up, down, advance, nextPhase)  // once per rate pair
-//   const r = new Resampler(filter)                                        // once per stream
+//   const r = createResampler(filter)                                      // once per stream
 //   r.process(input: Int16Array, out: Int16Array) -> samples written
 #include <napi.h>
 
@@ -15,7 +15,7 @@
 namespace {
 
 // Bumped whenever the JS <-> native contract changes; index.ts refuses a stale build.
-constexpr int kAbiVersion = 3;
+constexpr int kAbiVersion = 3;  // 3: Q14 tables, createResampler
 
 bool IsTypedArrayOf(const Napi::Value& v, napi_typedarray_type type) {
   return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
@@ -66,73 +66,82 @@ class Filter : public Napi::ObjectWrap<Filter> {
   std::shared_ptr<const voice_dsp::FilterBank> bank_;
 };
 
-class Resampler : public Napi::ObjectWrap<Resampler> {
- public:
-  static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "Resampler",
-                       {InstanceMethod<&Resampler::Process>("process"), InstanceMethod<&Resampler::Reset>("reset"),
-                        InstanceMethod<&Resampler::OutputCount>("outputCount")});
-  }
+// One stream's kernel, shared by its three functions: each holds a shared_ptr to it as its N-API
+// `data`, released by that function's finalizer, so the kernel lives while any of them does.
+using KernelHandle = std::shared_ptr<voice_dsp::ResamplerKernel>;
 
-  // new Resampler(filter: Filter)
-  explicit Resampler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Resampler>(info) {
-    Napi::Env env = info.Env();
-    auto* data = env.GetInstanceData<InstanceData>();
-    if (info.Length() != 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(data->filter_ctor.Value())) {
-      throw Napi::TypeError::New(env, "Resampler(filter: Filter)");
-    }
-    kernel_ = std::make_unique<voice_dsp::ResamplerKernel>(Filter::Unwrap(info[0].As<Napi::Object>())->bank());
-  }
+voice_dsp::ResamplerKernel& KernelOf(const Napi::CallbackInfo& info) { return **static_cast<KernelHandle*>(info.Data()); }
 
- private:
-  // One napi_get_typedarray_info per argument (type, length and data in one call): this runs
-  // twice per 20 ms frame per call, so the wrapper's extra IsTypedArray/As round trips matter.
-  static bool Int16Arg(napi_env env, napi_value v, int16_t** data, size_t* length) {
-    bool is_typed = false;
-    if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
-    napi_typedarray_type type;
-    void* ptr = nullptr;
-    if (napi_get_typedarray_info(env, v, &type, length, &ptr, nullptr, nullptr) != napi_ok || type != napi_int16_array) return false;
-    *data = static_cast<int16_t*>(ptr);
-    return true;
-  }
+// One napi_get_typedarray_info per argument (type, length and data in one call): this runs
+// twice per 20 ms frame per call, so the wrapper's extra IsTypedArray/As round trips matter.
+bool Int16Arg(napi_env env, napi_value v, int16_t** data, size_t* length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) return false;
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, length, &ptr, nullptr, nullptr) != napi_ok || type != napi_int16_array) return false;
+  *data = static_cast<int16_t*>(ptr);
+  return true;
+}
 
-  // process(input: Int16Array, out: Int16Array): number of samples written
-  Napi::Value Process(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    int16_t* in_data = nullptr;
-    int16_t* out_data = nullptr;
-    size_t in_len = 0, out_len = 0;
-    if (info.Length() != 2 || !Int16Arg(env, info[0], &in_data, &in_len) || !Int16Arg(env, info[1], &out_data, &out_len)) {
-      throw Napi::TypeError::New(env, "process(input: Int16Array, out: Int16Array)");
-    }
-    const int64_t n = static_cast<int64_t>(in_len);
-    const int64_t need = kernel_->OutputCount(n);
-    if (static_cast<int64_t>(out_len) < need) {
-      throw Napi::RangeError::New(env, "output holds " + std::to_string(out_len) + " samples, need " + std::to_string(need));
-    }
-    // Input is consumed in chunks while output is written, so overlapping arrays would read
-    // samples already overwritten: refuse them (the TS wrapper does the same).
-    const auto* in_begin = reinterpret_cast<const char*>(in_data);
-    const auto* out_begin = reinterpret_cast<const char*>(out_data);
-    if (n > 0 && need > 0 && in_begin < out_begin + need * 2 && out_begin < in_begin + n * 2) {
-      throw Napi::RangeError::New(env, "input and output must not overlap");
-    }
-    return Napi::Number::New(env, static_cast<double>(kernel_->Process(in_data, n, out_data)));
+// process(input: Int16Array, out: Int16Array): number of samples written
+Napi::Value Process(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  voice_dsp::ResamplerKernel& kernel = KernelOf(info);
+  int16_t* in_data = nullptr;
+  int16_t* out_data = nullptr;
+  size_t in_len = 0, out_len = 0;
+  if (info.Length() != 2 || !Int16Arg(env, info[0], &in_data, &in_len) || !Int16Arg(env, info[1], &out_data, &out_len)) {
+    throw Napi::TypeError::New(env, "process(input: Int16Array, out: Int16Array)");
   }
-
-  Napi::Value Reset(const Napi::CallbackInfo& info) {
-    kernel_->Reset();
-    return info.Env().Undefined();
+  const int64_t n = static_cast<int64_t>(in_len);
+  const int64_t need = kernel.OutputCount(n);
+  if (static_cast<int64_t>(out_len) < need) {
+    throw Napi::RangeError::New(env, "output holds " + std::to_string(out_len) + " samples, need " + std::to_string(need));
   }
-
-  Napi::Value OutputCount(const Napi::CallbackInfo& info) {
-    if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "outputCount(n: number)");
-    return Napi::Number::New(info.Env(), static_cast<double>(kernel_->OutputCount(info[0].As<Napi::Number>().Int64Value())));
+  // Input is consumed in chunks while output is written, so overlapping arrays would read
+  // samples already overwritten: refuse them (the TS wrapper does the same).
+  const auto* in_begin = reinterpret_cast<const char*>(in_data);
+  const auto* out_begin = reinterpret_cast<const char*>(out_data);
+  if (n > 0 && need > 0 && in_begin < out_begin + need * 2 && out_begin < in_begin + n * 2) {
+    throw Napi::RangeError::New(env, "input and output must not overlap");
   }
+  return Napi::Number::New(env, static_cast<double>(kernel.Process(in_data, n, out_data)));
+}
 
-  std::unique_ptr<voice_dsp::ResamplerKernel> kernel_;
-};
+Napi::Value Reset(const Napi::CallbackInfo& info) {
+  KernelOf(info).Reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value OutputCount(const Napi::CallbackInfo& info) {
+  if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "outputCount(n: number)");
+  return Napi::Number::New(info.Env(), static_cast<double>(KernelOf(info).OutputCount(info[0].As<Napi::Number>().Int64Value())));
+}
+
+Napi::Function KernelFunction(Napi::Env env, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&), const KernelHandle& kernel) {
+  auto* handle = new KernelHandle(kernel);
+  Napi::Function f = Napi::Function::New(env, fn, name, handle);
+  f.AddFinalizer([](Napi::Env, KernelHandle* h) { delete h; }, handle);
+  return f;
+}
+
+// createResampler(filter: Filter) -> { process, outputCount, reset }: one stream. Plain functions
+// with the kernel as their data rather than methods of a wrapped object, because napi_unwrap (a
+// private-property lookup on `this`) cost as much per call as checking both typed arrays.
+Napi::Value CreateResampler(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* data = env.GetInstanceData<InstanceData>();
+  if (info.Length() != 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(data->filter_ctor.Value())) {
+    throw Napi::TypeError::New(env, "createResampler(filter: Filter)");
+  }
+  auto kernel = std::make_shared<voice_dsp::ResamplerKernel>(Filter::Unwrap(info[0].As<Napi::Object>())->bank());
+  Napi::Object stream = Napi::Object::New(env);
+  stream.Set("process", KernelFunction(env, "process", Process, kernel));
+  stream.Set("outputCount", KernelFunction(env, "outputCount", OutputCount, kernel));
+  stream.Set("reset", KernelFunction(env, "reset", Reset, kernel));
+  return stream;
+}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new InstanceData();
@@ -141,7 +150,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);  // deleted by node-addon-api when the environment goes away
   exports.Set("abiVersion", Napi::Number::New(env, kAbiVersion));
   exports.Set("Filter", filter);
-  exports.Set("Resampler", Resampler::Init(env));
+  exports.Set("createResampler", Napi::Function::New(env, CreateResampler, "createResampler"));
   return exports;
 }
 

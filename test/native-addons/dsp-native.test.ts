@@ -5,6 +5,8 @@
  */
 import t from 'tap';
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { NATIVE_BUILD_DIR, loadNativeDsp } from '../../native-addons/index.ts';
 import { designResampler } from '../../media/resampler-design.ts';
 import { TsResampleKernel } from '../../media/resampler-kernel-ts.ts';
@@ -36,7 +38,7 @@ t.test('native and TS kernels agree sample for sample on every rate pair', { ski
     for (const to of SAMPLE_RATES) {
       if (from === to) continue;
       const d = designResampler(from, to);
-      const native = new dsp!.Resampler(new dsp!.Filter(d.table, d.taps, d.up, d.down, d.advance, d.nextPhase));
+      const native = dsp!.createResampler(new dsp!.Filter(d.table, d.taps, d.up, d.down, d.advance, d.nextPhase));
       const twin = new TsResampleKernel(d);
       // Random frames, a loud tone (saturation), odd-sized chunks, then a reset and more.
       const frame = samplesPerFrame(from);
@@ -73,17 +75,17 @@ t.test('native and TS kernels agree sample for sample on every rate pair', { ski
 
 t.test('the addon validates its arguments instead of crashing', { skip: dsp ? false : `addon unavailable: ${reason}` }, async (t) => {
   const d = designResampler(8000, 16000);
-  const { Filter, Resampler } = dsp!;
+  const { Filter, createResampler } = dsp!;
   t.throws(() => new Filter(d.table, 60, d.up, d.down, d.advance, d.nextPhase), RangeError, 'taps not a multiple of 8');
   t.throws(() => new Filter(d.table.subarray(1), d.taps, d.up, d.down, d.advance, d.nextPhase), RangeError, 'short table');
   t.throws(() => new Filter(new Float32Array(d.table) as unknown as Int16Array, d.taps, d.up, d.down, d.advance, d.nextPhase), TypeError, 'wrong array type');
   const bad = Int32Array.from(d.advance);
   bad[0] = 1 << 20;
   t.throws(() => new Filter(d.table, d.taps, d.up, d.down, bad, d.nextPhase), RangeError, 'advance out of range');
-  t.throws(() => new Resampler({} as never), TypeError, 'a Resampler needs a Filter');
+  t.throws(() => createResampler({} as never), TypeError, 'a stream needs a Filter');
   const filter = new Filter(d.table, d.taps, d.up, d.down, d.advance, d.nextPhase);
-  const r = new Resampler(filter);
-  t.throws(() => new Resampler(r as never), TypeError, 'not just any native object');
+  const r = createResampler(filter);
+  t.throws(() => createResampler(r as never), TypeError, 'not just any object');
   t.throws(() => r.process(new Int16Array(160), new Int16Array(319)), RangeError, 'output too small');
   t.throws(() => r.process(new Float32Array(160) as unknown as Int16Array, new Int16Array(320)), TypeError);
   const shared = new Int16Array(1000);
@@ -94,8 +96,8 @@ t.test('the addon validates its arguments instead of crashing', { skip: dsp ? fa
 t.test('streams made from one filter keep separate state', { skip: dsp ? false : `addon unavailable: ${reason}` }, async (t) => {
   const d = designResampler(16000, 8000);
   const filter = new dsp!.Filter(d.table, d.taps, d.up, d.down, d.advance, d.nextPhase);
-  const a = new dsp!.Resampler(filter);
-  const b = new dsp!.Resampler(filter);
+  const a = dsp!.createResampler(filter);
+  const b = dsp!.createResampler(filter);
   const x = noise(320, 20000, 3);
   const y = noise(320, 20000, 4);
   const outA = new Int16Array(160);
@@ -117,4 +119,20 @@ t.test('createResampler picks the addon by default when it loaded', { skip: dsp 
     const x = noise(16000, 20000, 11);
     t.same(createResampler(16000, 8000).process(x), createResampler(16000, 8000, { impl: 'ts' }).process(x), 'same samples through the public API');
   }
+});
+
+t.test("a stream's functions keep its kernel alive on their own", { skip: dsp ? false : `addon unavailable: ${reason}` }, async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const d = designResampler(8000, 16000);
+  const filter = new dsp!.Filter(d.table, d.taps, d.up, d.down, d.advance, d.nextPhase);
+  // Only `process` survives; the object it came with (and its other functions) become garbage.
+  const process = (() => dsp!.createResampler(filter).process)();
+  for (let i = 0; i < 3; i++) gc();
+  const x = noise(160, 20000, 5);
+  const out = new Int16Array(320);
+  const twin = new Int16Array(320);
+  t.equal(process(x, out), 320);
+  new TsResampleKernel(d).process(x, twin);
+  t.same(out, twin, 'the kernel is intact after the collections');
 });
