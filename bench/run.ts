@@ -51,6 +51,16 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
       return { bench: 'transport-vs-ws', seconds, rows, machine: (await import('./lib/machine.ts')).machineInfo() };
     },
   },
+  'transport-equal-jitter': {
+    describe: 'our uWS transport and the ws baseline each stepped up (--clients 100,200,...) until jitter p99 > --jitter-ms (10) or a frame is lost: streams carried and frames per CPU-second at equal jitter, as ratios',
+    run: async (a, progress) =>
+      (await import('./transport-equal-jitter.ts')).runEqualJitterBench({
+        jitterMs: a['jitter-ms'] === undefined ? undefined : Number(a['jitter-ms']),
+        counts: a.clients === undefined ? undefined : String(a.clients).split(',').map(Number),
+        seconds: a.seconds === undefined ? undefined : Number(a.seconds),
+        onProgress: progress,
+      }),
+  },
   voice: {
     describe: 'voice-to-voice budget over WebSocket (>= 30 turns, each interrupting the last reply): endpoint/STT/LLM/TTS/overhead split, barge-in; --llm-ttft N uses a fake LLM',
     run: async (a, progress) =>
@@ -134,6 +144,7 @@ const { values, positionals } = parseArgs({
     'llm-ttft': { type: 'string' },
     'token-ms': { type: 'string' },
     mb: { type: 'string' },
+    'jitter-ms': { type: 'string' },
   },
 });
 const name = positionals[0];

@@ -20,6 +20,8 @@ export interface TransportBenchOptions {
   serverEntry?: string;
   /** Load generator send slots per 20 ms (default 10: callers out of phase; 1: one burst). */
   slots?: number;
+  /** Seconds of streaming before the measurement window opens (default 3: steady state, not start-up). */
+  warmupSeconds?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -54,7 +56,8 @@ export async function runTransportBench(opts: TransportBenchOptions) {
   const gen = spawn(
     process.execPath,
     ['--import', 'tsx', 'bench/ws-load-generator.ts', '--url', `ws://127.0.0.1:${port}/ws/voice`, '--token', TOKEN,
-      '--clients', String(opts.clients), '--seconds', String(opts.seconds), '--codec', opts.codec ?? 'mulaw', '--rate', String(opts.rate ?? 8000), '--slots', String(opts.slots ?? 10)],
+      '--clients', String(opts.clients), '--seconds', String(opts.seconds), '--codec', opts.codec ?? 'mulaw', '--rate', String(opts.rate ?? 8000), '--slots', String(opts.slots ?? 10),
+      '--warmup-seconds', String(opts.warmupSeconds ?? 3)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let buf = '';
@@ -91,6 +94,7 @@ export async function runTransportBench(opts: TransportBenchOptions) {
     seconds: opts.seconds,
     codec: opts.codec ?? 'mulaw',
     loadgen_send_slots: r.send_slots,
+    warmup_seconds: opts.warmupSeconds ?? 3,
     frames_sent: r.frames_sent,
     frames_received: r.frames_received,
     frames_missing: r.frames_missing,
