@@ -26,7 +26,7 @@ struct InstanceData {
   Napi::FunctionReference filter_ctor;
 };
 
-// An immutable filter bank: the coefficient table shared by every Resampler made from it.
+// An immutable filter bank: the coefficient table shared by every stream made from it.
 class Filter : public Napi::ObjectWrap<Filter> {
  public:
   static Napi::Function Init(Napi::Env env) { return DefineClass(env, "Filter", {}); }
