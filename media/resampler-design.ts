@@ -142,13 +142,12 @@ function computeDesign(fromRate: number, toRate: number): ResamplerDesign {
 
   // Polyphase split: phase p uses proto[p + k*up] against x[i - k]; store k reversed (oldest first).
   const table = new Int16Array(up * taps);
-  const one = 1 << COEFFICIENT_SHIFT;
   const phase = new Float64Array(taps);
   for (let p = 0; p < up; p++) {
     let sum = 0;
     for (let k = 0; k < taps; k++) sum += proto[p + k * up];
     for (let k = 0; k < taps; k++) phase[taps - 1 - k] = proto[p + k * up] / sum;
-    quantizePhase(phase, table.subarray(p * taps, (p + 1) * taps), one);
+    quantizePhase(phase, table.subarray(p * taps, (p + 1) * taps));
   }
 
   const advance = new Int32Array(up);
@@ -181,7 +180,8 @@ function computeDesign(fromRate: number, toRate: number): ResamplerDesign {
  * Rounds one phase to Q14 and puts the rounding residue on its largest tap, so the phase sums to
  * exactly `one`. Refuses a phase whose products could overflow the kernels' int32 accumulator.
  */
-function quantizePhase(phase: Float64Array, out: Int16Array, one: number): void {
+function quantizePhase(phase: Float64Array, out: Int16Array): void {
+  const one = 1 << COEFFICIENT_SHIFT;
   let sum = 0;
   let largest = 0;
   for (let j = 0; j < phase.length; j++) {

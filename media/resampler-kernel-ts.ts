@@ -9,7 +9,7 @@
  *   - rounding is (sum + 2^13) >> 14, i.e. floor(sum / 2^14 + 0.5), then saturation to int16.
  * Keep the two files in step: the tests compare them sample for sample.
  */
-import { COEFFICIENT_SHIFT } from './resampler-design.ts';
+import { COEFFICIENT_SHIFT, MAX_ABS_COEFFICIENT_SUM } from './resampler-design.ts';
 
 /** What a kernel needs from a design (see resampler-design.ts for the meaning of each field). */
 export interface KernelSpec {
@@ -50,6 +50,12 @@ export class TsResampleKernel implements ResampleKernel {
   constructor(spec: KernelSpec) {
     if (spec.taps <= 0 || spec.taps % 8 !== 0) throw new RangeError(`taps must be a positive multiple of 8, got ${spec.taps}`);
     if (spec.table.length !== spec.up * spec.taps) throw new RangeError('coefficient table does not hold up * taps values');
+    for (let p = 0; p < spec.up; p++) {
+      let absSum = 0;
+      for (let j = 0; j < spec.taps; j++) absSum += Math.abs(spec.table[p * spec.taps + j]);
+      // The native twin must refuse such a table (its int32 sum would overflow); so do we.
+      if (absSum > MAX_ABS_COEFFICIENT_SUM) throw new RangeError(`a phase's sum of |coefficients| exceeds ${MAX_ABS_COEFFICIENT_SUM}`);
+    }
     this.table = spec.table;
     this.taps = spec.taps;
     this.up = spec.up;

@@ -22,9 +22,8 @@ export const NATIVE_ADDON_PATH = path.join(NATIVE_BUILD_DIR, 'Release', 'voice_d
 
 /** One streaming resampler kernel (see media/resampler-kernel-ts.ts for the contract). */
 export interface NativeResamplerKernel {
-  /** Writes exactly outputCount(input.length) samples into `out`, returns that count. */
+  /** Writes every output `input` completes into `out` (the caller sizes it), returns how many. */
   process(input: Int16Array, out: Int16Array): number;
-  outputCount(n: number): number;
   reset(): void;
 }
 

@@ -7,6 +7,7 @@
 //   r.process(input: Int16Array, out: Int16Array) -> samples written
 #include <napi.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -56,6 +57,12 @@ class Filter : public Napi::ObjectWrap<Filter> {
       if (advance[p] < 0 || advance[p] >= taps || next_phase[p] < 0 || next_phase[p] >= up) {
         throw Napi::RangeError::New(env, "advance / nextPhase out of range");
       }
+      // A phase this loud could overflow the kernel's int32 sum (undefined behaviour in C++).
+      int32_t abs_sum = 0;
+      for (int j = 0; j < taps; j++) abs_sum += std::abs(static_cast<int32_t>(table[static_cast<size_t>(p) * taps + j]));
+      if (abs_sum > voice_dsp::kMaxAbsCoefficientSum) {
+        throw Napi::RangeError::New(env, "a phase's sum of |coefficients| exceeds " + std::to_string(voice_dsp::kMaxAbsCoefficientSum));
+      }
     }
     bank_ = std::make_shared<const voice_dsp::FilterBank>(table.Data(), taps, up, down, advance.Data(), next_phase.Data());
   }
@@ -66,7 +73,7 @@ class Filter : public Napi::ObjectWrap<Filter> {
   std::shared_ptr<const voice_dsp::FilterBank> bank_;
 };
 
-// One stream's kernel, shared by its three functions: each holds a shared_ptr to it as its N-API
+// One stream's kernel, shared by its two functions: each holds a shared_ptr to it as its N-API
 // `data`, released by that function's finalizer, so the kernel lives while any of them does.
 using KernelHandle = std::shared_ptr<voice_dsp::ResamplerKernel>;
 
@@ -114,19 +121,17 @@ Napi::Value Reset(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value OutputCount(const Napi::CallbackInfo& info) {
-  if (info.Length() != 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "outputCount(n: number)");
-  return Napi::Number::New(info.Env(), static_cast<double>(KernelOf(info).OutputCount(info[0].As<Napi::Number>().Int64Value())));
-}
-
-Napi::Function KernelFunction(Napi::Env env, const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&), const KernelHandle& kernel) {
+// The template overload hands `handle` to N-API as the function's data as is (the runtime-callable
+// overload would wrap it in one more allocation with a finalizer of its own).
+template <Napi::Function::Callback fn>
+Napi::Function KernelFunction(Napi::Env env, const char* name, const KernelHandle& kernel) {
   auto* handle = new KernelHandle(kernel);
-  Napi::Function f = Napi::Function::New(env, fn, name, handle);
+  Napi::Function f = Napi::Function::New<fn>(env, name, handle);
   f.AddFinalizer([](Napi::Env, KernelHandle* h) { delete h; }, handle);
   return f;
 }
 
-// createResampler(filter: Filter) -> { process, outputCount, reset }: one stream. Plain functions
+// createResampler(filter: Filter) -> { process, reset }: one stream (output sizing stays in TS). Plain functions
 // with the kernel as their data rather than methods of a wrapped object, because napi_unwrap (a
 // private-property lookup on `this`) cost as much per call as checking both typed arrays.
 Napi::Value CreateResampler(const Napi::CallbackInfo& info) {
@@ -137,9 +142,8 @@ Napi::Value CreateResampler(const Napi::CallbackInfo& info) {
   }
   auto kernel = std::make_shared<voice_dsp::ResamplerKernel>(Filter::Unwrap(info[0].As<Napi::Object>())->bank());
   Napi::Object stream = Napi::Object::New(env);
-  stream.Set("process", KernelFunction(env, "process", Process, kernel));
-  stream.Set("outputCount", KernelFunction(env, "outputCount", OutputCount, kernel));
-  stream.Set("reset", KernelFunction(env, "reset", Reset, kernel));
+  stream.Set("process", KernelFunction<Process>(env, "process", kernel));
+  stream.Set("reset", KernelFunction<Reset>(env, "reset", kernel));
   return stream;
 }
 

@@ -1,7 +1,6 @@
 #include "resampler.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 namespace voice_dsp {

@@ -12,6 +12,9 @@ namespace voice_dsp {
 
 // Fractional bits of the coefficients (COEFFICIENT_SHIFT in media/resampler-design.ts).
 constexpr int kCoefficientShift = 14;
+// Largest sum of |coefficients| one phase may have (MAX_ABS_COEFFICIENT_SUM in the design): with
+// int16 samples the int32 dot product then cannot overflow (65535 * 32768 + 2^13 < 2^31).
+constexpr int32_t kMaxAbsCoefficientSum = 65535;
 
 // One rate pair's filter, immutable and shared by every stream of that pair: the 22050 Hz tables
 // hold ~28k coefficients, so a copy per call leg would cost real memory at hundreds of calls.
