@@ -4,7 +4,12 @@
  * bulk work, and the other core belongs to live calls.
  */
 import { Piscina } from 'piscina';
-import { readPacked, readUnzipped, type PackJob, type PackManifest, type UnpackedEntry } from './archive-jobs.ts';
+import type { PackJob, PackResult, UnpackedEntry, UnzipResult } from './archive-jobs.ts';
+
+/** The archive itself cannot be read (not a zip, damaged, unpacks too large): the client's fault. */
+export class InvalidArchiveError extends Error {
+  override readonly name = 'InvalidArchiveError';
+}
 
 /**
  * `data` as a typed array that owns its whole buffer, so the buffer can be moved to the thread; a
@@ -35,16 +40,21 @@ export class Archiver {
    * SHA256SUMS, the finished manifest, and the zip's sha256. The entries' buffers are moved to the
    * thread: the caller must not use them afterwards.
    */
-  async pack(job: Omit<PackJob, 'op'>): Promise<{ manifest: PackManifest; sha256: string; zip: Uint8Array }> {
+  async pack(job: Omit<PackJob, 'op'>): Promise<PackResult> {
     const entries = job.entries.map((e) => ({ ...e, data: movable(e.data) }));
     const buffers = [...new Set(entries.map((e) => e.data.buffer as ArrayBuffer))];
-    return readPacked(await this.#run<Uint8Array>({ ...job, op: 'pack', entries } satisfies PackJob, buffers));
+    return this.#run<PackResult>({ ...job, op: 'pack', entries } satisfies PackJob, buffers);
   }
 
-  /** Every entry and its sha256, and the zip's; rejects with why the archive cannot be read. `zip`'s buffer is moved. */
+  /**
+   * Every entry and its sha256, and the zip's; rejects with InvalidArchiveError when the archive
+   * cannot be read (any other rejection is the thread's). `zip`'s buffer is moved.
+   */
   async unzip(zip: Uint8Array, maxUnpacked: number): Promise<{ entries: Map<string, UnpackedEntry>; sha256: string }> {
     const data = movable(zip);
-    return readUnzipped(await this.#run<Uint8Array>({ op: 'unzip', zip: data, maxUnpacked }, [data.buffer as ArrayBuffer]));
+    const r = await this.#run<UnzipResult>({ op: 'unzip', zip: data, maxUnpacked }, [data.buffer as ArrayBuffer]);
+    if (!r.ok) throw new InvalidArchiveError(r.message);
+    return { entries: new Map(r.entries.map(({ name, ...e }) => [name, e])), sha256: r.sha256 };
   }
 
   async close(): Promise<void> {

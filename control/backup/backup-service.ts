@@ -24,12 +24,12 @@
  * count toward the 512 MB unpacked limit.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { copyFile, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { strFromU8, strToU8 } from 'fflate';
-import { INVALID_ARCHIVE, isInvalidArchive, type UnpackedEntry } from './archive-jobs.ts';
-import { Archiver } from './archiver.ts';
+import type { UnpackedEntry } from './archive-jobs.ts';
+import { Archiver, InvalidArchiveError } from './archiver.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
@@ -111,6 +111,11 @@ export interface BackupInfo {
   sha256: string;
 }
 
+/** A temporary backup file this old was left by a process that died while writing it. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+/** Where `link` fails because the file system has no hard links (FAT, exFAT, some network mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
 const stamp = (d = new Date()) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 const invalid = (message: string, details?: unknown) => new HttpError(400, 'invalid_backup', message, details);
 
@@ -130,6 +135,25 @@ export class BackupService {
     private readonly erasures: Pick<ErasureLedger, 'reapply'> = { reapply: async () => ({ erasures: 0, rows: 0 }) },
   ) {
     this.dir = path.join(dataDir, 'backups');
+    this.#sweepStaleTemps();
+  }
+
+  /** Temporary files a crash left between writing and linking (never listed, but they take space). */
+  #sweepStaleTemps(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((n) => n.startsWith('.tmp-'));
+    } catch {
+      return; // no backups directory yet
+    }
+    for (const name of names) {
+      const file = path.join(this.dir, name);
+      try {
+        if (Date.now() - statSync(file).mtimeMs > STALE_TEMP_MS) unlinkSync(file);
+      } catch {
+        // gone meanwhile, or not ours to remove: nothing depends on it
+      }
+    }
   }
 
   /** The zip of the database as it is now; `captured` gains the real path of each recording file put in. */
@@ -198,37 +222,62 @@ export class BackupService {
   /** Build a backup into DATA_DIR/backups (mode 0600: it holds password hashes). */
   async create(suffix?: string, captured?: Set<string>): Promise<BackupInfo & { manifest: BackupManifest }> {
     const { zip, sha256, manifest } = await this.build(captured);
-    return { ...(await this.#store(zip, sha256, suffix)), manifest };
-  }
-
-  /** Check an uploaded backup completely, then keep it next to the others. */
-  async upload(zip: Uint8Array): Promise<BackupInfo & { manifest: BackupManifest }> {
-    const { manifest, sha256 } = await this.validate(new Uint8Array(zip)); // validate consumes a copy; this one is stored
-    return { ...(await this.#store(zip, sha256, 'upload')), manifest };
-  }
-
-  async #store(zip: Uint8Array, sha256: string, suffix?: string): Promise<BackupInfo> {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    // Written under a hidden temporary name (list() shows only backup-*.zip), then linked to its
-    // final name: a half-written or failed write is never listed, downloaded or restored, and a
-    // name taken meanwhile by another backup (link fails with EEXIST) moves on to the next name.
-    const tmp = path.join(this.dir, `.tmp-${randomBytes(6).toString('hex')}.zip`);
+    const bytes = zip.byteLength;
+    const tmp = await this.#writeTemp(zip);
     try {
-      await writeFile(tmp, zip, { mode: 0o600, flag: 'wx' });
-      const first = `backup-${stamp()}${suffix ? `-${suffix}` : ''}.zip`;
-      for (let i = 1; i < 100; i++) {
-        const name = i === 1 ? first : `backup-${stamp()}-${suffix ?? 'n'}${i}.zip`;
-        try {
-          await link(tmp, path.join(this.dir, name));
-          return { name, bytes: zip.byteLength, created_at: new Date().toISOString(), sha256 };
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        }
-      }
-      throw new Error('no free backup file name');
+      return { ...(await this.#publish(tmp, bytes, sha256, suffix)), manifest };
     } finally {
       await unlink(tmp).catch(() => {});
     }
+  }
+
+  /**
+   * Check an uploaded backup completely, then keep it next to the others. It is written first
+   * (under a hidden name) so that the check can take its buffer to the archive thread instead of
+   * a copy made on the event loop; it is published only once the check passed.
+   */
+  async upload(zip: Uint8Array): Promise<BackupInfo & { manifest: BackupManifest }> {
+    const bytes = zip.byteLength;
+    const tmp = await this.#writeTemp(zip);
+    try {
+      const { manifest, sha256 } = await this.validate(zip);
+      return { ...(await this.#publish(tmp, bytes, sha256, 'upload')), manifest };
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+  }
+
+  /** The zip under a hidden temporary name (list() shows only backup-*.zip); the caller removes it. */
+  async #writeTemp(zip: Uint8Array): Promise<string> {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(this.dir, `.tmp-${randomBytes(6).toString('hex')}.zip`);
+    await writeFile(tmp, zip, { mode: 0o600, flag: 'wx' });
+    return tmp;
+  }
+
+  /**
+   * Gives the written temporary file its final name by a hard link: a half-written or failed write
+   * is never listed, downloaded or restored, and a name taken meanwhile by another backup (EEXIST)
+   * moves on to the next name. Where the file system has no hard links, an exclusive copy.
+   */
+  async #publish(tmp: string, bytes: number, sha256: string, suffix?: string): Promise<BackupInfo> {
+    const first = `backup-${stamp()}${suffix ? `-${suffix}` : ''}.zip`;
+    for (let i = 1; i < 100; i++) {
+      const name = i === 1 ? first : `backup-${stamp()}-${suffix ?? 'n'}${i}.zip`;
+      const final = path.join(this.dir, name);
+      try {
+        try {
+          await link(tmp, final);
+        } catch (err) {
+          if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+          await copyFile(tmp, final, fsConstants.COPYFILE_EXCL);
+        }
+        return { name, bytes, created_at: new Date().toISOString(), sha256 };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+    throw new Error('no free backup file name');
   }
 
   list(): Array<Omit<BackupInfo, 'sha256'>> {
@@ -259,8 +308,9 @@ export class BackupService {
     if (!NAME_RE.test(name)) throw notFound('backup');
     try {
       await unlink(path.join(this.dir, name));
-    } catch {
-      throw notFound('backup');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound('backup');
+      throw err;
     }
   }
 
@@ -283,14 +333,15 @@ export class BackupService {
       ({ entries: unpacked, sha256: zipSha256 } = await this.#archiver.unzip(zip, MAX_UNPACKED));
     } catch (err) {
       // The archive's fault is the uploader's (400); the thread's (it could not start, memory) is ours (500).
-      if (!isInvalidArchive(err)) throw err;
-      throw invalid(`not a readable zip file: ${(err as Error).message.slice(INVALID_ARCHIVE.length)}`);
+      if (err instanceof InvalidArchiveError) throw invalid(`not a readable zip file: ${err.message}`);
+      throw err;
     }
-    const files = Object.fromEntries([...unpacked].map(([name, e]) => [name, e.data]));
-    if (!files['manifest.json']) throw invalid('manifest.json is missing');
+    const data = (name: string) => unpacked.get(name)?.data;
+    const manifestJson = data('manifest.json');
+    if (!manifestJson) throw invalid('manifest.json is missing');
     let manifest: BackupManifest;
     try {
-      const parsed = Manifest.safeParse(JSON.parse(strFromU8(files['manifest.json'])));
+      const parsed = Manifest.safeParse(JSON.parse(strFromU8(manifestJson)));
       if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       manifest = parsed.data;
     } catch (err) {
@@ -301,9 +352,9 @@ export class BackupService {
       throw new HttpError(409, 'schema_mismatch', 'the backup was made with a database schema this server cannot take (newer, or older across a non-additive migration)', { backup: manifest.migrations, current: ours });
     }
     for (const [name, e] of Object.entries(manifest.entries)) {
-      const data = files[name];
-      if (!data) throw invalid(`${name} is listed in the manifest but missing`);
-      if (data.byteLength !== e.bytes || unpacked.get(name)!.sha256 !== e.sha256) throw invalid(`${name} does not match its sha256 in the manifest`, { entry: name });
+      const entry = unpacked.get(name);
+      if (!entry) throw invalid(`${name} is listed in the manifest but missing`);
+      if (entry.data.byteLength !== e.bytes || entry.sha256 !== e.sha256) throw invalid(`${name} does not match its sha256 in the manifest`, { entry: name });
     }
     const tables: Record<string, Array<Record<string, unknown>>> = {};
     for (const table of BACKUP_TABLES) {
@@ -311,7 +362,7 @@ export class BackupService {
       if (!manifest.entries[entry]) throw invalid(`table ${table} is missing`);
       let rows: unknown;
       try {
-        rows = JSON.parse(strFromU8(files[entry]));
+        rows = JSON.parse(strFromU8(data(entry)!));
       } catch {
         throw invalid(`${entry} is not JSON`);
       }
@@ -328,7 +379,7 @@ export class BackupService {
       if (!('entry' in r)) continue;
       // Listed in `entries` means its sha256 was checked above; a file outside that list is not trusted.
       if (!manifest.entries[r.entry] || !r.entry.startsWith(`recordings/${id}.`)) throw invalid(`${r.entry} is not a checked entry of recording ${id}`);
-      recordingFiles.set(id, files[r.entry]);
+      recordingFiles.set(id, data(r.entry)!);
     }
     return { manifest, sha256: zipSha256, tables, recordingFiles };
   }

@@ -194,3 +194,24 @@ t.test('backups made at the same moment get distinct names; no temporary file is
   const { readdirSync } = await import('node:fs');
   t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.tmp-')), [], 'temporary files removed');
 });
+
+t.test('a refused upload leaves no file; temporary files a crash left are swept at start-up, fresh ones are not', async (t) => {
+  const c = await startControl();
+  t.teardown(c.stop);
+  const token = await c.userToken('adam', 'admin');
+  const r = await upload(c, token, strToU8('not a zip'));
+  t.equal(r.status, 400);
+  const { readdirSync, writeFileSync, utimesSync, mkdirSync } = await import('node:fs');
+  const path = await import('node:path');
+  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.tmp-')), [], 'the refused upload is not left behind');
+  mkdirSync(c.cp.backups.dir, { recursive: true });
+  const stale = path.join(c.cp.backups.dir, '.tmp-stale.zip');
+  const fresh = path.join(c.cp.backups.dir, '.tmp-fresh.zip');
+  writeFileSync(stale, 'half a zip');
+  writeFileSync(fresh, 'being written');
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  utimesSync(stale, twoHoursAgo, twoHoursAgo);
+  const { BackupService } = await import('../../control/backup/backup-service.ts');
+  new BackupService({} as never, path.dirname(c.cp.backups.dir), {} as never); // the constructor sweeps
+  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.tmp-')), ['.tmp-fresh.zip'], 'only the stale one is removed');
+});
