@@ -79,14 +79,16 @@ export class SherpaOfflineStt implements SttEngine {
     const stream: SttStream = {
       accept: (pcm) => {
         if (done || !pcm.length) return;
-        parts.push(pcm.slice()); // the caller keeps its frame
+        // Kept by reference (transports never write to a frame again, see CallPipeline.pushAudio);
+        // finish() joins them into one copy of its own, which it may then move to the thread.
+        parts.push(pcm);
       },
       onPartial: () => () => {},
       finish: async (): Promise<SttResult> => {
         if (done) throw new Error('stream already finished or cancelled');
         done = true;
         const started = performance.now();
-        const pcm = parts.length === 1 ? parts[0] : concatInt16(parts);
+        const pcm = concatInt16(parts); // always a copy: the caller's frames must not be moved away
         parts = [];
         if (pcm.length < this.minSamples) {
           opts.signal?.removeEventListener('abort', onAbort);

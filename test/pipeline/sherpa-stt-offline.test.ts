@@ -24,6 +24,7 @@ t.test('NeMo CTC: a batch transcribe returns tokens from tokens.txt', skip, asyn
   t.equal(stt.streaming, false);
   const r = await stt.transcribe(speech);
   t.equal(r.text, 'be', 'the two tones, in order');
+  t.ok(speech.buffer.byteLength > 0 && speech.length > 0, "the caller's audio was not moved to the thread");
   t.ok(typeof r.latencyMs === 'number');
   t.equal((await stt.transcribe(toneSequence([[0, 1]]))).text, '', 'silence decodes to nothing');
   t.equal((await stt.transcribe(new Int16Array(100))).text, '', 'a click is not decoded');
