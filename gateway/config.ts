@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_ENGINE_NICE, MAX_NICE } from '../pipeline/engines/engine-nice.ts';
+import { engineNice } from '../pipeline/engines/engine-nice.ts';
 import { STT_ENGINES, TTS_ENGINES, type SttSelection, type TtsSelection } from '../pipeline/engines/select.ts';
 import { VAD_RUNTIMES, type VadRuntime } from '../pipeline/engines/vad-silero.ts';
 import { normalizeWords } from '../pipeline/turn/config.ts';
@@ -99,8 +99,21 @@ const EnvSchema = z.object({
    */
   LLM_PROXY_URL: z.url({ protocol: /^https?$/, error: 'LLM_PROXY_URL must be an http:// or https:// URL' }).optional(),
   SHUTDOWN_GRACE_MS: intFrom(0, 60000).default(3000),
-  /** Read by pipeline/engines/engine-nice.ts when an engine process starts; checked here so a bad value fails at start. */
-  ENGINE_NICE: intFrom(0, MAX_NICE).default(DEFAULT_ENGINE_NICE),
+  /**
+   * Read by pipeline/engines/engine-nice.ts when an engine process starts; checked here, by that
+   * same parser, so a bad value fails at start and both read every value alike ('' is the default).
+   */
+  ENGINE_NICE: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      try {
+        return engineNice({ ENGINE_NICE: raw });
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Force the TypeScript DSP twin even when the native addon is built (`0`). */
   VOICE_GATEWAY_NATIVE: z.enum(['0', '1']).optional(),
 });

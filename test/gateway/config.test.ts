@@ -23,6 +23,8 @@ t.test('PORT wins over ORCHESTRATOR_PORT, which is accepted for compatibility', 
 t.test('bad values name the variable', async (t) => {
   t.throws(() => loadConfig({ PORT: 'eighty' }), ConfigError);
   t.throws(() => loadConfig({ ENGINE_NICE: '25' }), /ENGINE_NICE/, 'an engine niceness outside 0-19 fails at start');
+  t.throws(() => loadConfig({ ENGINE_NICE: '2.5' }), /ENGINE_NICE must be an integer from 0 to 19/, "the engines' own parser decides");
+  t.doesNotThrow(() => loadConfig({ ENGINE_NICE: '' }), 'empty means the default, at start as in the engines');
   t.same(loadConfig({ BARGE_IN_BACKCHANNELS: 'Mhm, Uh-huh ,ага,, ' }).secretary.backchannels, ['mhm', 'uh-huh', 'ага'], 'backchannels: lower case, trimmed, empties dropped');
   t.equal(loadConfig({}).secretary.backchannels, undefined, 'unset: the built-in list');
   t.throws(() => loadConfig({ PORT: '70000' }), /PORT/);
