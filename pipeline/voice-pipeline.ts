@@ -235,20 +235,26 @@ export class VoicePipeline implements CallPipeline {
     if (!utterance) return;
     const seq = this.utterances;
     void utterance.finish().then(
-      (text) => this.onFinalTranscript(text, endWall, endpointMs, seq),
+      (text) => this.onFinalTranscript(text, endWall, endpointMs, seq, continuation),
       (err: Error) => this.emit({ type: 'error', code: 'stt_failed', message: err.message }),
     );
   }
 
-  private onFinalTranscript(text: string, endWall: number, endpointMs: number, seq: number): void {
+  private onFinalTranscript(text: string, endWall: number, endpointMs: number, seq: number, continuation: boolean): void {
     // A decode can finish after a later utterance's (e.g. a long one on a busy STT): the caller
     // has been answered since, and answering the older words now would cut into that reply.
     if (this.closed || seq < this.answeredUtterance) return;
     const sttFinal = round(this.now() - endWall);
+    if (continuation && !this.bargeIn) {
+      // What followed a recogniser endpoint while the VAD never paused (so no barge-in was set up
+      // for it): line noise or a backchannel is nothing; words cut into the reply to the
+      // endpointed turn as a confirmed barge-in would, telling the dialogue what was heard.
+      if (this.ignorable(text)) return;
+      if (this.reply && (this.player.hasAudio || this.reply.generating)) this.cancelReply(true);
+    }
     const b = this.bargeIn;
     if (b && !b.confirmed) {
-      // "yes" is a backchannel, unless the reply asks for it (a read-back waiting for yes or no).
-      if (isBackchannel(text, this.config) && !(text && this.deps.dialogue.isAnswer?.(text))) {
+      if (this.ignorable(text)) {
         // A false interruption ("mhm"): carry on where we paused. It answers nothing, so an older
         // utterance still decoding (a question said just before) is still answered when it lands.
         this.resumeAfterFalseBargeIn();
@@ -260,6 +266,11 @@ export class VoicePipeline implements CallPipeline {
     this.bargeIn = null;
     if (text) this.emit({ type: 'transcript', final: true, text });
     this.respondTo(text, endWall, { endpoint_ms: endpointMs, stt_final_ms: sttFinal });
+  }
+
+  /** Nothing to answer: silence, noise or a backchannel; "yes" counts when the reply asks for it (a read-back). */
+  private ignorable(text: string): boolean {
+    return isBackchannel(text, this.config) && !(text && this.deps.dialogue.isAnswer?.(text));
   }
 
   private resumeAfterFalseBargeIn(): void {

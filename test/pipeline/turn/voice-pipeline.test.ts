@@ -330,3 +330,39 @@ t.test('words said right after a recogniser endpoint are the next utterance, end
   await settle();
   t.same(transcriptsOf(events), ['I want to leave a message', 'my name is Ann']);
 });
+
+t.test('after a recogniser endpoint, seconds of line noise that decode to nothing leave the reply alone', async (t) => {
+  const { stt, endpoints } = endpointingStt(['what are your hours', '']);
+  const { p, vad, events, heard } = setup({ stt, minUtteranceMs: 200 });
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  for (let i = 0; i < 50; i++) p.pushAudio(silence());
+  endpoints[0]();
+  await settle();
+  t.ok(p.pullAudio(), 'the reply starts');
+  for (let i = 0; i < 100; i++) p.pushAudio(silence()); // two more seconds the VAD calls speech
+  vad.fire({ type: 'end', sample: 160 * 320 });
+  await settle();
+  t.same(transcriptsOf(events), ['what are your hours'], 'no empty turn');
+  t.notOk(events.some((e) => e.type === 'interrupted'), 'nothing interrupted');
+  t.same(heard, []);
+  t.equal(pullAll(p), 9, 'the reply plays to its end');
+  t.equal(events.filter((e) => e.type === 'response_audio_start').length, 1, 'and no second reply ("say again?") follows');
+});
+
+t.test('words after a recogniser endpoint cut into its reply as a barge-in: the dialogue hears what was said', async (t) => {
+  const { stt, endpoints } = endpointingStt(['what are your hours', 'and on sunday']);
+  const { p, vad, events, heard } = setup({ stt, minUtteranceMs: 200 });
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  for (let i = 0; i < 50; i++) p.pushAudio(silence());
+  endpoints[0]();
+  await settle();
+  for (let i = 0; i < 3; i++) t.ok(p.pullAudio());
+  for (let i = 0; i < 50; i++) p.pushAudio(silence());
+  vad.fire({ type: 'end', sample: 110 * 320 });
+  await settle();
+  t.same(transcriptsOf(events), ['what are your hours', 'and on sunday']);
+  t.ok(events.some((e) => e.type === 'interrupted'), 'the first reply is reported interrupted');
+  t.equal(heard.length, 1, 'and the dialogue is told what was heard of it');
+});
