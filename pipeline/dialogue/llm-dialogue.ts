@@ -59,27 +59,28 @@ interface InFlight {
   /** The respond() call it belongs to: only that call's finally may commit it. */
   owner: object;
   text: string;
-  /** This turn's earlier tool rounds' text, already in history at earlierIndex (-1: none). */
-  earlier: string;
-  earlierIndex: number;
+  /** History indices of this turn's earlier rounds (tool rounds), already in history, in order. */
+  rounds: number[];
   /** What the caller heard of the turn before cutting it short. */
   heard?: string;
 }
 
-/** Where a reply sits in history, and the turn's earlier rounds before it. */
-interface Placed {
-  index: number;
-  earlier: string;
-  earlierIndex: number;
-}
+/**
+ * How long a new turn waits for the one the caller cut short to wind down (it ends at its next
+ * await or yield: a tool call finishing, a stream aborting) before touching history; only a
+ * stuck tool makes it wait this long, and the turns then overlap as they did before.
+ */
+const PREVIOUS_TURN_WAIT_MS = 5000;
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 export class LlmDialogue implements Dialogue {
   readonly name = 'llm';
   private readonly history: ChatMessage[] = [];
-  /** The reply last put in history, for noteInterrupted once it has finished streaming. */
-  private lastReply: Placed = { index: -1, earlier: '', earlierIndex: -1 };
+  /** History indices of the last turn's replies (its rounds, in order), for noteInterrupted once it has finished streaming. */
+  private lastReply: number[] = [];
+  /** Settles when the turn in progress has ended (see PREVIOUS_TURN_WAIT_MS). */
+  private turnDone: Promise<void> = Promise.resolve();
   /**
    * The reply still streaming, not yet in history. A barge-in reaches noteInterrupted while the
    * reply is in flight, then ends its generator at whichever yield it waits on - possibly after
@@ -128,41 +129,55 @@ export class LlmDialogue implements Dialogue {
     this.placeHeard(heard, this.lastReply);
   }
 
-  private pushReply(text: string, earlier = '', earlierIndex = -1, toolCalls?: ToolCall[]): void {
+  private pushReply(text: string, rounds: readonly number[] = [], toolCalls?: ToolCall[]): void {
     this.history.push({ role: 'assistant', content: text, toolCalls });
-    this.lastReply = { index: this.history.length - 1, earlier, earlierIndex };
+    this.lastReply = [...rounds, this.history.length - 1];
   }
 
   /** The in-flight reply into history (as heard, if interrupted), once: only while it is still the one in flight. */
   private commit(f: InFlight): void {
     if (this.streaming !== f) return;
     this.streaming = null;
-    this.pushReply(f.text.trim() || '…', f.earlier, f.earlierIndex);
+    this.pushReply(f.text.trim() || '…', f.rounds);
     if (f.heard !== undefined) this.placeHeard(f.heard, this.lastReply);
   }
 
   /**
-   * What the caller heard covers the whole turn, earlier tool rounds included, which are already
-   * in history: the reply keeps the part after them; cut inside an earlier round, that round's
-   * message becomes what was heard and this one says nothing was.
+   * What the caller heard covers the whole turn, its rounds in order: each round heard whole keeps
+   * its words; the round the cut fell in becomes what was heard of it; the rounds after it say
+   * nothing was.
    */
-  private placeHeard(heard: string, at: Placed): void {
-    const reply = this.history[at.index];
-    if (!reply || reply.role !== 'assistant') return;
-    const said = squash(heard);
-    const before = squash(at.earlier);
-    if (!before) reply.content = heard;
-    else if (said.startsWith(before)) reply.content = said.slice(before.length).trim() || '…';
-    else {
-      const earlier = this.history[at.earlierIndex];
-      if (earlier?.role === 'assistant') earlier.content = heard;
-      reply.content = '…';
-    }
+  private placeHeard(heard: string, rounds: readonly number[]): void {
+    let rest = squash(heard);
+    rounds.forEach((index, k) => {
+      const reply = this.history[index];
+      if (reply?.role !== 'assistant') return;
+      const said = squash(reply.content);
+      if (k < rounds.length - 1 && said && rest.startsWith(said)) {
+        rest = rest.slice(said.length).trim();
+        return;
+      }
+      reply.content = rest || '…';
+      rest = '';
+    });
   }
 
   async *respond(turn: UserTurn, opts: RespondOptions = {}): AsyncIterable<DialogueEvent> {
-    // The reply the caller just cut short may still be winding down: it goes before the new words.
-    if (this.streaming) this.commit(this.streaming);
+    const previous = this.turnDone;
+    let ended!: () => void;
+    this.turnDone = new Promise<void>((resolve) => (ended = resolve));
+    try {
+      // The turn the caller just cut short may still be winding down (a tool call finishing): its
+      // messages go into history before this turn's words, so a tool result stays next to its call.
+      await settledWithin(previous, PREVIOUS_TURN_WAIT_MS);
+      if (this.streaming) this.commit(this.streaming); // it outlasted the wait
+      yield* this.answer(turn, opts);
+    } finally {
+      ended();
+    }
+  }
+
+  private async *answer(turn: UserTurn, opts: RespondOptions): AsyncIterable<DialogueEvent> {
     const text = turn.text.trim();
     const p = this.opts.persona;
     if (!text) {
@@ -193,11 +208,10 @@ export class LlmDialogue implements Dialogue {
     const p = this.opts.persona;
     let endCall: string | null = null;
     let spoke = false;
-    let earlier = '';
-    let earlierIndex = -1;
+    const rounds: number[] = [];
     const maxRounds = this.opts.maxRounds ?? 3;
     for (let round = 0; round < maxRounds; round++) {
-      const flight: InFlight = (this.streaming = { owner, text: '', earlier, earlierIndex });
+      const flight: InFlight = (this.streaming = { owner, text: '', rounds: [...rounds] });
       const calls: ToolCall[] = [];
       try {
         for await (const d of this.opts.llm.stream(this.history, { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature })) {
@@ -232,16 +246,20 @@ export class LlmDialogue implements Dialogue {
       if (opts.signal?.aborted) return;
       this.streaming = null;
       const reply = flight.text;
-      this.pushReply(reply, earlier, earlierIndex, calls.length ? calls : undefined);
-      earlier = `${earlier} ${reply}`.trim();
-      earlierIndex = this.lastReply.index;
+      this.pushReply(reply, rounds, calls.length ? calls : undefined);
+      rounds.push(this.history.length - 1);
       if (!calls.length) break;
+      // Every call's result goes into history before anything is yielded: a consumer that stops
+      // at a yield (a barge-in) must not leave a tool call without its result, which the model's
+      // API refuses on every later turn.
+      const toolEvents: DialogueEvent[] = [];
       for (const call of calls) {
         const { result, events, end } = await this.runTool(call);
-        for (const e of events) yield e;
-        if (end) endCall = end;
         this.history.push({ role: 'tool', toolCallId: call.id, content: result });
+        toolEvents.push(...events);
+        if (end) endCall = end;
       }
+      yield* toolEvents;
       // After end_call, a goodbye already spoken is enough; otherwise let the model say one.
       if (endCall && reply.trim()) break;
     }
@@ -281,4 +299,11 @@ export class LlmDialogue implements Dialogue {
         return { result: JSON.stringify({ ok: false, error: `unknown tool ${call.name}` }), events: [] };
     }
   }
+}
+
+/** Waits for `p` to settle, or `ms`, whichever comes first (the timer does not hold the process). */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()))]);
+  clearTimeout(timer);
 }

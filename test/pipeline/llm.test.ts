@@ -225,8 +225,14 @@ t.test('dialogue: the cut reply winds down only after the next turn began (the p
   for (let i = 0; i < 3; i++) await old.next();
   ac.abort();
   d.noteInterrupted('Let me');
-  for await (const _ of d.respond({ text: 'go on' })) void _; // the next turn, before the old generator ends
+  // The pipeline starts the next turn at once; the old generator is returned a moment later, when
+  // its consumer next looks at it. The next turn waits for that before touching history.
+  const next = turn(d.respond({ text: 'go on' }));
+  await new Promise((r) => setTimeout(r, 30));
+  const started = performance.now();
   await old.return?.();
+  await next;
+  t.ok(performance.now() - started < 1000, 'the next turn went on as soon as the old one ended');
   t.same(d.messages().slice(1).map((m) => [m.role, m.content]), [
     ['user', 'tell me about prices'],
     ['assistant', 'Let me…'],
@@ -274,4 +280,46 @@ t.test('dialogue: barge-in keeps only what was heard in the history', async (t) 
   const last = d.messages().at(-1)!;
   t.equal(last.role, 'assistant');
   t.equal(last.content, 'Let me…');
+});
+
+t.test('dialogue: cut in the first of three rounds, that round keeps what was heard and the later ones say nothing was', async (t) => {
+  const rounds = [
+    { text: 'Let me note that.', toolCalls: [{ name: 'notify', arguments: { text: 'callback' } }] },
+    { text: 'I told the team.', toolCalls: [{ name: 'notify', arguments: { text: 'team told' } }] },
+    { text: 'Anything else?' },
+  ];
+  const fake = await new FakeOpenAi({ chat: (_b, i) => rounds[i] }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL);
+  await turn(d.respond({ text: 'please have someone call me' }));
+  d.noteInterrupted('Let me'); // the caller cut in while the audio of the first round still played
+  const replies = d.messages().filter((m) => m.role === 'assistant').slice(-3).map((m) => m.content);
+  t.same(replies, ['Let me…', '…', '…']);
+});
+
+t.test('dialogue: a barge-in while a tool call is still saving: its result stays next to its call, before the next turn', async (t) => {
+  let release!: () => void;
+  const saved = new Promise<void>((r) => (release = r));
+  const store = { messages: [] as unknown[], async save(m: unknown) { await saved; this.messages.push(m); } };
+  const fake = await new FakeOpenAi({
+    chat: (_b, i) =>
+      i === 0 ? { toolCalls: [{ name: 'take_message', arguments: { caller_name: 'Ann', callback_number: '555', reason: 'invoice' } }] } : { text: 'Of course.' },
+  }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL, store as unknown as InMemoryMessageStore);
+  const ac = new AbortController();
+  const old = d.respond({ text: 'take a message for the manager' }, { signal: ac.signal })[Symbol.asyncIterator]();
+  const pending = old.next(); // the round's tool call is saving
+  await new Promise((r) => setTimeout(r, 100));
+  ac.abort();
+  d.noteInterrupted('');
+  const next = turn(d.respond({ text: 'actually one more thing' }));
+  await new Promise((r) => setTimeout(r, 50));
+  release();
+  await pending;
+  await old.return?.();
+  await next;
+  t.same(d.messages().slice(1).map((m) => m.role), ['user', 'assistant', 'tool', 'user', 'assistant']);
+  const request = fake.chatRequests()[1].messages.map((m) => m.role);
+  t.same(request.slice(-3), ['assistant', 'tool', 'user'], 'the model sees the tool result right after its call');
 });
