@@ -92,8 +92,8 @@ export class ChatResponder {
             maxTokens: opts.maxTokens,
             temperature: opts.temperature,
             onDelta: opts.onDelta && (async (d) => {
-              streamed += d;
               await opts.onDelta!(d);
+              streamed += d; // counted once it reached the client: a failed write is not "sent so far"
             }),
           });
           return { source: 'llm', text: r.text, model: provider.model, tokensIn: r.tokensIn ?? promptTokens, tokensOut: r.tokensOut ?? estimateTokens(r.text), providerId: provider.id };
