@@ -44,7 +44,7 @@ export type SttSelection =
 
 export type TtsSelection =
   | ({ engine: 'espeak' } & EspeakTtsOptions)
-  | ({ engine: 'sherpa' } & SherpaModelRef & Omit<SherpaTtsOptions, 'modelDir'>)
+  | ({ engine: 'sherpa' } & SherpaModelRef & Omit<SherpaTtsOptions, 'modelDir' | 'engine'>)
   | ({ engine: 'openai' } & OpenAiTtsOptions);
 
 export type VadSelection = { engine?: 'silero' } & SileroVadOptions;
@@ -147,10 +147,7 @@ export async function createTts(sel: TtsSelection = { engine: 'espeak' }, models
     }
     case 'sherpa': {
       const { engine: _e, model: _m, modelDir: _d, type: _t, ...o } = sel;
-      const m = sherpaModel(what, 'tts', sel, modelsDir);
-      const type = typeof m.engine === 'object' ? m.engine.type : m.engine;
-      const kind = type === 'vits' || type === 'matcha' || type === 'kokoro' ? type : o.kind;
-      return SherpaTts.load({ ...o, kind, modelEngine: typeof m.engine === 'object' ? m.engine : undefined, modelDir: m.modelDir });
+      return SherpaTts.load({ ...o, ...sherpaModel(what, 'tts', sel, modelsDir) });
     }
     case 'openai': {
       need(what, sel as unknown as Record<string, unknown>, ['baseURL', 'model', 'voice']);

@@ -5,20 +5,18 @@
  * callback stops synthesis (barge-in). generateAsync runs on a libuv worker thread, never on the
  * event loop (the test measures the loop's lag while a long text is synthesised).
  */
-import type { EngineConfig } from '../../models/manifest.ts';
-import { offlineTtsConfig, resolveModel } from './sherpa-model-dir.ts';
+import { offlineTtsConfig, resolveModel, type SherpaModelSpec } from './sherpa-model-dir.ts';
 import { float32ToInt16, sherpa, type SherpaOfflineTts } from './sherpa-onnx.ts';
 import type { EngineHealth, TtsChunk, TtsEngine, TtsOptions } from './types.ts';
 
 export type SherpaTtsKind = 'vits' | 'matcha' | 'kokoro';
 
-export interface SherpaTtsOptions {
-  /** Directory with the model files as sherpa-onnx releases them (model .onnx, tokens.txt, ...). */
-  modelDir: string;
-  /** Default: guessed from the files (voices.bin: kokoro; a vocoder .onnx: matcha; else vits). */
-  kind?: SherpaTtsKind;
-  /** The manifest entry's engine (type and files, e.g. Kokoro's several lexicons); overrides `kind`. */
-  modelEngine?: EngineConfig;
+/**
+ * `modelDir` holds the files as sherpa-onnx releases them; `engine` is the type ('vits', 'matcha',
+ * 'kokoro') or a manifest entry's engine (type and files, e.g. Kokoro's several lexicons). Without
+ * it the type is guessed from the files (voices.bin: kokoro; a vocoder .onnx: matcha; else vits).
+ */
+export interface SherpaTtsOptions extends SherpaModelSpec {
   numThreads?: number;
   /** Speaker id for multi-speaker models. */
   speakerId?: number;
@@ -46,7 +44,7 @@ export class SherpaTts implements TtsEngine {
     let kind: SherpaTtsKind;
     try {
       // The same directory rules as the recognisers (files by role, lexicon-*.txt all passed, ONNX and tokens checked).
-      const model = resolveModel('tts', { modelDir: opts.modelDir, engine: opts.modelEngine ?? opts.kind });
+      const model = resolveModel('tts', opts);
       kind = model.type as SherpaTtsKind;
       config = offlineTtsConfig(model, { numThreads: opts.numThreads });
     } catch (err) {
