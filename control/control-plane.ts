@@ -36,6 +36,7 @@ import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
 import { attachTtsWebSocket } from './tts/tts-websocket.ts';
 import { TtsService } from './tts/tts-service.ts';
 import { UsageMeter } from './usage/usage-meter.ts';
+import { BulkWorkPool } from './bulk-work-pool.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -112,7 +113,9 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
 
   const tts = new TtsService(opts.tts ?? espeakCatalog(), repos.ttsPresets, config.ttsCacheMaxBytes);
   const ownStt = opts.stt === undefined;
-  const stt = new SttService(opts.stt);
+  // One thread for bulk jobs (upload decoding, backup archives), whichever asks: see bulk-work-pool.ts.
+  const bulk = new BulkWorkPool();
+  const stt = new SttService(opts.stt, undefined, undefined, bulk);
   const ownMetrics = processMetricsSource();
   const live: LiveHooks = { gsm: opts.gsm ?? null, metrics: opts.metrics ?? ownMetrics, metricsLabel: opts.metrics ? 'gateway' : 'process' };
 
@@ -124,7 +127,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     chat.invalidate();
     apiKeys.invalidate();
     await usage.reloadLimits();
-  }, erasures);
+  }, erasures, bulk);
 
   const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, erasures, recordings, live };
   const routes = buildRouteTable(services);
@@ -152,6 +155,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
         await usage.close();
         await apiKeys.close();
         await backups.close();
+        await bulk.close();
         await db.destroy();
       })()),
   };

@@ -1,9 +1,8 @@
 /**
- * Zips and unzips backups on one piscina thread (archive-jobs.ts), started on first use and ended
- * when idle: a gateway that never makes a backup never holds the thread. One thread: backups are
- * bulk work, and the other core belongs to live calls.
+ * Zips and unzips backups (archive-jobs.ts) on the control plane's bulk-work thread
+ * (bulk-work-pool.ts), or on a pool of its own when none is given (tests, benches).
  */
-import { Piscina } from 'piscina';
+import { BulkWorkPool } from '../bulk-work-pool.ts';
 import type { PackJob, PackResult, UnpackedEntry, UnzipResult } from './archive-jobs.ts';
 
 /** The archive itself cannot be read (not a zip, damaged, unpacks too large): the client's fault. */
@@ -20,19 +19,20 @@ function movable(data: Uint8Array): Uint8Array {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer) ? data : new Uint8Array(data);
 }
 
-export class Archiver {
-  #pool: Piscina | null = null;
+const WORKER = new URL('./archive-worker.mjs', import.meta.url);
 
-  constructor(private readonly idleTimeoutMs = 30_000) {}
+export class Archiver {
+  readonly #pool: BulkWorkPool;
+  readonly #ownPool: boolean;
+
+  /** `pool`: a shared one (not closed by close()); else one thread of its own. */
+  constructor(pool?: BulkWorkPool) {
+    this.#pool = pool ?? new BulkWorkPool();
+    this.#ownPool = !pool;
+  }
 
   #run<T>(job: unknown, transferList: ArrayBuffer[]): Promise<T> {
-    this.#pool ??= new Piscina({
-      filename: new URL('./archive-worker.mjs', import.meta.url).href,
-      minThreads: 0,
-      maxThreads: 1,
-      idleTimeout: this.idleTimeoutMs,
-    });
-    return this.#pool.run(job, { transferList });
+    return this.#pool.run<T>(WORKER, job, { transferList });
   }
 
   /**
@@ -58,8 +58,6 @@ export class Archiver {
   }
 
   async close(): Promise<void> {
-    const pool = this.#pool;
-    this.#pool = null;
-    await pool?.destroy();
+    if (this.#ownPool) await this.#pool.close();
   }
 }

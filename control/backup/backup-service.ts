@@ -30,6 +30,7 @@ import path from 'node:path';
 import { strFromU8, strToU8 } from 'fflate';
 import type { UnpackedEntry } from './archive-jobs.ts';
 import { Archiver, InvalidArchiveError } from './archiver.ts';
+import type { BulkWorkPool } from '../bulk-work-pool.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
@@ -122,7 +123,7 @@ const invalid = (message: string, details?: unknown) => new HttpError(400, 'inva
 export class BackupService {
   readonly dir: string;
   /** Deflating, inflating and hashing archives happen on its thread, never on the event loop. */
-  readonly #archiver = new Archiver();
+  readonly #archiver: Archiver;
 
   constructor(
     private readonly db: Knex,
@@ -133,7 +134,10 @@ export class BackupService {
     private readonly onRestored: () => Promise<void> | void = () => {},
     /** Erasures to apply again to every restored backup, in the restore's transaction. */
     private readonly erasures: Pick<ErasureLedger, 'reapply'> = { reapply: async () => ({ erasures: 0, rows: 0 }) },
+    /** The control plane's bulk-work thread (shared with upload decoding); default: a thread of its own. */
+    bulk?: BulkWorkPool,
   ) {
+    this.#archiver = new Archiver(bulk);
     this.dir = path.join(dataDir, 'backups');
     this.#sweepStaleTemps();
   }

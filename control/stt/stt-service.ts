@@ -11,6 +11,7 @@ import { PocketsphinxStt } from '../../pipeline/engines/stt-pocketsphinx.ts';
 import type { EngineHealth, SttEngine, SttResult } from '../../pipeline/engines/types.ts';
 import { HttpError } from '../http/errors.ts';
 import { UploadDecoder } from './upload-decoder.ts';
+import type { BulkWorkPool } from '../bulk-work-pool.ts';
 
 export const STT_SAMPLE_RATE = 16000;
 
@@ -25,14 +26,17 @@ export class SttService {
   #engine: SttEngine | null;
   #transcriptions = 0;
   #failures = 0;
-  readonly #decoder = new UploadDecoder();
+  readonly #decoder: UploadDecoder;
 
   constructor(
     engine: SttEngine | undefined,
     private readonly factory: () => SttEngine = () => new PocketsphinxStt(),
     /** Longest upload decoded (seconds of audio). */
     readonly maxSeconds = 300,
+    /** The control plane's bulk-work thread (shared with backups); default: a thread of its own. */
+    bulk?: BulkWorkPool,
   ) {
+    this.#decoder = new UploadDecoder({ pool: bulk });
     this.#engine = engine ?? null;
   }
 
