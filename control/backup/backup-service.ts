@@ -226,37 +226,35 @@ export class BackupService {
   /** Build a backup into DATA_DIR/backups (mode 0600: it holds password hashes). */
   async create(suffix?: string, captured?: Set<string>): Promise<BackupInfo & { manifest: BackupManifest }> {
     const { zip, sha256, manifest } = await this.build(captured);
-    const bytes = zip.byteLength;
-    const tmp = await this.#writeTemp(zip);
-    try {
-      return { ...(await this.#publish(tmp, bytes, sha256, suffix)), manifest };
-    } finally {
-      await unlink(tmp).catch(() => {});
-    }
+    return { ...(await this.#store(zip, suffix, async () => sha256)), manifest };
+  }
+
+  /** Check an uploaded backup completely, then keep it next to the others. */
+  async upload(zip: Uint8Array): Promise<BackupInfo & { manifest: BackupManifest }> {
+    let manifest!: BackupManifest;
+    const info = await this.#store(zip, 'upload', async () => {
+      const checked = await this.validate(zip);
+      manifest = checked.manifest;
+      return checked.sha256;
+    });
+    return { ...info, manifest };
   }
 
   /**
-   * Check an uploaded backup completely, then keep it next to the others. It is written first
-   * (under a hidden name) so that the check can take its buffer to the archive thread instead of
-   * a copy made on the event loop; it is published only once the check passed.
+   * Writes the zip under a hidden temporary name (list() shows only backup-*.zip), then runs
+   * `check` (its sha256; it may take the zip's buffer to the archive thread, since the bytes are
+   * on disk by then, rather than a copy made on the event loop), and only then publishes it.
    */
-  async upload(zip: Uint8Array): Promise<BackupInfo & { manifest: BackupManifest }> {
+  async #store(zip: Uint8Array, suffix: string | undefined, check: () => Promise<string>): Promise<BackupInfo> {
     const bytes = zip.byteLength;
-    const tmp = await this.#writeTemp(zip);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = path.join(this.dir, `.tmp-${randomBytes(6).toString('hex')}.zip`);
     try {
-      const { manifest, sha256 } = await this.validate(zip);
-      return { ...(await this.#publish(tmp, bytes, sha256, 'upload')), manifest };
+      await writeFile(tmp, zip, { mode: 0o600, flag: 'wx' });
+      return await this.#publish(tmp, bytes, await check(), suffix);
     } finally {
       await unlink(tmp).catch(() => {});
     }
-  }
-
-  /** The zip under a hidden temporary name (list() shows only backup-*.zip); the caller removes it. */
-  async #writeTemp(zip: Uint8Array): Promise<string> {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(this.dir, `.tmp-${randomBytes(6).toString('hex')}.zip`);
-    await writeFile(tmp, zip, { mode: 0o600, flag: 'wx' });
-    return tmp;
   }
 
   /**
