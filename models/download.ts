@@ -4,7 +4,7 @@
 // only when the server ignores the range (200) or no longer has what we started (416 / wrong offset).
 import { createWriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import type { FetchListener } from './fetch-events.ts';
 import { httpGet, HttpStatusError, UnreachableError, type GetOptions } from './http-get.ts';
 
@@ -76,15 +76,22 @@ async function attempt(url: string, part: string, opts: DownloadOptions, started
   const t0 = performance.now();
   const base = have;
   let received = have;
-  res.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    // Speed over this connection only: bytes resumed from disk did not cross the network.
-    const secs = Math.max((performance.now() - t0) / 1000, 1e-3);
-    const bytesPerSecond = (received - base) / secs;
-    const etaSeconds = total !== null && bytesPerSecond > 0 ? (total - received) / bytesPerSecond : null;
-    emit({ type: 'progress', received, total, bytesPerSecond, etaSeconds });
-  });
-  await pipeline(res, createWriteStream(part, { flags }));
+  // Every byte that arrived reaches the .part file, also when the connection is cut: the file is
+  // ended (flushed), not destroyed, on the way out, so a resume asks for exactly what is missing.
+  const out = createWriteStream(part, { flags });
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      if (!out.write(chunk)) await once(out, 'drain');
+      received += chunk.length;
+      // Speed over this connection only: bytes resumed from disk did not cross the network.
+      const secs = Math.max((performance.now() - t0) / 1000, 1e-3);
+      const bytesPerSecond = (received - base) / secs;
+      const etaSeconds = total !== null && bytesPerSecond > 0 ? (total - received) / bytesPerSecond : null;
+      emit({ type: 'progress', received, total, bytesPerSecond, etaSeconds });
+    }
+  } finally {
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
   if (total !== null && received !== total) {
     const e: NodeJS.ErrnoException = new Error(`connection closed at ${received} of ${total} bytes`);
     e.code = 'ECONNRESET';
