@@ -299,14 +299,20 @@ function endpointingStt(texts: string[]) {
 }
 const transcriptsOf = (events: PipelineEvent[]) => events.filter((e) => e.type === 'transcript').map((e) => (e as { text: string }).text);
 
-t.test('the recogniser\'s endpoint ends the turn while the VAD still hears speech; the VAD\'s late end adds nothing', async (t) => {
-  const { stt, endpoints } = endpointingStt(['what are your hours', '']);
-  const { p, vad, events } = setup({ stt, minUtteranceMs: 200 });
-  for (let i = 0; i < 10; i++) p.pushAudio(silence());
-  vad.fire({ type: 'start', sample: 0 });
-  for (let i = 0; i < 50; i++) p.pushAudio(silence()); // a second of "speech" (line noise keeps the VAD on)
+/** A turn ended by the recogniser's endpoint after a second of "speech" (line noise keeps the VAD on). */
+async function endpointedTurn(texts: string[]) {
+  const { stt, endpoints } = endpointingStt(texts);
+  const rig = setup({ stt, minUtteranceMs: 200 });
+  for (let i = 0; i < 10; i++) rig.p.pushAudio(silence());
+  rig.vad.fire({ type: 'start', sample: 0 });
+  for (let i = 0; i < 50; i++) rig.p.pushAudio(silence());
   endpoints[0]();
   await settle();
+  return rig;
+}
+
+t.test('the recogniser\'s endpoint ends the turn while the VAD still hears speech; the VAD\'s late end adds nothing', async (t) => {
+  const { p, vad, events } = await endpointedTurn(['what are your hours', '']);
   t.same(transcriptsOf(events), ['what are your hours'], 'answered at the recogniser\'s endpoint');
   t.ok(p.pullAudio(), 'the reply plays');
   for (let i = 0; i < 5; i++) p.pushAudio(silence());
@@ -318,13 +324,7 @@ t.test('the recogniser\'s endpoint ends the turn while the VAD still hears speec
 });
 
 t.test('words said right after a recogniser endpoint are the next utterance, ended by the VAD', async (t) => {
-  const { stt, endpoints } = endpointingStt(['I want to leave a message', 'my name is Ann']);
-  const { p, vad, events } = setup({ stt, minUtteranceMs: 200 });
-  for (let i = 0; i < 10; i++) p.pushAudio(silence());
-  vad.fire({ type: 'start', sample: 0 });
-  for (let i = 0; i < 50; i++) p.pushAudio(silence());
-  endpoints[0]();
-  await settle();
+  const { p, vad, events } = await endpointedTurn(['I want to leave a message', 'my name is Ann']);
   for (let i = 0; i < 50; i++) p.pushAudio(silence()); // the caller goes on talking for a second
   vad.fire({ type: 'end', sample: 110 * 320 });
   await settle();
@@ -332,13 +332,7 @@ t.test('words said right after a recogniser endpoint are the next utterance, end
 });
 
 t.test('after a recogniser endpoint, seconds of line noise that decode to nothing leave the reply alone', async (t) => {
-  const { stt, endpoints } = endpointingStt(['what are your hours', '']);
-  const { p, vad, events, heard } = setup({ stt, minUtteranceMs: 200 });
-  for (let i = 0; i < 10; i++) p.pushAudio(silence());
-  vad.fire({ type: 'start', sample: 0 });
-  for (let i = 0; i < 50; i++) p.pushAudio(silence());
-  endpoints[0]();
-  await settle();
+  const { p, vad, events, heard } = await endpointedTurn(['what are your hours', '']);
   t.ok(p.pullAudio(), 'the reply starts');
   for (let i = 0; i < 100; i++) p.pushAudio(silence()); // two more seconds the VAD calls speech
   vad.fire({ type: 'end', sample: 160 * 320 });
@@ -351,13 +345,7 @@ t.test('after a recogniser endpoint, seconds of line noise that decode to nothin
 });
 
 t.test('words after a recogniser endpoint cut into its reply as a barge-in: the dialogue hears what was said', async (t) => {
-  const { stt, endpoints } = endpointingStt(['what are your hours', 'and on sunday']);
-  const { p, vad, events, heard } = setup({ stt, minUtteranceMs: 200 });
-  for (let i = 0; i < 10; i++) p.pushAudio(silence());
-  vad.fire({ type: 'start', sample: 0 });
-  for (let i = 0; i < 50; i++) p.pushAudio(silence());
-  endpoints[0]();
-  await settle();
+  const { p, vad, events, heard } = await endpointedTurn(['what are your hours', 'and on sunday']);
   for (let i = 0; i < 3; i++) t.ok(p.pullAudio());
   for (let i = 0; i < 50; i++) p.pushAudio(silence());
   vad.fire({ type: 'end', sample: 110 * 320 });
