@@ -4,7 +4,7 @@
  * cannot wait for the SDK's exponential backoff.
  */
 import OpenAI from 'openai';
-import { proxyClientOptions } from '../../pipeline/engines/http-proxy.ts';
+import { proxyClientOptions } from '../../pipeline/net/outbound-http.ts';
 import type { LlmProvider } from '../repositories/llm-providers.ts';
 
 export interface LlmMessage {

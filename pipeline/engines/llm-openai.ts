@@ -9,7 +9,7 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
-import { proxyClientOptions } from './http-proxy.ts';
+import { proxyClientOptions } from '../net/outbound-http.ts';
 import { isAbortError, type ChatMessage, type EngineHealth, type LlmDelta, type LlmEngine, type LlmOptions, type ToolCall } from './types.ts';
 
 export interface LlmProviderConfig {
@@ -26,7 +26,7 @@ export interface LlmProviderConfig {
   maxRetries?: number;
   temperature?: number;
   headers?: Record<string, string>;
-  /** HTTP(S) proxy for this provider only, `http://[user:password@]host:port` (see http-proxy.ts). */
+  /** HTTP(S) proxy for this provider only, `http://[user:password@]host:port` (see pipeline/net/outbound-http.ts). */
   proxyUrl?: string;
   /** Further per-provider `fetch` options; a proxy's dispatcher comes from `proxyUrl`. */
   fetchOptions?: Record<string, unknown>;

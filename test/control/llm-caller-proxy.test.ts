@@ -3,7 +3,7 @@ import { FakeOpenAi } from '../fakes/fake-openai.ts';
 import { ForwardProxy } from '../helpers/forward-proxy.ts';
 import { openAiCaller } from '../../control/openai-api/llm-caller.ts';
 import type { LlmProvider } from '../../control/repositories/llm-providers.ts';
-import { ProxyUrlError } from '../../pipeline/engines/http-proxy.ts';
+import { ProxyUrlError } from '../../pipeline/net/outbound-http.ts';
 import { startControl } from './helpers/control.ts';
 import { deadPort } from '../helpers/dead-port.ts';
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { FakeOpenAi } from '../fakes/fake-openai.ts';
 import { ForwardProxy } from '../helpers/forward-proxy.ts';
-import { parseProxyUrl, proxyClientOptions, ProxyUrlError } from '../../pipeline/engines/http-proxy.ts';
+import { parseProxyUrl, proxyClientOptions, ProxyUrlError } from '../../pipeline/net/outbound-http.ts';
 import { OpenAiCompatibleLlm } from '../../pipeline/engines/llm-openai.ts';
 import { deadPort } from '../helpers/dead-port.ts';
 import { collect, provider, textOf } from './helpers/llm-deltas.ts';
