@@ -24,6 +24,7 @@ import { ChatResponder } from './openai-api/chat-responder.ts';
 import type { LlmCaller } from './openai-api/llm-caller.ts';
 import { createRepositories } from './repositories/index.ts';
 import { buildRouteTable } from './routes.ts';
+import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import type { SttEngine } from '../pipeline/engines/types.ts';
 import type { GsmControl } from './gsm/gsm-control.ts';
 import { processMetricsSource, type MetricsSource } from './monitor/metrics-source.ts';
@@ -111,11 +112,13 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     );
   }
 
-  const tts = new TtsService(opts.tts ?? espeakCatalog(), repos.ttsPresets, config.ttsCacheMaxBytes);
+  const ttsLog = log.child({ component: 'tts' });
+  const tts = new TtsService(opts.tts ?? espeakCatalog({ log: ttsLog }), repos.ttsPresets, config.ttsCacheMaxBytes, ttsLog);
   const ownStt = opts.stt === undefined;
   // One thread for bulk jobs (upload decoding, backup archives), whichever asks: see bulk-work-pool.ts.
   const bulk = new BulkWorkPool();
-  const stt = new SttService(opts.stt, undefined, undefined, bulk);
+  const sttLog = log.child({ component: 'stt' });
+  const stt = new SttService({ engine: opts.stt, factory: () => new PocketsphinxStt({ log: sttLog }), bulk, log: sttLog });
   const ownMetrics = processMetricsSource();
   const live: LiveHooks = { gsm: opts.gsm ?? null, metrics: opts.metrics ?? ownMetrics, metricsLabel: opts.metrics ? 'gateway' : 'process' };
 

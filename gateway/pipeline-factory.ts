@@ -53,18 +53,21 @@ export async function createPipelineFactory(
   let stt: SttEngine;
   let tts: TtsEngine;
   try {
-    stt = await createStt(s.stt, s.modelsDir);
+    stt = await createStt(s.stt, s.modelsDir, log.child({ component: 'stt' }));
   } catch (err) {
     await vad.close();
     throw err;
   }
   try {
-    tts = await createTts(s.tts, s.modelsDir);
+    tts = await createTts(s.tts, s.modelsDir, log.child({ component: 'tts' }));
   } catch (err) {
     await Promise.allSettled([vad.close(), stt.close()]);
     throw err;
   }
-  const llm = s.llm ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs, proxyUrl: s.llm.proxyUrl }]) : undefined;
+  // From the operator's environment: trusted, so no egress policy (docs/control-plane.md, "Egress policy").
+  const llm = s.llm
+    ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs, proxyUrl: s.llm.proxyUrl }], log.child({ component: 'llm' }))
+    : undefined;
   const persona = defaultPersona(s.language);
   const faq = defaultFaq(s.language);
   // Both shipped personas are available by id or language ('en', 'ru', 'default-en', ...): the modem

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { conflict, notFound } from '../http/errors.ts';
 import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
-import { IdParams } from './schemas.ts';
+import { IdParams, LanguageTag } from './schemas.ts';
 
 const Fields = z.strictObject({
   name: z.string().trim().min(1).max(100),
   system_prompt: z.string().min(1).max(20_000),
   greeting: z.string().max(2000).nullable().optional(),
-  language: z.string().min(2).max(16).nullable().optional(),
+  language: LanguageTag.nullable().optional(),
   llm_provider_id: z.number().int().positive().nullable().optional(),
   tts_preset_id: z.number().int().positive().nullable().optional(),
 });

@@ -1,5 +1,6 @@
 /** Zod pieces shared by the admin routes. */
 import { z } from 'zod';
+import { LANGUAGE_TAG } from '../../pipeline/engines/voice-name.ts';
 import { MIN_PASSWORD_LENGTH } from '../auth/password.ts';
 import { ROLES } from '../repositories/users.ts';
 
@@ -20,5 +21,8 @@ export const Password = z.string().min(MIN_PASSWORD_LENGTH, `at least ${MIN_PASS
 export const RoleSchema = z.enum(ROLES);
 
 export const HttpUrl = z.url({ protocol: /^https?$/ }).max(500);
+
+/** A language that reaches an engine (TTS voice choice, STT hint): "en", "ru", "en-US". */
+export const LanguageTag = z.string().max(35).regex(LANGUAGE_TAG, 'a language tag such as en, ru or en-US');
 
 export const OkResponse = z.object({ ok: z.literal(true) });

@@ -4,6 +4,7 @@ import { HttpError } from '../http/errors.ts';
 import { json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import { parseMultipart } from '../stt/multipart.ts';
+import { LanguageTag } from './schemas.ts';
 
 export function sttRoutes(s: ControlServices): RouteDef[] {
   return [
@@ -28,7 +29,7 @@ export function sttRoutes(s: ControlServices): RouteDef[] {
       // Metered like /v1/audio/transcriptions, so an `stt` limit covers both ways in.
       usage: 'stt',
       maxBodyBytes: 25 * 1024 * 1024,
-      query: z.object({ language: z.string().min(2).max(16).optional() }),
+      query: z.object({ language: LanguageTag.optional() }),
       rawBody: { contentTypes: ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/mpeg', 'audio/mp3', 'audio/flac', 'audio/x-flac', 'audio/ogg', 'audio/opus', 'application/octet-stream', 'multipart/form-data'], description: 'a WAV, MP3, FLAC or Ogg Opus file' },
       async handler(ctx) {
         let file = ctx.rawBody ?? Buffer.alloc(0);

@@ -12,7 +12,7 @@ import { created, json, noContent, raw, route, type RouteDef } from '../http/rou
 import type { ControlServices } from '../services.ts';
 import { pcmStreamReply } from '../tts/pcm-reply.ts';
 import { TARGET_SAMPLE_RATES } from '../tts/tts-service.ts';
-import { IdParams } from './schemas.ts';
+import { IdParams, LanguageTag } from './schemas.ts';
 
 const READ = { kind: 'user', role: 'viewer' } as const;
 const WRITE = { kind: 'user', role: 'operator' } as const;
@@ -21,7 +21,7 @@ const PresetFields = z.strictObject({
   name: z.string().trim().min(1).max(100),
   engine: z.string().min(1).max(32),
   voice: z.string().min(1).max(200),
-  language: z.string().min(2).max(16).nullable().optional(),
+  language: LanguageTag.nullable().optional(),
   speed: z.number().min(0.25).max(4).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
 });
@@ -30,7 +30,7 @@ export const VoiceFields = {
   preset_id: z.number().int().positive().optional(),
   engine: z.string().min(1).max(32).optional(),
   voice: z.string().min(1).max(200).optional(),
-  language: z.string().min(2).max(16).optional(),
+  language: LanguageTag.optional(),
   speed: z.number().min(0.25).max(4).optional(),
 };
 
@@ -47,9 +47,9 @@ export function pcmContentType(rate: number): string {
 }
 
 export function ttsRoutes(s: ControlServices): RouteDef[] {
-  const checkEngine = (engine: string | undefined) => {
-    if (engine !== undefined) s.tts.settings({ engine });
-  };
+  /** A preset is saved only with an engine, voice and language the engine accepts (tts-service.ts). */
+  const checkPreset = (p: { engine: string; voice: string; language?: string | null }) =>
+    s.tts.settings({ engine: p.engine, voice: p.voice, language: p.language ?? undefined });
   return [
     route({
       method: 'GET',
@@ -70,7 +70,7 @@ export function ttsRoutes(s: ControlServices): RouteDef[] {
       audit: 'tts_presets.create',
       body: PresetFields,
       async handler(ctx) {
-        checkEngine(ctx.body.engine);
+        await checkPreset(ctx.body);
         const p = await s.repos.ttsPresets.create({ ...ctx.body, language: ctx.body.language ?? null, speed: ctx.body.speed ?? 1, params: ctx.body.params ?? {} });
         ctx.audit.target = `tts_preset:${p.id}`;
         return created(p);
@@ -99,7 +99,9 @@ export function ttsRoutes(s: ControlServices): RouteDef[] {
       params: IdParams,
       body: PresetFields.partial(),
       async handler(ctx) {
-        checkEngine(ctx.body.engine);
+        const stored = await s.repos.ttsPresets.get(ctx.params.id);
+        if (!stored) throw notFound('TTS preset');
+        await checkPreset({ ...stored, ...ctx.body });
         const p = await s.repos.ttsPresets.update(ctx.params.id, ctx.body);
         if (!p) throw notFound('TTS preset');
         ctx.audit.target = `tts_preset:${p.id}`;
@@ -155,13 +157,7 @@ export function ttsRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         const v = await s.tts.resolve(ctx.body);
         const started = performance.now();
-        let pcm: Int16Array;
-        try {
-          pcm = await s.tts.synthesize({ ...v, text: ctx.body.text, sampleRate: ctx.body.target_sample_rate, signal: ctx.signal });
-        } catch (err) {
-          if (err instanceof HttpError) throw err;
-          throw new HttpError(502, 'tts_failed', `speech synthesis failed: ${(err as Error).message}`);
-        }
+        const pcm = await s.tts.synthesize({ ...v, text: ctx.body.text, sampleRate: ctx.body.target_sample_rate, signal: ctx.signal });
         ctx.usage.source = v.engine;
         ctx.audit.details = { engine: v.engine, voice: v.voice ?? null, chars: ctx.body.text.length };
         return raw(encodeWav(pcm, ctx.body.target_sample_rate), 'audio/wav', [

@@ -3,6 +3,8 @@
  * `{ "error": { "code", "message", "details"? } }`. Anything thrown that is not an HttpError becomes
  * a 500 whose message says nothing about internals (the real error goes to the log).
  */
+import { EngineError, engineFailure, type EngineLog } from '../../pipeline/engines/engine-error.ts';
+
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
@@ -22,6 +24,9 @@ export const unauthorized = (message = 'authentication required', code = 'unauth
 export const forbidden = (message = 'your role does not allow this') => new HttpError(403, 'forbidden', message);
 export const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string, details?: unknown) => new HttpError(409, 'conflict', message, details);
+/** A language that reaches an engine or an upstream server must be a language tag (voice-name.ts). */
+export const invalidLanguage = (language: string) =>
+  new HttpError(400, 'invalid_language', `language ${JSON.stringify(language.slice(0, 40))} is not a language tag (en, ru, en-US, ...)`);
 export const tooManyRequests = (code: string, message: string, retryAfterS: number, details?: unknown) =>
   new HttpError(429, code, message, details, [['Retry-After', String(Math.max(1, Math.ceil(retryAfterS)))]]);
 
@@ -39,4 +44,14 @@ export function fromDatabaseError(err: unknown): HttpError | null {
   if (e?.code === '23505' || /UNIQUE constraint failed/.test(msg)) return conflict('a record with the same unique value already exists');
   if (e?.code === '23503' || /FOREIGN KEY constraint failed/.test(msg)) return conflict('the record refers to, or is referred to by, another record');
   return null;
+}
+
+/**
+ * An engine or upstream server failed (`code`: `tts_failed`, `stt_failed`): the client is told what
+ * failed and an error id (`details.error_id`), never what the engine printed or the server answered.
+ * An EngineError was logged by its engine under its id; anything else is logged here under a new one.
+ */
+export function backendFailure(log: EngineLog, status: number, code: string, what: string, err: unknown): HttpError {
+  const e = err instanceof EngineError ? err : engineFailure(log, code, 'an unexpected error', { err });
+  return new HttpError(status, code, `${what}: ${e.message}`, { error_id: e.errorId });
 }

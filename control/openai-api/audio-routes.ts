@@ -4,10 +4,13 @@
  * `POST /v1/audio/transcriptions` takes a multipart upload (WAV, MP3, FLAC or Ogg Opus) and answers
  * `{text}`, plain text or verbose JSON.
  * `voice` (then `model`) may name a TTS preset or one of the engine's voices; OpenAI's stock voice
- * names fall back to the default voice.
+ * names fall back to the default voice. Any other voice is a 400: it would otherwise reach the
+ * engine (espeak-ng reads `-v` as a path), and a client asking for a voice that does not exist
+ * should be told rather than hear another one.
  */
 import { z } from 'zod';
 import { HttpError } from '../http/errors.ts';
+import { UnknownVoiceError } from '../../pipeline/engines/voice-name.ts';
 import { json, raw, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import { parseMultipart } from '../stt/multipart.ts';
@@ -24,15 +27,23 @@ const SpeechRequest = z.looseObject({
   instructions: z.string().max(4096).optional(),
 });
 
+/** OpenAI's own voice names: a client written for OpenAI sends one of these; they get the default voice. */
+export const OPENAI_VOICES = new Set(['alloy', 'ash', 'ballad', 'cedar', 'coral', 'echo', 'fable', 'marin', 'nova', 'onyx', 'sage', 'shimmer', 'verse']);
+
 export function audioRoutes(s: ControlServices): RouteDef[] {
   const KEY = { kind: 'api_key' } as const;
 
   async function voiceFor(voice: string, model: string, speed: number | undefined): Promise<VoiceSettings> {
     const presets = await s.repos.ttsPresets.list();
-    const preset = presets.find((p) => p.name === voice) ?? presets.find((p) => p.name === model);
-    if (preset) return s.tts.resolve({ preset_id: preset.id, speed });
+    const named = presets.find((p) => p.name === voice);
     const engine = s.tts.catalog.defaultEngine;
     const known = (await s.tts.catalog.voices(engine)).some((v) => v.id === voice);
+    if (!named && !known && !OPENAI_VOICES.has(voice)) {
+      const e = new UnknownVoiceError(engine, voice);
+      throw new HttpError(400, 'unknown_voice', `${e.message}: use a TTS preset's name, one of the engine's voices or an OpenAI voice name (${[...OPENAI_VOICES].join(', ')})`, { engine });
+    }
+    const preset = named ?? presets.find((p) => p.name === model);
+    if (preset) return s.tts.resolve({ preset_id: preset.id, speed });
     return s.tts.settings({ engine, voice: known ? voice : undefined, speed });
   }
 

@@ -6,6 +6,7 @@
  * the persona and the default are cached and reloaded when the admin API changes them.
  */
 import type { Logger } from 'pino';
+import { engineFailure, upstreamSummary } from '../../pipeline/engines/engine-error.ts';
 import type { FaqService } from '../faq/faq-service.ts';
 import type { Repositories } from '../repositories/index.ts';
 import type { LlmProvider } from '../repositories/llm-providers.ts';
@@ -25,8 +26,9 @@ export interface ChatAnswer {
   faqId?: number;
   providerId?: number;
   /**
-   * The provider failed after part of its answer had been streamed (the error's message): `text`
-   * is that part, which the client already has. Never set without streaming.
+   * The provider failed after part of its answer had been streamed (what failed and an error id;
+   * the provider's own answer is in the log): `text` is that part, which the client already has.
+   * Never set without streaming.
    */
   truncated?: string;
 }
@@ -99,11 +101,11 @@ export class ChatResponder {
           return { source: 'llm', text: r.text, model: provider.model, tokensIn: r.tokensIn ?? promptTokens, tokensOut: r.tokensOut ?? estimateTokens(r.text), providerId: provider.id };
         } catch (err) {
           if (opts.signal.aborted) throw err;
-          this.log.warn({ err, provider: provider.name }, 'LLM provider failed; trying the next');
+          const failure = this.#failure(provider, err);
           // Half an answer already reached the client: switching provider would splice two answers.
           // The caller is told (truncated), so the cut answer never passes for a complete one.
           if (streamed) {
-            return { source: 'llm', text: streamed, model: provider.model, tokensIn: promptTokens, tokensOut: estimateTokens(streamed), providerId: provider.id, truncated: (err as Error).message };
+            return { source: 'llm', text: streamed, model: provider.model, tokensIn: promptTokens, tokensOut: estimateTokens(streamed), providerId: provider.id, truncated: failure.message };
           }
         }
       }
@@ -119,17 +121,25 @@ export class ChatResponder {
 
   /**
    * A connection test: one short completion from one provider (enabled or not), with its own
-   * timeout, reporting how long it took or why it failed. Nothing is cached or counted.
+   * timeout, reporting how long it took or what failed: the HTTP status or kind of failure and an
+   * error id, never the provider's own answer (that is in the log under the id). Nothing is cached
+   * or counted.
    */
-  async testProvider(listed: LlmProvider, signal: AbortSignal): Promise<{ ok: boolean; latency_ms: number; reply?: string; error?: string }> {
+  async testProvider(listed: LlmProvider, signal: AbortSignal): Promise<{ ok: boolean; latency_ms: number; reply?: string; error?: string; error_id?: string }> {
     const started = performance.now();
     try {
       const { provider, apiKey } = await this.#withSecrets(listed);
       const r = await this.callLlm(provider, apiKey, [{ role: 'user', content: 'Reply with the single word OK.' }], { signal, maxTokens: 5 });
       return { ok: true, latency_ms: round(performance.now() - started), reply: r.text.slice(0, 200) };
     } catch (err) {
-      return { ok: false, latency_ms: round(performance.now() - started), error: (err as Error).message.slice(0, 500) };
+      const failure = this.#failure(listed, err);
+      return { ok: false, latency_ms: round(performance.now() - started), error: failure.message, error_id: failure.errorId };
     }
+  }
+
+  /** Logs what the provider said (or why it was not reached) under an error id; the error says only what failed. */
+  #failure(provider: LlmProvider, err: unknown) {
+    return engineFailure(this.log, `llm provider ${provider.name}`, upstreamSummary(err), { err, provider_id: provider.id });
   }
 
   /** Listed providers show no secrets; the call needs the key and the proxy's password. */

@@ -7,9 +7,10 @@
  * never starts decoder processes.
  */
 import { AudioDecodeError, type AudioFileFormat } from '../../media/audio-file-decode.ts';
-import { PocketsphinxStt } from '../../pipeline/engines/stt-pocketsphinx.ts';
+import type { EngineLog } from '../../pipeline/engines/engine-error.ts';
 import type { EngineHealth, SttEngine, SttResult } from '../../pipeline/engines/types.ts';
-import { HttpError } from '../http/errors.ts';
+import { isLanguageTag } from '../../pipeline/engines/voice-name.ts';
+import { backendFailure, HttpError, invalidLanguage } from '../http/errors.ts';
 import { UploadDecoder } from './upload-decoder.ts';
 import type { BulkWorkPool } from '../bulk-work-pool.ts';
 
@@ -22,26 +23,37 @@ export interface TranscriptionResult extends SttResult {
   format: AudioFileFormat;
 }
 
+export interface SttServiceOptions {
+  /** The engine to use; without it `factory` makes one on first use. */
+  engine?: SttEngine;
+  factory: () => SttEngine;
+  /** Longest upload decoded (seconds of audio; default 300). */
+  maxSeconds?: number;
+  /** The control plane's bulk-work thread (shared with backups); default: a thread of its own. */
+  bulk?: BulkWorkPool;
+  /** Where recognition failures are logged in full (clients get what failed and an error id). */
+  log: EngineLog;
+}
+
 export class SttService {
   #engine: SttEngine | null;
   #transcriptions = 0;
   #failures = 0;
   readonly #decoder: UploadDecoder;
+  readonly #factory: () => SttEngine;
+  readonly #log: EngineLog;
+  readonly maxSeconds: number;
 
-  constructor(
-    engine: SttEngine | undefined,
-    private readonly factory: () => SttEngine = () => new PocketsphinxStt(),
-    /** Longest upload decoded (seconds of audio). */
-    readonly maxSeconds = 300,
-    /** The control plane's bulk-work thread (shared with backups); default: a thread of its own. */
-    bulk?: BulkWorkPool,
-  ) {
-    this.#decoder = new UploadDecoder({ pool: bulk });
-    this.#engine = engine ?? null;
+  constructor(opts: SttServiceOptions) {
+    this.#decoder = new UploadDecoder({ pool: opts.bulk });
+    this.#engine = opts.engine ?? null;
+    this.#factory = opts.factory;
+    this.#log = opts.log;
+    this.maxSeconds = opts.maxSeconds ?? 300;
   }
 
   get engine(): SttEngine {
-    return (this.#engine ??= this.factory());
+    return (this.#engine ??= this.#factory());
   }
 
   status(): { engine: string; started: boolean; streaming: boolean; health: EngineHealth | null; transcriptions: number; failures: number; max_seconds: number } {
@@ -68,7 +80,11 @@ export class SttService {
     }
   }
 
+  /** 400 for a language that is not a language tag (it reaches the engine and an upstream server). */
   async transcribe(file: Uint8Array, opts: { language?: string; signal?: AbortSignal } = {}): Promise<TranscriptionResult> {
+    if (opts.language !== undefined && !isLanguageTag(opts.language)) {
+      throw invalidLanguage(opts.language);
+    }
     const { pcm, format } = await this.decode(file, opts.signal);
     const started = performance.now();
     try {
@@ -78,7 +94,7 @@ export class SttService {
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       this.#failures++;
-      throw new HttpError(502, 'stt_failed', `speech recognition failed: ${(err as Error).message}`);
+      throw backendFailure(this.#log, 502, 'stt_failed', 'speech recognition failed', err);
     }
   }
 

@@ -1,12 +1,12 @@
 /**
  * An HTTP answer that streams PCM as it is produced. The first piece is awaited before the answer
- * starts, so an engine that fails at once still gets a proper JSON error; after that every piece is
- * written the moment it exists (waiting out backpressure), and a client that leaves stops synthesis.
+ * starts, so an engine that fails at once still gets a proper JSON error (TtsService.stream throws
+ * HttpErrors that name what failed, never what the engine said); after that every piece is written
+ * the moment it exists (waiting out backpressure), and a client that leaves stops synthesis.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { bytesFromInt16 } from '../../media/pcm.ts';
 import { encodeWav } from '../../media/wav.ts';
-import { HttpError } from '../http/errors.ts';
 import type { Reply } from '../http/route.ts';
 
 /** A WAV header for a stream of unknown length (sizes 0xFFFFFFFF, as streaming servers send). */
@@ -36,8 +36,7 @@ export async function pcmStreamReply(
     first = await pcm.next();
   } catch (err) {
     opts.encoder?.close();
-    if (err instanceof HttpError) throw err;
-    throw new HttpError(502, 'tts_failed', `speech synthesis failed: ${(err as Error).message}`);
+    throw err;
   }
   const encode = opts.encoder ? (p: Int16Array) => opts.encoder!.encode(p) : (p: Int16Array) => bytesFromInt16(p);
   return {

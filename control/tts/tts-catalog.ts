@@ -4,6 +4,7 @@
  * default the control plane builds espeak-ng (always available, Russian and English) itself.
  */
 import { execFile } from 'node:child_process';
+import type { EngineLog } from '../../pipeline/engines/engine-error.ts';
 import { EspeakTts } from '../../pipeline/engines/tts-espeak.ts';
 import type { TtsEngine } from '../../pipeline/engines/types.ts';
 
@@ -39,9 +40,10 @@ export function parseEspeakVoices(text: string): TtsVoice[] {
   return out;
 }
 
-export function espeakCatalog(command = 'espeak-ng'): TtsCatalog {
+/** `log` receives what espeak-ng printed when it failed (never shown to clients). */
+export function espeakCatalog({ command = 'espeak-ng', log }: { command?: string; log?: EngineLog } = {}): TtsCatalog {
   // Made now, not on the first request: espeak-ng's helper process and a spare voice get ready meanwhile.
-  const engine = new EspeakTts({ command });
+  const engine = new EspeakTts({ command, log });
   let voices: Promise<TtsVoice[]> | null = null;
   return {
     defaultEngine: 'espeak-ng',

@@ -7,9 +7,11 @@
  */
 import { createResampler, type Resampler } from '../../media/resampler.ts';
 import { concatInt16 } from '../../media/pcm.ts';
+import type { EngineLog } from '../../pipeline/engines/engine-error.ts';
 import type { TtsEngine } from '../../pipeline/engines/types.ts';
+import { isLanguageTag, isPlainVoiceName, UnknownVoiceError } from '../../pipeline/engines/voice-name.ts';
 import { splitSentences } from '../../pipeline/text/sentence-splitter.ts';
-import { HttpError, notFound } from '../http/errors.ts';
+import { backendFailure, HttpError, invalidLanguage, notFound } from '../http/errors.ts';
 import type { TtsPresetsRepo } from '../repositories/tts-presets.ts';
 import { PcmCache } from './pcm-cache.ts';
 import type { TtsCatalog } from './tts-catalog.ts';
@@ -53,6 +55,8 @@ export class TtsService {
     readonly catalog: TtsCatalog,
     private readonly presets: TtsPresetsRepo,
     cacheMaxBytes: number,
+    /** Where synthesis failures are logged in full (clients get what failed and an error id). */
+    private readonly log: EngineLog,
   ) {
     this.cache = new PcmCache(cacheMaxBytes);
   }
@@ -78,18 +82,34 @@ export class TtsService {
     });
   }
 
-  /** Check the engine exists. */
-  settings(v: VoiceSettings): VoiceSettings {
+  /**
+   * The engine must exist, the voice must be one of its voices (a plain name where the engine has
+   * no list) and the language a language tag. Whatever reaches an engine, as a subprocess argument
+   * or a field an upstream server may open a file by, has passed here, from a request or a stored
+   * preset (presets are checked when saved, and again when used: a backup may bring older ones).
+   */
+  async settings(v: VoiceSettings): Promise<VoiceSettings> {
     if (!this.catalog.engine(v.engine)) {
       throw new HttpError(400, 'unknown_engine', `no TTS engine "${v.engine}"`, { engines: this.catalog.engineNames() });
+    }
+    if (v.voice !== undefined) {
+      const voices = (await this.catalog.voices(v.engine)).map((x) => x.id);
+      if (voices.length ? !voices.includes(v.voice) : !isPlainVoiceName(v.voice)) throw unknownVoice(new UnknownVoiceError(v.engine, v.voice), voices);
+    }
+    if (v.language !== undefined && !isLanguageTag(v.language)) {
+      throw invalidLanguage(v.language);
     }
     return v;
   }
 
-  /** PCM16 mono at `sampleRate`, in pieces, as soon as each exists. Ends quietly when the signal aborts. */
+  /**
+   * PCM16 mono at `sampleRate`, in pieces, as soon as each exists. Ends quietly when the signal
+   * aborts. Failures are HttpErrors: 400 for settings the engine refuses, 502 `tts_failed` naming
+   * what failed and an error id (what the engine printed is in the log under that id).
+   */
   async *stream(req: SynthesisRequest): AsyncGenerator<Int16Array> {
-    const engine = this.catalog.engine(req.engine);
-    if (!engine) throw new HttpError(400, 'unknown_engine', `no TTS engine "${req.engine}"`);
+    await this.settings(req);
+    const engine = this.catalog.engine(req.engine)!;
     this.#stats.streams++;
     this.#stats.active++;
     try {
@@ -111,7 +131,7 @@ export class TtsService {
       }
     } catch (err) {
       if (!req.signal?.aborted) this.#stats.failures++;
-      throw err;
+      throw this.#failure(err);
     } finally {
       this.#stats.active--;
     }
@@ -137,7 +157,19 @@ export class TtsService {
     }
   }
 
+  #failure(err: unknown): HttpError {
+    if (err instanceof HttpError) return err;
+    // The engine's own check (espeak-ng refuses paths as voices), should anything get past settings().
+    if (err instanceof UnknownVoiceError) return unknownVoice(err, []);
+    return backendFailure(this.log, 502, 'tts_failed', 'speech synthesis failed', err);
+  }
+
   async close(): Promise<void> {
     await this.catalog.close();
   }
+}
+
+function unknownVoice(err: UnknownVoiceError, voices: string[]): HttpError {
+  const hint = voices.length ? '; GET /admin/tts/voices lists them' : ': a plain voice name (letters, digits, " ._+-") is expected';
+  return new HttpError(400, 'unknown_voice', `${err.message}${hint}`, { engine: err.engine, voices: voices.slice(0, 500) });
 }

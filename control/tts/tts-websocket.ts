@@ -200,9 +200,10 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
       sendJson({ type: 'end', id, bytes, cancelled: ac.signal.aborted, ttfb_ms: ttfb === null ? null : Math.round(ttfb * 10) / 10, total_ms: Math.round((performance.now() - started) * 10) / 10 });
     } catch (err) {
       ticket?.cancel();
-      const e = err instanceof HttpError ? err : new HttpError(502, 'tts_failed', `speech synthesis failed: ${(err as Error).message}`);
-      if (!(err instanceof HttpError)) log.warn({ err }, 'ws synthesis failed');
-      sendJson({ type: 'error', id, code: e.code, message: e.message });
+      // TtsService throws HttpErrors naming what failed (the engine's own words are in the log).
+      const e = err instanceof HttpError ? err : new HttpError(500, 'internal', 'internal error');
+      if (!(err instanceof HttpError)) log.error({ err }, 'ws synthesis failed');
+      sendJson({ type: 'error', id, code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) });
     } finally {
       if (st.current === ac) st.current = null;
     }

@@ -9,7 +9,9 @@
  */
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type { EgressPolicy } from '../net/egress-policy.ts';
 import { proxyClientOptions } from '../net/outbound-http.ts';
+import { engineFailure, upstreamSummary, type EngineLog } from './engine-error.ts';
 import { isAbortError, type ChatMessage, type EngineHealth, type LlmDelta, type LlmEngine, type LlmOptions, type ToolCall } from './types.ts';
 
 export interface LlmProviderConfig {
@@ -30,7 +32,12 @@ export interface LlmProviderConfig {
   proxyUrl?: string;
   /** Further per-provider `fetch` options; a proxy's dispatcher comes from `proxyUrl`. */
   fetchOptions?: Record<string, unknown>;
+  /** For an admin-configured provider: where its requests may go. Env-configured ones have none. */
+  egress?: EgressPolicy;
 }
+
+/** Our own words, so it may be shown as it is. */
+class NoFirstTokenError extends Error {}
 
 export class LlmUnavailableError extends Error {
   override readonly name = 'LlmUnavailableError';
@@ -47,12 +54,16 @@ export class OpenAiCompatibleLlm implements LlmEngine {
   readonly name: string;
   private readonly providers: ProviderState[];
 
-  constructor(providers: LlmProviderConfig[]) {
+  /** `log`: where a failing provider's answer goes (errors and health only say what failed and an error id). */
+  constructor(
+    providers: LlmProviderConfig[],
+    private readonly log?: EngineLog,
+  ) {
     if (!providers.length) throw new Error('at least one LLM provider is required');
     this.name = providers.map((p) => p.name).join('>');
     this.providers = providers.map((config) => {
       // A bad proxy URL throws here, at construction: a misconfiguration, not a provider outage.
-      const proxy = proxyClientOptions(config.proxyUrl);
+      const proxy = proxyClientOptions(config.proxyUrl, config.egress);
       return {
         config,
         client: new OpenAI({
@@ -93,10 +104,11 @@ export class OpenAiCompatibleLlm implements LlmEngine {
       } catch (err) {
         if (opts.signal?.aborted && isAbortError(err)) return;
         if (opts.signal?.aborted) return;
-        const msg = err instanceof Error ? err.message : String(err);
-        p.lastError = msg;
-        if (produced) throw err;
-        errors.push(`${p.config.name}: ${msg}`);
+        const summary = err instanceof NoFirstTokenError ? err.message : upstreamSummary(err);
+        const failure = engineFailure(this.log, `llm ${p.config.name}`, summary, { err });
+        p.lastError = failure.message;
+        if (produced) throw failure;
+        errors.push(`${p.config.name}: ${failure.message}`);
       }
     }
     throw new LlmUnavailableError(`all LLM providers failed: ${errors.join('; ')}`);
@@ -151,7 +163,7 @@ export class OpenAiCompatibleLlm implements LlmEngine {
       }
       yield { type: 'done', finishReason, provider: c.name };
     } catch (err) {
-      if (timedOut && !opts.signal?.aborted) throw new Error(`no first token within ${c.firstTokenMs ?? 8000} ms`);
+      if (timedOut && !opts.signal?.aborted) throw new NoFirstTokenError(`no first token within ${c.firstTokenMs ?? 8000} ms`);
       throw err;
     } finally {
       clearTimeout(firstTokenTimer);

@@ -16,6 +16,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesFromInt16 } from '../../media/pcm.ts';
+import { engineFailure, type EngineLog } from './engine-error.ts';
 import { niced } from './engine-nice.ts';
 
 export interface BatchDecoderOptions {
@@ -30,6 +31,8 @@ export interface BatchDecoderOptions {
   /** Per-utterance limit (default 10 s). */
   timeoutMs?: number;
   command?: string;
+  /** Where pocketsphinx's stderr goes when it dies (never into errors or health). */
+  log?: EngineLog;
 }
 
 export interface BatchHypothesis {
@@ -123,15 +126,15 @@ export class PocketsphinxBatchDecoder {
     // `sh` and the first `cat` outlive pocketsphinx (until our stdin closes), so its exit is
     // announced by an EXIT_MARKER line from the wrapper rather than by 'close'.
     this.onDeath = (code: string) => {
-      this.onExit(proc, `pocketsphinx exited with ${code}${stderr ? `: ${stderr.trim().slice(-500)}` : ''}`);
+      this.onExit(proc, `pocketsphinx exited with ${code}`, stderr);
       killGroup(proc);
     };
     proc.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < 4000) stderr += d.toString();
     });
     proc.stdin!.on('error', () => {});
-    proc.on('error', (err) => this.onExit(proc, err.message));
-    proc.on('close', (code) => this.onExit(proc, `pocketsphinx exited with ${code}${stderr ? `: ${stderr.trim().slice(-500)}` : ''}`));
+    proc.on('error', (err) => this.onExit(proc, `pocketsphinx could not run: ${err.message}`, stderr));
+    proc.on('close', (code) => this.onExit(proc, `pocketsphinx exited with ${code}`, stderr));
     proc.unref();
     (proc.stdout as unknown as { unref?: () => void }).unref?.();
     (proc.stderr as unknown as { unref?: () => void }).unref?.();
@@ -159,15 +162,17 @@ export class PocketsphinxBatchDecoder {
     }
   }
 
-  private onExit(proc: ChildProcess, why: string): void {
+  /** `why` is our own words; `stderr` may hold anything and goes to the log only. */
+  private onExit(proc: ChildProcess, why: string, stderr: string): void {
     if (this.proc !== proc) return;
     this.proc = null;
-    if (!this.closed) this.lastError = why;
+    const err = this.closed ? new Error('decoder closed') : engineFailure(this.opts.log, 'pocketsphinx', why, { stderr: stderr.trim().slice(-4000) });
+    if (!this.closed) this.lastError = err.message;
     const p = this.pending;
     if (p) {
       clearTimeout(p.timer);
       this.pending = null;
-      p.reject(new Error(why));
+      p.reject(err);
     }
   }
 

@@ -8,6 +8,7 @@
  */
 import { join, isAbsolute } from 'node:path';
 import { findModel, type EngineType } from '../../models/manifest.ts';
+import type { EngineLog } from './engine-error.ts';
 import { OpenAiCompatibleLlm, type LlmProviderConfig } from './llm-openai.ts';
 import type { SherpaModelKind } from './sherpa-model-dir.ts';
 import { OpenAiCompatibleStt, type OpenAiSttOptions } from './stt-openai.ts';
@@ -98,13 +99,16 @@ function sherpaModel(what: string, kind: SherpaModelKind, ref: SherpaModelRef, m
   return { modelDir: isAbsolute(ref.modelDir) ? ref.modelDir : join(modelsDir, ref.modelDir), engine: ref.type };
 }
 
-/** Build (and for sherpa, load) the STT engine. Throws EngineConfigError / ModelDirError naming the problem. */
-export async function createStt(sel: SttSelection = { engine: 'pocketsphinx' }, modelsDir = 'models'): Promise<SttEngine> {
+/**
+ * Build (and for sherpa, load) the STT engine. Throws EngineConfigError / ModelDirError naming the
+ * problem. `log` receives what an engine process or server said when it failed.
+ */
+export async function createStt(sel: SttSelection = { engine: 'pocketsphinx' }, modelsDir = 'models', log?: EngineLog): Promise<SttEngine> {
   const what = `stt (${String(sel?.engine)})`;
   switch (sel?.engine) {
     case 'pocketsphinx': {
       const { engine: _e, ...o } = sel;
-      return new PocketsphinxStt(o);
+      return new PocketsphinxStt({ log, ...o });
     }
     case 'sherpa-online': {
       const { engine: _e, model: _m, modelDir: _d, type: _t, ...o } = sel;
@@ -121,7 +125,7 @@ export async function createStt(sel: SttSelection = { engine: 'pocketsphinx' }, 
     case 'openai': {
       need(what, sel as unknown as Record<string, unknown>, ['baseURL', 'model']);
       const { engine: _e, ...o } = sel;
-      return new OpenAiCompatibleStt(o);
+      return new OpenAiCompatibleStt({ log, ...o });
     }
     default:
       return oneOf('stt', (sel as { engine?: unknown })?.engine, STT_ENGINES);
@@ -137,13 +141,13 @@ async function warmOrClose(stt: SherpaOnlineStt | SherpaOfflineStt): Promise<voi
   }
 }
 
-/** Build (and for sherpa, load) the TTS engine. */
-export async function createTts(sel: TtsSelection = { engine: 'espeak' }, modelsDir = 'models'): Promise<TtsEngine> {
+/** Build (and for sherpa, load) the TTS engine; `log` as for createStt. */
+export async function createTts(sel: TtsSelection = { engine: 'espeak' }, modelsDir = 'models', log?: EngineLog): Promise<TtsEngine> {
   const what = `tts (${String(sel?.engine)})`;
   switch (sel?.engine) {
     case 'espeak': {
       const { engine: _e, ...o } = sel;
-      return new EspeakTts(o);
+      return new EspeakTts({ log, ...o });
     }
     case 'sherpa': {
       const { engine: _e, model: _m, modelDir: _d, type: _t, ...o } = sel;
@@ -152,7 +156,7 @@ export async function createTts(sel: TtsSelection = { engine: 'espeak' }, models
     case 'openai': {
       need(what, sel as unknown as Record<string, unknown>, ['baseURL', 'model', 'voice']);
       const { engine: _e, ...o } = sel;
-      return new OpenAiCompatibleTts(o);
+      return new OpenAiCompatibleTts({ log, ...o });
     }
     default:
       return oneOf('tts', (sel as { engine?: unknown })?.engine, TTS_ENGINES);

@@ -6,6 +6,9 @@
 import OpenAI, { toFile } from 'openai';
 import { encodeWav } from '../../media/wav.ts';
 import { PIPELINE_SAMPLE_RATE } from '../call-pipeline.ts';
+import type { EgressPolicy } from '../net/egress-policy.ts';
+import { proxyClientOptions } from '../net/outbound-http.ts';
+import { engineFailure, upstreamSummary, type EngineLog } from './engine-error.ts';
 import type { EngineHealth, SttEngine, SttOptions, SttResult, SttStream } from './types.ts';
 
 export interface OpenAiSttOptions {
@@ -17,6 +20,10 @@ export interface OpenAiSttOptions {
   language?: string;
   timeoutMs?: number;
   maxRetries?: number;
+  /** For a server an admin configured: where its requests may go. Env-configured ones have none. */
+  egress?: EgressPolicy;
+  /** Where the server's error answers go (errors and health only say what failed and an error id). */
+  log?: EngineLog;
 }
 
 export class OpenAiCompatibleStt implements SttEngine {
@@ -31,6 +38,7 @@ export class OpenAiCompatibleStt implements SttEngine {
       apiKey: opts.apiKey ?? 'not-needed',
       timeout: opts.timeoutMs ?? 15000,
       maxRetries: opts.maxRetries ?? 1,
+      ...proxyClientOptions(null, opts.egress),
     });
   }
 
@@ -84,8 +92,10 @@ export class OpenAiCompatibleStt implements SttEngine {
       this.lastError = null;
       return { text: (r as { text: string }).text.trim(), latencyMs: performance.now() - started };
     } catch (err) {
-      if (!opts.signal?.aborted) this.lastError = (err as Error).message;
-      throw err;
+      if (opts.signal?.aborted) throw err;
+      const failure = engineFailure(this.opts.log, this.name, upstreamSummary(err), { err });
+      this.lastError = failure.message;
+      throw failure;
     }
   }
 

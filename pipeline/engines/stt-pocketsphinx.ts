@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EngineLog } from './engine-error.ts';
 import { PocketsphinxBatchDecoder, type BatchHypothesis } from './pocketsphinx-batch.ts';
 import { buildGrammar, loadDictionary, phraseWords } from './pocketsphinx-grammar.ts';
 import type { EngineHealth, SttEngine, SttOptions, SttResult, SttStream } from './types.ts';
@@ -34,6 +35,8 @@ export interface PocketsphinxSttOptions {
   useLm?: boolean;
   /** Grammar decoders kept alive for different phrase sets (default 4). */
   maxGrammars?: number;
+  /** Where pocketsphinx's stderr goes when it fails (never into errors or health). */
+  log?: EngineLog;
 }
 
 /** Utterances shorter than this are not decoded (a click, a breath). */
@@ -127,6 +130,7 @@ export class PocketsphinxStt implements SttEngine {
       hmm: join(this.modelDir, 'en-us'),
       dict: join(this.modelDir, 'cmudict-en-us.dict'),
       lm: join(this.modelDir, 'en-us.lm.bin'),
+      log: this.opts.log,
     });
     return this.lm;
   }
@@ -145,7 +149,7 @@ export class PocketsphinxStt implements SttEngine {
     const dict = join(this.workDir, `g${n}.dict`);
     writeFileSync(jsgf, built.jsgf);
     writeFileSync(dict, built.dict);
-    const decoder = new PocketsphinxBatchDecoder({ hmm: join(this.modelDir, 'en-us'), dict, jsgf });
+    const decoder = new PocketsphinxBatchDecoder({ hmm: join(this.modelDir, 'en-us'), dict, jsgf, log: this.opts.log });
     this.grammars.set(key, decoder);
     while (this.grammars.size > (this.opts.maxGrammars ?? 4)) {
       const [oldKey, old] = this.grammars.entries().next().value as [string, PocketsphinxBatchDecoder];

@@ -7,9 +7,11 @@
  * the spare while the next spare starts. The processes are started by a small helper process
  * (espeak-spawner.ts), never by the gateway itself: a fork from a big process blocks its event loop.
  */
+import { engineFailure, type EngineLog } from './engine-error.ts';
 import { acquireEspeakSpawner, type EspeakSpawner } from './espeak-spawner.ts';
 import { PcmByteStream } from './pcm-byte-stream.ts';
 import type { EngineHealth, TtsChunk, TtsEngine, TtsOptions } from './types.ts';
+import { UnknownVoiceError } from './voice-name.ts';
 
 export interface EspeakTtsOptions {
   /** Binary (default 'espeak-ng'). */
@@ -24,8 +26,17 @@ export interface EspeakTtsOptions {
   wordsPerMinute?: number;
   /** Start espeak-ng ahead for the next sentence (default true; false = one process per sentence, started on demand). */
   spares?: boolean;
+  /** Where espeak-ng's stderr goes when it fails (never into errors or health). */
+  log?: EngineLog;
 }
 
+/**
+ * A voice as espeak-ng names them ("en-us", "ru", "en-gb-x-rp", "mb-en1", with a "+variant"):
+ * never a path. espeak-ng opens `-v` relative to its data directory and prints every line of a file
+ * it cannot parse as a voice ("Bad voice attribute: ..."), so `-v ../../../data/secret.key` reads a
+ * file; this engine refuses any such name, whoever asks.
+ */
+export const ESPEAK_VOICE_NAME = /^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?:\+[A-Za-z0-9_-]+)?$/;
 
 const LANGUAGE_VOICES: Record<string, string> = { en: 'en-us', ru: 'ru' };
 
@@ -40,6 +51,7 @@ export class EspeakTts implements TtsEngine {
   private readonly release: () => Promise<void>;
 
   constructor(private readonly opts: EspeakTtsOptions = {}) {
+    for (const v of [opts.voice, opts.russianVoice]) if (v !== undefined) checkVoice(v);
     ({ spawner: this.spawner, release: this.release } = acquireEspeakSpawner());
     // The helper (~50 ms to start) and a spare for the default voice get ready before the first sentence.
     if (opts.spares !== false) this.spawner.prepare(this.opts.command ?? 'espeak-ng', this.argsFor(this.opts.voice ?? 'en-us', 1));
@@ -59,16 +71,17 @@ export class EspeakTts implements TtsEngine {
   }
 
   private voiceFor(text: string, o: TtsOptions): string {
-    if (o.voice) return o.voice;
+    if (o.voice) return checkVoice(o.voice);
     if (o.language && LANGUAGE_VOICES[o.language]) return LANGUAGE_VOICES[o.language];
     if ((this.opts.autoVoice ?? true) && /[а-яё]/i.test(text)) return this.opts.russianVoice ?? 'ru';
     return this.opts.voice ?? 'en-us';
   }
 
   async *synthesize(text: string, o: TtsOptions = {}): AsyncIterable<TtsChunk> {
+    const voice = this.voiceFor(text, o); // a bad voice is refused even for empty text
     if (o.signal?.aborted || !text.trim()) return;
     // Text goes through stdin: an argument starting with '-' would be read as an option.
-    const args = this.argsFor(this.voiceFor(text, o), o.speed ?? 1);
+    const args = this.argsFor(voice, o.speed ?? 1);
     const run = this.spawner.run(this.opts.command ?? 'espeak-ng', args, text, this.opts.spares !== false);
     let finished = false;
     const onAbort = () => run.kill();
@@ -83,8 +96,9 @@ export class EspeakTts implements TtsEngine {
       if (o.signal?.aborted) return;
       const { code, signal, error, stderr } = await run.exit;
       finished = true;
-      if (error) throw new Error(`espeak-ng could not run: ${error}`);
-      if (code !== 0) throw new Error(`espeak-ng exited with ${code ?? signal}: ${stderr}`);
+      // `error` is Node's spawn error ("spawn espeak-ng ENOENT") or the helper's own words: safe to show.
+      if (error) throw engineFailure(this.opts.log, this.name, `espeak-ng could not run: ${error}`, { stderr });
+      if (code !== 0) throw engineFailure(this.opts.log, this.name, `espeak-ng exited with ${code ?? signal}`, { stderr });
       this.lastError = null;
     } catch (err) {
       if (!o.signal?.aborted) this.lastError = (err as Error).message;
@@ -99,4 +113,9 @@ export class EspeakTts implements TtsEngine {
   async close(): Promise<void> {
     await this.release();
   }
+}
+
+function checkVoice(voice: string): string {
+  if (!ESPEAK_VOICE_NAME.test(voice)) throw new UnknownVoiceError('espeak-ng', voice);
+  return voice;
 }

@@ -6,6 +6,9 @@
  * Abort cancels the HTTP request.
  */
 import OpenAI from 'openai';
+import type { EgressPolicy } from '../net/egress-policy.ts';
+import { proxyClientOptions } from '../net/outbound-http.ts';
+import { engineFailure, upstreamSummary, type EngineLog } from './engine-error.ts';
 import { PcmByteStream } from './pcm-byte-stream.ts';
 import { isAbortError, type EngineHealth, type TtsChunk, type TtsEngine, type TtsOptions } from './types.ts';
 
@@ -20,6 +23,10 @@ export interface OpenAiTtsOptions {
   sampleRate?: number;
   timeoutMs?: number;
   maxRetries?: number;
+  /** For a server an admin configured: where its requests may go. Env-configured ones have none. */
+  egress?: EgressPolicy;
+  /** Where the server's error answers go (errors and health only say what failed and an error id). */
+  log?: EngineLog;
 }
 
 export class OpenAiCompatibleTts implements TtsEngine {
@@ -35,6 +42,7 @@ export class OpenAiCompatibleTts implements TtsEngine {
       apiKey: opts.apiKey ?? 'not-needed',
       timeout: opts.timeoutMs ?? 30000,
       maxRetries: opts.maxRetries ?? 1,
+      ...proxyClientOptions(null, opts.egress),
     });
   }
 
@@ -51,7 +59,7 @@ export class OpenAiCompatibleTts implements TtsEngine {
         { model: this.opts.model, voice: (o.voice ?? this.opts.voice) as never, input: text, response_format: format, ...(o.speed ? { speed: o.speed } : {}) },
         { signal: o.signal },
       );
-      if (!res.body) throw new Error('speech response has no body');
+      if (!res.body) throw new Error('the speech response has no body');
       for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
         if (o.signal?.aborted) return;
         const samples = pcm.push(bytes);
@@ -60,8 +68,9 @@ export class OpenAiCompatibleTts implements TtsEngine {
       this.lastError = null;
     } catch (err) {
       if (o.signal?.aborted || isAbortError(err)) return;
-      this.lastError = (err as Error).message;
-      throw err;
+      const failure = engineFailure(this.opts.log, this.name, upstreamSummary(err), { err });
+      this.lastError = failure.message;
+      throw failure;
     }
   }
 

@@ -3,11 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { EngineError } from '../../pipeline/engines/engine-error.ts';
 import { EspeakTts } from '../../pipeline/engines/tts-espeak.ts';
+import { UnknownVoiceError } from '../../pipeline/engines/voice-name.ts';
 import { PcmByteStream } from '../../pipeline/engines/pcm-byte-stream.ts';
 import { encodeWav } from '../../media/wav.ts';
 import { rms } from '../../media/pcm.ts';
 import type { TtsChunk } from '../../pipeline/engines/types.ts';
+import { failingCommand, recordingWrapper, scriptDir } from '../helpers/shell-scripts.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,6 +72,44 @@ t.test('a missing binary is an error and shows in health', async (t) => {
   t.teardown(() => tts.close());
   await t.rejects(all(tts.synthesize('hello')));
   t.equal(tts.health().ok, false);
+});
+
+t.test('a voice that is a path is refused before any espeak-ng starts, whoever asks', async (t) => {
+  const scripts = scriptDir();
+  t.teardown(scripts.remove);
+  const espeak = recordingWrapper(scripts, 'espeak-ng');
+  const tts = new EspeakTts({ command: espeak.command, spares: false });
+  t.teardown(() => tts.close());
+  // espeak-ng opens -v relative to its data directory and prints each line of a non-voice file.
+  for (const voice of ['../../../../../../etc/passwd', '/etc/passwd', 'en-us/../../../etc/passwd', 'secret.key', '-v', 'en us']) {
+    await t.rejects(all(tts.synthesize('Hello.', { voice })), UnknownVoiceError, voice);
+  }
+  t.same(espeak.runs(), [], 'espeak-ng was never started');
+  t.throws(() => new EspeakTts({ voice: '../x' }), UnknownVoiceError, 'nor taken as the default voice');
+  t.throws(() => new EspeakTts({ russianVoice: '/etc/passwd' }), UnknownVoiceError);
+  for (const voice of ['en-us', 'en-gb-x-rp', 'en-us+f3', 'ru']) {
+    t.ok(rms((await all(tts.synthesize('Hello.', { voice }))).pcm) > 500, `${voice} speaks`);
+  }
+});
+
+t.test("espeak-ng's stderr goes to the log under an error id, never into the error or health", async (t) => {
+  const scripts = scriptDir();
+  t.teardown(scripts.remove);
+  const logged: Array<Record<string, unknown>> = [];
+  const tts = new EspeakTts({ command: failingCommand(scripts, 'Bad voice attribute: SECRET-LINE-42'), spares: false, log: { warn: (obj) => void logged.push(obj) } });
+  t.teardown(() => tts.close());
+  const err = await all(tts.synthesize('Hello.')).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.type(err, EngineError);
+  const { message, errorId } = err as EngineError;
+  t.match(message, `espeak-ng exited with 1 (error id ${errorId})`);
+  t.notMatch(message, /SECRET/, 'the error does not carry stderr');
+  t.notMatch(JSON.stringify(tts.health()), /SECRET/, 'nor does health');
+  t.match(tts.health().detail, errorId, 'health names the same error id');
+  t.equal(logged.length, 1);
+  t.match(logged[0], { engine: 'espeak-ng', error_id: errorId, stderr: /SECRET-LINE-42/ }, 'the log has stderr under that id');
 });
 
 t.test('PcmByteStream reassembles WAV bytes split anywhere', async (t) => {
