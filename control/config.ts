@@ -3,6 +3,7 @@
  * a bad value stops start-up with a message naming the variable.
  */
 import { z } from 'zod';
+import { createEgressPolicy, type EgressPolicy } from '../pipeline/net/egress-policy.ts';
 
 export const RATE_CLASSES = ['auth', 'chat', 'tts', 'default'] as const;
 export type RateClass = (typeof RATE_CLASSES)[number];
@@ -57,6 +58,21 @@ const EnvSchema = z.object({
   CONTROL_MAX_BODY_BYTES: int(1024, 16 * 1024 * 1024, 64 * 1024),
   /** Synthesised sentences kept in memory for /admin/tts and /v1/audio/speech. */
   TTS_CACHE_MAX_BYTES: int(0, 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  /**
+   * Non-public addresses that admin-configured URLs (LLM providers, their proxies) may reach:
+   * addresses, CIDR ranges and host names, comma-separated. Everything non-public is refused without.
+   */
+  EGRESS_ALLOW: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      try {
+        return createEgressPolicy(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
 });
 
 export interface ControlConfig {
@@ -72,6 +88,8 @@ export interface ControlConfig {
   trustProxy: boolean;
   maxBodyBytes: number;
   ttsCacheMaxBytes: number;
+  /** Where requests to admin-configured URLs may go (EGRESS_ALLOW). */
+  egress: EgressPolicy;
 }
 
 export class ControlConfigError extends Error {
@@ -97,5 +115,6 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
     trustProxy: e.TRUST_PROXY === '1' || e.TRUST_PROXY === 'true',
     maxBodyBytes: e.CONTROL_MAX_BODY_BYTES,
     ttsCacheMaxBytes: e.TTS_CACHE_MAX_BYTES,
+    egress: e.EGRESS_ALLOW,
   };
 }

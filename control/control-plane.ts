@@ -21,7 +21,7 @@ import { RateLimiter } from './http/rate-limiter.ts';
 import type { RouteTable } from './http/route-table.ts';
 import { attachRouter } from './http/router.ts';
 import { ChatResponder } from './openai-api/chat-responder.ts';
-import type { LlmCaller } from './openai-api/llm-caller.ts';
+import { openAiCaller, type LlmCaller } from './openai-api/llm-caller.ts';
 import { createRepositories } from './repositories/index.ts';
 import { buildRouteTable } from './routes.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
@@ -99,7 +99,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const usage = new UsageMeter(repos.usageLog, repos.usageLimits, log);
   await usage.start();
   const faq = new FaqService(repos.faq, repos.config);
-  const chat = new ChatResponder(repos, faq, log, opts.llmCaller);
+  const chat = new ChatResponder(repos, faq, log, opts.llmCaller ?? openAiCaller(config.egress));
 
   const setup = new SetupGate();
   if ((await repos.users.count()) === 0) {

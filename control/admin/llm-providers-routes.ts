@@ -1,5 +1,10 @@
-/** LLM providers, admin only to change. API keys are write-only: set, replace or clear, never read back. */
+/**
+ * LLM providers, admin only to change. API keys are write-only: set, replace or clear, never read
+ * back. URLs are admin-configured, so an address the egress policy refuses is refused when saved (a
+ * host name is checked when it is connected to, since what it resolves to may change).
+ */
 import { z } from 'zod';
+import { EgressRefusedError } from '../../pipeline/net/egress-policy.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
 import { MaskedPasswordError } from '../repositories/llm-providers.ts';
@@ -30,6 +35,18 @@ const refuseMaskedMisuse = (err: unknown): never => {
 export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
   const ADMIN = { kind: 'user', role: 'admin' } as const;
   const details = (b: Partial<z.infer<typeof Fields>>) => ({ fields: Object.keys(b), api_key: b.api_key === undefined ? undefined : b.api_key === null ? 'cleared' : 'set' });
+  const checkEgress = (b: Partial<z.infer<typeof Fields>>) => {
+    for (const field of ['base_url', 'proxy_url'] as const) {
+      const url = b[field];
+      if (!url) continue;
+      try {
+        s.config.egress.checkUrlLiteral(url);
+      } catch (err) {
+        if (!(err instanceof EgressRefusedError)) throw err;
+        throw new HttpError(400, 'egress_refused', `body: ${field}: ${err.message}`, { in: 'body', issues: [{ field, message: err.message, code: 'egress_refused' }] });
+      }
+    }
+  };
   return [
     route({
       method: 'GET',
@@ -50,6 +67,7 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
       audit: 'llm_providers.create',
       body: Fields,
       async handler(ctx) {
+        checkEgress(ctx.body);
         const p = await s.repos.llmProviders.create(ctx.body).catch(refuseMaskedMisuse);
         ctx.audit.target = `llm_provider:${p.id}`;
         ctx.audit.details = details(ctx.body);
@@ -81,6 +99,7 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
       params: IdParams,
       body: Fields.partial(),
       async handler(ctx) {
+        checkEgress(ctx.body);
         const p = await s.repos.llmProviders.update(ctx.params.id, ctx.body).catch(refuseMaskedMisuse);
         if (!p) throw notFound('LLM provider');
         ctx.audit.target = `llm_provider:${p.id}`;

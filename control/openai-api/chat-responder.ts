@@ -12,7 +12,7 @@ import type { Repositories } from '../repositories/index.ts';
 import type { LlmProvider } from '../repositories/llm-providers.ts';
 import { CONFIG_KEYS } from '../admin/config-keys.ts';
 import { AUTO, DEFAULT_BACKEND_KEY, effectiveBackend, LlmBackendChoice } from '../llm/llm-backend.ts';
-import { openAiCaller, type LlmCaller, type LlmMessage } from './llm-caller.ts';
+import type { LlmCaller, LlmMessage } from './llm-caller.ts';
 
 export type AnswerSource = 'faq' | 'llm' | 'fallback';
 
@@ -67,7 +67,7 @@ export class ChatResponder {
     private readonly repos: Repositories,
     private readonly faq: FaqService,
     private readonly log: Logger,
-    private readonly callLlm: LlmCaller = openAiCaller,
+    private readonly callLlm: LlmCaller,
   ) {}
 
   invalidate(): void {

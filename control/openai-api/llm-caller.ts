@@ -1,9 +1,11 @@
 /**
  * One call to one OpenAI-compatible provider through the `openai` SDK, streaming when asked.
  * Retries are off: the responder's fallback chain is the retry policy, and a caller on the phone
- * cannot wait for the SDK's exponential backoff.
+ * cannot wait for the SDK's exponential backoff. Providers are admin-configured URLs, so every
+ * request obeys the egress policy (EGRESS_ALLOW), the provider's proxy included.
  */
 import OpenAI from 'openai';
+import type { EgressPolicy } from '../../pipeline/net/egress-policy.ts';
 import { proxyClientOptions } from '../../pipeline/net/outbound-http.ts';
 import type { LlmProvider } from '../repositories/llm-providers.ts';
 
@@ -28,9 +30,9 @@ export interface LlmCallOptions {
 
 export type LlmCaller = (provider: LlmProvider, apiKey: string | null, messages: LlmMessage[], opts: LlmCallOptions) => Promise<LlmResult>;
 
-export const openAiCaller: LlmCaller = async (provider, apiKey, messages, opts) => {
+export const openAiCaller = (egress: EgressPolicy): LlmCaller => async (provider, apiKey, messages, opts) => {
   // A bad stored proxy_url throws here and counts as this provider failing: the chain moves on.
-  const proxy = proxyClientOptions(provider.proxy_url);
+  const proxy = proxyClientOptions(provider.proxy_url, egress);
   const client = new OpenAI({ apiKey: apiKey ?? 'not-needed', baseURL: provider.base_url, timeout: provider.timeout_ms, maxRetries: 0, ...proxy });
   const params = { model: provider.model, messages, max_tokens: opts.maxTokens, temperature: opts.temperature };
   if (!opts.onDelta) {

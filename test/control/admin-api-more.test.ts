@@ -7,6 +7,9 @@ import t from 'tap';
 import { startControl, type TestControl } from './helpers/control.ts';
 import { fakeLlm } from './helpers/fake-llm.ts';
 
+// The fake LLM servers listen on loopback, which the egress policy refuses unless allowed.
+const LOOPBACK_ALLOWED = { EGRESS_ALLOW: '127.0.0.1' };
+
 /** The system prompt the LLM got for a reply in this session. */
 async function promptOfReply(c: TestControl, token: string, sessionId: number, llm: { seen: Array<{ body: any }> }): Promise<string | undefined> {
   const r = await c.call('POST', `/admin/chat/sessions/${sessionId}/reply`, { token, body: { content: 'Tell me a story' } });
@@ -17,7 +20,7 @@ async function promptOfReply(c: TestControl, token: string, sessionId: number, l
 
 t.test('personas: list, PATCH, and DELETE (the default is kept while others exist; sessions fall back to it)', async (t) => {
   const llm = await fakeLlm('once upon a time');
-  const c = await startControl();
+  const c = await startControl(LOOPBACK_ALLOWED);
   t.teardown(async () => {
     await c.stop();
     await llm.close();

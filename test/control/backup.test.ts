@@ -36,7 +36,7 @@ async function seed(c: TestControl, admin: string) {
   for (let i = 0; i < 30; i++) await call('POST', '/admin/faq', { question: `Question ${i}?`, answer: `Answer ${i}, with "quotes" and ünïcode ${'x'.repeat(i)}`, keywords: [`k${i}`] });
   const preset = (await call('POST', '/admin/tts/presets', { name: 'ru', engine: 'espeak-ng', voice: 'ru', speed: 1.25, params: { pitch: 40 } })).body;
   const persona = (await call('POST', '/admin/personas', { name: 'Front desk', system_prompt: 'Be brief.', tts_preset_id: preset.id })).body;
-  const prov = await call('POST', '/admin/llm-providers', { name: 'local', base_url: 'http://127.0.0.1:9/v1', model: 'm', api_key: 'sk-secret' });
+  const prov = await call('POST', '/admin/llm-providers', { name: 'local', base_url: 'https://llm.example.com/v1', model: 'm', api_key: 'sk-secret' });
   if (prov.status !== 201) throw new Error(JSON.stringify(prov.body));
   await call('PUT', '/admin/config/company.name', { value: 'ACME' });
   await call('POST', '/admin/api-keys', { name: 'widget' });

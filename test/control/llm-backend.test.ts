@@ -2,11 +2,14 @@ import t, { type Test } from 'tap';
 import { startControl, type TestControl } from './helpers/control.ts';
 import { fakeLlm } from './helpers/fake-llm.ts';
 
+// The fake LLM servers listen on loopback, which the egress policy refuses unless allowed.
+const LOOPBACK_ALLOWED = { EGRESS_ALLOW: '127.0.0.1' };
+
 /** Two healthy providers that answer differently, so every reply says who answered. */
 async function rig(t: Test) {
   const alpha = await fakeLlm('alpha answers');
   const beta = await fakeLlm('beta answers');
-  const c = await startControl();
+  const c = await startControl(LOOPBACK_ALLOWED);
   t.teardown(async () => {
     await c.stop();
     await alpha.close();

@@ -3,6 +3,7 @@ import { FakeOpenAi } from '../fakes/fake-openai.ts';
 import { ForwardProxy } from '../helpers/forward-proxy.ts';
 import { openAiCaller } from '../../control/openai-api/llm-caller.ts';
 import type { LlmProvider } from '../../control/repositories/llm-providers.ts';
+import { createEgressPolicy } from '../../pipeline/net/egress-policy.ts';
 import { ProxyUrlError } from '../../pipeline/net/outbound-http.ts';
 import { startControl } from './helpers/control.ts';
 import { deadPort } from '../helpers/dead-port.ts';
@@ -24,6 +25,10 @@ const providerRow = (base_url: string, proxy_url: string | null): LlmProvider =>
 
 const messages = [{ role: 'user' as const, content: 'hello' }];
 
+// The fakes and the proxy listen on loopback, which the egress policy refuses unless allowed.
+const LOOPBACK_ALLOWED = { EGRESS_ALLOW: '127.0.0.1' };
+const call = openAiCaller(createEgressPolicy(LOOPBACK_ALLOWED.EGRESS_ALLOW));
+
 t.test('openAiCaller goes through provider.proxy_url, streaming or not, and straight without one', async (t) => {
   const fake = await new FakeOpenAi({ apiKey: 'sk-x', chat: () => ({ text: 'Proxied answer.' }) }).start();
   const proxy = await new ForwardProxy().start();
@@ -32,11 +37,11 @@ t.test('openAiCaller goes through provider.proxy_url, streaming or not, and stra
     await proxy.close();
   });
   const viaProxy = providerRow(fake.baseURL, proxy.url());
-  const whole = await openAiCaller(viaProxy, 'sk-x', messages, { signal: new AbortController().signal });
+  const whole = await call(viaProxy, 'sk-x', messages, { signal: new AbortController().signal });
   t.equal(whole.text, 'Proxied answer.');
   t.equal(whole.tokensIn, 10, 'usage from the provider');
   const pieces: string[] = [];
-  const streamed = await openAiCaller(viaProxy, 'sk-x', messages, { signal: new AbortController().signal, onDelta: async (d) => void pieces.push(d) });
+  const streamed = await call(viaProxy, 'sk-x', messages, { signal: new AbortController().signal, onDelta: async (d) => void pieces.push(d) });
   t.equal(streamed.text, 'Proxied answer.');
   t.ok(pieces.length >= 2, 'streamed in pieces');
   t.ok(proxy.tunnels.length >= 1, `the proxy opened ${proxy.tunnels.length} tunnel(s)`);
@@ -44,18 +49,18 @@ t.test('openAiCaller goes through provider.proxy_url, streaming or not, and stra
   t.equal(fake.chatRequests().length, 2);
 
   const before = proxy.tunnels.length;
-  const direct = await openAiCaller(providerRow(fake.baseURL, null), 'sk-x', messages, { signal: new AbortController().signal });
+  const direct = await call(providerRow(fake.baseURL, null), 'sk-x', messages, { signal: new AbortController().signal });
   t.equal(direct.text, 'Proxied answer.');
   t.equal(proxy.tunnels.length, before, 'no proxy_url: the proxy saw nothing');
   t.equal(fake.chatRequests().length, 3);
 
-  await t.rejects(openAiCaller(providerRow(fake.baseURL, 'socks5://u:secret@127.0.0.1:1'), 'sk-x', messages, { signal: new AbortController().signal }), ProxyUrlError);
+  await t.rejects(call(providerRow(fake.baseURL, 'socks5://u:secret@127.0.0.1:1'), 'sk-x', messages, { signal: new AbortController().signal }), ProxyUrlError);
 });
 
 t.test('providers stored with proxy_url: a dead proxy falls back to the next provider, which answers through its proxy', async (t) => {
   const fake = await new FakeOpenAi({ chat: () => ({ text: 'From behind the proxy.' }) }).start();
   const proxy = await new ForwardProxy({ requireAuth: `Basic ${Buffer.from('ops:pw').toString('base64')}` }).start();
-  const c = await startControl();
+  const c = await startControl(LOOPBACK_ALLOWED);
   t.teardown(async () => {
     await c.stop();
     await fake.close();
@@ -93,7 +98,7 @@ t.test('proxy passwords: ciphertext in the row and in backups; *** toward anothe
   const { createHash } = await import('node:crypto');
   const fake = await new FakeOpenAi({ chat: () => ({ text: 'Through the proxy.' }) }).start();
   const proxy = await new ForwardProxy({ requireAuth: `Basic ${Buffer.from('ops:S3cret-pw').toString('base64')}` }).start();
-  const c = await startControl();
+  const c = await startControl(LOOPBACK_ALLOWED);
   t.teardown(async () => {
     await c.stop();
     await fake.close();

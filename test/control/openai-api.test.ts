@@ -3,6 +3,9 @@ import { startControl, type TestControl } from './helpers/control.ts';
 import { testDatabase } from './helpers/database.ts';
 import { fakeLlm } from './helpers/fake-llm.ts';
 
+// The fake LLM servers listen on loopback, which the egress policy refuses unless allowed.
+const LOOPBACK_ALLOWED = { EGRESS_ALLOW: '127.0.0.1' };
+
 async function withKey(c: TestControl) {
   const admin = await c.userToken('admin-' + Math.random().toString(36).slice(2, 8), 'admin');
   const key = (await c.call('POST', '/admin/api-keys', { token: admin, body: { name: 'test' } })).body;
@@ -61,7 +64,7 @@ t.test('FAQ answers, streamed and not; models; API keys revocable', async (t) =>
 t.test('LLM through the openai SDK: persona prompt, encrypted key used, fallback chain on failure, streaming', async (t) => {
   const broken = await fakeLlm('', { fail: true });
   const good = await fakeLlm('Hello from the model');
-  const c = await startControl();
+  const c = await startControl(LOOPBACK_ALLOWED);
   t.teardown(async () => {
     await c.stop();
     await broken.close();
@@ -135,7 +138,7 @@ t.test('usage limits are enforced on chat routes, per key, and survive a restart
 
 t.test('a provider that dies mid-answer: /v1 streams end with an error the openai SDK raises; the admin chat stores the part sent and says it was cut', async (t) => {
   const dying = await fakeLlm('We are open from nine until six every weekday', { dropAfterWords: 3 });
-  const c = await startControl();
+  const c = await startControl(LOOPBACK_ALLOWED);
   t.teardown(async () => {
     await c.stop();
     await dying.close();

@@ -2,8 +2,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A minimal OpenAI-compatible server on 127.0.0.1 that the real `openai` SDK talks to. */
-/** `fail`: 500 at once; `dropAfterWords`: stream that many words, then drop the connection (a provider dying mid-answer). */
-export async function fakeLlm(reply: string, opts: { fail?: boolean; dropAfterWords?: number } = {}) {
+/**
+ * `fail`: 500 at once (a string: the error message in its body); `dropAfterWords`: stream that many
+ * words, then drop the connection (a provider dying mid-answer).
+ */
+export async function fakeLlm(reply: string, opts: { fail?: boolean | string; dropAfterWords?: number } = {}) {
   const seen: Array<{ auth: string | undefined; body: any }> = [];
   const server = http.createServer(async (req, res) => {
     let raw = '';
@@ -11,7 +14,7 @@ export async function fakeLlm(reply: string, opts: { fail?: boolean; dropAfterWo
     const body = JSON.parse(raw);
     seen.push({ auth: req.headers.authorization, body });
     if (opts.fail) {
-      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'boom' } }));
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: typeof opts.fail === 'string' ? opts.fail : 'boom' } }));
       return;
     }
     if (!body.stream) {

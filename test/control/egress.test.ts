@@ -1,0 +1,79 @@
+/**
+ * Requests to admin-configured URLs (LLM providers): loopback and private addresses refused by
+ * default, when saved and when connected to (a name resolving to loopback too), allowed by
+ * EGRESS_ALLOW; a provider's error body never reaches the admin or an API client.
+ */
+import t from 'tap';
+import { capturedLog } from '../helpers/captured-log.ts';
+import { startControl } from './helpers/control.ts';
+import { fakeLlm } from './helpers/fake-llm.ts';
+
+t.test('loopback and private are refused by default: an address when saved, a name resolving to loopback when connecting', async (t) => {
+  const llm = await fakeLlm('should never be asked');
+  const c = await startControl();
+  t.teardown(async () => {
+    await c.stop();
+    await llm.close();
+  });
+  const admin = await c.userToken('admin-egress', 'admin');
+  const port = new URL(llm.url).port;
+  for (const base_url of [llm.url, `http://[::1]:${port}/v1`, 'http://169.254.169.254/latest', 'http://10.0.0.8:11434/v1', 'http://[::ffff:127.0.0.1]:80/v1']) {
+    const r = await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'x', base_url, model: 'm' } });
+    t.equal(r.status, 400, base_url);
+    t.equal(r.body.error.code, 'egress_refused');
+    t.match(r.body.error.message, /^body: base_url: outgoing request refused: .* address; the operator can allow it with EGRESS_ALLOW/);
+  }
+  const proxied = await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'x', base_url: 'https://api.example.com/v1', model: 'm', proxy_url: 'http://192.168.1.10:3128' } });
+  t.equal(proxied.status, 400, 'a proxy on a private address too');
+  t.match(proxied.body.error.message, /^body: proxy_url: /);
+
+  // A name is left for the connection to check: it resolves to loopback, so it is refused there.
+  const byName = await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'local', base_url: `http://localhost:${port}/v1`, model: 'local-model', api_key: 'sk-local' } });
+  t.equal(byName.status, 201);
+  const test = await c.call('POST', `/admin/llm-providers/${byName.body.id}/test`, { token: admin });
+  t.match(test.body, { ok: false, error: /^outgoing request refused: localhost resolves to a loopback address; the operator can allow it with EGRESS_ALLOW \(e\.g\. EGRESS_ALLOW=localhost\) \(error id [0-9a-f]+\)$/ });
+  const key = (await c.call('POST', '/admin/api-keys', { token: admin, body: { name: 'k' } })).body.key as string;
+  const chat = await c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'local-model', messages: [{ role: 'user', content: 'Something the FAQ does not know' }] } });
+  t.equal(chat.headers.get('x-answer-source'), 'fallback', 'chats fall back instead');
+  t.same(llm.seen, [], 'nothing reached the loopback server');
+});
+
+t.test('EGRESS_ALLOW lets the operator allow loopback', async (t) => {
+  const llm = await fakeLlm('Hello from loopback');
+  const c = await startControl({ EGRESS_ALLOW: '127.0.0.1' });
+  t.teardown(async () => {
+    await c.stop();
+    await llm.close();
+  });
+  const admin = await c.userToken('admin-allow', 'admin');
+  const byAddress = await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'a', base_url: llm.url, model: 'm' } });
+  t.equal(byAddress.status, 201);
+  t.match((await c.call('POST', `/admin/llm-providers/${byAddress.body.id}/test`, { token: admin })).body, { ok: true, reply: 'Hello from loopback' });
+  const byName = await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'b', base_url: llm.url.replace('127.0.0.1', 'localhost'), model: 'm' } });
+  t.match((await c.call('POST', `/admin/llm-providers/${byName.body.id}/test`, { token: admin })).body, { ok: true }, 'a name resolving to an allowed address');
+  t.equal(llm.seen.length, 2);
+  t.equal((await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'c', base_url: 'http://10.0.0.8/v1', model: 'm' } })).status, 400, 'only what is listed');
+});
+
+t.test("a provider's error body reaches neither the admin nor an API client; the log has it under the error id", async (t) => {
+  const llm = await fakeLlm('', { fail: 'database at 10.1.2.3 refused user llm_prod password=UPSTREAM-SECRET' });
+  const captured = capturedLog();
+  const c = await startControl({ EGRESS_ALLOW: '127.0.0.1' }, { options: { log: captured.log } });
+  t.teardown(async () => {
+    await c.stop();
+    await llm.close();
+  });
+  const admin = await c.userToken('admin-body', 'admin');
+  const p = await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'leaky', base_url: llm.url, model: 'leaky-model' } });
+  const test = await c.call('POST', `/admin/llm-providers/${p.body.id}/test`, { token: admin });
+  t.match(test.body, { ok: false, error: /^the server answered HTTP 500 \(error id [0-9a-f]+\)$/ });
+  t.notMatch(test.text, /SECRET|10\.1\.2\.3/);
+  t.match(JSON.stringify(captured.withErrorId(test.body.error_id)), /UPSTREAM-SECRET/, 'logged under the id the admin was given');
+
+  const key = (await c.call('POST', '/admin/api-keys', { token: admin, body: { name: 'k' } })).body.key as string;
+  for (const stream of [false, true]) {
+    const chat = await c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'leaky-model', stream, messages: [{ role: 'user', content: 'Something the FAQ does not know' }] } });
+    t.equal(chat.status, 200);
+    t.notMatch(chat.text, /SECRET|10\.1\.2\.3/, `stream: ${stream}`);
+  }
+});
