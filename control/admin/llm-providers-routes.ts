@@ -1,7 +1,8 @@
 /**
  * LLM providers, admin only to change. API keys are write-only: set, replace or clear, never read
- * back. URLs are admin-configured, so an address the egress policy refuses is refused when saved (a
- * host name is checked when it is connected to, since what it resolves to may change).
+ * back; a base_url moved to another origin without a key clears the stored one. URLs are
+ * admin-configured, so an address the egress policy refuses is refused when saved (a host name is
+ * checked when it is connected to, since what it resolves to may change).
  */
 import { z } from 'zod';
 import { EgressRefusedError } from '../../pipeline/net/egress-policy.ts';
@@ -92,7 +93,8 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'PATCH',
       path: '/admin/llm-providers/:id',
-      summary: 'Change a provider; api_key: null clears the key, leaving it out keeps it; *** as the proxy password keeps the stored one (same proxy host, port and user only)',
+      summary:
+        'Change a provider; api_key: null clears the key, leaving it out keeps it (unless base_url moves to another origin: then it is cleared); *** as the proxy password keeps the stored one (same proxy host, port and user only)',
       tag: 'llm-providers',
       auth: ADMIN,
       audit: 'llm_providers.update',
@@ -100,10 +102,12 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
       body: Fields.partial(),
       async handler(ctx) {
         checkEgress(ctx.body);
+        const before = await s.repos.llmProviders.get(ctx.params.id);
         const p = await s.repos.llmProviders.update(ctx.params.id, ctx.body).catch(refuseMaskedMisuse);
         if (!p) throw notFound('LLM provider');
         ctx.audit.target = `llm_provider:${p.id}`;
-        ctx.audit.details = details(ctx.body);
+        const keyDropped = before?.has_api_key && !p.has_api_key && ctx.body.api_key === undefined;
+        ctx.audit.details = { ...details(ctx.body), ...(keyDropped ? { api_key: 'cleared_origin_changed' } : {}) };
         s.chat.invalidate();
         return json(p);
       },

@@ -1,6 +1,8 @@
 /**
  * LLM providers (any OpenAI-compatible endpoint). The API key is encrypted at rest and write-only:
  * entities carry `has_api_key`, and only `getApiKey` (used by the code that calls the LLM) decrypts.
+ * The key was given for one server: moving `base_url` to another origin (scheme, host or port)
+ * without sending a key clears it, so it is never sent to a host it was not meant for.
  * A proxy password is encrypted at rest too (`proxy_password_encrypted`; `proxy_url` keeps the URL
  * without it) and never read back: entities show it as `***`, sending that back on update keeps the
  * stored one (only for the same proxy host, port and user), and only `getProxyUrl` returns the
@@ -47,6 +49,15 @@ const KEY_CONTEXT = 'llm_providers.api_key';
 const PROXY_PASSWORD_CONTEXT = 'llm_providers.proxy_password';
 
 const hasText = (v: unknown) => typeof v === 'string' && v !== '';
+
+/** Scheme, host and port alike (a path change on the same server keeps the key). */
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
 
 const fromRow = (r: Record<string, unknown>): LlmProvider => ({
   id: num(r.id),
@@ -138,10 +149,15 @@ export class LlmProvidersRepo {
     return (await this.get(id))!;
   }
 
-  /** @throws MaskedPasswordError when `***` is sent for a proxy other than the stored one. */
+  /**
+   * A new `base_url` on another origin without `api_key` clears the stored key.
+   * @throws MaskedPasswordError when `***` is sent for a proxy other than the stored one.
+   */
   async update(id: number, patch: Partial<LlmProviderInput>): Promise<LlmProvider | undefined> {
-    if (!(await this.db('llm_providers').where({ id }).first('id'))) return undefined;
-    const row = this.toRow({ ...patch, proxy_url: await this.unmasked(id, patch.proxy_url) });
+    const stored = await this.db('llm_providers').where({ id }).first('base_url');
+    if (!stored) return undefined;
+    const keyFollows = patch.base_url === undefined || patch.api_key !== undefined || sameOrigin(patch.base_url, String(stored.base_url));
+    const row = this.toRow({ ...patch, api_key: keyFollows ? patch.api_key : null, proxy_url: await this.unmasked(id, patch.proxy_url) });
     const n = await this.db('llm_providers').where({ id }).update({ ...row, updated_at: nowIso() });
     return n ? this.get(id) : undefined;
   }

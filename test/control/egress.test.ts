@@ -1,9 +1,11 @@
 /**
  * Requests to admin-configured URLs (LLM providers): loopback and private addresses refused by
  * default, when saved and when connected to (a name resolving to loopback too), allowed by
- * EGRESS_ALLOW; a provider's error body never reaches the admin or an API client.
+ * EGRESS_ALLOW; a provider's error body never reaches the admin or an API client; and a stored API
+ * key is never sent to a new origin.
  */
 import t from 'tap';
+import { FakeOpenAi } from '../fakes/fake-openai.ts';
 import { capturedLog } from '../helpers/captured-log.ts';
 import { startControl } from './helpers/control.ts';
 import { fakeLlm } from './helpers/fake-llm.ts';
@@ -76,4 +78,35 @@ t.test("a provider's error body reaches neither the admin nor an API client; the
     t.equal(chat.status, 200);
     t.notMatch(chat.text, /SECRET|10\.1\.2\.3/, `stream: ${stream}`);
   }
+});
+
+t.test('a stored API key is not sent to a new origin: moving base_url without a key clears it', async (t) => {
+  const original = await new FakeOpenAi({ apiKey: 'sk-for-original-only', chat: () => ({ text: 'original' }) }).start();
+  const other = await new FakeOpenAi({ chat: () => ({ text: 'other' }) }).start();
+  const c = await startControl({ EGRESS_ALLOW: '127.0.0.1' });
+  t.teardown(async () => {
+    await c.stop();
+    await original.close();
+    await other.close();
+  });
+  const admin = await c.userToken('admin-key', 'admin');
+  const p = (await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'p', base_url: original.baseURL, model: 'm', api_key: 'sk-for-original-only' } })).body;
+  t.match((await c.call('POST', `/admin/llm-providers/${p.id}/test`, { token: admin })).body, { ok: true, reply: 'original' });
+
+  const samePlace = await c.call('PATCH', `/admin/llm-providers/${p.id}`, { token: admin, body: { base_url: `${original.baseURL}/` } });
+  t.equal(samePlace.body.has_api_key, true, 'a path change on the same origin keeps the key');
+
+  const moved = await c.call('PATCH', `/admin/llm-providers/${p.id}`, { token: admin, body: { base_url: other.baseURL } });
+  t.equal(moved.status, 200);
+  t.equal(moved.body.has_api_key, false, 'another port is another origin: the key is cleared');
+  const audit = await c.cp.repos.audit.list({ action: 'llm_providers.update' }, { limit: 1, offset: 0 });
+  t.match(audit.items[0].details, { api_key: 'cleared_origin_changed' }, 'and the audit log says why');
+  t.match((await c.call('POST', `/admin/llm-providers/${p.id}/test`, { token: admin })).body, { ok: true, reply: 'other' });
+  const sent = other.requests.map((r) => r.headers.authorization);
+  t.same(sent, ['Bearer not-needed'], 'the new host never saw the old key');
+  t.equal(await c.cp.repos.llmProviders.getApiKey(p.id), null);
+
+  const back = await c.call('PATCH', `/admin/llm-providers/${p.id}`, { token: admin, body: { base_url: original.baseURL, api_key: 'sk-for-original-only' } });
+  t.equal(back.body.has_api_key, true, 'a key sent with the move is kept');
+  t.match((await c.call('POST', `/admin/llm-providers/${p.id}/test`, { token: admin })).body, { ok: true, reply: 'original' });
 });
