@@ -184,3 +184,18 @@ t.test('a failing recogniser: the upload answer names an error id, the log has w
   const line = captured.withErrorId(r.body.error.details.error_id);
   t.match(JSON.stringify(line), /sk-UPSTREAM-SECRET/, 'logged under the id the client got');
 });
+
+t.test('backup names in download, restore and delete URLs are an allow-list: nothing else in DATA_DIR is reachable', async (t) => {
+  const c = await startControl();
+  t.teardown(c.stop);
+  const admin = await c.userToken('admin-names', 'admin');
+  const secret = readFileSync(path.join(c.db.dataDir, 'secret.key'));
+  for (const name of ['secret.key', '..%2Fsecret.key', '..%2F..%2F..%2Fetc%2Fpasswd', 'backup-20200101T000000Z.zip%00', '.tmp-abc.zip']) {
+    for (const [method, suffix, body] of [['GET', '', undefined], ['DELETE', '', undefined], ['POST', '/restore', { confirm: true }]] as const) {
+      const r = await c.call(method, `/admin/backups/${name}${suffix}`, { token: admin, body });
+      t.ok(r.status === 400 || r.status === 404, `${method} ${name}${suffix}: ${r.status}`);
+      t.notOk(Buffer.from(r.text).includes(secret));
+    }
+  }
+  t.ok(readFileSync(path.join(c.db.dataDir, 'secret.key')).equals(secret), 'and nothing was deleted');
+});

@@ -42,6 +42,11 @@ t.test('unknown names and commands are usage errors with suggestions', async (t)
   const c = io();
   t.equal(await main(['fetch', 'irina'], c.io), EXIT.usage);
   t.match(c.out.stderr, /unknown model 'irina'\ndid you mean:\n {2}vits-piper-ru_RU-irina-medium\n/);
+  // A name reaches file paths (the models dir, the unpacked directory) only once the manifest knows it.
+  for (const name of ['../../../etc', '/etc/passwd', 'silero_vad/../..']) {
+    t.equal(await main(['fetch', name], c.io), EXIT.usage, name);
+    t.match(c.out.stderr, `unknown model '${name}'`);
+  }
   t.equal(await main(['frobnicate'], c.io), EXIT.usage);
   t.equal(await main(['info'], c.io), EXIT.usage);
   t.equal(await main(['list', '--bogus'], c.io), EXIT.usage);

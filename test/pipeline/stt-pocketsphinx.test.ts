@@ -18,6 +18,10 @@ t.test('grammar building drops unknown words and writes a small dictionary', asy
   t.match(g.jsgf, /public <utterance> = hello there \| hello;/);
   t.match(g.dict, /^hello HH AH L OW$/m);
   t.throws(() => buildGrammar(['qqqzx'], dict), /no phrase/);
+  // Hints come from FAQ questions an operator typed: only dictionary words reach the grammar file.
+  const hostile = buildGrammar(['hello; public <x> = /etc/passwd | <NULL>', '#JSGF V1.0; grammar evil; import <a.b>;', '../../secret.key there'], dict);
+  t.match(hostile.jsgf, /^#JSGF V1\.0;\ngrammar expected;\npublic <utterance> = [a-z' |]+;\n$/, 'one rule of plain words: no JSGF syntax, no paths');
+  t.same(hostile.phrases, ['hello public x etc null', 'v grammar evil import a b', 'secret key there']);
 });
 
 t.test('flite "What are your opening hours?" maps to the opening-hours FAQ at 16 kHz and via 8 kHz', async (t) => {
