@@ -24,18 +24,19 @@ export function parseRateSpec(text: string): RateSpec | null {
   return { capacity: Number(m[1]), refillPerSecond: Number(m[1]) / PERIOD_S[m[2]] };
 }
 
-const rate = (dflt: string) =>
-  z
-    .string()
-    .default(dflt)
-    .transform((s, ctx) => {
-      try {
-        return parseRateSpec(s);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    });
+/** A variable read by `parse`, whose error (naming what is wrong) becomes the variable's issue. */
+const parsedBy =
+  <T>(parse: (s: string) => T) =>
+  (s: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(s);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  };
+
+const rate = (dflt: string) => z.string().default(dflt).transform(parsedBy(parseRateSpec));
 
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
 
@@ -62,17 +63,7 @@ const EnvSchema = z.object({
    * Non-public addresses that admin-configured URLs (LLM providers, their proxies) may reach:
    * addresses, CIDR ranges and host names, comma-separated. Everything non-public is refused without.
    */
-  EGRESS_ALLOW: z
-    .string()
-    .default('')
-    .transform((s, ctx) => {
-      try {
-        return createEgressPolicy(s);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  EGRESS_ALLOW: z.string().default('').transform(parsedBy(createEgressPolicy)),
 });
 
 export interface ControlConfig {

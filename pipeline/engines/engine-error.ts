@@ -26,7 +26,7 @@ export class EngineError extends Error {
 }
 
 /** Short, unguessable enough to tell failures apart, easy to read aloud and grep for. */
-export const newErrorId = (): string => randomBytes(5).toString('hex');
+const newErrorId = (): string => randomBytes(5).toString('hex');
 
 /**
  * Without a logger wired in the details are still kept somewhere an operator looks (the process's

@@ -65,7 +65,10 @@ const HOST_NAME = /^(\*\.)?[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a
 
 const normalizeName = (host: string) => host.toLowerCase().replace(/\.$/, '');
 
-/** Entries separated by commas or spaces; each an address, a CIDR range, a host name or `*.domain`. */
+/**
+ * Entries separated by commas or spaces; each an address, a CIDR range, a host name or `*.domain`.
+ * @throws EgressConfigError naming the entry (the caller names the variable).
+ */
 export function parseEgressAllow(text: string | readonly string[]): { ranges: CidrRange[]; names: string[]; entries: string[] } {
   const entries = (typeof text === 'string' ? text.split(/[\s,]+/) : [...text]).map((e) => e.trim()).filter(Boolean);
   const ranges: CidrRange[] = [];
@@ -74,7 +77,7 @@ export function parseEgressAllow(text: string | readonly string[]): { ranges: Ci
     const range = parseCidr(entry);
     if (range) ranges.push(range);
     else if (HOST_NAME.test(normalizeName(entry))) names.push(normalizeName(entry));
-    else throw new EgressConfigError(`${EGRESS_ALLOW_VARIABLE}: ${JSON.stringify(entry)} is not an IP address, a CIDR range (10.0.0.0/8) or a host name`);
+    else throw new EgressConfigError(`${JSON.stringify(entry)} is not an IP address, a CIDR range (10.0.0.0/8) or a host name`);
   }
   return { ranges, names, entries };
 }

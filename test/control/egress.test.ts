@@ -5,6 +5,7 @@
  * key is never sent to a new origin.
  */
 import t from 'tap';
+import { loadControlConfig } from '../../control/config.ts';
 import { FakeOpenAi } from '../fakes/fake-openai.ts';
 import { capturedLog } from '../helpers/captured-log.ts';
 import { startControl } from './helpers/control.ts';
@@ -40,7 +41,8 @@ t.test('loopback and private are refused by default: an address when saved, a na
   t.same(llm.seen, [], 'nothing reached the loopback server');
 });
 
-t.test('EGRESS_ALLOW lets the operator allow loopback', async (t) => {
+t.test('EGRESS_ALLOW lets the operator allow loopback; a bad entry stops the start naming it', async (t) => {
+  t.throws(() => loadControlConfig({ EGRESS_ALLOW: '127.0.0.1,http://ollama:11434' }), /^invalid configuration: EGRESS_ALLOW: "http:\/\/ollama:11434" is not an IP address/);
   const llm = await fakeLlm('Hello from loopback');
   const c = await startControl({ EGRESS_ALLOW: '127.0.0.1' });
   t.teardown(async () => {

@@ -4,7 +4,6 @@
  * language tag, on every route and in stored presets; and what a failing engine or upstream says
  * stays in the log, under the error id the client and engine health are given.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -13,18 +12,12 @@ import { espeakCatalog } from '../../control/tts/tts-catalog.ts';
 import { encodeWav } from '../../media/wav.ts';
 import type { SttEngine } from '../../pipeline/engines/types.ts';
 import { capturedLog } from '../helpers/captured-log.ts';
+import { hasCommand } from '../helpers/has-command.ts';
 import { failingCommand, recordingWrapper, scriptDir } from '../helpers/shell-scripts.ts';
 import { sine } from '../media/signals.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
 
-const hasEspeak = (() => {
-  try {
-    execFileSync('espeak-ng', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasEspeak = hasCommand('espeak-ng');
 
 async function apiKey(c: TestControl, admin: string): Promise<string> {
   return (await c.call('POST', '/admin/api-keys', { token: admin, body: { name: 'k' } })).body.key as string;

@@ -3,23 +3,16 @@
  * sentences are still unsynthesised), at the asked rate; presets, voices, test synthesis, cache;
  * the WebSocket twin; /v1/audio/speech streamed WAV with API keys.
  */
-import { execFileSync } from 'node:child_process';
 import t from 'tap';
 import WebSocket from 'ws';
 import { decodeAudioFile } from '../../media/audio-file-decode.ts';
 import { parseWav } from '../../media/wav.ts';
 import { rmsOf, toneAmplitude } from '../media/signals.ts';
+import { hasCommand } from '../helpers/has-command.ts';
 import { startControl } from './helpers/control.ts';
 import { catalogOf, GatedTts } from './helpers/fake-engines.ts';
 
-const hasEspeak = (() => {
-  try {
-    execFileSync('espeak-ng', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasEspeak = hasCommand('espeak-ng');
 
 const FIVE = 'Good morning, this is the front desk. We are open from nine to five. Our office is on Main Street. You can leave a message after the tone. Thank you for calling.';
 

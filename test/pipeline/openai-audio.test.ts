@@ -3,6 +3,7 @@ import { FakeOpenAi, FAKE_SPEECH_RATE } from '../fakes/fake-openai.ts';
 import { OpenAiCompatibleStt } from '../../pipeline/engines/stt-openai.ts';
 import { OpenAiCompatibleTts } from '../../pipeline/engines/tts-openai.ts';
 import { parseWav } from '../../media/wav.ts';
+import { createEgressPolicy } from '../../pipeline/net/egress-policy.ts';
 
 t.test('STT uploads a 16 kHz WAV as multipart and returns the text', async (t) => {
   let uploaded: Buffer | null = null;
@@ -78,4 +79,27 @@ t.test('TTS abort cancels the request mid-sentence', async (t) => {
   t.ok(got < 25 * 2400, `stopped after ${got} samples`);
   t.ok(performance.now() - started < 1000);
   t.ok(tts.health().ok, 'an abort is not an engine failure');
+});
+
+t.test('engines given an egress policy (a server an admin configured) obey it; a refusal or an error answer shows only what failed', async (t) => {
+  const fake = await new FakeOpenAi({ apiKey: 'right-key' }).start();
+  t.teardown(() => fake.close());
+  const logged: Array<Record<string, unknown>> = [];
+  const log = { warn: (obj: Record<string, unknown>) => void logged.push(obj) };
+  const tts = new OpenAiCompatibleTts({ baseURL: fake.baseURL, model: 'tts-1', voice: 'alloy', egress: createEgressPolicy(), log, maxRetries: 0 });
+  const stt = new OpenAiCompatibleStt({ baseURL: fake.baseURL, model: 'whisper-1', egress: createEgressPolicy(), log, maxRetries: 0 });
+  const refused = /^outgoing request refused: 127\.0\.0\.1 is a loopback address; the operator can allow it with EGRESS_ALLOW .*\(error id [0-9a-f]+\)$/;
+  await t.rejects(async () => {
+    for await (const _ of tts.synthesize('Hello.'));
+  }, { name: 'EngineError', message: refused });
+  await t.rejects(stt.transcribe(new Int16Array(1600)), { name: 'EngineError', message: refused });
+  t.same(fake.requests, [], 'nothing reached the server');
+  t.match(tts.health().detail, refused);
+
+  // Allowed, but the key is wrong: the server's error body stays in the log.
+  const allowed = new OpenAiCompatibleStt({ baseURL: fake.baseURL, apiKey: 'wrong-key', model: 'whisper-1', egress: createEgressPolicy('127.0.0.1'), log, maxRetries: 0 });
+  const err = await allowed.transcribe(new Int16Array(1600)).catch((e: unknown) => e as Error);
+  t.match(err, { name: 'EngineError', message: /^the server answered HTTP 401 \(error id [0-9a-f]+\)$/ });
+  t.notMatch(JSON.stringify(allowed.health()), /bad api key/, 'the body is not in health');
+  t.match(JSON.stringify(logged.at(-1)), /bad api key/, 'but in the log');
 });
