@@ -7,6 +7,7 @@
  * `error_id: "3f9c0a1b2d"` in the log.
  */
 import { randomBytes } from 'node:crypto';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { EgressRefusedError } from '../net/egress-policy.ts';
 import { ProxyUrlError } from '../net/outbound-http.ts';
 
@@ -57,10 +58,9 @@ export function engineFailure(log: EngineLog | undefined, engine: string, summar
 export function upstreamSummary(err: unknown): string {
   const ours = findCause(err, (e) => e instanceof EgressRefusedError || e instanceof ProxyUrlError);
   if (ours) return ours.message;
-  const e = err as { status?: unknown; name?: string };
-  if (typeof e?.status === 'number') return `the server answered HTTP ${e.status}`;
-  if (e?.name === 'APIConnectionTimeoutError') return 'the request timed out';
-  if (e?.name === 'APIConnectionError') return 'could not connect to the server';
+  if (err instanceof APIConnectionTimeoutError) return 'the request timed out';
+  if (err instanceof APIConnectionError) return 'could not connect to the server';
+  if (err instanceof APIError && typeof err.status === 'number') return `the server answered HTTP ${err.status}`;
   return 'the request failed';
 }
 
