@@ -119,7 +119,7 @@ export class AuthService {
     if (claims.typ !== 'access' || typeof claims.sid !== 'string') throw unauthorized('invalid access token', 'invalid_token');
     const user = await this.repos.users.findById(Number(claims.sub));
     if (!user || user.disabled) throw unauthorized('invalid access token', 'invalid_token');
-    if (!(await this.repos.refreshTokens.isFamilyActive(claims.sid))) throw unauthorized('session ended; log in again', 'session_revoked');
+    if (!(await this.repos.refreshTokens.isSessionLive(claims.sid, user.id))) throw unauthorized('session ended; log in again', 'session_revoked');
     return { user, sid: claims.sid };
   }
 

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
+import { signJwt } from '../../control/auth/jwt.ts';
+import { resolveMasterSecret } from '../../control/crypto/secret-key.ts';
 import { PASSWORD, startControl } from './helpers/control.ts';
 import { testDatabase } from './helpers/database.ts';
 
@@ -102,6 +104,28 @@ t.test('refresh rotates; reusing a refresh token revokes the whole session', asy
   const audit = await c.cp.repos.audit.list({ action: 'auth.refresh' }, { limit: 10, offset: 0 });
   t.ok(audit.items.some((e) => e.details?.error === 'refresh_token_reused'), 'reuse is audited');
   t.equal((await c.call('POST', '/admin/auth/refresh', { body: { refresh_token: 'garbage' } })).status, 401);
+});
+
+t.test("an access token naming another user's session (or a revoked or unknown one) is refused", async (t) => {
+  const secret = 'test-secret-key-'.repeat(3);
+  const c = await startControl({ SECRET_KEY: secret });
+  t.teardown(c.stop);
+  const jwtKey = resolveMasterSecret(secret, c.db.dataDir).derive('jwt-hs256');
+  await c.userToken('mallory', 'viewer');
+  await c.userToken('alice-admin', 'admin');
+  const mallory = (await c.cp.repos.users.findByUsername('mallory'))!;
+  const alice = (await c.login('alice-admin')).body;
+  const aliceSid = (await c.cp.db('refresh_tokens').where({ user_id: alice.user.id }).orderBy('created_at', 'desc').first()).family_id;
+  const now = Math.floor(Date.now() / 1000);
+  const token = (sub: number, sid: string) => signJwt({ sub: String(sub), sid, typ: 'access', iat: now, exp: now + 300 }, jwtKey);
+
+  t.equal((await c.call('GET', '/admin/auth/me', { token: token(alice.user.id, aliceSid) })).status, 200, 'the signer is right: her own session works');
+  const crossed = await c.call('GET', '/admin/auth/me', { token: token(mallory.id, aliceSid) });
+  t.equal(crossed.status, 401, "mallory's user id with alice's live session is refused");
+  t.equal(crossed.body.error.code, 'session_revoked');
+  t.equal((await c.call('GET', '/admin/auth/me', { token: token(mallory.id, 'f'.repeat(32)) })).status, 401, 'a session that never existed');
+  await c.call('POST', '/admin/auth/logout', { token: alice.access_token });
+  t.equal((await c.call('GET', '/admin/auth/me', { token: token(alice.user.id, aliceSid) })).status, 401, 'a revoked session');
 });
 
 t.test('logout revokes the session; disabling a user ends their sessions; password change', async (t) => {
