@@ -50,8 +50,8 @@ const EnvSchema = z.object({
   REFRESH_TOKEN_TTL_S: int(300, 90 * 86400, 14 * 86400),
   LOGIN_MAX_FAILURES: int(1, 100, 5),
   LOGIN_LOCKOUT_S: int(1, 86400, 900),
-  /** scrypt cost as log2(N); 15 by default. Lower only for tests. */
-  PASSWORD_HASH_LN: int(10, 20, 15),
+  /** scrypt cost as log2(N); 17 (OWASP's minimum) by default; 18 at most (256 MiB per hash). Lower only for tests. */
+  PASSWORD_HASH_LN: int(10, 18, 17),
   /** Take the client IP from X-Forwarded-For (only behind a proxy you run). */
   TRUST_PROXY: z.enum(['0', '1', 'false', 'true']).default('0'),
   CONTROL_MAX_BODY_BYTES: int(1024, 16 * 1024 * 1024, 64 * 1024),

@@ -1,3 +1,5 @@
+import { HashingBusyError } from '../auth/hashing-gate.ts';
+
 /**
  * The one error shape every control-plane route answers with:
  * `{ "error": { "code", "message", "details"? } }`. Anything thrown that is not an HttpError becomes
@@ -38,5 +40,11 @@ export function fromDatabaseError(err: unknown): HttpError | null {
   const msg = String(e?.message ?? '');
   if (e?.code === '23505' || /UNIQUE constraint failed/.test(msg)) return conflict('a record with the same unique value already exists');
   if (e?.code === '23503' || /FOREIGN KEY constraint failed/.test(msg)) return conflict('the record refers to, or is referred to by, another record');
+  return null;
+}
+
+/** Domain errors that mean the same to every route they surface in. */
+export function fromServiceError(err: unknown): HttpError | null {
+  if (err instanceof HashingBusyError) return new HttpError(503, 'busy', err.message, undefined, [['Retry-After', '1']]);
   return null;
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { signJwt } from '../../control/auth/jwt.ts';
+import { hashPassword, verifyPassword } from '../../control/auth/password.ts';
 import { resolveMasterSecret } from '../../control/crypto/secret-key.ts';
 import { PASSWORD, startControl } from './helpers/control.ts';
 import { testDatabase } from './helpers/database.ts';
@@ -65,6 +66,21 @@ t.test('login, me, lockout after N failures even with the right password', async
   t.equal((await c.login('lena')).status, 200, 'the lock expires');
   const failures = await c.cp.repos.audit.list({ action: 'auth.login' }, { limit: 50, offset: 0 });
   t.ok(failures.items.some((e) => e.actor_name === 'lena' && e.status === 429 && e.details?.error === 'account_locked'));
+});
+
+t.test('a hash made with weaker parameters is replaced after a successful login, and only then', async (t) => {
+  const c = await startControl(); // PASSWORD_HASH_LN=12 (TEST_ENV): the server's cost for new hashes
+  t.teardown(c.stop);
+  const weak = await hashPassword(PASSWORD, { ln: 10, r: 8, p: 1 });
+  const u = await c.cp.repos.users.create({ username: 'old-hash', role: 'viewer', password_hash: weak });
+  t.equal((await c.login('old-hash', 'not the password')).status, 401);
+  t.equal((await c.cp.repos.users.findById(u.id))!.password_hash, weak, 'a failed login changes nothing');
+  t.equal((await c.login('old-hash')).status, 200);
+  const upgraded = (await c.cp.repos.users.findById(u.id))!.password_hash;
+  t.match(upgraded, /^\$scrypt\$ln=12,r=8,p=1\$/, 'rehashed at the configured cost');
+  t.ok(await verifyPassword(PASSWORD, upgraded), 'with the same password');
+  t.equal((await c.login('old-hash')).status, 200, 'which still logs in');
+  t.equal((await c.cp.repos.users.findById(u.id))!.password_hash, upgraded, 'and is not rehashed again');
 });
 
 t.test('auth rate limit per IP answers 429 with Retry-After', async (t) => {
