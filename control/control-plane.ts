@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { UWS } from '../gateway/uws.ts';
 import { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
 import { AuthService } from './auth/auth-service.ts';
+import { DeviceTokens } from './auth/device-token.ts';
 import { DEFAULT_PARAMS, OWASP_MIN_PARAMS } from './auth/password.ts';
 import { createAuthenticator } from './auth/principal.ts';
 import { SetupGate } from './auth/setup-token.ts';
@@ -90,11 +91,10 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Migration 0004 moved proxy passwords to an encrypted column; rows from before it get there now.
   const sealed = await repos.llmProviders.sealPlaintextProxyPasswords();
   if (sealed) log.info({ providers: sealed }, 'encrypted LLM proxy passwords that were stored in plaintext');
-  const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), {
+  const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), new DeviceTokens(secret.derive('login-device-tokens')), {
     accessTokenTtlS: config.accessTokenTtlS,
     refreshTokenTtlS: config.refreshTokenTtlS,
-    loginMaxFailures: config.loginMaxFailures,
-    loginLockoutS: config.loginLockoutS,
+    loginThrottle: config.loginThrottle,
     hashParams: { ...DEFAULT_PARAMS, ln: config.passwordHashLn },
   });
   const apiKeys = new ApiKeyAuthenticator(repos.apiKeys);

@@ -40,7 +40,7 @@ import type { ErasureLedger, ReapplyReport } from '../legal/erasure-ledger.ts';
 import type { RecordingStore } from '../recordings/recording-store.ts';
 import { removeUnreferencedRecordings } from '../recordings/unreferenced-files.ts';
 
-/** Every table but refresh_tokens, parents before children (insert order; deletes go in reverse). */
+/** Every table but those in NOT_BACKED_UP, parents before children (insert order; deletes go in reverse). */
 export const BACKUP_TABLES = [
   'users', 'llm_providers', 'tts_presets', 'personas', 'system_config', 'faq', 'chat_sessions', 'chat_messages',
   'calls', 'call_turns', 'call_transcripts', 'recordings', 'sms', 'audit_log', 'usage_log', 'usage_limits',
@@ -48,6 +48,7 @@ export const BACKUP_TABLES = [
 ] as const;
 export const NOT_BACKED_UP = {
   refresh_tokens: 'login sessions: a restore ends them all',
+  login_device_throttles: 'failed logins per remembered device: a restore starts them afresh',
   erasure_ledger: 'GDPR erasures: kept out so no restore can shrink it; every restore erases its people again',
 } as const;
 
@@ -478,7 +479,9 @@ export class BackupService {
   /** The restored rows, with the ledger's erasures applied again; returns those and the `recordings.path` left. */
   async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<{ erased: ReapplyReport; paths: Set<string> }> {
     return this.db.transaction(async (trx) => {
+      // Sessions and device throttles belong to the users being replaced (the ledger stays).
       await trx('refresh_tokens').del();
+      await trx('login_device_throttles').del();
       for (const table of [...BACKUP_TABLES].reverse()) await trx(table).del();
       for (const table of BACKUP_TABLES) {
         const rows = tables[table];
