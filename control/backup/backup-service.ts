@@ -10,7 +10,8 @@
  * Restore validates everything before touching the database (format, schema version, every hash,
  * recordings included, every table present and only known columns), writes the recording files
  * into the recordings directory under temporary names, replaces all tables in one transaction
- * (with `recordings.path` pointing at the restored files), then moves the files into place, and
+ * (with `recordings.path` pointing at the restored files) but the audit log, to which the backup's
+ * rows are appended (audit-merge.ts), then moves the files into place, and
  * moves Postgres id sequences past the restored ids. Backups made before recordings were included
  * restore as before (rows only). Everyone in the erasure ledger (legal/erasure-ledger.ts, not
  * backed up) is erased again inside the same transaction, so a backup made before a GDPR erasure
@@ -30,6 +31,7 @@ import path from 'node:path';
 import { strFromU8, strToU8 } from 'fflate';
 import type { UnpackedEntry } from './archive-jobs.ts';
 import { Archiver, InvalidArchiveError } from './archiver.ts';
+import { appendAuditRows } from './audit-merge.ts';
 import type { BulkWorkPool } from '../bulk-work-pool.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
@@ -104,6 +106,11 @@ export interface RestoreReport {
   unreferenced_files_removed: number;
   /** Files no row named before or after the restore and no backup holds: left in place. */
   unreferenced_files_kept: number;
+  /** The backup's audit rows the live log lacked, appended (the live log is never replaced). */
+  audit_rows_appended: number;
+  /** Which backup this was: the sha256 of its zip and when it was made. */
+  backup_sha256: string;
+  backup_created_at: string;
 }
 
 export interface BackupInfo {
@@ -398,7 +405,7 @@ export class BackupService {
    * rows that erasure removed are never put in place.
    */
   async restore(zip: Uint8Array): Promise<RestoreReport> {
-    const { tables, recordingFiles } = await this.validate(zip);
+    const { tables, recordingFiles, manifest, sha256 } = await this.validate(zip);
     for (const table of BACKUP_TABLES) {
       const columns = new Set(Object.keys(await this.db(table).columnInfo()));
       for (const row of tables[table]) {
@@ -412,7 +419,7 @@ export class BackupService {
     const safety = await this.create('prerestore', captured);
     const staged = await this.#stageRecordings(tables.recordings, recordingFiles);
     const pg = dbClient(this.db) === 'postgres';
-    let outcome: { erased: ReapplyReport; paths: Set<string> };
+    let outcome: { erased: ReapplyReport; paths: Set<string>; auditAppended: number };
     try {
       outcome = await this.#replaceRows(tables, pg);
     } catch (err) {
@@ -441,6 +448,9 @@ export class BackupService {
       safety_backup: safety.name,
       unreferenced_files_removed: swept.removed,
       unreferenced_files_kept: swept.kept,
+      audit_rows_appended: outcome.auditAppended,
+      backup_sha256: sha256,
+      backup_created_at: manifest.created_at,
     };
   }
 
@@ -476,16 +486,22 @@ export class BackupService {
     return staged;
   }
 
-  /** The restored rows, with the ledger's erasures applied again; returns those and the `recordings.path` left. */
-  async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<{ erased: ReapplyReport; paths: Set<string> }> {
+  /**
+   * The restored rows, with the ledger's erasures applied again; returns those, the
+   * `recordings.path` left and how many audit rows were appended (the audit log is merged, never
+   * replaced: audit-merge.ts).
+   */
+  async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<{ erased: ReapplyReport; paths: Set<string>; auditAppended: number }> {
     return this.db.transaction(async (trx) => {
       // Sessions and device throttles belong to the users being replaced (the ledger stays).
       await trx('refresh_tokens').del();
       await trx('login_device_throttles').del();
-      for (const table of [...BACKUP_TABLES].reverse()) await trx(table).del();
+      for (const table of [...BACKUP_TABLES].reverse()) if (table !== 'audit_log') await trx(table).del();
+      let auditAppended = 0;
       for (const table of BACKUP_TABLES) {
         const rows = tables[table];
-        if (!rows.length) continue;
+        if (table === 'audit_log') auditAppended = await appendAuditRows(trx, rows);
+        if (table === 'audit_log' || !rows.length) continue;
         // SQLite allows 999 bound variables per statement in old builds: stay under it.
         const perInsert = Math.max(1, Math.floor(900 / Object.keys(rows[0]).length));
         for (let i = 0; i < rows.length; i += perInsert) await trx(table).insert(rows.slice(i, i + perInsert));
@@ -497,7 +513,7 @@ export class BackupService {
       }
       const erased = await this.erasures.reapply(trx);
       const paths = new Set((await trx('recordings').select('path')).map((r: { path: string }) => String(r.path)));
-      return { erased, paths };
+      return { erased, paths, auditAppended };
     });
   }
 }

@@ -63,7 +63,8 @@ export class AuditLogRepo {
       if (filter.to) b.where('at', '<', filter.to);
     });
     const [{ c }] = await q.clone().count({ c: '*' });
-    const rows = await q.orderBy('id', 'desc').limit(page.limit).offset(page.offset);
+    // By time, not id: rows a restore appended from a backup get new ids but keep their time.
+    const rows = await q.orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(page.limit).offset(page.offset);
     return { items: rows.map(toEntry), total: num(c) };
   }
 }
