@@ -1,5 +1,6 @@
 /** Small conversions that make SQLite and Postgres rows look the same to the repositories. */
 import type { Knex } from 'knex';
+import { MAX_JSON_DEPTH, tooDeepAt } from '../json-bounds.ts';
 
 export type Queryable = Knex | Knex.Transaction;
 
@@ -11,13 +12,19 @@ export const bool = (v: unknown): boolean => v === true || v === 1 || v === '1';
 /** Postgres returns COUNT(*) as a string (bigint). */
 export const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
+/**
+ * JSON stored as text, or `fallback`. Rows can come from an uploaded backup, so a value nested too
+ * deep to be written out again (json-bounds.ts) is not served either.
+ */
 export function parseJson<T>(text: unknown, fallback: T): T {
   if (typeof text !== 'string' || text === '') return fallback;
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch {
     return fallback;
   }
+  return tooDeepAt(value, MAX_JSON_DEPTH) ? fallback : (value as T);
 }
 
 /** The id of a row just inserted with `.returning('id')` (an object on both engines). */
