@@ -62,9 +62,9 @@ export class AuthService {
   }
 
   /**
-   * Check a password; throws LoginRefusedError. Every refusal does the same work (one throttle
-   * UPDATE and one scrypt) so none can be told from another by its timing either. The device
-   * token returned is to be sent with later logins from this client.
+   * Check a password; throws LoginRefusedError. Every refusal does the same work (one scrypt, and
+   * for an existing account one throttle UPDATE whatever the outcome) so none can be told from
+   * another by its timing either. The device token returned is for this client's later logins.
    */
   async login(username: string, password: string, meta: ClientMeta, deviceToken?: string): Promise<{ user: UserWithHash; tokens: TokenPair; deviceToken: string; knownDevice: boolean }> {
     const user = await this.repos.users.findByUsername(username);

@@ -35,7 +35,7 @@ export function scryptMemoryBytes(params: ScryptParams): number {
 }
 
 /** Whether a cost is one we are willing to compute (also applied to hashes read from the database). */
-export function acceptableParams(params: ScryptParams): boolean {
+function acceptableParams(params: ScryptParams): boolean {
   const { ln, r, p } = params;
   return ln >= 10 && r >= 1 && p >= 1 && p <= MAX_P && 128 * r * 2 ** ln <= MAX_BLOCK_MEMORY;
 }

@@ -13,14 +13,13 @@
  * appended rows the same way.
  */
 import type { Knex } from 'knex';
+import { insertInBatches } from '../db/rows.ts';
 
 type Row = Record<string, unknown>;
 
 const MATCH_COLUMNS = ['at', 'action', 'actor_type', 'actor_id', 'ip', 'status'] as const;
 /** Rows compared per query; rows sharing an `at` are never split (the multiset must see them all). */
 const CHUNK = 500;
-/** SQLite's bound-variable limit in old builds is 999 per statement. */
-const MAX_BINDINGS = 900;
 
 const identity = (r: Row): string =>
   JSON.stringify(MATCH_COLUMNS.map((c) => (r[c] === null || r[c] === undefined ? null : c === 'status' ? Number(r[c]) : String(r[c]))));
@@ -46,9 +45,6 @@ export async function appendAuditRows(trx: Knex.Transaction, backupRows: Row[]):
     }
     start = end;
   }
-  if (!missing.length) return 0;
-  const fresh = missing.map(({ id: _ignored, ...r }) => r);
-  const perInsert = Math.max(1, Math.floor(MAX_BINDINGS / Object.keys(fresh[0]).length));
-  for (let i = 0; i < fresh.length; i += perInsert) await trx('audit_log').insert(fresh.slice(i, i + perInsert));
-  return fresh.length;
+  await insertInBatches(trx, 'audit_log', missing.map(({ id: _fresh, ...r }) => r));
+  return missing.length;
 }

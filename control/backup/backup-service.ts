@@ -36,6 +36,7 @@ import type { BulkWorkPool } from '../bulk-work-pool.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
+import { insertInBatches } from '../db/rows.ts';
 import { canRestoreFrom, MIGRATIONS } from '../db/migration-source.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { ErasureLedger, ReapplyReport } from '../legal/erasure-ledger.ts';
@@ -499,12 +500,8 @@ export class BackupService {
       for (const table of [...BACKUP_TABLES].reverse()) if (table !== 'audit_log') await trx(table).del();
       let auditAppended = 0;
       for (const table of BACKUP_TABLES) {
-        const rows = tables[table];
-        if (table === 'audit_log') auditAppended = await appendAuditRows(trx, rows);
-        if (table === 'audit_log' || !rows.length) continue;
-        // SQLite allows 999 bound variables per statement in old builds: stay under it.
-        const perInsert = Math.max(1, Math.floor(900 / Object.keys(rows[0]).length));
-        for (let i = 0; i < rows.length; i += perInsert) await trx(table).insert(rows.slice(i, i + perInsert));
+        if (table === 'audit_log') auditAppended = await appendAuditRows(trx, tables[table]);
+        else await insertInBatches(trx, table, tables[table]);
       }
       if (pg) {
         for (const table of SERIAL_TABLES) {

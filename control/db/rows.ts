@@ -33,6 +33,16 @@ export function insertedId(rows: Array<{ id: number | string } | number>): numbe
   return Number(typeof first === 'object' ? first.id : first);
 }
 
+/** SQLite allows 999 bound variables per statement in old builds: inserts stay under it. */
+const MAX_BINDINGS = 900;
+
+/** Insert many rows in statements small enough for any SQLite build. */
+export async function insertInBatches(q: Queryable, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  if (!rows.length) return;
+  const perInsert = Math.max(1, Math.floor(MAX_BINDINGS / Object.keys(rows[0]).length));
+  for (let i = 0; i < rows.length; i += perInsert) await q(table).insert(rows.slice(i, i + perInsert));
+}
+
 /** Escape `%`, `_` and `\` so a user-supplied string is matched literally by LIKE ... ESCAPE '\'. */
 export const likeLiteral = (s: string): string => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
