@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { createEgressPolicy, type EgressPolicy } from '../pipeline/net/egress-policy.ts';
+import type { ThrottlePolicy } from './auth/login-throttle.ts';
 
 export const RATE_CLASSES = ['auth', 'chat', 'tts', 'default'] as const;
 export type RateClass = (typeof RATE_CLASSES)[number];
@@ -50,10 +51,19 @@ const EnvSchema = z.object({
   RATE_LIMIT_DEFAULT: rate('600/min'),
   ACCESS_TOKEN_TTL_S: int(60, 86400, 900),
   REFRESH_TOKEN_TTL_S: int(300, 90 * 86400, 14 * 86400),
+  /** Wrong passwords in a row answered at once; each further one doubles the wait before the next check. */
   LOGIN_MAX_FAILURES: int(1, 100, 5),
-  LOGIN_LOCKOUT_S: int(1, 86400, 900),
-  /** scrypt cost as log2(N); 15 by default. Lower only for tests. */
-  PASSWORD_HASH_LN: int(10, 20, 15),
+  /** The first such wait. */
+  LOGIN_FIRST_DELAY_S: int(1, 3600, 1),
+  /** The longest wait. Before login throttling this was a fixed lock of up to a day; longer values are refused, not silently shortened. */
+  LOGIN_LOCKOUT_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600, 'LOGIN_LOCKOUT_S is now the longest wait between checked login attempts, 1-3600 s (it no longer locks an account for that long)')
+    .default(300),
+  /** scrypt cost as log2(N); 17 (OWASP's minimum) by default; 18 at most (256 MiB per hash). Lower only for tests. */
+  PASSWORD_HASH_LN: int(10, 18, 17),
   /** Take the client IP from X-Forwarded-For (only behind a proxy you run). */
   TRUST_PROXY: z.enum(['0', '1', 'false', 'true']).default('0'),
   CONTROL_MAX_BODY_BYTES: int(1024, 16 * 1024 * 1024, 64 * 1024),
@@ -66,6 +76,11 @@ const EnvSchema = z.object({
   EGRESS_ALLOW: z.string().default('').transform(parsedBy(createEgressPolicy)),
 });
 
+const Env = EnvSchema.refine((e) => e.LOGIN_FIRST_DELAY_S <= e.LOGIN_LOCKOUT_S, {
+  path: ['LOGIN_FIRST_DELAY_S'],
+  message: 'must not exceed LOGIN_LOCKOUT_S (the longest wait)',
+});
+
 export interface ControlConfig {
   databaseUrl?: string;
   secretKey?: string;
@@ -73,8 +88,7 @@ export interface ControlConfig {
   rateLimits: Record<RateClass, RateSpec | null>;
   accessTokenTtlS: number;
   refreshTokenTtlS: number;
-  loginMaxFailures: number;
-  loginLockoutS: number;
+  loginThrottle: ThrottlePolicy;
   passwordHashLn: number;
   trustProxy: boolean;
   maxBodyBytes: number;
@@ -88,7 +102,7 @@ export class ControlConfigError extends Error {
 }
 
 export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): ControlConfig {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = Env.safeParse(env);
   if (!parsed.success) {
     throw new ControlConfigError(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
@@ -100,8 +114,7 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
     rateLimits: { auth: e.RATE_LIMIT_AUTH, chat: e.RATE_LIMIT_CHAT, tts: e.RATE_LIMIT_TTS, default: e.RATE_LIMIT_DEFAULT },
     accessTokenTtlS: e.ACCESS_TOKEN_TTL_S,
     refreshTokenTtlS: e.REFRESH_TOKEN_TTL_S,
-    loginMaxFailures: e.LOGIN_MAX_FAILURES,
-    loginLockoutS: e.LOGIN_LOCKOUT_S,
+    loginThrottle: { freeFailures: e.LOGIN_MAX_FAILURES, firstDelayS: e.LOGIN_FIRST_DELAY_S, maxDelayS: e.LOGIN_LOCKOUT_S },
     passwordHashLn: e.PASSWORD_HASH_LN,
     trustProxy: e.TRUST_PROXY === '1' || e.TRUST_PROXY === 'true',
     maxBodyBytes: e.CONTROL_MAX_BODY_BYTES,

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { UWS } from '../gateway/uws.ts';
 import { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
 import { AuthService } from './auth/auth-service.ts';
-import { DEFAULT_PARAMS } from './auth/password.ts';
+import { DeviceTokens } from './auth/device-token.ts';
+import { DEFAULT_PARAMS, OWASP_MIN_PARAMS } from './auth/password.ts';
 import { createAuthenticator } from './auth/principal.ts';
 import { SetupGate } from './auth/setup-token.ts';
 import { loadControlConfig } from './config.ts';
@@ -81,6 +82,9 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const secret = resolveMasterSecret(config.secretKey, dataDir);
   if (secret.source === 'generated') log.info({ file: secret.file }, 'generated the control-plane secret key (set SECRET_KEY to choose one; back this file up)');
   if ('warning' in secret && secret.warning) log.warn(secret.warning);
+  if (config.passwordHashLn < OWASP_MIN_PARAMS.ln) {
+    log.warn({ PASSWORD_HASH_LN: config.passwordHashLn }, `PASSWORD_HASH_LN is below OWASP's minimum (${OWASP_MIN_PARAMS.ln}): new password hashes are cheap to crack; use it only in tests`);
+  }
   const databaseUrl = opts.databaseUrl ?? config.databaseUrl;
   const db = await openDatabase({ dataDir, databaseUrl, pgSchema: opts.pgSchema });
   const cipher = new FieldCipher(secret.derive('llm-api-keys'));
@@ -88,11 +92,10 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Migration 0004 moved proxy passwords to an encrypted column; rows from before it get there now.
   const sealed = await repos.llmProviders.sealPlaintextProxyPasswords();
   if (sealed) log.info({ providers: sealed }, 'encrypted LLM proxy passwords that were stored in plaintext');
-  const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), {
+  const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), new DeviceTokens(secret.derive('login-device-tokens')), {
     accessTokenTtlS: config.accessTokenTtlS,
     refreshTokenTtlS: config.refreshTokenTtlS,
-    loginMaxFailures: config.loginMaxFailures,
-    loginLockoutS: config.loginLockoutS,
+    loginThrottle: config.loginThrottle,
     hashParams: { ...DEFAULT_PARAMS, ln: config.passwordHashLn },
   });
   const apiKeys = new ApiKeyAuthenticator(repos.apiKeys);

@@ -1,5 +1,6 @@
 /** Login, token refresh, logout, who-am-I and password change. */
 import { z } from 'zod';
+import { LoginRefusedError } from '../auth/login-refused.ts';
 import { verifyPassword } from '../auth/password.ts';
 import { unauthorized } from '../http/errors.ts';
 import { json, route, type RequestContext, type RouteDef } from '../http/route.ts';
@@ -19,18 +20,31 @@ export function authRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'POST',
       path: '/admin/auth/login',
-      summary: 'Exchange username and password for an access token and a refresh token',
+      summary:
+        'Exchange username and password for an access token and a refresh token, plus a device token to send with later logins from this client (its wrong passwords are then throttled apart from strangers’)',
       tag: 'auth',
       auth: { kind: 'public' },
       rateClass: 'auth',
       audit: 'auth.login',
-      body: z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }),
+      body: z.strictObject({
+        username: z.string().min(1).max(64),
+        password: z.string().min(1).max(256),
+        device_token: z.string().max(200).optional(),
+      }),
       async handler(ctx) {
         ctx.audit.actorName = ctx.body.username;
-        const { user, tokens } = await s.auth.login(ctx.body.username, ctx.body.password, meta(ctx));
-        ctx.audit.actor = { type: 'user', id: String(user.id), name: user.username };
-        ctx.audit.target = `user:${user.id}`;
-        return json({ ...tokens, user: publicUser(user) });
+        try {
+          const { user, tokens, deviceToken, knownDevice } = await s.auth.login(ctx.body.username, ctx.body.password, meta(ctx), ctx.body.device_token);
+          ctx.audit.actor = { type: 'user', id: String(user.id), name: user.username };
+          ctx.audit.target = `user:${user.id}`;
+          ctx.audit.details = { device: knownDevice ? 'known' : 'new' };
+          return json({ ...tokens, device_token: deviceToken, user: publicUser(user) });
+        } catch (err) {
+          if (!(err instanceof LoginRefusedError)) throw err;
+          // One answer for every refusal; the reason is for the audit log only.
+          ctx.audit.details = { reason: err.reason, device: err.knownDevice ? 'known' : 'unknown' };
+          throw unauthorized('wrong username or password', 'invalid_credentials');
+        }
       },
     }),
     route({

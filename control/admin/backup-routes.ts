@@ -79,7 +79,8 @@ export function backupRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'POST',
       path: '/admin/backups/:name/restore',
-      summary: 'Replace the whole database with a backup and put its recording files back (validated first; ends every login session); every erasure in the erasure ledger is applied again (erasures_reapplied)',
+      summary:
+        'Replace the whole database with a backup and put its recording files back (validated first; ends every login session); the audit log is kept, the backup’s rows it lacks appended (audit_rows_appended); every erasure in the erasure ledger is applied again (erasures_reapplied)',
       tag: 'backup',
       auth: ADMIN,
       audit: 'backup.restore',

@@ -5,6 +5,7 @@ import { notFound } from '../http/errors.ts';
 import { json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import { validate } from '../http/validation.ts';
+import { withinJsonBounds } from '../json-bounds.ts';
 import { CONFIG_KEYS } from './config-keys.ts';
 
 const KeyParams = z.object({ key: z.string().max(100) });
@@ -39,7 +40,8 @@ export function configRoutes(s: ControlServices): RouteDef[] {
       auth: { kind: 'user', role: 'admin' },
       audit: 'config.set',
       params: KeyParams,
-      body: z.strictObject({ value: z.unknown() }),
+      // Bounded before the key's own schema runs: every key's value is small, whatever its type.
+      body: z.strictObject({ value: z.unknown().superRefine(withinJsonBounds({ maxDepth: 4, maxBytes: 8192 })) }),
       async handler(ctx) {
         const k = await known(ctx.params.key);
         const value = validate(k.schema, ctx.body.value, 'body');

@@ -12,6 +12,7 @@ import { created, json, noContent, raw, route, type RouteDef } from '../http/rou
 import type { ControlServices } from '../services.ts';
 import { pcmStreamReply } from '../tts/pcm-reply.ts';
 import { TARGET_SAMPLE_RATES } from '../tts/tts-service.ts';
+import { withinJsonBounds } from '../json-bounds.ts';
 import { IdParams, LanguageTag } from './schemas.ts';
 
 const READ = { kind: 'user', role: 'viewer' } as const;
@@ -23,7 +24,8 @@ const PresetFields = z.strictObject({
   voice: z.string().min(1).max(200),
   language: LanguageTag.nullable().optional(),
   speed: z.number().min(0.25).max(4).optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
+  /** Engine-specific settings, stored as JSON: a small map, not a place to keep documents. */
+  params: z.record(z.string().min(1).max(64), z.unknown()).superRefine(withinJsonBounds({ maxDepth: 4, maxBytes: 4096 })).optional(),
 });
 
 export const VoiceFields = {

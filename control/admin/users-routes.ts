@@ -1,7 +1,7 @@
 /**
  * User management, admin only. The last active admin cannot be deleted, disabled or demoted, so
  * the installation can never lock itself out; disabling a user or resetting a password ends that
- * user's sessions immediately.
+ * user's sessions immediately, and a reset also clears the user's login throttling.
  */
 import { z } from 'zod';
 import { conflict, notFound } from '../http/errors.ts';
@@ -75,6 +75,7 @@ export function usersRoutes(s: ControlServices): RouteDef[] {
           password_hash: b.password ? await s.auth.hash(b.password) : undefined,
         });
         if (b.disabled || b.password) await s.repos.refreshTokens.revokeAllForUser(id, b.disabled ? 'disabled' : 'password_reset');
+        if (b.password) await s.repos.loginThrottles.clearAll(id); // a reset is how an admin lets a held-back owner in at once
         ctx.audit.target = `user:${id}`;
         ctx.audit.details = { username: current.username, role: b.role, disabled: b.disabled, password_reset: b.password ? true : undefined };
         return json(publicUser(updated!));

@@ -2,25 +2,29 @@
  * Logins and sessions. A login starts a session (a refresh-token family) and returns a short-lived
  * JWT access token plus a single-use refresh token. Refreshing rotates the refresh token; presenting
  * one that was already used revokes the whole family (someone holds a stolen copy). Logout revokes
- * the family, and every authenticated request checks that its family is still live and re-reads
- * the user, so logout, disabling a user or changing a role take effect at once, not at token expiry.
+ * the family, and every authenticated request checks that its family is still live and belongs to
+ * the token's user, and re-reads the user, so logout, disabling a user or changing a role take
+ * effect at once, not at token expiry. Wrong passwords are throttled per account and per
+ * remembered device (login-throttle.ts, device-token.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { nowIso } from '../db/rows.ts';
-import { HttpError, tooManyRequests, unauthorized } from '../http/errors.ts';
+import { HttpError, unauthorized } from '../http/errors.ts';
 import { createRepositories, type Repositories } from '../repositories/index.ts';
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { UserWithHash } from '../repositories/users.ts';
+import type { DeviceTokens } from './device-token.ts';
 import { JwtError, signJwt, verifyJwt } from './jwt.ts';
+import { LoginRefusedError } from './login-refused.ts';
+import type { ThrottlePolicy } from './login-throttle.ts';
 import { dummyHash, hashPassword, needsRehash, verifyPassword, type ScryptParams } from './password.ts';
 import { sha256Hex } from './token-compare.ts';
 
 export interface AuthSettings {
   accessTokenTtlS: number;
   refreshTokenTtlS: number;
-  loginMaxFailures: number;
-  loginLockoutS: number;
+  loginThrottle: ThrottlePolicy;
   hashParams: ScryptParams;
 }
 
@@ -49,6 +53,7 @@ export class AuthService {
     private readonly repos: Repositories,
     private readonly cipher: FieldCipher,
     private readonly jwtKey: Buffer,
+    private readonly devices: DeviceTokens,
     readonly settings: AuthSettings,
   ) {}
 
@@ -56,27 +61,32 @@ export class AuthService {
     return hashPassword(password, this.settings.hashParams);
   }
 
-  async login(username: string, password: string, meta: ClientMeta): Promise<{ user: UserWithHash; tokens: TokenPair }> {
+  /**
+   * Check a password; throws LoginRefusedError. Every refusal does the same work (one scrypt, and
+   * for an existing account one throttle UPDATE whatever the outcome) so none can be told from
+   * another by its timing either. The device token returned is for this client's later logins.
+   */
+  async login(username: string, password: string, meta: ClientMeta, deviceToken?: string): Promise<{ user: UserWithHash; tokens: TokenPair; deviceToken: string; knownDevice: boolean }> {
     const user = await this.repos.users.findByUsername(username);
     if (!user) {
       await verifyPassword(password, await dummyHash(this.settings.hashParams));
-      throw unauthorized('wrong username or password', 'invalid_credentials');
+      throw new LoginRefusedError('unknown_user', false);
     }
-    const lockedForS = user.locked_until ? (Date.parse(user.locked_until) - Date.now()) / 1000 : 0;
-    if (lockedForS > 0) throw tooManyRequests('account_locked', 'too many failed logins; try again later', lockedForS);
-    if (!(await verifyPassword(password, user.password_hash))) {
-      const { locked } = await this.repos.users.recordFailedLogin(user.id, this.settings.loginMaxFailures, this.settings.loginLockoutS * 1000);
-      if (locked) throw tooManyRequests('account_locked', 'too many failed logins; try again later', this.settings.loginLockoutS);
-      throw unauthorized('wrong username or password', 'invalid_credentials');
-    }
-    // Checked after the password so a disabled account is indistinguishable from a wrong password.
-    if (user.disabled) throw unauthorized('wrong username or password', 'invalid_credentials');
-    await this.repos.users.recordSuccessfulLogin(user.id);
+    const deviceId = this.devices.deviceOf(deviceToken, user) ?? undefined;
+    const bucket = { userId: user.id, deviceId };
+    const attempt = await this.repos.loginThrottles.claim(bucket, this.settings.loginThrottle);
+    // Verified even when the attempt is held back, so that takes as long as a wrong password.
+    const right = await verifyPassword(password, user.password_hash);
+    // Disabled is checked after the password so a disabled account is indistinguishable from a wrong password.
+    const refusal = !attempt.checked ? 'throttled' : !right ? 'wrong_password' : user.disabled ? 'disabled' : null;
+    if (refusal) throw new LoginRefusedError(refusal, deviceId !== undefined);
+    await this.repos.loginThrottles.clear(bucket);
+    await this.repos.users.recordLogin(user.id);
     if (needsRehash(user.password_hash, this.settings.hashParams)) {
       await this.repos.users.update(user.id, { password_hash: await this.hash(password) });
     }
     const tokens = await this.issue(this.repos, user, randomBytes(16).toString('hex'), meta);
-    return { user, tokens };
+    return { user, tokens, deviceToken: this.devices.issue(user, deviceId), knownDevice: deviceId !== undefined };
   }
 
   async refresh(refreshToken: string, meta: ClientMeta): Promise<{ user: UserWithHash; tokens: TokenPair }> {
@@ -119,7 +129,7 @@ export class AuthService {
     if (claims.typ !== 'access' || typeof claims.sid !== 'string') throw unauthorized('invalid access token', 'invalid_token');
     const user = await this.repos.users.findById(Number(claims.sub));
     if (!user || user.disabled) throw unauthorized('invalid access token', 'invalid_token');
-    if (!(await this.repos.refreshTokens.isFamilyActive(claims.sid))) throw unauthorized('session ended; log in again', 'session_revoked');
+    if (!(await this.repos.refreshTokens.isSessionLive(claims.sid, user.id))) throw unauthorized('session ended; log in again', 'session_revoked');
     return { user, sid: claims.sid };
   }
 

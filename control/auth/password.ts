@@ -1,30 +1,57 @@
 /**
  * Password hashing with scrypt (node:crypto), in the PHC string format
- * `$scrypt$ln=15,r=8,p=1$<salt>$<hash>`: salt and cost travel with the hash, so raising the cost
- * later only needs `needsRehash` at the next login. Hashing runs on libuv's thread pool, not on the
- * event loop.
+ * `$scrypt$ln=17,r=8,p=1$<salt>$<hash>`: salt and cost travel with the hash, so raising the cost
+ * later only needs `needsRehash` at the next login. The default is OWASP's minimum for scrypt
+ * (N = 2^17, r = 8, p = 1: 128 MiB and roughly half a second of one core per hash). Hashing runs on
+ * libuv's thread pool, never on the event loop, one hash at a time (hashing-gate.ts).
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { HashingGate } from './hashing-gate.ts';
 
 export interface ScryptParams {
-  /** log2 of the CPU/memory cost N. 15 means N = 32768 (32 MiB of memory per hash with r = 8). */
+  /** log2 of the CPU/memory cost N. 17 means N = 131072 (128 MiB of memory per hash with r = 8). */
   ln: number;
   r: number;
   p: number;
 }
 
-export const DEFAULT_PARAMS: ScryptParams = { ln: 15, r: 8, p: 1 };
+/** OWASP Password Storage Cheat Sheet: scrypt with N = 2^17, r = 8, p = 1 at least. */
+export const OWASP_MIN_PARAMS: ScryptParams = { ln: 17, r: 8, p: 1 };
+export const DEFAULT_PARAMS: ScryptParams = OWASP_MIN_PARAMS;
 const KEY_LEN = 32;
 const SALT_LEN = 16;
 export const MIN_PASSWORD_LENGTH = 10;
+/** The most memory one stored hash may make us spend (twice the default's), and the most parallelism. */
+const MAX_BLOCK_MEMORY = 256 * 1024 * 1024;
+const MAX_P = 4;
+
+/**
+ * The memory scrypt needs, which is what `maxmem` must allow: OpenSSL checks the p blocks of 128*r
+ * bytes plus the (N + 2) * 128 * r bytes of its V array against it. Node's default (32 MiB) is too
+ * small for N = 2^17, and a loose cap would let a crafted hash row ask for gigabytes.
+ */
+export function scryptMemoryBytes(params: ScryptParams): number {
+  return 128 * params.r * (2 ** params.ln + 2 + params.p);
+}
+
+/** Whether a cost is one we are willing to compute (also applied to hashes read from the database). */
+function acceptableParams(params: ScryptParams): boolean {
+  const { ln, r, p } = params;
+  return ln >= 10 && r >= 1 && p >= 1 && p <= MAX_P && 128 * r * 2 ** ln <= MAX_BLOCK_MEMORY;
+}
+
+/** One hash at a time; up to 32 more wait, beyond that HashingBusyError. Shared by the whole process, as the thread pool is. */
+const gate = new HashingGate(1, 32);
 
 function derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
-  const N = 2 ** params.ln;
-  const opts: ScryptOptions = { N, r: params.r, p: params.p, maxmem: 256 * N * params.r };
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_LEN, opts, (err, key) => (err ? reject(err) : resolve(key))));
+  const opts: ScryptOptions = { N: 2 ** params.ln, r: params.r, p: params.p, maxmem: scryptMemoryBytes(params) };
+  return gate.run(
+    () => new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_LEN, opts, (err, key) => (err ? reject(err) : resolve(key)))),
+  );
 }
 
 export async function hashPassword(password: string, params: ScryptParams = DEFAULT_PARAMS): Promise<string> {
+  if (!acceptableParams(params)) throw new RangeError(`scrypt cost ln=${params.ln},r=${params.r},p=${params.p} is outside what this server computes`);
   const salt = randomBytes(SALT_LEN);
   const key = await derive(password, salt, params);
   return `$scrypt$ln=${params.ln},r=${params.r},p=${params.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
@@ -34,8 +61,8 @@ export function parseHash(stored: string): { params: ScryptParams; salt: Buffer;
   const m = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/.exec(stored);
   if (!m) return null;
   const params = { ln: Number(m[1]), r: Number(m[2]), p: Number(m[3]) };
-  // Refuse absurd costs read from the database rather than let one row exhaust memory.
-  if (params.ln < 10 || params.ln > 20 || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16) return null;
+  // Refuse absurd costs read from the database (or a restored backup) rather than let one row exhaust memory.
+  if (!acceptableParams(params)) return null;
   return { params, salt: Buffer.from(m[4], 'base64url'), key: Buffer.from(m[5], 'base64url') };
 }
 
@@ -52,10 +79,17 @@ export function needsRehash(stored: string, params: ScryptParams = DEFAULT_PARAM
 }
 
 /**
- * A real hash of a random password, computed once: logins for unknown usernames verify against it
- * so they take as long as logins for real ones and do not reveal which usernames exist.
+ * A real hash of a random password per cost, computed once: logins for unknown usernames verify
+ * against it so they take as long as logins for real ones and do not reveal which usernames exist.
  */
-let dummy: Promise<string> | null = null;
+const dummies = new Map<string, Promise<string>>();
 export function dummyHash(params: ScryptParams = DEFAULT_PARAMS): Promise<string> {
-  return (dummy ??= hashPassword(randomBytes(16).toString('hex'), params));
+  const key = `${params.ln},${params.r},${params.p}`;
+  let h = dummies.get(key);
+  if (!h) {
+    h = hashPassword(randomBytes(16).toString('hex'), params);
+    dummies.set(key, h);
+    h.catch(() => dummies.delete(key)); // a refused attempt (HashingBusyError) must not be remembered
+  }
+  return h;
 }

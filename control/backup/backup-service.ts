@@ -10,7 +10,8 @@
  * Restore validates everything before touching the database (format, schema version, every hash,
  * recordings included, every table present and only known columns), writes the recording files
  * into the recordings directory under temporary names, replaces all tables in one transaction
- * (with `recordings.path` pointing at the restored files), then moves the files into place, and
+ * (with `recordings.path` pointing at the restored files) but the audit log, to which the backup's
+ * rows are appended (audit-merge.ts), then moves the files into place, and
  * moves Postgres id sequences past the restored ids. Backups made before recordings were included
  * restore as before (rows only). Everyone in the erasure ledger (legal/erasure-ledger.ts, not
  * backed up) is erased again inside the same transaction, so a backup made before a GDPR erasure
@@ -30,17 +31,19 @@ import path from 'node:path';
 import { strFromU8, strToU8 } from 'fflate';
 import type { UnpackedEntry } from './archive-jobs.ts';
 import { Archiver, InvalidArchiveError } from './archiver.ts';
+import { appendAuditRows } from './audit-merge.ts';
 import type { BulkWorkPool } from '../bulk-work-pool.ts';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { dbClient } from '../db/connection.ts';
+import { insertInBatches } from '../db/rows.ts';
 import { canRestoreFrom, MIGRATIONS } from '../db/migration-source.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { ErasureLedger, ReapplyReport } from '../legal/erasure-ledger.ts';
 import type { RecordingStore } from '../recordings/recording-store.ts';
 import { removeUnreferencedRecordings } from '../recordings/unreferenced-files.ts';
 
-/** Every table but refresh_tokens, parents before children (insert order; deletes go in reverse). */
+/** Every table but those in NOT_BACKED_UP, parents before children (insert order; deletes go in reverse). */
 export const BACKUP_TABLES = [
   'users', 'llm_providers', 'tts_presets', 'personas', 'system_config', 'faq', 'chat_sessions', 'chat_messages',
   'calls', 'call_turns', 'call_transcripts', 'recordings', 'sms', 'audit_log', 'usage_log', 'usage_limits',
@@ -48,6 +51,7 @@ export const BACKUP_TABLES = [
 ] as const;
 export const NOT_BACKED_UP = {
   refresh_tokens: 'login sessions: a restore ends them all',
+  login_device_throttles: 'failed logins per remembered device: a restore starts them afresh',
   erasure_ledger: 'GDPR erasures: kept out so no restore can shrink it; every restore erases its people again',
 } as const;
 
@@ -103,6 +107,11 @@ export interface RestoreReport {
   unreferenced_files_removed: number;
   /** Files no row named before or after the restore and no backup holds: left in place. */
   unreferenced_files_kept: number;
+  /** The backup's audit rows the live log lacked, appended (the live log is never replaced). */
+  audit_rows_appended: number;
+  /** Which backup this was: the sha256 of its zip and when it was made. */
+  backup_sha256: string;
+  backup_created_at: string;
 }
 
 export interface BackupInfo {
@@ -397,7 +406,7 @@ export class BackupService {
    * rows that erasure removed are never put in place.
    */
   async restore(zip: Uint8Array): Promise<RestoreReport> {
-    const { tables, recordingFiles } = await this.validate(zip);
+    const { tables, recordingFiles, manifest, sha256 } = await this.validate(zip);
     for (const table of BACKUP_TABLES) {
       const columns = new Set(Object.keys(await this.db(table).columnInfo()));
       for (const row of tables[table]) {
@@ -411,7 +420,7 @@ export class BackupService {
     const safety = await this.create('prerestore', captured);
     const staged = await this.#stageRecordings(tables.recordings, recordingFiles);
     const pg = dbClient(this.db) === 'postgres';
-    let outcome: { erased: ReapplyReport; paths: Set<string> };
+    let outcome: { erased: ReapplyReport; paths: Set<string>; auditAppended: number };
     try {
       outcome = await this.#replaceRows(tables, pg);
     } catch (err) {
@@ -440,6 +449,9 @@ export class BackupService {
       safety_backup: safety.name,
       unreferenced_files_removed: swept.removed,
       unreferenced_files_kept: swept.kept,
+      audit_rows_appended: outcome.auditAppended,
+      backup_sha256: sha256,
+      backup_created_at: manifest.created_at,
     };
   }
 
@@ -475,17 +487,21 @@ export class BackupService {
     return staged;
   }
 
-  /** The restored rows, with the ledger's erasures applied again; returns those and the `recordings.path` left. */
-  async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<{ erased: ReapplyReport; paths: Set<string> }> {
+  /**
+   * The restored rows, with the ledger's erasures applied again; returns those, the
+   * `recordings.path` left and how many audit rows were appended (the audit log is merged, never
+   * replaced: audit-merge.ts).
+   */
+  async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<{ erased: ReapplyReport; paths: Set<string>; auditAppended: number }> {
     return this.db.transaction(async (trx) => {
+      // Sessions and device throttles belong to the users being replaced (the ledger stays).
       await trx('refresh_tokens').del();
-      for (const table of [...BACKUP_TABLES].reverse()) await trx(table).del();
+      await trx('login_device_throttles').del();
+      for (const table of [...BACKUP_TABLES].reverse()) if (table !== 'audit_log') await trx(table).del();
+      let auditAppended = 0;
       for (const table of BACKUP_TABLES) {
-        const rows = tables[table];
-        if (!rows.length) continue;
-        // SQLite allows 999 bound variables per statement in old builds: stay under it.
-        const perInsert = Math.max(1, Math.floor(900 / Object.keys(rows[0]).length));
-        for (let i = 0; i < rows.length; i += perInsert) await trx(table).insert(rows.slice(i, i + perInsert));
+        if (table === 'audit_log') auditAppended = await appendAuditRows(trx, tables[table]);
+        else await insertInBatches(trx, table, tables[table]);
       }
       if (pg) {
         for (const table of SERIAL_TABLES) {
@@ -494,7 +510,7 @@ export class BackupService {
       }
       const erased = await this.erasures.reapply(trx);
       const paths = new Set((await trx('recordings').select('path')).map((r: { path: string }) => String(r.path)));
-      return { erased, paths };
+      return { erased, paths, auditAppended };
     });
   }
 }

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { hashPassword, DEFAULT_PARAMS, MIN_PASSWORD_LENGTH } from '../auth/password.ts';
 import { loadControlConfig } from '../config.ts';
 import { openDatabase } from '../db/connection.ts';
+import { LoginThrottlesRepo } from '../repositories/login-throttles.ts';
 import { RefreshTokensRepo } from '../repositories/refresh-tokens.ts';
 import { ROLES, UsersRepo, type Role } from '../repositories/users.ts';
 import { readPassword } from './read-password.ts';
@@ -72,7 +73,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, io: { 
       io.out(`created ${u.role} "${u.username}" (id ${u.id})\n`);
     } else {
       await users.update(existing!.id, { password_hash: hash });
-      await users.recordSuccessfulLogin(existing!.id); // clears a lockout
+      await new LoginThrottlesRepo(db).clearAll(existing!.id); // its owner may have been held back by wrong guesses
       await new RefreshTokensRepo(db).revokeAllForUser(existing!.id, 'password_reset');
       io.out(`password changed for "${username}"; their sessions were ended\n`);
     }

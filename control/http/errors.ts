@@ -1,3 +1,5 @@
+import { HashingBusyError } from '../auth/hashing-gate.ts';
+
 /**
  * The one error shape every control-plane route answers with:
  * `{ "error": { "code", "message", "details"? } }`. Anything thrown that is not an HttpError becomes
@@ -54,4 +56,10 @@ export function fromDatabaseError(err: unknown): HttpError | null {
 export function backendFailure(log: EngineLog, status: number, code: string, what: string, err: unknown): HttpError {
   const e = err instanceof EngineError ? err : engineFailure(log, code, 'an unexpected error', { err });
   return new HttpError(status, code, `${what}: ${e.message}`, { error_id: e.errorId });
+}
+
+/** Domain errors that mean the same to every route they surface in. */
+export function fromServiceError(err: unknown): HttpError | null {
+  if (err instanceof HashingBusyError) return new HttpError(503, 'busy', err.message, undefined, [['Retry-After', '1']]);
+  return null;
 }

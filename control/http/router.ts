@@ -12,7 +12,7 @@ import { roleAtLeast } from '../auth/roles.ts';
 import type { AuditInput } from '../repositories/audit-log.ts';
 import { clientIp } from './client-ip.ts';
 import type { CorsPolicy } from './cors.ts';
-import { errorBody, forbidden, fromDatabaseError, HttpError, notFound, tooManyRequests } from './errors.ts';
+import { errorBody, forbidden, fromDatabaseError, fromServiceError, HttpError, notFound, tooManyRequests } from './errors.ts';
 import { ClientAbortedError, Exchange } from './exchange.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { AuditNote, AuthRequirement, Method, Principal, RequestContext, UsageNote } from './route.ts';
@@ -178,7 +178,7 @@ async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: Ro
     let e: HttpError;
     if (err instanceof HttpError) e = err;
     else {
-      e = fromDatabaseError(err) ?? new HttpError(500, 'internal', 'internal error');
+      e = fromServiceError(err) ?? fromDatabaseError(err) ?? new HttpError(500, 'internal', 'internal error');
       if (e.status === 500) deps.log.error({ err, route: `${def.method} ${def.path}` }, 'control-plane handler failed');
     }
     await finish(e.status, e);

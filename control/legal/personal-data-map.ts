@@ -25,6 +25,7 @@ export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
   audit_log: { text: ['target', 'actor_name', 'details'] },
   users: { none: 'staff accounts, managed through /admin/users' },
   refresh_tokens: { none: 'staff sessions' },
+  login_device_throttles: { none: 'failed staff logins per remembered device' },
   api_keys: { none: 'machine credentials' },
   usage_limits: { none: 'limits name API keys, users or IP ranges set by staff' },
   personas: { none: 'configuration' },

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { HttpError } from '../http/errors.ts';
 import { UnknownVoiceError } from '../../pipeline/engines/voice-name.ts';
+import { withinJsonBounds } from '../json-bounds.ts';
 import { json, raw, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import { parseMultipart } from '../stt/multipart.ts';
@@ -18,14 +19,19 @@ import { pcmStreamReply } from '../tts/pcm-reply.ts';
 import { SPEECH_FORMATS, speechEncoder } from '../tts/speech-formats.ts';
 import type { VoiceSettings } from '../tts/tts-service.ts';
 
-const SpeechRequest = z.looseObject({
-  model: z.string().min(1).max(200),
-  input: z.string().trim().min(1).max(4096),
-  voice: z.union([z.string().min(1).max(200), z.looseObject({ id: z.string().min(1).max(200) })]),
-  response_format: z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']).optional(),
-  speed: z.number().min(0.25).max(4).optional(),
-  instructions: z.string().max(4096).optional(),
-});
+/** OpenAI's fields we do not use are accepted, as OpenAI clients send them, but small. */
+const OtherField = z.unknown().superRefine(withinJsonBounds({ maxDepth: 8, maxBytes: 16 * 1024 }));
+
+const SpeechRequest = z
+  .object({
+    model: z.string().min(1).max(200),
+    input: z.string().trim().min(1).max(4096),
+    voice: z.union([z.string().min(1).max(200), z.object({ id: z.string().min(1).max(200) }).catchall(OtherField)]),
+    response_format: z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']).optional(),
+    speed: z.number().min(0.25).max(4).optional(),
+    instructions: z.string().max(4096).optional(),
+  })
+  .catchall(OtherField);
 
 /** OpenAI's own voice names: a client written for OpenAI sends one of these; they get the default voice. */
 export const OPENAI_VOICES = new Set(['alloy', 'ash', 'ballad', 'cedar', 'coral', 'echo', 'fable', 'marin', 'nova', 'onyx', 'sage', 'shimmer', 'verse']);

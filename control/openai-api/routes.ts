@@ -8,24 +8,39 @@ import { z } from 'zod';
 import { eventStream, json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import type { LlmMessage } from './llm-caller.ts';
+import { withinJsonBounds } from '../json-bounds.ts';
 
-const ContentPart = z.looseObject({ type: z.string(), text: z.string().max(100_000).optional() });
+/**
+ * OpenAI's fields we do not use (tools, response_format, image parts, ...) are accepted, as OpenAI
+ * clients send them, but each within bounds: room for a tool's JSON schema, not for a document.
+ */
+const OtherField = z.unknown().superRefine(withinJsonBounds({ maxDepth: 20, maxBytes: 256 * 1024 }));
 
-const Message = z.looseObject({
-  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
-  content: z.union([z.string().max(100_000), z.array(ContentPart).max(100), z.null()]),
-});
+const ContentPart = z.object({ type: z.string().max(64), text: z.string().max(100_000).optional() }).catchall(OtherField);
 
-export const ChatCompletionRequest = z.looseObject({
+const Message = z
+  .object({
+    role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+    content: z.union([z.string().max(100_000), z.array(ContentPart).max(100), z.null()]),
+  })
+  .catchall(OtherField);
+
+/** OpenAI's own rules for `metadata`: at most 16 pairs, keys up to 64 characters, values up to 512. */
+const Metadata = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 16, 'at most 16 key-value pairs');
+
+export const ChatCompletionRequest = z.object({
   model: z.string().min(1).max(200),
   messages: z.array(Message).min(1).max(500),
   stream: z.boolean().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).catchall(OtherField).nullable().optional(),
+  metadata: Metadata.nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),
   max_tokens: z.number().int().positive().max(1_000_000).nullable().optional(),
   max_completion_tokens: z.number().int().positive().max(1_000_000).nullable().optional(),
   user: z.string().max(200).optional(),
-});
+}).catchall(OtherField);
 
 const text = (content: z.infer<typeof Message>['content']): string =>
   typeof content === 'string' ? content : (content ?? []).map((p) => (p.type === 'text' && p.text ? p.text : '')).join('');

@@ -1,5 +1,15 @@
 /** Who did what, when, to what, from where: written by the router for every mutating admin call. */
 import { insertedId, likeLiteral, nowIso, num, parseJson, type Page, type Queryable } from '../db/rows.ts';
+import { jsonBoundsProblem, type JsonBounds } from '../json-bounds.ts';
+
+/** What one row's details may take; the facts an audit row needs are a few short fields. */
+export const AUDIT_DETAILS_BOUNDS: JsonBounds = { maxDepth: 8, maxBytes: 16 * 1024 };
+
+/** The row matters more than its details: details out of bounds are replaced by a note, never the reason a write fails. */
+function detailsText(details: Record<string, unknown>): string {
+  const problem = jsonBoundsProblem(details, AUDIT_DETAILS_BOUNDS);
+  return JSON.stringify(problem ? { truncated: problem, keys: Object.keys(details).slice(0, 50).map((k) => k.slice(0, 100)) } : details);
+}
 
 export interface AuditEntry {
   id: number;
@@ -47,7 +57,7 @@ export class AuditLogRepo {
           ...e,
           at: e.at ?? nowIso(),
           target: e.target?.slice(0, 200) ?? null,
-          details: e.details ? JSON.stringify(e.details) : null,
+          details: e.details ? detailsText(e.details) : null,
         })
         .returning('id'),
     );
@@ -63,7 +73,8 @@ export class AuditLogRepo {
       if (filter.to) b.where('at', '<', filter.to);
     });
     const [{ c }] = await q.clone().count({ c: '*' });
-    const rows = await q.orderBy('id', 'desc').limit(page.limit).offset(page.offset);
+    // By time, not id: rows a restore appended from a backup get new ids but keep their time.
+    const rows = await q.orderBy([{ column: 'at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(page.limit).offset(page.offset);
     return { items: rows.map(toEntry), total: num(c) };
   }
 }

@@ -8,6 +8,7 @@ import { ChatRepo } from './chat.ts';
 import { ConsentsRepo } from './consents.ts';
 import { FaqRepo } from './faq.ts';
 import { LlmProvidersRepo } from './llm-providers.ts';
+import { LoginThrottlesRepo } from './login-throttles.ts';
 import { PersonasRepo } from './personas.ts';
 import { RefreshTokensRepo } from './refresh-tokens.ts';
 import { SmsRepo } from './sms.ts';
@@ -20,6 +21,7 @@ export function createRepositories(db: Queryable, cipher: FieldCipher) {
   return {
     users: new UsersRepo(db),
     refreshTokens: new RefreshTokensRepo(db),
+    loginThrottles: new LoginThrottlesRepo(db),
     personas: new PersonasRepo(db),
     llmProviders: new LlmProvidersRepo(db, cipher),
     ttsPresets: new TtsPresetsRepo(db),

@@ -43,10 +43,14 @@ export class RefreshTokensRepo {
     return this.db('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: nowIso(), revoked_reason: reason });
   }
 
-  /** A session (family) is live while it holds one unused, unrevoked, unexpired token. */
-  async isFamilyActive(familyId: string): Promise<boolean> {
+  /**
+   * A session (family) is live for a user while it holds one unused, unrevoked, unexpired token of
+   * that user's: a session id is not a credential on its own, so another user's live session never
+   * counts.
+   */
+  async isSessionLive(familyId: string, userId: number): Promise<boolean> {
     const r = await this.db('refresh_tokens')
-      .where({ family_id: familyId })
+      .where({ family_id: familyId, user_id: userId })
       .whereNull('used_at')
       .whereNull('revoked_at')
       .where('expires_at', '>', nowIso())

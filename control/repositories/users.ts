@@ -1,4 +1,7 @@
-/** Admin-UI users: credentials, role, and the lockout counters that survive a restart. */
+/**
+ * Admin-UI users: credentials and role. `failed_logins` / `locked_until` are the account's login
+ * throttle for unknown clients, kept by repositories/login-throttles.ts.
+ */
 import { bool, insertedId, nowIso, num, type Queryable } from '../db/rows.ts';
 
 export const ROLES = ['admin', 'operator', 'viewer'] as const;
@@ -83,18 +86,7 @@ export class UsersRepo {
     return (await this.db('users').where({ id }).delete()) > 0;
   }
 
-  /** Count one failed login; lock the account for lockMs once maxFailures is reached. */
-  async recordFailedLogin(id: number, maxFailures: number, lockMs: number): Promise<{ locked: boolean }> {
-    await this.db('users').where({ id }).increment('failed_logins', 1);
-    const u = await this.findById(id);
-    if (u && u.failed_logins >= maxFailures) {
-      await this.db('users').where({ id }).update({ locked_until: nowIso(Date.now() + lockMs), failed_logins: 0 });
-      return { locked: true };
-    }
-    return { locked: false };
-  }
-
-  async recordSuccessfulLogin(id: number): Promise<void> {
-    await this.db('users').where({ id }).update({ failed_logins: 0, locked_until: null, last_login_at: nowIso() });
+  async recordLogin(id: number): Promise<void> {
+    await this.db('users').where({ id }).update({ last_login_at: nowIso() });
   }
 }

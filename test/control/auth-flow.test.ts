@@ -1,7 +1,12 @@
+import { createHook } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import t from 'tap';
+import { signJwt } from '../../control/auth/jwt.ts';
+import { hashPassword, verifyPassword } from '../../control/auth/password.ts';
+import { resolveMasterSecret } from '../../control/crypto/secret-key.ts';
 import { PASSWORD, startControl } from './helpers/control.ts';
-import { testDatabase } from './helpers/database.ts';
+import { testDatabase, testEngines } from './helpers/database.ts';
+import { until } from '../helpers/until.ts';
 
 t.test('first admin through the one-time setup token; no default credentials', async (t) => {
   const c = await startControl();
@@ -42,27 +47,119 @@ t.test('no setup token when users exist at start', async (t) => {
   t.equal(c2.cp.setup.armed, false);
 });
 
-t.test('login, me, lockout after N failures even with the right password', async (t) => {
-  const c = await startControl({ LOGIN_MAX_FAILURES: '3', LOGIN_LOCKOUT_S: '2' });
+t.test('login and me', async (t) => {
+  const c = await startControl();
   t.teardown(c.stop);
   const token = await c.userToken('lena', 'operator');
   const me = await c.call('GET', '/admin/auth/me', { token });
   t.equal(me.status, 200);
   t.match(me.body.user, { username: 'lena', role: 'operator' });
   t.notOk('password_hash' in me.body.user);
-  t.equal((await c.login('lena', 'wrong-password-1')).status, 401);
-  t.equal((await c.login('lena', 'wrong-password-2')).status, 401);
-  const third = await c.login('lena', 'wrong-password-3');
-  t.equal(third.status, 429);
-  t.equal(third.body.error.code, 'account_locked');
-  const right = await c.call('POST', '/admin/auth/login', { body: { username: 'lena', password: PASSWORD } });
-  t.equal(right.status, 429, 'locked even with the right password');
-  t.ok(Number(right.headers.get('retry-after')) >= 1);
-  t.equal((await c.login('nobody', 'whatever-pass')).status, 401, 'unknown users get the same 401');
-  await new Promise((r) => setTimeout(r, 2100));
-  t.equal((await c.login('lena')).status, 200, 'the lock expires');
-  const failures = await c.cp.repos.audit.list({ action: 'auth.login' }, { limit: 50, offset: 0 });
-  t.ok(failures.items.some((e) => e.actor_name === 'lena' && e.status === 429 && e.details?.error === 'account_locked'));
+  const login = await c.login('lena');
+  t.match(login.body, { token_type: 'Bearer', access_token: String, refresh_token: String, device_token: /^vgd1\./, user: { username: 'lena' } });
+});
+
+/** How many scrypt computations `run` started in this process (the server runs in it too). */
+async function scryptsDuring(run: () => Promise<unknown>): Promise<number> {
+  let n = 0;
+  const hook = createHook({ init: (_id, type) => void (type === 'SCRYPTREQUEST' && n++) }).enable();
+  try {
+    await run();
+  } finally {
+    hook.disable();
+  }
+  return n;
+}
+
+const THROTTLE_ENV = { LOGIN_MAX_FAILURES: '5', LOGIN_FIRST_DELAY_S: '600', LOGIN_LOCKOUT_S: '600' };
+
+for (const engine of testEngines()) {
+  t.test(`${engine}: 10 parallel wrong passwords count exactly 10 failures; only the free 5 are checked`, async (t) => {
+    const c = await startControl(THROTTLE_ENV, { engine });
+    t.teardown(c.stop);
+    await c.userToken('target', 'admin');
+    const id = (await c.cp.repos.users.findByUsername('target'))!.id;
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => c.call('POST', '/admin/auth/login', { body: { username: 'target', password: `wrong password ${i}` } })));
+    t.same(new Set(answers.map((a) => `${a.status} ${a.text} ${a.headers.get('retry-after')}`)), new Set(['401 {"error":{"code":"invalid_credentials","message":"wrong username or password"}} null']), 'every answer the same');
+    const row = (await c.cp.repos.users.findById(id))!;
+    t.equal(row.failed_logins, 10, 'no failure lost to a race');
+    t.ok(row.locked_until && Date.parse(row.locked_until) > Date.now(), 'the fifth started a wait');
+    const audited = (await c.cp.repos.audit.list({ action: 'auth.login' }, { limit: 50, offset: 0 })).items.filter((e) => e.status === 401);
+    t.same(audited.map((e) => e.details?.reason).sort(), [...Array(5).fill('throttled'), ...Array(5).fill('wrong_password')], 'exactly five were checked');
+  });
+}
+
+t.test('during a wait the right password answers exactly like a wrong one; the owner’s remembered device is not held back', async (t) => {
+  const c = await startControl({ ...THROTTLE_ENV, LOGIN_MAX_FAILURES: '2' });
+  t.teardown(c.stop);
+  const admin = await c.userToken('boss', 'admin');
+  await c.userToken('owner', 'operator');
+  const device = (await c.login('owner')).body.device_token as string;
+  const attempt = (username: string, password: string, device_token?: string) => c.call('POST', '/admin/auth/login', { body: { username, password, device_token } });
+  const wrongs = [await attempt('owner', 'guess number one'), await attempt('owner', 'guess number two')];
+  t.same(wrongs.map((r) => r.status), [401, 401], 'a stranger guesses twice: the account now waits 600 s for unknown clients');
+
+  const shape = (r: { status: number; text: string; headers: Headers }) => ({
+    status: r.status,
+    body: r.text,
+    headers: ['www-authenticate', 'retry-after', 'content-type'].map((h) => r.headers.get(h)),
+  });
+  const wrong = await attempt('owner', 'guess number three');
+  let right!: Awaited<ReturnType<typeof attempt>>;
+  const scrypts = await scryptsDuring(async () => (right = await attempt('owner', PASSWORD)));
+  t.same(shape(right), shape(wrong), 'the right password, held back, gets the answer a wrong one gets: status, body and headers');
+  t.equal(right.headers.get('retry-after'), null, 'and no Retry-After that would tell');
+  t.equal(scrypts, 1, 'and the same work: the password is still hashed once');
+  t.equal(await scryptsDuring(() => attempt('owner', 'guess number four')), 1, 'as for a wrong password');
+  await attempt('nobody-here', 'whatever password'); // the first unknown name also makes the dummy hash
+  t.equal(await scryptsDuring(() => attempt('nobody-here', 'whatever password')), 1, 'and an unknown name');
+  t.same(shape(await attempt('nobody-here', 'whatever password')), shape(wrong), 'whose answer is the same too');
+
+  const mine = await attempt('owner', PASSWORD, device);
+  t.equal(mine.status, 200, 'the owner, with the device token of an earlier login, gets in at once');
+  t.equal(mine.body.device_token.split('.')[2], device.split('.')[2], 'and keeps that device, renewed');
+  const bossDevice = (await c.login('boss')).body.device_token as string;
+  t.equal((await attempt('owner', PASSWORD, bossDevice)).status, 401, "another user's device token is no way past the wait");
+  t.equal((await attempt('owner', PASSWORD, device.slice(0, -2) + 'AA')).status, 401, 'nor is a forged one');
+  for (let i = 0; i < 2; i++) await attempt('owner', `typo ${i} on my laptop`, device);
+  t.equal((await attempt('owner', PASSWORD, device)).status, 401, 'a device has its own allowance, held back like any other');
+
+  const audit = (await c.cp.repos.audit.list({ action: 'auth.login', actor: 'owner' }, { limit: 50, offset: 0 })).items;
+  t.ok(audit.some((e) => e.status === 401 && e.details?.reason === 'throttled' && e.details?.device === 'unknown'), 'the audit log says why (the client is not told)');
+  t.ok(audit.some((e) => e.status === 200 && e.details?.device === 'known'));
+
+  const owner = (await c.cp.repos.users.findByUsername('owner'))!;
+  t.equal((await c.call('PATCH', `/admin/users/${owner.id}`, { token: admin, body: { password: 'a brand new password' } })).status, 200);
+  t.equal((await attempt('owner', 'a brand new password')).status, 200, 'an admin password reset clears every wait');
+  t.equal((await attempt('owner', 'a brand new password', device)).status, 200);
+});
+
+t.test('a wait ends: then the right password is checked and clears the count', async (t) => {
+  const c = await startControl({ LOGIN_MAX_FAILURES: '1', LOGIN_FIRST_DELAY_S: '1', LOGIN_LOCKOUT_S: '1' });
+  t.teardown(c.stop);
+  await c.userToken('sam', 'viewer');
+  t.equal((await c.login('sam', 'not my password')).status, 401);
+  const { locked_until } = (await c.cp.repos.users.findByUsername('sam'))!;
+  t.ok(locked_until);
+  // Waiting for the clock, not for the server: attempts before it would be held back (and counted).
+  await until('the one-second wait is over', () => Date.now() > Date.parse(locked_until!), { everyMs: 50 });
+  t.equal((await c.login('sam')).status, 200, 'the owner is in once the wait ends');
+  t.match(await c.cp.repos.users.findByUsername('sam'), { failed_logins: 0, locked_until: null });
+});
+
+t.test('a hash made with weaker parameters is replaced after a successful login, and only then', async (t) => {
+  const c = await startControl(); // PASSWORD_HASH_LN=12 (TEST_ENV): the server's cost for new hashes
+  t.teardown(c.stop);
+  const weak = await hashPassword(PASSWORD, { ln: 10, r: 8, p: 1 });
+  const u = await c.cp.repos.users.create({ username: 'old-hash', role: 'viewer', password_hash: weak });
+  t.equal((await c.login('old-hash', 'not the password')).status, 401);
+  t.equal((await c.cp.repos.users.findById(u.id))!.password_hash, weak, 'a failed login changes nothing');
+  t.equal((await c.login('old-hash')).status, 200);
+  const upgraded = (await c.cp.repos.users.findById(u.id))!.password_hash;
+  t.match(upgraded, /^\$scrypt\$ln=12,r=8,p=1\$/, 'rehashed at the configured cost');
+  t.ok(await verifyPassword(PASSWORD, upgraded), 'with the same password');
+  t.equal((await c.login('old-hash')).status, 200, 'which still logs in');
+  t.equal((await c.cp.repos.users.findById(u.id))!.password_hash, upgraded, 'and is not rehashed again');
 });
 
 t.test('auth rate limit per IP answers 429 with Retry-After', async (t) => {
@@ -102,6 +199,28 @@ t.test('refresh rotates; reusing a refresh token revokes the whole session', asy
   const audit = await c.cp.repos.audit.list({ action: 'auth.refresh' }, { limit: 10, offset: 0 });
   t.ok(audit.items.some((e) => e.details?.error === 'refresh_token_reused'), 'reuse is audited');
   t.equal((await c.call('POST', '/admin/auth/refresh', { body: { refresh_token: 'garbage' } })).status, 401);
+});
+
+t.test("an access token naming another user's session (or a revoked or unknown one) is refused", async (t) => {
+  const secret = 'test-secret-key-'.repeat(3);
+  const c = await startControl({ SECRET_KEY: secret });
+  t.teardown(c.stop);
+  const jwtKey = resolveMasterSecret(secret, c.db.dataDir).derive('jwt-hs256');
+  await c.userToken('mallory', 'viewer');
+  await c.userToken('alice-admin', 'admin');
+  const mallory = (await c.cp.repos.users.findByUsername('mallory'))!;
+  const alice = (await c.login('alice-admin')).body;
+  const aliceSid = (await c.cp.db('refresh_tokens').where({ user_id: alice.user.id }).orderBy('created_at', 'desc').first()).family_id;
+  const now = Math.floor(Date.now() / 1000);
+  const token = (sub: number, sid: string) => signJwt({ sub: String(sub), sid, typ: 'access', iat: now, exp: now + 300 }, jwtKey);
+
+  t.equal((await c.call('GET', '/admin/auth/me', { token: token(alice.user.id, aliceSid) })).status, 200, 'the signer is right: her own session works');
+  const crossed = await c.call('GET', '/admin/auth/me', { token: token(mallory.id, aliceSid) });
+  t.equal(crossed.status, 401, "mallory's user id with alice's live session is refused");
+  t.equal(crossed.body.error.code, 'session_revoked');
+  t.equal((await c.call('GET', '/admin/auth/me', { token: token(mallory.id, 'f'.repeat(32)) })).status, 401, 'a session that never existed');
+  await c.call('POST', '/admin/auth/logout', { token: alice.access_token });
+  t.equal((await c.call('GET', '/admin/auth/me', { token: token(alice.user.id, aliceSid) })).status, 401, 'a revoked session');
 });
 
 t.test('logout revokes the session; disabling a user ends their sessions; password change', async (t) => {

@@ -8,6 +8,7 @@ import t from 'tap';
 import { BACKUP_TABLES, NOT_BACKED_UP } from '../../control/backup/backup-service.ts';
 import { MIGRATIONS } from '../../control/db/migration-source.ts';
 import { PERSONAL_DATA_MAP } from '../../control/legal/personal-data-map.ts';
+import { download, upload } from './helpers/backup.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
 import { testEngines } from './helpers/database.ts';
 
@@ -19,16 +20,6 @@ async function dump(c: TestControl): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   for (const table of BACKUP_TABLES) out[table] = await c.cp.db(table).select('*').orderBy(table === 'system_config' ? 'key' : 'id');
   return out;
-}
-
-async function download(c: TestControl, token: string, name: string): Promise<Uint8Array> {
-  const res = await fetch(`${c.base}/admin/backups/${name}`, { headers: { authorization: `Bearer ${token}` } });
-  if (res.status !== 200) throw new Error(`download ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-async function upload(c: TestControl, token: string, zip: Uint8Array) {
-  return c.call('POST', '/admin/backups/upload', { token, rawBody: Buffer.from(zip), headers: { 'content-type': 'application/zip' } });
 }
 
 async function seed(c: TestControl, admin: string) {

@@ -1,19 +1,75 @@
+import { scryptSync } from 'node:crypto';
 import t from 'tap';
-import { hashPassword, needsRehash, parseHash, verifyPassword } from '../../control/auth/password.ts';
+import { HashingBusyError, HashingGate } from '../../control/auth/hashing-gate.ts';
+import { fromServiceError } from '../../control/http/errors.ts';
+import { DEFAULT_PARAMS, hashPassword, needsRehash, OWASP_MIN_PARAMS, parseHash, scryptMemoryBytes, verifyPassword } from '../../control/auth/password.ts';
+import { until } from '../helpers/until.ts';
 import { JwtError, signJwt, verifyJwt } from '../../control/auth/jwt.ts';
 
-t.test('scrypt hashes carry their salt and cost, and verify', async (t) => {
+t.test("scrypt hashes carry their salt and cost, verify, and default to OWASP's minimum (N=2^17, r=8, p=1)", async (t) => {
+  t.same(DEFAULT_PARAMS, { ln: 17, r: 8, p: 1 });
   const h = await hashPassword('correct horse battery staple');
-  t.match(h, /^\$scrypt\$ln=15,r=8,p=1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+  t.match(h, /^\$scrypt\$ln=17,r=8,p=1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
   t.ok(await verifyPassword('correct horse battery staple', h));
   t.notOk(await verifyPassword('correct horse battery stapler', h));
-  t.not(await hashPassword('same'), await hashPassword('same'), 'per-user salt');
-  const cheap = await hashPassword('pw-cheap-123', { ln: 12, r: 8, p: 1 });
-  t.ok(await verifyPassword('pw-cheap-123', cheap), 'parameters are read from the hash');
-  t.ok(needsRehash(cheap), 'a cheaper hash is upgraded at next login');
+  const cheap = { ln: 10, r: 8, p: 1 };
+  t.not(await hashPassword('same', cheap), await hashPassword('same', cheap), 'per-user salt');
+  const weak = await hashPassword('pw-cheap-123', { ln: 12, r: 8, p: 1 });
+  t.ok(await verifyPassword('pw-cheap-123', weak), 'parameters are read from the hash');
+  t.ok(needsRehash(weak), 'a cheaper hash is upgraded at next login');
+  t.ok(needsRehash(await hashPassword('x', { ln: 15, r: 8, p: 1 })), "the old default (ln=15) is below OWASP's and is upgraded");
   t.notOk(needsRehash(h));
   t.notOk(await verifyPassword('x', 'sha256$salt$abc'), 'unknown formats never verify');
   t.equal(parseHash('$scrypt$ln=30,r=8,p=1$AAAA$AAAA'), null, 'absurd cost refused');
+  t.equal(parseHash('$scrypt$ln=20,r=32,p=1$AAAA$AAAA'), null, 'a stored hash asking for 4 GiB is refused');
+  t.equal(parseHash('$scrypt$ln=17,r=8,p=16$AAAA$AAAA'), null, 'p=16 (sixteen times the work) is refused too');
+  await t.rejects(hashPassword('x', { ln: 20, r: 8, p: 1 }), RangeError, 'nor do we make such hashes');
+});
+
+t.test('maxmem is exactly what scrypt needs: OWASP cost fits, and Node would refuse it with its default', async (t) => {
+  const need = scryptMemoryBytes(OWASP_MIN_PARAMS);
+  t.equal(need, 128 * 8 * (2 ** 17 + 3), '128 MiB and a little: V of (N+2) blocks plus p blocks of 128*r bytes');
+  t.ok(need > 32 * 1024 * 1024, "more than Node's default maxmem, so it must be passed");
+  const opts = { N: 2 ** 10, r: 8, p: 1 };
+  const exact = scryptMemoryBytes({ ln: 10, r: 8, p: 1 });
+  t.doesNotThrow(() => scryptSync('pw', 'salt', 32, { ...opts, maxmem: exact }), 'enough');
+  t.throws(() => scryptSync('pw', 'salt', 32, { ...opts, maxmem: exact - 1 }), 'one byte less is not: the formula is the real need');
+});
+
+t.test('hashing runs off the event loop, one at a time: the loop keeps turning while a hash is computed', async (t) => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  let done = false;
+  const hashing = hashPassword('correct horse battery staple', OWASP_MIN_PARAMS).finally(() => (done = true));
+  await until('the event loop ticks while scrypt runs', () => ticks >= 3);
+  clearInterval(timer);
+  t.notOk(done, 'the timer ran before the hash was done (a synchronous scrypt would have finished first)');
+  t.match(await hashing, /^\$scrypt\$ln=17/);
+});
+
+t.test('the hashing gate admits `concurrency` jobs, queues up to maxWaiting, refuses the rest at once', async (t) => {
+  const gate = new HashingGate(1, 2);
+  const releases: Array<() => void> = [];
+  let peak = 0;
+  const job = () =>
+    gate.run(async () => {
+      peak = Math.max(peak, gate.running);
+      await new Promise<void>((r) => releases.push(r));
+    });
+  const admitted = [job(), job(), job()];
+  const refused = await job().catch((e: unknown) => e);
+  t.type(refused, HashingBusyError, 'a fourth finds the queue full');
+  t.match(fromServiceError(refused), { status: 503, code: 'busy', headers: [['Retry-After', '1']] }, 'which every route answers 503 busy');
+  t.equal(gate.running, 1);
+  t.equal(gate.waiting, 2);
+  for (let i = 0; i < 3; i++) {
+    await until(`job ${i + 1} runs`, () => releases.length === i + 1);
+    releases[i]();
+  }
+  await Promise.all(admitted);
+  t.equal(peak, 1, 'never two at once');
+  t.equal(gate.running, 0);
+  await gate.run(async () => {});
 });
 
 t.test('JWT: signs, verifies, and refuses tampering, other keys, alg=none and expiry', async (t) => {

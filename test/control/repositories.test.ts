@@ -13,20 +13,46 @@ for (const engine of testEngines()) {
       return { db: h.db, repos: createRepositories(h.db, new FieldCipher(Buffer.alloc(32, 3))) };
     }
 
-    t.test('users: create, unique names, lockout counters', async (t) => {
+    t.test('users: create, unique names, last login', async (t) => {
       const { repos } = await setup(t);
       const u = await repos.users.create({ username: 'ann', password_hash: 'h', role: 'operator' });
-      t.match(u, { id: Number, username: 'ann', role: 'operator', disabled: false, failed_logins: 0 });
+      t.match(u, { id: Number, username: 'ann', role: 'operator', disabled: false, failed_logins: 0, locked_until: null, last_login_at: null });
       await t.rejects(repos.users.create({ username: 'ann', password_hash: 'h', role: 'viewer' }), 'duplicate username refused');
       t.equal(await repos.users.count(), 1);
       t.equal(await repos.users.countActiveAdmins(), 0);
-      t.same(await repos.users.recordFailedLogin(u.id, 2, 60_000), { locked: false });
-      t.same(await repos.users.recordFailedLogin(u.id, 2, 60_000), { locked: true });
-      const locked = await repos.users.findById(u.id);
-      t.ok(locked!.locked_until && Date.parse(locked!.locked_until) > Date.now());
-      await repos.users.recordSuccessfulLogin(u.id);
-      t.equal((await repos.users.findById(u.id))!.locked_until, null);
+      await repos.users.recordLogin(u.id);
+      t.ok((await repos.users.findById(u.id))!.last_login_at);
       t.equal((await repos.users.update(u.id, { disabled: true }))!.disabled, true);
+    });
+
+    t.test('login throttles: growing waits, held-back attempts counted but not checked, buckets apart, a quiet day forgives', async (t) => {
+      const { repos } = await setup(t);
+      const u = await repos.users.create({ username: 'bea', password_hash: 'h', role: 'viewer' });
+      const policy = { freeFailures: 2, firstDelayS: 10, maxDelayS: 40 };
+      const account = { userId: u.id };
+      const t0 = Date.parse('2030-01-01T00:00:00.000Z');
+      const at = (s: number) => new Date(t0 + s * 1000).toISOString();
+      const claim = (s: number, bucket: { userId: number; deviceId?: string } = account) => repos.loginThrottles.claim(bucket, policy, t0 + s * 1000);
+
+      t.same(await claim(0), { checked: true, failures: 1, lockedUntil: null }, 'a free failure');
+      t.same(await claim(1), { checked: true, failures: 2, lockedUntil: at(11) }, 'the last free one starts the first wait');
+      t.same(await claim(5), { checked: false, failures: 3, lockedUntil: at(11) }, 'during the wait: counted, not checked, the wait not moved');
+      t.same(await claim(10.999), { checked: false, failures: 4, lockedUntil: at(11) });
+      t.same(await claim(11), { checked: true, failures: 5, lockedUntil: at(51) }, 'checked once it ends; the wait doubled twice (two held back), capped at 40 s');
+      t.same(await claim(51), { checked: true, failures: 6, lockedUntil: at(91) }, 'never beyond the cap');
+      t.equal((await repos.users.findById(u.id))!.locked_until, at(91), 'the account bucket is the users row (the API shows locked_until)');
+
+      const device = { userId: u.id, deviceId: 'a'.repeat(32) };
+      t.same(await claim(60, device), { checked: true, failures: 1, lockedUntil: null }, "a remembered device has its own bucket: the account's wait does not hold it");
+      await repos.loginThrottles.clear(account);
+      t.match(await repos.users.findById(u.id), { failed_logins: 0, locked_until: null }, 'a successful login clears its bucket');
+      t.same(await claim(61, device), { checked: true, failures: 2, lockedUntil: at(71) }, 'and only its own');
+      await repos.loginThrottles.clearAll(u.id);
+      t.same(await claim(62, device), { checked: true, failures: 1, lockedUntil: null }, 'a password reset clears every bucket');
+
+      for (let s = 100; s < 104; s++) await claim(s); // a wait that ends at 150 at the latest
+      t.same(await claim(150 + 86_400 + 1), { checked: true, failures: 1, lockedUntil: null }, 'a day after the last wait ended, the count starts over');
+      t.same(await repos.loginThrottles.claim({ userId: 999_999 }, policy), { checked: false, failures: 0, lockedUntil: null }, 'a user deleted meanwhile is never checked');
     });
 
     t.test('llm providers: API key encrypted at rest and never in the entity', async (t) => {
