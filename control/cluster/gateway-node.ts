@@ -24,6 +24,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { OpHandler } from '../journal/database-applier.ts';
 import type { Journal } from '../journal/journal.ts';
+import { dbErrorText } from '../db/rows.ts';
 import { CallsRepo } from '../repositories/calls.ts';
 
 export const NODE_ID_FILE = 'node-id';
@@ -89,7 +90,7 @@ export class GatewayNode {
       id: this.id,
       name: this.name,
       write_ok: this.writeError === null,
-      write_error: this.writeError?.message ?? null,
+      write_error: this.writeError ? dbErrorText(this.writeError) : null,
       last_write_at: this.lastWriteAt,
       lost_calls_closed: this.lostCallsClosed,
     };
@@ -150,15 +151,22 @@ export class GatewayNode {
       this.lostCallsClosed += closed.length;
       log.warn({ node: node.id, last_heartbeat: node.heartbeat_at, calls: closed.length }, 'a gateway node stopped its heartbeat; its calls were closed as node_lost');
     }
-    // Calls whose node row is gone altogether (restored from another installation's backup).
-    const homeless = await new CallsRepo(db).closeOrphans(
-      (q) => q.whereNotNull('node_id').where('started_at', '<', cutoff).whereNotIn('node_id', db('gateway_nodes').select('id')),
+    // Active calls no live node runs: their node row is gone (a restore from another installation)
+    // or stopped (a restore of calls that were live when the backup was made). Our own earlier
+    // lives are left to the `calls.recover` entry, which closes them as `crash`.
+    const orphans = await new CallsRepo(db).closeOrphans(
+      (q) =>
+        q
+          .whereNotNull('node_id')
+          .where('started_at', '<', cutoff)
+          .whereNotIn('node_id', db('gateway_nodes').whereNull('stopped_at').select('id'))
+          .whereNotIn('node_id', db('gateway_nodes').where({ name: this.name }).select('id')),
       'node_lost',
       now,
     );
-    if (homeless.length) {
-      this.lostCallsClosed += homeless.length;
-      log.warn({ calls: homeless.length }, 'active calls of unknown gateway nodes were closed as node_lost');
+    if (orphans.length) {
+      this.lostCallsClosed += orphans.length;
+      log.warn({ calls: orphans.length }, 'active calls of no live gateway node were closed as node_lost');
     }
   }
 }

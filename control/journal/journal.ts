@@ -18,6 +18,7 @@
  * `rejected.jsonl` and the journal goes on; one bad entry never blocks the rest.
  */
 import type { Logger } from 'pino';
+import { dbErrorText } from '../db/rows.ts';
 import { encodeLine, JournalFiles, type ScanResult, type StoredEntry } from './journal-files.ts';
 
 export type { StoredEntry } from './journal-files.ts';
@@ -202,7 +203,7 @@ export class Journal {
       writable: this.writeError === null,
       write_error: this.writeError?.message ?? null,
       write_errors: this.counters.writeErrors,
-      apply_error: this.applyError ? describe(this.applyError) : null,
+      apply_error: this.applyError ? dbErrorText(this.applyError) : null,
       apply_errors: this.counters.applyErrors,
       lost: this.counters.lost,
       segments: this.files.segments,
@@ -355,7 +356,7 @@ export class Journal {
   private async reject(entry: StoredEntry, err: Error): Promise<void> {
     this.counters.rejected++;
     this.opts.log.error({ op: entry.op, key: entry.key, err }, 'journal: the database refused an entry; it is kept in journal/rejected.jsonl');
-    await this.files.reject(entry, describe(err)).catch((e: Error) => this.opts.log.error({ err: e, op: entry.op, key: entry.key }, 'journal: could not keep a refused entry'));
+    await this.files.reject(entry, dbErrorText(err)).catch((e: Error) => this.opts.log.error({ err: e, op: entry.op, key: entry.key }, 'journal: could not keep a refused entry'));
     this.done(1, true);
   }
 
@@ -432,10 +433,4 @@ export class Journal {
       this.sleepers.add(done);
     });
   }
-}
-
-/** An error as one line: message and, for database and system errors, their code. */
-function describe(err: Error): string {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
 }

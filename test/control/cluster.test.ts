@@ -11,7 +11,7 @@ import t from 'tap';
 import { createControlPlane } from '../../control/control-plane.ts';
 import { until } from '../helpers/until.ts';
 import { TEST_ENV } from './helpers/control.ts';
-import { PG_URL, testDatabase } from './helpers/database.ts';
+import { PG_URL, testDatabase, testEngines } from './helpers/database.ts';
 
 t.test('a dead node\'s calls are closed as node_lost by a live one', { skip: PG_URL ? false : 'needs Postgres (TEST_DATABASE_URL): with SQLite there is one gateway process' }, async (t) => {
   const dead = await testDatabase('postgres');
@@ -50,3 +50,26 @@ t.test('a dead node\'s calls are closed as node_lost by a live one', { skip: PG_
   t.not(again.node.id, deadNode, 'a new life');
   t.equal(again.node.name, (await cp.db('gateway_nodes').where({ id: deadNode }).first()).name, 'of the same node');
 });
+
+for (const engine of testEngines()) {
+  t.test(`${engine}: active calls no live node runs (restored from a backup) are closed as node_lost; others are left alone`, async (t) => {
+    const tdb = await testDatabase(engine);
+    const cp = await createControlPlane({ dataDir: tdb.dataDir, databaseUrl: tdb.databaseUrl, pgSchema: tdb.pgSchema, log: pino({ level: 'silent' }), env: { ...TEST_ENV, NODE_LOST_AFTER_S: '3' } });
+    t.teardown(async () => {
+      await cp.close();
+      await tdb.cleanup();
+    });
+    const long = new Date(Date.now() - 3600_000).toISOString();
+    await cp.db('gateway_nodes').insert({ id: 'stopped-life', name: 'elsewhere', started_at: long, heartbeat_at: long, stopped_at: long, stop_reason: 'stopped' });
+    const call = (id: string, node_id: string, started_at = long) => cp.repos.calls.open({ id, channel: 'ws', direction: 'inbound', started_at, node_id });
+    await call('of-stopped-node', 'stopped-life');
+    await call('of-unknown-node', 'from-another-installation');
+    await call('just-started', 'from-another-installation', new Date().toISOString());
+    await call('mine', cp.node.id);
+    await cp.node.beat();
+    t.match(await cp.repos.calls.get('of-stopped-node'), { status: 'failed', end_reason: 'node_lost' });
+    t.match(await cp.repos.calls.get('of-unknown-node'), { status: 'failed', end_reason: 'node_lost' });
+    t.equal((await cp.repos.calls.get('just-started'))?.status, 'active', 'younger than NODE_LOST_AFTER_S: left alone');
+    t.equal((await cp.repos.calls.get('mine'))?.status, 'active', "this node's own call: left alone");
+  });
+}

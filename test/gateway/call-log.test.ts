@@ -4,6 +4,7 @@
  * by a barge-in, by typed text or by a hangup keeps only its played part, in the transcript and in
  * the turn. A reply is written sentence by sentence as it plays (a crash mid-reply keeps those),
  * and the end reason decides completed or failed from an explicit table (modem_lost is a failure).
+ * The same over the modem transport: a remote hang-up mid-reply on the emulated GSM line.
  */
 import pino from 'pino';
 import t, { type Test } from 'tap';
@@ -16,6 +17,8 @@ import { VoicePipeline } from '../../pipeline/voice-pipeline.ts';
 import { TEST_ENV } from '../control/helpers/control.ts';
 import { testDatabase } from '../control/helpers/database.ts';
 import { ManualVad } from '../pipeline/helpers/manual-vad.ts';
+import { until } from '../helpers/until.ts';
+import { modemRig } from './modem/helpers/modem-rig.ts';
 
 const FRAMES_PER_SENTENCE = 10;
 const REPLY = ['We open at nine in the morning. ', 'We close at six in the evening. ', 'On Sundays we are closed.'];
@@ -30,17 +33,17 @@ async function controlPlane(t: Test): Promise<ControlPlane> {
   return cp;
 }
 
-/** One call: every sentence is 10 frames of audio; the caller's words come from `heard`, in order. */
-function call(callLog: CallLog, callId: string, heard: string[]) {
+/** A secretary stand-in: every sentence is `frames` 20 ms frames of audio; the caller's words come from `heard`, in order. */
+function voicePipelines(callLog: CallLog, heard: string[], { frames = FRAMES_PER_SENTENCE, greeting = 'Hello, how can I help?' } = {}) {
   const vad = new ManualVad();
   const tts: TtsPort = {
     async *synthesize() {
-      yield { pcm: new Int16Array(320 * FRAMES_PER_SENTENCE).fill(3000), sampleRate: 16000 };
+      yield { pcm: new Int16Array(320 * frames).fill(3000), sampleRate: 16000 };
     },
   };
   const dialogue: DialoguePort = {
     async *greet() {
-      yield { type: 'text', text: 'Hello, how can I help?' };
+      yield { type: 'text', text: greeting };
     },
     async *respond(): AsyncIterable<DialogueChunk> {
       for (const s of REPLY) yield { type: 'text', text: s };
@@ -50,6 +53,12 @@ function call(callLog: CallLog, callId: string, heard: string[]) {
   const factory = callLog.wrap(
     (info) => new VoicePipeline(info, { vad, stt, tts, dialogue, splitter: () => new SentenceSplitter(), config: { minUtteranceMs: 0, bargeInConfirmMs: 400, vadHangoverMs: 0 } }),
   );
+  return { vad, factory };
+}
+
+/** One call driven by hand (the test is the transport's clock). */
+function call(callLog: CallLog, callId: string, heard: string[]) {
+  const { vad, factory } = voicePipelines(callLog, heard);
   const p = factory({ callId, channel: 'ws', callerNumber: '+15550100' });
   const events: PipelineEvent[] = [];
   p.onEvent((e) => events.push(e));
@@ -184,4 +193,24 @@ t.test('end reasons: failures are failed, whatever detail follows the code; the 
   for (const [i, [reason]] of cases.entries()) await call(log, `end-${i}`, []).p.close(reason);
   t.ok(await log.flush(10_000));
   for (const [i, [reason, status]] of cases.entries()) t.match(await cp.repos.calls.get(`end-${i}`), { status, end_reason: reason }, reason);
+});
+
+t.test('modem: a remote hang-up mid-reply stores the part the line carried', async (t) => {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  // Each sentence plays a second: the line is cut during the greeting's second.
+  const { factory } = voicePipelines(log, [], { frames: 50, greeting: 'Hello, you have reached the office. How can I help you today?' });
+  const { emu, manager, records } = await modemRig(t, factory);
+  const events: PipelineEvent[] = [];
+  manager.on('call', (c) => c.on('pipeline', (e) => events.push(e)));
+  emu.ring('+79161234567');
+  await until('the first greeting sentence played on the line', () => events.some((e) => e.type === 'response_spoken'));
+  emu.remoteHangup();
+  await until('the call record', () => records.length === 1);
+  t.ok(await log.flush(10_000));
+  const heard = heardOf(events)!;
+  t.match(heard, /^Hello, you have reached the office\.( How\b.*…)?$/, 'the modem call reports what was played');
+  const id = records[0].callId;
+  t.same((await cp.repos.calls.transcript(id)).map((s) => [s.speaker, s.text]), [['assistant', heard]], 'stored as played');
+  t.match(await cp.repos.calls.get(id), { channel: 'modem', status: 'completed', end_reason: 'remote_hangup', caller_number: '+79161234567' });
 });
