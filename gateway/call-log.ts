@@ -30,8 +30,6 @@ interface Reply {
   text: string;
   /** Set when the reply was cut: what the caller heard of it. */
   heard: string | null;
-  /** The pipeline's turn number, once known. */
-  turn: number | null;
   /** What the transcript row holds now. */
   written: string;
 }
@@ -122,17 +120,16 @@ export class CallLog implements MessageStore {
     pipeline.onEvent((e) => this.onEvent(call, e));
     const close = pipeline.close.bind(pipeline);
     let ended = false;
-    pipeline.close = async (reason: string) => {
+    pipeline.close = (reason: string) => {
       if (ended) return close(reason);
       ended = true;
-      try {
-        // Closing reports a reply cut off by the hangup (what was heard of it) before the call ends.
-        await close(reason);
-      } finally {
-        this.closeReply(call);
-        this.journal.close({ id: call.id, status: callStatusFor(reason), end_reason: reason, summary: call.summary, ended_at: new Date().toISOString() });
-        this.open.delete(call.id);
-      }
+      // Closing reports a reply cut off by the hangup (what was heard of it) as it starts, so the
+      // end is written after that and before anything waits.
+      const closing = close(reason);
+      this.closeReply(call);
+      this.journal.close({ id: call.id, status: callStatusFor(reason), end_reason: reason, summary: call.summary, ended_at: new Date().toISOString() });
+      this.open.delete(call.id);
+      return closing;
     };
     return pipeline;
   }
@@ -165,7 +162,7 @@ export class CallLog implements MessageStore {
   private replyOf(call: OpenCall): Reply {
     if (call.reply) return call.reply;
     call.lastReply = null;
-    const reply: Reply = { seq: ++call.segments, startMs: this.at(call), startedAt: new Date().toISOString(), userText: call.pendingUserText, text: '', heard: null, turn: null, written: '' };
+    const reply: Reply = { seq: ++call.segments, startMs: this.at(call), startedAt: new Date().toISOString(), userText: call.pendingUserText, text: '', heard: null, written: '' };
     call.pendingUserText = '';
     call.reply = reply;
     return reply;
@@ -178,7 +175,6 @@ export class CallLog implements MessageStore {
    */
   private spoken(call: OpenCall, turn: number, text: string): void {
     const reply = this.replyOf(call);
-    reply.turn = turn;
     this.writeReply(call, reply, text);
     if (reply.userText) {
       this.journal.turn({ call_id: call.id, turn_index: turn, user_text: reply.userText, assistant_text: text, interrupted: true, started_at: reply.startedAt });

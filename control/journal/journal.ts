@@ -221,7 +221,9 @@ export class Journal {
     this.stopped = true;
     for (const cut of [...this.sleepers]) cut();
     this.wake();
-    await this.applying;
+    // A database that hangs rather than fails must not hold the shutdown: what it has not
+    // committed is still on disk and is applied at the next start.
+    await Promise.race([this.applying, this.sleep(drainMs)]);
     await this.writes;
     await this.writeLoop(true);
     const left = this.pendingCount;
@@ -355,7 +357,8 @@ export class Journal {
 
   private async reject(entry: StoredEntry, err: Error): Promise<void> {
     this.counters.rejected++;
-    this.opts.log.error({ op: entry.op, key: entry.key, err }, 'journal: the database refused an entry; it is kept in journal/rejected.jsonl');
+    // The error's text only: a driver's message quotes the SQL with its values (what callers said).
+    this.opts.log.error({ op: entry.op, key: entry.key, error: dbErrorText(err) }, 'journal: the database refused an entry; it is kept in journal/rejected.jsonl');
     await this.files.reject(entry, dbErrorText(err)).catch((e: Error) => this.opts.log.error({ err: e, op: entry.op, key: entry.key }, 'journal: could not keep a refused entry'));
     this.done(1, true);
   }
@@ -367,7 +370,7 @@ export class Journal {
     const now = Date.now();
     if (first || now - this.lastApplyLog > 30_000) {
       this.lastApplyLog = now;
-      this.opts.log.error({ err, pending: this.pendingCount }, 'journal: database unavailable; entries wait in the journal and are retried');
+      this.opts.log.error({ error: dbErrorText(err), pending: this.pendingCount }, 'journal: database unavailable; entries wait in the journal and are retried');
     }
     this.notify();
   }

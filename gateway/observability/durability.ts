@@ -6,6 +6,7 @@
 import { Counter, Gauge } from 'prom-client';
 import type { ControlPlane } from '../../control/control-plane.ts';
 import { dbClient } from '../../control/db/connection.ts';
+import { dbErrorText } from '../../control/db/rows.ts';
 import type { HealthRegistry } from './health.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -20,7 +21,7 @@ export function registerDurabilityHealth(health: HealthRegistry, cp: ControlPlan
     try {
       await cp.db.raw('select 1');
     } catch (err) {
-      return { status: 'down', engine, error: (err as Error).message, ...writeFields };
+      return { status: 'down', engine, error: dbErrorText(err), ...writeFields };
     }
     return { status: write.write_ok ? 'ok' : 'degraded', engine, ping_ms: round(performance.now() - started), ...writeFields };
   });
@@ -36,7 +37,8 @@ export function registerDurabilityHealth(health: HealthRegistry, cp: ControlPlan
   health.register('journal', () => {
     const j = cp.journal.stats();
     // Cannot write to disk: writes are no longer crash-safe. Database unavailable: they wait.
-    return { status: !j.writable || j.lost > 0 ? 'down' : j.apply_error ? 'degraded' : 'ok', ...j };
+    // Entries lost (since start) stay visible until a restart, so nobody misses them.
+    return { status: !j.writable ? 'down' : j.apply_error || j.lost > 0 ? 'degraded' : 'ok', ...j };
   });
 }
 
