@@ -91,14 +91,20 @@ async function greeted(c: ReturnType<typeof call>) {
   c.play(FRAMES_PER_SENTENCE + 1);
 }
 
+/** A call past its greeting whose caller has just asked something: the reply is on its way. */
+async function askedCall(t: Test, callId: string, heard: string[]) {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  const c = call(log, callId, heard);
+  await greeted(c);
+  await c.say();
+  return { cp, log, c };
+}
+
 const heardOf = (events: PipelineEvent[]) => (events.filter((e) => e.type === 'interrupted').at(-1) as { spoken_text: string } | undefined)?.spoken_text;
 
 t.test('a barge-in: the turn and the transcript keep what was heard, not the unspoken rest', async (t) => {
-  const cp = await controlPlane(t);
-  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
-  const c = call(log, 'barge', ['what are your hours', 'and on sunday']);
-  await greeted(c);
-  await c.say();
+  const { cp, log, c } = await askedCall(t, 'barge', ['what are your hours', 'and on sunday']);
   c.play(FRAMES_PER_SENTENCE + 4); // the first sentence, and 40% of the second
   await c.say(); // words, not a backchannel: the interruption is confirmed
   const heard = heardOf(c.events);
@@ -116,11 +122,7 @@ t.test('a barge-in: the turn and the transcript keep what was heard, not the uns
 });
 
 t.test('a hangup mid-reply stores the played part (it stored the whole reply)', async (t) => {
-  const cp = await controlPlane(t);
-  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
-  const c = call(log, 'hangup', ['what are your hours']);
-  await greeted(c);
-  await c.say();
+  const { cp, log, c } = await askedCall(t, 'hangup', ['what are your hours']);
   c.play(FRAMES_PER_SENTENCE + 1);
   await c.p.close('client_hangup');
   t.ok(await log.flush(10_000));
@@ -131,11 +133,7 @@ t.test('a hangup mid-reply stores the played part (it stored the whole reply)', 
 });
 
 t.test('typed text cuts the reply: the cut reply is stored as heard', async (t) => {
-  const cp = await controlPlane(t);
-  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
-  const c = call(log, 'typed', ['what are your hours']);
-  await greeted(c);
-  await c.say();
+  const { cp, log, c } = await askedCall(t, 'typed', ['what are your hours']);
   c.play(5); // half of the first sentence
   c.p.control({ type: 'text', text: 'where are you' });
   await settle();
@@ -152,11 +150,7 @@ t.test('typed text cuts the reply: the cut reply is stored as heard', async (t) 
 });
 
 t.test('a reply is in the database sentence by sentence as it plays, before its turn ends', async (t) => {
-  const cp = await controlPlane(t);
-  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
-  const c = call(log, 'growing', ['what are your hours']);
-  await greeted(c);
-  await c.say();
+  const { cp, log, c } = await askedCall(t, 'growing', ['what are your hours']);
   c.play(FRAMES_PER_SENTENCE);
   t.ok(await log.flush(10_000));
   t.same((await cp.repos.calls.transcript('growing')).map((s) => [s.speaker, s.text]), [

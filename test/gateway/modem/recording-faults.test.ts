@@ -8,7 +8,7 @@ import t from 'tap';
 import { CallRecordingError, type ModemRecording } from '../../../gateway/modem/call-manager.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import { mountSmallTmpfs } from '../../helpers/small-tmpfs.ts';
-import { modemRig, sleep, until } from './helpers/modem-rig.ts';
+import { modemRig, until } from './helpers/modem-rig.ts';
 
 const tone = (ms: number) => Int16Array.from({ length: (8000 * ms) / 1000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
 
@@ -22,14 +22,19 @@ t.test('a full disk: no recording file at all, the reason announced, the call id
   manager.on('recording', (r) => announced.push(r));
   const errors: Error[] = [];
   manager.on('error', (err) => errors.push(err));
+  /** A call in which the caller talks for a while, then hangs up. */
+  const recordedCall = async () => {
+    const n = records.length;
+    emu.ring('+79161234567');
+    await until('answer', () => manager.active !== null);
+    emu.playCallerAudio(tone(600));
+    await until('caller audio on the line', () => (emu.audio.current?.uplink.length ?? 0) >= 25);
+    emu.remoteHangup();
+    await until('the call record', () => records.length === n + 1);
+  };
   await disk.fill();
 
-  emu.ring('+79161234567');
-  await until('answer', () => manager.active !== null);
-  emu.playCallerAudio(tone(800));
-  await sleep(1000);
-  emu.remoteHangup();
-  await until('the call record', () => records.length === 1);
+  await recordedCall();
   t.equal(records[0].reason, 'remote_hangup', 'the call ended as usual');
   t.same(readdirSync(disk.dir), ['.filler'], 'no WAV and no temporary file left behind');
   t.equal(announced.length, 1, 'announced anyway, so the failure reaches the call log');
@@ -39,12 +44,7 @@ t.test('a full disk: no recording file at all, the reason announced, the call id
 
   // Space back: the next call is recorded whole.
   await disk.free();
-  emu.ring('+79161234567');
-  await until('answer', () => manager.active !== null);
-  emu.playCallerAudio(tone(400));
-  await sleep(600);
-  emu.remoteHangup();
-  await until('the second call record', () => records.length === 2);
+  await recordedCall();
   await until('its recording announced', () => announced.length === 2);
   t.same(announced[1].error, undefined);
   t.same(readdirSync(disk.dir).sort(), [`${records[1].callId}.caller.wav`, `${records[1].callId}.reply.wav`]);
