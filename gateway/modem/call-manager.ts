@@ -342,7 +342,10 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
       if (p.call) {
         await p.call.end(reason).catch((err: Error) => this.reportError(err));
         await this.modem.send('AT+CPCMREG=0').catch(() => {});
-        if (p.call.recording && this.opts.recordDir) this.announce(await this.saveRecording(p.call));
+        if (p.call.recording && this.opts.recordDir) {
+          const saved = await this.saveRecording(p.call).catch((err: Error) => void this.reportError(err));
+          if (saved) this.announce(saved);
+        }
       }
       await p.audio?.close().catch(() => {});
     } finally {
