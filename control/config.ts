@@ -69,6 +69,10 @@ const EnvSchema = z.object({
   CONTROL_MAX_BODY_BYTES: int(1024, 16 * 1024 * 1024, 64 * 1024),
   /** Synthesised sentences kept in memory for /admin/tts and /v1/audio/speech. */
   TTS_CACHE_MAX_BYTES: int(0, 1024 * 1024 * 1024, 32 * 1024 * 1024),
+  /** A gateway node (process) whose heartbeat is this old is lost: its active calls are closed as `node_lost`. */
+  NODE_LOST_AFTER_S: int(3, 3600, 30),
+  /** /health reports the data directory as degraded below this much free space. */
+  DISK_MIN_FREE_MB: int(0, 1024 * 1024, 256),
   /**
    * Non-public addresses that admin-configured URLs (LLM providers, their proxies) may reach:
    * addresses, CIDR ranges and host names, comma-separated. Everything non-public is refused without.
@@ -95,6 +99,8 @@ export interface ControlConfig {
   ttsCacheMaxBytes: number;
   /** Where requests to admin-configured URLs may go (EGRESS_ALLOW). */
   egress: EgressPolicy;
+  nodeLostAfterMs: number;
+  diskMinFreeBytes: number;
 }
 
 export class ControlConfigError extends Error {
@@ -120,5 +126,7 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
     maxBodyBytes: e.CONTROL_MAX_BODY_BYTES,
     ttsCacheMaxBytes: e.TTS_CACHE_MAX_BYTES,
     egress: e.EGRESS_ALLOW,
+    nodeLostAfterMs: e.NODE_LOST_AFTER_S * 1000,
+    diskMinFreeBytes: e.DISK_MIN_FREE_MB * 1024 * 1024,
   };
 }

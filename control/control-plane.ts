@@ -4,6 +4,7 @@
  *   attachControlPlane(app, cp);                                          // /admin/* and /v1/* on uWS
  *   ... await cp.close() on shutdown (flushes usage, closes the pool).
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { UWS } from '../gateway/uws.ts';
 import { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
@@ -39,6 +40,11 @@ import { attachTtsWebSocket } from './tts/tts-websocket.ts';
 import { TtsService } from './tts/tts-service.ts';
 import { UsageMeter } from './usage/usage-meter.ts';
 import { BulkWorkPool } from './bulk-work-pool.ts';
+import { CallJournal, callJournalHandlers } from './calls/call-journal.ts';
+import { GatewayNode, gatewayNodeHandlers } from './cluster/gateway-node.ts';
+import { DataDirSpace } from './health/data-dir-space.ts';
+import { databaseApplier } from './journal/database-applier.ts';
+import { Journal } from './journal/journal.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -69,6 +75,14 @@ export interface ControlPlaneOptions {
 export interface ControlPlane extends ControlServices {
   readonly routes: RouteTable;
   readonly rateLimiter: RateLimiter;
+  /** The write-ahead journal in front of the database (DATA_DIR/journal). */
+  readonly journal: Journal;
+  /** The call log's writes, through the journal. */
+  readonly callJournal: CallJournal;
+  /** This process among the gateways on this database: heartbeat (the write probe), crash and lost-node recovery. */
+  readonly node: GatewayNode;
+  /** Free space in DATA_DIR. */
+  readonly dataDirSpace: DataDirSpace;
   /** Attach (or, with null, detach) the modem once it is up. */
   setGsm(gsm: GsmControl | null): void;
   /** Use the gateway's metrics for /admin/monitor. */
@@ -138,12 +152,36 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, erasures, recordings, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
+
+  // Last, so nothing after it can fail with the journal open: it holds DATA_DIR/journal for this process.
+  const journal = await Journal.open({
+    dir: path.join(dataDir, 'journal'),
+    applier: databaseApplier(db, new Map([...callJournalHandlers(), ...gatewayNodeHandlers(log.child({ component: 'recovery' }))])),
+    log: log.child({ component: 'journal' }),
+  });
+  let node: GatewayNode;
+  try {
+    node = await GatewayNode.start({ db, journal, dataDir, log: log.child({ component: 'node' }), lostAfterMs: config.nodeLostAfterMs });
+  } catch (err) {
+    await journal.close(0);
+    throw err;
+  }
+  // What an earlier life left unapplied, and the recovery of its calls, before any new call starts.
+  if (!(await journal.flush(10_000))) log.warn({ pending: journal.stats().pending }, 'journal replay not finished within 10 s; it goes on in the background');
+  const callJournal = new CallJournal(journal, recordings, node.id, log.child({ component: 'call-log' }));
+  const dataDirSpace = new DataDirSpace(dataDir, config.diskMinFreeBytes, log.child({ component: 'disk' }));
+  dataDirSpace.start(30_000);
+
   let closing: Promise<void> | null = null;
-  log.info({ database: databaseUrl ? 'postgres' : 'sqlite', routes: routes.routes.length }, 'control plane ready');
+  log.info({ database: databaseUrl ? 'postgres' : 'sqlite', routes: routes.routes.length, node: node.id }, 'control plane ready');
   return {
     ...services,
     routes,
     rateLimiter,
+    journal,
+    callJournal,
+    node,
+    dataDirSpace,
     setGsm(gsm) {
       live.gsm = gsm;
     },
@@ -153,6 +191,10 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     },
     close: () =>
       (closing ??= (async () => {
+        dataDirSpace.stop();
+        await node.stop();
+        // Entries the database cannot take within this stay in the journal for the next start.
+        await journal.close(5000);
         rateLimiter.close();
         faq.close();
         ownMetrics.close();

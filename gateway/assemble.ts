@@ -101,7 +101,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     controlPlane.setGsm(modemGsmControl(m));
     storeIncomingSms(m, controlPlane.repos.sms, (err) => log.warn({ err }, 'storing a received SMS failed'));
     const callLog = pipelines.callLog;
-    if (callLog) m.calls.on('recording', (r) => void callLog.recording(r.callId, r.files.map((f) => ({ path: f.path, format: 'wav' as const, durationMs: f.durationMs }))));
+    if (callLog) m.calls.on('recording', (r) => void callLog.recording(r.callId, r.files.map((f) => ({ path: f.path, format: 'wav' as const, durationMs: f.durationMs })), r.error));
     log.info('modem transport started');
   }
 

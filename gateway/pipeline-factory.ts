@@ -16,9 +16,11 @@ import type { HasHealth, SttEngine, TtsEngine } from '../pipeline/engines/types.
 import { SileroVad } from '../pipeline/engines/vad-silero.ts';
 import { createSecretaryPipelines } from '../pipeline/secretary-pipeline.ts';
 import { CallLog } from './call-log.ts';
-import { databaseCallLogSink } from './call-log-db.ts';
 import type { GatewayConfig } from './config.ts';
 import type { HealthRegistry } from './observability/health.ts';
+
+/** At shutdown, how long the call log waits for the database; what is left stays in the journal for the next start. */
+const FLUSH_AT_CLOSE_MS = 5000;
 
 export interface GatewayPipelines {
   factory: PipelineFactory;
@@ -39,12 +41,12 @@ export async function createPipelineFactory(
   deps: PipelineFactoryDeps,
 ): Promise<GatewayPipelines> {
   const { log, controlPlane } = deps;
-  const callLog = controlPlane ? new CallLog(databaseCallLogSink(controlPlane.repos, controlPlane.recordings), log.child({ component: 'call-log' })) : null;
+  const callLog = controlPlane ? new CallLog(controlPlane.callJournal, log.child({ component: 'call-log' })) : null;
   const record = (f: PipelineFactory) => (callLog ? callLog.wrap(f) : f);
 
   if (config.pipeline === 'echo') {
     // Echo calls are logged too: their records must reach the database before it closes.
-    return { factory: record(createEchoPipeline), callLog, registerHealth: () => {}, close: async () => void (await callLog?.flush()) };
+    return { factory: record(createEchoPipeline), callLog, registerHealth: () => {}, close: async () => void (await callLog?.flush(FLUSH_AT_CLOSE_MS)) };
   }
 
   const s = config.secretary;
@@ -116,7 +118,7 @@ export async function createPipelineFactory(
       health.register('llm', llm ? engineHealth(llm) : () => ({ status: 'disabled', dialogue: 'built-in secretary' }));
     },
     async close() {
-      await callLog?.flush();
+      await callLog?.flush(FLUSH_AT_CLOSE_MS);
       await Promise.allSettled([vad.close(), stt.close(), tts.close()]);
     },
   };

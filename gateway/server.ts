@@ -4,7 +4,6 @@
  */
 import type { Logger } from 'pino';
 import { attachControlPlane, type ControlPlane } from '../control/control-plane.ts';
-import { dbClient } from '../control/db/connection.ts';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
 import type { MediaClock } from '../media/media-clock.ts';
@@ -12,6 +11,7 @@ import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
 import { asyncHandler, errorBody, writeJson, writeText } from './http/respond.ts';
+import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
 import { HealthRegistry } from './observability/health.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { uws, type UWS } from './uws.ts';
@@ -75,15 +75,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const cp = deps.controlPlane;
   if (cp) {
     attachControlPlane(app, cp);
-    health.register('db', async () => {
-      const started = performance.now();
-      try {
-        await cp.db.raw('select 1');
-        return { status: 'ok', engine: dbClient(cp.db), ping_ms: round(performance.now() - started) };
-      } catch (err) {
-        return { status: 'down', engine: dbClient(cp.db), error: (err as Error).message };
-      }
-    });
+    registerDurabilityHealth(health, cp);
+    registerDurabilityMetrics(metrics, cp);
   }
   app.any('/*', (res, req) => {
     writeJson(res, '404 Not Found', errorBody('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));

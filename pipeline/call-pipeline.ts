@@ -31,6 +31,8 @@ export type PipelineEvent =
   | { type: 'response_audio_start' }
   | { type: 'response_audio_end'; interrupted: boolean }
   | { type: 'interrupted'; spoken_text?: string }
+  /** A sentence of reply `turn` finished playing; `text` is all of that reply played so far. */
+  | { type: 'response_spoken'; turn: number; text: string }
   | { type: 'turn_metrics'; metrics: TurnMetrics }
   | { type: 'error'; code: string; message: string }
   | { type: 'hangup'; reason: string };

@@ -61,7 +61,7 @@ interface BargeIn {
 export class VoicePipeline implements CallPipeline {
   private readonly listeners = new Set<PipelineEventListener>();
   private readonly config: TurnConfig;
-  private readonly player = new ReplyPlayer(PIPELINE_FRAME_SAMPLES);
+  private readonly player = new ReplyPlayer(PIPELINE_FRAME_SAMPLES, (spoken) => this.onSentencePlayed(spoken));
   private readonly arrivals = new ArrivalClock();
   private readonly now: () => number;
   private readonly preRoll: Int16Array[] = [];
@@ -163,17 +163,15 @@ export class VoicePipeline implements CallPipeline {
     if (this.closed) return;
     this.closed = true;
     // A reply cut off by the hangup still reports its turn (what was heard, its latencies).
-    const reply = this.reply;
-    if (reply) {
-      reply.controller.abort();
-      const cut = this.player.hasAudio;
-      const heard = cut ? this.player.clear() : undefined;
-      if (cut) this.emit({ type: 'interrupted', spoken_text: heard });
-      this.finishReply(cut, heard);
-    }
+    this.cancelReply();
     this.utterance?.cancel();
     this.deps.vad.close();
     this.listeners.clear();
+  }
+
+  /** Each sentence as it finishes playing: what the caller has heard of the reply so far (the call log keeps it, should the gateway die mid-reply). */
+  private onSentencePlayed(spoken: string): void {
+    if (this.reply) this.emit({ type: 'response_spoken', turn: this.reply.turn, text: spoken });
   }
 
   private onVad(e: VadEvent): void {
@@ -387,18 +385,21 @@ export class VoicePipeline implements CallPipeline {
     return reply;
   }
 
-  /** Stop the current reply; with `interrupted`, tell the dialogue what the caller heard. */
+  /**
+   * Stop the current reply; with `interrupted` (a barge-in), tell the dialogue what the caller heard.
+   * A reply stopped before all of it played (typed text, `clear`, a hangup) is reported as
+   * interrupted too, with what was heard: the turn and the transcript keep that, never the unspoken rest.
+   */
   private cancelReply(interrupted = false): void {
     const reply = this.reply;
     if (!reply) return;
     reply.controller.abort();
+    const cut = interrupted || this.player.hasAudio || reply.generating;
     const heard = this.player.clear();
     for (const r of this.resamplers.values()) r.reset();
-    if (interrupted) {
-      this.deps.dialogue.interrupted?.(heard);
-      this.emit({ type: 'interrupted', spoken_text: heard });
-    }
-    this.finishReply(interrupted, heard);
+    if (interrupted) this.deps.dialogue.interrupted?.(heard);
+    if (cut) this.emit({ type: 'interrupted', spoken_text: heard });
+    this.finishReply(cut, heard);
   }
 
   private finishReply(interrupted: boolean, heard?: string): void {

@@ -35,6 +35,8 @@ export interface ScriptedCallOptions {
   maxMs: number;
   /** Stop this long after the last step was said and its reply ended (default 1500). */
   lingerMs?: number;
+  /** Told of every server event as it arrives (a test acting mid-call). */
+  onEvent?: (event: TimedEvent) => void;
 }
 
 export interface TimedEvent {
@@ -95,6 +97,7 @@ export async function runScriptedCall(opts: ScriptedCallOptions): Promise<Script
     if (e.type === 'started') started = true;
     if (e.type === 'response_audio_start') replyStartedAt = t;
     if (e.type === 'response_audio_end' && !e.interrupted) replyEndedAt = t;
+    opts.onEvent?.(e);
   });
   const closed = new Promise<void>((resolve) =>
     ws.on('close', (code, reason) => {

@@ -53,6 +53,7 @@ export const NOT_BACKED_UP = {
   refresh_tokens: 'login sessions: a restore ends them all',
   login_device_throttles: 'failed logins per remembered device: a restore starts them afresh',
   erasure_ledger: 'GDPR erasures: kept out so no restore can shrink it; every restore erases its people again',
+  gateway_nodes: 'which gateway processes are alive now: a backup of it would only be stale',
 } as const;
 
 /** Tables whose `id` comes from a sequence (Postgres needs it moved past restored ids). */

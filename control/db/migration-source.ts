@@ -10,6 +10,7 @@ import * as chatSessionLlm from './migrations/0003-chat-session-llm.ts';
 import * as llmProxyPassword from './migrations/0004-llm-proxy-password.ts';
 import * as erasureLedger from './migrations/0005-erasure-ledger.ts';
 import * as loginThrottle from './migrations/0006-login-throttle.ts';
+import * as durableCallLog from './migrations/0007-durable-call-log.ts';
 
 interface NamedMigration {
   name: string;
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0004-llm-proxy-password', ...llmProxyPassword, additive: true },
   { name: '0005-erasure-ledger', ...erasureLedger, additive: true },
   { name: '0006-login-throttle', ...loginThrottle, additive: true },
+  { name: '0007-durable-call-log', ...durableCallLog, additive: true },
 ];
 
 /**

@@ -50,3 +50,15 @@ export interface Page {
   limit: number;
   offset: number;
 }
+
+/**
+ * A database error as one line for logs and /health: knex prefixes the driver's message with the
+ * whole SQL statement (values included), which says nothing an operator needs and can carry data.
+ */
+export function dbErrorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const at = err.message.lastIndexOf(' - ');
+  const message = at >= 0 ? err.message.slice(at + 3) : err.message;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}

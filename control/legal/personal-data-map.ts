@@ -33,6 +33,7 @@ export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
   tts_presets: { none: 'configuration' },
   system_config: { none: 'configuration' },
   faq: { none: 'company answers, written by staff' },
+  gateway_nodes: { none: 'gateway processes and their heartbeats (control/cluster/gateway-node.ts)' },
   erasure_ledger: { retained: 'identifiers of erased people, encrypted: the suppression list that erases them again after a restore (legal/erasure-ledger.ts)' },
 };
 

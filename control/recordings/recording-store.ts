@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { CallsRepo } from '../repositories/calls.ts';
+import type { CallsRepo, Recording } from '../repositories/calls.ts';
 
 export interface RecordingFileInfo {
   size_bytes: number;
@@ -85,9 +85,14 @@ export class RecordingStore {
 
   /** Register a file just written for a call (whose row must exist: foreign key). Returns the row id. */
   async register(callId: string, file: string, durationMs: number | null, format = 'wav'): Promise<number> {
+    return this.calls.addRecording(await this.rowFor(callId, file, durationMs, format));
+  }
+
+  /** The `recordings` row for a file just written: checked to lie in the directory, with its size and sha256 as written. */
+  async rowFor(callId: string, file: string, durationMs: number | null, format = 'wav'): Promise<Omit<Recording, 'id' | 'created_at'>> {
     const stored = this.toStored(file);
     if (!this.locate(stored)) throw new Error(`recording ${file} is outside the recordings directory ${this.dir}`);
     const info = await this.describe(file);
-    return this.calls.addRecording({ call_id: callId, path: stored, format, duration_ms: durationMs, ...info });
+    return { call_id: callId, path: stored, format, duration_ms: durationMs, ...info };
   }
 }

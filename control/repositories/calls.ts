@@ -2,6 +2,7 @@
  * Phone and WebSocket calls as the gateway records them: the call, its turns (with the per-turn
  * latency figures of DESIGN.md), the transcript segments and any recordings.
  */
+import type { Knex } from 'knex';
 import { bool, insertedId, nowIso, num, type Page, type Queryable } from '../db/rows.ts';
 
 export interface Call {
@@ -17,6 +18,10 @@ export interface Call {
   persona_id: number | null;
   summary: string | null;
   end_reason: string | null;
+  /** The gateway process life that ran the call (gateway_nodes.id); null for calls from before. */
+  node_id: string | null;
+  /** Why the call's recording is missing or incomplete. */
+  recording_error: string | null;
 }
 
 export const TURN_METRICS = ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms', 'barge_in_ms'] as const;
@@ -33,9 +38,13 @@ export interface CallTurn extends Record<TurnMetric, number | null> {
   started_at: string;
 }
 
+export type NewTurn = Omit<CallTurn, 'id' | 'interrupted' | 'answer_source' | TurnMetric> & Partial<CallTurn>;
+
 export interface TranscriptSegment {
   id: number;
   call_id: string;
+  /** Order within the call, unique per call (null for rows from before migration 0007). */
+  seq: number | null;
   speaker: string;
   text: string;
   start_ms: number | null;
@@ -76,6 +85,8 @@ const toCall = (r: Record<string, unknown>): Call => ({
   persona_id: optNum(r.persona_id),
   summary: (r.summary as string | null) ?? null,
   end_reason: (r.end_reason as string | null) ?? null,
+  node_id: (r.node_id as string | null) ?? null,
+  recording_error: (r.recording_error as string | null) ?? null,
 });
 
 const toTurn = (r: Record<string, unknown>): CallTurn => {
@@ -112,17 +123,47 @@ export class CallsRepo {
     return (await this.get(call.id))!;
   }
 
+  /** Insert the call's row unless it is there already (a journal replay). */
+  async open(call: Pick<Call, 'id' | 'channel' | 'direction' | 'started_at'> & Partial<Call>): Promise<void> {
+    await this.db('calls').insert({ status: 'active', ...call }).onConflict('id').ignore();
+  }
+
   async end(id: string, patch: { status?: string; summary?: string | null; endReason?: string } = {}): Promise<void> {
+    await this.close(id, { ...patch, endedAt: nowIso() });
+  }
+
+  /** End a call as of `endedAt`: the same values however often it is applied. */
+  async close(id: string, patch: { status?: string; summary?: string | null; endReason?: string; endedAt: string }): Promise<void> {
     const call = await this.get(id);
     if (!call) return;
-    const ended = Date.now();
     await this.db('calls').where({ id }).update({
       status: patch.status ?? 'completed',
       summary: patch.summary ?? call.summary,
       end_reason: patch.endReason?.slice(0, 64) ?? call.end_reason,
-      ended_at: nowIso(ended),
-      duration_ms: ended - Date.parse(call.started_at),
+      ended_at: patch.endedAt,
+      duration_ms: Math.max(0, Date.parse(patch.endedAt) - Date.parse(call.started_at)),
     });
+  }
+
+  async setSummary(id: string, summary: string): Promise<void> {
+    await this.db('calls').where({ id }).update({ summary });
+  }
+
+  /** Add why a recording is missing to the call's notes (once: a replay does not repeat it). */
+  async noteRecordingError(id: string, error: string): Promise<void> {
+    const prev = (await this.get(id))?.recording_error;
+    if (prev?.includes(error.slice(0, 500))) return;
+    await this.db('calls').where({ id }).update({ recording_error: (prev ? `${prev}; ${error}` : error).slice(0, 500) });
+  }
+
+  /**
+   * Close every active call `select` picks (a crashed or lost gateway's), as failed with `reason`,
+   * keeping its turns and transcript. Returns their ids.
+   */
+  async closeOrphans(select: (q: Knex.QueryBuilder) => void, reason: string, endedAt: string): Promise<string[]> {
+    const ids = (await this.db('calls').where({ status: 'active' }).modify(select).select('id')).map((r: { id: unknown }) => String(r.id));
+    for (const id of ids) await this.close(id, { status: 'failed', endReason: reason, endedAt });
+    return ids;
   }
 
   async get(id: string): Promise<Call | undefined> {
@@ -143,23 +184,34 @@ export class CallsRepo {
     return { items: rows.map(toCall), total: num(c) };
   }
 
-  async addTurn(turn: Omit<CallTurn, 'id' | 'interrupted' | 'answer_source' | TurnMetric> & Partial<CallTurn>): Promise<CallTurn> {
+  async addTurn(turn: NewTurn): Promise<CallTurn> {
     const id = insertedId(await this.db('call_turns').insert({ interrupted: false, ...turn }).returning('id'));
     return toTurn((await this.db('call_turns').where({ id }).first())!);
+  }
+
+  /** Write a turn, replacing the call's row with the same turn_index (idempotent; a finished turn overwrites its provisional row). */
+  async putTurn(turn: NewTurn): Promise<void> {
+    await this.db('call_turns').insert({ interrupted: false, ...turn }).onConflict(['call_id', 'turn_index']).merge();
   }
 
   async turns(callId: string): Promise<CallTurn[]> {
     return (await this.db('call_turns').where({ call_id: callId }).orderBy('turn_index')).map(toTurn);
   }
 
-  async addTranscript(seg: Omit<TranscriptSegment, 'id'>): Promise<void> {
+  async addTranscript(seg: Omit<TranscriptSegment, 'id' | 'seq'> & { seq?: number | null }): Promise<void> {
     await this.db('call_transcripts').insert(seg);
   }
 
+  /** Write segment `seq` of a call, or update its text and end (a reply grows sentence by sentence; a replay rewrites the same). */
+  async putSegment(seg: Omit<TranscriptSegment, 'id' | 'seq'> & { seq: number }): Promise<void> {
+    await this.db('call_transcripts').insert(seg).onConflict(['call_id', 'seq']).merge(['text', 'end_ms']);
+  }
+
   async transcript(callId: string): Promise<TranscriptSegment[]> {
-    return (await this.db('call_transcripts').where({ call_id: callId }).orderBy([{ column: 'start_ms' }, { column: 'id' }])).map((r) => ({
+    return (await this.db('call_transcripts').where({ call_id: callId }).orderBy([{ column: 'start_ms' }, { column: 'seq' }, { column: 'id' }])).map((r) => ({
       id: num(r.id),
       call_id: String(r.call_id),
+      seq: optNum(r.seq),
       speaker: String(r.speaker),
       text: String(r.text),
       start_ms: optNum(r.start_ms),
@@ -169,6 +221,12 @@ export class CallsRepo {
 
   async addRecording(rec: Omit<Recording, 'id' | 'created_at'>): Promise<number> {
     return insertedId(await this.db('recordings').insert({ ...rec, created_at: nowIso() }).returning('id'));
+  }
+
+  /** Register a recording unless the call already has one with this path (a journal replay). */
+  async addRecordingOnce(rec: Omit<Recording, 'id'>): Promise<void> {
+    if (await this.db('recordings').where({ call_id: rec.call_id, path: rec.path }).first()) return;
+    await this.db('recordings').insert(rec);
   }
 
   async recordings(callId: string): Promise<Recording[]> {

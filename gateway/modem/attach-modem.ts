@@ -20,7 +20,7 @@ import { z } from 'zod';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import type { HealthRegistry } from '../observability/health.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { ModemCallManager, type CallManagerOptions } from './call-manager.ts';
+import { CallRecordingError, ModemCallManager, type CallManagerOptions } from './call-manager.ts';
 import type { CallPolicy } from './call-policy.ts';
 import { Modem } from './modem.ts';
 import { SmsService } from './sms-service.ts';
@@ -83,7 +83,7 @@ export interface ModemTransportStatus {
 
 export interface AttachModemDeps {
   pipelineFactory: PipelineFactory;
-  log: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   health?: HealthRegistry;
   /** When given: modem calls in voice_active_calls{channel="modem"}, frames in/out, per-turn latencies. */
   metrics?: GatewayMetrics;
@@ -129,7 +129,10 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
       });
     });
   }
-  calls.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'modem call handling failed'));
+  calls.on('error', (err) => {
+    if (err instanceof CallRecordingError) deps.log.error({ component: 'modem', callId: err.callId, err }, 'call recording failed');
+    else deps.log.warn({ component: 'modem', err }, 'modem call handling failed');
+  });
   modem.on('error', (err) => deps.log.warn({ component: 'modem', err }, 'modem error'));
   deps.health?.register('modem', () => {
     const s = modem.status;

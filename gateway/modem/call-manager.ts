@@ -8,10 +8,10 @@
  * `shouldRecord` predicate (the control plane's setting and the caller's consent) can veto that per call.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { concatInt16 } from '../../media/pcm.ts';
-import { writeWavFile } from '../../media/wav.ts';
+import { encodeWav } from '../../media/wav.ts';
 import { EventEmitter } from 'node:events';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import type { Urc } from './at/urc.ts';
@@ -33,10 +33,11 @@ export interface ModemCallRecord {
   persona?: string;
 }
 
-/** The WAV files of one answered call, written when it ended. */
+/** The WAV files of one answered call, written when it ended; `error` says why a side (or all) is missing. */
 export interface ModemRecording {
   callId: string;
   files: Array<{ path: string; side: 'caller' | 'reply'; durationMs: number }>;
+  error?: string;
 }
 
 /** What `shouldRecord` is told about a call: the other party's number (null when withheld). */
@@ -44,6 +45,18 @@ export interface RecordingQuery {
   callId: string;
   direction: 'in' | 'out';
   number: string | null;
+}
+
+/** A call's recording (or one side of it) could not be written. */
+export class CallRecordingError extends Error {
+  override name = 'CallRecordingError';
+  constructor(
+    readonly callId: string,
+    what: string,
+    cause: unknown,
+  ) {
+    super(`recording of call ${callId} failed: ${what}`, { cause });
+  }
 }
 
 export type CallManagerEvents = {
@@ -330,7 +343,7 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
         await p.call.end(reason).catch((err: Error) => this.reportError(err));
         await this.modem.send('AT+CPCMREG=0').catch(() => {});
         if (p.call.recording && this.opts.recordDir) {
-          const saved = await this.saveRecording(p.call).catch((err: Error) => this.reportError(err));
+          const saved = await this.saveRecording(p.call).catch((err: Error) => void this.reportError(err));
           if (saved) this.announce(saved);
         }
       }
@@ -341,18 +354,39 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     }
   }
 
+  /**
+   * Both sides as WAV files (mode 0600), each written under a temporary name and renamed when
+   * complete: a side that cannot be written (disk full) leaves no file, not a 0-byte or cut one,
+   * and the reason goes with the announcement (the call log keeps it on the call).
+   */
   private async saveRecording(call: ModemCall): Promise<ModemRecording> {
+    const { callId } = call.info;
     const rate = this.opts.wideband ? 16000 : 8000;
-    await mkdir(this.opts.recordDir!, { recursive: true });
-    const base = path.join(this.opts.recordDir!, call.info.callId);
     const files: ModemRecording['files'] = [];
+    const errors: string[] = [];
+    const fail = (what: string, err: unknown) => {
+      const message = `${what}: ${(err as Error).message}`;
+      errors.push(message);
+      this.reportError(new CallRecordingError(callId, message, err));
+    };
+    try {
+      await mkdir(this.opts.recordDir!, { recursive: true });
+    } catch (err) {
+      fail('recordings directory', err);
+      return { callId, files, error: errors.join('; ') };
+    }
+    const base = path.join(this.opts.recordDir!, callId);
     for (const side of ['caller', 'reply'] as const) {
       const samples = concatInt16(call.recording![side]);
       const file = `${base}.${side}.wav`;
-      await writeWavFile(file, samples, rate);
-      files.push({ path: file, side, durationMs: Math.round((samples.length / rate) * 1000) });
+      try {
+        await writeWhole(file, encodeWav(samples, rate));
+        files.push({ path: file, side, durationMs: Math.round((samples.length / rate) * 1000) });
+      } catch (err) {
+        fail(`${side} side`, err);
+      }
     }
-    return { callId: call.info.callId, files };
+    return errors.length ? { callId, files, error: errors.join('; ') } : { callId, files };
   }
 
   /** A listener that throws (or a database behind it) must not break the teardown of the call. */
@@ -378,5 +412,17 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     this.records.push(rec);
     this.log('call ended', { callId: rec.callId, reason });
     this.emit('record', rec);
+  }
+}
+
+/** Write a file under a temporary name and rename it into place: the name only ever holds a complete file. */
+async function writeWhole(file: string, data: Uint8Array): Promise<void> {
+  const part = path.join(path.dirname(file), `.${path.basename(file)}.part`);
+  try {
+    await writeFile(part, data, { mode: 0o600 });
+    await rename(part, file);
+  } catch (err) {
+    await rm(part, { force: true });
+    throw err;
   }
 }

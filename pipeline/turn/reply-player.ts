@@ -18,7 +18,11 @@ export class ReplyPlayer {
   private spoken: string[] = [];
   private paused = false;
 
-  constructor(private readonly frameSamples = 320) {
+  constructor(
+    private readonly frameSamples = 320,
+    /** Called when a segment has played to its end, with all text played since the last reset. */
+    private readonly onSegmentPlayed?: (spoken: string) => void,
+  ) {
     this.queue = new FrameQueue(frameSamples);
   }
 
@@ -76,6 +80,7 @@ export class ReplyPlayer {
       if (seg.remainingFrames <= 0) {
         this.spoken.push(seg.text);
         this.segments.shift();
+        this.onSegmentPlayed?.(this.spoken.join(' '));
       }
     }
     return frame;

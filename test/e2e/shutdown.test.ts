@@ -5,13 +5,13 @@
  * call log is flushed before the database closes (it was not for echo calls, and 498 of 500 call
  * records were lost at a bench's shutdown).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { openDatabase } from '../../control/db/connection.ts';
 import { TestClient } from '../helpers/ws-client.ts';
+import { spawnGateway } from './helpers/gateway-process.ts';
 
 // Enough calls that their end records queue behind one another on SQLite's single connection:
 // without the flush, 60 calls happened to pass; 150 lost most of their records.
@@ -21,25 +21,9 @@ const TOKEN = 'shutdown-test-token-0123456789';
 t.test('SIGTERM ends live calls cleanly and keeps every call record', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-shutdown-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, PIPELINE: 'echo', VOICE_WS_TOKEN: TOKEN, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '2000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const gw = await spawnGateway({ DATA_DIR: dataDir, PIPELINE: 'echo', VOICE_WS_TOKEN: TOKEN, SHUTDOWN_GRACE_MS: '2000' }, 30000);
+  const { child, port } = gw;
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway not listening: ${out}`)), 30000);
-    const check = setInterval(() => {
-      const m = /"msg":"gateway listening"/.test(out) && /"port":(\d+)/.exec(out.slice(out.indexOf('gateway listening') - 300));
-      if (m) {
-        clearInterval(check);
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    }, 50);
-  });
   const url = `ws://127.0.0.1:${port}/ws/voice`;
   const clients = Array.from({ length: CALLS }, () => new TestClient(url, TOKEN));
   const started = await Promise.all(clients.map((c) => c.start('pcm16', 16000)));
@@ -47,14 +31,13 @@ t.test('SIGTERM ends live calls cleanly and keeps every call record', async (t) 
   for (let i = 0; i < 5; i++) for (const c of clients) c.ws.send(frame);
   await Promise.all(clients.map((c) => c.waitFor((r) => r.frames.length > 0, 5000, 'an echoed frame')));
 
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGTERM');
   const closes = await Promise.all(clients.map((c) => c.closed));
-  const code = await exited;
+  const { code } = await gw.exited;
   t.equal(code, 0, 'exit code 0');
   t.same(closes.map((c) => c.code), Array(CALLS).fill(1001), 'every caller closed with 1001');
   t.ok(clients.every((c) => c.received.events.some((e) => e.type === 'hangup' && e.reason === 'server_shutdown')), 'every caller told why');
-  t.notMatch(out, /Acquire connection error|"level":50|"level":60/, 'no error logged on the way down');
+  t.notMatch(gw.output(), /Acquire connection error|"level":50|"level":60/, 'no error logged on the way down');
 
   const db = await openDatabase({ dataDir, migrate: false });
   t.teardown(() => db.destroy());

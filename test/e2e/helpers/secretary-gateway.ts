@@ -21,11 +21,12 @@ export interface SecretaryGateway {
   stop(): Promise<void>;
 }
 
-export async function startSecretaryGateway(env: Record<string, string> = {}): Promise<SecretaryGateway> {
+/** `env`: gateway settings; `controlEnv`: what the control plane and modem read (DATABASE_URL, ...). */
+export async function startSecretaryGateway(env: Record<string, string> = {}, controlEnv: Record<string, string> = {}): Promise<SecretaryGateway> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-e2e-'));
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '1000', PIPELINE: 'secretary', ...env });
   const log = createLogger(env.LOG_LEVEL === undefined ? 'silent' : config.logLevel);
-  const app = await assembleGateway(config, { log, env: {} });
+  const app = await assembleGateway(config, { log, env: controlEnv });
   const port = await app.listen();
   const { gateway, controlPlane, pipelines } = app;
   return {

@@ -10,7 +10,7 @@ import { HealthRegistry } from '../../../gateway/observability/health.ts';
 import { GatewayMetrics } from '../../../gateway/observability/metrics.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 
-const log = { info() {}, warn() {} };
+const log = { info() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
   const end = performance.now() + ms;

@@ -7,20 +7,8 @@
 import t from 'tap';
 import { VoicePipeline } from '../../../pipeline/voice-pipeline.ts';
 import type { PipelineEvent } from '../../../pipeline/call-pipeline.ts';
-import type { DialogueChunk, DialoguePort, SttPort, TtsPort, VadEvent, VadPort } from '../../../pipeline/turn/ports.ts';
-
-class ManualVad implements VadPort {
-  private listener: (e: VadEvent) => void = () => {};
-  push() {}
-  onEvent(l: (e: VadEvent) => void) {
-    this.listener = l;
-  }
-  onError() {}
-  close() {}
-  fire(e: VadEvent) {
-    this.listener(e);
-  }
-}
+import type { DialogueChunk, DialoguePort, SttPort, TtsPort } from '../../../pipeline/turn/ports.ts';
+import { ManualVad } from '../helpers/manual-vad.ts';
 
 function setup(
   opts: { transcript?: string; reply?: string[]; hangup?: boolean; confirmMs?: number; minUtteranceMs?: number; hangoverMs?: number; stt?: SttPort; isAnswer?: (text: string) => boolean } = {},

@@ -1,0 +1,210 @@
+/**
+ * The call log as a real VoicePipeline (hand-driven ports) feeds it, into a real control plane's
+ * database through the journal. What the caller did not hear is never stored as said: a reply cut
+ * by a barge-in, by typed text or by a hangup keeps only its played part, in the transcript and in
+ * the turn. A reply is written sentence by sentence as it plays (a crash mid-reply keeps those),
+ * and the end reason decides completed or failed from an explicit table (modem_lost is a failure).
+ * The same over the modem transport: a remote hang-up mid-reply on the emulated GSM line.
+ */
+import pino from 'pino';
+import t, { type Test } from 'tap';
+import { createControlPlane, type ControlPlane } from '../../control/control-plane.ts';
+import { CallLog } from '../../gateway/call-log.ts';
+import type { PipelineEvent } from '../../pipeline/call-pipeline.ts';
+import { SentenceSplitter } from '../../pipeline/text/sentence-splitter.ts';
+import type { DialogueChunk, DialoguePort, TtsPort } from '../../pipeline/turn/ports.ts';
+import { VoicePipeline } from '../../pipeline/voice-pipeline.ts';
+import { TEST_ENV } from '../control/helpers/control.ts';
+import { testDatabase } from '../control/helpers/database.ts';
+import { ManualVad } from '../pipeline/helpers/manual-vad.ts';
+import { until } from '../helpers/until.ts';
+import { modemRig } from './modem/helpers/modem-rig.ts';
+
+const FRAMES_PER_SENTENCE = 10;
+const REPLY = ['We open at nine in the morning. ', 'We close at six in the evening. ', 'On Sundays we are closed.'];
+
+async function controlPlane(t: Test): Promise<ControlPlane> {
+  const tdb = await testDatabase();
+  const cp = await createControlPlane({ dataDir: tdb.dataDir, databaseUrl: tdb.databaseUrl, pgSchema: tdb.pgSchema, log: pino({ level: 'silent' }), env: TEST_ENV });
+  t.teardown(async () => {
+    await cp.close();
+    await tdb.cleanup();
+  });
+  return cp;
+}
+
+/** A secretary stand-in: every sentence is `frames` 20 ms frames of audio; the caller's words come from `heard`, in order. */
+function voicePipelines(callLog: CallLog, heard: string[], { frames = FRAMES_PER_SENTENCE, greeting = 'Hello, how can I help?' } = {}) {
+  const vad = new ManualVad();
+  const tts: TtsPort = {
+    async *synthesize() {
+      yield { pcm: new Int16Array(320 * frames).fill(3000), sampleRate: 16000 };
+    },
+  };
+  const dialogue: DialoguePort = {
+    async *greet() {
+      yield { type: 'text', text: greeting };
+    },
+    async *respond(): AsyncIterable<DialogueChunk> {
+      for (const s of REPLY) yield { type: 'text', text: s };
+    },
+  };
+  const stt = { begin: () => ({ accept() {}, finish: async () => heard.shift() ?? '', cancel() {} }) };
+  const factory = callLog.wrap(
+    (info) => new VoicePipeline(info, { vad, stt, tts, dialogue, splitter: () => new SentenceSplitter(), config: { minUtteranceMs: 0, bargeInConfirmMs: 400, vadHangoverMs: 0 } }),
+  );
+  return { vad, factory };
+}
+
+/** One call driven by hand (the test is the transport's clock). */
+function call(callLog: CallLog, callId: string, heard: string[]) {
+  const { vad, factory } = voicePipelines(callLog, heard);
+  const p = factory({ callId, channel: 'ws', callerNumber: '+15550100' });
+  const events: PipelineEvent[] = [];
+  p.onEvent((e) => events.push(e));
+  let sample = 0;
+  return {
+    p,
+    events,
+    /** Pull `n` reply frames (as a transport's clock would). */
+    play(n: number) {
+      for (let i = 0; i < n; i++) p.pullAudio();
+    },
+    /** The caller says something: speech from now for 100 ms, then its end. */
+    async say() {
+      for (let i = 0; i < 5; i++) p.pushAudio(new Int16Array(320));
+      vad.fire({ type: 'start', sample });
+      sample += 1600;
+      vad.fire({ type: 'end', sample });
+      await settle();
+    },
+  };
+}
+
+const settle = async () => {
+  for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r));
+};
+
+async function greeted(c: ReturnType<typeof call>) {
+  c.p.start();
+  await settle();
+  c.play(FRAMES_PER_SENTENCE + 1);
+}
+
+/** A call past its greeting whose caller has just asked something: the reply is on its way. */
+async function askedCall(t: Test, callId: string, heard: string[]) {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  const c = call(log, callId, heard);
+  await greeted(c);
+  await c.say();
+  return { cp, log, c };
+}
+
+const heardOf = (events: PipelineEvent[]) => (events.filter((e) => e.type === 'interrupted').at(-1) as { spoken_text: string } | undefined)?.spoken_text;
+
+t.test('a barge-in: the turn and the transcript keep what was heard, not the unspoken rest', async (t) => {
+  const { cp, log, c } = await askedCall(t, 'barge', ['what are your hours', 'and on sunday']);
+  c.play(FRAMES_PER_SENTENCE + 4); // the first sentence, and 40% of the second
+  await c.say(); // words, not a backchannel: the interruption is confirmed
+  const heard = heardOf(c.events);
+  t.equal(heard, 'We open at nine in the morning. We close…', 'the pipeline reports the played part');
+  await c.p.close('client_hangup');
+  t.ok(await log.flush(10_000));
+
+  const transcript = await cp.repos.calls.transcript('barge');
+  t.same(transcript.filter((s) => s.speaker === 'assistant').map((s) => s.text).slice(0, 2), ['Hello, how can I help?', heard], 'the cut reply is stored as heard');
+  t.notOk(transcript.some((s) => /Sundays|six in the evening/.test(s.text)), 'nothing unspoken in the transcript');
+  const turn = (await cp.repos.calls.turns('barge')).find((x) => x.turn_index === 2)!;
+  t.match(turn, { user_text: 'what are your hours', assistant_text: heard, interrupted: true });
+  t.type(turn.barge_in_ms, 'number', 'with its barge-in latency');
+  t.same(transcript.map((s) => s.seq), transcript.map((_, i) => i + 1), 'segments numbered in order');
+});
+
+t.test('a hangup mid-reply stores the played part (it stored the whole reply)', async (t) => {
+  const { cp, log, c } = await askedCall(t, 'hangup', ['what are your hours']);
+  c.play(FRAMES_PER_SENTENCE + 1);
+  await c.p.close('client_hangup');
+  t.ok(await log.flush(10_000));
+  const assistant = (await cp.repos.calls.transcript('hangup')).filter((s) => s.speaker === 'assistant').map((s) => s.text);
+  t.same(assistant, ['Hello, how can I help?', 'We open at nine in the morning.'], 'the first sentence only (the second was cut before a whole word played)');
+  t.match((await cp.repos.calls.turns('hangup')).find((x) => x.turn_index === 2), { assistant_text: 'We open at nine in the morning.', interrupted: true });
+  t.match(await cp.repos.calls.get('hangup'), { status: 'completed', end_reason: 'client_hangup' });
+});
+
+t.test('typed text cuts the reply: the cut reply is stored as heard', async (t) => {
+  const { cp, log, c } = await askedCall(t, 'typed', ['what are your hours']);
+  c.play(5); // half of the first sentence
+  c.p.control({ type: 'text', text: 'where are you' });
+  await settle();
+  const heard = heardOf(c.events);
+  t.match(heard, /^We open at…$/, 'the pipeline reports the cut');
+  c.play(3 * FRAMES_PER_SENTENCE + 1);
+  await c.p.close('client_hangup');
+  t.ok(await log.flush(10_000));
+  const assistant = (await cp.repos.calls.transcript('typed')).filter((s) => s.speaker === 'assistant').map((s) => s.text);
+  t.same(assistant, ['Hello, how can I help?', heard, REPLY.join('').trim()], 'cut reply as heard, the next one whole');
+  const turns = await cp.repos.calls.turns('typed');
+  t.match(turns.find((x) => x.turn_index === 2), { user_text: 'what are your hours', assistant_text: heard, interrupted: true });
+  t.match(turns.find((x) => x.turn_index === 3), { user_text: 'where are you', assistant_text: REPLY.join('').trim(), interrupted: false });
+});
+
+t.test('a reply is in the database sentence by sentence as it plays, before its turn ends', async (t) => {
+  const { cp, log, c } = await askedCall(t, 'growing', ['what are your hours']);
+  c.play(FRAMES_PER_SENTENCE);
+  t.ok(await log.flush(10_000));
+  t.same((await cp.repos.calls.transcript('growing')).map((s) => [s.speaker, s.text]), [
+    ['assistant', 'Hello, how can I help?'],
+    ['caller', 'what are your hours'],
+    ['assistant', 'We open at nine in the morning.'],
+  ], 'the played sentence, nothing more');
+  t.match((await cp.repos.calls.turns('growing')).find((x) => x.turn_index === 2), { user_text: 'what are your hours', assistant_text: 'We open at nine in the morning.', interrupted: true, v2v_ms: null }, 'a provisional turn: what a crash now would leave');
+  c.play(2 * FRAMES_PER_SENTENCE + 1);
+  t.ok(await log.flush(10_000));
+  const transcript = await cp.repos.calls.transcript('growing');
+  t.equal(transcript.length, 3, 'the same segment grew; none added');
+  t.equal(transcript[2].text, REPLY.join('').trim());
+  const turns = (await cp.repos.calls.turns('growing')).filter((x) => x.turn_index === 2);
+  t.equal(turns.length, 1, 'the finished turn replaced the provisional row');
+  t.match(turns[0], { assistant_text: REPLY.join('').trim(), interrupted: false });
+  t.type(turns[0].v2v_ms, 'number');
+  await c.p.close('client_hangup');
+});
+
+t.test('end reasons: failures are failed, whatever detail follows the code; the caller\'s own reasons completed', async (t) => {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  const cases: Array<[string, string]> = [
+    ['modem_lost: serial port closed', 'failed'],
+    ['worker_crashed', 'failed'],
+    ['server_shutdown', 'failed'],
+    ['slow_consumer', 'failed'],
+    ['remote_hangup', 'completed'],
+    ['client_hangup', 'completed'],
+    ['dialogue_finished', 'completed'],
+    ['script_done', 'completed'],
+  ];
+  for (const [i, [reason]] of cases.entries()) await call(log, `end-${i}`, []).p.close(reason);
+  t.ok(await log.flush(10_000));
+  for (const [i, [reason, status]] of cases.entries()) t.match(await cp.repos.calls.get(`end-${i}`), { status, end_reason: reason }, reason);
+});
+
+t.test('modem: a remote hang-up mid-reply stores the part the line carried', async (t) => {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  // Each sentence plays a second: the line is cut during the greeting's second.
+  const { factory } = voicePipelines(log, [], { frames: 50, greeting: 'Hello, you have reached the office. How can I help you today?' });
+  const { emu, manager, records } = await modemRig(t, factory);
+  const events: PipelineEvent[] = [];
+  manager.on('call', (c) => c.on('pipeline', (e) => events.push(e)));
+  emu.ring('+79161234567');
+  await until('the first greeting sentence played on the line', () => events.some((e) => e.type === 'response_spoken'));
+  emu.remoteHangup();
+  await until('the call record', () => records.length === 1);
+  t.ok(await log.flush(10_000));
+  const heard = heardOf(events)!;
+  t.match(heard, /^Hello, you have reached the office\.( How\b.*…)?$/, 'the modem call reports what was played');
+  const id = records[0].callId;
+  t.same((await cp.repos.calls.transcript(id)).map((s) => [s.speaker, s.text]), [['assistant', heard]], 'stored as played');
+  t.match(await cp.repos.calls.get(id), { channel: 'modem', status: 'completed', end_reason: 'remote_hangup', caller_number: '+79161234567' });
+});
