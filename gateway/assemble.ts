@@ -9,10 +9,15 @@
  * recordings the modem writes (MODEM_RECORD_DIR) are registered in the call log, in the directory
  * the control plane serves, backs up and erases recordings from. Which calls are recorded at all is
  * the control plane's to say: the `calls.recording_enabled` setting and the caller's consent.
+ *
+ * Before any of it, temporary files that processes killed earlier left behind are swept
+ * (runtime/owned-temp.ts).
  */
+import { tmpdir } from 'node:os';
 import type { ControlPlane } from '../control/control-plane.ts';
 import { createControlPlane } from '../control/control-plane.ts';
 import { promRegistrySource } from '../control/monitor/metrics-source.ts';
+import { sweepStaleTemps } from '../runtime/owned-temp.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Logger } from './logger.ts';
 import { startModem, type AttachedModem } from './modem/attach-modem.ts';
@@ -59,6 +64,9 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     for (const close of undo.reverse()) await close().catch(() => {});
     throw new StartupError(stage, err);
   };
+
+  const swept = [...sweepStaleTemps(tmpdir()), ...sweepStaleTemps(config.dataDir)];
+  if (swept.length) log.info({ count: swept.length, paths: swept.slice(0, 10) }, 'removed temporary files of processes that no longer run');
 
   let controlPlane: ControlPlane;
   try {

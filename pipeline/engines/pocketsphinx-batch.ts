@@ -11,10 +11,10 @@
  * queue. If the process dies, pending decodes fail and the next one starts a fresh process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ownedTempDir } from '../../runtime/owned-temp.ts';
 import { bytesFromInt16 } from '../../media/pcm.ts';
 import { niced } from './engine-nice.ts';
 
@@ -65,7 +65,8 @@ export class PocketsphinxBatchDecoder {
 
   constructor(private readonly opts: BatchDecoderOptions) {
     if (!!opts.lm === !!opts.jsgf) throw new Error('PocketsphinxBatchDecoder needs exactly one of lm or jsgf');
-    this.workDir = mkdtempSync(join(tmpdir(), 'psx-'));
+    // Named for this process: a gateway killed with -9 cannot remove it, the next start will.
+    this.workDir = ownedTempDir('psx');
   }
 
   /** Start the process now (model load) instead of on the first utterance. */

@@ -12,9 +12,9 @@
  *
  * No partial results: pocketsphinx_batch decodes whole utterances (the VAD delimits them).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ownedTempDir } from '../../runtime/owned-temp.ts';
 import { PocketsphinxBatchDecoder, type BatchHypothesis } from './pocketsphinx-batch.ts';
 import { buildGrammar, loadDictionary, phraseWords } from './pocketsphinx-grammar.ts';
 import type { EngineHealth, SttEngine, SttOptions, SttResult, SttStream } from './types.ts';
@@ -52,7 +52,8 @@ export class PocketsphinxStt implements SttEngine {
 
   constructor(private readonly opts: PocketsphinxSttOptions = {}) {
     this.modelDir = opts.modelDir ?? DEFAULT_POCKETSPHINX_MODEL;
-    this.workDir = mkdtempSync(join(tmpdir(), 'psx-grammar-'));
+    // Named for this process: a gateway killed with -9 cannot remove it, the next start will.
+    this.workDir = ownedTempDir('psx-grammar');
   }
 
   health(): EngineHealth {
