@@ -26,6 +26,8 @@ import { createPipelineFactory, type GatewayPipelines } from './pipeline-factory
 import { recordingConsentGate } from './recording-consent.ts';
 import { createGateway, type Gateway } from './server.ts';
 
+export { ListenError } from './listen.ts';
+
 export type StartupStage = 'control_plane' | 'pipeline' | 'modem' | 'listen';
 
 /** A part failed to start; what was already started has been closed again. */

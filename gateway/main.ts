@@ -30,9 +30,17 @@ async function main(): Promise<void> {
     app = await assemble.assembleGateway(config, { log });
     await app.listen();
   } catch (err) {
-    // A bad modem setting is a configuration error (exit 2); anything else failed at run time (exit 1).
+    // A bad modem setting is a configuration error (exit 2); a port that cannot be bound exit 4
+    // (one line, the port taken is no bug to show a stack for); anything else failed at run time (exit 1).
     const stage = err instanceof assemble.StartupError ? err.stage : 'startup';
-    log.fatal({ err: err instanceof Error && err.cause ? err.cause : err, stage }, err instanceof Error ? err.message : 'startup failed');
+    const cause = err instanceof Error && err.cause ? err.cause : err;
+    if (cause instanceof assemble.ListenError) {
+      log.fatal({ stage, exit_code: 4 }, cause.message);
+      process.stderr.write(`voice-gateway: ${cause.message}\n`);
+      log.flush(() => process.exit(4));
+      return;
+    }
+    log.fatal({ err: cause, stage }, err instanceof Error ? err.message : 'startup failed');
     log.flush(() => process.exit(stage === 'modem' ? 2 : 1));
     return;
   }

@@ -13,6 +13,7 @@ import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
 import { asyncHandler, errorBody, writeJson, writeText } from './http/respond.ts';
 import { HealthRegistry } from './observability/health.ts';
+import { listenExclusive } from './listen.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { uws, type UWS } from './uws.ts';
 import { VoiceEndpoint, voiceClock } from './ws/voice-endpoint.ts';
@@ -34,7 +35,7 @@ export interface Gateway {
   readonly voice: VoiceEndpoint;
   /** The token clients must present on the voice path. */
   readonly voiceToken: string;
-  /** Listen; resolves with the bound port (useful with port 0). */
+  /** Listen, exclusively (a port in use is a ListenError); resolves with the bound port (useful with port 0). */
   listen(): Promise<number>;
   /** Graceful stop: refuse new connections, end live calls with 1001, wait up to the grace period. */
   close(): Promise<void>;
@@ -99,16 +100,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     calls,
     voice,
     voiceToken: token,
-    listen: () =>
-      new Promise((resolve, reject) => {
-        app.listen(config.host, config.port, (socket) => {
-          if (!socket) return reject(new Error(`cannot listen on ${config.host}:${config.port} (in use or not permitted)`));
-          listenSocket = socket;
-          const port = uws.us_socket_local_port(socket as unknown as UWS.us_socket);
-          log.info({ host: config.host, port, voicePath: config.voice.path }, 'gateway listening');
-          resolve(port);
-        });
-      }),
+    async listen() {
+      const { socket, port } = await listenExclusive(app, config.host, config.port);
+      listenSocket = socket;
+      log.info({ host: config.host, port, voicePath: config.voice.path }, 'gateway listening');
+      return port;
+    },
     close: () =>
       (closing ??= (async () => {
         if (listenSocket) uws.us_listen_socket_close(listenSocket);
