@@ -36,10 +36,24 @@ const rate = (dflt: string) =>
       }
     });
 
+/** The message names the variable but never echoes the value: a database URL carries a password. */
+function parsesAsUrl(s: string): boolean {
+  try {
+    new URL(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
 
 const EnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// (or postgresql://) URL')
+    .refine(parsesAsUrl, 'DATABASE_URL is not a valid URL (percent-encode special characters in the user name and password)')
+    .optional(),
   SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
   CORS_ORIGINS: z.string().default(''),
   RATE_LIMIT_AUTH: rate('10/min'),

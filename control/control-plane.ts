@@ -62,6 +62,11 @@ export interface ControlPlaneOptions {
    * when it is set, so the files the modem writes are the ones downloads, backups and erasure see.
    */
   recordingsDir?: string;
+  /**
+   * Log the one-time setup token now, while no user exists (default true). The gateway passes false
+   * and calls `announceSetupToken()` once it listens, so a start that then fails prints no token.
+   */
+  announceSetupToken?: boolean;
 }
 
 export interface ControlPlane extends ControlServices {
@@ -71,6 +76,8 @@ export interface ControlPlane extends ControlServices {
   setGsm(gsm: GsmControl | null): void;
   /** Use the gateway's metrics for /admin/monitor. */
   setMetricsSource(source: MetricsSource): void;
+  /** Log the setup token (once), if no admin exists yet; see ControlPlaneOptions.announceSetupToken. */
+  announceSetupToken(): void;
   close(): Promise<void>;
 }
 
@@ -81,7 +88,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   if (secret.source === 'generated') log.info({ file: secret.file }, 'generated the control-plane secret key (set SECRET_KEY to choose one; back this file up)');
   if ('warning' in secret && secret.warning) log.warn(secret.warning);
   const databaseUrl = opts.databaseUrl ?? config.databaseUrl;
-  const db = await openDatabase({ dataDir, databaseUrl, pgSchema: opts.pgSchema });
+  const db = await openDatabase({ dataDir, databaseUrl, pgSchema: opts.pgSchema, log });
   const cipher = new FieldCipher(secret.derive('llm-api-keys'));
   const repos = createRepositories(db, cipher);
   // Migration 0004 moved proxy passwords to an encrypted column; rows from before it get there now.
@@ -101,15 +108,19 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const chat = new ChatResponder(repos, faq, log, opts.llmCaller);
 
   const setup = new SetupGate();
-  if ((await repos.users.count()) === 0) {
-    const token = setup.arm();
+  if ((await repos.users.count()) === 0) setup.arm();
+  let setupAnnounced = false;
+  const announceSetupToken = () => {
+    const token = setup.token;
+    if (setupAnnounced || token === null) return;
+    setupAnnounced = true;
     // Printed once, deliberately in the message (the logger redacts `token` fields): it is the
     // only way in over HTTP until an admin exists, and it dies with this process.
     log.warn(
       `No admin user exists. Create one with \`npm run admin -- create <username>\`, ` +
         `or POST /admin/setup with {"token": "${token}", "username": ..., "password": ...}. The token works once, until restart.`,
     );
-  }
+  };
 
   const tts = new TtsService(opts.tts ?? espeakCatalog(), repos.ttsPresets, config.ttsCacheMaxBytes);
   const ownStt = opts.stt === undefined;
@@ -134,6 +145,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const rateLimiter = new RateLimiter(config.rateLimits);
   let closing: Promise<void> | null = null;
   log.info({ database: databaseUrl ? 'postgres' : 'sqlite', routes: routes.routes.length }, 'control plane ready');
+  if (opts.announceSetupToken !== false) announceSetupToken();
   return {
     ...services,
     routes,
@@ -145,6 +157,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       live.metrics = source;
       live.metricsLabel = 'gateway';
     },
+    announceSetupToken,
     close: () =>
       (closing ??= (async () => {
         rateLimiter.close();

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { choiceArg, EXIT_USAGE, runCommand, UsageError } from '../../runtime/cli-args.ts';
 import { hashPassword, DEFAULT_PARAMS, MIN_PASSWORD_LENGTH } from '../auth/password.ts';
 import { ControlConfigError, loadControlConfig } from '../config.ts';
+import { DatabaseUnavailableError } from '../db/connect-errors.ts';
 import { openDatabase } from '../db/connection.ts';
 import { RefreshTokensRepo } from '../repositories/refresh-tokens.ts';
 import { ROLES, UsersRepo } from '../repositories/users.ts';
@@ -51,7 +52,7 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, io: { 
       db = await openDatabase({ dataDir: path.resolve(env.DATA_DIR ?? 'data'), databaseUrl: config.databaseUrl });
     } catch (err) {
       // The environment, not the command line, is wrong: one line saying what, exit 2 like the gateway.
-      if (!(err instanceof ControlConfigError)) throw err;
+      if (!(err instanceof ControlConfigError || err instanceof DatabaseUnavailableError)) throw err;
       io.err(`admin: ${err.message}\n`);
       return EXIT_USAGE;
     }

@@ -2,7 +2,7 @@
  * A second gateway on a port already in use must not start. uWS listens with SO_REUSEPORT by
  * default, so it used to start anyway and the kernel split callers between the two processes
  * (different voice tokens, databases, calls). Now it listens exclusively and fails with one line
- * and exit code 4 (README "Exit codes").
+ * and exit code 4 (README "Exit codes"), printing no setup token.
  *
  * The first gateway takes a fixed port, not port 0: Linux never shares a port that bind(0) chose,
  * so only a fixed port shows the old behaviour (and a real deployment uses one).
@@ -34,6 +34,8 @@ t.test('two real gateway processes on one port: the second exits 4 with one line
   t.equal(outcome, 4, 'exit code 4: cannot listen');
   t.equal(second.stderr, `voice-gateway: cannot listen on 127.0.0.1:${port}: the port is already in use (another gateway, or another program)\n`);
   t.notMatch(second.stdout, /gateway listening/);
+  t.notMatch(second.stdout, /No admin user exists/, 'a start that fails prints no setup token');
+  t.match(first.stdout, /No admin user exists/, 'the one that listens does');
 
   const health = await fetch(`http://127.0.0.1:${port}/health`);
   t.equal(health.status, 200, 'the first gateway still answers');
