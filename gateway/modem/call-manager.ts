@@ -8,10 +8,10 @@
  * `shouldRecord` predicate (the control plane's setting and the caller's consent) can veto that per call.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { concatInt16 } from '../../media/pcm.ts';
 import { writeWavFile } from '../../media/wav.ts';
+import { ensurePrivateDirAsync, PRIVATE_FILE_MODE } from '../../runtime/private-files.ts';
 import { EventEmitter } from 'node:events';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import type { Urc } from './at/urc.ts';
@@ -343,13 +343,13 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
 
   private async saveRecording(call: ModemCall): Promise<ModemRecording> {
     const rate = this.opts.wideband ? 16000 : 8000;
-    await mkdir(this.opts.recordDir!, { recursive: true });
+    await ensurePrivateDirAsync(this.opts.recordDir!);
     const base = path.join(this.opts.recordDir!, call.info.callId);
     const files: ModemRecording['files'] = [];
     for (const side of ['caller', 'reply'] as const) {
       const samples = concatInt16(call.recording![side]);
       const file = `${base}.${side}.wav`;
-      await writeWavFile(file, samples, rate);
+      await writeWavFile(file, samples, rate, { mode: PRIVATE_FILE_MODE }); // the caller's voice: this user only
       files.push({ path: file, side, durationMs: Math.round((samples.length / rate) * 1000) });
     }
     return { callId: call.info.callId, files };

@@ -4,8 +4,9 @@
  * (mode 0600), where the reference client and local tools find it; it is never logged.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../../runtime/private-files.ts';
 
 export const TOKEN_FILE = 'voice-token';
 
@@ -18,9 +19,9 @@ export function resolveVoiceToken(configured: string | undefined, dataDir: strin
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, token + '\n', { mode: 0o600 });
+  writeFileSync(file, token + '\n', { mode: PRIVATE_FILE_MODE });
   return { token, source: 'generated', file };
 }
 

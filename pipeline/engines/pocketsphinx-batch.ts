@@ -15,6 +15,7 @@ import { rmSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ownedTempDir } from '../../runtime/owned-temp.ts';
+import { PRIVATE_FILE_MODE } from '../../runtime/private-files.ts';
 import { bytesFromInt16 } from '../../media/pcm.ts';
 import { niced } from './engine-nice.ts';
 
@@ -84,7 +85,7 @@ export class PocketsphinxBatchDecoder {
     if (this.closed) throw new Error('decoder closed');
     const id = `u${++this.seq}`;
     const file = join(this.workDir, `${id}.raw`);
-    await writeFile(file, bytesFromInt16(pcm));
+    await writeFile(file, bytesFromInt16(pcm), { mode: PRIVATE_FILE_MODE }); // the caller's voice
     try {
       const proc = this.ensureProcess();
       return await new Promise<BatchHypothesis>((resolve, reject) => {
