@@ -23,7 +23,8 @@ export function parseRateSpec(text: string): RateSpec | null {
   return { capacity: Number(m[1]), refillPerSecond: Number(m[1]) / PERIOD_S[m[2]] };
 }
 
-const rate = (dflt: string) =>
+/** An env variable holding a rate spec (`count/period` or `off`), checked by parseRateSpec. */
+export const rateSpecVar = (dflt: string) =>
   z
     .string()
     .default(dflt)
@@ -56,10 +57,10 @@ const EnvSchema = z.object({
     .optional(),
   SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
   CORS_ORIGINS: z.string().default(''),
-  RATE_LIMIT_AUTH: rate('10/min'),
-  RATE_LIMIT_CHAT: rate('60/min'),
-  RATE_LIMIT_TTS: rate('30/min'),
-  RATE_LIMIT_DEFAULT: rate('600/min'),
+  RATE_LIMIT_AUTH: rateSpecVar('10/min'),
+  RATE_LIMIT_CHAT: rateSpecVar('60/min'),
+  RATE_LIMIT_TTS: rateSpecVar('30/min'),
+  RATE_LIMIT_DEFAULT: rateSpecVar('600/min'),
   ACCESS_TOKEN_TTL_S: int(60, 86400, 900),
   REFRESH_TOKEN_TTL_S: int(300, 90 * 86400, 14 * 86400),
   LOGIN_MAX_FAILURES: int(1, 100, 5),

@@ -18,6 +18,7 @@ import { openDatabase } from './db/connection.ts';
 import { FaqService } from './faq/faq-service.ts';
 import { CorsPolicy } from './http/cors.ts';
 import { RateLimiter } from './http/rate-limiter.ts';
+import { UpgradeGuard } from './http/upgrade-guard.ts';
 import type { RouteTable } from './http/route-table.ts';
 import { attachRouter } from './http/router.ts';
 import { ChatResponder } from './openai-api/chat-responder.ts';
@@ -174,12 +175,16 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   };
 }
 
-/** Serve the control plane's routes (`/admin/*`, `/v1/*`) on the gateway's uWS app. */
-export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane): void {
+/**
+ * Serve the control plane's routes (`/admin/*`, `/v1/*`) on the gateway's uWS app. `upgradeGuard`:
+ * the app's budget of failed WebSocket upgrades per IP, shared with its other sockets (the gateway
+ * passes its own; default: one of this control plane's, at the default limit).
+ */
+export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard } = {}): void {
   const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
   // Before the router's `/admin/*`: uWS prefers the literal path anyway, and a plain GET (no
   // upgrade) falls through to the router, which answers 401/426.
-  attachTtsWebSocket(app, cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization));
+  attachTtsWebSocket(app, cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard());
   attachRouter(app, cp.routes, {
     log: cp.log,
     cors: new CorsPolicy(cp.config.corsOrigins),

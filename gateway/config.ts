@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { rateSpecVar, type RateSpec } from '../control/config.ts';
+import { DEFAULT_UPGRADE_FAILURE_LIMIT } from '../control/http/upgrade-guard.ts';
 import { engineNice } from '../pipeline/engines/engine-nice.ts';
 import { STT_ENGINES, TTS_ENGINES, type SttSelection, type TtsSelection } from '../pipeline/engines/select.ts';
 import { VAD_RUNTIMES, type VadRuntime } from '../pipeline/engines/vad-silero.ts';
@@ -29,6 +31,17 @@ const EnvSchema = z.object({
   VOICE_WS_MAX_BUFFERED_BYTES: intFrom(4096, 64 * 1024 * 1024).default(256 * 1024),
   /** Largest audio message accepted; larger ones get an error event and are dropped. */
   VOICE_WS_MAX_FRAME_BYTES: intFrom(320, 1024 * 1024).default(32 * 1024),
+  /**
+   * Protocol errors (bad JSON, invalid messages, undecodable audio...) one connection may cause
+   * within VOICE_WS_ERROR_WINDOW_S before it is closed with 4009 (0 = never).
+   */
+  VOICE_WS_MAX_ERRORS: intFrom(0, 100000).default(20),
+  VOICE_WS_ERROR_WINDOW_S: intFrom(1, 3600).default(10),
+  /**
+   * Failed WebSocket upgrades per client IP (missing or wrong token, a path with no socket) before
+   * it gets 429 without a token check, on every WebSocket of the gateway: `count/period` or `off`.
+   */
+  WS_UPGRADE_FAILURE_LIMIT: rateSpecVar(DEFAULT_UPGRADE_FAILURE_LIMIT),
   /** Inbound jitter-buffer target depth in 20 ms frames (0 = hand audio to the pipeline at once). */
   VOICE_JITTER_FRAMES: intFrom(0, 50).default(2),
   /** Most concurrent voice calls; further `start` messages get `capacity` errors. */
@@ -132,7 +145,12 @@ export interface GatewayConfig {
     maxFrameBytes: number;
     jitterFrames: number;
     maxCalls: number;
+    /** Protocol errors within errorWindowMs that close a connection (0 = never). */
+    maxErrors: number;
+    errorWindowMs: number;
   };
+  /** Failed WebSocket upgrades per IP before 429 (null: no limit). */
+  upgradeFailureLimit: RateSpec | null;
   pipeline: 'secretary' | 'echo';
   secretary: {
     language: 'en' | 'ru';
@@ -178,7 +196,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxFrameBytes: e.VOICE_WS_MAX_FRAME_BYTES,
       jitterFrames: e.VOICE_JITTER_FRAMES,
       maxCalls: e.MAX_CALLS,
+      maxErrors: e.VOICE_WS_MAX_ERRORS,
+      errorWindowMs: e.VOICE_WS_ERROR_WINDOW_S * 1000,
     },
+    upgradeFailureLimit: e.WS_UPGRADE_FAILURE_LIMIT,
     pipeline: e.PIPELINE,
     secretary: {
       language: e.PERSONA_LANGUAGE,

@@ -5,13 +5,15 @@
 import type { Logger } from 'pino';
 import { attachControlPlane, type ControlPlane } from '../control/control-plane.ts';
 import { dbClient } from '../control/db/connection.ts';
+import { clientIp } from '../control/http/client-ip.ts';
+import { UpgradeGuard } from '../control/http/upgrade-guard.ts';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
 import type { MediaClock } from '../media/media-clock.ts';
 import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
-import { asyncHandler, errorBody, writeJson, writeText } from './http/respond.ts';
+import { asyncHandler, errorBody, writeHttpError, writeJson, writeText } from './http/respond.ts';
 import { HealthRegistry } from './observability/health.ts';
 import { listenExclusive } from './listen.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
@@ -51,9 +53,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   if (source !== 'env') log.info({ file, source }, 'voice token kept in file (set VOICE_WS_TOKEN to choose one)');
 
   const app = uws.App();
+  // One budget of failed upgrades per IP for every WebSocket on this app (voice and TTS).
+  const upgrades = new UpgradeGuard(config.upgradeFailureLimit);
+  const trustProxy = deps.controlPlane?.config.trustProxy ?? false;
   const voice = new VoiceEndpoint(
     { ...config.voice, token },
-    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log },
+    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log, upgrades, trustProxy },
   );
   voice.attach(app);
 
@@ -75,7 +80,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   }));
   const cp = deps.controlPlane;
   if (cp) {
-    attachControlPlane(app, cp);
+    attachControlPlane(app, cp, { upgradeGuard: upgrades });
     health.register('db', async () => {
       const started = performance.now();
       try {
@@ -87,6 +92,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     });
   }
   app.any('/*', (res, req) => {
+    // A WebSocket upgrade to a path with no socket (a scan for one) counts as a failed upgrade.
+    if (req.getHeader('upgrade').toLowerCase() === 'websocket') {
+      const ip = clientIp(res.getRemoteAddressAsText(), req.getHeader('x-forwarded-for') || undefined, trustProxy);
+      const refusal = upgrades.refusal(ip);
+      if (refusal) return writeHttpError(res, refusal);
+      upgrades.failed(ip);
+    }
     writeJson(res, '404 Not Found', errorBody('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
   });
 
@@ -111,6 +123,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         if (listenSocket) uws.us_listen_socket_close(listenSocket);
         listenSocket = null;
         voice.shutdown();
+        upgrades.close();
         const deadline = performance.now() + config.shutdownGraceMs;
         while (voice.connections > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         metrics.stop();
