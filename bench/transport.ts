@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { machineInfo } from './lib/machine.ts';
 import { cpuSeconds, freePort, rssBytes, startTsProcess, stopProcess } from './lib/processes.ts';
+import { BENCH_METRICS_TOKEN, scrapeLag } from './lib/scrape-lag.ts';
 
 export interface TransportBenchOptions {
   clients: number;
@@ -27,19 +28,13 @@ export interface TransportBenchOptions {
 
 const TOKEN = 'bench-token-0123456789abcdef';
 
-async function scrapeLag(port: number): Promise<{ p50: number; p99: number; max: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const q = (quantile: string) => Number(new RegExp(`voice_event_loop_lag_ms\\{quantile="${quantile}"\\} ([0-9.e+-]+)`).exec(text)?.[1] ?? NaN);
-  return { p50: q('0.5'), p99: q('0.99'), max: q('1') };
-}
-
 export async function runTransportBench(opts: TransportBenchOptions) {
   const progress = opts.onProgress ?? (() => {});
   const port = await freePort();
   const server = await startTsProcess(
     opts.serverEntry ?? 'gateway/main.ts',
     [],
-    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'echo', VOICE_WS_TOKEN: TOKEN, MAX_CALLS: String(opts.clients + 10), DATA_DIR: '/tmp/vg-bench-data' },
+    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'echo', VOICE_WS_TOKEN: TOKEN, METRICS_TOKEN: BENCH_METRICS_TOKEN, MAX_CALLS: String(opts.clients + 10), DATA_DIR: '/tmp/vg-bench-data' },
     (line) => line.includes('listening'),
   );
   const pid = server.pid!;

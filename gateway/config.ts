@@ -20,6 +20,11 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Bearer token for /metrics and for the components of /health (see gateway/observability/http-routes.ts). */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** Serve /metrics (and a full /health) on a listener of its own, not on the public port. */
+  METRICS_PORT: intFrom(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Bearer token for the WebSocket voice path; when unset, one is generated into DATA_DIR/voice-token. */
   VOICE_WS_TOKEN: z.string().min(16, 'VOICE_WS_TOKEN must be at least 16 characters').optional(),
   VOICE_WS_PATH: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'VOICE_WS_PATH must be a URL path').default('/ws/voice'),
@@ -136,6 +141,8 @@ export interface GatewayConfig {
   host: string;
   dataDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Who reads /metrics and the /health components, and where /metrics is served. */
+  metrics: { token?: string; port?: number; host: string };
   voice: {
     path: string;
     token?: string;
@@ -187,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     voice: {
       path: e.VOICE_WS_PATH,
       token: e.VOICE_WS_TOKEN,

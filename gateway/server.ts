@@ -3,6 +3,8 @@
  * is what `main.ts`, the tests and the benches all start, so they exercise the same wiring.
  */
 import type { Logger } from 'pino';
+import { createAuthenticator } from '../control/auth/principal.ts';
+import { roleAtLeast } from '../control/auth/roles.ts';
 import { attachControlPlane, type ControlPlane } from '../control/control-plane.ts';
 import { dbClient } from '../control/db/connection.ts';
 import { clientIp } from '../control/http/client-ip.ts';
@@ -13,8 +15,9 @@ import type { MediaClock } from '../media/media-clock.ts';
 import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
-import { asyncHandler, errorBody, writeHttpError, writeJson, writeText } from './http/respond.ts';
+import { errorBody, writeHttpError, writeJson } from './http/respond.ts';
 import { HealthRegistry } from './observability/health.ts';
+import { attachObservability, type ObservabilityAccess } from './observability/http-routes.ts';
 import { listenExclusive } from './listen.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { uws, type UWS } from './uws.ts';
@@ -37,6 +40,8 @@ export interface Gateway {
   readonly voice: VoiceEndpoint;
   /** The token clients must present on the voice path. */
   readonly voiceToken: string;
+  /** The port of the METRICS_PORT listener once listening (null without one). */
+  readonly metricsPort: number | null;
   /** Listen, exclusively (a port in use is a ListenError); resolves with the bound port (useful with port 0). */
   listen(): Promise<number>;
   /** Graceful stop: refuse new connections, end live calls with 1001, wait up to the grace period. */
@@ -70,15 +75,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   health.register('dsp', () => ({ status: 'ok', implementation: dspImplementation() }));
   health.register('pipeline', () => ({ status: 'ok', kind: config.pipeline }));
 
-  app.get('/health', asyncHandler(async (res, ctx) => {
-    const report = await health.report();
-    if (!ctx.aborted()) writeJson(res, '200 OK', report);
-  }));
-  app.get('/metrics', asyncHandler(async (res, ctx) => {
-    const { contentType, body } = await metrics.render();
-    if (!ctx.aborted()) writeText(res, '200 OK', contentType, body);
-  }));
   const cp = deps.controlPlane;
+  const access: ObservabilityAccess = { metricsToken: config.metrics.token, isAdmin: cp ? adminCheck(cp) : undefined };
+  attachObservability(app, { health, metrics }, access, { metricsHere: config.metrics.port === undefined, trusted: false });
   if (cp) {
     attachControlPlane(app, cp, { upgradeGuard: upgrades });
     health.register('db', async () => {
@@ -103,6 +102,14 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   });
 
   let listenSocket: UWS.us_listen_socket | null = null;
+  // METRICS_PORT: a second app with only /metrics and /health, on its own (private) address.
+  const metricsApp = config.metrics.port === undefined ? null : uws.App();
+  if (metricsApp) {
+    attachObservability(metricsApp, { health, metrics }, access, { metricsHere: true, trusted: true });
+    metricsApp.any('/*', (res) => writeJson(res, '404 Not Found', errorBody('not_found', 'only /metrics and /health here')));
+  }
+  let metricsSocket: UWS.us_listen_socket | null = null;
+  let metricsPort: number | null = null;
   let closing: Promise<void> | null = null;
 
   return {
@@ -112,8 +119,21 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     calls,
     voice,
     voiceToken: token,
+    get metricsPort() {
+      return metricsPort;
+    },
     async listen() {
-      const { socket, port } = await listenExclusive(app, config.host, config.port);
+      if (metricsApp) {
+        const bound = await listenExclusive(metricsApp, config.metrics.host, config.metrics.port!);
+        metricsSocket = bound.socket;
+        metricsPort = bound.port;
+        log.info({ host: config.metrics.host, port: metricsPort }, 'metrics listening');
+      }
+      const { socket, port } = await listenExclusive(app, config.host, config.port).catch((err: unknown) => {
+        if (metricsSocket) uws.us_listen_socket_close(metricsSocket);
+        metricsSocket = null;
+        throw err;
+      });
       listenSocket = socket;
       log.info({ host: config.host, port, voicePath: config.voice.path }, 'gateway listening');
       return port;
@@ -121,7 +141,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     close: () =>
       (closing ??= (async () => {
         if (listenSocket) uws.us_listen_socket_close(listenSocket);
-        listenSocket = null;
+        if (metricsSocket) uws.us_listen_socket_close(metricsSocket);
+        listenSocket = metricsSocket = null;
         voice.shutdown();
         upgrades.close();
         const deadline = performance.now() + config.shutdownGraceMs;
@@ -133,3 +154,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** An admin's access token, checked as an admin route checks it (session live, user enabled, role). */
+function adminCheck(cp: ControlPlane): (authorization: string) => Promise<boolean> {
+  const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
+  return async (authorization) => {
+    const principal = await authenticate({ kind: 'user', role: 'admin' }, authorization);
+    return principal.kind === 'user' && roleAtLeast(principal.user.role, 'admin');
+  };
+}
