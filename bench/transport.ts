@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/transport.ts [--clients 500] [--seconds 15] [--json]
  */
-import { parseArgs } from 'node:util';
+import { numberArg, runMain } from '../runtime/cli-args.ts';
 import { pathToFileURL } from 'node:url';
 import { machineInfo } from './lib/machine.ts';
 import { cpuSeconds, freePort, rssBytes, startTsProcess, stopProcess } from './lib/processes.ts';
@@ -105,13 +105,20 @@ export async function runTransportBench(opts: TransportBenchOptions) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
-    options: { clients: { type: 'string', default: '500' }, seconds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
-  });
-  const out = await runTransportBench({
-    clients: Number(values.clients),
-    seconds: Number(values.seconds),
-    onProgress: (m) => process.stderr.write(`[transport] ${m}\n`),
-  });
-  process.stdout.write(JSON.stringify(out, null, values.json ? 0 : 2) + '\n');
+  runMain(
+    {
+      name: 'bench/transport',
+      usage: 'usage: node --import tsx bench/transport.ts [--clients 500] [--seconds 15] [--json]',
+      options: { clients: { type: 'string', default: '500' }, seconds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
+    },
+    async ({ values }) => {
+      const out = await runTransportBench({
+        clients: numberArg(values.clients, 'clients', { integer: true, min: 1, max: 100_000 })!,
+        seconds: numberArg(values.seconds, 'seconds', { min: 0.1, max: 3600 })!,
+        onProgress: (m) => process.stderr.write(`[transport] ${m}\n`),
+      });
+      process.stdout.write(JSON.stringify(out, null, values.json ? 0 : 2) + '\n');
+      return 0;
+    },
+  );
 }
