@@ -38,7 +38,7 @@ const EnvSchema = z.object({
   VOICE_WS_MAX_FRAME_BYTES: intFrom(320, 1024 * 1024).default(32 * 1024),
   /**
    * Protocol errors (bad JSON, invalid messages, undecodable audio...) one connection may cause
-   * within VOICE_WS_ERROR_WINDOW_S before it is closed with 4009 (0 = never).
+   * within VOICE_WS_ERROR_WINDOW_S before it is closed with 4000 (0 = never).
    */
   VOICE_WS_MAX_ERRORS: intFrom(0, 100000).default(20),
   VOICE_WS_ERROR_WINDOW_S: intFrom(1, 3600).default(10),
