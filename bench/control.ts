@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { numberArg, runMain } from '../runtime/cli-args.ts';
 import { machineInfo } from './lib/machine.ts';
 import { cpuSeconds, REPO_ROOT, rssBytes, startTsProcess, stopProcess } from './lib/processes.ts';
 
@@ -120,11 +120,20 @@ export async function runControlBench(opts: ControlBenchOptions = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { connections: { type: 'string' }, seconds: { type: 'string' }, json: { type: 'boolean', default: false } } });
-  const result = await runControlBench({
-    connections: values.connections ? Number(values.connections) : undefined,
-    seconds: values.seconds ? Number(values.seconds) : undefined,
-    onProgress: (m) => process.stderr.write(`[control] ${m}\n`),
-  });
-  process.stdout.write(JSON.stringify(result, null, values.json ? 0 : 2) + '\n');
+  runMain(
+    {
+      name: 'bench/control',
+      usage: 'usage: node --import tsx bench/control.ts [--connections 16] [--seconds 10] [--json]',
+      options: { connections: { type: 'string' }, seconds: { type: 'string' }, json: { type: 'boolean', default: false } },
+    },
+    async ({ values }) => {
+      const result = await runControlBench({
+        connections: numberArg(values.connections, 'connections', { integer: true, min: 1, max: 10_000 }),
+        seconds: numberArg(values.seconds, 'seconds', { min: 0.1, max: 3600 }),
+        onProgress: (m) => process.stderr.write(`[control] ${m}\n`),
+      });
+      process.stdout.write(JSON.stringify(result, null, values.json ? 0 : 2) + '\n');
+      return 0;
+    },
+  );
 }

@@ -20,6 +20,7 @@ import { mulawDecode, mulawEncode } from '../media/g711.ts';
 import { FRAME_MS } from '../media/pcm.ts';
 import { createResampler, dspFallbackReason, type DspImpl } from '../media/resampler.ts';
 import { nativeDsp } from '../native-addons/index.ts';
+import { numberArg, runMain } from '../runtime/cli-args.ts';
 
 export interface DspBenchOptions {
   /** Wall time spent timing the whole chain per implementation; each op gets a quarter of it. */
@@ -179,13 +180,13 @@ export async function runDspBench(opts: DspBenchOptions = {}): Promise<DspBenchR
   };
 }
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const d = argValue('--duration-ms');
-  const result = await runDspBench({ durationMs: d ? Number(d) : undefined });
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  runMain(
+    { name: 'bench/dsp', usage: 'usage: node --import tsx bench/dsp.ts [--duration-ms N]', options: { 'duration-ms': { type: 'string' } } },
+    async ({ values }) => {
+      const result = await runDspBench({ durationMs: numberArg(values['duration-ms'], 'duration-ms', { min: 1, max: 600_000 }) });
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return 0;
+    },
+  );
 }

@@ -2,31 +2,71 @@
  * `npm run bench -- <name> [--json] [bench options]` and `npm run bench -- all`.
  * Each bench is a module exporting a `run*Bench` function returning a JSON-able result; this runner
  * prints a readable summary (or, with --json, one JSON object) and shows progress on stderr.
+ * Every option is checked before anything runs (runtime/cli-args.ts): a bad number, or an option
+ * the chosen bench does not take, is a usage error (exit 2) rather than a NaN deep in a run.
  */
-import { parseArgs } from 'node:util';
+import { numberArg, numberListArg, runMain, UsageError, type NumberRule } from '../runtime/cli-args.ts';
 
-type BenchFn = (args: Record<string, string | boolean | undefined>, progress: (m: string) => void) => Promise<unknown>;
+/** The numeric options, each with its rule; `list`: comma-separated values are allowed. */
+const FLAGS = {
+  clients: { rule: { integer: true, min: 1, max: 100_000 }, list: true },
+  seconds: { rule: { min: 0.1, max: 3600 }, list: false },
+  turns: { rule: { integer: true, min: 1, max: 10_000 }, list: false },
+  steps: { rule: { integer: true, min: 1, max: 100_000 }, list: true },
+  'llm-ttft': { rule: { min: 0, max: 120_000 }, list: false },
+  'token-ms': { rule: { min: 0, max: 10_000 }, list: false },
+  mb: { rule: { min: 1, max: 4096 }, list: false },
+  'jitter-ms': { rule: { min: 0.1, max: 1000 }, list: false },
+} as const satisfies Record<string, { rule: NumberRule; list: boolean }>;
+type Flag = keyof typeof FLAGS;
 
-const benches: Record<string, { describe: string; run: BenchFn }> = {
+/** Parsed options: lists for list flags, numbers for the rest. */
+interface BenchArgs {
+  clients?: number[];
+  seconds?: number;
+  turns?: number;
+  steps?: number[];
+  'llm-ttft'?: number;
+  'token-ms'?: number;
+  mb?: number;
+  'jitter-ms'?: number;
+}
+
+type BenchFn = (args: BenchArgs, progress: (m: string) => void) => Promise<unknown>;
+
+interface Bench {
+  describe: string;
+  /** The options it reads; any other is refused. */
+  takes: Flag[];
+  /** Of those, list flags it takes as one number (checked before anything runs). */
+  single?: Flag[];
+  run: BenchFn;
+}
+
+const benches: Record<string, Bench> = {
   dsp: {
     describe: 'G.711 + 8k<->16k resampling for one telephony stream: multiple of real time, native addon vs TypeScript twin',
+    takes: [],
     run: async () => (await import('./dsp.ts')).runDspBench({}),
   },
   transport: {
     describe: 'N WebSocket echo calls (default 500) at 20 ms frames from a separate load process: drops, jitter, lag, CPU, RSS',
+    takes: ['clients', 'seconds'],
+    single: ['clients'],
     run: async (a, progress) =>
       (await import('./transport.ts')).runTransportBench({
-        clients: Number(a.clients ?? 500),
-        seconds: Number(a.seconds ?? 15),
+        clients: a.clients?.[0] ?? 500,
+        seconds: a.seconds ?? 15,
         onProgress: progress,
       }),
   },
   'transport-vs-ws': {
     describe: 'our uWS transport vs a plain ws server doing the same echo and codec work, at 100/500/1000 streams, as ratios; plus a raw uWS echo (no codec, no pacing) as the floor',
+    takes: ['clients', 'seconds'],
     run: async (a, progress) => {
       const { runTransportBench } = await import('./transport.ts');
-      const counts = String(a.clients ?? '100,500,1000').split(',').map(Number);
-      const seconds = Number(a.seconds ?? 10);
+      const counts = a.clients ?? [100, 500, 1000];
+      const seconds = a.seconds ?? 10;
       const rows = [];
       for (const clients of counts) {
         progress(`${clients} streams: uWS gateway`);
@@ -53,70 +93,80 @@ const benches: Record<string, { describe: string; run: BenchFn }> = {
   },
   'transport-equal-jitter': {
     describe: 'our uWS transport and the ws baseline each stepped up (--clients 100,200,...) until jitter p99 > --jitter-ms (10) or a frame is lost: streams carried and frames per CPU-second at equal jitter, as ratios',
+    takes: ['jitter-ms', 'clients', 'seconds'],
     run: async (a, progress) =>
       (await import('./transport-equal-jitter.ts')).runEqualJitterBench({
-        jitterMs: a['jitter-ms'] === undefined ? undefined : Number(a['jitter-ms']),
-        counts: a.clients === undefined ? undefined : String(a.clients).split(',').map(Number),
-        seconds: a.seconds === undefined ? undefined : Number(a.seconds),
+        jitterMs: a['jitter-ms'],
+        counts: a.clients,
+        seconds: a.seconds,
         onProgress: progress,
       }),
   },
   voice: {
     describe: 'voice-to-voice budget over WebSocket (>= 30 turns, each interrupting the last reply): endpoint/STT/LLM/TTS/overhead split, barge-in; --llm-ttft N uses a fake LLM',
+    takes: ['turns', 'llm-ttft', 'token-ms'],
     run: async (a, progress) =>
       (await import('./voice.ts')).runVoiceBench({
-        turns: Number(a.turns ?? 30),
-        llmTtftMs: a['llm-ttft'] === undefined ? undefined : Number(a['llm-ttft']),
-        llmTokenMs: a['token-ms'] === undefined ? undefined : Number(a['token-ms']),
+        turns: a.turns ?? 30,
+        llmTtftMs: a['llm-ttft'],
+        llmTokenMs: a['token-ms'],
         onProgress: progress,
       }),
   },
   tts: {
     describe: 'TTS time to first audio: per-sentence streaming vs whole text first (the original), 1/3/8 sentences, as ratios',
+    takes: [],
     run: async (_a, progress) => (await import('./tts.ts')).runTtsBench({ onProgress: progress }),
   },
   control: {
     describe: 'control plane: POST /v1/chat/completions from the FAQ (req/s, p50/p99; target >= 5000 req/s, p99 <= 10 ms) and /admin/tts/stream TTFB vs last byte on 5 sentences',
+    takes: ['clients', 'seconds'],
+    single: ['clients'],
     run: async (a, progress) =>
       (await import('./control.ts')).runControlBench({
-        connections: a.clients === undefined ? undefined : Number(a.clients),
-        seconds: a.seconds === undefined ? undefined : Number(a.seconds),
+        connections: a.clients?.[0],
+        seconds: a.seconds,
         onProgress: progress,
       }),
   },
   modem: {
     describe: 'modem over the SIM7600 emulator: AT overhead vs raw pty, recovery after replug, barge-in and v2v on the emulator audio timeline, v2v budget with a fake LLM (--turns, --llm-ttft, --token-ms)',
+    takes: ['turns', 'llm-ttft', 'token-ms'],
     run: async (a, progress) =>
       (await import('./modem.ts')).runModemBench({
-        turns: a.turns === undefined ? undefined : Number(a.turns),
-        llmTtftMs: a['llm-ttft'] === undefined ? undefined : Number(a['llm-ttft']),
-        llmTokenMs: a['token-ms'] === undefined ? undefined : Number(a['token-ms']),
+        turns: a.turns,
+        llmTtftMs: a['llm-ttft'],
+        llmTokenMs: a['token-ms'],
         onProgress: progress,
       }),
   },
   formats: {
     describe: '/v1/audio/speech encoders (wav, pcm, mp3, opus) and upload decoders (wav, mp3, flac, ogg-opus): multiple of real time; event-loop delay decoding a 5-minute MP3 on the main thread vs the worker',
+    takes: [],
     run: async (_a, progress) => (await import('./formats.ts')).runFormatsBench({ onProgress: progress }),
   },
   backup: {
     describe: 'a backup with large recordings (--mb, default 60): build and validate wall time and the longest event-loop stall, ours (archive thread) vs the same work done synchronously',
-    run: async (a, progress) => (await import('./backup.ts')).runBackupBench({ mb: a.mb === undefined ? undefined : Number(a.mb), onProgress: progress }),
+    takes: ['mb'],
+    run: async (a, progress) => (await import('./backup.ts')).runBackupBench({ mb: a.mb, onProgress: progress }),
   },
   vad: {
     describe: 'Silero VAD: batched runtime (one shared session) vs sherpa-onnx detector per call, memory and CPU per stream at 8 and 32 streams (--steps, --seconds), as ratios',
+    takes: ['steps', 'seconds'],
     run: async (a, progress) =>
       (await import('./vad.ts')).runVadBench({
-        steps: a.steps === undefined ? undefined : String(a.steps).split(',').map(Number),
-        seconds: a.seconds === undefined ? undefined : Number(a.seconds),
+        steps: a.steps,
+        seconds: a.seconds,
         onProgress: progress,
       }),
   },
   capacity: {
     describe: 'concurrent full-pipeline calls (fallback engines) stepped up until underruns or lag p99 > 10 ms; memory per call',
+    takes: ['steps', 'seconds'],
     run: async (a, progress) =>
       (await import('./voice.ts')).runCapacityBench({
-        steps: a.steps === undefined ? undefined : String(a.steps).split(',').map(Number),
-        secondsPerStep: a.seconds === undefined ? undefined : Number(a.seconds),
+        steps: a.steps,
+        secondsPerStep: a.seconds,
         onProgress: progress,
       }),
   },
@@ -133,34 +183,47 @@ function pick(r: Awaited<ReturnType<typeof import('./transport.ts').runTransport
   };
 }
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    json: { type: 'boolean', default: false },
-    clients: { type: 'string' },
-    seconds: { type: 'string' },
-    turns: { type: 'string' },
-    steps: { type: 'string' },
-    'llm-ttft': { type: 'string' },
-    'token-ms': { type: 'string' },
-    mb: { type: 'string' },
-    'jitter-ms': { type: 'string' },
+const USAGE = [
+  `usage: npm run bench -- <${[...Object.keys(benches), 'all'].join('|')}> [--json] [options]`,
+  '',
+  ...Object.entries(benches).map(([n, b]) => `  ${n.padEnd(22)} ${b.describe}${b.takes.length ? `\n  ${''.padEnd(22)} options: ${b.takes.map((f) => `--${f}`).join(' ')}` : ''}`),
+  '',
+  'exit codes: 0 done, 1 a bench failed, 2 bad arguments',
+].join('\n');
+
+runMain(
+  {
+    name: 'bench',
+    usage: USAGE,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' as const }])) },
   },
-});
-const name = positionals[0];
-if (!name || (name !== 'all' && !benches[name])) {
-  process.stderr.write(`usage: npm run bench -- <${[...Object.keys(benches), 'all'].join('|')}> [--json]\n`);
-  for (const [n, b] of Object.entries(benches)) process.stderr.write(`  ${n.padEnd(10)} ${b.describe}\n`);
-  process.exit(2);
-}
-const selected = name === 'all' ? Object.keys(benches) : [name];
-const results: Record<string, unknown> = {};
-for (const n of selected) {
-  const started = performance.now();
-  const progress = (m: string) => process.stderr.write(`[${n} ${((performance.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
-  progress('running');
-  results[n] = await benches[n].run(values, progress);
-  progress('done');
-}
-const output = name === 'all' ? results : results[name];
-process.stdout.write((values.json ? JSON.stringify(output) : JSON.stringify(output, null, 2)) + '\n');
+  async ({ values, positionals }) => {
+    const [name, ...extra] = positionals;
+    if (!name) throw new UsageError('name a bench');
+    if (name !== 'all' && !benches[name]) throw new UsageError(`unknown bench "${name}"`);
+    if (extra.length) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const selected = name === 'all' ? Object.keys(benches) : [name];
+    const raw = values as unknown as Record<Flag, string | undefined>;
+    const args: BenchArgs = {};
+    for (const [flag, { rule, list }] of Object.entries(FLAGS) as [Flag, (typeof FLAGS)[Flag]][]) {
+      if (raw[flag] === undefined) continue;
+      if (!selected.some((n) => benches[n].takes.includes(flag))) throw new UsageError(`--${flag} is not an option of ${name}`);
+      const value = list ? numberListArg(raw[flag], flag, rule)! : numberArg(raw[flag], flag, rule)!;
+      const wantsOne = selected.find((n) => benches[n].single?.includes(flag));
+      if (Array.isArray(value) && value.length > 1 && wantsOne) throw new UsageError(`--${flag} takes one number for ${wantsOne}, not a list`);
+      (args as Record<string, unknown>)[flag] = value;
+    }
+    const results: Record<string, unknown> = {};
+    for (const n of selected) {
+      const started = performance.now();
+      const progress = (m: string) => process.stderr.write(`[${n} ${((performance.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
+      progress('running');
+      results[n] = await benches[n].run(args, progress);
+      progress('done');
+    }
+    const output = name === 'all' ? results : results[name];
+    process.stdout.write((values.json ? JSON.stringify(output) : JSON.stringify(output, null, 2)) + '\n');
+    return 0;
+  },
+);

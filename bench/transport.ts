@@ -6,10 +6,11 @@
  *
  *   node --import tsx bench/transport.ts [--clients 500] [--seconds 15] [--json]
  */
-import { parseArgs } from 'node:util';
+import { numberArg, runMain } from '../runtime/cli-args.ts';
 import { pathToFileURL } from 'node:url';
 import { machineInfo } from './lib/machine.ts';
 import { cpuSeconds, freePort, rssBytes, startTsProcess, stopProcess } from './lib/processes.ts';
+import { BENCH_METRICS_TOKEN, scrapeLag } from './lib/scrape-lag.ts';
 
 export interface TransportBenchOptions {
   clients: number;
@@ -27,19 +28,13 @@ export interface TransportBenchOptions {
 
 const TOKEN = 'bench-token-0123456789abcdef';
 
-async function scrapeLag(port: number): Promise<{ p50: number; p99: number; max: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const q = (quantile: string) => Number(new RegExp(`voice_event_loop_lag_ms\\{quantile="${quantile}"\\} ([0-9.e+-]+)`).exec(text)?.[1] ?? NaN);
-  return { p50: q('0.5'), p99: q('0.99'), max: q('1') };
-}
-
 export async function runTransportBench(opts: TransportBenchOptions) {
   const progress = opts.onProgress ?? (() => {});
   const port = await freePort();
   const server = await startTsProcess(
     opts.serverEntry ?? 'gateway/main.ts',
     [],
-    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'echo', VOICE_WS_TOKEN: TOKEN, MAX_CALLS: String(opts.clients + 10), DATA_DIR: '/tmp/vg-bench-data' },
+    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'echo', VOICE_WS_TOKEN: TOKEN, METRICS_TOKEN: BENCH_METRICS_TOKEN, MAX_CALLS: String(opts.clients + 10), DATA_DIR: '/tmp/vg-bench-data' },
     (line) => line.includes('listening'),
   );
   const pid = server.pid!;
@@ -110,13 +105,20 @@ export async function runTransportBench(opts: TransportBenchOptions) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
-    options: { clients: { type: 'string', default: '500' }, seconds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
-  });
-  const out = await runTransportBench({
-    clients: Number(values.clients),
-    seconds: Number(values.seconds),
-    onProgress: (m) => process.stderr.write(`[transport] ${m}\n`),
-  });
-  process.stdout.write(JSON.stringify(out, null, values.json ? 0 : 2) + '\n');
+  runMain(
+    {
+      name: 'bench/transport',
+      usage: 'usage: node --import tsx bench/transport.ts [--clients 500] [--seconds 15] [--json]',
+      options: { clients: { type: 'string', default: '500' }, seconds: { type: 'string', default: '15' }, json: { type: 'boolean', default: false } },
+    },
+    async ({ values }) => {
+      const out = await runTransportBench({
+        clients: numberArg(values.clients, 'clients', { integer: true, min: 1, max: 100_000 })!,
+        seconds: numberArg(values.seconds, 'seconds', { min: 0.1, max: 3600 })!,
+        onProgress: (m) => process.stderr.write(`[transport] ${m}\n`),
+      });
+      process.stdout.write(JSON.stringify(out, null, values.json ? 0 : 2) + '\n');
+      return 0;
+    },
+  );
 }

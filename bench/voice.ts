@@ -19,6 +19,7 @@ import { machineInfo } from './lib/machine.ts';
 import { freePort, rssBytes, startTsProcess, stopProcess } from './lib/processes.ts';
 import { clientBargeInMs, clientV2vMs, countUnderruns, runScriptedCall, underrunGaps, type ScriptedCallResult, type Step } from './lib/scripted-caller.ts';
 import { summarize } from './lib/stats.ts';
+import { BENCH_METRICS_TOKEN, scrapeLag } from './lib/scrape-lag.ts';
 
 const TOKEN = 'bench-voice-token-0123456789';
 const FAQ_QUESTIONS = ['What are your opening hours?', 'What is your address?', 'When are you open?', 'Where is your office?', 'What time do you close?'];
@@ -39,7 +40,7 @@ async function startGateway(env: Record<string, string>): Promise<GatewayProcess
   const child = await startTsProcess(
     'gateway/main.ts',
     [],
-    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'secretary', VOICE_WS_TOKEN: TOKEN, DATA_DIR: dataDir, ...env },
+    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'secretary', VOICE_WS_TOKEN: TOKEN, METRICS_TOKEN: BENCH_METRICS_TOKEN, DATA_DIR: dataDir, ...env },
     (line) => line.includes('gateway listening'),
     60000,
   );
@@ -52,12 +53,6 @@ async function startGateway(env: Record<string, string>): Promise<GatewayProcess
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function scrapeLag(port: number) {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const q = (quantile: string) => Number(new RegExp(`voice_event_loop_lag_ms\\{quantile="${quantile}"\\} ([0-9.e+-]+)`).exec(text)?.[1] ?? NaN);
-  return { p50: q('0.5'), p99: q('0.99'), max: q('1') };
 }
 
 /** Each question cuts into the reply before it: a barge-in sample and a reply sample per turn. */

@@ -37,18 +37,33 @@ const parsedBy =
     }
   };
 
-const rate = (dflt: string) => z.string().default(dflt).transform(parsedBy(parseRateSpec));
+/** An env variable holding a rate spec (`count/period` or `off`), checked by parseRateSpec. */
+export const rateSpecVar = (dflt: string) => z.string().default(dflt).transform(parsedBy(parseRateSpec));
+
+/** The message names the variable but never echoes the value: a database URL carries a password. */
+function parsesAsUrl(s: string): boolean {
+  try {
+    new URL(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
 
 const EnvSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// (or postgresql://) URL')
+    .refine(parsesAsUrl, 'DATABASE_URL is not a valid URL (percent-encode special characters in the user name and password)')
+    .optional(),
   SECRET_KEY: z.string().min(32, 'SECRET_KEY must be at least 32 characters').optional(),
   CORS_ORIGINS: z.string().default(''),
-  RATE_LIMIT_AUTH: rate('10/min'),
-  RATE_LIMIT_CHAT: rate('60/min'),
-  RATE_LIMIT_TTS: rate('30/min'),
-  RATE_LIMIT_DEFAULT: rate('600/min'),
+  RATE_LIMIT_AUTH: rateSpecVar('10/min'),
+  RATE_LIMIT_CHAT: rateSpecVar('60/min'),
+  RATE_LIMIT_TTS: rateSpecVar('30/min'),
+  RATE_LIMIT_DEFAULT: rateSpecVar('600/min'),
   ACCESS_TOKEN_TTL_S: int(60, 86400, 900),
   REFRESH_TOKEN_TTL_S: int(300, 90 * 86400, 14 * 86400),
   /** Wrong passwords in a row answered at once; each further one doubles the wait before the next check. */

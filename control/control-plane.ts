@@ -20,6 +20,7 @@ import { openDatabase } from './db/connection.ts';
 import { FaqService } from './faq/faq-service.ts';
 import { CorsPolicy } from './http/cors.ts';
 import { RateLimiter } from './http/rate-limiter.ts';
+import { UpgradeGuard } from './http/upgrade-guard.ts';
 import type { RouteTable } from './http/route-table.ts';
 import { attachRouter } from './http/router.ts';
 import { ChatResponder } from './openai-api/chat-responder.ts';
@@ -70,6 +71,11 @@ export interface ControlPlaneOptions {
    * when it is set, so the files the modem writes are the ones downloads, backups and erasure see.
    */
   recordingsDir?: string;
+  /**
+   * Log the one-time setup token now, while no user exists (default true). The gateway passes false
+   * and calls `announceSetupToken()` once it listens, so a start that then fails prints no token.
+   */
+  announceSetupToken?: boolean;
 }
 
 export interface ControlPlane extends ControlServices {
@@ -87,6 +93,8 @@ export interface ControlPlane extends ControlServices {
   setGsm(gsm: GsmControl | null): void;
   /** Use the gateway's metrics for /admin/monitor. */
   setMetricsSource(source: MetricsSource): void;
+  /** Log the setup token (once), if no admin exists yet; see ControlPlaneOptions.announceSetupToken. */
+  announceSetupToken(): void;
   close(): Promise<void>;
 }
 
@@ -100,7 +108,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     log.warn({ PASSWORD_HASH_LN: config.passwordHashLn }, `PASSWORD_HASH_LN is below OWASP's minimum (${OWASP_MIN_PARAMS.ln}): new password hashes are cheap to crack; use it only in tests`);
   }
   const databaseUrl = opts.databaseUrl ?? config.databaseUrl;
-  const db = await openDatabase({ dataDir, databaseUrl, pgSchema: opts.pgSchema });
+  const db = await openDatabase({ dataDir, databaseUrl, pgSchema: opts.pgSchema, log });
   const cipher = new FieldCipher(secret.derive('llm-api-keys'));
   const repos = createRepositories(db, cipher);
   // Migration 0004 moved proxy passwords to an encrypted column; rows from before it get there now.
@@ -119,15 +127,19 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const chat = new ChatResponder(repos, faq, log, opts.llmCaller ?? openAiCaller(config.egress));
 
   const setup = new SetupGate();
-  if ((await repos.users.count()) === 0) {
-    const token = setup.arm();
+  if ((await repos.users.count()) === 0) setup.arm();
+  let setupAnnounced = false;
+  const announceSetupToken = () => {
+    const token = setup.token;
+    if (setupAnnounced || token === null) return;
+    setupAnnounced = true;
     // Printed once, deliberately in the message (the logger redacts `token` fields): it is the
     // only way in over HTTP until an admin exists, and it dies with this process.
     log.warn(
       `No admin user exists. Create one with \`npm run admin -- create <username>\`, ` +
         `or POST /admin/setup with {"token": "${token}", "username": ..., "password": ...}. The token works once, until restart.`,
     );
-  }
+  };
 
   const ttsLog = log.child({ component: 'tts' });
   const tts = new TtsService(opts.tts ?? espeakCatalog({ log: ttsLog }), repos.ttsPresets, config.ttsCacheMaxBytes, ttsLog);
@@ -174,6 +186,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
 
   let closing: Promise<void> | null = null;
   log.info({ database: databaseUrl ? 'postgres' : 'sqlite', routes: routes.routes.length, node: node.id }, 'control plane ready');
+  if (opts.announceSetupToken !== false) announceSetupToken();
   return {
     ...services,
     routes,
@@ -189,6 +202,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       live.metrics = source;
       live.metricsLabel = 'gateway';
     },
+    announceSetupToken,
     close: () =>
       (closing ??= (async () => {
         dataDirSpace.stop();
@@ -209,12 +223,16 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   };
 }
 
-/** Serve the control plane's routes (`/admin/*`, `/v1/*`) on the gateway's uWS app. */
-export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane): void {
+/**
+ * Serve the control plane's routes (`/admin/*`, `/v1/*`) on the gateway's uWS app. `upgradeGuard`:
+ * the app's budget of failed WebSocket upgrades per IP, shared with its other sockets (the gateway
+ * passes its own; default: one of this control plane's, at the default limit).
+ */
+export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard } = {}): void {
   const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
   // Before the router's `/admin/*`: uWS prefers the literal path anyway, and a plain GET (no
   // upgrade) falls through to the router, which answers 401/426.
-  attachTtsWebSocket(app, cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization));
+  attachTtsWebSocket(app, cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard());
   attachRouter(app, cp.routes, {
     log: cp.log,
     cors: new CorsPolicy(cp.config.corsOrigins),

@@ -9,11 +9,18 @@
  * recordings the modem writes (MODEM_RECORD_DIR) are registered in the call log, in the directory
  * the control plane serves, backs up and erases recordings from. Which calls are recorded at all is
  * the control plane's to say: the `calls.recording_enabled` setting and the caller's consent.
+ *
+ * Before any of it: DATA_DIR is made private and checked writable (data-dir.ts), and temporary
+ * files that processes killed earlier left behind are swept (runtime/owned-temp.ts). After it:
+ * the setup token is printed only once the gateway listens, so a start that fails prints none.
  */
+import { tmpdir } from 'node:os';
 import type { ControlPlane } from '../control/control-plane.ts';
 import { createControlPlane } from '../control/control-plane.ts';
 import { promRegistrySource } from '../control/monitor/metrics-source.ts';
+import { sweepStaleTemps } from '../runtime/owned-temp.ts';
 import type { GatewayConfig } from './config.ts';
+import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
 import { startModem, type AttachedModem } from './modem/attach-modem.ts';
 import { modemGsmControl, storeIncomingSms } from './modem/gsm-control.ts';
@@ -21,7 +28,9 @@ import { createPipelineFactory, type GatewayPipelines } from './pipeline-factory
 import { recordingConsentGate } from './recording-consent.ts';
 import { createGateway, type Gateway } from './server.ts';
 
-export type StartupStage = 'control_plane' | 'pipeline' | 'modem' | 'listen';
+export { ListenError } from './listen.ts';
+
+export type StartupStage = 'data_dir' | 'control_plane' | 'pipeline' | 'modem' | 'listen';
 
 /** A part failed to start; what was already started has been closed again. */
 export class StartupError extends Error {
@@ -60,10 +69,20 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     throw new StartupError(stage, err);
   };
 
+  const recordingsDir = env.MODEM_RECORD_DIR || undefined;
+  try {
+    const { tightened } = prepareDataDir(config.dataDir, recordingsDir ? [recordingsDir] : []);
+    if (tightened.length) log.warn({ count: tightened.length, first: tightened.slice(0, 5) }, 'files in the data directory were readable by other users; made private (directories 0700, files 0600)');
+  } catch (err) {
+    return fail('data_dir', err);
+  }
+  const swept = [...sweepStaleTemps(tmpdir()), ...sweepStaleTemps(config.dataDir)];
+  if (swept.length) log.info({ count: swept.length, paths: swept.slice(0, 10) }, 'removed temporary files of processes that no longer run');
+
   let controlPlane: ControlPlane;
   try {
     // One recordings directory for the writer (the modem) and the readers (downloads, backups, GDPR).
-    controlPlane = await createControlPlane({ dataDir: config.dataDir, log, env, recordingsDir: env.MODEM_RECORD_DIR || undefined });
+    controlPlane = await createControlPlane({ dataDir: config.dataDir, log, env, recordingsDir, announceSetupToken: false });
   } catch (err) {
     return fail('control_plane', err);
   }
@@ -111,11 +130,14 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     pipelines,
     modem,
     async listen() {
+      let port: number;
       try {
-        return await gateway.listen();
+        port = await gateway.listen();
       } catch (err) {
         return fail('listen', err);
       }
+      controlPlane.announceSetupToken();
+      return port;
     },
     async close() {
       controlPlane.setGsm(null);

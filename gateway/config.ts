@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { rateSpecVar, type RateSpec } from '../control/config.ts';
+import { DEFAULT_UPGRADE_FAILURE_LIMIT } from '../control/http/upgrade-guard.ts';
 import { engineNice } from '../pipeline/engines/engine-nice.ts';
 import { STT_ENGINES, TTS_ENGINES, type SttSelection, type TtsSelection } from '../pipeline/engines/select.ts';
 import { VAD_RUNTIMES, type VadRuntime } from '../pipeline/engines/vad-silero.ts';
@@ -18,6 +20,11 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   DATA_DIR: z.string().min(1).default('data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Bearer token for /metrics and for the components of /health (see gateway/observability/http-routes.ts). */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional(),
+  /** Serve /metrics (and a full /health) on a listener of its own, not on the public port. */
+  METRICS_PORT: intFrom(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Bearer token for the WebSocket voice path; when unset, one is generated into DATA_DIR/voice-token. */
   VOICE_WS_TOKEN: z.string().min(16, 'VOICE_WS_TOKEN must be at least 16 characters').optional(),
   VOICE_WS_PATH: z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'VOICE_WS_PATH must be a URL path').default('/ws/voice'),
@@ -29,6 +36,17 @@ const EnvSchema = z.object({
   VOICE_WS_MAX_BUFFERED_BYTES: intFrom(4096, 64 * 1024 * 1024).default(256 * 1024),
   /** Largest audio message accepted; larger ones get an error event and are dropped. */
   VOICE_WS_MAX_FRAME_BYTES: intFrom(320, 1024 * 1024).default(32 * 1024),
+  /**
+   * Protocol errors (bad JSON, invalid messages, undecodable audio...) one connection may cause
+   * within VOICE_WS_ERROR_WINDOW_S before it is closed with 4000 (0 = never).
+   */
+  VOICE_WS_MAX_ERRORS: intFrom(0, 100000).default(20),
+  VOICE_WS_ERROR_WINDOW_S: intFrom(1, 3600).default(10),
+  /**
+   * Failed WebSocket upgrades per client IP (missing or wrong token, a path with no socket) before
+   * it gets 429 without a token check, on every WebSocket of the gateway: `count/period` or `off`.
+   */
+  WS_UPGRADE_FAILURE_LIMIT: rateSpecVar(DEFAULT_UPGRADE_FAILURE_LIMIT),
   /** Inbound jitter-buffer target depth in 20 ms frames (0 = hand audio to the pipeline at once). */
   VOICE_JITTER_FRAMES: intFrom(0, 50).default(2),
   /** Most concurrent voice calls; further `start` messages get `capacity` errors. */
@@ -123,6 +141,8 @@ export interface GatewayConfig {
   host: string;
   dataDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** Who reads /metrics and the /health components, and where /metrics is served. */
+  metrics: { token?: string; port?: number; host: string };
   voice: {
     path: string;
     token?: string;
@@ -132,7 +152,12 @@ export interface GatewayConfig {
     maxFrameBytes: number;
     jitterFrames: number;
     maxCalls: number;
+    /** Protocol errors within errorWindowMs that close a connection (0 = never). */
+    maxErrors: number;
+    errorWindowMs: number;
   };
+  /** Failed WebSocket upgrades per IP before 429 (null: no limit). */
+  upgradeFailureLimit: RateSpec | null;
   pipeline: 'secretary' | 'echo';
   secretary: {
     language: 'en' | 'ru';
@@ -169,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     voice: {
       path: e.VOICE_WS_PATH,
       token: e.VOICE_WS_TOKEN,
@@ -178,7 +204,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       maxFrameBytes: e.VOICE_WS_MAX_FRAME_BYTES,
       jitterFrames: e.VOICE_JITTER_FRAMES,
       maxCalls: e.MAX_CALLS,
+      maxErrors: e.VOICE_WS_MAX_ERRORS,
+      errorWindowMs: e.VOICE_WS_ERROR_WINDOW_S * 1000,
     },
+    upgradeFailureLimit: e.WS_UPGRADE_FAILURE_LIMIT,
     pipeline: e.PIPELINE,
     secretary: {
       language: e.PERSONA_LANGUAGE,

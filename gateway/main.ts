@@ -1,19 +1,35 @@
 /**
  * `npm start`: the gateway with its embedded defaults. Configuration comes from the environment
  * (README "Configuration"); SIGINT/SIGTERM end live calls cleanly and flush logs before exit.
+ *
+ * A start that fails says why in one line on stderr (and one JSON log line, without a stack
+ * unless the failure is a bug) and exits with a code a supervisor can act on (README "Exit codes"):
+ *   1 failed at run time or a bug; 2 configuration (environment, DATA_DIR, database URL or
+ *   credentials, modem settings); 3 the native uWS binary is missing; 4 the port cannot be bound.
  */
+import { ControlConfigError } from '../control/config.ts';
+import { SecretKeyError } from '../control/crypto/secret-key.ts';
+import { DatabaseUnavailableError } from '../control/db/connect-errors.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { DataDirError } from './data-dir.ts';
 import { createLogger } from './logger.ts';
+
+const EXIT = { ok: 0, failed: 1, config: 2, nativeMissing: 3, cannotListen: 4 } as const;
+
+/** Everything this process creates (database, recordings, backups, keys) is for its own user only. */
+process.umask(0o077);
+
+const fail = (message: string, code: number): never => {
+  process.stderr.write(`voice-gateway: ${message}\n`);
+  process.exit(code);
+};
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`voice-gateway: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) fail(err.message, EXIT.config);
     throw err;
   }
   const log = createLogger(config.logLevel);
@@ -22,18 +38,23 @@ async function main(): Promise<void> {
   try {
     assemble = await import('./assemble.ts');
   } catch (err) {
-    process.stderr.write(`voice-gateway: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(3);
+    fail(err instanceof Error ? err.message : String(err), EXIT.nativeMissing);
+    return;
   }
   let app: Awaited<ReturnType<typeof assemble.assembleGateway>>;
   try {
     app = await assemble.assembleGateway(config, { log });
     await app.listen();
   } catch (err) {
-    // A bad modem setting is a configuration error (exit 2); anything else failed at run time (exit 1).
     const stage = err instanceof assemble.StartupError ? err.stage : 'startup';
-    log.fatal({ err: err instanceof Error && err.cause ? err.cause : err, stage }, err instanceof Error ? err.message : 'startup failed');
-    log.flush(() => process.exit(stage === 'modem' ? 2 : 1));
+    const cause = err instanceof assemble.StartupError ? err.cause : err;
+    const code = cause instanceof assemble.ListenError ? EXIT.cannotListen : stage === 'modem' || isConfigurationError(cause) ? EXIT.config : EXIT.failed;
+    // What the operator must fix is the cause's own sentence; a stack only helps with a bug.
+    const message = code === EXIT.failed ? (err instanceof Error ? err.message : 'startup failed') : (cause as Error).message;
+    if (code === EXIT.failed) log.fatal({ err: cause, stage }, message);
+    else log.fatal({ stage, exit_code: code }, message);
+    process.stderr.write(`voice-gateway: ${message}\n`);
+    log.flush(() => process.exit(code));
     return;
   }
 
@@ -43,7 +64,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     await app.close();
-    log.flush(() => process.exit(0));
+    log.flush(() => process.exit(EXIT.ok));
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -51,8 +72,19 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');
-    log.flush(() => process.exit(1));
+    log.flush(() => process.exit(EXIT.failed));
   });
+}
+
+/** A start that failed on what the operator configured, not on a fault of ours. */
+function isConfigurationError(err: unknown): boolean {
+  return (
+    err instanceof ConfigError ||
+    err instanceof ControlConfigError ||
+    err instanceof DatabaseUnavailableError ||
+    err instanceof DataDirError ||
+    err instanceof SecretKeyError
+  );
 }
 
 await main();

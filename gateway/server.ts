@@ -3,16 +3,22 @@
  * is what `main.ts`, the tests and the benches all start, so they exercise the same wiring.
  */
 import type { Logger } from 'pino';
+import { createAuthenticator } from '../control/auth/principal.ts';
+import { roleAtLeast } from '../control/auth/roles.ts';
 import { attachControlPlane, type ControlPlane } from '../control/control-plane.ts';
+import { clientIp } from '../control/http/client-ip.ts';
+import { UpgradeGuard } from '../control/http/upgrade-guard.ts';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
 import type { MediaClock } from '../media/media-clock.ts';
 import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
-import { asyncHandler, errorBody, writeJson, writeText } from './http/respond.ts';
+import { errorBody, writeHttpError, writeJson } from './http/respond.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
 import { HealthRegistry } from './observability/health.ts';
+import { attachObservability, type ObservabilityAccess } from './observability/http-routes.ts';
+import { listenExclusive } from './listen.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
 import { uws, type UWS } from './uws.ts';
 import { VoiceEndpoint, voiceClock } from './ws/voice-endpoint.ts';
@@ -34,7 +40,9 @@ export interface Gateway {
   readonly voice: VoiceEndpoint;
   /** The token clients must present on the voice path. */
   readonly voiceToken: string;
-  /** Listen; resolves with the bound port (useful with port 0). */
+  /** The port of the METRICS_PORT listener once listening (null without one). */
+  readonly metricsPort: number | null;
+  /** Listen, exclusively (a port in use is a ListenError); resolves with the bound port (useful with port 0). */
   listen(): Promise<number>;
   /** Graceful stop: refuse new connections, end live calls with 1001, wait up to the grace period. */
   close(): Promise<void>;
@@ -50,9 +58,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   if (source !== 'env') log.info({ file, source }, 'voice token kept in file (set VOICE_WS_TOKEN to choose one)');
 
   const app = uws.App();
+  // One budget of failed upgrades per IP for every WebSocket on this app (voice and TTS).
+  const upgrades = new UpgradeGuard(config.upgradeFailureLimit);
+  const trustProxy = deps.controlPlane?.config.trustProxy ?? false;
   const voice = new VoiceEndpoint(
     { ...config.voice, token },
-    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log },
+    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log, upgrades, trustProxy },
   );
   voice.attach(app);
 
@@ -64,25 +75,34 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   health.register('dsp', () => ({ status: 'ok', implementation: dspImplementation() }));
   health.register('pipeline', () => ({ status: 'ok', kind: config.pipeline }));
 
-  app.get('/health', asyncHandler(async (res, ctx) => {
-    const report = await health.report();
-    if (!ctx.aborted()) writeJson(res, '200 OK', report);
-  }));
-  app.get('/metrics', asyncHandler(async (res, ctx) => {
-    const { contentType, body } = await metrics.render();
-    if (!ctx.aborted()) writeText(res, '200 OK', contentType, body);
-  }));
   const cp = deps.controlPlane;
+  const access: ObservabilityAccess = { metricsToken: config.metrics.token, isAdmin: cp ? adminCheck(cp) : undefined };
+  attachObservability(app, { health, metrics }, access, { metricsHere: config.metrics.port === undefined, trusted: false });
   if (cp) {
-    attachControlPlane(app, cp);
+    attachControlPlane(app, cp, { upgradeGuard: upgrades });
     registerDurabilityHealth(health, cp);
     registerDurabilityMetrics(metrics, cp);
   }
   app.any('/*', (res, req) => {
+    // A WebSocket upgrade to a path with no socket (a scan for one) counts as a failed upgrade.
+    if (req.getHeader('upgrade').toLowerCase() === 'websocket') {
+      const ip = clientIp(res.getRemoteAddressAsText(), req.getHeader('x-forwarded-for') || undefined, trustProxy);
+      const refusal = upgrades.refusal(ip);
+      if (refusal) return writeHttpError(res, refusal);
+      upgrades.failed(ip);
+    }
     writeJson(res, '404 Not Found', errorBody('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
   });
 
   let listenSocket: UWS.us_listen_socket | null = null;
+  // METRICS_PORT: a second app with only /metrics and /health, on its own (private) address.
+  const metricsApp = config.metrics.port === undefined ? null : uws.App();
+  if (metricsApp) {
+    attachObservability(metricsApp, { health, metrics }, access, { metricsHere: true, trusted: true });
+    metricsApp.any('/*', (res) => writeJson(res, '404 Not Found', errorBody('not_found', 'only /metrics and /health here')));
+  }
+  let metricsSocket: UWS.us_listen_socket | null = null;
+  let metricsPort: number | null = null;
   let closing: Promise<void> | null = null;
 
   return {
@@ -92,21 +112,32 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     calls,
     voice,
     voiceToken: token,
-    listen: () =>
-      new Promise((resolve, reject) => {
-        app.listen(config.host, config.port, (socket) => {
-          if (!socket) return reject(new Error(`cannot listen on ${config.host}:${config.port} (in use or not permitted)`));
-          listenSocket = socket;
-          const port = uws.us_socket_local_port(socket as unknown as UWS.us_socket);
-          log.info({ host: config.host, port, voicePath: config.voice.path }, 'gateway listening');
-          resolve(port);
-        });
-      }),
+    get metricsPort() {
+      return metricsPort;
+    },
+    async listen() {
+      if (metricsApp) {
+        const bound = await listenExclusive(metricsApp, config.metrics.host, config.metrics.port!);
+        metricsSocket = bound.socket;
+        metricsPort = bound.port;
+        log.info({ host: config.metrics.host, port: metricsPort }, 'metrics listening');
+      }
+      const { socket, port } = await listenExclusive(app, config.host, config.port).catch((err: unknown) => {
+        if (metricsSocket) uws.us_listen_socket_close(metricsSocket);
+        metricsSocket = null;
+        throw err;
+      });
+      listenSocket = socket;
+      log.info({ host: config.host, port, voicePath: config.voice.path }, 'gateway listening');
+      return port;
+    },
     close: () =>
       (closing ??= (async () => {
         if (listenSocket) uws.us_listen_socket_close(listenSocket);
-        listenSocket = null;
+        if (metricsSocket) uws.us_listen_socket_close(metricsSocket);
+        listenSocket = metricsSocket = null;
         voice.shutdown();
+        upgrades.close();
         const deadline = performance.now() + config.shutdownGraceMs;
         while (voice.connections > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
         metrics.stop();
@@ -116,3 +147,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** An admin's access token, checked as an admin route checks it (session live, user enabled, role). */
+function adminCheck(cp: ControlPlane): (authorization: string) => Promise<boolean> {
+  const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
+  return async (authorization) => {
+    const principal = await authenticate({ kind: 'user', role: 'admin' }, authorization);
+    return principal.kind === 'user' && roleAtLeast(principal.user.role, 'admin');
+  };
+}

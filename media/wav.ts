@@ -207,6 +207,7 @@ export async function readWavFile(path: string): Promise<ParsedWav> {
   }
 }
 
-export async function writeWavFile(path: string, samples: Int16Array, sampleRate: number): Promise<void> {
-  await writeFile(path, encodeWav(samples, sampleRate));
+/** `mode` applies when the file is created (e.g. 0o600 for a call recording: personal data). */
+export async function writeWavFile(path: string, samples: Int16Array, sampleRate: number, opts: { mode?: number } = {}): Promise<void> {
+  await writeFile(path, encodeWav(samples, sampleRate), { mode: opts.mode });
 }

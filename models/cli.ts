@@ -1,9 +1,10 @@
 // `npm run models -- <command>`: list, fetch, info and verify the recommended sherpa-onnx models.
 // Exit codes, so scripts can tell failures apart:
-//   0 ok; 1 failed (download, checksum, incomplete install); 2 usage (unknown command or model);
-//   3 network unreachable (offline, DNS, refused, timed out).
-import { parseArgs } from 'node:util';
+//   0 ok; 1 failed (download, checksum, incomplete install); 2 usage (unknown command, model or
+//   flag, a missing value; runtime/cli-args.ts); 3 network unreachable (offline, DNS, refused, timed out).
+// (runtime/ is the one folder of ours models/ uses: argument parsing shared by every CLI.)
 import { pathToFileURL } from 'node:url';
+import { runCommand, UsageError } from '../runtime/cli-args.ts';
 import { discover, enginePaths, installStatus, listHfCache, verifyInstall, type InstallStatus } from './discover.ts';
 import { fetchModel, OfflineError } from './fetch.ts';
 import { hfHubDir, modelsDir } from './locations.ts';
@@ -39,7 +40,7 @@ function statusText(s: InstallStatus): string {
 }
 
 function resolveEntry(name: string | undefined, io: CliIo): ModelEntry | number {
-  if (!name) { io.stderr.write('a model name is required\n\n' + USAGE); return EXIT.usage; }
+  if (!name) throw new UsageError('a model name is required');
   const entry = findModel(name);
   if (entry) return entry;
   const close = suggest(name, loadManifest().models.map((m) => m.name));
@@ -109,35 +110,36 @@ async function cmdVerify(entry: ModelEntry, dir: string, io: CliIo): Promise<num
   return r.ok ? EXIT.ok : EXIT.failed;
 }
 
+const SPEC = {
+  name: 'models',
+  usage: USAGE,
+  allowPositionals: true,
+  options: { json: { type: 'boolean' }, dir: { type: 'string' }, force: { type: 'boolean' } },
+} as const;
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, dir: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (err) {
-    io.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  const [command, name, ...extra] = parsed.positionals;
-  const { json = false, force = false, help = false } = parsed.values;
-  if (help || command === 'help') { io.stdout.write(USAGE); return EXIT.ok; }
-  const dir = parsed.values.dir !== undefined ? modelsDir({ MODELS_DIR: parsed.values.dir }, io.cwd) : modelsDir(io.env, io.cwd);
-  const tooMany = command === 'list' ? name !== undefined : extra.length > 0;
-  if (tooMany) { io.stderr.write(`unexpected argument: ${command === 'list' ? name : extra[0]}\n\n${USAGE}`); return EXIT.usage; }
-  switch (command) {
-    case 'list': return cmdList(json, dir, io);
-    case 'info':
-    case 'fetch':
-    case 'verify': {
-      const entry = resolveEntry(name, io);
-      if (typeof entry === 'number') return entry;
-      if (command === 'info') return cmdInfo(entry, json, dir, io);
-      if (command === 'fetch') return cmdFetch(entry, dir, force, io);
-      return cmdVerify(entry, dir, io);
+  return runCommand(SPEC, argv, io, async ({ values, positionals }) => {
+    const [command, name, ...extra] = positionals;
+    const { json = false, force = false } = values;
+    if (command === 'help') { io.stdout.write(USAGE); return EXIT.ok; }
+    const dir = values.dir !== undefined ? modelsDir({ MODELS_DIR: values.dir }, io.cwd) : modelsDir(io.env, io.cwd);
+    const tooMany = command === 'list' ? name !== undefined : extra.length > 0;
+    if (tooMany) throw new UsageError(`unexpected argument: ${command === 'list' ? name : extra[0]}`);
+    switch (command) {
+      case 'list': return cmdList(json, dir, io);
+      case 'info':
+      case 'fetch':
+      case 'verify': {
+        const entry = resolveEntry(name, io);
+        if (typeof entry === 'number') return entry;
+        if (command === 'info') return cmdInfo(entry, json, dir, io);
+        if (command === 'fetch') return cmdFetch(entry, dir, force, io);
+        return cmdVerify(entry, dir, io);
+      }
+      default:
+        throw new UsageError(command ? `unknown command '${command}'` : 'a command is required');
     }
-    default:
-      io.stderr.write(command ? `unknown command '${command}'\n\n${USAGE}` : USAGE);
-      return EXIT.usage;
-  }
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -3,6 +3,7 @@
 // sees a half-unpacked model (a process that lists the dir mid-fetch sees the old model or none).
 import { access, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { ownedTempName, sweepStaleTemps } from '../runtime/owned-temp.ts';
 import { extractTarBz2 } from './extract.ts';
 import type { FetchListener } from './fetch-events.ts';
 import { isArchive, requiredFiles, urlFileName, type ModelEntry } from './manifest.ts';
@@ -36,7 +37,10 @@ export async function installDownloaded(
   emit: FetchListener = () => {},
 ): Promise<string> {
   const target = join(modelsDir, entry.name);
-  const staging = join(modelsDir, `.staging-${entry.name}-${process.pid}-${Date.now()}`);
+  // Named for this process (runtime/owned-temp.ts): one a fetch killed mid-unpack left (hundreds of
+  // MB, perhaps) is removed by the next install, while a fetch still running keeps its own.
+  sweepStaleTemps(modelsDir);
+  const staging = join(modelsDir, ownedTempName('model-staging', `-${entry.name}`));
   await mkdir(staging, { recursive: true });
   try {
     const unpacked = join(staging, entry.name);

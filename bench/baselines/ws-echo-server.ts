@@ -64,7 +64,7 @@ server.on('upgrade', (req, socket, head) => {
   wss.handleUpgrade(req, socket, head, (ws) => {
     const conn = new VoiceConnection({
       socket: new WsSocket(ws),
-      options: { startTimeoutMs: 10000, maxBufferedBytes: 256 * 1024, maxFrameBytes: 32768, jitterFrames: 2 },
+      options: { startTimeoutMs: 10000, maxBufferedBytes: 256 * 1024, maxFrameBytes: 32768, jitterFrames: 2, maxErrors: 20, errorWindowMs: 10_000 },
       pipelineFactory: createEchoPipeline,
       calls,
       log,

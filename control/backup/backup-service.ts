@@ -24,7 +24,7 @@
  * needs the same SECRET_KEY (or secret.key file). The zip is built and read in memory: recordings
  * count toward the 512 MB unpacked limit.
  */
-import { randomBytes } from 'node:crypto';
+import { ownedTempName, sweepStaleTemps } from '../../runtime/owned-temp.ts';
 import { constants as fsConstants, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -122,7 +122,7 @@ export interface BackupInfo {
   sha256: string;
 }
 
-/** A temporary backup file this old was left by a process that died while writing it. */
+/** A temporary backup file of an older version (`.tmp-*`) this old was left by a process that died while writing it. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 /** Where `link` fails because the file system has no hard links (FAT, exFAT, some network mounts). */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
@@ -152,8 +152,15 @@ export class BackupService {
     this.#sweepStaleTemps();
   }
 
-  /** Temporary files a crash left between writing and linking (never listed, but they take space). */
+  /**
+   * Temporary files a crash left between writing and linking (never listed, but they take space):
+   * backups being written and recordings being restored, named for their process
+   * (runtime/owned-temp.ts) and removed once it no longer runs; and `.tmp-` files of versions
+   * before those names, after an hour.
+   */
   #sweepStaleTemps(): void {
+    sweepStaleTemps(this.dir);
+    sweepStaleTemps(this.recordings.dir);
     let names: string[];
     try {
       names = readdirSync(this.dir).filter((n) => n.startsWith('.tmp-'));
@@ -258,7 +265,7 @@ export class BackupService {
   async #store(zip: Uint8Array, suffix: string | undefined, check: () => Promise<string>): Promise<BackupInfo> {
     const bytes = zip.byteLength;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = path.join(this.dir, `.tmp-${randomBytes(6).toString('hex')}.zip`);
+    const tmp = path.join(this.dir, ownedTempName('backup', '.zip'));
     try {
       await writeFile(tmp, zip, { mode: 0o600, flag: 'wx' });
       return await this.#publish(tmp, bytes, await check(), suffix);
@@ -476,7 +483,7 @@ export class BackupService {
         if (used.has(name)) name = `${String(row.id)}-${name}`;
         used.add(name);
         const file = path.join(dir, name);
-        const tmp = path.join(dir, `.restore-${randomBytes(6).toString('hex')}-${name}`);
+        const tmp = path.join(dir, ownedTempName('restore', `-${name}`));
         row.path = this.recordings.toStored(file);
         staged.push({ tmp, file, stored: String(row.path) });
         await writeFile(tmp, data, { mode: 0o600 });

@@ -5,8 +5,9 @@
  * and one leaking cannot be turned against the other.
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir } from '../../runtime/private-files.ts';
 
 export const SECRET_KEY_FILE = 'secret.key';
 
@@ -37,7 +38,7 @@ export function resolveMasterSecret(configured: string | undefined, dataDir: str
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const key = randomBytes(32);
   writeFileSync(file, key.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600); // the umask may have narrowed the mode, never widened it, but be explicit

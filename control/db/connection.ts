@@ -3,10 +3,17 @@
  * URL is given. Every SQLite connection gets WAL and foreign keys in the pool's afterCreate hook,
  * because SQLite forgets PRAGMAs per connection and a connection without `foreign_keys=ON` would
  * silently skip our ON DELETE CASCADE rules (GDPR deletes depend on them).
+ *
+ * The SQLite file is created 0600 before SQLite opens it: SQLite gives its `-wal` and `-shm` files
+ * the database file's mode, so all three stay private whatever the umask. A Postgres that cannot be
+ * reached or refuses us is a DatabaseUnavailableError naming why (connect-errors.ts), and knex's
+ * own messages go to our logger, never to stdout as a stack trace.
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import type { Logger } from 'pino';
+import { ensurePrivateDir, ensurePrivateFile } from '../../runtime/private-files.ts';
+import { connectFailure } from './connect-errors.ts';
 import { runMigrations } from './migration-source.ts';
 
 export type Db = Knex;
@@ -20,9 +27,14 @@ export interface OpenDatabaseOptions {
   pgSchema?: string;
   /** Run migrations to latest after connecting (default true). */
   migrate?: boolean;
+  /** Where knex's warnings go (default: nowhere; the errors they announce reach the caller anyway). */
+  log?: Logger;
 }
 
 export const SQLITE_FILE = 'secretary.db';
+
+/** A connect attempt to Postgres that has had no answer by then fails, rather than hang a start or a query. */
+const PG_CONNECT_TIMEOUT_MS = 10_000;
 
 interface SqliteConnection {
   exec(sql: string, cb: (err: Error | null) => void): void;
@@ -37,16 +49,26 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Db> {
   if (opts.databaseUrl) {
     db = knexFactory({
       client: 'pg',
-      connection: opts.databaseUrl,
+      connection: { connectionString: opts.databaseUrl, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS },
       searchPath: opts.pgSchema ? [opts.pgSchema] : undefined,
       pool: { min: 0, max: 10 },
+      log: knexLog(opts.log),
     });
+    try {
+      await db.raw('select 1');
+    } catch (err) {
+      await db.destroy();
+      throw connectFailure(err, opts.databaseUrl);
+    }
   } else {
-    mkdirSync(opts.dataDir, { recursive: true });
+    ensurePrivateDir(opts.dataDir);
+    const file = path.join(opts.dataDir, SQLITE_FILE);
+    ensurePrivateFile(file);
     db = knexFactory({
       client: 'sqlite3',
-      connection: { filename: path.join(opts.dataDir, SQLITE_FILE) },
+      connection: { filename: file },
       useNullAsDefault: true,
+      log: knexLog(opts.log),
       // One connection: SQLite serialises writers anyway, and a single connection avoids
       // SQLITE_BUSY on read-to-write upgrades inside deferred transactions.
       pool: {
@@ -68,4 +90,24 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Db> {
     throw err;
   }
   return db;
+}
+
+/**
+ * knex's logger prints to stdout with console.log, stacks included ("Acquire connection error:
+ * ..."), which would break our JSON log lines. Its messages go to pino instead, first line only;
+ * connection errors at debug level, since the query that met them fails and its caller reports it.
+ */
+function knexLog(log: Logger | undefined): Knex.Config['log'] {
+  const firstLine = (m: unknown) => String(m instanceof Error ? m.message : m).split('\n')[0];
+  const warn = (m: unknown) => {
+    const line = firstLine(m);
+    if (/^(Acquire connection error|Connection Error)/.test(line)) log?.debug({ component: 'knex' }, line);
+    else log?.warn({ component: 'knex' }, line);
+  };
+  return {
+    warn,
+    error: (m: unknown) => log?.error({ component: 'knex' }, firstLine(m)),
+    deprecate: (m: unknown) => log?.debug({ component: 'knex' }, firstLine(m)),
+    debug: (m: unknown) => log?.debug({ component: 'knex' }, firstLine(m)),
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * Token buckets per (client IP, route class). A bucket holds up to `capacity` tokens and refills
+ * Token buckets per (client IP, class). A bucket holds up to `capacity` tokens and refills
  * continuously; a request takes one. Idle buckets refill to full and are swept, so memory stays
  * proportional to the clients seen in the last few minutes, with a hard cap against IP floods.
+ * The classes are the routes' (RateClass) unless another set is given (see upgrade-guard.ts).
  */
 import type { RateClass, RateSpec } from '../config.ts';
 
@@ -18,21 +19,41 @@ export interface RateDecision {
 
 const MAX_BUCKETS = 100_000;
 
-export class RateLimiter {
+export class RateLimiter<C extends string = RateClass> {
   readonly #buckets = new Map<string, Bucket>();
   readonly #sweep: NodeJS.Timeout;
 
   constructor(
-    private readonly specs: Record<RateClass, RateSpec | null>,
+    private readonly specs: Record<C, RateSpec | null>,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.#sweep = setInterval(() => this.sweep(), 60_000);
     this.#sweep.unref();
   }
 
-  take(rateClass: RateClass, clientKey: string): RateDecision {
+  take(rateClass: C, clientKey: string): RateDecision {
+    const b = this.#bucket(rateClass, clientKey);
+    if (!b || b.tokens < 1) return this.#decision(rateClass, b);
+    b.tokens -= 1;
+    return { ok: true, retryAfterS: 0 };
+  }
+
+  /** What `take` would answer, without taking a token. */
+  check(rateClass: C, clientKey: string): RateDecision {
+    // A client not seen lately has a full bucket: no need to make one just to look at it.
+    if (!this.#buckets.has(`${rateClass}|${clientKey}`)) return { ok: true, retryAfterS: 0 };
+    return this.#decision(rateClass, this.#bucket(rateClass, clientKey));
+  }
+
+  #decision(rateClass: C, b: Bucket | null): RateDecision {
+    if (!b || b.tokens >= 1) return { ok: true, retryAfterS: 0 };
+    return { ok: false, retryAfterS: (1 - b.tokens) / this.specs[rateClass]!.refillPerSecond };
+  }
+
+  /** The bucket refilled to now (created full), or null when the class is unlimited. */
+  #bucket(rateClass: C, clientKey: string): Bucket | null {
     const spec = this.specs[rateClass];
-    if (!spec) return { ok: true, retryAfterS: 0 };
+    if (!spec) return null;
     const key = `${rateClass}|${clientKey}`;
     const t = this.now();
     let b = this.#buckets.get(key);
@@ -44,18 +65,14 @@ export class RateLimiter {
       b.tokens = Math.min(spec.capacity, b.tokens + ((t - b.last) / 1000) * spec.refillPerSecond);
       b.last = t;
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return { ok: true, retryAfterS: 0 };
-    }
-    return { ok: false, retryAfterS: (1 - b.tokens) / spec.refillPerSecond };
+    return b;
   }
 
   /** Drop buckets that have refilled completely: forgetting them changes nothing. */
   sweep(): void {
     const t = this.now();
     for (const [key, b] of this.#buckets) {
-      const spec = this.specs[key.slice(0, key.indexOf('|')) as RateClass];
+      const spec = this.specs[key.slice(0, key.indexOf('|')) as C];
       if (!spec || b.tokens + ((t - b.last) / 1000) * spec.refillPerSecond >= spec.capacity) this.#buckets.delete(key);
     }
     // Still over the cap (a flood of distinct addresses): start afresh rather than grow without bound.

@@ -17,6 +17,11 @@
  * not logged out or revoked, user not disabled, still operator or above). Once it fails the client
  * gets {"type":"error","code":...} naming why, queued requests are dropped and the socket is closed
  * with 4401 (authentication no longer valid) or 4403 (role no longer allows it).
+ *
+ * The transport rules of the voice socket hold here too: an IP with too many failed upgrades gets
+ * 429 before its credential is looked at (a refused credential counts as one; upgrade-guard.ts);
+ * only `vg-tts` is echoed as the subprotocol, never `bearer.<token>`; and a client that sends
+ * WS_MAX_ERRORS bad messages within WS_ERROR_WINDOW_MS is sent `too_many_errors` and closed with 4000.
  */
 import { z } from 'zod';
 import type { UWS } from '../../gateway/uws.ts';
@@ -27,6 +32,8 @@ import { errorBody, forbidden, HttpError } from '../http/errors.ts';
 import type { Principal } from '../http/route.ts';
 import { SynthesisBody } from '../admin/tts-routes.ts';
 import type { ControlPlane } from '../control-plane.ts';
+import { ErrorFlood } from '../http/error-flood.ts';
+import type { UpgradeGuard } from '../http/upgrade-guard.ts';
 
 export const TTS_WS_PATH = '/admin/tts/ws/stream';
 export const TTS_WS_SUBPROTOCOL = 'vg-tts';
@@ -34,6 +41,10 @@ const HIGH_WATER = 256 * 1024;
 /** Close codes (4000-4999 are the application's): the HTTP status the same check gives a route, plus 4000. */
 export const WS_CLOSE_UNAUTHORIZED = 4401;
 export const WS_CLOSE_FORBIDDEN = 4403;
+/** Too many bad messages in a short time (as on the voice socket). */
+export const WS_CLOSE_TOO_MANY_ERRORS = 4000;
+export const WS_MAX_ERRORS = 20;
+export const WS_ERROR_WINDOW_MS = 10_000;
 
 const ClientMessage = z.discriminatedUnion('type', [
   SynthesisBody.extend({ type: z.literal('synthesize'), id: z.string().max(100).optional() }),
@@ -51,11 +62,12 @@ interface SocketState {
   busy: boolean;
   closed: boolean;
   drained: (() => void) | null;
+  errors: ErrorFlood;
 }
 
 type Authenticate = (authorization: string | undefined) => Promise<Principal>;
 
-export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, authenticate: Authenticate): void {
+export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, authenticate: Authenticate, upgrades: UpgradeGuard): void {
   const log = cp.log.child({ component: 'tts-ws' });
   let seq = 0;
   const authorizeOperator = async (authorization: string | undefined): Promise<Principal> => {
@@ -110,15 +122,20 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
           res.end(JSON.stringify(errorBody(e.code, e.message)));
         });
       };
+      const blocked = upgrades.refusal(ip);
+      if (blocked) return refuse(blocked);
       const rate = cp.rateLimiter.take('tts', ip);
       if (!rate.ok) return refuse(new HttpError(429, 'rate_limited', 'too many tts requests; slow down', undefined, [['Retry-After', String(Math.ceil(rate.retryAfterS))]]));
       authorizeOperator(authorization)
         .then((principal) => {
           if (aborted) return;
-          const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null };
+          const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null, errors: new ErrorFlood(WS_MAX_ERRORS, WS_ERROR_WINDOW_MS) };
           res.cork(() => res.upgrade(state, key, offered.includes(TTS_WS_SUBPROTOCOL) ? TTS_WS_SUBPROTOCOL : '', extensions, context));
         })
-        .catch((err) => refuse(err instanceof HttpError ? err : new HttpError(401, 'unauthorized', 'authentication required')));
+        .catch((err) => {
+          upgrades.failed(ip);
+          refuse(err instanceof HttpError ? err : new HttpError(401, 'unauthorized', 'authentication required'));
+        });
     },
     open(ws) {
       const st = ws.getUserData();
@@ -131,24 +148,33 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
     message(ws, message, isBinary) {
       const st = ws.getUserData();
       const sendJson = (o: unknown) => !st.closed && ws.send(JSON.stringify(o), false);
-      if (isBinary) return void sendJson({ type: 'error', code: 'bad_message', message: 'send JSON text frames' });
+      /** A message we cannot serve: an error event; too many in a short time close the socket. */
+      const refuseMessage = (error: { id?: string; code: string; message: string }) => {
+        sendJson({ type: 'error', ...error });
+        if (st.closed || !st.errors.record(performance.now())) return;
+        log.info({ ip: st.ip }, 'tts socket closed after too many bad messages');
+        sendJson({ type: 'error', code: 'too_many_errors', message: `${WS_MAX_ERRORS} bad messages within ${WS_ERROR_WINDOW_MS / 1000} s; closing` });
+        st.queue.length = 0;
+        ws.end(WS_CLOSE_TOO_MANY_ERRORS, 'too many errors');
+      };
+      if (isBinary) return refuseMessage({ code: 'bad_message', message: 'send JSON text frames' });
       let msg: z.infer<typeof ClientMessage>;
       try {
         const parsed = ClientMessage.safeParse(JSON.parse(Buffer.from(message).toString('utf8')));
         if (!parsed.success) {
           const i = parsed.error.issues[0];
-          return void sendJson({ type: 'error', code: 'validation_failed', message: `${i.path.join('.') || 'message'}: ${i.message}` });
+          return refuseMessage({ code: 'validation_failed', message: `${i.path.join('.') || 'message'}: ${i.message}` });
         }
         msg = parsed.data;
       } catch {
-        return void sendJson({ type: 'error', code: 'invalid_json', message: 'not valid JSON' });
+        return refuseMessage({ code: 'invalid_json', message: 'not valid JSON' });
       }
       if (msg.type === 'cancel') {
         st.queue.length = 0;
         st.current?.abort();
         return;
       }
-      if (st.queue.length >= 32) return void sendJson({ type: 'error', id: msg.id, code: 'queue_full', message: 'too many queued utterances' });
+      if (st.queue.length >= 32) return refuseMessage({ id: msg.id, code: 'queue_full', message: 'too many queued utterances' });
       st.queue.push(msg);
       if (!st.busy) void pump(ws, st);
     },

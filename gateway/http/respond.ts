@@ -2,6 +2,8 @@
  * Small helpers for answering on uWS. uWS responses must be corked when written outside the
  * handler's synchronous part, and must not be touched after the client aborted.
  */
+import { STATUS_CODES } from 'node:http';
+import type { HttpError } from '../../control/http/errors.ts';
 import type { UWS } from '../uws.ts';
 
 export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
@@ -12,13 +14,19 @@ export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
   ['Cache-Control', 'no-store'],
 ];
 
-export function writeJson(res: UWS.HttpResponse, status: string, body: unknown): void {
+export function writeJson(res: UWS.HttpResponse, status: string, body: unknown, headers: ReadonlyArray<[string, string]> = []): void {
   res.cork(() => {
     res.writeStatus(status);
     for (const [k, v] of SECURITY_HEADERS) res.writeHeader(k, v);
+    for (const [k, v] of headers) res.writeHeader(k, v);
     res.writeHeader('Content-Type', 'application/json; charset=utf-8');
     res.end(JSON.stringify(body));
   });
+}
+
+/** A control-plane HttpError (status, code, message, headers such as Retry-After) in the one error format. */
+export function writeHttpError(res: UWS.HttpResponse, e: HttpError): void {
+  writeJson(res, `${e.status} ${STATUS_CODES[e.status] ?? ''}`, errorBody(e.code, e.message, e.details), e.headers);
 }
 
 export function writeText(res: UWS.HttpResponse, status: string, contentType: string, body: string): void {

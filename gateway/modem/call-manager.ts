@@ -8,10 +8,11 @@
  * `shouldRecord` predicate (the control plane's setting and the caller's consent) can veto that per call.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { concatInt16 } from '../../media/pcm.ts';
 import { encodeWav } from '../../media/wav.ts';
+import { ensurePrivateDirAsync, PRIVATE_FILE_MODE } from '../../runtime/private-files.ts';
 import { EventEmitter } from 'node:events';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import type { Urc } from './at/urc.ts';
@@ -370,7 +371,7 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
       this.reportError(new CallRecordingError(callId, message, err));
     };
     try {
-      await mkdir(this.opts.recordDir!, { recursive: true });
+      await ensurePrivateDirAsync(this.opts.recordDir!);
     } catch (err) {
       fail('recordings directory', err);
       return { callId, files, error: errors.join('; ') };
@@ -419,7 +420,7 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
 async function writeWhole(file: string, data: Uint8Array): Promise<void> {
   const part = path.join(path.dirname(file), `.${path.basename(file)}.part`);
   try {
-    await writeFile(part, data, { mode: 0o600 });
+    await writeFile(part, data, { mode: PRIVATE_FILE_MODE }); // the caller's voice: this user only
     await rename(part, file);
   } catch (err) {
     await rm(part, { force: true });

@@ -7,10 +7,17 @@ import type { PipelineEvent } from '../../pipeline/call-pipeline.ts';
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * The subprotocol a browser offers beside `bearer.<token>` (it cannot set headers). The server
+ * echoes only this one, never the bearer one, so the token is not sent back in the handshake.
+ */
+export const VOICE_SUBPROTOCOL = 'voice.v1';
+
 /** Close codes: 1000/1001 are the standard ones; 4xxx are ours and documented in docs/protocol.md. */
 export const CloseCode = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
+  /** Too many protocol errors in a short time (VOICE_WS_MAX_ERRORS within VOICE_WS_ERROR_WINDOW_S). */
   PROTOCOL_ERROR: 4000,
   START_TIMEOUT: 4002,
   CAPACITY: 4003,
@@ -29,6 +36,7 @@ export const ErrorCode = {
   FRAME_TOO_LARGE: 'frame_too_large',
   CAPACITY: 'capacity',
   PIPELINE_ERROR: 'pipeline_error',
+  TOO_MANY_ERRORS: 'too_many_errors',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { FATAL_PIPELINE_ERRORS, type CallPipeline, type PipelineEvent, type PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import { createWireCodec, createEdgeConverter, UnsupportedCodecError, type EdgeConverter } from '../../media/codec.ts';
 import { JitterBuffer } from '../../media/jitter-buffer.ts';
+import { ErrorFlood } from '../../control/http/error-flood.ts';
 import type { FrameTally, GatewayMetrics } from '../observability/metrics.ts';
 import type { CallRegistry } from '../call-registry.ts';
 import { CloseCode, ErrorCode, PROTOCOL_VERSION, parseClientMessage, type ServerEvent, type StartMessage } from './protocol.ts';
@@ -21,6 +22,9 @@ export interface VoiceConnectionOptions {
   maxBufferedBytes: number;
   maxFrameBytes: number;
   jitterFrames: number;
+  /** Protocol errors the client may cause within errorWindowMs before the connection is closed with 4000 (0 = never). */
+  maxErrors: number;
+  errorWindowMs: number;
 }
 
 export interface VoiceConnectionDeps {
@@ -55,10 +59,12 @@ export class VoiceConnection {
   private state: State = { name: 'awaiting_start', openedAt: performance.now() };
   private readonly log: Logger;
   private readonly frames: FrameTally;
+  private readonly errors: ErrorFlood;
 
   constructor(private readonly deps: VoiceConnectionDeps) {
     this.log = deps.log;
     this.frames = deps.metrics?.frameTally(CHANNEL) ?? { in: 0, out: 0 };
+    this.errors = new ErrorFlood(deps.options.maxErrors, deps.options.errorWindowMs);
   }
 
   get callId(): string | undefined {
@@ -71,7 +77,7 @@ export class VoiceConnection {
 
   onText(text: string): void {
     const parsed = parseClientMessage(text);
-    if (!parsed.ok) return this.sendError(parsed.code, parsed.message, parsed.details);
+    if (!parsed.ok) return this.refuse(parsed.code, parsed.message, parsed.details);
     const msg = parsed.message;
     switch (msg.type) {
       case 'start':
@@ -83,7 +89,7 @@ export class VoiceConnection {
       case 'text':
       case 'dtmf':
       case 'clear': {
-        if (this.state.name !== 'live') return this.sendError(ErrorCode.NOT_STARTED, `"${msg.type}" before "start"`);
+        if (this.state.name !== 'live') return this.refuse(ErrorCode.NOT_STARTED, `"${msg.type}" before "start"`);
         if (msg.type === 'clear') {
           this.state.call.jitter?.clear();
           this.state.call.pipeline.control({ type: 'clear' });
@@ -97,20 +103,20 @@ export class VoiceConnection {
   onBinary(data: ArrayBuffer): void {
     const state = this.state;
     if (state.name !== 'live') {
-      if (state.name === 'awaiting_start') this.sendError(ErrorCode.NOT_STARTED, 'audio before "start"; send {"type":"start",...} first');
+      if (state.name === 'awaiting_start') this.refuse(ErrorCode.NOT_STARTED, 'audio before "start"; send {"type":"start",...} first');
       return;
     }
     const metrics = this.deps.metrics;
     if (data.byteLength > this.deps.options.maxFrameBytes) {
       metrics?.framesDropped.inc({ channel: CHANNEL, reason: 'too_large' });
-      return this.sendError(ErrorCode.FRAME_TOO_LARGE, `audio message of ${data.byteLength} bytes exceeds ${this.deps.options.maxFrameBytes}`);
+      return this.refuse(ErrorCode.FRAME_TOO_LARGE, `audio message of ${data.byteLength} bytes exceeds ${this.deps.options.maxFrameBytes}`);
     }
     let pcm: Int16Array;
     try {
       pcm = state.call.edge.toPipeline(new Uint8Array(data));
     } catch (err) {
       metrics?.framesDropped.inc({ channel: CHANNEL, reason: 'bad_audio' });
-      return this.sendError(ErrorCode.BAD_AUDIO, err instanceof Error ? err.message : String(err));
+      return this.refuse(ErrorCode.BAD_AUDIO, err instanceof Error ? err.message : String(err));
     }
     this.frames.in++;
     if (pcm.length === 0) return;
@@ -167,13 +173,13 @@ export class VoiceConnection {
   }
 
   private start(msg: StartMessage): void {
-    if (this.state.name !== 'awaiting_start') return this.sendError(ErrorCode.ALREADY_STARTED, 'call already started');
+    if (this.state.name !== 'awaiting_start') return this.refuse(ErrorCode.ALREADY_STARTED, 'call already started');
     const rate = msg.sample_rate ?? defaultRate(msg.codec);
     let edge: EdgeConverter;
     try {
       edge = createEdgeConverter(createWireCodec(msg.codec, rate));
     } catch (err) {
-      if (err instanceof UnsupportedCodecError) return this.sendError(ErrorCode.UNSUPPORTED_CODEC, err.message);
+      if (err instanceof UnsupportedCodecError) return this.refuse(ErrorCode.UNSUPPORTED_CODEC, err.message);
       throw err;
     }
     if (!this.deps.calls.tryReserve(CHANNEL)) {
@@ -226,6 +232,19 @@ export class VoiceConnection {
       return;
     }
     this.send(event);
+  }
+
+  /**
+   * A message the client should not have sent: an error event, and once there have been too many
+   * of them in a short time (a broken or hostile client), the connection is closed with 4000.
+   */
+  private refuse(code: string, message: string, details?: unknown): void {
+    this.sendError(code, message, details);
+    if (this.state.name === 'ended' || !this.errors.record(performance.now())) return;
+    const { maxErrors, errorWindowMs } = this.deps.options;
+    this.log.info({ callId: this.callId, remote: this.deps.remoteAddress, maxErrors }, 'voice client closed after too many protocol errors');
+    this.sendError(ErrorCode.TOO_MANY_ERRORS, `${maxErrors} protocol errors within ${errorWindowMs / 1000} s; closing`);
+    this.finish(CloseCode.PROTOCOL_ERROR, 'too many protocol errors', 'too_many_errors', false);
   }
 
   private sendError(code: string, message: string, details?: unknown): void {

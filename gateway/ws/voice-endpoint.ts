@@ -1,15 +1,23 @@
 /**
  * The WebSocket voice transport on uWS: authenticates the upgrade, adapts uWS sockets to
  * `VoiceSocket`, and steps every live connection from one shared 20 ms media clock.
+ *
+ * The upgrade: an IP with too many failed upgrades is refused with 429 before its token is
+ * looked at (control/http/upgrade-guard.ts); a missing or wrong token is 401 and counts as one.
+ * The bearer subprotocol is never echoed: only `voice.v1`, when offered (browsers need one of
+ * theirs back); a client that offered only `bearer.<token>` gets no protocol header.
  */
 import type { Logger } from 'pino';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import { MediaClock } from '../../media/media-clock.ts';
 import type { CallRegistry } from '../call-registry.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { errorBody, writeJson } from '../http/respond.ts';
+import { clientIp } from '../../control/http/client-ip.ts';
+import type { UpgradeGuard } from '../../control/http/upgrade-guard.ts';
+import { errorBody, writeHttpError, writeJson } from '../http/respond.ts';
 import { uws, type UWS } from '../uws.ts';
 import { VoiceConnection, type VoiceConnectionOptions } from './voice-connection.ts';
+import { VOICE_SUBPROTOCOL } from './protocol.ts';
 import type { VoiceSocket } from './voice-socket.ts';
 import { presentedToken, tokenMatches } from './voice-token.ts';
 
@@ -81,6 +89,10 @@ export class VoiceEndpoint {
       clock: MediaClock;
       metrics?: GatewayMetrics;
       log: Logger;
+      /** Failed upgrades per IP, shared with the gateway's other WebSockets. */
+      upgrades: UpgradeGuard;
+      /** Take the client IP from X-Forwarded-For (TRUST_PROXY). */
+      trustProxy?: boolean;
     },
   ) {}
 
@@ -100,21 +112,26 @@ export class VoiceEndpoint {
       maxBackpressure: options.maxBufferedBytes * 4,
       closeOnBackpressureLimit: 0,
       upgrade: (res, req, context) => {
-        const token = presentedToken(req.getQuery('token') ?? '', req.getHeader('authorization'), req.getHeader('sec-websocket-protocol'));
+        const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+        const ip = clientIp(res.getRemoteAddressAsText(), req.getHeader('x-forwarded-for') || undefined, deps.trustProxy ?? false);
+        const refusal = deps.upgrades.refusal(ip);
+        if (refusal) {
+          deps.metrics?.protocolErrors.inc({ code: 'upgrade_blocked' });
+          return writeHttpError(res, refusal);
+        }
+        const protocols = req.getHeader('sec-websocket-protocol');
+        const token = presentedToken(req.getQuery('token') ?? '', req.getHeader('authorization'), protocols);
         if (!token || !tokenMatches(token, options.token)) {
+          deps.upgrades.failed(ip);
           deps.metrics?.protocolErrors.inc({ code: 'unauthorized' });
           writeJson(res, '401 Unauthorized', errorBody('unauthorized', 'missing or wrong voice token (use ?token= or Authorization: Bearer)'));
           return;
         }
-        const protocols = req.getHeader('sec-websocket-protocol');
-        // A client that offers subprotocols must get one back or it fails the connection. Prefer a
-        // non-secret one (`voice.v1`); echo the bearer one only when it is all that was offered.
-        const offered = protocols.split(',').map((p) => p.trim()).filter(Boolean);
-        const chosen = offered.find((p) => !p.startsWith('bearer.')) ?? offered[0] ?? '';
+        const offered = protocols.split(',').map((p) => p.trim());
         res.upgrade<UserData>(
-          { remote: Buffer.from(res.getRemoteAddressAsText()).toString() },
+          { remote },
           req.getHeader('sec-websocket-key'),
-          chosen,
+          offered.includes(VOICE_SUBPROTOCOL) ? VOICE_SUBPROTOCOL : '',
           req.getHeader('sec-websocket-extensions'),
           context,
         );

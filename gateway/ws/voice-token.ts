@@ -3,9 +3,10 @@
  * VOICE_WS_TOKEN is unset we generate a random one once and keep it in DATA_DIR/voice-token
  * (mode 0600), where the reference client and local tools find it; it is never logged.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../../runtime/private-files.ts';
 
 export const TOKEN_FILE = 'voice-token';
 
@@ -18,18 +19,14 @@ export function resolveVoiceToken(configured: string | undefined, dataDir: strin
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const token = randomBytes(24).toString('base64url');
-  writeFileSync(file, token + '\n', { mode: 0o600 });
+  writeFileSync(file, token + '\n', { mode: PRIVATE_FILE_MODE });
   return { token, source: 'generated', file };
 }
 
-/** Constant-time comparison: hashing first makes the lengths equal and leaks nothing about them. */
-export function tokenMatches(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
+/** Constant-time comparison, the control plane's (one implementation for every secret we compare). */
+export { tokenMatches } from '../../control/auth/token-compare.ts';
 
 /** Token from `?token=`, `Authorization: Bearer`, or a `bearer.<token>` WebSocket subprotocol (browsers cannot set headers). */
 export function presentedToken(query: string, authorization: string, protocols: string): string | undefined {

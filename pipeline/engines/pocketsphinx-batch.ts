@@ -11,10 +11,11 @@
  * queue. If the process dies, pending decodes fail and the next one starts a fresh process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ownedTempDir } from '../../runtime/owned-temp.ts';
+import { PRIVATE_FILE_MODE } from '../../runtime/private-files.ts';
 import { bytesFromInt16 } from '../../media/pcm.ts';
 import { engineFailure, type EngineLog } from './engine-error.ts';
 import { niced } from './engine-nice.ts';
@@ -68,7 +69,8 @@ export class PocketsphinxBatchDecoder {
 
   constructor(private readonly opts: BatchDecoderOptions) {
     if (!!opts.lm === !!opts.jsgf) throw new Error('PocketsphinxBatchDecoder needs exactly one of lm or jsgf');
-    this.workDir = mkdtempSync(join(tmpdir(), 'psx-'));
+    // Named for this process: a gateway killed with -9 cannot remove it, the next start will.
+    this.workDir = ownedTempDir('psx');
   }
 
   /** Start the process now (model load) instead of on the first utterance. */
@@ -86,7 +88,7 @@ export class PocketsphinxBatchDecoder {
     if (this.closed) throw new Error('decoder closed');
     const id = `u${++this.seq}`;
     const file = join(this.workDir, `${id}.raw`);
-    await writeFile(file, bytesFromInt16(pcm));
+    await writeFile(file, bytesFromInt16(pcm), { mode: PRIVATE_FILE_MODE }); // the caller's voice
     try {
       const proc = this.ensureProcess();
       return await new Promise<BatchHypothesis>((resolve, reject) => {

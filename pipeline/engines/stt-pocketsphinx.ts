@@ -12,10 +12,10 @@
  *
  * No partial results: pocketsphinx_batch decodes whole utterances (the VAD delimits them).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineLog } from './engine-error.ts';
+import { ownedTempDir } from '../../runtime/owned-temp.ts';
 import { PocketsphinxBatchDecoder, type BatchHypothesis } from './pocketsphinx-batch.ts';
 import { buildGrammar, loadDictionary, phraseWords } from './pocketsphinx-grammar.ts';
 import type { EngineHealth, SttEngine, SttOptions, SttResult, SttStream } from './types.ts';
@@ -55,7 +55,8 @@ export class PocketsphinxStt implements SttEngine {
 
   constructor(private readonly opts: PocketsphinxSttOptions = {}) {
     this.modelDir = opts.modelDir ?? DEFAULT_POCKETSPHINX_MODEL;
-    this.workDir = mkdtempSync(join(tmpdir(), 'psx-grammar-'));
+    // Named for this process: a gateway killed with -9 cannot remove it, the next start will.
+    this.workDir = ownedTempDir('psx-grammar');
   }
 
   health(): EngineHealth {

@@ -5,6 +5,8 @@
  */
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import t from 'tap';
+import { ownedTempName } from '../../runtime/owned-temp.ts';
+import { deadOwnerTempName } from '../helpers/dead-process.ts';
 import { BACKUP_TABLES, NOT_BACKED_UP } from '../../control/backup/backup-service.ts';
 import { MIGRATIONS } from '../../control/db/migration-source.ts';
 import { PERSONAL_DATA_MAP } from '../../control/legal/personal-data-map.ts';
@@ -183,10 +185,10 @@ t.test('backups made at the same moment get distinct names; no temporary file is
   t.equal(new Set(made.map((b) => b.name)).size, 3, made.map((b) => b.name).join(' '));
   t.same(c.cp.backups.list().map((b) => b.name).sort(), made.map((b) => b.name).sort());
   const { readdirSync } = await import('node:fs');
-  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.tmp-')), [], 'temporary files removed');
+  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.')), [], 'temporary files removed');
 });
 
-t.test('a refused upload leaves no file; temporary files a crash left are swept at start-up, fresh ones are not', async (t) => {
+t.test('a refused upload leaves no file; temporary files a crash left are swept at start-up, those of live processes are not', async (t) => {
   const c = await startControl();
   t.teardown(c.stop);
   const token = await c.userToken('adam', 'admin');
@@ -194,15 +196,24 @@ t.test('a refused upload leaves no file; temporary files a crash left are swept 
   t.equal(r.status, 400);
   const { readdirSync, writeFileSync, utimesSync, mkdirSync } = await import('node:fs');
   const path = await import('node:path');
-  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.tmp-')), [], 'the refused upload is not left behind');
+  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.')), [], 'the refused upload is not left behind');
   mkdirSync(c.cp.backups.dir, { recursive: true });
-  const stale = path.join(c.cp.backups.dir, '.tmp-stale.zip');
-  const fresh = path.join(c.cp.backups.dir, '.tmp-fresh.zip');
-  writeFileSync(stale, 'half a zip');
-  writeFileSync(fresh, 'being written');
+  mkdirSync(c.cp.recordings.dir, { recursive: true });
+  const put = (dir: string, name: string) => writeFileSync(path.join(dir, name), 'half written');
+  // Named for a process that has exited (killed mid-write), and for this one (still writing).
+  const dead = deadOwnerTempName('backup', '.zip');
+  const live = ownedTempName('backup', '.zip');
+  const deadRestore = deadOwnerTempName('restore', '-c1.caller.wav');
+  const liveRestore = ownedTempName('restore', '-c1.caller.wav');
+  for (const name of [dead, live]) put(c.cp.backups.dir, name);
+  for (const name of [deadRestore, liveRestore]) put(c.cp.recordings.dir, name);
+  // From before the names said who wrote them: removed after an hour.
+  put(c.cp.backups.dir, '.tmp-stale.zip');
+  put(c.cp.backups.dir, '.tmp-fresh.zip');
   const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
-  utimesSync(stale, twoHoursAgo, twoHoursAgo);
+  utimesSync(path.join(c.cp.backups.dir, '.tmp-stale.zip'), twoHoursAgo, twoHoursAgo);
   const { BackupService } = await import('../../control/backup/backup-service.ts');
-  new BackupService({} as never, path.dirname(c.cp.backups.dir), {} as never); // the constructor sweeps
-  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.tmp-')), ['.tmp-fresh.zip'], 'only the stale one is removed');
+  new BackupService({} as never, path.dirname(c.cp.backups.dir), { dir: c.cp.recordings.dir } as never); // the constructor sweeps
+  t.same(readdirSync(c.cp.backups.dir).filter((n) => n.startsWith('.')).sort(), ['.tmp-fresh.zip', live].sort(), 'the dead writer\'s and the stale old-style file removed');
+  t.same(readdirSync(c.cp.recordings.dir).filter((n) => n.startsWith('.')), [liveRestore], 'the dead restore\'s staged recording removed, the live one kept');
 });

@@ -152,7 +152,7 @@ for (const engine of testEngines()) {
     }
     t.notOk(existsSync(path.join(c.cp.recordings.dir, 'c2.caller.wav')), 'a file missing at backup time stays missing');
     t.same(
-      (await import('node:fs')).readdirSync(c.cp.recordings.dir).filter((f) => f.startsWith('.restore-')),
+      (await import('node:fs')).readdirSync(c.cp.recordings.dir).filter((f) => f.startsWith('.')),
       [],
       'no temporary files left',
     );

@@ -136,8 +136,14 @@ t.test('npm start wiring: /admin/gsm drives the emulated modem, received SMS are
   }
   t.ok(await app.controlPlane.repos.calls.get(noConsent), 'the unrecorded call is still in the call log');
 
-  const health = (await (await fetch(`${base}/health`)).json()) as any;
-  t.match(health.components, { db: { status: 'ok' }, modem: { status: 'ok' } });
+  const anonymous = (await (await fetch(`${base}/health`)).json()) as any;
+  t.same(Object.keys(anonymous), ['status'], 'an anonymous caller gets the status alone');
+  const health = (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as any;
+  t.match(health.components, { db: { status: 'ok' }, modem: { status: 'ok' } }, 'an admin sees the components');
+  await app.controlPlane.repos.users.create({ username: 'op', role: 'operator', password_hash: await hashPassword('a long enough password', { ln: 12, r: 8, p: 1 }) });
+  const opLogin = await fetch(`${base}/admin/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'op', password: 'a long enough password' }) });
+  const opToken = ((await opLogin.json()) as { access_token: string }).access_token;
+  t.equal((await fetch(`${base}/health`, { headers: { authorization: `Bearer ${opToken}` } })).status, 401, 'an operator does not');
 });
 
 t.test('a startup failure names its stage and closes what had started', async (t) => {

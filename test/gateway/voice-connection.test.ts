@@ -44,7 +44,7 @@ function setup(jitterFrames = 0) {
   let pipeline!: EchoPipeline;
   const conn = new VoiceConnection({
     socket,
-    options: { startTimeoutMs: 1000, maxBufferedBytes: 4096, maxFrameBytes: 32768, jitterFrames },
+    options: { startTimeoutMs: 1000, maxBufferedBytes: 4096, maxFrameBytes: 32768, jitterFrames, maxErrors: 20, errorWindowMs: 10_000 },
     pipelineFactory: (info) => (pipeline = new EchoPipeline(info)),
     calls,
     log: createLogger('silent'),
@@ -107,7 +107,7 @@ t.test('a throwing pipeline factory ends only that call with 4010', async (t) =>
   const calls = new CallRegistry(10);
   const conn = new VoiceConnection({
     socket,
-    options: { startTimeoutMs: 1000, maxBufferedBytes: 4096, maxFrameBytes: 32768, jitterFrames: 0 },
+    options: { startTimeoutMs: 1000, maxBufferedBytes: 4096, maxFrameBytes: 32768, jitterFrames: 0, maxErrors: 20, errorWindowMs: 10_000 },
     pipelineFactory: () => {
       throw new Error('no workers');
     },

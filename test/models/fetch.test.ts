@@ -171,3 +171,17 @@ t.test('an archive without the files the engine needs is refused', async (t) => 
   await t.rejects(fetchModel(entry, { ...fast, dir }), /lacks files the engine needs: model\.int8\.onnx/);
   t.notOk(existsSync(join(dir, 'fake-model')), 'nothing half-installed');
 });
+
+t.test('a staging dir a killed fetch left is removed by the next install; a running fetch keeps its own', async (t) => {
+  const { mkdirSync } = await import('node:fs');
+  const { ownedTempName } = await import('../../runtime/owned-temp.ts');
+  const { deadOwnerTempName } = await import('../helpers/dead-process.ts');
+  const srv = await serveArchive({ 'fake-model.tar.bz2': archive.bytes });
+  t.teardown(srv.close);
+  const dir = tmp();
+  const dead = deadOwnerTempName('model-staging', '-fake-model');
+  const live = ownedTempName('model-staging', '-other-model');
+  for (const name of [dead, live]) mkdirSync(join(dir, name, 'half-unpacked'), { recursive: true });
+  await fetchModel(entryFor(archive, srv.url('/files/fake-model.tar.bz2')), { ...fast, dir });
+  t.same(readdirSync(dir).sort(), [live, 'fake-model'].sort());
+});

@@ -9,9 +9,9 @@
  * key) and fault injection (unplug/replug, garbage, swallowed replies, fragmented output).
  */
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { ownedTempDir } from '../../../runtime/owned-temp.ts';
 import { createPtyPair, type PtyPair } from './pty-pair.ts';
 import { openSerialLink, type SerialLink } from '../serial-link.ts';
 import { openTtyLink, type TtyLink } from './tty-link.ts';
@@ -142,7 +142,7 @@ export class Sim7600Emulator extends EventEmitter<EmulatorEvents> implements Dia
   async start(): Promise<{ atPath: string; audioPath: string }> {
     if (this.options.dir) this.dir = this.options.dir;
     else {
-      this.dir = await mkdtemp(path.join(tmpdir(), 'sim7600-'));
+      this.dir = ownedTempDir('sim7600'); // a later gateway start sweeps it if we are killed
       this.ownsDir = true;
     }
     await this.plug();
