@@ -11,7 +11,7 @@ async function rig(t: Test, autoReply?: (s: ReceivedSms) => Promise<string | nul
   const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0, smsMode });
   modem.start();
   await modem.whenReady(10_000);
-  const sms = new SmsService(modem, { autoReply, ussdTimeoutMs: 3000 });
+  const sms = new SmsService(modem, { autoReply, ussdTimeoutMs: 10_000 }); // a ceiling: the emulator answers after 300 ms
   t.teardown(async () => {
     await modem.stop();
     await emu.stop();
