@@ -60,10 +60,10 @@ interface BargeIn {
 
 /**
  * How far behind the audio a VAD speech start may arrive and still find its utterance (and the
- * pre-roll before it) in the history kept here. The VAD runs in a worker at a lower priority: on
- * a loaded machine its start event came up to 1.3 s after the speech began, and with only 100 ms
- * of slack the first words were cut ("what are your opening hours" heard as "opening hours").
- * Two seconds of 16 kHz audio is 64 KB per call.
+ * pre-roll before it) in the history kept here. The VAD runs in a worker thread: on a loaded
+ * machine its start event came up to 1.3 s after the speech began, and with only 100 ms of slack
+ * the first words were cut ("what are your opening hours" heard as "opening hours"). Two seconds
+ * of 16 kHz audio is 64 KB per call.
  */
 const VAD_LAG_SLACK_MS = 2000;
 

@@ -16,7 +16,8 @@ import type { CallManagerOptions, ModemRecording, RecordingQuery } from '../../.
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
 import { until } from '../../helpers/until.ts';
-import { loudFrames, modemRig, rms } from './helpers/modem-rig.ts';
+import { rms } from '../../../media/pcm.ts';
+import { loudFrames, modemRig } from './helpers/modem-rig.ts';
 import { leadBound, maxLeadFrames } from './helpers/write-log.ts';
 
 
@@ -170,7 +171,7 @@ t.test('wideband (AT+CPCMFRM=1 before CPCMREG) with both directions recorded; DT
   const reply = await readWavFile(path.join(dir, `${records[0].callId}.reply.wav`));
   t.equal(caller.sampleRate, 16000);
   t.ok(caller.samples.length >= 16000 * 0.56, 'caller side recorded (the tone, at least the 28 frames echoed)');
-  t.ok(rms([reply.samples]) > 500, 'reply side (the echo) recorded');
+  t.ok(rms(reply.samples) > 500, 'reply side (the echo) recorded');
   t.equal(announced.length, 1, "one 'recording' event");
   t.same(announced[0].files.map((f) => [f.side, f.path]), [['caller', path.join(dir, `${records[0].callId}.caller.wav`)], ['reply', path.join(dir, `${records[0].callId}.reply.wav`)]]);
   t.equal(announced[0].callId, records[0].callId);

@@ -1,5 +1,6 @@
 /** The emulator, a ready Modem and a ModemCallManager over real ptys, torn down with the test. */
 import type { Test } from 'tap';
+import { rms } from '../../../../media/pcm.ts';
 import { ModemCallManager, type CallManagerOptions, type ModemCallRecord } from '../../../../gateway/modem/call-manager.ts';
 import { Sim7600Emulator, type EmulatorOptions } from '../../../../gateway/modem/emulator/sim7600-emulator.ts';
 import { Modem, type ModemOptions } from '../../../../gateway/modem/modem.ts';
@@ -35,13 +36,5 @@ export async function modemRig(
   return { emu, modem, manager, records, audioWrites };
 }
 
-/** RMS over 20 ms frames (what the caller heard, say). */
-export function rms(frames: Int16Array[]): number {
-  let s = 0;
-  let n = 0;
-  for (const f of frames) for (const x of f) (s += x * x), n++;
-  return Math.sqrt(s / Math.max(1, n));
-}
-
 /** How many of these 20 ms frames carry sound (a tone at -12 dBFS, not line silence). */
-export const loudFrames = (frames: readonly Int16Array[]) => frames.filter((f) => rms([f]) > 1000).length;
+export const loudFrames = (frames: readonly Int16Array[]) => frames.filter((f) => rms(f) > 1000).length;
