@@ -28,7 +28,7 @@ import { Modem } from '../gateway/modem/modem.ts';
 import { openSerialLink } from '../gateway/modem/serial-link.ts';
 import { ModemAudioPort } from '../gateway/modem/audio-port.ts';
 import { createPtyPair } from '../gateway/modem/emulator/pty-pair.ts';
-import { logWrites, maxLeadFrames } from '../test/gateway/modem/helpers/write-log.ts';
+import { logWrites, maxLeadFrames, writeAsAllowedFor } from '../test/gateway/modem/helpers/write-log.ts';
 import { fliteSpeech } from './lib/flite-speech.ts';
 import { machineInfo } from './lib/machine.ts';
 import { summarize } from './lib/stats.ts';
@@ -231,12 +231,8 @@ async function audioPortPacing(seconds: number) {
     dev.onData((d) => (received += d.length));
     const { link, log } = logWrites(host);
     const port = new ModemAudioPort(link, { sampleRate: 8000 });
-    const frame = new Int16Array(160);
     const start = performance.now();
-    while (performance.now() - start < seconds * 1000) {
-      while (port.writeFrame(frame));
-      await sleep(5);
-    }
+    await writeAsAllowedFor(port, seconds * 1000);
     const elapsedS = (performance.now() - start) / 1000;
     const settle = performance.now() + 2000;
     while (received < port.framesOut * 320 && performance.now() < settle) await sleep(5);

@@ -26,7 +26,8 @@ t.test('a bad configuration is refused with the variable named', async (t) => {
 });
 
 t.test('on the emulator: ready, health and status, a call counted in the metrics, closed cleanly', async (t) => {
-  const emu = new Sim7600Emulator({ ringIntervalMs: 100 });
+  // Rings a second apart: the gateway answers on the 2nd; 100 ms let a loaded machine hear a 3rd first.
+  const emu = new Sim7600Emulator({ ringIntervalMs: 1000 });
   const { atPath, audioPath } = await emu.start();
   const health = new HealthRegistry();
   const metrics = new GatewayMetrics();

@@ -28,7 +28,8 @@ function rig(t: Test, factory: PipelineFactory, policy = {}, emuOpts: EmulatorOp
 const tone = (ms: number, hz = 440) => Int16Array.from({ length: (8000 * ms) / 1000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000)));
 
 t.test('incoming call: answered after 2 rings with caller id, audio echoed at most 2 frames ahead, remote hang-up logged', async (t) => {
-  const { emu, manager, records, audioWrites } = await rig(t, createEchoPipeline, { autoAnswerAfterRings: 2 });
+  // Rings a second apart: the gateway answers on the 2nd; 150 ms let a loaded machine hear a 3rd first.
+  const { emu, manager, records, audioWrites } = await rig(t, createEchoPipeline, { autoAnswerAfterRings: 2 }, { ringIntervalMs: 1000 });
   const started: string[] = [];
   let ringsAtAnswer = -1;
   manager.on('call', (c) => {

@@ -8,6 +8,7 @@
  * such a check: it also measures how the gateway and the emulator happened to be scheduled against
  * each other, so it is a figure for bench/modem.ts (modem_queue_max_frames), not a test bound.
  */
+import type { ModemAudioPort } from '../../../../gateway/modem/audio-port.ts';
 import type { SerialLink } from '../../../../gateway/modem/serial-link.ts';
 
 export interface WriteLog {
@@ -62,3 +63,13 @@ export function maxLeadFrames(log: WriteLog, frameBytes: number): number {
 
 /** The bound `maxLeadFrames` must respect for a port allowed `maxAheadFrames` ahead. */
 export const leadBound = (maxAheadFrames = 2) => maxAheadFrames + 0.5 / 20;
+
+/** Writes silent frames to `port` as fast as it allows for `ms`, looking every 5 ms as a media clock would. */
+export async function writeAsAllowedFor(port: ModemAudioPort, ms: number): Promise<void> {
+  const frame = new Int16Array(port.frameSamples);
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    while (port.writeFrame(frame));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
