@@ -59,11 +59,14 @@ interface Client {
 }
 
 const jitter: number[] = [];
+/** Per client: from opening the TCP connection to the "started" event (upgrade, auth, start), 50 at a time. */
+const startMs: number[] = [];
 const all: Client[] = [];
 let measuring = false;
 
 function connect(): Promise<Client> {
   return new Promise((resolve, reject) => {
+    const opened = performance.now();
     const timer = setTimeout(() => reject(new Error('connect timeout')), 15000);
     const fail = (e: Error) => {
       clearTimeout(timer);
@@ -82,6 +85,7 @@ function connect(): Promise<Client> {
       if (!m.binary) {
         if (m.payload.includes('"started"')) {
           clearTimeout(timer);
+          startMs.push(performance.now() - opened);
           resolve(c);
         }
         return;
@@ -149,6 +153,7 @@ say({
   frames_received: received,
   frames_missing: sent - received,
   jitter_ms: summarize(jitter),
+  start_ms: summarize(startMs),
   loadgen_event_loop_lag_ms: { p50: lag.percentile(50) / 1e6 - 10, p99: lag.percentile(99) / 1e6 - 10, max: lag.max / 1e6 - 10 },
 });
 setTimeout(() => process.exit(0), 200);

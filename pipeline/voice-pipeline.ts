@@ -58,6 +58,15 @@ interface BargeIn {
   confirmed: boolean;
 }
 
+/**
+ * How far behind the audio a VAD speech start may arrive and still find its utterance (and the
+ * pre-roll before it) in the history kept here. The VAD runs in a worker thread: on a loaded
+ * machine its start event came up to 1.3 s after the speech began, and with only 100 ms of slack
+ * the first words were cut ("what are your opening hours" heard as "opening hours"). Two seconds
+ * of 16 kHz audio is 64 KB per call.
+ */
+const VAD_LAG_SLACK_MS = 2000;
+
 export class VoicePipeline implements CallPipeline {
   private readonly listeners = new Set<PipelineEventListener>();
   private readonly config: TurnConfig;
@@ -416,7 +425,7 @@ export class VoicePipeline implements CallPipeline {
   private keepPreRoll(pcm: Int16Array): void {
     this.preRoll.push(pcm);
     this.preRollSamples += pcm.length;
-    const keep = (this.config.preRollMs * PIPELINE_SAMPLE_RATE) / 1000 + 1600; // + VAD look-behind slack
+    const keep = ((this.config.preRollMs + VAD_LAG_SLACK_MS) * PIPELINE_SAMPLE_RATE) / 1000;
     while (this.preRoll.length > 1 && this.preRollSamples - this.preRoll[0].length >= keep) {
       this.preRollSamples -= this.preRoll.shift()!.length;
     }

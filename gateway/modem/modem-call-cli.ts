@@ -5,6 +5,9 @@
  * transport attached to it, rings with a caller id, plays the WAV as the caller (real time, 8 kHz,
  * then silence while the reply plays), records what the caller hears, and prints one JSON object:
  * the call log, transcripts and reply text, and latencies read off the emulator's audio timeline.
+ * The caller hangs up once their WAV has played and the answer to it has played out, or
+ * `--tail-ms` after their audio ended if none came by then (a slow machine gets the answer, not a
+ * call cut off at a fixed time).
  * Exit codes: 0 done, 1 the call failed, 2 bad arguments (runtime/cli-args.ts).
  */
 import { rmSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createPipelineFactory } from '../pipeline-factory.ts';
 import { ModemCallManager, type ModemCallRecord } from './call-manager.ts';
+import type { AudioSession } from './emulator/audio-channel.ts';
 import { Sim7600Emulator } from './emulator/sim7600-emulator.ts';
 import { Modem } from './modem.ts';
 import { audioTimelineLatencies, loopbackDelayMs } from './audio-timeline.ts';
@@ -48,6 +52,15 @@ runMain(
   },
 );
 
+/** Resolves once the caller has heard 100 ms of quiet: the reply's last frames have left the modem (at most 2 s). */
+async function playedOut(session: AudioSession | null): Promise<void> {
+  const quiet = (f: Int16Array) => f.every((x) => Math.abs(x) < 300);
+  const deadline = performance.now() + 2000;
+  while (session && performance.now() < deadline && !(session.heard.length >= 5 && session.heard.slice(-5).every(quiet))) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function modemCall(o: { wav: Int16Array; sampleRate: number; out?: string; pipeline: 'secretary' | 'echo'; caller: string; tailMs: number; json: boolean }): Promise<number> {
   const caller8k = resampleClip(o.wav, o.sampleRate, 8000);
 
@@ -69,8 +82,16 @@ async function modemCall(o: { wav: Int16Array; sampleRate: number; out?: string;
     const manager = new ModemCallManager(modem, { pipelineFactory: pipelines.factory, policy: { autoAnswerAfterRings: 1 } });
     const events: (PipelineEvent & { t_ms: number })[] = [];
     let audioT0: number | null = null; // set once the PCM channel opens
+    let callerHeard = false;
+    let answerDone!: () => void;
+    /** The pipeline has handed over all of its reply to what the caller said, and the caller has said all of it. */
+    const answered = new Promise<void>((resolve) => (answerDone = resolve));
     manager.on('call', (call) => {
-      call.on('pipeline', (e) => events.push({ ...e, t_ms: Math.round((performance.now() - (emu.audio.current?.startedAt ?? performance.now())) * 10) / 10 }));
+      call.on('pipeline', (e) => {
+        events.push({ ...e, t_ms: Math.round((performance.now() - (emu.audio.current?.startedAt ?? performance.now())) * 10) / 10 });
+        if (e.type === 'transcript' && e.final && e.text) callerHeard = true;
+        else if (e.type === 'response_audio_end' && !e.interrupted && callerHeard && emu.audio.pendingCallerMs === 0) answerDone();
+      });
     });
     const record = new Promise<ModemCallRecord>((resolve) => manager.once('record', resolve));
 
@@ -81,7 +102,11 @@ async function modemCall(o: { wav: Int16Array; sampleRate: number; out?: string;
     audioT0 = emu.audio.current.startedAt;
     emu.playCallerAudio(caller8k);
     const playMs = (caller8k.length / 8000) * 1000 + o.tailMs;
-    const ended = await Promise.race([record.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), playMs))]);
+    const ended = await Promise.race([
+      record.then(() => true),
+      answered.then(() => playedOut(emu.audio.current)).then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), playMs)),
+    ]);
     const session = emu.audio.current ?? emu.audio.lastSession!;
     if (!ended) emu.remoteHangup();
     const callLog = await record;

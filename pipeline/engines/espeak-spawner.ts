@@ -133,6 +133,9 @@ export class EspeakSpawner {
     this.zygote = null;
     if (!z) return;
     const exited = new Promise<void>((resolve) => (z.exitCode !== null || z.signalCode !== null ? resolve() : z.once('exit', () => resolve())));
+    // An idle helper is unref'd (updateRef): waiting for its exit must keep this process alive, or
+    // a helper slow to go (a loaded machine, past the SIGKILL timer below) lets it end mid-close.
+    z.ref();
     z.stdin!.end();
     const timer = setTimeout(() => z.kill('SIGKILL'), 2000);
     await exited;

@@ -7,6 +7,7 @@ import { encodeWav } from '../../media/wav.ts';
 import type { SttEngine } from '../../pipeline/engines/types.ts';
 import { catalogOf, GatedTts } from './helpers/fake-engines.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
+import { until } from '../helpers/until.ts';
 
 /** Counts calls, so a test can tell a refused request never reached the engine. */
 function countingStt() {
@@ -64,16 +65,13 @@ const transcribeAdmin = (c: TestControl, token: string) =>
 
 /**
  * Streamed answers are committed to the meter just after their last byte, so a summary asked for
- * at once may not have them yet; wait (briefly) for the expected state rather than sleep.
+ * at once may not have them yet; wait for the expected state rather than sleep.
  */
-async function summaryWhen(c: TestControl, token: string, query: string, ok: (items: any[]) => boolean) {
-  let items: any[] = [];
-  for (let i = 0; i < 40; i++) {
-    items = (await c.call('GET', `/admin/usage/summary${query}`, { token })).body.items;
-    if (ok(items)) return items;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return items;
+function summaryWhen(c: TestControl, token: string, query: string, ok: (items: any[]) => boolean): Promise<any[]> {
+  return until(`the usage summary${query}`, async () => {
+    const items = (await c.call('GET', `/admin/usage/summary${query}`, { token })).body.items;
+    return ok(items) ? items : null;
+  });
 }
 
 t.test('a global tts limit covers /v1/audio/speech and /admin/tts/stream together; other kinds are untouched', async (t) => {
@@ -117,7 +115,7 @@ t.test('stt limits: enforced on /v1/audio/transcriptions per key and /admin/stt/
   t.equal((await transcribeAdmin(c, admin)).status, 200, 'another user has their own allowance');
   t.equal((await c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'faq', messages: [{ role: 'user', content: 'hi' }] } })).status, 200, 'an stt limit does not stop chat');
 
-  const items = await summaryWhen(c, admin, '?kind=stt', (i) => i.length > 0);
+  const items = await summaryWhen(c, admin, '?kind=stt', (i) => i.reduce((n, x) => n + x.requests, 0) >= 3);
   t.same(items, [{ kind: 'stt', source: 'count-stt', requests: 3, tokens_in: 0, tokens_out: 0 }], 'answered transcriptions logged, refused ones not');
   const byUser = await c.call('GET', `/admin/usage?subject_type=user&subject_id=${opId}`, { token: admin });
   t.equal(byUser.body.total, 1);

@@ -16,17 +16,8 @@ import { assembleGateway, StartupError } from '../../gateway/assemble.ts';
 import { loadConfig } from '../../gateway/config.ts';
 import { createLogger } from '../../gateway/logger.ts';
 import { Sim7600Emulator } from '../../gateway/modem/emulator/sim7600-emulator.ts';
+import { until } from '../helpers/until.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = 5000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 const CONTROL_ENV = { PASSWORD_HASH_LN: '12', RATE_LIMIT_AUTH: '10000/min', RATE_LIMIT_DEFAULT: '10000/min' };
 
 t.test('npm start wiring: /admin/gsm drives the emulated modem, received SMS are stored, the monitor shows gateway metrics', async (t) => {
@@ -55,7 +46,7 @@ t.test('npm start wiring: /admin/gsm drives the emulated modem, received SMS are
     const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
     return { status: res.status, body: (await res.json()) as any };
   };
-  await app.modem!.modem.whenReady(5000);
+  await app.modem!.modem.whenReady(10_000);
 
   const status = await until('modem status with IMEI', async () => {
     const r = await call('GET', '/admin/gsm/status');

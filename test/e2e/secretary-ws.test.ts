@@ -7,6 +7,7 @@
 import t from 'tap';
 import { clientBargeInMs, runScriptedCall } from '../../bench/lib/scripted-caller.ts';
 import { startSecretaryGateway, type SecretaryGateway } from './helpers/secretary-gateway.ts';
+import { until } from '../helpers/until.ts';
 import { fliteSpeech, withSilence } from '../../bench/lib/flite-speech.ts';
 
 let gw: SecretaryGateway;
@@ -32,10 +33,11 @@ t.test('"What are your opening hours?" is answered from the FAQ, and the call is
 
   const callId = String(r.events.find((e) => e.type === 'started')!.call_id);
   await gw.pipelines.callLog!.flush();
-  await new Promise((r) => setTimeout(r, 200));
-  const call = await gw.controlPlane.repos.calls.get(callId);
+  const call = await until('the call logged as completed', async () => {
+    const row = await gw.controlPlane.repos.calls.get(callId);
+    return row?.status === 'completed' ? row : null;
+  });
   t.equal(call?.channel, 'ws');
-  t.equal(call?.status, 'completed');
   t.equal(call?.end_reason, 'script_done');
   const transcript = await gw.controlPlane.repos.calls.transcript(callId);
   t.ok(transcript.some((s) => s.speaker === 'caller' && s.text === 'what are your opening hours'), 'caller turn in the transcript');
@@ -58,8 +60,9 @@ t.test('barge-in: the caller cuts into the greeting and the reply audio stops', 
   t.match(String(interrupted?.spoken_text), /^Hello/, 'what the caller heard of the greeting is reported');
   const bargeIn = clientBargeInMs(r, r.said[0]);
   t.ok(bargeIn !== null, 'reply audio was playing when the caller spoke');
-  // The greeting has ~3.5 s left at the cut: stopping within a second proves it was stopped.
-  t.ok(bargeIn! < 1000, `reply audio stopped ${bargeIn} ms after the caller started speaking`);
+  // The greeting has ~3.5 s left at the cut: stopping well before that proves it was stopped (how
+  // fast is barge_in_ms in the voice bench; a loaded machine only makes the VAD later).
+  t.ok(bargeIn! < 2500, `reply audio stopped ${bargeIn} ms after the caller started speaking, not played on`);
   const server = r.events.filter((e) => e.type === 'turn_metrics').map((e) => (e.metrics as Record<string, number>).barge_in_ms).find((x) => x !== undefined);
   t.type(server, 'number', 'server-side barge_in_ms reported');
   t.match(textOf(r.events), /1 Main Street/, 'then the interruption is answered');
@@ -85,8 +88,7 @@ t.test('take a message: name, caller id confirmed, reason, read back, stored, go
   t.equal(hangup?.reason, 'dialogue_finished', 'the secretary ends the call');
 
   const callId = String(r.events.find((e) => e.type === 'started')!.call_id);
-  await new Promise((r) => setTimeout(r, 300));
-  const call = await gw.controlPlane.repos.calls.get(callId);
+  const call = await until('the call summary', async () => (await gw.controlPlane.repos.calls.get(callId))?.summary && gw.controlPlane.repos.calls.get(callId));
   t.match(call?.summary ?? '', /^Message from .+, callback \+15551234567: .+/, 'the message is the call summary');
   const stored = (await gw.controlPlane.repos.calls.transcript(callId)).find((s) => s.speaker === 'message');
   t.ok(stored, 'the message is in the transcript');
@@ -96,9 +98,14 @@ t.test('take a message: name, caller id confirmed, reason, read back, stored, go
 });
 
 t.test('a call can ask for another persona: the Russian secretary greets in Russian, from its cached audio', async (t) => {
-  const r = await runScriptedCall({ url: gw.url, token: gw.token, persona: 'ru', steps: [], maxMs: 3000 });
+  // Long enough for the whole greeting to play: its end is where a synthesised one reports its TTS time.
+  const r = await runScriptedCall({ url: gw.url, token: gw.token, persona: 'ru', steps: [], maxMs: 12_000 });
   t.match(textOf(r.events), /[А-Яа-я]/, 'Russian greeting text');
   const start = r.events.find((e) => e.type === 'response_audio_start');
-  t.ok(start && start.t_ms < 200, `greeting audio starts at once (${start?.t_ms.toFixed(0)} ms)`);
+  t.comment(`greeting audio after ${start?.t_ms.toFixed(0)} ms`);
   t.ok(r.frames.some((f) => f.loud), 'greeting audio arrived');
+  t.ok(r.events.some((e) => e.type === 'response_audio_end'), 'and played to its end');
+  // Turn metrics come with the reply's end: a greeting that went through TTS reports tts_ttfa_ms there.
+  const ttfa = r.events.filter((e) => e.type === 'turn_metrics').map((e) => (e.metrics as Record<string, number>).tts_ttfa_ms);
+  t.same(ttfa.filter((x) => x !== undefined), [], 'played from the cache: no text-to-speech time');
 });

@@ -29,7 +29,7 @@ t.test('SIGTERM ends live calls cleanly and keeps every call record', async (t) 
   const started = await Promise.all(clients.map((c) => c.start('pcm16', 16000)));
   const frame = Buffer.alloc(640, 1);
   for (let i = 0; i < 5; i++) for (const c of clients) c.ws.send(frame);
-  await Promise.all(clients.map((c) => c.waitFor((r) => r.frames.length > 0, 5000, 'an echoed frame')));
+  await Promise.all(clients.map((c) => c.waitFor((r) => r.frames.length > 0, 'an echoed frame')));
 
   child.kill('SIGTERM');
   const closes = await Promise.all(clients.map((c) => c.closed));

@@ -10,6 +10,41 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * Stop sending after `after` tokens (chat) or audio chunks (speech) until `until` settles: a test
+ * then knows the rest has not been sent, so what the client got by then arrived while streaming
+ * (no wall-time guess about "before the body was complete").
+ */
+export interface FakeHold {
+  after: number;
+  until: Promise<unknown>;
+}
+
+/**
+ * A `until` for FakeHold that the test releases; after `ceilingMs` it lets go by itself (and says
+ * so in `timedOut`), so a client that wrongly waits for the held rest fails the test instead of hanging it.
+ */
+export function testRelease(ceilingMs = 30_000): { until: Promise<void>; release(): void; readonly timedOut: boolean } {
+  let resolve!: () => void;
+  const until = new Promise<void>((r) => (resolve = r));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    resolve();
+  }, ceilingMs);
+  timer.unref();
+  return {
+    until,
+    release() {
+      clearTimeout(timer);
+      resolve();
+    },
+    get timedOut() {
+      return timedOut;
+    },
+  };
+}
+
 export interface FakeChatReply {
   text?: string;
   toolCalls?: { name: string; arguments: Record<string, unknown> | string }[];
@@ -23,6 +58,7 @@ export interface FakeChatReply {
   hang?: boolean;
   /** Destroy the socket after this many tokens (a provider dying mid-reply). */
   dropAfterTokens?: number;
+  hold?: FakeHold;
 }
 
 export interface ChatRequestBody {
@@ -45,6 +81,7 @@ export interface FakeOpenAiOptions {
   speechChunkSamples?: number;
   speechChunkDelayMs?: number;
   speechTtfbMs?: number;
+  speechHold?: FakeHold;
   /** Require `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
 }
@@ -168,6 +205,8 @@ export class FakeOpenAi {
         res.socket?.destroy();
         return;
       }
+      if (reply.hold && i === reply.hold.after) await reply.hold.until;
+      if (res.destroyed) return;
       chunk({ content: tokens[i] });
       if (i < tokens.length - 1) await sleep(tokenMs);
     }
@@ -195,7 +234,9 @@ export class FakeOpenAi {
     if (format === 'wav') res.write(streamingWavHeader(FAKE_SPEECH_RATE));
     // An odd byte count on purpose: clients must not assume sample-aligned network chunks.
     const step = (this.opts.speechChunkSamples ?? 2400) * 2 + 1;
+    const hold = this.opts.speechHold;
     for (let i = 0; i < bytes.length; i += step) {
+      if (hold && i === hold.after * step) await hold.until;
       if (res.destroyed) return;
       res.write(bytes.subarray(i, i + step));
       await sleep(this.opts.speechChunkDelayMs ?? 0);

@@ -24,7 +24,7 @@ t.test('/health reports every component to the metrics token and /metrics speaks
   const c = new TestClient(gw.url, gw.token);
   await c.start('mulaw', 8000);
   for (let i = 0; i < 5; i++) c.ws.send(Buffer.alloc(160, 0xff));
-  await c.waitFor((r) => r.frames.length > 0, 3000, 'an echoed frame');
+  await c.waitFor((r) => r.frames.length > 0, 'an echoed frame');
   const metrics = await (await fetch(`${gw.http}/metrics`, bearer(METRICS_TOKEN))).text();
   t.match(metrics, /voice_active_calls\{channel="ws"\} 1/);
   t.match(metrics, /voice_frames_in_total\{channel="ws"\} [1-9]/);
@@ -37,7 +37,7 @@ t.test('/health reports every component to the metrics token and /metrics speaks
   const firstIn = count(metrics, 'in');
   t.equal(firstIn, 5, 'five frames in');
   for (let i = 0; i < 3; i++) c.ws.send(Buffer.alloc(160, 0xff));
-  await c.waitFor((r) => r.frames.length >= 8, 3000, 'eight echoed frames');
+  await c.waitFor((r) => r.frames.length >= 8, 'eight echoed frames');
   const again = await (await fetch(`${gw.http}/metrics`, bearer(METRICS_TOKEN))).text();
   t.equal(count(again, 'in'), 8, 'eight after three more: not reset by the first scrape');
   t.ok(count(again, 'out') >= 8, 'frames out counted across scrapes too');

@@ -36,11 +36,18 @@ export class TestClient {
     this.ws.send(JSON.stringify(message));
   }
 
-  /** Resolves when `predicate` holds, rejects after `timeoutMs`. */
-  async waitFor(predicate: (r: Received) => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Resolves when `predicate` holds (checked on every message), rejects after the timeout: a
+   * ceiling for a broken test, generous by default (10 s, as test/helpers/until.ts), not a figure.
+   */
+  async waitFor(predicate: (r: Received) => boolean, what?: string): Promise<void>;
+  async waitFor(predicate: (r: Received) => boolean, timeoutMs?: number, what?: string): Promise<void>;
+  async waitFor(predicate: (r: Received) => boolean, a?: number | string, b?: string): Promise<void> {
+    const timeoutMs = typeof a === 'number' ? a : 10_000;
+    const what = (typeof a === 'string' ? a : b) ?? 'condition';
+    const deadline = performance.now() + timeoutMs;
     while (!predicate(this.received)) {
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(this.received.events).slice(0, 500)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 100));
@@ -52,7 +59,7 @@ export class TestClient {
     }
   }
 
-  async waitForEvent(type: string, timeoutMs = 3000): Promise<{ type: string; [k: string]: unknown }> {
+  async waitForEvent(type: string, timeoutMs = 10_000): Promise<{ type: string; [k: string]: unknown }> {
     await this.waitFor((r) => r.events.some((e) => e.type === type), timeoutMs, `event "${type}"`);
     return this.received.events.find((e) => e.type === type)!;
   }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { MediaClock, sharedMediaClock, type MediaClockOptions } from '../../media/media-clock.ts';
+import { until } from '../helpers/until.ts';
 
 /** Manual time: timers fire only when the test moves time forward, like an event loop that may stall. */
 class FakeTime {
@@ -135,34 +136,41 @@ t.test('subscribers can leave during a tick; a throwing subscriber does not stop
   offD();
 });
 
-t.test('real timers: ~1 s gives 50 ticks, and a 100 ms block is caught up', async (t) => {
-  // The only test here that uses the real event loop. Both checks count ticks against the
-  // monotonic clock, so they hold on a loaded machine (missed deadlines are replayed).
-  const clock = new MediaClock();
+t.test('real timers: ticks on absolute 20 ms deadlines, never early; a 100 ms block is caught up back to back', async (t) => {
+  // The only test here that uses the real event loop, so it asserts nothing a loaded machine can
+  // change: a tick never runs before its deadline; the ticks that fell due during the block run in
+  // the first wake after it, in one go; none is skipped (the catch-up allowance covers a stalled
+  // machine too). How late ticks run is a figure for the benches.
+  const clock = new MediaClock({ maxCatchUpTicks: 100 });
   const start = performance.now();
   const at: number[] = [];
-  let blockEnd = 0;
+  // Ticks delivered in one synchronous run share a wake number (a microtask ends the run).
+  const wakes: number[] = [];
+  let wake = 0;
+  let counting = false;
   const off = clock.subscribe(() => {
     at.push(performance.now());
+    wakes.push(wake);
+    if (!counting) {
+      counting = true;
+      queueMicrotask(() => {
+        wake++;
+        counting = false;
+      });
+    }
     if (at.length === 25) {
-      const until = performance.now() + 100;
-      while (performance.now() < until); // a deliberate busy block of the event loop
-      blockEnd = performance.now();
+      const end = performance.now() + 100;
+      while (performance.now() < end); // the deliberate busy block of the event loop under test
     }
   });
-  await new Promise((r) => setTimeout(r, 1000));
-  const elapsed = performance.now() - start;
+  await until('50 ticks', () => at.length >= 50);
   off();
-  const expected = Math.floor(elapsed / 20);
-  t.ok(Math.abs(at.length - expected) <= 2, `${at.length} ticks in ${elapsed.toFixed(0)} ms (expected ${expected} +-2)`);
-  // The first wake after the block runs the ticks that fell due during it back to back.
-  const afterBlock = at.slice(25);
-  let burst = 1;
-  while (burst < afterBlock.length && afterBlock[burst] - afterBlock[0] < 5) burst++;
-  t.ok(burst >= 5, `${burst} ticks delivered together right after the 100 ms block`);
-  t.ok(afterBlock[0] - blockEnd < 60, `and promptly (${(afterBlock[0] - blockEnd).toFixed(1)} ms after it)`);
+  t.ok(at.every((x, i) => x >= start + (i + 1) * 20 - 1), 'no tick before its deadline (start + n x 20 ms)');
+  const afterBlock = wakes.filter((w) => w === wakes[25]).length;
+  t.ok(afterBlock >= 5, `${afterBlock} ticks delivered together in the first wake after the 100 ms block`);
   t.ok(clock.stats.catchUpTicks >= 4, `stats count ${clock.stats.catchUpTicks} catch-up ticks`);
-  t.equal(clock.stats.skippedTicks, 0, 'nothing skipped for a 100 ms block');
+  t.equal(clock.stats.skippedTicks, 0, 'nothing skipped');
+  t.comment(`latest tick ${clock.stats.maxLatenessMs.toFixed(1)} ms after its deadline`);
   t.equal(clock.running, false, 'stopped after the last unsubscribe');
 });
 

@@ -10,6 +10,8 @@ import t from 'tap';
 import { SherpaOfflineStt } from '../../pipeline/engines/stt-sherpa-offline.ts';
 import { sherpa, int16ToFloat32 } from '../../pipeline/engines/sherpa-onnx.ts';
 import { makeTinyModels, toneSequence, withLoopLag } from '../fixtures/tiny-models.ts';
+import { until } from '../helpers/until.ts';
+import { taskGate } from './helpers/stt-task-gate.ts';
 
 const models = makeTinyModels();
 t.teardown(models.cleanup);
@@ -76,7 +78,7 @@ t.test('decoding runs off the event loop', skip, async (t) => {
   t.ok(loopBusyMs < 4 * syncMs, `the loop was busy ${loopBusyMs.toFixed(1)} ms while eight decodes ran, less than half of what they cost inline (${(8 * syncMs).toFixed(0)} ms)`);
 });
 
-/** `speech` with its first sample set to a crashing-stt-task.mjs mark (1 throw, 2 thread exit, 3 busy 300 ms). */
+/** `speech` with its first sample set to a crashing-stt-task.mjs mark (1 throw, 2 thread exit, 3 held until released). */
 function marked(mark: number, pcm = speech): Int16Array {
   const out = pcm.slice();
   out[0] = mark;
@@ -101,31 +103,46 @@ t.test('a thread that crashes fails only its own utterance; piscina replaces it 
 
 t.test('a crash ends only its own utterance while another decodes on the other thread', skip, async (t) => {
   const stt = new SherpaOfflineStt({ modelDir, engine: 'nemo-ctc', poolSize: 2 }, { taskModule: CRASHING_TASK });
-  t.teardown(() => stt.close());
+  const gate = taskGate();
+  t.teardown(async () => {
+    gate.release();
+    gate.close();
+    await stt.close();
+  });
   await stt.warm();
-  const [busy, crashed] = await Promise.allSettled([stt.transcribe(marked(3)), stt.transcribe(marked(2))]);
-  t.same(busy, { status: 'fulfilled', value: { text: 'be', latencyMs: (busy as PromiseFulfilledResult<{ latencyMs: number }>).value?.latencyMs } });
-  t.equal(crashed.status, 'rejected');
+  const busy = stt.transcribe(marked(3));
+  await until('the first utterance to hold its thread', () => gate.held() === 1);
+  await t.rejects(stt.transcribe(marked(2)), /worker exited with code: 3/, 'the crash fails its own utterance');
+  gate.release();
+  t.equal((await busy).text, 'be', 'the one on the other thread decodes');
   t.match(stt.health().detail, /on 2 thread\(s\), 1 restart\(s\)/);
 });
 
 t.test('two utterances on a 2-thread pool decode in parallel', skip, async (t) => {
   const stt = new SherpaOfflineStt({ modelDir, engine: 'nemo-ctc', poolSize: 2 }, { taskModule: CRASHING_TASK });
-  t.teardown(() => stt.close());
+  const gate = taskGate();
+  t.teardown(async () => {
+    gate.release();
+    gate.close();
+    await stt.close();
+  });
   await stt.warm();
-  const started = performance.now();
   const both = Promise.all([stt.transcribe(marked(3)), stt.transcribe(marked(3))]);
-  await new Promise((r) => setTimeout(r, 100));
+  // Each holds its thread until released: both held at once is only possible on two threads.
+  await until('both utterances to hold a thread at the same time', () => gate.held() === 2);
   t.match(stt.health().detail, /^2 decoding, 0 queued on 2 thread\(s\)/);
-  const r = await both;
-  const took = performance.now() - started;
-  t.same(r.map((x) => x.text), ['be', 'be']);
-  t.ok(took < 550, `two 300 ms tasks took ${took.toFixed(0)} ms, not 600`);
+  gate.release();
+  t.same((await both).map((x) => x.text), ['be', 'be']);
 });
 
 t.test('cancel: a queued utterance is dropped, a running one finishes on its thread unheard; no thread is terminated', skip, async (t) => {
   const stt = new SherpaOfflineStt({ modelDir, engine: 'nemo-ctc' }, { taskModule: CRASHING_TASK });
-  t.teardown(() => stt.close());
+  const gate = taskGate();
+  t.teardown(async () => {
+    gate.release();
+    gate.close();
+    await stt.close();
+  });
   await stt.warm();
   const running = stt.createStream();
   running.accept(marked(3));
@@ -135,7 +152,7 @@ t.test('cancel: a queued utterance is dropped, a running one finishes on its thr
   queued.accept(speech);
   const second = queued.finish();
   const third = stt.transcribe(speech);
-  await new Promise((r) => setTimeout(r, 50));
+  await until('the first utterance to hold the thread', () => gate.held() === 1);
   t.match(stt.health().detail, /^1 decoding, 2 queued/);
   ctl.abort();
   await t.rejects(second, { name: 'AbortError' }, 'the queued one is dropped');
@@ -143,6 +160,7 @@ t.test('cancel: a queued utterance is dropped, a running one finishes on its thr
   running.cancel();
   await t.rejects(first, { name: 'AbortError' }, 'the running one is not waited for');
   t.match(stt.health().detail, /^1 decoding/, 'but its thread is still at it');
+  gate.release();
   t.equal((await third).text, 'be', 'the next utterance gets the thread when it is done');
   t.match(stt.health().detail, /0 restart\(s\)/);
 });
@@ -154,8 +172,7 @@ t.test('close() while a decode runs waits for it instead of terminating the thre
   const long = toneSequence(Array.from({ length: 600 }, (_, i): [number, number] => [i % 2 ? 0 : 440 + 200 * (i % 7), 0.5]));
   const decoding = stt.transcribe(long);
   const queued = stt.transcribe(speech);
-  await new Promise((r) => setTimeout(r, 30));
-  t.match(stt.health().detail, /^1 decoding, 1 queued/);
+  await until('one decoding, one queued', () => /^1 decoding, 1 queued/.test(stt.health().detail ?? ''));
   const closing = stt.close();
   t.throws(() => stt.createStream(), /closed/);
   await t.rejects(queued, /sherpa-offline-nemo-ctc closed/, 'what was still waiting is refused');

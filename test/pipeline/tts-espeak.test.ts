@@ -11,8 +11,8 @@ import { encodeWav } from '../../media/wav.ts';
 import { rms } from '../../media/pcm.ts';
 import type { TtsChunk } from '../../pipeline/engines/types.ts';
 import { failingCommand, recordingWrapper, scriptDir } from '../helpers/shell-scripts.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { alive, childrenOf } from '../helpers/processes.ts';
+import { until } from '../helpers/until.ts';
 
 async function all(it: AsyncIterable<TtsChunk>) {
   const chunks: TtsChunk[] = [];
@@ -135,30 +135,48 @@ t.test('a spare espeak-ng process is started ahead per voice and taken by the ne
   const wrapper = path.join(dir, 'espeak-wrapper.sh');
   writeFileSync(wrapper, `#!/bin/sh\necho "$$ $PPID $*" >> ${logFile}\nexec espeak-ng "$@"\n`, { mode: 0o755 });
   const starts = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n') : []);
+  // A spare is started in the background: wait for it to show up, then check that it is the only one.
+  const startsReach = (n: number) => until(`${n} espeak-ng start(s)`, () => starts().length >= n);
   const tts = new EspeakTts({ command: wrapper });
   await tts.ready();
-  await sleep(100);
+  await startsReach(1);
   t.equal(starts().length, 1, 'a spare for the default voice is ready before the first sentence');
   t.ok(rms((await all(tts.synthesize('First sentence.'))).pcm) > 500, 'speech');
-  await sleep(100);
-  t.equal(starts().length, 2, 'one process for the sentence, one spare started for the next');
+  await startsReach(2);
+  t.equal(starts().length, 2, 'the sentence took the spare; one spare started for the next');
   t.ok(rms((await all(tts.synthesize('Second sentence.'))).pcm) > 500, 'the spare speaks');
-  await sleep(100);
+  await startsReach(3);
   t.equal(starts().length, 3, 'the second sentence took the spare: only its replacement was started');
   await all(tts.synthesize('Третье предложение.'));
-  await sleep(100);
-  t.match(starts().slice(-1)[0], /-v ru /, 'a spare for the Russian voice too');
+  await startsReach(5);
   t.notOk(starts().some((l) => Number(l.split(' ')[1]) === process.pid), 'every espeak-ng was forked by the helper process, none by this one');
-  // Started: sentence 1, en spare (taken by sentence 2), en spare, sentence 3 in Russian, ru spare.
+  // Started: the spare (taken by sentence 1), its replacement (taken by sentence 2), the English
+  // spare, then sentence 3 in Russian and the Russian spare, those two in either order.
   const lines = starts();
   t.equal(lines.length, 5);
-  const sparePids = [lines[2], lines[4]].map((l) => Number(l.split(' ')[0]));
-  // Running or sleeping; gone or a zombie counts as ended.
-  const alive = (pid: number) => existsSync(`/proc/${pid}/stat`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  t.ok(sparePids.every(alive), 'both spares idle on stdin');
+  t.ok(lines.slice(3).every((l) => / -v ru /.test(l)), 'sentence 3 and a spare for the Russian voice too');
+  const pid = (l: string) => Number(l.split(' ')[0]);
+  const russian = lines.slice(3).map(pid);
+  t.equal(russian.filter(alive).length, 1, "the Russian sentence's process has ended, its spare waits");
+  const spares = [pid(lines[2]), ...russian.filter(alive)];
+  t.ok(spares.every(alive), 'both spares idle on stdin');
   await tts.close();
-  await sleep(100);
-  t.notOk(sparePids.some(alive), 'close() ended the spares');
+  await until('close() to end the spares', () => !spares.some(alive));
+  t.equal(starts().length, 5, 'and nothing more was started');
+});
+
+t.test('close() waits for a helper that is slow to go (a stalled machine) instead of letting the process end mid-close', async (t) => {
+  // The helper is stopped, so it can only go when close() kills it: until then, nothing but the
+  // wait for its exit keeps this process alive (the idle helper is unref'd).
+  const script = `import { EspeakTts } from './pipeline/engines/tts-espeak.ts';
+    import { childrenOf } from './test/helpers/processes.ts';
+    const tts = new EspeakTts();
+    await tts.ready();
+    for (const pid of childrenOf(process.pid)) process.kill(pid, 'SIGSTOP');
+    await tts.close();
+    console.log('closed');`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 }).toString();
+  t.match(out, /closed/);
 });
 
 t.test('idle spares do not keep the process alive', async (t) => {
@@ -166,10 +184,9 @@ t.test('idle spares do not keep the process alive', async (t) => {
     const tts = new EspeakTts();
     for await (const _ of tts.synthesize('Hello.'));
     console.log('done');`;
-  const started = performance.now();
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 15000 }).toString();
-  t.match(out, /done/);
-  t.ok(performance.now() - started < 10000, 'exited without close()');
+  // Kept alive by its spares, the script would run into the timeout (and execFileSync throw).
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 }).toString();
+  t.match(out, /done/, 'exited without close()');
 });
 
 t.test('spares: false starts a process per sentence only', async (t) => {
@@ -177,13 +194,19 @@ t.test('spares: false starts a process per sentence only', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const logFile = path.join(dir, 'starts.log');
   const wrapper = path.join(dir, 'espeak-wrapper.sh');
-  writeFileSync(wrapper, `#!/bin/sh\necho "$$" >> ${logFile}\nexec espeak-ng "$@"\n`, { mode: 0o755 });
+  writeFileSync(wrapper, `#!/bin/sh\necho "$$ $PPID" >> ${logFile}\nexec espeak-ng "$@"\n`, { mode: 0o755 });
   const tts = new EspeakTts({ command: wrapper, spares: false });
+  t.teardown(() => tts.close());
+  await tts.ready();
   await all(tts.synthesize('One.'));
   await all(tts.synthesize('Two.'));
-  await sleep(100);
-  t.equal(readFileSync(logFile, 'utf8').trim().split('\n').length, 2);
-  await tts.close();
+  const lines = readFileSync(logFile, 'utf8').trim().split('\n');
+  t.equal(lines.length, 2, 'one process per sentence');
+  // A spare is forked before its sentence's exit is reported: had one been started, it would be a
+  // child of the helper now (the helper is the parent of the sentences' processes).
+  const helper = Number(lines[0].split(' ')[1]);
+  t.not(helper, process.pid, 'started by the helper');
+  t.same(childrenOf(helper), [], 'no spare waiting');
 });
 
 t.test('before its helper process is up, a sentence starts espeak-ng directly and is not delayed', async (t) => {

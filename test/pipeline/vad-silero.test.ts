@@ -2,19 +2,11 @@ import t from 'tap';
 import { SileroVad } from '../../pipeline/engines/vad-silero.ts';
 import type { VadEvent, VadStream } from '../../pipeline/engines/types.ts';
 import { speech } from './helpers/speech.ts';
+import { vadEvents } from './helpers/vad-events.ts';
 
-/**
- * Push 20 ms frames, wait for the worker to answer, return the events: until `ends` segments have
- * ended, then 200 ms more in which nothing else may arrive (results come back as the batches are
- * run, so under load a second segment's end can trail the first by several runs).
- */
-async function run(stream: VadStream, pcm: Int16Array, ends = 1): Promise<VadEvent[]> {
-  const events: VadEvent[] = [];
-  stream.onEvent((e) => events.push(e));
-  for (let i = 0; i < pcm.length; i += 320) stream.push(pcm.subarray(i, i + 320));
-  for (let i = 0; i < 150 && events.filter((e) => e.type === 'speech_end').length < ends; i++) await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 200));
-  return events;
+/** Push 20 ms frames and return the events the clip gives (and nothing after them: see vadEvents). */
+async function run(stream: VadStream, pcm: Int16Array): Promise<VadEvent[]> {
+  return (await vadEvents([stream], [pcm]))[0];
 }
 
 const ms = (samples: number) => (samples / 16).toFixed(0);
@@ -49,7 +41,7 @@ t.test('silence and low noise produce no events; reset restarts the sample clock
   t.teardown(() => vad.close());
   const stream = await vad.createStream();
   const noise = Int16Array.from({ length: 16000 * 2 }, () => Math.round((Math.random() - 0.5) * 60));
-  t.same(await run(stream, noise, 0), []);
+  t.same(await run(stream, noise), []);
   stream.reset();
   const s = await speech('Hello there, how are you?', { leadSilenceSec: 0.5, trailSilenceSec: 1 });
   const events = await run(stream, s.pcm);
@@ -66,7 +58,7 @@ t.test('min silence controls endpointing: two phrases with a short gap', async (
   const pcm = new Int16Array(a.pcm.length + b.pcm.length);
   pcm.set(a.pcm);
   pcm.set(b.pcm, a.pcm.length);
-  const split = (await run(await vad.createStream({ minSilenceSec: 0.2 }), pcm, 2)).filter((e) => e.type === 'speech_end');
+  const split = (await run(await vad.createStream({ minSilenceSec: 0.2 }), pcm)).filter((e) => e.type === 'speech_end');
   const joined = (await run(await vad.createStream({ minSilenceSec: 1.0 }), pcm)).filter((e) => e.type === 'speech_end');
   t.equal(split.length, 2, 'short min silence: two segments');
   t.equal(joined.length, 1, 'long min silence: one segment');

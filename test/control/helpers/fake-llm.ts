@@ -26,11 +26,11 @@ export async function fakeLlm(reply: string, opts: { fail?: boolean | string; dr
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     for (const [i, piece] of reply.split(' ').entries()) {
       if (i === opts.dropAfterWords) {
-        await new Promise((r) => setTimeout(r, 20)); // the words sent reach the client first
-        res.socket?.destroy();
+        res.socket?.destroy(); // the words written are in the kernel already: they reach the client before the close
         return;
       }
-      res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta: { content: piece + ' ' }, finish_reason: null }] })}\n\n`);
+      const chunk = `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [{ index: 0, delta: { content: piece + ' ' }, finish_reason: null }] })}\n\n`;
+      await new Promise<void>((r) => res.write(chunk, () => r()));
     }
     res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: body.model, choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 } })}\n\n`);
     res.end('data: [DONE]\n\n');

@@ -9,18 +9,13 @@ import { AtPortClosedError, AtTimeoutError, CallSetupError, CmeError } from '../
 import type { Urc } from '../../../gateway/modem/at/urc.ts';
 import { Sim7600Emulator, type EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
 import { openSerialLink } from '../../../gateway/modem/serial-link.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond() && performance.now() < end) await sleep(10);
-}
+import { until } from '../../helpers/until.ts';
 
 async function rig(t: Test, opts: EmulatorOptions = {}) {
   const emu = new Sim7600Emulator({ ringIntervalMs: 200, ...opts });
   const { atPath } = await emu.start();
   const link = await openSerialLink(atPath);
-  const at = new AtEngine(link, { defaultTimeoutMs: 1000 });
+  const at = new AtEngine(link, { defaultTimeoutMs: 5000 });
   const urcs: Urc[] = [];
   const noise: string[] = [];
   at.on('urc', (u) => urcs.push(u));
@@ -30,7 +25,7 @@ async function rig(t: Test, opts: EmulatorOptions = {}) {
     await emu.stop();
   });
   // The module boots for a moment after power-on and ignores commands: probe like the lifecycle does.
-  for (let i = 0; i < 20; i++) if (await at.send('AT', { timeoutMs: 200 }).then(() => true, () => false)) break;
+  await until('the module to answer AT', () => at.send('AT', { timeoutMs: 500 }).then(() => true, () => false), 20_000);
   return { emu, at, urcs, noise };
 }
 
@@ -54,7 +49,7 @@ t.test('a URC between the information lines and OK is an event, not part of the 
   t.match(urcs.find((u) => u.type === 'cmti'), { type: 'cmti', storage: 'SM', index: 7 }, 'the URC was emitted');
   // A prefix that is a URC at other times belongs to the command that owns it while it runs.
   emu.ring('+79161234567');
-  await sleep(50);
+  await until('RING and +CLIP', () => urcs.some((u) => u.type === 'ring') && urcs.some((u) => u.type === 'clip'));
   const clcc = await at.send('AT+CLCC');
   t.match(clcc.lines, [/^\+CLCC: 1,1,4,0,0,"\+79161234567",145$/], '+CLCC goes to AT+CLCC');
   t.ok(urcs.some((u) => u.type === 'ring'), 'RING demultiplexed');
@@ -84,19 +79,20 @@ t.test('typed final results: +CME ERROR (text, CMEE=2), ERROR, and call-setup co
   t.equal((ata as CallSetupError).result, 'NO CARRIER');
   // ATD answers OK at once; BUSY comes later, unsolicited, once ATD has finished.
   t.same((await at.send('ATD+79161112233;')).lines, []);
-  await until(() => urcs.some((u) => u.type === 'busy'));
-  t.ok(urcs.some((u) => u.type === 'busy'), 'BUSY after OK is a URC');
+  await until('BUSY, after OK, as a URC', () => urcs.some((u) => u.type === 'busy'));
 });
 
 t.test('a reply that never comes times out; its late OK is dropped as stray, not given to the next command', async (t) => {
   const { emu, at, noise } = await rig(t);
   const timeoutsBefore = at.stats.timeouts; // boot probes may have timed out
   const strayBefore = at.stats.strayFinals;
+  // Both are timers in this process and the 100 ms one is set first: on any machine the engine
+  // gives up before the reply comes.
   emu.delayNextReply('AT+CSQ', 300);
   const err = await at.send('AT+CSQ', { timeoutMs: 100 }).then(() => null, (e: unknown) => e);
   t.ok(err instanceof AtTimeoutError, 'timed out');
   t.same((await at.send('AT+CGSN')).lines, ['861234567890123'], 'the next command gets its own answer');
-  await sleep(350);
+  await until('the late OK', () => at.stats.strayFinals > strayBefore);
   t.equal(at.stats.strayFinals - strayBefore, 1, 'the late OK was counted as stray');
   t.ok(noise.includes('+CSQ: 23,99'), 'the late information line is reported as noise');
   t.same((await at.send('AT+COPS?')).lines, ['+COPS: 0,0,"MegaFon",7'], 'pairing still right afterwards');
@@ -112,8 +108,7 @@ t.test('garbage bytes glued to lines and responses in 1-7 byte fragments', async
     t.same((await at.send('AT+CSQ')).lines, ['+CSQ: 23,99'], `round ${i}`);
   }
   emu.injectGarbage(Buffer.from('\xff\xfe\x00RING\r\n', 'latin1'));
-  await sleep(100);
-  t.ok(urcs.some((u) => u.type === 'ring'), 'a URC behind garbage still parses');
+  await until('a URC behind garbage to parse', () => urcs.some((u) => u.type === 'ring'));
   t.ok(at.droppedNoiseBytes > 0, 'the garbage was dropped, not parsed');
 });
 
@@ -123,7 +118,7 @@ t.test('the port closing rejects the command in flight and everything queued', a
   const inFlight = at.send('AT+CSQ', { timeoutMs: 5000 });
   const queued = at.send('AT+COPS?');
   const both = Promise.all([t.rejects(inFlight, AtPortClosedError), t.rejects(queued, AtPortClosedError)]);
-  await sleep(30);
+  await until('AT+CSQ to reach the module', () => emu.commandLog.some((c) => c.command === 'AT+CSQ'));
   await emu.unplug();
   await both;
   t.equal(at.isOpen, false);

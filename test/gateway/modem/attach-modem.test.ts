@@ -9,16 +9,9 @@ import { Sim7600Emulator } from '../../../gateway/modem/emulator/sim7600-emulato
 import { HealthRegistry } from '../../../gateway/observability/health.ts';
 import { GatewayMetrics } from '../../../gateway/observability/metrics.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
+import { until } from '../../helpers/until.ts';
 
 const log = { info() {}, warn() {}, error() {} };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 t.test('no modem configured: null, the gateway runs WebSocket-only', async (t) => {
   t.equal(startModem({ pipelineFactory: createEchoPipeline, log, env: {} }), null);
@@ -33,7 +26,8 @@ t.test('a bad configuration is refused with the variable named', async (t) => {
 });
 
 t.test('on the emulator: ready, health and status, a call counted in the metrics, closed cleanly', async (t) => {
-  const emu = new Sim7600Emulator({ ringIntervalMs: 100 });
+  // Rings a second apart: the gateway answers on the 2nd; 100 ms let a loaded machine hear a 3rd first.
+  const emu = new Sim7600Emulator({ ringIntervalMs: 1000 });
   const { atPath, audioPath } = await emu.start();
   const health = new HealthRegistry();
   const metrics = new GatewayMetrics();
@@ -44,7 +38,7 @@ t.test('on the emulator: ready, health and status, a call counted in the metrics
     await emu.stop();
     metrics.stop();
   });
-  await attached.modem.whenReady(5000);
+  await attached.modem.whenReady(10_000);
   t.ok(emu.commandLog.some((c) => c.command === 'AT+CECM=1'), 'extra init command sent');
   await until('status', () => attached.status().imei !== null);
   t.match(attached.status(), { state: 'ready', ready: true, signal_dbm: -67, operator: 'MegaFon', imei: '861234567890123', active_call: null });
@@ -55,7 +49,7 @@ t.test('on the emulator: ready, health and status, a call counted in the metrics
   t.equal(emu.call?.rings, 2, 'MODEM_AUTO_ANSWER_RINGS=2 honoured');
   const gauge = async () => (await metrics.activeCalls.get()).values.find((v) => v.labels.channel === 'modem')?.value ?? 0;
   t.equal(await gauge(), 1, 'voice_active_calls{channel="modem"} = 1');
-  await sleep(300);
+  await until('audio written to the line', () => (attached.calls.active?.stats.framesOut ?? 0) >= 10);
   emu.remoteHangup();
   await until('record', () => attached.status().calls_logged === 1);
   await until('gauge back to 0', () => attached.status().active_call === null);

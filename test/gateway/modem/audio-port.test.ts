@@ -1,6 +1,7 @@
 /**
  * The modem audio port over a real pty pair: reads that end mid-sample never shift the samples,
- * and writes never run more than 2 frames (40 ms) ahead of real time.
+ * and writes never run more than 2 frames (40 ms) ahead of real time. (How steadily a writer gets
+ * its 50 frames a second on a busy machine is a figure for bench/modem.ts: audio_port.)
  */
 import t, { type Test } from 'tap';
 import { ModemAudioPort } from '../../../gateway/modem/audio-port.ts';
@@ -9,8 +10,8 @@ import { openSerialLink } from '../../../gateway/modem/serial-link.ts';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { until } from '../../helpers/until.ts';
+import { leadBound, logWrites, maxLeadFrames, writeAsAllowedFor } from './helpers/write-log.ts';
 
 async function pair(t: Test) {
   const dir = mkdtempSync(path.join(tmpdir(), 'audio-port-'));
@@ -40,11 +41,10 @@ t.test('odd-sized reads: the odd byte waits for the next read, samples come out 
     const n = Math.min(sizes[i % sizes.length], bytes.length - off);
     dev.write(bytes.subarray(off, off + n));
     off += n;
-    await sleep(3); // separate reads on the other side
+    // One piece per read on the other side: the next is written once this one has been read.
+    await until(`byte ${off} to be read`, () => port.bytesIn === off);
   }
   const want = ramp.length;
-  const deadline = performance.now() + 2000;
-  while (got.reduce((s, x) => s + x.length, 0) < want && performance.now() < deadline) await sleep(5);
   const all = new Int16Array(want);
   let at = 0;
   for (const c of got) all.set(c.subarray(0, want - at), at), (at += c.length);
@@ -55,10 +55,12 @@ t.test('odd-sized reads: the odd byte waits for the next read, samples come out 
 
 t.test('writes are paced: at most 2 frames ahead of a (virtual) playout clock, frames in flight included', async (t) => {
   const { host } = await pair(t);
+  const { link, log } = logWrites(host);
   let now = 1000;
-  const port = new ModemAudioPort(host, { sampleRate: 8000, now: () => now });
+  const port = new ModemAudioPort(link, { sampleRate: 8000, now: () => now });
   const frame = new Int16Array(160);
-  const landed = () => sleep(30); // real time for the writes to reach the pty; the playout clock stands still
+  // Real time for the writes to reach the pty; the playout clock stands still meanwhile.
+  const landed = () => until('the writes to reach the pty', () => log.inFlight === 0);
   t.ok(port.writeFrame(frame) && port.writeFrame(frame), 'two frames fit');
   t.notOk(port.writeFrame(frame), 'a third is refused while the first two are still in flight');
   t.equal(port.aheadMs(), 40, 'frames in flight count as queued');
@@ -99,21 +101,20 @@ t.test('a write held up on its way to the modem (busy thread pool) does not let 
   t.notOk(port.canWrite());
 });
 
-t.test('real time: writing as fast as allowed for 1 s sends 50 frames plus the 2-frame lead', async (t) => {
+t.test('real time: writing as fast as allowed for 1 s never runs more than 2 frames ahead of the clock, and all of it arrives', async (t) => {
   const { host, dev } = await pair(t);
   let received = 0;
   dev.onData((d) => (received += d.length));
-  const port = new ModemAudioPort(host, { sampleRate: 8000 });
-  const frame = new Int16Array(160);
-  const start = performance.now();
-  while (performance.now() - start < 1000) {
-    while (port.writeFrame(frame));
-    await sleep(5);
-  }
+  const { link, log } = logWrites(host);
+  const port = new ModemAudioPort(link, { sampleRate: 8000 });
+  await writeAsAllowedFor(port, 1000);
   const frames = port.framesOut;
-  t.ok(frames >= 50 && frames <= 53, `${frames} frames in 1 s`);
-  await sleep(50);
-  t.equal(received, frames * 320, 's16le, 320 bytes per 8 kHz frame, all delivered');
+  t.ok(frames > 2, `${frames} frames written`);
+  const lead = maxLeadFrames(log, 320);
+  t.ok(lead <= leadBound(), `at most ${lead.toFixed(2)} frames ahead of real time since the first`);
+  t.comment(`${frames} frames in 1 s (50 plus the lead on an idle machine; the bench reports it)`);
+  await until('every byte at the far end', () => received === frames * 320);
+  t.pass('s16le, 320 bytes per 8 kHz frame, all delivered');
 });
 
 t.test('the pty watchdog: socat goes when its owner dies without cleaning up', async (t) => {
@@ -139,7 +140,6 @@ t.test('the pty watchdog: socat goes when its owner dies without cleaning up', a
     }
     return false;
   };
-  const deadline = performance.now() + 3000;
-  while ((await socatAlive()) && performance.now() < deadline) await sleep(50);
-  t.notOk(await socatAlive(), 'no socat left behind');
+  await until('socat to go', async () => !(await socatAlive()));
+  t.pass('no socat left behind');
 });

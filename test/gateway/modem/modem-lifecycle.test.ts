@@ -7,13 +7,14 @@ import t, { type Test } from 'tap';
 import { AtTimeoutError } from '../../../gateway/modem/at/errors.ts';
 import { Sim7600Emulator, type EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
 import { Modem } from '../../../gateway/modem/modem.ts';
+import { until } from '../../helpers/until.ts';
 
 async function rig(t: Test, opts: EmulatorOptions = {}) {
   const emu = new Sim7600Emulator({ rebootDelayMs: 300, ...opts });
   const { atPath, audioPath } = await emu.start();
-  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0, commandTimeoutMs: 1000 });
+  const modem = new Modem({ atPath, audioPath, healthIntervalMs: 0, commandTimeoutMs: 5000 });
   modem.start();
-  await modem.whenReady(5000);
+  await modem.whenReady(10_000);
   t.teardown(async () => {
     await modem.stop();
     await emu.stop();
@@ -33,13 +34,15 @@ t.test('init sequence and status: SIM, signal in dBm, registration, operator, IM
   t.equal(s.imei, '861234567890123');
 });
 
-t.test('AT round trip over the pty is fast (overhead over the emulator is the bench figure)', async (t) => {
+t.test('AT round trips back to back over the pty each get their own answer (their speed is the bench figure: at_round_trip_ms)', async (t) => {
   const { modem } = await rig(t);
-  const n = 50;
-  const started = performance.now();
-  for (let i = 0; i < n; i++) await modem.send('AT');
-  const each = (performance.now() - started) / n;
-  t.ok(each < 20, `AT round trip ${each.toFixed(2)} ms`);
+  const commands = Array.from({ length: 50 }, (_, i) => ['AT', 'AT+CSQ', 'AT+COPS?'][i % 3]);
+  const answers: string[] = [];
+  for (const c of commands) {
+    const r = await modem.send(c);
+    answers.push(`${r.command} ${r.lines.join('|')}`);
+  }
+  t.same(answers, commands.map((c) => `${c} ${{ AT: '', 'AT+CSQ': '+CSQ: 23,99', 'AT+COPS?': '+COPS: 0,0,"MegaFon",7' }[c]}`));
 });
 
 t.test('garbage bytes and fragmented output do not break command/response pairing', async (t) => {
@@ -60,21 +63,16 @@ t.test('a reply that never comes times out; the next command still works', async
   t.match(r.lines.join('\n'), /\+CSQ: 23,/, 'the engine recovered and pairs replies correctly');
 });
 
-t.test('the port vanishes and returns: healthy again within 3 s', async (t) => {
+t.test('the port vanishes and returns: healthy again (how fast is the bench figure: recovery_ms)', async (t) => {
   const { emu, modem } = await rig(t);
   const states: string[] = [];
   modem.on('state', (s) => states.push(s));
   await emu.unplug();
-  const gone = performance.now();
-  while (modem.state === 'ready' && performance.now() - gone < 2000) await new Promise((r) => setTimeout(r, 10));
-  t.not(modem.state, 'ready', `the loss is noticed (${(performance.now() - gone).toFixed(0)} ms)`);
-  await new Promise((r) => setTimeout(r, 300));
-  const back = performance.now();
+  await until('the loss to be noticed', () => modem.state !== 'ready');
+  await until('reconnecting while the port is away', () => states.includes('connecting'));
   await emu.replug(0);
-  await modem.whenReady(5000);
-  const ms = performance.now() - back;
-  t.ok(ms < 3000, `recovered ${ms.toFixed(0)} ms after the port returned`);
-  t.ok(states.includes('connecting'), 'noticed the loss');
+  await modem.whenReady(20_000);
+  t.equal(modem.state, 'ready', 'ready again after the port returned');
   t.match((await modem.send('AT')).command, 'AT');
 });
 

@@ -8,7 +8,8 @@ import t from 'tap';
 import { CallRecordingError, type ModemRecording } from '../../../gateway/modem/call-manager.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import { mountSmallTmpfs } from '../../helpers/small-tmpfs.ts';
-import { modemRig, until } from './helpers/modem-rig.ts';
+import { until } from '../../helpers/until.ts';
+import { modemRig } from './helpers/modem-rig.ts';
 
 const tone = (ms: number) => Int16Array.from({ length: (8000 * ms) / 1000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
 

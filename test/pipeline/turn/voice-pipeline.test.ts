@@ -104,6 +104,18 @@ t.test('greeting plays, then a turn answers with per-turn metrics', async (t) =>
   );
 });
 
+t.test('a VAD start that comes a second late (a loaded worker) still gives STT the utterance from its start, pre-roll included', async (t) => {
+  const accepted: number[] = [];
+  // Every sample of frame k carries k, so what STT got says which frames it got.
+  const stt: SttPort = { begin: () => ({ accept: (pcm) => void accepted.push(...new Set(pcm)), finish: async () => 'hello', cancel() {} }) };
+  const { p, vad } = setup({ stt });
+  for (let k = 0; k < 100; k++) p.pushAudio(new Int16Array(320).fill(k)); // 2 s of caller audio
+  vad.fire({ type: 'start', sample: 16000 }); // speech began at 1 s: reported with 1 s of lag
+  t.equal(accepted[0], 35, 'from 300 ms (15 frames) before the speech began');
+  t.same(accepted, Array.from({ length: 65 }, (_, i) => 35 + i), 'and every frame since, in order');
+  p.close();
+});
+
 t.test('barge-in pauses the reply at once and cancels it once confirmed', async (t) => {
   const { p, vad, events, heard } = setup({ reply: ['One two three four five six seven eight. ', 'Second sentence here. '] });
   for (let i = 0; i < 10; i++) p.pushAudio(silence());
