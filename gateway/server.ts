@@ -77,7 +77,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 
   const cp = deps.controlPlane;
   const access: ObservabilityAccess = { metricsToken: config.metrics.token, isAdmin: cp ? adminCheck(cp) : undefined };
-  attachObservability(app, { health, metrics }, access, { metricsHere: config.metrics.port === undefined, trusted: false });
+  attachObservability(app, { health, metrics, log }, access, { metricsHere: config.metrics.port === undefined, trusted: false });
   if (cp) {
     attachControlPlane(app, cp, { upgradeGuard: upgrades });
     registerDurabilityHealth(health, cp);
@@ -98,7 +98,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   // METRICS_PORT: a second app with only /metrics and /health, on its own (private) address.
   const metricsApp = config.metrics.port === undefined ? null : uws.App();
   if (metricsApp) {
-    attachObservability(metricsApp, { health, metrics }, access, { metricsHere: true, trusted: true });
+    attachObservability(metricsApp, { health, metrics, log }, access, { metricsHere: true, trusted: true });
     metricsApp.any('/*', (res) => writeJson(res, '404 Not Found', errorBody('not_found', 'only /metrics and /health here')));
   }
   let metricsSocket: UWS.us_listen_socket | null = null;

@@ -2,6 +2,7 @@
  * Small helpers for answering on uWS. uWS responses must be corked when written outside the
  * handler's synchronous part, and must not be touched after the client aborted.
  */
+import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { HttpError } from '../../control/http/errors.ts';
 import type { UWS } from '../uws.ts';
@@ -44,17 +45,24 @@ export function errorBody(code: string, message: string, details?: unknown) {
 
 /**
  * Run an async handler safely: track aborts so we never write to a dead response, and turn a
- * thrown error into a 500 with our error shape instead of an unhandled rejection.
+ * thrown error into a 500 with our error shape instead of an unhandled rejection. What went wrong
+ * is logged under an error id; the client gets only the id (an error's text can name files,
+ * hosts or SQL).
  */
-export function asyncHandler(handler: (res: UWS.HttpResponse, ctx: { aborted: () => boolean }) => Promise<void>) {
+export function asyncHandler(
+  handler: (res: UWS.HttpResponse, ctx: { aborted: () => boolean }) => Promise<void>,
+  log: { error(obj: Record<string, unknown>, msg: string): void },
+) {
   return (res: UWS.HttpResponse) => {
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
     });
     handler(res, { aborted: () => aborted }).catch((err: unknown) => {
+      const errorId = randomBytes(5).toString('hex');
+      log.error({ err, error_id: errorId }, 'HTTP handler failed');
       if (aborted) return;
-      writeJson(res, '500 Internal Server Error', errorBody('internal', err instanceof Error ? err.message : 'internal error'));
+      writeJson(res, '500 Internal Server Error', errorBody('internal', `internal error (error id ${errorId})`, { error_id: errorId }));
     });
   };
 }

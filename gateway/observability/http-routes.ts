@@ -14,6 +14,7 @@
 import { bearerToken } from '../../control/auth/principal.ts';
 import { tokenMatches } from '../../control/auth/token-compare.ts';
 import { unauthorized } from '../../control/http/errors.ts';
+import type { Logger } from 'pino';
 import { asyncHandler, errorBody, writeHttpError, writeJson, writeText } from '../http/respond.ts';
 import type { UWS } from '../uws.ts';
 import type { HealthRegistry } from './health.ts';
@@ -37,7 +38,7 @@ type Caller = 'insider' | 'anonymous' | 'refused';
 
 export function attachObservability(
   app: UWS.TemplatedApp,
-  parts: { health: HealthRegistry; metrics: GatewayMetrics },
+  parts: { health: HealthRegistry; metrics: GatewayMetrics; log: Logger },
   access: ObservabilityAccess,
   place: ObservabilityPlace,
 ): void {
@@ -57,7 +58,7 @@ export function attachObservability(
       const report = await parts.health.report();
       if (ctx.aborted()) return;
       writeJson(res, '200 OK', who === 'insider' ? report : { status: report.status });
-    })(res);
+    }, parts.log)(res);
   });
 
   app.get('/metrics', (res, req) => {
@@ -72,6 +73,6 @@ export function attachObservability(
       }
       const { contentType, body } = await parts.metrics.render();
       if (!ctx.aborted()) writeText(res, '200 OK', contentType, body);
-    })(res);
+    }, parts.log)(res);
   });
 }

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { Gauge } from 'prom-client';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { TestClient } from '../helpers/ws-client.ts';
 
@@ -91,4 +92,23 @@ t.test('unknown routes get a JSON 404 in the one error format', async (t) => {
   const res = await fetch(`${gw.http}/nope`, { method: 'POST' });
   t.equal(res.status, 404);
   t.same(await res.json(), { error: { code: 'not_found', message: 'no route for POST /nope' } });
+});
+
+t.test('a handler that throws answers 500 with an error id, never the error text', async (t) => {
+  const gw = await startTestGateway({ METRICS_TOKEN });
+  t.teardown(() => gw.stop());
+  new Gauge({
+    name: 'test_failing_gauge',
+    help: 'throws on every scrape',
+    registers: [gw.gateway.metrics.registry],
+    collect() {
+      throw new Error('cannot read /srv/data/secret.key');
+    },
+  });
+  const res = await fetch(`${gw.http}/metrics`, bearer(METRICS_TOKEN));
+  t.equal(res.status, 500);
+  const body = (await res.json()) as { error: { code: string; message: string; details: { error_id: string } } };
+  t.equal(body.error.code, 'internal');
+  t.match(body.error.details.error_id, /^[0-9a-f]{10}$/);
+  t.notMatch(JSON.stringify(body), /secret|\/srv/, 'the error text stays in the log');
 });
