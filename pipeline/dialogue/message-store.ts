@@ -3,7 +3,14 @@
  * database-backed store, tests and a bare gateway use the in-memory one.
  */
 export interface TakenMessage {
+  /** What the message is: one a caller left, or a request for a human (the LLM's `notify`). Default `message`. */
+  kind?: 'message' | 'human_requested';
+  /** The channel it came through: `ws`, `modem`, `chat` (admin), `v1`, `widget`, `telegram`. */
+  channel?: string;
+  /** A voice call's id. */
   callId?: string;
+  /** A text conversation's chat session id. */
+  sessionId?: number;
   callerName: string;
   callbackNumber: string;
   reason: string;
