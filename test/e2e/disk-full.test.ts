@@ -14,14 +14,17 @@ t.setTimeout(300_000);
 const disk = await mountSmallTmpfs(32);
 if (disk) t.teardown(() => disk.unmount());
 
+const METRICS_TOKEN = 'metrics-token-for-tests-0123';
+const asInsider = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
+
 t.test('a full disk under DATA_DIR: reported by /health, the call goes on, the journal catches up when space returns', { skip: disk ? false : 'needs to mount a tmpfs (root, as in CI) to fill a real disk' }, async (t) => {
   if (!disk) return;
-  const gw = await startSecretaryGateway({ DATA_DIR: disk.dir }, { DISK_MIN_FREE_MB: '4' });
+  const gw = await startSecretaryGateway({ DATA_DIR: disk.dir, METRICS_TOKEN }, { DISK_MIN_FREE_MB: '4' });
   t.teardown(() => gw.stop());
   const http = gw.url.replace(/^ws:/, 'http:').replace(/\/ws\/voice$/, '');
   type Health = { components: Record<string, Record<string, unknown>> };
-  const health = async () => (await (await fetch(`${http}/health`)).json()) as Health;
-  const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${http}/metrics`)).text())?.[1]);
+  const health = async () => (await (await fetch(`${http}/health`, asInsider)).json()) as Health;
+  const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${http}/metrics`, asInsider)).text())?.[1]);
   t.match((await health()).components, { disk: { status: 'ok' }, journal: { status: 'ok', writable: true } });
 
   const client = new TestClient(gw.url, gw.token);

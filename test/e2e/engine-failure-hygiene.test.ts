@@ -23,9 +23,12 @@ failingCommand(scripts, `Bad voice attribute: ${SECRET}`, 'espeak-ng');
 process.env.PATH = `${scripts.dir}:${process.env.PATH}`;
 t.teardown(scripts.remove);
 
+const METRICS_TOKEN = 'metrics-token-for-tests-0123';
+const asInsider = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
+
 t.test('a failing voice engine: /health, the call and the admin API name an error id; only the log has its stderr', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-hygiene-'));
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, SHUTDOWN_GRACE_MS: '1000', PIPELINE: 'secretary' });
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, SHUTDOWN_GRACE_MS: '1000', PIPELINE: 'secretary', METRICS_TOKEN });
   const captured = capturedLog();
   const app = await assembleGateway(config, { log: captured.log, env: { PASSWORD_HASH_LN: '12' } });
   t.teardown(async () => {
@@ -36,7 +39,7 @@ t.test('a failing voice engine: /health, the call and the admin API name an erro
   const base = `http://127.0.0.1:${port}`;
 
   // The greeting was synthesised at start-up, and failed.
-  const health = (await (await fetch(`${base}/health`)).json()) as { components: Record<string, { status: string; detail?: string }> };
+  const health = (await (await fetch(`${base}/health`, asInsider)).json()) as { components: Record<string, { status: string; detail?: string }> };
   t.equal(health.components.tts.status, 'degraded');
   t.notMatch(JSON.stringify(health), SECRET, '/health does not carry stderr');
   const healthId = /error id ([0-9a-f]+)/.exec(health.components.tts.detail ?? '')?.[1];
