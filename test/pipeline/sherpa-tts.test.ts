@@ -59,10 +59,16 @@ t.test('synthesis runs off the event loop', opts, async (t) => {
   h.enable();
   const text = Array.from({ length: 40 }, (_, i) => `a rather long sentence number ${i} to keep the model busy for a while.`).join(' ');
   let samples = 0;
+  const elu = performance.eventLoopUtilization();
   for await (const c of tts.synthesize(text)) samples += c.pcm.length;
+  const used = performance.eventLoopUtilization(elu);
   h.disable();
   t.ok(samples > 16000, 'seconds of audio');
-  t.ok(h.max / 1e6 < 100, `event loop max delay ${(h.max / 1e6).toFixed(1)} ms while synthesising`);
+  t.comment(`event loop max delay ${(h.max / 1e6).toFixed(1)} ms, busy ${used.active.toFixed(1)} of ${(used.active + used.idle).toFixed(1)} ms while synthesising`);
+  // Off the loop means the loop mostly waited while the model ran: inline, it would have been busy
+  // all along (utilisation near 1). Lag is reported, not asserted: on a loaded 2-core machine the
+  // loop waits for a core at times however little it has to do; the benches measure lag.
+  t.ok(used.utilization < 0.5, `the loop was busy ${(used.utilization * 100).toFixed(0)}% of the synthesis, not all of it`);
 });
 
 t.test('clear errors for a missing or broken model directory', async (t) => {
