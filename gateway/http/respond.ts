@@ -4,16 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import type { HttpError } from '../../control/http/errors.ts';
+import { errorBody, type HttpError } from '../../control/http/errors.ts';
+import { SECURITY_HEADERS } from '../../control/http/security-headers.ts';
 import type { UWS } from '../uws.ts';
 
-export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
-  ['Cache-Control', 'no-store'],
-];
+/** The gateway answers in the control plane's error format. */
+export { errorBody };
 
 export function writeJson(res: UWS.HttpResponse, status: string, body: unknown, headers: ReadonlyArray<[string, string]> = []): void {
   res.cork(() => {
@@ -37,10 +33,6 @@ export function writeText(res: UWS.HttpResponse, status: string, contentType: st
     res.writeHeader('Content-Type', contentType);
     res.end(body);
   });
-}
-
-export function errorBody(code: string, message: string, details?: unknown) {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
 /**
