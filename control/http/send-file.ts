@@ -15,7 +15,7 @@ export async function sendFile(out: ResponseStream, fh: FileHandle, size: number
     out.finish();
     return fh.close();
   }
-  const chunks = fh.createReadStream({ start: 0, end: size - 1, highWaterMark: CHUNK_BYTES, autoClose: false });
+  const chunks = fh.createReadStream({ start: 0, end: size - 1, highWaterMark: CHUNK_BYTES });
   let received = 0;
   try {
     for await (const chunk of chunks as AsyncIterable<Buffer>) {

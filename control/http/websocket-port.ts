@@ -14,6 +14,8 @@ export interface UpgradeRequest {
   readonly remoteAddress: string;
   /** The subprotocols offered in Sec-WebSocket-Protocol, trimmed, in the client's order. */
   readonly protocols: readonly string[];
+  /** Aborts when the client goes away before the decision: slow work for it can stop. */
+  readonly signal: AbortSignal;
 }
 
 export type UpgradeDecision<S> =

@@ -196,7 +196,12 @@ export class UwsExchange implements HttpRequest, HttpResponse {
     };
   }
 
-  /** Resolves true once `retry` (called from uWS's onWritable with the write offset) succeeds, false if the client left first. */
+  /**
+   * Resolves true once `retry` (called from uWS's onWritable with the write offset) succeeds, false
+   * if the client left first. The waiting writer is woken on a later turn of the loop: woken inside
+   * the callback, its next write would run there too (microtasks drain before uWS returns), and an
+   * onWritable handler set from inside one is lost, so a second stall would never end.
+   */
   #whenWritable(retry: (offset: number) => boolean): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
       const wake = () => {
@@ -206,7 +211,7 @@ export class UwsExchange implements HttpRequest, HttpResponse {
       this.#writableWaiter = wake;
       this.res.onWritable((offset) => {
         const ok = retry(offset);
-        if (ok) wake();
+        if (ok) setImmediate(wake);
         return ok;
       });
     });

@@ -5,10 +5,9 @@
  * answered in the one error format.
  */
 import type { Logger } from 'pino';
-import { HttpError } from '../../control/http/errors.ts';
 import type { WebSocketPeer, WebSocketService } from '../../control/http/websocket-port.ts';
 import { uws, type UWS } from '../uws.ts';
-import { writeHttpError } from './respond.ts';
+import { internalError, writeHttpError } from './respond.ts';
 import { remoteAddress } from './uws-http.ts';
 
 interface UserData<S> {
@@ -51,21 +50,16 @@ export function serveWebSocket<S>(app: UWS.TemplatedApp, service: WebSocketServi
         .split(',')
         .map((p) => p.trim())
         .filter(Boolean);
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      service.upgrade({ headers, remoteAddress: remoteAddress(res), protocols }).then(
+      const left = new AbortController();
+      res.onAborted(() => left.abort());
+      service.upgrade({ headers, remoteAddress: remoteAddress(res), protocols, signal: left.signal }).then(
         (decision) => {
-          if (aborted) return;
+          if (left.signal.aborted) return;
           if (!decision.accept) return writeHttpError(res, decision.error);
           const data: UserData<S> = { state: decision.state };
           res.cork(() => res.upgrade(data, headers['sec-websocket-key'] ?? '', decision.protocol, headers['sec-websocket-extensions'] ?? '', context));
         },
-        (err: unknown) => {
-          log.error({ err, path: service.path }, 'websocket upgrade decision failed');
-          if (!aborted) writeHttpError(res, new HttpError(500, 'internal', 'internal error'));
-        },
+        (err: unknown) => internalError(res, left.signal.aborted, err, log.child({ path: service.path }), 'websocket upgrade decision failed'),
       );
     },
     open(ws) {
