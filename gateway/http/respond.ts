@@ -35,6 +35,8 @@ export function writeText(res: UWS.HttpResponse, status: string, contentType: st
   });
 }
 
+type ErrorLog = { error(obj: Record<string, unknown>, msg: string): void };
+
 /**
  * A failure of ours: logged under a new error id, and, unless the client already left, answered
  * 500 with only that id (an error's text can name files, hosts or SQL).
@@ -45,8 +47,6 @@ export function internalError(res: UWS.HttpResponse, aborted: boolean, err: unkn
   if (aborted) return;
   writeJson(res, '500 Internal Server Error', errorBody('internal', `internal error (error id ${errorId})`, { error_id: errorId }));
 }
-
-type ErrorLog = { error(obj: Record<string, unknown>, msg: string): void };
 
 /**
  * Run an async handler safely: track aborts so we never write to a dead response, and turn a

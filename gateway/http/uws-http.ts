@@ -123,31 +123,16 @@ export class UwsExchange implements HttpRequest, HttpResponse {
   /** Chunked transfer encoding: a write that fills the socket resolves once uWS says it drained. */
   #chunked(): ResponseStream {
     const res = this.res;
-    const self = this;
-    let ended = false;
-    return {
-      get closed() {
-        return self.#aborted;
-      },
+    return this.#stream({
       write: (chunk) => {
-        if (this.#aborted || ended) return Promise.resolve(false);
         let ok = true;
         res.cork(() => {
           ok = res.write(chunk);
         });
         return ok ? Promise.resolve(true) : this.#whenWritable(() => true);
       },
-      finish: () => {
-        if (this.#aborted || ended) return;
-        ended = true;
-        res.cork(() => res.end());
-      },
-      abort: () => {
-        if (this.#aborted || ended) return;
-        ended = true;
-        res.close();
-      },
-    };
+      finish: () => res.cork(() => res.end()),
+    });
   }
 
   /**
@@ -156,15 +141,9 @@ export class UwsExchange implements HttpRequest, HttpResponse {
    */
   #sized(length: number): ResponseStream {
     const res = this.res;
-    const self = this;
     let sent = 0;
-    let ended = false;
-    return {
-      get closed() {
-        return self.#aborted;
-      },
-      write: (chunk) => {
-        if (this.#aborted || ended) return Promise.resolve(false);
+    return this.#stream({
+      write: (chunk, complete) => {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         if (sent + bytes.byteLength > length) return Promise.reject(new Error(`the body exceeds its declared ${length} bytes`));
         sent += bytes.byteLength;
@@ -173,25 +152,42 @@ export class UwsExchange implements HttpRequest, HttpResponse {
         res.cork(() => {
           result = res.tryEnd(bytes, length);
         });
-        if (result[1]) ended = true;
+        if (result[1]) complete();
         if (result[0] || result[1]) return Promise.resolve(true);
         return this.#whenWritable((at) => {
           const [ok, done] = res.tryEnd(bytes.subarray(at - offset), length);
-          if (done) ended = true;
+          if (done) complete();
           return ok || done;
         });
       },
-      finish: () => {
-        if (this.#aborted || ended) return;
-        ended = true;
-        // Only an empty body is whole without a write; anything else short of `length` is cut.
-        if (length === 0) res.cork(() => res.end('', this.#bodyPending));
-        else res.close();
+      // Only an empty body is whole without a write; anything else short of `length` is cut.
+      finish: () => (length === 0 ? res.cork(() => res.end('', this.#bodyPending)) : res.close()),
+    });
+  }
+
+  /**
+   * A response stream around a way to write and a way to finish: once finished, cut or left by
+   * the client, writes answer false and nothing more reaches uWS. `complete`: uWS has the whole body.
+   */
+  #stream(how: { write(chunk: string | Uint8Array, complete: () => void): Promise<boolean>; finish(): void }): ResponseStream {
+    const self = this;
+    let ended = false;
+    const complete = () => void (ended = true);
+    return {
+      get closed() {
+        return self.#aborted;
       },
-      abort: () => {
-        if (this.#aborted || ended) return;
+      write: (chunk) => (self.#aborted || ended ? Promise.resolve(false) : how.write(chunk, complete)),
+      finish: () => {
+        if (self.#aborted || ended) return;
         ended = true;
-        res.close();
+        how.finish();
+      },
+      // A stream that failed half-way is cut off, not ended: a client must not take it for complete.
+      abort: () => {
+        if (self.#aborted || ended) return;
+        ended = true;
+        self.res.close();
       },
     };
   }
