@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../gateway/logger.ts';
 import { uws, type UWS } from '../gateway/uws.ts';
-import { attachControlPlane, createControlPlane } from '../control/index.ts';
+import { createControlPlane } from '../control/index.ts';
+import { attachControlPlane } from '../gateway/http/attach-control-plane.ts';
 import { hashPassword } from '../control/auth/password.ts';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-control-bench-'));

@@ -1,12 +1,13 @@
 /**
  * The control plane's two entry points for the gateway:
  *   const cp = await createControlPlane({ dataDir, databaseUrl, log });   // DB, migrations, services
- *   attachControlPlane(app, cp);                                          // /admin/* and /v1/* on uWS
+ *   const { http, webSockets } = controlPlaneHttp(cp);                    // /admin/* and /v1/* as ports
  *   ... await cp.close() on shutdown (flushes usage, closes the pool).
+ * The gateway serves those ports on its uWS app (gateway/http/attach-control-plane.ts); nothing here
+ * knows the server library.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { UWS } from '../gateway/uws.ts';
 import { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { DeviceTokens } from './auth/device-token.ts';
@@ -21,8 +22,10 @@ import { FaqService } from './faq/faq-service.ts';
 import { CorsPolicy } from './http/cors.ts';
 import { RateLimiter } from './http/rate-limiter.ts';
 import { UpgradeGuard } from './http/upgrade-guard.ts';
+import type { HttpService } from './http/http-port.ts';
 import type { RouteTable } from './http/route-table.ts';
-import { attachRouter } from './http/router.ts';
+import { createRouter } from './http/router.ts';
+import type { WebSocketService } from './http/websocket-port.ts';
 import { ChatResponder } from './openai-api/chat-responder.ts';
 import { openAiCaller, type LlmCaller } from './openai-api/llm-caller.ts';
 import { createRepositories } from './repositories/index.ts';
@@ -37,7 +40,7 @@ import { BackupService } from './backup/backup-service.ts';
 import { ErasureLedger } from './legal/erasure-ledger.ts';
 import { RecordingStore } from './recordings/recording-store.ts';
 import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
-import { attachTtsWebSocket } from './tts/tts-websocket.ts';
+import { ttsWebSocket } from './tts/tts-websocket.ts';
 import { TtsService } from './tts/tts-service.ts';
 import { UsageMeter } from './usage/usage-meter.ts';
 import { BulkWorkPool } from './bulk-work-pool.ts';
@@ -223,24 +226,30 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   };
 }
 
+/** The control plane's HTTP surface: its routes and its WebSocket endpoints, for a server to serve. */
+export interface ControlPlaneHttp {
+  http: HttpService;
+  webSockets: WebSocketService<unknown>[];
+}
+
 /**
- * Serve the control plane's routes (`/admin/*`, `/v1/*`) on the gateway's uWS app. `upgradeGuard`:
- * the app's budget of failed WebSocket upgrades per IP, shared with its other sockets (the gateway
+ * The routes (`/admin/*`, `/v1/*`) and `WS /admin/tts/ws/stream` as ports. `upgradeGuard`: the
+ * server's budget of failed WebSocket upgrades per IP, shared with its other sockets (the gateway
  * passes its own; default: one of this control plane's, at the default limit).
  */
-export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard } = {}): void {
+export function controlPlaneHttp(cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard } = {}): ControlPlaneHttp {
   const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
-  // Before the router's `/admin/*`: uWS prefers the literal path anyway, and a plain GET (no
-  // upgrade) falls through to the router, which answers 401/426.
-  attachTtsWebSocket(app, cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard());
-  attachRouter(app, cp.routes, {
-    log: cp.log,
-    cors: new CorsPolicy(cp.config.corsOrigins),
-    rateLimiter: cp.rateLimiter,
-    trustProxy: cp.config.trustProxy,
-    maxBodyBytes: cp.config.maxBodyBytes,
-    authenticate,
-    writeAudit: (e) => cp.repos.audit.write(e),
-    usage: cp.usage,
-  });
+  return {
+    webSockets: [ttsWebSocket(cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard())],
+    http: createRouter(cp.routes, {
+      log: cp.log,
+      cors: new CorsPolicy(cp.config.corsOrigins),
+      rateLimiter: cp.rateLimiter,
+      trustProxy: cp.config.trustProxy,
+      maxBodyBytes: cp.config.maxBodyBytes,
+      authenticate,
+      writeAudit: (e) => cp.repos.audit.write(e),
+      usage: cp.usage,
+    }),
+  };
 }

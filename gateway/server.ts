@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { createAuthenticator } from '../control/auth/principal.ts';
 import { roleAtLeast } from '../control/auth/roles.ts';
-import { attachControlPlane, type ControlPlane } from '../control/control-plane.ts';
+import type { ControlPlane } from '../control/control-plane.ts';
 import { clientIp } from '../control/http/client-ip.ts';
 import { UpgradeGuard } from '../control/http/upgrade-guard.ts';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
@@ -14,7 +14,9 @@ import type { MediaClock } from '../media/media-clock.ts';
 import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
+import { attachControlPlane } from './http/attach-control-plane.ts';
 import { errorBody, writeHttpError, writeJson } from './http/respond.ts';
+import { remoteAddress } from './http/uws-http.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
 import { HealthRegistry } from './observability/health.ts';
 import { attachObservability, type ObservabilityAccess } from './observability/http-routes.ts';
@@ -86,7 +88,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   app.any('/*', (res, req) => {
     // A WebSocket upgrade to a path with no socket (a scan for one) counts as a failed upgrade.
     if (req.getHeader('upgrade').toLowerCase() === 'websocket') {
-      const ip = clientIp(res.getRemoteAddressAsText(), req.getHeader('x-forwarded-for') || undefined, trustProxy);
+      const ip = clientIp(remoteAddress(res), req.getHeader('x-forwarded-for') || undefined, trustProxy);
       const refusal = upgrades.refusal(ip);
       if (refusal) return writeHttpError(res, refusal);
       upgrades.failed(ip);

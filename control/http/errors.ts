@@ -29,6 +29,8 @@ export const conflict = (message: string, details?: unknown) => new HttpError(40
 /** A language that reaches an engine or an upstream server must be a language tag (voice-name.ts). */
 export const invalidLanguage = (language: string) =>
   new HttpError(400, 'invalid_language', `language ${JSON.stringify(language.slice(0, 40))} is not a language tag (en, ru, en-US, ...)`);
+/** A body (or its declared Content-Length) over the route's limit; servers reject with it while reading (http-port.ts). */
+export const payloadTooLarge = (limit: number) => new HttpError(413, 'payload_too_large', `the body exceeds ${limit} bytes`);
 export const tooManyRequests = (code: string, message: string, retryAfterS: number, details?: unknown) =>
   new HttpError(429, code, message, details, [['Retry-After', String(Math.max(1, Math.ceil(retryAfterS)))]]);
 

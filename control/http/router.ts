@@ -1,23 +1,24 @@
 /**
- * Serves a RouteTable on a uWS app. Per request, in this order: CORS preflight, route match
- * (404/405), rate limit per IP and route class, body size limit (started synchronously, as uWS
- * requires), authentication, role check, usage limits, validation of params/query/body, the handler,
- * then the audit row (every mutating /admin call, whatever its outcome) and usage record, and
- * finally the answer. Rules live here so no route can forget one.
+ * Serves a RouteTable through the HTTP port (http-port.ts; the gateway puts it on uWS). Per request,
+ * in this order: CORS preflight, route match (404/405), rate limit per IP and route class, body
+ * size limit (started synchronously, as the port requires), authentication, role check, usage
+ * limits, validation of params/query/body, the handler, then the audit row (every mutating /admin
+ * call, whatever its outcome) and usage record, and finally the answer. Rules live here so no
+ * route can forget one.
  */
 import { open } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { UWS } from '../../gateway/uws.ts';
 import { roleAtLeast } from '../auth/roles.ts';
 import type { AuditInput } from '../repositories/audit-log.ts';
 import { clientIp } from './client-ip.ts';
 import type { CorsPolicy } from './cors.ts';
 import { errorBody, forbidden, fromDatabaseError, fromServiceError, HttpError, notFound, tooManyRequests } from './errors.ts';
-import { ClientAbortedError, Exchange } from './exchange.ts';
+import { ClientAbortedError, type Header, type HttpRequest, type HttpResponse, type HttpService, type ResponseStream } from './http-port.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { AuditNote, AuthRequirement, Method, Principal, RequestContext, UsageNote } from './route.ts';
 import type { CompiledRoute, RouteTable } from './route-table.ts';
 import { CONTROL_SECURITY_HEADERS } from './security-headers.ts';
+import { sendFile } from './send-file.ts';
 import { parseJsonBody, parseQuery, validate } from './validation.ts';
 
 export interface UsageGate {
@@ -39,19 +40,40 @@ export interface RouterDeps {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-export function attachRouter(app: UWS.TemplatedApp, table: RouteTable, deps: RouterDeps): void {
-  const handle = (res: UWS.HttpResponse, req: UWS.HttpRequest) => {
-    // Everything from `req` must be read now: uWS frees it when this function returns.
-    const method = req.getMethod().toUpperCase();
-    const url = req.getUrl();
-    const query = req.getQuery() ?? '';
-    const headers: Record<string, string> = {};
-    req.forEach((k, v) => {
-      headers[k] = v;
-    });
-    const ip = clientIp(res.getRemoteAddressAsText(), headers['x-forwarded-for'], deps.trustProxy);
+/** The response with this request's security and CORS headers in front of every answer. */
+class Answer {
+  constructor(
+    private readonly res: HttpResponse,
+    private readonly base: readonly Header[],
+  ) {}
+
+  get aborted(): boolean {
+    return this.res.aborted;
+  }
+
+  get signal(): AbortSignal {
+    return this.res.signal;
+  }
+
+  send(status: number, headers: readonly Header[], contentType: string | null, body: string | Buffer): void {
+    this.res.send(status, this.#headers(headers, contentType), body);
+  }
+
+  stream(status: number, headers: readonly Header[], contentType: string, length?: number): ResponseStream {
+    return this.res.stream(status, this.#headers(headers, contentType), length);
+  }
+
+  #headers(headers: readonly Header[], contentType: string | null): Header[] {
+    return contentType ? [...this.base, ...headers, ['Content-Type', contentType]] : [...this.base, ...headers];
+  }
+}
+
+export function createRouter(table: RouteTable, deps: RouterDeps): HttpService {
+  const handle = (req: HttpRequest, res: HttpResponse) => {
+    const { method, path: url, query, headers } = req;
+    const ip = clientIp(req.remoteAddress, headers['x-forwarded-for'], deps.trustProxy);
     const origin = headers.origin;
-    const ex = new Exchange(res, [...CONTROL_SECURITY_HEADERS, ...deps.cors.headersFor(origin)]);
+    const ex = new Answer(res, [...CONTROL_SECURITY_HEADERS, ...deps.cors.headersFor(origin)]);
     const fail = (e: HttpError) => ex.send(e.status, e.headers, JSON_TYPE, JSON.stringify(errorBody(e.code, e.message, e.details)));
 
     if (method === 'OPTIONS') {
@@ -71,18 +93,14 @@ export function attachRouter(app: UWS.TemplatedApp, table: RouteTable, deps: Rou
 
     let body: Promise<Buffer> | undefined;
     if (route.def.body || route.def.rawBody) {
-      const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
-      body = ex.readBody(route.def.maxBodyBytes ?? deps.maxBodyBytes, Number.isFinite(declared) ? declared : undefined);
+      body = req.readBody(route.def.maxBodyBytes ?? deps.maxBodyBytes);
       body.catch(() => {}); // observed in `serve`; this only stops an early rejection counting as unhandled
     }
     void serve(ex, route, { method: method as Method, url, query, headers, ip, params, body }, deps).catch((err) => {
       deps.log.error({ err }, 'control-plane router failed');
     });
   };
-  for (const prefix of table.prefixes()) {
-    app.any(prefix, handle);
-    app.any(`${prefix}/*`, handle);
-  }
+  return { prefixes: table.prefixes(), handle };
 }
 
 interface Incoming {
@@ -95,7 +113,7 @@ interface Incoming {
   body?: Promise<Buffer>;
 }
 
-async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: RouterDeps): Promise<void> {
+async function serve(ex: Answer, route: CompiledRoute, inc: Incoming, deps: RouterDeps): Promise<void> {
   const def = route.def;
   let principal: Principal = { kind: 'anonymous' };
   const audit: AuditNote = {};
@@ -143,7 +161,7 @@ async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: Ro
     };
     const reply = await def.handler(ctx);
     if (reply.kind === 'stream') {
-      const sink = ex.startStream(reply.status, reply.headers ?? [], reply.contentType);
+      const sink = ex.stream(reply.status, reply.headers ?? [], reply.contentType);
       try {
         await reply.run(sink);
       } catch (err) {
@@ -162,7 +180,7 @@ async function serve(ex: Exchange, route: CompiledRoute, inc: Incoming, deps: Ro
         throw err.code === 'ENOENT' ? notFound('file') : err;
       });
       await finish(reply.status);
-      await ex.sendFile(reply.status, reply.headers ?? [], reply.contentType, fh, reply.size).catch((err: Error) => {
+      await sendFile(ex.stream(reply.status, reply.headers ?? [], reply.contentType, reply.size), fh, reply.size).catch((err: Error) => {
         deps.log.warn({ err, route: `${def.method} ${def.path}` }, 'file download failed after it started; connection cut');
       });
       return;

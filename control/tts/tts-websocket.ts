@@ -24,16 +24,17 @@
  * WS_MAX_ERRORS bad messages within WS_ERROR_WINDOW_MS is sent `too_many_errors` and closed with 4000.
  */
 import { z } from 'zod';
-import type { UWS } from '../../gateway/uws.ts';
 import { bytesFromInt16 } from '../../media/pcm.ts';
 import { roleAtLeast } from '../auth/roles.ts';
 import { clientIp } from '../http/client-ip.ts';
-import { errorBody, forbidden, HttpError } from '../http/errors.ts';
+import { forbidden, HttpError } from '../http/errors.ts';
+import type { RateLimiter } from '../http/rate-limiter.ts';
 import type { Principal } from '../http/route.ts';
+import type { WebSocketPeer, WebSocketService } from '../http/websocket-port.ts';
 import { SynthesisBody } from '../admin/tts-routes.ts';
-import type { ControlPlane } from '../control-plane.ts';
 import { ErrorFlood } from '../http/error-flood.ts';
 import type { UpgradeGuard } from '../http/upgrade-guard.ts';
+import type { ControlServices } from '../services.ts';
 
 export const TTS_WS_PATH = '/admin/tts/ws/stream';
 export const TTS_WS_SUBPROTOCOL = 'vg-tts';
@@ -66,8 +67,12 @@ interface SocketState {
 }
 
 type Authenticate = (authorization: string | undefined) => Promise<Principal>;
+type Peer = WebSocketPeer<SocketState>;
 
-export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, authenticate: Authenticate, upgrades: UpgradeGuard): void {
+/** What the socket uses of the control plane. */
+export type TtsSocketServices = Pick<ControlServices, 'log' | 'config' | 'repos' | 'usage' | 'tts'> & { rateLimiter: RateLimiter };
+
+export function ttsWebSocket(cp: TtsSocketServices, authenticate: Authenticate, upgrades: UpgradeGuard): WebSocketService<SocketState> {
   const log = cp.log.child({ component: 'tts-ws' });
   let seq = 0;
   const authorizeOperator = async (authorization: string | undefined): Promise<Principal> => {
@@ -77,7 +82,7 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
   };
 
   /** The upgrade's credential checked again; on failure the socket is told why and closed. */
-  async function stillAuthorized(ws: UWS.WebSocket<SocketState>, st: SocketState, id: string): Promise<boolean> {
+  async function stillAuthorized(ws: Peer, st: SocketState, id: string): Promise<boolean> {
     try {
       st.principal = await authorizeOperator(st.authorization);
       return true;
@@ -88,57 +93,37 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
       const user = st.principal.kind === 'user' ? st.principal.user.username : undefined;
       log.info({ user, code: e.code }, 'tts socket closed: its credential is no longer valid');
       st.queue.length = 0;
-      ws.send(JSON.stringify({ type: 'error', id, code: e.code, message: e.message }), false);
+      ws.send(JSON.stringify({ type: 'error', id, code: e.code, message: e.message }));
       ws.end(e.status === 403 ? WS_CLOSE_FORBIDDEN : WS_CLOSE_UNAUTHORIZED, e.code);
       return false;
     }
   }
-  app.ws<SocketState>(TTS_WS_PATH, {
-    compression: 0,
-    maxPayloadLength: 64 * 1024,
-    idleTimeout: 120,
-    maxBackpressure: 8 * 1024 * 1024,
-    upgrade(res, req, context) {
-      const h = (k: string) => req.getHeader(k);
-      const key = h('sec-websocket-key');
-      const extensions = h('sec-websocket-extensions');
-      const offered = h('sec-websocket-protocol')
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean);
-      const fromProtocol = offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
-      const authorization = h('authorization') || (fromProtocol ? `Bearer ${fromProtocol}` : undefined);
-      const ip = clientIp(res.getRemoteAddressAsText(), h('x-forwarded-for') || undefined, cp.config.trustProxy);
-      let aborted = false;
-      res.onAborted(() => {
-        aborted = true;
-      });
-      const refuse = (e: HttpError) => {
-        if (aborted) return;
-        res.cork(() => {
-          res.writeStatus(`${e.status} ${e.status === 401 ? 'Unauthorized' : e.status === 403 ? 'Forbidden' : 'Too Many Requests'}`);
-          for (const [k, v] of e.headers) res.writeHeader(k, v);
-          res.writeHeader('Content-Type', 'application/json; charset=utf-8');
-          res.end(JSON.stringify(errorBody(e.code, e.message)));
-        });
-      };
+
+  return {
+    path: TTS_WS_PATH,
+    maxMessageBytes: 64 * 1024,
+    idleTimeoutS: 120,
+    maxBackpressureBytes: 8 * 1024 * 1024,
+    async upgrade({ headers, remoteAddress, protocols }) {
+      const fromProtocol = protocols.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
+      const authorization = headers.authorization || (fromProtocol ? `Bearer ${fromProtocol}` : undefined);
+      const ip = clientIp(remoteAddress, headers['x-forwarded-for'] || undefined, cp.config.trustProxy);
       const blocked = upgrades.refusal(ip);
-      if (blocked) return refuse(blocked);
+      if (blocked) return { accept: false, error: blocked };
       const rate = cp.rateLimiter.take('tts', ip);
-      if (!rate.ok) return refuse(new HttpError(429, 'rate_limited', 'too many tts requests; slow down', undefined, [['Retry-After', String(Math.ceil(rate.retryAfterS))]]));
-      authorizeOperator(authorization)
-        .then((principal) => {
-          if (aborted) return;
-          const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null, errors: new ErrorFlood(WS_MAX_ERRORS, WS_ERROR_WINDOW_MS) };
-          res.cork(() => res.upgrade(state, key, offered.includes(TTS_WS_SUBPROTOCOL) ? TTS_WS_SUBPROTOCOL : '', extensions, context));
-        })
-        .catch((err) => {
-          upgrades.failed(ip);
-          refuse(err instanceof HttpError ? err : new HttpError(401, 'unauthorized', 'authentication required'));
-        });
+      if (!rate.ok) return { accept: false, error: new HttpError(429, 'rate_limited', 'too many tts requests; slow down', undefined, [['Retry-After', String(Math.ceil(rate.retryAfterS))]]) };
+      let principal: Principal;
+      try {
+        principal = await authorizeOperator(authorization);
+      } catch (err) {
+        upgrades.failed(ip);
+        return { accept: false, error: err instanceof HttpError ? err : new HttpError(401, 'unauthorized', 'authentication required') };
+      }
+      const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null, errors: new ErrorFlood(WS_MAX_ERRORS, WS_ERROR_WINDOW_MS) };
+      return { accept: true, state, protocol: protocols.includes(TTS_WS_SUBPROTOCOL) ? TTS_WS_SUBPROTOCOL : '' };
     },
     open(ws) {
-      const st = ws.getUserData();
+      const st = ws.state;
       if (st.principal.kind === 'user') {
         void cp.repos.audit
           .write({ actor_type: 'user', actor_id: String(st.principal.user.id), actor_name: st.principal.user.username, action: 'tts.ws_connect', target: null, ip: st.ip, status: 101, details: null })
@@ -146,8 +131,8 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
       }
     },
     message(ws, message, isBinary) {
-      const st = ws.getUserData();
-      const sendJson = (o: unknown) => !st.closed && ws.send(JSON.stringify(o), false);
+      const st = ws.state;
+      const sendJson = (o: unknown) => !st.closed && ws.send(JSON.stringify(o));
       /** A message we cannot serve: an error event; too many in a short time close the socket. */
       const refuseMessage = (error: { id?: string; code: string; message: string }) => {
         sendJson({ type: 'error', ...error });
@@ -179,19 +164,18 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
       if (!st.busy) void pump(ws, st);
     },
     drain(ws) {
-      const st = ws.getUserData();
-      if (ws.getBufferedAmount() < HIGH_WATER) st.drained?.();
+      if (ws.bufferedAmount < HIGH_WATER) ws.state.drained?.();
     },
     close(ws) {
-      const st = ws.getUserData();
+      const st = ws.state;
       st.closed = true;
       st.queue.length = 0;
       st.current?.abort();
       st.drained?.();
     },
-  });
+  };
 
-  async function pump(ws: UWS.WebSocket<SocketState>, st: SocketState): Promise<void> {
+  async function pump(ws: Peer, st: SocketState): Promise<void> {
     st.busy = true;
     try {
       while (!st.closed && st.queue.length) await speak(ws, st, st.queue.shift()!);
@@ -200,10 +184,10 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
     }
   }
 
-  async function speak(ws: UWS.WebSocket<SocketState>, st: SocketState, msg: SynthesizeMessage): Promise<void> {
+  async function speak(ws: Peer, st: SocketState, msg: SynthesizeMessage): Promise<void> {
     const id = msg.id ?? String(++seq);
     if (!(await stillAuthorized(ws, st, id)) || st.closed) return;
-    const sendJson = (o: unknown) => !st.closed && ws.send(JSON.stringify(o), false);
+    const sendJson = (o: unknown) => !st.closed && ws.send(JSON.stringify(o));
     const ac = new AbortController();
     st.current = ac;
     const started = performance.now();
@@ -216,10 +200,10 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
       sendJson({ type: 'start', id, sample_rate: msg.target_sample_rate, format: 'pcm_s16le' });
       for await (const pcm of cp.tts.stream({ ...v, text: msg.text, sampleRate: msg.target_sample_rate, signal: ac.signal })) {
         if (st.closed || ac.signal.aborted) break;
-        ws.send(bytesFromInt16(pcm), true);
+        ws.send(bytesFromInt16(pcm));
         ttfb ??= performance.now() - started;
         bytes += pcm.byteLength;
-        if (ws.getBufferedAmount() > HIGH_WATER) await new Promise<void>((r) => (st.drained = r));
+        if (ws.bufferedAmount > HIGH_WATER) await new Promise<void>((r) => (st.drained = r));
         st.drained = null;
       }
       ticket.commit({ source: v.engine });

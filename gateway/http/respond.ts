@@ -4,16 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import type { HttpError } from '../../control/http/errors.ts';
+import { errorBody, type HttpError } from '../../control/http/errors.ts';
+import { SECURITY_HEADERS } from '../../control/http/security-headers.ts';
 import type { UWS } from '../uws.ts';
 
-export const SECURITY_HEADERS: ReadonlyArray<[string, string]> = [
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
-  ['Referrer-Policy', 'no-referrer'],
-  ['Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'"],
-  ['Cache-Control', 'no-store'],
-];
+/** The gateway answers in the control plane's error format. */
+export { errorBody };
 
 export function writeJson(res: UWS.HttpResponse, status: string, body: unknown, headers: ReadonlyArray<[string, string]> = []): void {
   res.cork(() => {
@@ -39,30 +35,32 @@ export function writeText(res: UWS.HttpResponse, status: string, contentType: st
   });
 }
 
-export function errorBody(code: string, message: string, details?: unknown) {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
+type ErrorLog = { error(obj: Record<string, unknown>, msg: string): void };
+
+/**
+ * A failure of ours: logged under a new error id, and, unless the client already left, answered
+ * 500 with only that id (an error's text can name files, hosts or SQL).
+ */
+export function internalError(res: UWS.HttpResponse, aborted: boolean, err: unknown, log: ErrorLog, what: string): void {
+  const errorId = randomBytes(5).toString('hex');
+  log.error({ err, error_id: errorId }, what);
+  if (aborted) return;
+  writeJson(res, '500 Internal Server Error', errorBody('internal', `internal error (error id ${errorId})`, { error_id: errorId }));
 }
 
 /**
  * Run an async handler safely: track aborts so we never write to a dead response, and turn a
- * thrown error into a 500 with our error shape instead of an unhandled rejection. What went wrong
- * is logged under an error id; the client gets only the id (an error's text can name files,
- * hosts or SQL).
+ * thrown error into a 500 with our error shape (internalError) instead of an unhandled rejection.
  */
 export function asyncHandler(
   handler: (res: UWS.HttpResponse, ctx: { aborted: () => boolean }) => Promise<void>,
-  log: { error(obj: Record<string, unknown>, msg: string): void },
+  log: ErrorLog,
 ) {
   return (res: UWS.HttpResponse) => {
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
     });
-    handler(res, { aborted: () => aborted }).catch((err: unknown) => {
-      const errorId = randomBytes(5).toString('hex');
-      log.error({ err, error_id: errorId }, 'HTTP handler failed');
-      if (aborted) return;
-      writeJson(res, '500 Internal Server Error', errorBody('internal', `internal error (error id ${errorId})`, { error_id: errorId }));
-    });
+    handler(res, { aborted: () => aborted }).catch((err: unknown) => internalError(res, aborted, err, log, 'HTTP handler failed'));
   };
 }

@@ -15,6 +15,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import { clientIp } from '../../control/http/client-ip.ts';
 import type { UpgradeGuard } from '../../control/http/upgrade-guard.ts';
 import { errorBody, writeHttpError, writeJson } from '../http/respond.ts';
+import { remoteAddress } from '../http/uws-http.ts';
 import { uws, type UWS } from '../uws.ts';
 import { VoiceConnection, type VoiceConnectionOptions } from './voice-connection.ts';
 import { VOICE_SUBPROTOCOL } from './protocol.ts';
@@ -112,8 +113,8 @@ export class VoiceEndpoint {
       maxBackpressure: options.maxBufferedBytes * 4,
       closeOnBackpressureLimit: 0,
       upgrade: (res, req, context) => {
-        const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
-        const ip = clientIp(res.getRemoteAddressAsText(), req.getHeader('x-forwarded-for') || undefined, deps.trustProxy ?? false);
+        const remote = remoteAddress(res);
+        const ip = clientIp(remote, req.getHeader('x-forwarded-for') || undefined, deps.trustProxy ?? false);
         const refusal = deps.upgrades.refusal(ip);
         if (refusal) {
           deps.metrics?.protocolErrors.inc({ code: 'upgrade_blocked' });

@@ -2,7 +2,8 @@
 import { uws, type UWS } from '../../../gateway/uws.ts';
 import { createLogger } from '../../../gateway/logger.ts';
 import { hashPassword } from '../../../control/auth/password.ts';
-import { attachControlPlane, createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../control/control-plane.ts';
+import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../control/control-plane.ts';
+import { attachControlPlane } from '../../../gateway/http/attach-control-plane.ts';
 import type { LlmCaller } from '../../../control/openai-api/llm-caller.ts';
 import type { Role } from '../../../control/repositories/users.ts';
 import { testDatabase, type TestDatabase, type TestEngine } from './database.ts';
