@@ -98,6 +98,7 @@ t.test('the dialogue ends the call: AT+CHUP (not ATH), and DTMF reaches the pipe
       pullAudio: () => null,
       control: (m) => void controls.push(m.type === 'dtmf' ? m.digits : m.type),
       onEvent: (l) => (listeners.push(l), () => {}),
+      onRecord: () => () => {},
       close: async () => {},
     });
   const { emu, manager, records } = await rig(t, factory);
