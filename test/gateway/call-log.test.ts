@@ -10,7 +10,8 @@ import pino from 'pino';
 import t, { type Test } from 'tap';
 import { createControlPlane, type ControlPlane } from '../../control/control-plane.ts';
 import { CallLog } from '../../gateway/call-log.ts';
-import type { PipelineEvent } from '../../pipeline/call-pipeline.ts';
+import { TURN_METRICS } from '../../control/repositories/calls.ts';
+import type { PipelineEvent, TurnRecord } from '../../pipeline/call-pipeline.ts';
 import { SentenceSplitter } from '../../pipeline/text/sentence-splitter.ts';
 import type { DialogueChunk, DialoguePort, TtsPort } from '../../pipeline/turn/ports.ts';
 import { VoicePipeline } from '../../pipeline/voice-pipeline.ts';
@@ -102,6 +103,33 @@ async function askedCall(t: Test, callId: string, heard: string[]) {
 }
 
 const heardOf = (events: PipelineEvent[]) => (events.filter((e) => e.type === 'interrupted').at(-1) as { spoken_text: string } | undefined)?.spoken_text;
+
+t.test('the turn rows are the records the pipeline reported: a normal turn, a barge-in, a hang-up mid-reply', async (t) => {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  const c = call(log, 'records', ['what are your hours', 'and on sunday', 'where are you']);
+  const records: TurnRecord[] = [];
+  c.p.onRecord((e) => void (e.type === 'turn_end' && records.push(e.turn)));
+  await greeted(c);
+  await c.say();
+  c.play(3 * FRAMES_PER_SENTENCE + 1); // answered, played whole
+  await c.say();
+  c.play(FRAMES_PER_SENTENCE + 4);
+  await c.say(); // cuts into the second answer
+  c.play(FRAMES_PER_SENTENCE + 2);
+  await c.p.close('client_hangup'); // mid-way through the third
+  t.ok(await log.flush(10_000));
+
+  t.match(records.map((r) => [r.cause, r.interrupted]), [['greeting', false], ['caller', false], ['caller', true], ['caller', true]], 'the four turns');
+  const rows = await cp.repos.calls.turns('records');
+  const stored = rows.map((r) => ({ index: r.turn_index, user: r.user_text, heard: r.assistant_text, interrupted: r.interrupted, startedAt: r.started_at, endedAt: r.ended_at, latencies: TURN_METRICS.map((m) => r[m]) }));
+  const reported = records.map((r) => ({ index: r.index, user: r.callerText || null, heard: r.heardText || null, interrupted: r.interrupted, startedAt: r.startedAt, endedAt: r.endedAt, latencies: TURN_METRICS.map((m) => r.metrics[m] ?? null) }));
+  t.same(stored, reported, 'row for row, field for field');
+  t.match(stored[2], { user: 'and on sunday', heard: 'We open at nine in the morning. We close…', interrupted: true });
+  t.type(stored[2].latencies[TURN_METRICS.indexOf('barge_in_ms')], 'number', 'the barge-in latency is stored');
+  t.match(stored[3], { user: 'where are you', heard: 'We open at nine in the morning.', interrupted: true });
+  t.ok(stored[1].latencies.every((v, i) => (TURN_METRICS[i] === 'barge_in_ms' ? v === null : typeof v === 'number')), 'the played-out answer has every latency but barge_in_ms');
+});
 
 t.test('a barge-in: the turn and the transcript keep what was heard, not the unspoken rest', async (t) => {
   const { cp, log, c } = await askedCall(t, 'barge', ['what are your hours', 'and on sunday']);
