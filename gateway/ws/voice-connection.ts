@@ -40,7 +40,8 @@ export interface VoiceConnectionDeps {
 type State =
   | { name: 'awaiting_start'; openedAt: number }
   | { name: 'live'; call: LiveCall }
-  | { name: 'draining'; call: LiveCall }
+  /** The pipeline hung up (`reason`): queued reply audio plays out, then the call ends with that reason. */
+  | { name: 'draining'; call: LiveCall; reason: string }
   | { name: 'ended' };
 
 interface LiveCall {
@@ -156,7 +157,8 @@ export class VoiceConnection {
       this.deps.socket.sendBinary(call.edge.fromPipeline(frame));
       this.frames.out++;
     } else if (state.name === 'draining') {
-      this.finish(CloseCode.NORMAL, 'call ended', undefined);
+      // The client has had its `hangup` event already.
+      this.finish(CloseCode.NORMAL, 'call ended', state.reason, false);
     }
   }
 
@@ -220,7 +222,7 @@ export class VoiceConnection {
     if (event.type === 'hangup') {
       // Say goodbye completely: keep sending queued audio, then close.
       this.send(event);
-      if (this.state.name === 'live') this.state = { name: 'draining', call: this.state.call };
+      if (this.state.name === 'live') this.state = { name: 'draining', call: this.state.call, reason: event.reason };
       return;
     }
     if (event.type === 'error') {
@@ -259,7 +261,7 @@ export class VoiceConnection {
 
   /**
    * End the call from our side: optional `hangup` event, close frame, release everything.
-   * `polite` false skips the event (a slow consumer would not read it anyway).
+   * `polite` false skips the event (a slow consumer would not read it anyway, or the client had it already).
    */
   private finish(code: number, closeReason: string, hangupReason: string | undefined, polite = true): void {
     if (this.state.name === 'ended') return;
@@ -268,9 +270,11 @@ export class VoiceConnection {
     this.deps.socket.end(code, closeReason);
   }
 
-  private teardown(reason: string): void {
+  private teardown(why: string): void {
     const state = this.state;
     this.state = { name: 'ended' };
+    // A call the pipeline was already ending (its goodbye playing out) ended for the pipeline's reason, however the socket then went.
+    const reason = state.name === 'draining' ? state.reason : why;
     if (state.name === 'live' || state.name === 'draining') {
       state.call.unsubscribe();
       state.call.edge.close();
