@@ -21,10 +21,12 @@ if (!pg) {
   t.test('Postgres outage', { skip: 'the PostgreSQL server binaries (initdb, pg_ctl) are not installed' }, () => {});
 } else {
   t.teardown(() => pg.destroy());
-  const gw = await startSecretaryGateway({}, { DATABASE_URL: pg.url });
+  // /health names its components only to a bearer of METRICS_TOKEN (or an admin).
+  const metricsToken = 'database-outage-metrics-token';
+  const gw = await startSecretaryGateway({ METRICS_TOKEN: metricsToken }, { DATABASE_URL: pg.url });
   t.teardown(() => gw.stop());
   const http = gw.url.replace(/^ws:/, 'http:').replace(/\/ws\/voice$/, '');
-  const health = async () => (await (await fetch(`${http}/health`)).json()) as { components: Record<string, Record<string, unknown>> };
+  const health = async () => (await (await fetch(`${http}/health`, { headers: { authorization: `Bearer ${metricsToken}` } })).json()) as { components: Record<string, Record<string, unknown>> };
 
   t.test('Postgres down for over 10 s mid-call: every turn, transcript line and taken message reaches it afterwards', async (t) => {
     const say = (text: string) => ({ audio: withSilence(fliteSpeech(text), 0, 200), cue: { after: 'reply' as const, gapMs: 300 } });
