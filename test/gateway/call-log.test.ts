@@ -12,11 +12,13 @@ import { createControlPlane, type ControlPlane } from '../../control/control-pla
 import { CallLog } from '../../gateway/call-log.ts';
 import { TURN_METRICS } from '../../control/repositories/calls.ts';
 import type { PipelineEvent, TurnRecord } from '../../pipeline/call-pipeline.ts';
+import type { DialogueSettings } from '../../pipeline/conversation/dialogue-settings.ts';
 import { SentenceSplitter } from '../../pipeline/text/sentence-splitter.ts';
 import type { DialogueChunk, DialoguePort, TtsPort } from '../../pipeline/turn/ports.ts';
 import { VoicePipeline } from '../../pipeline/voice-pipeline.ts';
 import { TEST_ENV } from '../control/helpers/control.ts';
 import { testDatabase } from '../control/helpers/database.ts';
+import { CUE_WORDS } from '../pipeline/helpers/clocked-call.ts';
 import { ManualVad } from '../pipeline/helpers/manual-vad.ts';
 import { until } from '../helpers/until.ts';
 import { modemRig } from './modem/helpers/modem-rig.ts';
@@ -35,7 +37,7 @@ async function controlPlane(t: Test): Promise<ControlPlane> {
 }
 
 /** A secretary stand-in: every sentence is `frames` 20 ms frames of audio; the caller's words come from `heard`, in order. */
-function voicePipelines(callLog: CallLog, heard: string[], { frames = FRAMES_PER_SENTENCE, greeting = 'Hello, how can I help?' } = {}) {
+function voicePipelines(callLog: CallLog, heard: string[], { frames = FRAMES_PER_SENTENCE, greeting = 'Hello, how can I help?', settings = {} as Partial<DialogueSettings> } = {}) {
   const vad = new ManualVad();
   const tts: TtsPort = {
     async *synthesize() {
@@ -49,10 +51,17 @@ function voicePipelines(callLog: CallLog, heard: string[], { frames = FRAMES_PER
     async *respond(): AsyncIterable<DialogueChunk> {
       for (const s of REPLY) yield { type: 'text', text: s };
     },
+    cue: (cue) => CUE_WORDS[cue],
   };
   const stt = { begin: () => ({ accept() {}, finish: async () => heard.shift() ?? '', cancel() {} }) };
   const factory = callLog.wrap(
-    (info) => new VoicePipeline(info, { vad, stt, tts, dialogue, splitter: () => new SentenceSplitter(), config: { minUtteranceMs: 0, bargeInConfirmMs: 400, vadHangoverMs: 0 } }),
+    (info) =>
+      new VoicePipeline(info, {
+        vad, stt, tts, dialogue,
+        splitter: () => new SentenceSplitter(),
+        config: { minUtteranceMs: 0, bargeInConfirmMs: 400, vadHangoverMs: 0 },
+        dialogueSettings: { silenceRepromptMs: 0, silenceHangupMs: 0, maxCallMs: 0, offerMessageAfterFailures: 0, ...settings },
+      }),
   );
   return { vad, factory };
 }
@@ -235,4 +244,29 @@ t.test('modem: a remote hang-up mid-reply stores the part the line carried', asy
   const id = records[0].callId;
   t.same((await cp.repos.calls.transcript(id)).map((s) => [s.speaker, s.text]), [['assistant', heard]], 'stored as played');
   t.match(await cp.repos.calls.get(id), { channel: 'modem', status: 'completed', end_reason: 'remote_hangup', caller_number: '+79161234567' });
+});
+
+t.test('modem: a silent caller is asked once, said goodbye to, and hung up on with AT+CHUP; logged `silence`, completed', async (t) => {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  // The caller's line is silent: the VAD (fired by hand here) never hears speech.
+  const { factory } = voicePipelines(log, [], { settings: { silenceRepromptMs: 600, silenceHangupMs: 1500 } });
+  const { emu, manager, records } = await modemRig(t, factory);
+  const events: PipelineEvent[] = [];
+  manager.on('call', (c) => c.on('pipeline', (e) => events.push(e)));
+  emu.ring('+79161234567');
+  await until('the call record', () => records.length === 1, 20_000);
+  t.equal(records[0].reason, 'silence', 'the call manager ended it for silence');
+  t.ok(emu.commandLog.some((c) => c.command === 'AT+CHUP'), 'hung up with AT+CHUP');
+  const said = events.filter((e) => e.type === 'response_text_delta').map((e) => (e as { text: string }).text);
+  t.same(said, ['Hello, how can I help?', CUE_WORDS.still_there, CUE_WORDS.silence_goodbye], 'greeting, the question once, the goodbye');
+  t.match(events.find((e) => e.type === 'hangup'), { reason: 'silence' });
+  t.ok(await log.flush(10_000));
+  const id = records[0].callId;
+  t.match(await cp.repos.calls.get(id), { channel: 'modem', status: 'completed', end_reason: 'silence' });
+  t.same((await cp.repos.calls.turns(id)).map((x) => [x.turn_index, x.assistant_text, x.interrupted]), [
+    [1, 'Hello, how can I help?', false],
+    [2, CUE_WORDS.still_there, false],
+    [3, CUE_WORDS.silence_goodbye, false],
+  ], 'each played whole on the line');
 });
