@@ -496,7 +496,9 @@ export class VoicePipeline implements CallPipeline {
   private replyPlayed(reply: Reply): void {
     const s = this.state;
     const heard = this.player.takeSpoken();
-    this.endReply(reply, s.kind === 'finishing' && s.cut, heard);
+    const cut = s.kind === 'finishing' && s.cut;
+    if (cut) this.emit({ type: 'interrupted', spoken_text: heard });
+    this.endReply(reply, cut, heard);
     if (s.kind === 'finishing') return this.sayGoodbye(s.reason);
     if (s.kind === 'goodbye') return this.hangUp(s.reason);
     if (reply.hangupReason) return this.hangUp(reply.hangupReason);

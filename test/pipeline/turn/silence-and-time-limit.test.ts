@@ -104,6 +104,7 @@ t.test('at the time limit the sentence being said is finished, then the goodbye,
   t.match(reply, { callerText: 'what can you tell me', interrupted: true }, 'the reply was cut');
   t.match(reply.heardText, /^One\.( Two\.)?$/, 'whole sentences only: the one playing at 3 s finished');
   t.notMatch(reply.heardText, /Three/, 'what followed it was dropped');
+  t.match(c.events.filter((e) => e.type === 'interrupted'), [{ spoken_text: reply.heardText }], 'the client is told what was heard');
   const goodbye = c.turns().at(-1)!;
   t.match(goodbye, { cause: 'time_limit', heardText: CUE_WORDS.time_limit_goodbye, interrupted: false });
   const limitAt = 3000;
