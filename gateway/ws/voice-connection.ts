@@ -157,8 +157,7 @@ export class VoiceConnection {
       this.deps.socket.sendBinary(call.edge.fromPipeline(frame));
       this.frames.out++;
     } else if (state.name === 'draining') {
-      // The client has had its `hangup` event already.
-      this.finish(CloseCode.NORMAL, 'call ended', state.reason, false);
+      this.finish(CloseCode.NORMAL, 'call ended', undefined);
     }
   }
 
@@ -261,7 +260,7 @@ export class VoiceConnection {
 
   /**
    * End the call from our side: optional `hangup` event, close frame, release everything.
-   * `polite` false skips the event (a slow consumer would not read it anyway, or the client had it already).
+   * `polite` false skips the event (a slow consumer would not read it anyway).
    */
   private finish(code: number, closeReason: string, hangupReason: string | undefined, polite = true): void {
     if (this.state.name === 'ended') return;

@@ -117,6 +117,27 @@ t.test('the dialogue ends the call: AT+CHUP (not ATH), and DTMF reaches the pipe
   await until('the emulator to see the hang-up', () => emu.call === null);
 });
 
+t.test('a caller who hangs up while the pipeline\'s goodbye plays out: the call ends for the pipeline\'s reason', async (t) => {
+  const listeners: ((e: PipelineEvent) => void)[] = [];
+  const factory: PipelineFactory = (info) => ({
+    info,
+    start() {},
+    pushAudio() {},
+    pullAudio: () => null,
+    control() {},
+    onEvent: (l) => (listeners.push(l), () => {}),
+    onRecord: () => () => {},
+    close: async () => {},
+  });
+  const { emu, manager, records } = await rig(t, factory);
+  emu.ring('+79161234567');
+  await until('answer', () => manager.active !== null);
+  for (const l of listeners) l({ type: 'hangup', reason: 'silence' });
+  emu.remoteHangup(); // within the play-out
+  await until('the record', () => records.length === 1);
+  t.equal(records[0].reason, 'silence');
+});
+
 t.test('a degraded audio channel (silent after CPCMREG cycling) ends the call and AT+CRESET restores audio', async (t) => {
   const { emu, modem, manager, records } = await rig(t, createEchoPipeline, {}, { degradeAfterCycles: 1 });
   emu.ring('+79161234567');
