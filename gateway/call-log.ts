@@ -1,36 +1,30 @@
 /**
  * Every call, whatever its transport, lands in the call log as it happens: the call row when it
- * opens, each transcript segment and turn (with its latency metrics) as soon as it exists, the
- * assistant's reply sentence by sentence as it plays, the end reason when it closes. The writes go
- * through the control plane's journal (control/calls/call-journal.ts): on disk first, then into
- * the database in order, retried while the database is away and replayed after a crash, so a call
- * that drops, a database outage or a dying gateway loses nothing said before. Nothing here waits
- * for the disk or the database, except a taken message: the caller is told it was recorded only
- * once it can no longer be lost.
+ * opens, each turn as the pipeline reports it (the caller's words and a provisional turn row with
+ * what was heard so far while it goes on, its whole record with its latencies once it ends), the
+ * end reason when the pipeline reports the call's end. The writes go through the control plane's
+ * journal (control/calls/call-journal.ts): on disk first, then into the database in order, retried
+ * while the database is away and replayed after a crash, so a call that drops, a database outage
+ * or a dying gateway loses nothing said before. Nothing here waits for the disk or the database,
+ * except a taken message: the caller is told it was recorded only once it can no longer be lost.
  *
- * What the caller did not hear is never logged as said: an interrupted or cut reply is stored as
- * the part that played (`interrupted.spoken_text`), in its transcript segment and in its turn.
+ * What the caller did not hear is never logged as said: the pipeline's turn records say what was
+ * heard of a reply, and only that goes into the transcript and the turn.
  */
 import type { Logger } from 'pino';
 import { callStatusFor } from '../control/calls/call-end-reasons.ts';
 import type { CallJournal, RecordedFile } from '../control/calls/call-journal.ts';
-import type { CallPipeline, PipelineEvent, PipelineFactory, TurnMetrics } from '../pipeline/call-pipeline.ts';
+import { TURN_METRICS, type NewTurn } from '../control/repositories/calls.ts';
+import type { CallPipeline, CallRecordEvent, PipelineFactory, TurnRecord } from '../pipeline/call-pipeline.ts';
 import type { MessageStore, TakenMessage } from '../pipeline/dialogue/message-store.ts';
 
 export type { RecordedFile } from '../control/calls/call-journal.ts';
 
-/** One assistant reply: one transcript segment, written as it grows. */
-interface Reply {
-  seq: number;
+/** A turn in progress: where its transcript segments start, and its reply's segment once it has one. */
+interface OpenTurn {
   startMs: number;
-  startedAt: string;
-  /** The caller's words this reply answers ('' for the greeting). */
-  userText: string;
-  /** Text generated so far. */
-  text: string;
-  /** Set when the reply was cut: what the caller heard of it. */
-  heard: string | null;
-  /** What the transcript row holds now. */
+  replySeq: number | null;
+  /** What the reply's segment holds now. */
   written: string;
 }
 
@@ -40,11 +34,7 @@ interface OpenCall {
   startedAt: Date;
   /** Transcript segments numbered so far (their `seq`). */
   segments: number;
-  /** Final caller words not yet answered by a reply. */
-  pendingUserText: string;
-  reply: Reply | null;
-  /** The reply just closed, until its turn_metrics (which follow in the same step) take it. */
-  lastReply: Reply | null;
+  turns: Map<number, OpenTurn>;
   summary: string | null;
 }
 
@@ -114,108 +104,65 @@ export class CallLog implements MessageStore {
 
   private track(pipeline: CallPipeline): CallPipeline {
     const { info } = pipeline;
-    const call: OpenCall = { id: info.callId, t0: performance.now(), startedAt: new Date(), segments: 0, pendingUserText: '', reply: null, lastReply: null, summary: null };
+    const call: OpenCall = { id: info.callId, t0: performance.now(), startedAt: new Date(), segments: 0, turns: new Map(), summary: null };
     this.open.set(call.id, call);
     this.journal.open({ id: call.id, channel: info.channel, direction: 'inbound', caller_number: info.callerNumber ?? null, started_at: call.startedAt.toISOString() });
-    pipeline.onEvent((e) => this.onEvent(call, e));
-    const close = pipeline.close.bind(pipeline);
-    let ended = false;
-    pipeline.close = (reason: string) => {
-      if (ended) return close(reason);
-      ended = true;
-      // Closing reports a reply cut off by the hangup (what was heard of it) as it starts, so the
-      // end is written after that and before anything waits.
-      const closing = close(reason);
-      this.closeReply(call);
-      this.journal.close({ id: call.id, status: callStatusFor(reason), end_reason: reason, summary: call.summary, ended_at: new Date().toISOString() });
-      this.open.delete(call.id);
-      return closing;
-    };
+    pipeline.onRecord((e) => this.onRecord(call, e));
     return pipeline;
   }
 
-  private onEvent(call: OpenCall, e: PipelineEvent): void {
+  private onRecord(call: OpenCall, e: CallRecordEvent): void {
     switch (e.type) {
-      case 'transcript':
-        if (!e.final) return;
-        this.segment(call, 'caller', e.text);
-        call.pendingUserText = e.text;
+      case 'turn_progress': {
+        const turn = this.turnOf(call, e.turn);
+        this.writeReply(call, turn, e.turn.heardText);
+        // A provisional row: what a crash now would leave (the reply cut where it stands). The turn's end replaces it.
+        if (e.turn.heardText) this.journal.turn({ ...this.turnRow(call, e.turn), interrupted: true, ended_at: null });
         return;
-      case 'response_text_delta':
-        this.replyOf(call).text += e.text;
+      }
+      case 'turn_end': {
+        this.writeReply(call, this.turnOf(call, e.turn), e.turn.heardText);
+        const metrics = Object.fromEntries(TURN_METRICS.map((m) => [m, e.turn.metrics[m] ?? null]));
+        this.journal.turn({ ...this.turnRow(call, e.turn), ...metrics });
+        call.turns.delete(e.turn.index);
         return;
-      case 'response_spoken':
-        this.spoken(call, e.turn, e.text);
-        return;
-      case 'interrupted':
-        if (call.reply) call.reply.heard = e.spoken_text ?? '';
-        return;
-      case 'response_audio_end':
-        this.closeReply(call);
-        return;
-      case 'turn_metrics':
-        this.turn(call, e.metrics);
+      }
+      case 'call_end':
+        this.journal.close({ id: call.id, status: callStatusFor(e.reason), end_reason: e.reason, summary: call.summary, ended_at: new Date().toISOString() });
+        this.open.delete(call.id);
         return;
     }
   }
 
-  private replyOf(call: OpenCall): Reply {
-    if (call.reply) return call.reply;
-    call.lastReply = null;
-    const reply: Reply = { seq: ++call.segments, startMs: this.at(call), startedAt: new Date().toISOString(), userText: call.pendingUserText, text: '', heard: null, written: '' };
-    call.pendingUserText = '';
-    call.reply = reply;
-    return reply;
+  /** The turn's log, opened (with the caller's words in the transcript) the first time the pipeline reports it. */
+  private turnOf(call: OpenCall, record: TurnRecord): OpenTurn {
+    let turn = call.turns.get(record.index);
+    if (turn) return turn;
+    turn = { startMs: this.at(call), replySeq: null, written: '' };
+    call.turns.set(record.index, turn);
+    if (record.callerText) this.segment(call, 'caller', record.callerText);
+    return turn;
   }
 
-  /**
-   * A sentence has played: the segment holds what was heard so far, and a reply to the caller gets
-   * a provisional turn row (cut, with that text), so a crash mid-reply keeps both. The finished
-   * turn overwrites it.
-   */
-  private spoken(call: OpenCall, turn: number, text: string): void {
-    const reply = this.replyOf(call);
-    this.writeReply(call, reply, text);
-    if (reply.userText) {
-      this.journal.turn({ call_id: call.id, turn_index: turn, user_text: reply.userText, assistant_text: text, interrupted: true, started_at: reply.startedAt });
-    }
-  }
-
-  /** The reply is over (played out, or cut): its segment gets its final text. */
-  private closeReply(call: OpenCall): void {
-    const reply = call.reply;
-    if (!reply) return;
-    call.reply = null;
-    call.lastReply = reply;
-    this.writeReply(call, reply, (reply.heard ?? reply.text).trim());
-  }
-
-  private turn(call: OpenCall, metrics: TurnMetrics): void {
-    const reply = call.reply ?? call.lastReply;
-    if (call.reply) this.closeReply(call);
-    call.lastReply = null;
-    const userText = reply ? reply.userText : call.pendingUserText;
-    if (!reply) call.pendingUserText = '';
-    this.journal.turn({
+  private turnRow(call: OpenCall, r: TurnRecord): NewTurn {
+    return {
       call_id: call.id,
-      turn_index: metrics.turn,
-      user_text: userText || null,
-      assistant_text: reply?.written || null,
-      interrupted: reply ? reply.heard !== null : false,
-      started_at: reply?.startedAt ?? new Date().toISOString(),
-      endpoint_ms: metrics.endpoint_ms ?? null,
-      stt_final_ms: metrics.stt_final_ms ?? null,
-      llm_ttft_ms: metrics.llm_ttft_ms ?? null,
-      tts_ttfa_ms: metrics.tts_ttfa_ms ?? null,
-      v2v_ms: metrics.v2v_ms ?? null,
-      barge_in_ms: metrics.barge_in_ms ?? null,
-    });
+      turn_index: r.index,
+      user_text: r.callerText || null,
+      assistant_text: r.heardText.trim() || null,
+      interrupted: r.interrupted,
+      started_at: r.startedAt,
+      ended_at: r.endedAt,
+    };
   }
 
-  private writeReply(call: OpenCall, reply: Reply, text: string): void {
-    if (text === reply.written) return;
-    reply.written = text;
-    this.journal.segment({ call_id: call.id, seq: reply.seq, speaker: 'assistant', text, start_ms: reply.startMs, end_ms: this.at(call) });
+  /** The reply's transcript segment holds what was heard of it: written as it grows, numbered when it first has words. */
+  private writeReply(call: OpenCall, turn: OpenTurn, heard: string): void {
+    const text = heard.trim();
+    if (text === turn.written) return;
+    turn.replySeq ??= ++call.segments;
+    turn.written = text;
+    this.journal.segment({ call_id: call.id, seq: turn.replySeq, speaker: 'assistant', text, start_ms: turn.startMs, end_ms: this.at(call) });
   }
 
   private segment(call: OpenCall, speaker: 'caller' | 'message', text: string): number {

@@ -10,6 +10,7 @@ import { DEFAULT_UPGRADE_FAILURE_LIMIT } from '../control/http/upgrade-guard.ts'
 import { engineNice } from '../pipeline/engines/engine-nice.ts';
 import { STT_ENGINES, TTS_ENGINES, type SttSelection, type TtsSelection } from '../pipeline/engines/select.ts';
 import { VAD_RUNTIMES, type VadRuntime } from '../pipeline/engines/vad-silero.ts';
+import { DEFAULT_DIALOGUE_SETTINGS, type DialogueSettings } from '../pipeline/conversation/dialogue-settings.ts';
 import { normalizeWords } from '../pipeline/turn/config.ts';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -170,6 +171,12 @@ export interface GatewayConfig {
     tts: TtsSelection;
     /** Base for relative model directories and manifest names. */
     modelsDir: string;
+    /**
+     * Silence, call length and offering a message for the shipped personas: what a call gets when
+     * no settings are configured for its persona. Not read from the environment (an admin sets
+     * them per persona); tests set them here.
+     */
+    dialogue: DialogueSettings;
   };
   shutdownGraceMs: number;
 }
@@ -223,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       stt,
       tts,
       modelsDir: path.resolve(e.MODELS_DIR),
+      dialogue: { ...DEFAULT_DIALOGUE_SETTINGS },
       llm: e.LLM_BASE_URL ? { baseURL: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY, firstTokenMs: e.LLM_FIRST_TOKEN_MS, proxyUrl: e.LLM_PROXY_URL } : undefined,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -88,6 +88,7 @@ export async function createPipelineFactory(
     persona,
     faq,
     personas,
+    dialogue: s.dialogue,
     store,
     vad: s.vad,
     turn: { bargeInConfirmMs: s.bargeInConfirmMs, vadHangoverMs: s.vad.minSilenceSec * 1000, ...(s.backchannels ? { backchannels: s.backchannels } : {}) },

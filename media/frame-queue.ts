@@ -74,6 +74,16 @@ export class FrameQueue {
     return padding;
   }
 
+  /** Keep only the first `frames` complete frames: drop those after them and the tail; returns how many samples were dropped. */
+  truncate(frames: number): number {
+    const keep = Math.max(0, Math.min(frames, this.length));
+    const dropped = (this.length - keep) * this.frameSamples + this.partialFill;
+    this.frames.length = this.head + keep;
+    this.partial.fill(0);
+    this.partialFill = 0;
+    return dropped;
+  }
+
   /** Drop everything, complete frames and tail; returns how many samples were dropped. */
   clear(): number {
     const dropped = this.bufferedSamples;

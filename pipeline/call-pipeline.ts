@@ -23,6 +23,43 @@ export interface TurnMetrics {
   barge_in_ms?: number;
 }
 
+/**
+ * One turn of the conversation as the pipeline saw it: what opened it, what the caller said, what
+ * the assistant replied and what of that the caller actually heard, and its latencies. The call
+ * log stores these as they are; nothing downstream rebuilds a turn from protocol events.
+ */
+export interface TurnRecord {
+  /** 1 for the greeting, then one per reply, in order. */
+  index: number;
+  /** What opened the turn: the call starting, the caller (speech or typed text), caller silence, or the call's time limit. */
+  cause: 'greeting' | 'caller' | 'silence' | 'time_limit';
+  /** The final transcript (or typed text) this turn answers; '' when there is none or nothing intelligible was heard. */
+  callerText: string;
+  /** Everything the dialogue produced for the reply so far, heard or not. */
+  replyText: string;
+  /** What of the reply has played to the caller: whole sentences, plus the played words of a sentence cut short. */
+  heardText: string;
+  /** The reply stopped before all of it played (barge-in, typed text, `clear`, the call ending or its time limit). */
+  interrupted: boolean;
+  /** Wall-clock ISO time the turn opened, and the time it ended (null while it is in progress). */
+  startedAt: string;
+  endedAt: string | null;
+  metrics: TurnMetrics;
+}
+
+/**
+ * What a pipeline tells the call log, apart from the protocol events clients get: each turn as it
+ * grows (`turn_progress`: when it opens, and each time a sentence has played, so a crash keeps what
+ * was said and heard so far), each turn once as a whole when it ends (`turn_end`), and, as the
+ * very last event, the call's end (`call_end`), after the record of a reply the hang-up cut short.
+ */
+export type CallRecordEvent =
+  | { type: 'turn_progress'; turn: TurnRecord }
+  | { type: 'turn_end'; turn: TurnRecord }
+  | { type: 'call_end'; reason: string };
+
+export type CallRecordListener = (event: CallRecordEvent) => void;
+
 export type PipelineEvent =
   | { type: 'speech_started'; t_ms: number }
   | { type: 'speech_stopped'; t_ms: number }
@@ -75,7 +112,9 @@ export interface CallPipeline {
   control(message: CallerControl): void;
   /** Subscribe to events; returns an unsubscribe function. */
   onEvent(listener: PipelineEventListener): () => void;
-  /** End the call and release workers. Idempotent. */
+  /** Subscribe to the call's record (turns, its end); returns an unsubscribe function. */
+  onRecord(listener: CallRecordListener): () => void;
+  /** End the call and release workers; the record's `call_end` carries `reason`. Idempotent. */
   close(reason: string): Promise<void>;
 }
 

@@ -7,6 +7,8 @@ import {
   PIPELINE_FRAME_SAMPLES,
   type CallInfo,
   type CallPipeline,
+  type CallRecordEvent,
+  type CallRecordListener,
   type CallerControl,
   type PipelineEvent,
   type PipelineEventListener,
@@ -19,6 +21,8 @@ const NO_SAMPLES = new Int16Array(0);
 export class EchoPipeline implements CallPipeline {
   private readonly queue: Int16Array[] = [];
   private readonly listeners = new Set<PipelineEventListener>();
+  private readonly recordListeners = new Set<CallRecordListener>();
+  private turns = 0;
   private pending = NO_SAMPLES;
   private closed = false;
   droppedFrames = 0;
@@ -69,6 +73,11 @@ export class EchoPipeline implements CallPipeline {
     } else if (message.type === 'text') {
       this.emit({ type: 'transcript', final: true, text: message.text });
       this.emit({ type: 'response_text_delta', text: message.text });
+      // A whole turn at once, for the call log: the echo was shown, not spoken, so nothing was heard.
+      const at = new Date().toISOString();
+      const turn = ++this.turns;
+      const text = message.text;
+      this.record({ type: 'turn_end', turn: { index: turn, cause: 'caller', callerText: text, replyText: text, heardText: '', interrupted: false, startedAt: at, endedAt: at, metrics: { turn } } });
     }
   }
 
@@ -77,14 +86,26 @@ export class EchoPipeline implements CallPipeline {
     return () => this.listeners.delete(listener);
   }
 
-  async close(): Promise<void> {
+  onRecord(listener: CallRecordListener): () => void {
+    this.recordListeners.add(listener);
+    return () => this.recordListeners.delete(listener);
+  }
+
+  async close(reason: string): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.record({ type: 'call_end', reason });
     this.listeners.clear();
+    this.recordListeners.clear();
   }
 
   private emit(event: PipelineEvent): void {
     for (const l of this.listeners) l(event);
+  }
+
+  private record(event: CallRecordEvent): void {
+    for (const l of this.recordListeners) l(event);
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * Greeting audio synthesised once, ahead of calls, at the pipeline rate. A caller hears the first
  * frame of the greeting on the next clock tick after the call opens instead of waiting for TTS,
- * which is the one moment every caller notices latency.
+ * which is the one moment every caller notices latency. The persona's other fixed words (asking a
+ * silent caller whether they are still there, the goodbyes before the turn manager hangs up) are
+ * kept here too.
  */
 import { PIPELINE_SAMPLE_RATE } from './call-pipeline.ts';
 import type { TtsEngine } from './engines/types.ts';
@@ -10,7 +12,7 @@ import { createResampler } from '../media/resampler.ts';
 
 export class GreetingCache {
   private readonly audio = new Map<string, Int16Array>();
-  /** Bounded: greetings are per persona, a handful at most; anything else is not a greeting. */
+  /** Bounded: a handful of texts per persona, and a handful of personas. */
   constructor(private readonly maxEntries = 32) {}
 
   get(text: string): Int16Array | undefined {

@@ -5,11 +5,12 @@
  * own dialogue state, VAD stream and turn manager.
  */
 import type { PipelineFactory } from './call-pipeline.ts';
+import { DEFAULT_DIALOGUE_SETTINGS, type DialogueSettings } from './conversation/dialogue-settings.ts';
 import { dialoguePort, type DialogueHooks } from './dialogue/dialogue-port.ts';
 import { FaqMatcher, type FaqEntry } from './dialogue/faq-matcher.ts';
 import { LlmDialogue } from './dialogue/llm-dialogue.ts';
 import type { MessageStore } from './dialogue/message-store.ts';
-import { fillTemplate, type Persona } from './dialogue/persona.ts';
+import { cueText, fillTemplate, type Persona } from './dialogue/persona.ts';
 import { Secretary } from './dialogue/secretary.ts';
 import type { Dialogue } from './dialogue/types.ts';
 import type { LlmEngine, SttEngine, TtsEngine, VadEngine, VadOptions } from './engines/types.ts';
@@ -17,7 +18,8 @@ import { GreetingCache } from './greeting-cache.ts';
 import { SentenceSplitter, type SentenceSplitterOptions } from './text/sentence-splitter.ts';
 import type { TurnConfig } from './turn/config.ts';
 import { sttPort, ttsPort, vadPort } from './turn/engine-adapters.ts';
-import { VoicePipeline, type VoicePipelineDeps } from './voice-pipeline.ts';
+import type { DialogueCue } from './turn/ports.ts';
+import { VoicePipeline } from './voice-pipeline.ts';
 
 export interface SecretaryEngines {
   vad: VadEngine;
@@ -32,11 +34,14 @@ export interface SecretaryPipelineOptions {
   /** The default persona and its FAQ. */
   persona: Persona;
   faq: readonly FaqEntry[];
+  /** The default persona's dialogue settings (silence, call length, offering a message); DEFAULT_DIALOGUE_SETTINGS when absent. */
+  dialogue?: DialogueSettings;
   /**
    * Other personas a call may ask for by id (CallInfo.persona, e.g. per dialled-in number on the
-   * modem), each with its own FAQ. Unknown ids fall back to the default.
+   * modem), each with its own FAQ and dialogue settings (the default's when absent). Unknown ids
+   * fall back to the default.
    */
-  personas?: Record<string, { persona: Persona; faq: readonly FaqEntry[] }>;
+  personas?: Record<string, { persona: Persona; faq: readonly FaqEntry[]; dialogue?: DialogueSettings }>;
   store: MessageStore;
   /** Endpointing: VAD threshold / min speech / min silence. */
   vad?: VadOptions;
@@ -44,8 +49,10 @@ export interface SecretaryPipelineOptions {
   splitter?: SentenceSplitterOptions;
   /** Per-call hooks for what the dialogue produces besides speech (taken messages, notes). */
   hooks?: (callId: string) => DialogueHooks;
-  onTurn?: (callId: string) => VoicePipelineDeps['onTurn'];
 }
+
+/** What the turn manager may say on its own: synthesised ahead with the greeting, so none waits for TTS. */
+const CUES: readonly DialogueCue[] = ['still_there', 'silence_goodbye', 'time_limit_goodbye'];
 
 export interface SecretaryPipelines {
   factory: PipelineFactory;
@@ -59,20 +66,22 @@ export interface SecretaryPipelines {
 export function createSecretaryPipelines(opts: SecretaryPipelineOptions): SecretaryPipelines {
   const { engines, store } = opts;
   const greetings = new GreetingCache();
-  const byId = new Map<string, { persona: Persona; faq: FaqMatcher }>();
-  const fallback = { persona: opts.persona, faq: new FaqMatcher(opts.faq) };
+  const byId = new Map<string, { persona: Persona; faq: FaqMatcher; dialogue: DialogueSettings }>();
+  const defaultSettings = opts.dialogue ?? DEFAULT_DIALOGUE_SETTINGS;
+  const fallback = { persona: opts.persona, faq: new FaqMatcher(opts.faq), dialogue: defaultSettings };
   byId.set(opts.persona.id, fallback);
-  for (const [id, p] of Object.entries(opts.personas ?? {})) byId.set(id, { persona: p.persona, faq: new FaqMatcher(p.faq) });
+  for (const [id, p] of Object.entries(opts.personas ?? {})) byId.set(id, { persona: p.persona, faq: new FaqMatcher(p.faq), dialogue: p.dialogue ?? defaultSettings });
   const ttsOptsOf = (persona: Persona) => ({ voice: persona.voice, language: persona.language });
   const greetingOf = (persona: Persona) => fillTemplate(persona.prompts.greeting, { name: persona.name, company: persona.company });
 
   const factory: PipelineFactory = (info) => {
-    const { persona, faq } = (info.persona && byId.get(info.persona)) || fallback;
+    const { persona, faq, dialogue: settings } = (info.persona && byId.get(info.persona)) || fallback;
     const ttsOpts = ttsOptsOf(persona);
     const context = { callId: info.callId, callerNumber: info.callerNumber };
-    const secretary = new Secretary({ persona, faq, store, context });
+    const { offerMessageAfterFailures } = settings;
+    const secretary = new Secretary({ persona, faq, store, context, offerMessageAfterFailures });
     const dialogue: Dialogue = engines.llm
-      ? new LlmDialogue({ llm: engines.llm, persona, store, faq, context, fallback: secretary })
+      ? new LlmDialogue({ llm: engines.llm, persona, store, faq, context, fallback: secretary, offerMessageAfterFailures })
       : secretary;
     return new VoicePipeline(info, {
       vad: vadPort(engines.vad, opts.vad),
@@ -82,8 +91,8 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
       dialogue: dialoguePort(dialogue, opts.hooks?.(info.callId)),
       splitter: () => new SentenceSplitter(opts.splitter),
       config: opts.turn,
-      greetingAudio: (text) => greetings.get(text),
-      onTurn: opts.onTurn?.(info.callId),
+      dialogueSettings: settings,
+      cachedAudio: (text) => greetings.get(text),
     });
   };
 
@@ -92,9 +101,14 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
     greetings,
     openingPhrases: () => new Secretary({ persona: fallback.persona, faq: fallback.faq, store }).expectedPhrases(),
     async warm() {
-      // Every persona's greeting, so whichever a call gets plays at once; the first failure is reported.
+      // Every persona's greeting and cues, so whichever a call gets plays at once; the first failure is reported.
       let first: Error | null = null;
-      for (const { persona } of byId.values()) first ??= await greetings.warm(greetingOf(persona), engines.tts, ttsOptsOf(persona));
+      for (const { persona } of byId.values()) {
+        for (const text of [greetingOf(persona), ...CUES.map((cue) => cueText(persona, cue))]) {
+          const err = await greetings.warm(text, engines.tts, ttsOptsOf(persona));
+          first ??= err;
+        }
+      }
       return first;
     },
   };

@@ -2,28 +2,41 @@
  * One conversation: caller audio in, reply audio out, interruptible like a person.
  *
  * The turn manager only sequences; the work lives in ports (VAD, STT, dialogue, TTS, sentence
- * splitting) and in the ReplyPlayer. Timeline: every caller sample has an index on the call's
- * 16 kHz timeline and we remember when each chunk arrived, so latencies are measured from the
- * caller's actual last speech sample (DESIGN.md vocabulary), not from when a worker noticed it.
+ * splitting) and in small processors: the ReplyPlayer (what is queued and what was heard), the
+ * ReplyVoice (text to queued audio), the PreRollBuffer (audio before the VAD's start) and the
+ * DialogueClock (caller silence, the call's length). Timeline: every caller sample has an index on
+ * the call's 16 kHz timeline and we remember when each chunk arrived, so latencies are measured
+ * from the caller's actual last speech sample (DESIGN.md vocabulary), not from when a worker
+ * noticed it.
  *
  * Barge-in in two steps: reply audio pauses the moment the VAD hears the caller (that is what
  * `barge_in_ms` measures), and the reply is cancelled only once the caller has spoken for
  * `bargeInConfirmMs` or said something that is not a backchannel; otherwise playback resumes.
+ *
+ * Every turn is reported whole once it ends (`turn_end` on onRecord, with what the caller said,
+ * what was replied and heard, and its latencies), and as it grows (`turn_progress`), which is what
+ * the call log stores.
  */
 import {
   PIPELINE_FRAME_SAMPLES,
   PIPELINE_SAMPLE_RATE,
   type CallInfo,
   type CallPipeline,
+  type CallRecordEvent,
+  type CallRecordListener,
   type CallerControl,
   type PipelineEvent,
   type PipelineEventListener,
   type TurnMetrics,
+  type TurnRecord,
 } from './call-pipeline.ts';
-import { createResampler, type Resampler } from '../media/resampler.ts';
+import { DEFAULT_DIALOGUE_SETTINGS, type DialogueSettings } from './conversation/dialogue-settings.ts';
 import { DEFAULT_TURN_CONFIG, isBackchannel, type TurnConfig } from './turn/config.ts';
+import { DialogueClock } from './turn/dialogue-clock.ts';
 import type { DialogueChunk, DialoguePort, SentenceSplitterPort, SttPort, SttUtterance, TtsPort, VadEvent, VadPort } from './turn/ports.ts';
+import { PreRollBuffer } from './turn/pre-roll.ts';
 import { ReplyPlayer } from './turn/reply-player.ts';
+import { ReplyVoice } from './turn/reply-voice.ts';
 import { ArrivalClock } from './turn/arrival-clock.ts';
 
 export interface VoicePipelineDeps {
@@ -33,30 +46,49 @@ export interface VoicePipelineDeps {
   dialogue: DialoguePort;
   splitter: () => SentenceSplitterPort;
   config?: Partial<TurnConfig>;
-  /** Already-synthesised greeting audio at 16 kHz (cache hit), so it plays at once. */
-  greetingAudio?: (text: string) => Int16Array | undefined;
-  /** Hook for persisting turns incrementally (call log, transcript). */
-  onTurn?: (turn: { callerText: string; replyText: string; interrupted: boolean; metrics: TurnMetrics }) => void;
+  /** Silence and call-length rules for this call, fixed when it starts (DEFAULT_DIALOGUE_SETTINGS when absent). */
+  dialogueSettings?: DialogueSettings;
+  /** Audio synthesised ahead of calls (greeting, cue prompts) at 16 kHz, so those texts play at once. */
+  cachedAudio?: (text: string) => Int16Array | undefined;
+  /** Monotonic milliseconds (performance.now()); injectable so a test can step time. */
   now?: () => number;
 }
 
+/** One assistant turn, from the moment it was asked for until it played out or was cut. */
 interface Reply {
-  controller: AbortController;
-  turn: number;
-  text: string;
-  /** Wall time of the caller's last speech sample that prompted this reply (none for the greeting). */
-  speechEndWall: number | null;
-  callerText: string;
-  metrics: TurnMetrics;
+  readonly controller: AbortController;
+  readonly record: TurnRecord;
+  /** When the caller's last speech sample that this reply answers arrived (for v2v_ms); null when it answers no speech. */
+  readonly speechEndAt: number | null;
   audioStarted: boolean;
   generating: boolean;
+  /** The dialogue's goodbye: hang up with this reason once the reply has played to its end. */
   hangupReason: string | null;
 }
 
-interface BargeIn {
-  startSample: number;
-  confirmed: boolean;
-}
+/** Why the turn manager itself ends a call. */
+type CloseReason = 'silence' | 'max_duration';
+
+/**
+ * The assistant's side of the call. Only `listening`, `replying` and `paused` listen to the caller;
+ * `finishing` and `goodbye` are the call's last words, which nothing interrupts.
+ */
+type TurnState =
+  /** Nothing to say: the caller's turn (the dialogue clock counts their silence). */
+  | { kind: 'listening' }
+  /** A reply is being generated and/or played. */
+  | { kind: 'replying'; reply: Reply }
+  /** Reply audio paused since the caller began speaking at sample `speechStart`: cancelled once that is confirmed, resumed after a backchannel. */
+  | { kind: 'paused'; reply: Reply; speechStart: number }
+  /** The call is ending: the reply playing finishes its sentence (`cut`: the rest was dropped), then the goodbye. */
+  | { kind: 'finishing'; reason: CloseReason; reply: Reply; cut: boolean }
+  /** The goodbye plays; then the hang-up. */
+  | { kind: 'goodbye'; reason: CloseReason; reply: Reply }
+  /** A hang-up was asked for; the transport plays out what is queued and closes. */
+  | { kind: 'hung_up' }
+  | { kind: 'closed' };
+
+const replyOf = (s: TurnState): Reply | null => ('reply' in s ? s.reply : null);
 
 /**
  * How far behind the audio a VAD speech start may arrive and still find its utterance (and the
@@ -69,31 +101,37 @@ const VAD_LAG_SLACK_MS = 2000;
 
 export class VoicePipeline implements CallPipeline {
   private readonly listeners = new Set<PipelineEventListener>();
+  private readonly recordListeners = new Set<CallRecordListener>();
   private readonly config: TurnConfig;
+  private readonly settings: DialogueSettings;
   private readonly player = new ReplyPlayer(PIPELINE_FRAME_SAMPLES, (spoken) => this.onSentencePlayed(spoken));
+  private readonly voice: ReplyVoice;
   private readonly arrivals = new ArrivalClock();
+  private readonly preRoll: PreRollBuffer;
   private readonly now: () => number;
-  private readonly preRoll: Int16Array[] = [];
-  private preRollSamples = 0;
+  private state: TurnState = { kind: 'listening' };
+  /** Created by start(): the call's deadlines count from then. */
+  private clock: DialogueClock | null = null;
+  private turns = 0;
+  // The caller's side: the utterance being heard, and those still being decoded.
   private utterance: SttUtterance | null = null;
   private speechStartSample = 0;
   /** The current utterance began at a recogniser endpoint, not at a VAD start. */
   private continuation = false;
-  private reply: Reply | null = null;
-  private bargeIn: BargeIn | null = null;
-  private turn = 0;
+  private decoding = 0;
   /** Utterances begun, and the newest one answered: a late transcript of an older one is stale. */
   private utterances = 0;
   private answeredUtterance = 0;
-  private closed = false;
-  private readonly resamplers = new Map<number, Resampler>();
 
   constructor(
     readonly info: CallInfo,
     private readonly deps: VoicePipelineDeps,
   ) {
     this.config = { ...DEFAULT_TURN_CONFIG, ...deps.config };
+    this.settings = { ...DEFAULT_DIALOGUE_SETTINGS, ...deps.dialogueSettings };
     this.now = deps.now ?? (() => performance.now());
+    this.voice = new ReplyVoice({ tts: deps.tts, splitter: deps.splitter, player: this.player, now: this.now });
+    this.preRoll = new PreRollBuffer(((this.config.preRollMs + VAD_LAG_SLACK_MS) * PIPELINE_SAMPLE_RATE) / 1000);
     deps.vad.onEvent((e) => this.onVad(e));
     deps.vad.onError((err) => {
       this.emit({ type: 'error', code: 'worker_crashed', message: `voice activity detection failed: ${err.message}` });
@@ -101,56 +139,55 @@ export class VoicePipeline implements CallPipeline {
   }
 
   start(): void {
-    const reply = this.newReply(null);
+    if (this.clock || this.state.kind === 'closed') return;
+    this.clock = new DialogueClock(this.settings, this.now());
+    const reply = this.newReply('greeting', '', null);
+    this.enter({ kind: 'replying', reply });
     const signal = reply.controller.signal;
     void (async () => {
       const chunks: DialogueChunk[] = [];
       for await (const c of this.deps.dialogue.greet(signal)) chunks.push(c);
       if (signal.aborted) return;
-      const text = chunks.map((c) => (c.type === 'text' ? c.text : '')).join('');
-      const cached = text ? this.deps.greetingAudio?.(text) : undefined;
-      if (!cached) return this.speak(reply, fromArray(chunks));
-      // Cache hit: the greeting is audio already, so the first frame is ready for the next tick.
-      this.player.beginSegment(text);
-      this.player.push(cached);
-      this.player.endSegment();
-      reply.text = text;
-      reply.generating = false;
-      this.emit({ type: 'response_text_delta', text });
-    })().catch((err: Error) => this.emit({ type: 'error', code: 'reply_failed', message: err.message }));
+      await this.say(reply, chunks.map((c) => (c.type === 'text' ? c.text : '')).join(''));
+    })().catch((err: Error) => this.replyFailed(reply, err));
   }
 
   pushAudio(pcm: Int16Array): void {
-    if (this.closed || pcm.length === 0) return;
+    if (!this.listening || pcm.length === 0) return;
     this.arrivals.record(pcm.length, this.now());
-    this.keepPreRoll(pcm);
+    this.preRoll.push(pcm);
     this.deps.vad.push(pcm);
     this.utterance?.accept(pcm);
-    const b = this.bargeIn;
-    if (b && !b.confirmed && this.arrivals.samples - b.startSample >= ((this.config.bargeInConfirmMs + this.config.vadHangoverMs) * PIPELINE_SAMPLE_RATE) / 1000) {
-      this.confirmBargeIn();
+    const s = this.state;
+    if (s.kind === 'paused' && this.arrivals.samples - s.speechStart >= ((this.config.bargeInConfirmMs + this.config.vadHangoverMs) * PIPELINE_SAMPLE_RATE) / 1000) {
+      this.cancelReply(true);
     }
   }
 
   pullAudio(): Int16Array | null {
+    // Deadlines first: a reply whose last frame went out on the previous pull still counts as
+    // playing now, and a cached re-prompt or goodbye started here plays from this very pull.
+    this.keepTime();
     const frame = this.player.next();
-    const reply = this.reply;
+    const reply = replyOf(this.state);
     if (frame && reply && !reply.audioStarted) {
       reply.audioStarted = true;
-      if (reply.speechEndWall !== null) reply.metrics.v2v_ms = round(this.now() - reply.speechEndWall);
+      if (reply.speechEndAt !== null) reply.record.metrics.v2v_ms = round(this.now() - reply.speechEndAt);
       this.emit({ type: 'response_audio_start' });
     }
-    if (!frame && reply && !reply.generating && !this.player.isPaused && !this.player.hasAudio) this.finishReply(false);
+    if (!frame && reply && !reply.generating && !this.player.isPaused && !this.player.hasAudio) this.replyPlayed(reply);
     return frame;
   }
 
   control(message: CallerControl): void {
-    if (this.closed) return;
+    // While the call says its last words, nothing the caller sends changes them.
+    if (!this.listening) return;
     switch (message.type) {
       case 'clear':
         this.cancelReply();
         return;
       case 'dtmf':
+        this.clock?.busy(this.now());
         this.deps.dialogue.dtmf?.(message.digits);
         return;
       case 'text':
@@ -168,31 +205,116 @@ export class VoicePipeline implements CallPipeline {
     return () => this.listeners.delete(listener);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  onRecord(listener: CallRecordListener): () => void {
+    this.recordListeners.add(listener);
+    return () => this.recordListeners.delete(listener);
+  }
+
+  async close(reason: string): Promise<void> {
+    if (this.state.kind === 'closed') return;
     // A reply cut off by the hangup still reports its turn (what was heard, its latencies).
-    this.cancelReply();
+    const reply = replyOf(this.state);
+    if (reply) this.cutReply(reply, false);
+    this.enter({ kind: 'closed' });
     this.utterance?.cancel();
+    this.utterance = null;
     this.deps.vad.close();
+    this.record({ type: 'call_end', reason });
     this.listeners.clear();
+    this.recordListeners.clear();
+  }
+
+  /** The caller is listened to (and answered) only before the call starts ending. */
+  private get listening(): boolean {
+    const k = this.state.kind;
+    return k === 'listening' || k === 'replying' || k === 'paused';
+  }
+
+  /** The one place the state changes: a reply that leaves the state stops generating. */
+  private enter(next: TurnState): void {
+    const left = replyOf(this.state);
+    this.state = next;
+    if (left && left !== replyOf(next)) left.controller.abort();
+  }
+
+  /** On every pull (the media clock): what the call's deadlines ask for now. */
+  private keepTime(): void {
+    const clock = this.clock;
+    const s = this.state;
+    if (!clock || s.kind === 'hung_up' || s.kind === 'closed') return;
+    const now = this.now();
+    const callerActive = this.utterance !== null || this.decoding > 0;
+    // A re-prompt playing is not an answer: the silence it asks about goes on counting.
+    const answering = (s.kind === 'replying' || s.kind === 'paused') && s.reply.record.cause !== 'silence';
+    if (callerActive || answering) clock.busy(now);
+    const due = clock.due(now, s.kind === 'listening' && !callerActive);
+    if (due === 'still_there') this.askStillThere();
+    else if (due) this.endCall(due);
+  }
+
+  private askStillThere(): void {
+    const text = this.deps.dialogue.cue?.('still_there');
+    if (!text) return;
+    const reply = this.newReply('silence', '', null);
+    this.enter({ kind: 'replying', reply });
+    void this.say(reply, text);
+  }
+
+  /**
+   * The turn manager ends the call: a reply playing finishes the sentence it is in (at the time
+   * limit; nothing else is playing at a silence timeout), the persona says goodbye, and the
+   * pipeline asks the transport to hang up with `reason`.
+   */
+  private endCall(reason: CloseReason): void {
+    const s = this.state;
+    if (!this.listening) return;
+    this.utterance?.cancel();
+    this.utterance = null;
+    if (s.kind === 'replying') {
+      const cut = this.player.stopAfterCurrent() || s.reply.generating;
+      s.reply.controller.abort();
+      this.enter({ kind: 'finishing', reason, reply: s.reply, cut });
+      return;
+    }
+    // Paused under the caller's speech: nothing of it plays again.
+    if (s.kind === 'paused') this.cutReply(s.reply, false);
+    this.sayGoodbye(reason);
+  }
+
+  private sayGoodbye(reason: CloseReason): void {
+    const text = this.deps.dialogue.cue?.(reason === 'silence' ? 'silence_goodbye' : 'time_limit_goodbye');
+    if (!text) return this.hangUp(reason);
+    const reply = this.newReply(reason === 'silence' ? 'silence' : 'time_limit', '', null);
+    this.enter({ kind: 'goodbye', reason, reply });
+    void this.say(reply, text);
+  }
+
+  private hangUp(reason: string): void {
+    this.enter({ kind: 'hung_up' });
+    this.emit({ type: 'hangup', reason });
   }
 
   /** Each sentence as it finishes playing: what the caller has heard of the reply so far (the call log keeps it, should the gateway die mid-reply). */
   private onSentencePlayed(spoken: string): void {
-    if (this.reply) this.emit({ type: 'response_spoken', turn: this.reply.turn, text: spoken });
+    const reply = replyOf(this.state);
+    if (!reply) return;
+    reply.record.heardText = spoken;
+    this.emit({ type: 'response_spoken', turn: reply.record.index, text: spoken });
+    this.record({ type: 'turn_progress', turn: snapshot(reply.record) });
   }
 
   private onVad(e: VadEvent): void {
-    if (this.closed) return;
+    if (!this.listening) return;
     if (e.type === 'start') {
       this.emit({ type: 'speech_started', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
-      this.beginUtterance(e.sample).accept(this.preRollFrom(e.sample));
-      if (this.reply && this.config.allowBargeIn && (this.player.hasAudio || this.reply.generating)) {
+      const from = Math.max(0, e.sample - (this.config.preRollMs * PIPELINE_SAMPLE_RATE) / 1000);
+      this.beginUtterance(e.sample).accept(this.preRoll.since(from, this.arrivals.samples));
+      const s = this.state;
+      if ((s.kind === 'replying' || s.kind === 'paused') && this.config.allowBargeIn && (this.player.hasAudio || s.reply.generating)) {
         // Stop what the caller hears now; decide later whether this is a real interruption.
         this.player.pause();
-        this.bargeIn = { startSample: e.sample, confirmed: false };
-        this.reply.metrics.barge_in_ms = round(this.now() - this.arrivals.wallTimeOf(e.sample));
+        s.reply.record.metrics.barge_in_ms = round(this.now() - this.arrivals.wallTimeOf(e.sample));
+        this.enter({ kind: 'paused', reply: s.reply, speechStart: e.sample });
       }
       return;
     }
@@ -215,7 +337,7 @@ export class VoicePipeline implements CallPipeline {
    * end, is a new utterance, so words said straight after are not lost.
    */
   private onSttEndpoint(utterance: SttUtterance): void {
-    if (this.closed || this.utterance !== utterance) return;
+    if (!this.listening || this.utterance !== utterance) return;
     const sample = this.arrivals.samples;
     this.endUtterance(sample);
     this.continuation = true;
@@ -241,36 +363,42 @@ export class VoicePipeline implements CallPipeline {
     const endpointMs = round(this.now() - endWall);
     if (!utterance) return;
     const seq = this.utterances;
+    this.decoding++;
     void utterance.finish().then(
-      (text) => this.onFinalTranscript(text, endWall, endpointMs, seq, continuation),
-      (err: Error) => this.emit({ type: 'error', code: 'stt_failed', message: err.message }),
+      (text) => {
+        this.decoding--;
+        this.onFinalTranscript(text, endWall, endpointMs, seq, continuation);
+      },
+      (err: Error) => {
+        this.decoding--;
+        this.emit({ type: 'error', code: 'stt_failed', message: err.message });
+      },
     );
   }
 
   private onFinalTranscript(text: string, endWall: number, endpointMs: number, seq: number, continuation: boolean): void {
     // A decode can finish after a later utterance's (e.g. a long one on a busy STT): the caller
     // has been answered since, and answering the older words now would cut into that reply.
-    if (this.closed || seq < this.answeredUtterance) return;
+    if (!this.listening || seq < this.answeredUtterance) return;
     const sttFinal = round(this.now() - endWall);
-    if (continuation && !this.bargeIn) {
+    const s = this.state;
+    if (continuation && s.kind !== 'paused') {
       // What followed a recogniser endpoint while the VAD never paused (so no barge-in was set up
       // for it): line noise or a backchannel is nothing; words cut into the reply to the
       // endpointed turn as a confirmed barge-in would, telling the dialogue what was heard.
       if (this.ignorable(text)) return;
-      if (this.reply && (this.player.hasAudio || this.reply.generating)) this.cancelReply(true);
+      if (s.kind === 'replying' && (this.player.hasAudio || s.reply.generating)) this.cancelReply(true);
     }
-    const b = this.bargeIn;
-    if (b && !b.confirmed) {
+    if (this.state.kind === 'paused') {
       if (this.ignorable(text)) {
         // A false interruption ("mhm"): carry on where we paused. It answers nothing, so an older
         // utterance still decoding (a question said just before) is still answered when it lands.
         this.resumeAfterFalseBargeIn();
         return;
       }
-      this.confirmBargeIn();
+      this.cancelReply(true);
     }
     this.answeredUtterance = seq;
-    this.bargeIn = null;
     if (text) this.emit({ type: 'transcript', final: true, text });
     this.respondTo(text, endWall, { endpoint_ms: endpointMs, stt_final_ms: sttFinal });
   }
@@ -281,34 +409,28 @@ export class VoicePipeline implements CallPipeline {
   }
 
   private resumeAfterFalseBargeIn(): void {
-    if (!this.bargeIn || this.bargeIn.confirmed) return;
-    this.bargeIn = null;
-    if (this.reply) delete this.reply.metrics.barge_in_ms;
+    const s = this.state;
+    if (s.kind !== 'paused') return;
+    delete s.reply.record.metrics.barge_in_ms;
     this.player.resume();
+    this.enter({ kind: 'replying', reply: s.reply });
   }
 
-  private confirmBargeIn(): void {
-    const b = this.bargeIn;
-    if (!b || b.confirmed) return;
-    b.confirmed = true;
-    this.cancelReply(true);
-  }
-
-  private respondTo(text: string, speechEndWall: number | null, metrics: Partial<TurnMetrics> = {}): void {
-    const reply = this.newReply(speechEndWall);
-    reply.callerText = text;
-    Object.assign(reply.metrics, metrics);
-    reply.metrics.turn = reply.turn;
+  private respondTo(text: string, speechEndAt: number | null, metrics: Partial<TurnMetrics> = {}): void {
+    this.cancelReply();
+    const reply = this.newReply('caller', text, speechEndAt);
+    Object.assign(reply.record.metrics, metrics);
+    this.enter({ kind: 'replying', reply });
     const llmStart = this.now();
     const source = this.deps.dialogue.respond(text, reply.controller.signal);
-    const self = this;
+    const now = this.now;
     void this.speak(
       reply,
       (async function* () {
         let first = true;
         for await (const chunk of source) {
           if (first && chunk.type === 'text') {
-            reply.metrics.llm_ttft_ms = round(self.now() - llmStart);
+            reply.record.metrics.llm_ttft_ms = round(now() - llmStart);
             first = false;
           }
           yield chunk;
@@ -317,146 +439,117 @@ export class VoicePipeline implements CallPipeline {
     );
   }
 
-  /** Sentences from the dialogue go to TTS one by one while earlier ones play. */
+  /** A fixed text (greeting, cue): from the audio cache when it is there, else through TTS. */
+  private async say(reply: Reply, text: string): Promise<void> {
+    const cached = text ? this.deps.cachedAudio?.(text) : undefined;
+    if (!cached) return this.speak(reply, fromArray([{ type: 'text', text }]));
+    // Cache hit: the text is audio already, so the first frame is ready for the next tick.
+    this.voice.playReady(text, cached);
+    reply.record.replyText = text;
+    reply.generating = false;
+    this.emit({ type: 'response_text_delta', text });
+  }
+
   private async speak(reply: Reply, chunks: AsyncIterable<DialogueChunk>): Promise<void> {
-    const splitter = this.deps.splitter();
-    const signal = reply.controller.signal;
-    let firstSentence = true;
+    const metrics = reply.record.metrics;
     try {
-      for await (const chunk of chunks) {
-        if (signal.aborted) return;
-        if (chunk.type === 'hangup') {
-          reply.hangupReason = chunk.reason;
-          continue;
-        }
-        reply.text += chunk.text;
-        this.emit({ type: 'response_text_delta', text: chunk.text });
-        for (const sentence of splitter.push(chunk.text)) {
-          await this.synthesize(reply, sentence, firstSentence);
-          firstSentence = false;
-          if (signal.aborted) return;
-        }
-      }
-      for (const sentence of splitter.flush()) {
-        await this.synthesize(reply, sentence, firstSentence);
-        firstSentence = false;
-        if (signal.aborted) return;
-      }
+      await this.voice.speak(chunks, {
+        signal: reply.controller.signal,
+        text: (delta) => {
+          reply.record.replyText += delta;
+          this.emit({ type: 'response_text_delta', text: delta });
+        },
+        hangup: (reason) => (reply.hangupReason = reason),
+        firstAudio: (ms) => (metrics.tts_ttfa_ms = round(ms)),
+      });
     } catch (err) {
-      if (signal.aborted) return;
-      this.emit({ type: 'error', code: 'reply_failed', message: err instanceof Error ? err.message : String(err) });
+      this.replyFailed(reply, err);
     } finally {
       reply.generating = false;
     }
   }
 
-  private async synthesize(reply: Reply, sentence: string, first: boolean): Promise<void> {
-    const text = sentence.trim();
-    if (!text) return;
-    const signal = reply.controller.signal;
-    const started = this.now();
-    this.player.beginSegment(text);
-    let gotAudio = false;
-    for await (const chunk of this.deps.tts.synthesize(text, signal)) {
-      if (signal.aborted) return;
-      if (!gotAudio && first) reply.metrics.tts_ttfa_ms = round(this.now() - started);
-      gotAudio = true;
-      this.player.push(this.to16k(chunk.pcm, chunk.sampleRate));
-    }
-    this.player.endSegment();
+  private replyFailed(reply: Reply, err: unknown): void {
+    reply.generating = false;
+    if (reply.controller.signal.aborted) return;
+    this.emit({ type: 'error', code: 'reply_failed', message: err instanceof Error ? err.message : String(err) });
   }
 
-  private to16k(pcm: Int16Array, rate: number): Int16Array {
-    if (rate === PIPELINE_SAMPLE_RATE) return pcm;
-    let r = this.resamplers.get(rate);
-    if (!r) {
-      r = createResampler(rate, PIPELINE_SAMPLE_RATE);
-      this.resamplers.set(rate, r);
-    }
-    return r.process(pcm);
-  }
-
-  private newReply(speechEndWall: number | null): Reply {
-    this.cancelReply();
-    this.turn++;
-    const reply: Reply = {
-      controller: new AbortController(),
-      turn: this.turn,
-      text: '',
-      callerText: '',
-      speechEndWall,
-      metrics: { turn: this.turn },
-      audioStarted: false,
-      generating: true,
-      hangupReason: null,
+  private newReply(cause: TurnRecord['cause'], callerText: string, speechEndAt: number | null): Reply {
+    const index = ++this.turns;
+    const record: TurnRecord = {
+      index,
+      cause,
+      callerText,
+      replyText: '',
+      heardText: '',
+      interrupted: false,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      metrics: { turn: index },
     };
-    this.reply = reply;
-    return reply;
+    this.record({ type: 'turn_progress', turn: snapshot(record) });
+    return { controller: new AbortController(), record, speechEndAt, audioStarted: false, generating: true, hangupReason: null };
+  }
+
+  /** The reply has played to its end: the turn is over, and so is the call when it was the last words. */
+  private replyPlayed(reply: Reply): void {
+    const s = this.state;
+    const heard = this.player.takeSpoken();
+    const cut = s.kind === 'finishing' && s.cut;
+    if (cut) this.emit({ type: 'interrupted', spoken_text: heard });
+    this.endReply(reply, cut, heard);
+    if (s.kind === 'finishing') return this.sayGoodbye(s.reason);
+    if (s.kind === 'goodbye') return this.hangUp(s.reason);
+    if (reply.hangupReason) return this.hangUp(reply.hangupReason);
+    this.enter({ kind: 'listening' });
   }
 
   /**
-   * Stop the current reply; with `interrupted` (a barge-in), tell the dialogue what the caller heard.
-   * A reply stopped before all of it played (typed text, `clear`, a hangup) is reported as
+   * Stop the reply the caller may be hearing; with `bargeIn`, tell the dialogue what the caller
+   * heard. A reply stopped before all of it played (typed text, `clear`, a hangup) is reported as
    * interrupted too, with what was heard: the turn and the transcript keep that, never the unspoken rest.
    */
-  private cancelReply(interrupted = false): void {
-    const reply = this.reply;
-    if (!reply) return;
+  private cancelReply(bargeIn = false): void {
+    const s = this.state;
+    if (s.kind !== 'replying' && s.kind !== 'paused') return;
+    this.cutReply(s.reply, bargeIn);
+    this.enter({ kind: 'listening' });
+  }
+
+  private cutReply(reply: Reply, bargeIn: boolean): void {
     reply.controller.abort();
-    const cut = interrupted || this.player.hasAudio || reply.generating;
+    const cut = bargeIn || this.player.hasAudio || reply.generating;
     const heard = this.player.clear();
-    for (const r of this.resamplers.values()) r.reset();
-    if (interrupted) this.deps.dialogue.interrupted?.(heard);
+    this.voice.reset();
+    if (bargeIn) this.deps.dialogue.interrupted?.(heard);
     if (cut) this.emit({ type: 'interrupted', spoken_text: heard });
-    this.finishReply(cut, heard);
+    this.endReply(reply, cut, heard);
   }
 
-  private finishReply(interrupted: boolean, heard?: string): void {
-    const reply = this.reply;
-    if (!reply) return;
-    this.reply = null;
-    this.player.takeSpoken();
-    this.deps.onTurn?.({ callerText: reply.callerText, replyText: interrupted ? (heard ?? '') : reply.text, interrupted, metrics: reply.metrics });
+  private endReply(reply: Reply, interrupted: boolean, heard: string): void {
+    const record = reply.record;
+    record.heardText = heard;
+    record.interrupted = interrupted;
+    record.endedAt = new Date().toISOString();
     if (reply.audioStarted) this.emit({ type: 'response_audio_end', interrupted });
-    if (Object.keys(reply.metrics).length > 1) this.emit({ type: 'turn_metrics', metrics: reply.metrics });
-    if (!interrupted && reply.hangupReason && !this.closed) this.emit({ type: 'hangup', reason: reply.hangupReason });
-  }
-
-  private keepPreRoll(pcm: Int16Array): void {
-    this.preRoll.push(pcm);
-    this.preRollSamples += pcm.length;
-    const keep = ((this.config.preRollMs + VAD_LAG_SLACK_MS) * PIPELINE_SAMPLE_RATE) / 1000;
-    while (this.preRoll.length > 1 && this.preRollSamples - this.preRoll[0].length >= keep) {
-      this.preRollSamples -= this.preRoll.shift()!.length;
-    }
-  }
-
-  /** Buffered caller audio from `preRollMs` before `sample` up to now. */
-  private preRollFrom(sample: number): Int16Array {
-    const want = Math.max(0, sample - (this.config.preRollMs * PIPELINE_SAMPLE_RATE) / 1000);
-    const end = this.arrivals.samples;
-    const startOfBuffer = end - this.preRollSamples;
-    const from = Math.max(want, startOfBuffer);
-    const out = new Int16Array(end - from);
-    let pos = startOfBuffer;
-    let o = 0;
-    for (const chunk of this.preRoll) {
-      const a = Math.max(0, from - pos);
-      if (a < chunk.length) {
-        out.set(chunk.subarray(a), o);
-        o += chunk.length - a;
-      }
-      pos += chunk.length;
-    }
-    return out;
+    this.emit({ type: 'turn_metrics', metrics: { ...record.metrics } });
+    this.record({ type: 'turn_end', turn: snapshot(record) });
   }
 
   private emit(event: PipelineEvent): void {
     for (const l of this.listeners) l(event);
   }
+
+  private record(event: CallRecordEvent): void {
+    for (const l of this.recordListeners) l(event);
+  }
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
+
+/** A copy a listener may keep: the reply's record goes on changing. */
+const snapshot = (r: TurnRecord): TurnRecord => ({ ...r, metrics: { ...r.metrics } });
 
 async function* fromArray<T>(items: T[]): AsyncIterable<T> {
   yield* items;

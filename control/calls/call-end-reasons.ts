@@ -13,6 +13,9 @@ export const END_REASONS = {
   client_disconnected: 'completed',
   call_ended: 'completed',
   dialogue_finished: 'completed',
+  // The secretary hung up politely: the caller stayed silent, or the call reached its time limit.
+  silence: 'completed',
+  max_duration: 'completed',
   remote_hangup: 'completed',
   hangup_requested: 'completed',
   no_carrier: 'completed',

@@ -36,9 +36,11 @@ export interface CallTurn extends Record<TurnMetric, number | null> {
   answer_source: string | null;
   interrupted: boolean;
   started_at: string;
+  /** Null while the turn is in progress (a provisional row) and for turns from before migration 0012. */
+  ended_at: string | null;
 }
 
-export type NewTurn = Omit<CallTurn, 'id' | 'interrupted' | 'answer_source' | TurnMetric> & Partial<CallTurn>;
+export type NewTurn = Omit<CallTurn, 'id' | 'interrupted' | 'answer_source' | 'ended_at' | TurnMetric> & Partial<CallTurn>;
 
 export interface TranscriptSegment {
   id: number;
@@ -99,6 +101,7 @@ const toTurn = (r: Record<string, unknown>): CallTurn => {
     answer_source: (r.answer_source as string | null) ?? null,
     interrupted: bool(r.interrupted),
     started_at: String(r.started_at),
+    ended_at: (r.ended_at as string | null) ?? null,
   } as CallTurn;
   for (const m of TURN_METRICS) turn[m] = optNum(r[m]);
   return turn;

@@ -284,7 +284,7 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     const info = { callId: p.callId, channel: 'modem', callerNumber: p.number ?? undefined, persona: p.persona };
     const call = new ModemCall(info, port, this.opts.pipelineFactory, undefined, { record });
     p.call = call;
-    call.on('hangup', (reason) => void this.hangupAfterPlayout(reason));
+    call.on('hangup', (reason) => void this.hangupAfterPlayout(p, reason));
     this.emit('call', call);
     call.start();
     // A degraded audio channel answers AT+CPCMREG=1 with OK and then sends nothing: only AT+CRESET
@@ -323,8 +323,13 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     }
   }
 
-  /** The dialogue said goodbye: let the modem play out its last frames, then hang up. */
-  private async hangupAfterPlayout(reason: string): Promise<void> {
+  /**
+   * The pipeline said goodbye (the dialogue finished, the caller stayed silent, the time limit):
+   * let the modem play out its last frames, then hang up. The call ends for that reason even if
+   * the caller hangs up meanwhile.
+   */
+  private async hangupAfterPlayout(p: Pending, reason: string): Promise<void> {
+    p.localHangup ??= reason;
     await new Promise((r) => setTimeout(r, 60));
     await this.hangup(reason);
   }

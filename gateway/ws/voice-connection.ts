@@ -40,7 +40,8 @@ export interface VoiceConnectionDeps {
 type State =
   | { name: 'awaiting_start'; openedAt: number }
   | { name: 'live'; call: LiveCall }
-  | { name: 'draining'; call: LiveCall }
+  /** The pipeline hung up (`reason`): queued reply audio plays out, then the call ends with that reason. */
+  | { name: 'draining'; call: LiveCall; reason: string }
   | { name: 'ended' };
 
 interface LiveCall {
@@ -220,7 +221,7 @@ export class VoiceConnection {
     if (event.type === 'hangup') {
       // Say goodbye completely: keep sending queued audio, then close.
       this.send(event);
-      if (this.state.name === 'live') this.state = { name: 'draining', call: this.state.call };
+      if (this.state.name === 'live') this.state = { name: 'draining', call: this.state.call, reason: event.reason };
       return;
     }
     if (event.type === 'error') {
@@ -268,9 +269,11 @@ export class VoiceConnection {
     this.deps.socket.end(code, closeReason);
   }
 
-  private teardown(reason: string): void {
+  private teardown(why: string): void {
     const state = this.state;
     this.state = { name: 'ended' };
+    // A call the pipeline was already ending (its goodbye playing out) ended for the pipeline's reason, however the socket then went.
+    const reason = state.name === 'draining' ? state.reason : why;
     if (state.name === 'live' || state.name === 'draining') {
       state.call.unsubscribe();
       state.call.edge.close();

@@ -36,6 +36,7 @@ export function dialoguePort(dialogue: Dialogue, hooks: DialogueHooks = {}): Dia
     greet: (signal) => chunks(dialogue.greet({ signal })),
     respond: (text, signal) => chunks(dialogue.respond({ text }, { signal })),
     interrupted: (spoken) => dialogue.noteInterrupted?.(spoken),
+    cue: (cue) => dialogue.cue(cue),
     isAnswer: (text) => {
       const said = normalizeWords(text);
       return said !== '' && dialogue.expectedPhrases().some((p) => normalizeWords(p) === said);

@@ -6,11 +6,19 @@
  *
  * If every provider fails before saying anything, the turn goes to the fallback dialogue (the
  * built-in secretary) so the caller still gets an answer.
+ *
+ * A turn is not understood when nothing intelligible was heard, or when the model gave no answer
+ * and no fallback spoke instead (a turn the fallback answers counts by the fallback's own rules).
+ * After `offerMessageAfterFailures` such turns in a row the caller is offered to leave a message:
+ * the fallback secretary takes it (and every turn until it is done is the secretary's, since the
+ * model would not know where that stands); without a fallback the model is left to take it with
+ * its tool, after the offer is made in its name.
  */
 import type { FaqMatcher } from './faq-matcher.ts';
 import type { MessageStore, TakenMessage } from './message-store.ts';
-import { fillTemplate, type Persona } from './persona.ts';
+import { cueText, fillTemplate, type Persona } from './persona.ts';
 import type { Dialogue, DialogueContext, DialogueEvent, RespondOptions, UserTurn } from './types.ts';
+import type { DialogueCue } from '../turn/ports.ts';
 import type { ChatMessage, LlmEngine, ToolCall, ToolSpec } from '../engines/types.ts';
 
 export const SECRETARY_TOOLS: ToolSpec[] = [
@@ -51,6 +59,8 @@ export interface LlmDialogueOptions {
   fallback?: Dialogue;
   /** Tool rounds per caller turn (default 3). */
   maxRounds?: number;
+  /** Turns not understood in a row before offering to take a message (default 2; 0 = never). */
+  offerMessageAfterFailures?: number;
   temperature?: number;
 }
 
@@ -88,6 +98,8 @@ export class LlmDialogue implements Dialogue {
    * finally, or by the next respond() first, whichever comes first, as what was heard.
    */
   private streaming: InFlight | null = null;
+  /** Turns not understood in a row. */
+  private failures = 0;
 
   constructor(private readonly opts: LlmDialogueOptions) {
     this.history.push({ role: 'system', content: this.systemPrompt() });
@@ -118,6 +130,13 @@ export class LlmDialogue implements Dialogue {
 
   expectedPhrases(): string[] {
     return this.opts.faq?.phrases() ?? [];
+  }
+
+  /** The persona's words, kept in history so the model knows it asked (and what a barge-in cut of it). */
+  cue(cue: DialogueCue): string {
+    const text = cueText(this.opts.persona, cue);
+    this.pushReply(text);
+    return text;
   }
 
   noteInterrupted(spokenText: string): void {
@@ -179,18 +198,14 @@ export class LlmDialogue implements Dialogue {
 
   private async *answer(turn: UserTurn, opts: RespondOptions): AsyncIterable<DialogueEvent> {
     const text = turn.text.trim();
-    const p = this.opts.persona;
-    if (!text) {
-      const repeat = fillTemplate(p.prompts.repeat, {});
-      this.history.push({ role: 'user', content: '(unintelligible)' });
-      this.pushReply(repeat);
-      yield { type: 'text', text: repeat };
-      return;
-    }
-    this.history.push({ role: 'user', content: text });
+    this.history.push({ role: 'user', content: text || '(unintelligible)' });
+    const fallback = this.opts.fallback;
+    if (fallback?.takingMessage?.()) return yield* this.relay(fallback.respond(turn, opts));
+    if (!text) return yield* this.notUnderstood(opts);
 
     const faqHit = this.opts.faq?.match(text);
     if (faqHit && faqHit.score >= (this.opts.faqDirectScore ?? 0.8) && !faqHit.entry.action) {
+      this.failures = 0;
       this.pushReply(faqHit.entry.answer);
       yield { type: 'text', text: faqHit.entry.answer };
       return;
@@ -203,9 +218,41 @@ export class LlmDialogue implements Dialogue {
     }
   }
 
+  /** Another dialogue's reply, kept in history as this turn's (as heard, if the caller cuts into it). */
+  private async *relay(events: AsyncIterable<DialogueEvent>): AsyncIterable<DialogueEvent> {
+    const flight: InFlight = (this.streaming = { owner: {}, text: '', rounds: [] });
+    try {
+      for await (const e of events) {
+        if (e.type === 'text') flight.text += e.text;
+        yield e;
+      }
+    } finally {
+      this.commit(flight);
+    }
+  }
+
+  /** A turn not understood: ask again, or after `offerMessageAfterFailures` of them in a row offer to take a message. */
+  private async *notUnderstood(opts: RespondOptions): AsyncIterable<DialogueEvent> {
+    this.failures++;
+    const offerAfter = this.opts.offerMessageAfterFailures ?? 2;
+    const p = this.opts.persona;
+    const values = { name: p.name, company: p.company };
+    if (offerAfter > 0 && this.failures >= offerAfter) {
+      this.failures = 0;
+      const takeMessage = this.opts.fallback?.takeMessage?.bind(this.opts.fallback);
+      if (takeMessage) return yield* this.relay(takeMessage(opts));
+      const offer = `${fillTemplate(p.prompts.offerMessage, values)} ${fillTemplate(p.prompts.askName, values)}`;
+      this.pushReply(offer);
+      yield { type: 'text', text: offer };
+      return;
+    }
+    const repeat = fillTemplate(p.prompts.repeat, values);
+    this.pushReply(repeat);
+    yield { type: 'text', text: repeat };
+  }
+
   /** The model's rounds for one caller turn (tools run between rounds), or the fallback's answer. */
   private async *converse(turn: UserTurn, opts: RespondOptions, owner: object): AsyncIterable<DialogueEvent> {
-    const p = this.opts.persona;
     let endCall: string | null = null;
     let spoke = false;
     const rounds: number[] = [];
@@ -217,6 +264,7 @@ export class LlmDialogue implements Dialogue {
         for await (const d of this.opts.llm.stream(this.history, { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature })) {
           if (d.type === 'text') {
             flight.text += d.text;
+            if (!spoke) this.failures = 0;
             spoke = true;
             yield { type: 'text', text: d.text };
           } else if (d.type === 'tool_call') {
@@ -235,16 +283,16 @@ export class LlmDialogue implements Dialogue {
           return;
         }
         if (!spoke) {
-          const sorry = fillTemplate(p.prompts.repeat, {});
           this.streaming = null;
-          this.pushReply(sorry);
-          yield { type: 'text', text: sorry };
+          yield* this.notUnderstood(opts);
           return;
         }
         throw err;
       }
       if (opts.signal?.aborted) return;
       this.streaming = null;
+      // An empty answer (no words, no tool) is no answer at all.
+      if (round === 0 && !spoke && !calls.length) return yield* this.notUnderstood(opts);
       const reply = flight.text;
       this.pushReply(reply, rounds, calls.length ? calls : undefined);
       rounds.push(this.history.length - 1);

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { DialogueCue } from '../turn/ports.ts';
 import type { FaqEntry } from './faq-matcher.ts';
 
 const promptsSchema = z.object({
@@ -24,6 +25,12 @@ const promptsSchema = z.object({
   saveFailed: z.string(),
   goodbye: z.string(),
   notGiven: z.string(),
+  /** Asked once when the caller has been silent for the persona's re-prompt time. */
+  stillThere: z.string(),
+  /** Said before hanging up on a caller silent for the hang-up time. */
+  silenceGoodbye: z.string(),
+  /** Said before hanging up at the call's time limit. */
+  timeLimitGoodbye: z.string(),
 });
 
 export const personaSchema = z.object({
@@ -53,6 +60,17 @@ export type PromptKey = keyof Persona['prompts'];
 /** Fill {placeholders}; unknown ones stay visible so a typo in a persona is heard, not hidden. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (m, k: string) => values[k] ?? m);
+}
+
+const CUE_PROMPTS: Record<DialogueCue, PromptKey> = {
+  still_there: 'stillThere',
+  silence_goodbye: 'silenceGoodbye',
+  time_limit_goodbye: 'timeLimitGoodbye',
+};
+
+/** The persona's words for a cue of the turn manager (a silent caller, the time limit), filled in. */
+export function cueText(persona: Persona, cue: DialogueCue): string {
+  return fillTemplate(persona.prompts[CUE_PROMPTS[cue]], { name: persona.name, company: persona.company });
 }
 
 export type DefaultLanguage = 'en' | 'ru';

@@ -4,13 +4,16 @@
  * reason), reads it back for a yes/no confirmation, stores it and says goodbye.
  *
  * State is a discriminated union whose members carry only what exists in that state; `step`
- * is the one place that moves between states. Two unintelligible turns in a row lead to taking a
- * message, because a caller the machine cannot understand can still leave a name and a number.
+ * is the one place that moves between states. Turns it does not understand in a row (nothing
+ * intelligible heard, or words that match no FAQ entry and are no goodbye) lead to taking a message
+ * after `offerMessageAfterFailures` of them, because a caller the machine cannot understand can
+ * still leave a name and a number.
  */
 import type { FaqMatcher } from './faq-matcher.ts';
 import type { MessageStore, TakenMessage } from './message-store.ts';
-import { fillTemplate, type Persona, type PromptKey } from './persona.ts';
+import { cueText, fillTemplate, type Persona, type PromptKey } from './persona.ts';
 import { extractPhoneNumber, speakableNumber } from './phone-number.ts';
+import type { DialogueCue } from '../turn/ports.ts';
 import type { Dialogue, DialogueContext, DialogueEvent, RespondOptions, UserTurn } from './types.ts';
 import { classifyYesNo } from './yes-no.ts';
 import { tokenize } from './normalize.ts';
@@ -35,9 +38,13 @@ export interface SecretaryOptions {
   faq: FaqMatcher;
   store: MessageStore;
   context?: DialogueContext;
-  /** Unintelligible turns in a row before taking a message (default 2). */
-  maxFailures?: number;
+  /** Turns not understood in a row at the menu before it offers to take a message (default 2; 0 = never). */
+  offerMessageAfterFailures?: number;
 }
+
+/** How often a take-message question is asked before the secretary moves on with what it has. */
+const ASKS_PER_QUESTION = 2;
+
 
 interface Reply {
   say: string[];
@@ -51,11 +58,11 @@ const GOODBYE_WORDS = ['bye', 'goodbye', 'thanks', 'thank', 'all', 'nothing', 'Ñ
 export class Secretary implements Dialogue {
   readonly name = 'secretary';
   private _state: SecretaryState = { kind: 'menu', failures: 0 };
-  private readonly maxFailures: number;
+  private readonly offerAfter: number;
   private readonly values: Record<string, string>;
 
   constructor(private readonly opts: SecretaryOptions) {
-    this.maxFailures = opts.maxFailures ?? 2;
+    this.offerAfter = opts.offerMessageAfterFailures ?? 2;
     this.values = { name: opts.persona.name, company: opts.persona.company };
   }
 
@@ -79,6 +86,20 @@ export class Secretary implements Dialogue {
       yield { type: 'text', text: text.endsWith(' ') ? text : `${text} ` };
     }
     if (reply.next.kind === 'done') yield { type: 'end_call', reason: 'dialogue_finished' };
+  }
+
+  cue(cue: DialogueCue): string {
+    return cueText(this.opts.persona, cue);
+  }
+
+  async *takeMessage(_opts?: RespondOptions): AsyncIterable<DialogueEvent> {
+    if (this._state.kind === 'done') return;
+    this._state = { kind: 'ask_name', draft: {}, failures: 0 };
+    for (const text of [this.prompt('offerMessage'), this.prompt('askName')]) yield { type: 'text', text: `${text} ` };
+  }
+
+  takingMessage(): boolean {
+    return this._state.kind !== 'menu' && this._state.kind !== 'done';
   }
 
   expectedPhrases(): string[] {
@@ -148,15 +169,15 @@ export class Secretary implements Dialogue {
 
   private menuFailure(s: Extract<SecretaryState, { kind: 'menu' }>, key: PromptKey): Reply {
     const failures = s.failures + 1;
-    if (failures >= this.maxFailures) {
+    if (this.offerAfter > 0 && failures >= this.offerAfter) {
       return { say: [this.prompt('offerMessage'), this.prompt('askName')], next: { kind: 'ask_name', draft: {}, failures: 0 } };
     }
     return { say: [this.prompt(key)], next: { kind: 'menu', failures } };
   }
 
   /**
-   * A take-message step that did not get a usable answer: ask again, and after maxFailures move
-   * on with `fallback` filling the field, so the caller is never stuck in a loop.
+   * A take-message step that did not get a usable answer: ask again, and after ASKS_PER_QUESTION
+   * move on with `fallback` filling the field, so the caller is never stuck in a loop.
    */
   private failed(
     s: Extract<SecretaryState, { draft: Draft }>,
@@ -165,7 +186,7 @@ export class Secretary implements Dialogue {
     extra: Record<string, string> = {},
   ): Reply {
     const failures = s.failures + 1;
-    if (failures < this.maxFailures) {
+    if (failures < ASKS_PER_QUESTION) {
       return { say: [this.prompt('repeat'), this.prompt(key, extra)], next: { ...s, failures } as SecretaryState };
     }
     const draft = fallback(s.draft);
@@ -212,7 +233,7 @@ export class Secretary implements Dialogue {
       return { say: [this.prompt('retry'), this.prompt('askName')], next: { kind: 'ask_name', draft: {}, failures: 0 } };
     }
     const failures = s.failures + 1;
-    if (failures >= this.maxFailures) return this.save(s.draft);
+    if (failures >= ASKS_PER_QUESTION) return this.save(s.draft);
     return { say: [this.prompt('confirmYesNo')], next: { ...s, failures } };
   }
 

@@ -3,6 +3,7 @@
  * LLM: one reply per caller turn, as a stream of events, so an LLM's token deltas and the
  * secretary's whole sentences go through the same sentence splitter and TTS path.
  */
+import type { DialogueCue } from '../turn/ports.ts';
 import type { TakenMessage } from './message-store.ts';
 
 export type DialogueEvent =
@@ -39,6 +40,12 @@ export interface Dialogue {
    * that instead of the full reply, so the model does not believe it said what nobody heard.
    */
   noteInterrupted?(spokenText: string): void;
+  /** The persona's words for a cue the turn manager gives on its own (a silent caller, the time limit); they become part of the conversation. */
+  cue(cue: DialogueCue): string;
+  /** Start taking a message now (another dialogue hands a caller it cannot understand over to this one). */
+  takeMessage?(opts?: RespondOptions): AsyncIterable<DialogueEvent>;
+  /** In the middle of taking a message: the next turn is this dialogue's to answer. */
+  takingMessage?(): boolean;
 }
 
 export interface DialogueContext {

@@ -45,6 +45,12 @@ export interface TtsPort {
 
 export type DialogueChunk = { type: 'text'; text: string } | { type: 'hangup'; reason: string };
 
+/**
+ * What the turn manager says on its own, not in answer to the caller: ask a silent caller whether
+ * they are still there, or say goodbye before it hangs up for silence or at the call's time limit.
+ */
+export type DialogueCue = 'still_there' | 'silence_goodbye' | 'time_limit_goodbye';
+
 export interface DialoguePort {
   /** What to say when the call opens. */
   greet(signal: AbortSignal): AsyncIterable<DialogueChunk>;
@@ -59,6 +65,8 @@ export interface DialoguePort {
   interrupted?(spokenText: string): void;
   /** DTMF from the caller's keypad. */
   dtmf?(digits: string): void;
+  /** The words for a cue, in the persona's language (none: the cue passes without words). */
+  cue?(cue: DialogueCue): string;
 }
 
 /** Streaming sentence segmentation of reply text for TTS. */

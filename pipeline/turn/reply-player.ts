@@ -87,6 +87,18 @@ export class ReplyPlayer {
   }
 
   /**
+   * Finish the sentence playing now and nothing after it (the call's time limit): the sentences
+   * queued behind it, and one not yet begun, are dropped. Returns whether anything was.
+   */
+  stopAfterCurrent(): boolean {
+    const seg = this.segments[0];
+    const playing = seg && seg.remainingFrames < seg.totalFrames ? seg : null;
+    const dropped = this.queue.truncate(playing ? playing.remainingFrames : 0) > 0 || this.segments.length > (playing ? 1 : 0);
+    this.segments.length = playing ? 1 : 0;
+    return dropped;
+  }
+
+  /**
    * Drop everything queued (barge-in) and say what the caller heard: every finished segment and
    * the played share of the current one, cut at a word boundary.
    */

@@ -10,12 +10,15 @@ import pino from 'pino';
 import t, { type Test } from 'tap';
 import { createControlPlane, type ControlPlane } from '../../control/control-plane.ts';
 import { CallLog } from '../../gateway/call-log.ts';
-import type { PipelineEvent } from '../../pipeline/call-pipeline.ts';
+import { TURN_METRICS } from '../../control/repositories/calls.ts';
+import type { PipelineEvent, TurnRecord } from '../../pipeline/call-pipeline.ts';
+import type { DialogueSettings } from '../../pipeline/conversation/dialogue-settings.ts';
 import { SentenceSplitter } from '../../pipeline/text/sentence-splitter.ts';
 import type { DialogueChunk, DialoguePort, TtsPort } from '../../pipeline/turn/ports.ts';
 import { VoicePipeline } from '../../pipeline/voice-pipeline.ts';
 import { TEST_ENV } from '../control/helpers/control.ts';
 import { testDatabase } from '../control/helpers/database.ts';
+import { CUE_WORDS } from '../pipeline/helpers/clocked-call.ts';
 import { ManualVad } from '../pipeline/helpers/manual-vad.ts';
 import { until } from '../helpers/until.ts';
 import { modemRig } from './modem/helpers/modem-rig.ts';
@@ -34,7 +37,7 @@ async function controlPlane(t: Test): Promise<ControlPlane> {
 }
 
 /** A secretary stand-in: every sentence is `frames` 20 ms frames of audio; the caller's words come from `heard`, in order. */
-function voicePipelines(callLog: CallLog, heard: string[], { frames = FRAMES_PER_SENTENCE, greeting = 'Hello, how can I help?' } = {}) {
+function voicePipelines(callLog: CallLog, heard: string[], { frames = FRAMES_PER_SENTENCE, greeting = 'Hello, how can I help?', settings = {} as Partial<DialogueSettings> } = {}) {
   const vad = new ManualVad();
   const tts: TtsPort = {
     async *synthesize() {
@@ -48,10 +51,17 @@ function voicePipelines(callLog: CallLog, heard: string[], { frames = FRAMES_PER
     async *respond(): AsyncIterable<DialogueChunk> {
       for (const s of REPLY) yield { type: 'text', text: s };
     },
+    cue: (cue) => CUE_WORDS[cue],
   };
   const stt = { begin: () => ({ accept() {}, finish: async () => heard.shift() ?? '', cancel() {} }) };
   const factory = callLog.wrap(
-    (info) => new VoicePipeline(info, { vad, stt, tts, dialogue, splitter: () => new SentenceSplitter(), config: { minUtteranceMs: 0, bargeInConfirmMs: 400, vadHangoverMs: 0 } }),
+    (info) =>
+      new VoicePipeline(info, {
+        vad, stt, tts, dialogue,
+        splitter: () => new SentenceSplitter(),
+        config: { minUtteranceMs: 0, bargeInConfirmMs: 400, vadHangoverMs: 0 },
+        dialogueSettings: { silenceRepromptMs: 0, silenceHangupMs: 0, maxCallMs: 0, offerMessageAfterFailures: 0, ...settings },
+      }),
   );
   return { vad, factory };
 }
@@ -102,6 +112,33 @@ async function askedCall(t: Test, callId: string, heard: string[]) {
 }
 
 const heardOf = (events: PipelineEvent[]) => (events.filter((e) => e.type === 'interrupted').at(-1) as { spoken_text: string } | undefined)?.spoken_text;
+
+t.test('the turn rows are the records the pipeline reported: a normal turn, a barge-in, a hang-up mid-reply', async (t) => {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  const c = call(log, 'records', ['what are your hours', 'and on sunday', 'where are you']);
+  const records: TurnRecord[] = [];
+  c.p.onRecord((e) => void (e.type === 'turn_end' && records.push(e.turn)));
+  await greeted(c);
+  await c.say();
+  c.play(3 * FRAMES_PER_SENTENCE + 1); // answered, played whole
+  await c.say();
+  c.play(FRAMES_PER_SENTENCE + 4);
+  await c.say(); // cuts into the second answer
+  c.play(FRAMES_PER_SENTENCE + 2);
+  await c.p.close('client_hangup'); // mid-way through the third
+  t.ok(await log.flush(10_000));
+
+  t.match(records.map((r) => [r.cause, r.interrupted]), [['greeting', false], ['caller', false], ['caller', true], ['caller', true]], 'the four turns');
+  const rows = await cp.repos.calls.turns('records');
+  const stored = rows.map((r) => ({ index: r.turn_index, user: r.user_text, heard: r.assistant_text, interrupted: r.interrupted, startedAt: r.started_at, endedAt: r.ended_at, latencies: TURN_METRICS.map((m) => r[m]) }));
+  const reported = records.map((r) => ({ index: r.index, user: r.callerText || null, heard: r.heardText || null, interrupted: r.interrupted, startedAt: r.startedAt, endedAt: r.endedAt, latencies: TURN_METRICS.map((m) => r.metrics[m] ?? null) }));
+  t.same(stored, reported, 'row for row, field for field');
+  t.match(stored[2], { user: 'and on sunday', heard: 'We open at nine in the morning. We close…', interrupted: true });
+  t.type(stored[2].latencies[TURN_METRICS.indexOf('barge_in_ms')], 'number', 'the barge-in latency is stored');
+  t.match(stored[3], { user: 'where are you', heard: 'We open at nine in the morning.', interrupted: true });
+  t.ok(stored[1].latencies.every((v, i) => (TURN_METRICS[i] === 'barge_in_ms' ? v === null : typeof v === 'number')), 'the played-out answer has every latency but barge_in_ms');
+});
 
 t.test('a barge-in: the turn and the transcript keep what was heard, not the unspoken rest', async (t) => {
   const { cp, log, c } = await askedCall(t, 'barge', ['what are your hours', 'and on sunday']);
@@ -207,4 +244,29 @@ t.test('modem: a remote hang-up mid-reply stores the part the line carried', asy
   const id = records[0].callId;
   t.same((await cp.repos.calls.transcript(id)).map((s) => [s.speaker, s.text]), [['assistant', heard]], 'stored as played');
   t.match(await cp.repos.calls.get(id), { channel: 'modem', status: 'completed', end_reason: 'remote_hangup', caller_number: '+79161234567' });
+});
+
+t.test('modem: a silent caller is asked once, said goodbye to, and hung up on with AT+CHUP; logged `silence`, completed', async (t) => {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }));
+  // The caller's line is silent: the VAD (fired by hand here) never hears speech.
+  const { factory } = voicePipelines(log, [], { settings: { silenceRepromptMs: 600, silenceHangupMs: 1500 } });
+  const { emu, manager, records } = await modemRig(t, factory);
+  const events: PipelineEvent[] = [];
+  manager.on('call', (c) => c.on('pipeline', (e) => events.push(e)));
+  emu.ring('+79161234567');
+  await until('the call record', () => records.length === 1, 20_000);
+  t.equal(records[0].reason, 'silence', 'the call manager ended it for silence');
+  t.ok(emu.commandLog.some((c) => c.command === 'AT+CHUP'), 'hung up with AT+CHUP');
+  const said = events.filter((e) => e.type === 'response_text_delta').map((e) => (e as { text: string }).text);
+  t.same(said, ['Hello, how can I help?', CUE_WORDS.still_there, CUE_WORDS.silence_goodbye], 'greeting, the question once, the goodbye');
+  t.match(events.find((e) => e.type === 'hangup'), { reason: 'silence' });
+  t.ok(await log.flush(10_000));
+  const id = records[0].callId;
+  t.match(await cp.repos.calls.get(id), { channel: 'modem', status: 'completed', end_reason: 'silence' });
+  t.same((await cp.repos.calls.turns(id)).map((x) => [x.turn_index, x.assistant_text, x.interrupted]), [
+    [1, 'Hello, how can I help?', false],
+    [2, CUE_WORDS.still_there, false],
+    [3, CUE_WORDS.silence_goodbye, false],
+  ], 'each played whole on the line');
 });

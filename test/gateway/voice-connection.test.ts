@@ -82,6 +82,20 @@ t.test('after the pipeline hangs up, queued audio still plays out, then 1000', a
   t.same(socket.endedWith, { code: 1000, reason: 'call ended' });
 });
 
+t.test('a call the pipeline hangs up ends for the pipeline\'s reason, also when the client goes during the goodbye', async (t) => {
+  for (const clientLeaves of [false, true]) {
+    const { socket, conn, pipeline } = setup();
+    const ended: string[] = [];
+    pipeline().onRecord((e) => void (e.type === 'call_end' && ended.push(e.reason)));
+    conn.onBinary(frame());
+    (pipeline() as unknown as { emit(e: unknown): void }).emit({ type: 'hangup', reason: 'silence' });
+    if (clientLeaves) conn.onClose(1000);
+    else for (let i = 0; i < 2; i++) conn.tick(performance.now());
+    t.same(ended, ['silence'], clientLeaves ? 'the client closed mid-goodbye: still silence' : 'played out, then closed: silence');
+    t.equal(socket.events().filter((e) => e.type === 'hangup').length, 1, 'one hangup event');
+  }
+});
+
 t.test('jitter buffer: one frame per tick, and a burst backlog is handed over rather than lagging', async (t) => {
   const { conn, pipeline } = setup(2);
   const pushed: number[] = [];

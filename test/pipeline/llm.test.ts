@@ -344,3 +344,50 @@ t.test('dialogue: a barge-in while a tool call is still saving: its result stays
   const request = fake.chatRequests()[1].messages.map((m) => m.role);
   t.same(request.slice(-3), ['assistant', 'tool', 'user'], 'the model sees the tool result right after its call');
 });
+
+/* ------------------------------------------------------------ not understood */
+
+const OFFER = defaultPersona('en').prompts.offerMessage;
+
+t.test('dialogue: two unintelligible turns hand the caller to the secretary, which takes the message; the model is not asked meanwhile', async (t) => {
+  const fake = await new FakeOpenAi({ chat: () => ({ text: 'A model answer.' }) }).start();
+  t.teardown(() => fake.close());
+  const store = new InMemoryMessageStore();
+  const fallback = new Secretary({ persona: defaultPersona('en'), faq: new FaqMatcher(defaultFaq('en')), store, context: { callId: 'call-7' } });
+  const d = dialogue(fake.baseURL, store, { fallback, offerMessageAfterFailures: 2 });
+  t.match((await turn(d.respond({ text: '' }))).text, /did not catch that/, 'the first: asked again');
+  const offer = (await turn(d.respond({ text: '' }))).text;
+  t.match(offer, OFFER, 'the second: the offer');
+  t.match(offer, /May I have your name/);
+  for (const said of ['John Smith', '555 0101 22', 'about my invoice']) t.notMatch((await turn(d.respond({ text: said }))).text, /A model answer/, `"${said}" answered by the secretary`);
+  const done = await turn(d.respond({ text: 'yes' }));
+  t.match(done.text, /recorded/);
+  t.ok(done.events.some((e) => e.type === 'end_call'));
+  t.match(store.messages, [{ callerName: 'John Smith', reason: 'about my invoice' }]);
+  t.equal(fake.chatRequests().length, 0, 'the model was never asked');
+  t.match(d.messages().map((m) => m.content).join('\n'), /I can take a message for you[\s\S]*John Smith[\s\S]*Let me read that back/, 'the history holds the whole exchange');
+});
+
+t.test('dialogue: without a fallback the offer is made in the model\'s name, and the model takes it from there', async (t) => {
+  const fake = await new FakeOpenAi({ chat: () => ({ text: 'Thank you. And your number?' }) }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL, new InMemoryMessageStore(), { offerMessageAfterFailures: 2 });
+  await turn(d.respond({ text: '' }));
+  t.match((await turn(d.respond({ text: '' }))).text, OFFER);
+  t.equal((await turn(d.respond({ text: 'John Smith' }))).text, 'Thank you. And your number?');
+  const sent = (fake.chatRequests()[0] as ChatRequestBody).messages;
+  t.match(sent.at(-2), { role: 'assistant', content: new RegExp(`${OFFER}.*May I have your name`) }, 'the model sees its offer');
+});
+
+t.test('dialogue: an answer from the model starts the count again; an empty answer from it counts as not understood', async (t) => {
+  const answers = ['Parking is behind the building.', '', ''];
+  let n = 0;
+  const fake = await new FakeOpenAi({ chat: () => ({ text: answers[n++] ?? '' }) }).start();
+  t.teardown(() => fake.close());
+  const d = dialogue(fake.baseURL, new InMemoryMessageStore(), { offerMessageAfterFailures: 2 });
+  await turn(d.respond({ text: '' }));
+  t.equal((await turn(d.respond({ text: 'where can I park?' }))).text, 'Parking is behind the building.');
+  const first = (await turn(d.respond({ text: 'and on sundays?' }))).text;
+  t.match(first, /did not catch that/, 'a model saying nothing: asked again, not an empty reply');
+  t.match((await turn(d.respond({ text: 'hello?' }))).text, OFFER, 'two of those in a row: the offer');
+});

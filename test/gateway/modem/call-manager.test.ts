@@ -14,7 +14,7 @@ import { pickPorts } from '../../../gateway/modem/discovery.ts';
 import type { EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
 import type { CallManagerOptions, ModemRecording, RecordingQuery } from '../../../gateway/modem/call-manager.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
-import type { CallPipeline, PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
+import type { PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
 import { until } from '../../helpers/until.ts';
 import { rms } from '../../../media/pcm.ts';
 import { loudFrames, modemRig } from './helpers/modem-rig.ts';
@@ -86,34 +86,49 @@ t.test('a blocked number is refused with AT+CHUP and logged', async (t) => {
   t.ok(emu.commandLog.some((c) => c.command === 'AT+CHUP'), 'hung up with AT+CHUP');
 });
 
-t.test('the dialogue ends the call: AT+CHUP (not ATH), and DTMF reaches the pipeline', async (t) => {
+/** A pipeline that plays nothing: the test emits its events and reads the controls it was sent. */
+function silentPipeline() {
   const controls: string[] = [];
-  let pipeline: CallPipeline | null = null;
   const listeners: ((e: PipelineEvent) => void)[] = [];
-  const factory: PipelineFactory = (info) =>
-    (pipeline = {
-      info,
-      start() {},
-      pushAudio() {},
-      pullAudio: () => null,
-      control: (m) => void controls.push(m.type === 'dtmf' ? m.digits : m.type),
-      onEvent: (l) => (listeners.push(l), () => {}),
-      close: async () => {},
-    });
-  const { emu, manager, records } = await rig(t, factory);
+  const factory: PipelineFactory = (info) => ({
+    info,
+    start() {},
+    pushAudio() {},
+    pullAudio: () => null,
+    control: (m) => void controls.push(m.type === 'dtmf' ? m.digits : m.type),
+    onEvent: (l) => (listeners.push(l), () => {}),
+    onRecord: () => () => {},
+    close: async () => {},
+  });
+  return { factory, controls, emit: (e: PipelineEvent) => listeners.forEach((l) => l(e)) };
+}
+
+t.test('the dialogue ends the call: AT+CHUP (not ATH), and DTMF reaches the pipeline', async (t) => {
+  const p = silentPipeline();
+  const { emu, manager, records } = await rig(t, p.factory);
   emu.ring('+79161234567');
   await until('answer', () => manager.active !== null);
   emu.sendDtmf('5');
-  await until('dtmf', () => controls.length === 1);
-  t.same(controls, ['5']);
-  t.ok(pipeline);
-  for (const l of listeners) l({ type: 'hangup', reason: 'dialogue_finished' });
+  await until('dtmf', () => p.controls.length === 1);
+  t.same(p.controls, ['5']);
+  p.emit({ type: 'hangup', reason: 'dialogue_finished' });
   await until('the record', () => records.length === 1);
   t.equal(records[0].reason, 'dialogue_finished');
   const cmds = emu.commandLog.map((c) => c.command);
   t.ok(cmds.includes('AT+CHUP'), 'AT+CHUP sent');
   t.notOk(cmds.includes('ATH'), 'ATH not relied on');
   await until('the emulator to see the hang-up', () => emu.call === null);
+});
+
+t.test('a caller who hangs up while the pipeline\'s goodbye plays out: the call ends for the pipeline\'s reason', async (t) => {
+  const p = silentPipeline();
+  const { emu, manager, records } = await rig(t, p.factory);
+  emu.ring('+79161234567');
+  await until('answer', () => manager.active !== null);
+  p.emit({ type: 'hangup', reason: 'silence' });
+  emu.remoteHangup(); // within the play-out
+  await until('the record', () => records.length === 1);
+  t.equal(records[0].reason, 'silence');
 });
 
 t.test('a degraded audio channel (silent after CPCMREG cycling) ends the call and AT+CRESET restores audio', async (t) => {

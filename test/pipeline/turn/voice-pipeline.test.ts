@@ -113,7 +113,7 @@ t.test('a VAD start that comes a second late (a loaded worker) still gives STT t
   vad.fire({ type: 'start', sample: 16000 }); // speech began at 1 s: reported with 1 s of lag
   t.equal(accepted[0], 35, 'from 300 ms (15 frames) before the speech began');
   t.same(accepted, Array.from({ length: 65 }, (_, i) => 35 + i), 'and every frame since, in order');
-  p.close();
+  await p.close('client_hangup');
 });
 
 t.test('barge-in pauses the reply at once and cancels it once confirmed', async (t) => {
