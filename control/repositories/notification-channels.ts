@@ -90,7 +90,7 @@ export class NotificationChannelsRepo {
 
   async create(input: NotificationChannelInput): Promise<NotificationChannel> {
     const now = nowIso();
-    const row = this.toRow({ enabled: true, kinds: [...MESSAGE_KINDS], ...input });
+    const row = this.toRow({ ...input, enabled: input.enabled ?? true, kinds: input.kinds ?? [...MESSAGE_KINDS] });
     const id = insertedId(await this.db('notification_channels').insert({ ...row, created_at: now, updated_at: now }).returning('id'));
     return (await this.get(id))!;
   }
