@@ -6,12 +6,12 @@
  */
 import { z } from 'zod';
 import { conflict, notFound } from '../http/errors.ts';
-import { json, raw, route, type RouteDef } from '../http/route.ts';
+import { json, route, type RouteDef } from '../http/route.ts';
 import { deliverySummary, messageDetail, messageViews } from '../messages/message-view.ts';
 import { MESSAGE_KINDS, MESSAGE_STATUSES } from '../repositories/messages.ts';
 import { DELIVERY_STATUSES } from '../repositories/notification-outbox.ts';
 import type { ControlServices } from '../services.ts';
-import { toCsv } from './csv.ts';
+import { exportReply, toCsv } from './csv.ts';
 import { PageQuery, TimeRange } from './schemas.ts';
 
 const Filter = TimeRange.extend({
@@ -110,11 +110,8 @@ export function messagesRoutes(s: ControlServices): RouteDef[] {
         const { items } = await s.repos.messages.list(filter, { limit: EXPORT_MAX, offset: 0 });
         const views = await messageViews(s.repos, items);
         ctx.audit.details = { format, rows: views.length, filter };
-        const name = `messages-${new Date().toISOString().slice(0, 10)}.${format}`;
-        const disposition: Array<[string, string]> = [['Content-Disposition', `attachment; filename="${name}"`]];
-        if (format === 'json') return raw(JSON.stringify(views), 'application/json; charset=utf-8', disposition);
-        const rows = views.map((m) => ({ ...m, handled_by: m.handled_by?.username ?? null, deliveries: deliverySummary(m.deliveries) }));
-        return raw(toCsv(CSV_COLUMNS, rows), 'text/csv; charset=utf-8', disposition);
+        const rows = () => views.map((m) => ({ ...m, handled_by: m.handled_by?.username ?? null, deliveries: deliverySummary(m.deliveries) }));
+        return exportReply('messages', format, views, () => toCsv(CSV_COLUMNS, rows()));
       },
     }),
     route({
