@@ -16,6 +16,7 @@ import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
 import { errorBody, writeHttpError, writeJson } from './http/respond.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
+import { registerNotificationHealth, registerNotificationMetrics } from './observability/notification-health.ts';
 import { HealthRegistry } from './observability/health.ts';
 import { attachObservability, type ObservabilityAccess } from './observability/http-routes.ts';
 import { listenExclusive } from './listen.ts';
@@ -82,6 +83,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     attachControlPlane(app, cp, { upgradeGuard: upgrades });
     registerDurabilityHealth(health, cp);
     registerDurabilityMetrics(metrics, cp);
+    registerNotificationHealth(health, cp);
+    registerNotificationMetrics(metrics, cp);
   }
   app.any('/*', (res, req) => {
     // A WebSocket upgrade to a path with no socket (a scan for one) counts as a failed upgrade.

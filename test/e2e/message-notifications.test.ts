@@ -23,7 +23,8 @@ t.test('a message left by phone is in the inbox and reaches Telegram and a signe
   t.teardown(() => telegram.close());
   const hook = await startWebhookReceiver();
   t.teardown(() => hook.close());
-  const gw = await startSecretaryGateway({}, { TELEGRAM_API_ROOT: telegram.apiRoot, EGRESS_ALLOW: '127.0.0.1', PASSWORD_HASH_LN: '12' });
+  const metricsToken = 'message-notifications-metrics';
+  const gw = await startSecretaryGateway({ METRICS_TOKEN: metricsToken }, { TELEGRAM_API_ROOT: telegram.apiRoot, EGRESS_ALLOW: '127.0.0.1', PASSWORD_HASH_LN: '12' });
   t.teardown(() => gw.stop());
   const base = gw.url.replace(/^ws:/, 'http:').replace(/\/ws\/voice$/, '');
   await gw.controlPlane.repos.users.create({ username: 'owner', role: 'admin', password_hash: await hashPassword(ADMIN_PASSWORD, { ln: 12, r: 8, p: 1 }) });
@@ -67,4 +68,11 @@ t.test('a message left by phone is in the inbox and reaches Telegram and a signe
   t.match(req.json, { event: 'message.created', message: { id: m.id, call_id: callId, callback_number: '+15551234567' } });
   const call = (await admin.call('GET', `/admin/calls/${callId}`)).body;
   t.ok(call.transcript.some((s: { speaker: string }) => s.speaker === 'message'), 'the message is in the call\u2019s transcript too');
+
+  const auth = { headers: { authorization: `Bearer ${metricsToken}` } };
+  const health = (await (await fetch(`${base}/health`, auth)).json()) as { components: Record<string, unknown> };
+  t.match(health.components.notifications, { status: 'ok', deliveries: { sent: 2, pending: 0, failed: 0 }, worker: { sent: 2, in_flight: 0, poll_error: null } }, '/health tells the deliveries');
+  const metrics = await (await fetch(`${base}/metrics`, auth)).text();
+  t.match(metrics, /^voice_notifications_sent_total 2$/m);
+  t.match(metrics, /^voice_notification_deliveries\{status="sent"\} 2$/m);
 });
