@@ -6,11 +6,12 @@
  */
 import type { Message } from '../repositories/messages.ts';
 import { messageLinks, uiLink } from '../messages/message-links.ts';
+import { clipToSmsParts } from './sms-length.ts';
 
 export interface NotificationContent {
   /** Telegram: plain text, within the Bot API's 4096 characters. */
   text: string;
-  /** SMS: at most three parts' worth. */
+  /** SMS: at most three parts. */
   sms: string;
   /** Webhook: the JSON document POSTed. */
   payload: Record<string, unknown>;
@@ -27,7 +28,6 @@ const CHANNEL_LABELS: Record<string, string> = {
 export const channelLabel = (channel: string) => CHANNEL_LABELS[channel] ?? channel;
 
 const TELEGRAM_MAX = 4096;
-const SMS_MAX = 450;
 
 const clipTo = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
@@ -50,8 +50,7 @@ export function messageNotification(m: Message, uiBaseUrl: string | null): Notif
   const text = clipTo([...head, ...(reason ? [`Message: ${reason}`] : []), ...tail].join('\n'), TELEGRAM_MAX);
 
   const smsHead = `${m.kind === 'human_requested' ? 'Caller asks for a person' : 'Message'}${m.caller_name ? ` from ${m.caller_name}` : ''}${callback ? `, ${callback}` : ''} (${via})`;
-  const smsTail = ` ${link}`;
-  const sms = clipTo(`${smsHead}${m.reason ? `: ${m.reason}` : ''}`, SMS_MAX - smsTail.length) + smsTail;
+  const sms = clipToSmsParts(`${smsHead}${m.reason ? `: ${m.reason}` : ''}`, ` ${link}`);
 
   const { handled_by: _h, handled_at: _a, ...fields } = m;
   return { text, sms, payload: { event: 'message.created', message: { ...fields, links: { ...messageLinks(m), ui: link } } } };
@@ -60,5 +59,5 @@ export function messageNotification(m: Message, uiBaseUrl: string | null): Notif
 /** What the "test" action sends, so the owner sees the channel works before a caller needs it. */
 export function testNotification(channelName: string, uiBaseUrl: string | null): NotificationContent {
   const text = `Test notification from the voice gateway: channel "${channelName}" works. New messages will arrive here.`;
-  return { text, sms: text, payload: { event: 'test', channel: channelName, ui: uiBaseUrl } };
+  return { text, sms: clipToSmsParts(text, ''), payload: { event: 'test', channel: channelName, ui: uiBaseUrl } };
 }
