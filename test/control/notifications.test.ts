@@ -278,8 +278,9 @@ t.test('two gateways on one Postgres deliver every outbox row exactly once', { s
   // Both workers keep polling; a later message that arrives proves they looked again since.
   await b.cp.messages.save(message({ callId: 'marker' }));
   await until('the marker delivered', () => hook.accepted.size === N + 1, { timeoutMs: 30_000 });
+  // The receiver answers before the worker marks the row sent: wait for the marks, not just the requests.
+  const sentRows = async () => Number((await a.cp.db('notification_outbox').where({ status: 'sent' }).count({ c: '*' }))[0]!.c);
+  await until('every row marked sent', async () => (await sentRows()) === N + 1, { timeoutMs: 30_000 });
   t.equal(hook.requests.length, N + 1, 'one request per delivery: no row was claimed twice');
   t.ok(hook.requests.every((r) => r.valid && !r.duplicate));
-  const owners = await a.cp.db('notification_outbox').where({ status: 'sent' }).count({ c: '*' });
-  t.equal(Number(owners[0]!.c), N + 1);
 });
