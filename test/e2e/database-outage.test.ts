@@ -15,18 +15,19 @@ import { startSecretaryGateway } from './helpers/secretary-gateway.ts';
 
 t.setTimeout(400_000);
 
+const METRICS_TOKEN = 'metrics-token-for-tests-0123';
+const asInsider = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
+
 const pg = await startThrowawayPostgres();
 if (!pg) {
   t.comment('skipped: needs the PostgreSQL server binaries (initdb, pg_ctl under /usr/lib/postgresql; .ci/run installs them)');
   t.test('Postgres outage', { skip: 'the PostgreSQL server binaries (initdb, pg_ctl) are not installed' }, () => {});
 } else {
   t.teardown(() => pg.destroy());
-  // /health shows its components only to METRICS_TOKEN (or an admin); anonymously it is just ok/degraded.
-  const metricsToken = 'database-outage-metrics-token';
-  const gw = await startSecretaryGateway({ METRICS_TOKEN: metricsToken }, { DATABASE_URL: pg.url });
+  const gw = await startSecretaryGateway({ METRICS_TOKEN }, { DATABASE_URL: pg.url });
   t.teardown(() => gw.stop());
   const http = gw.url.replace(/^ws:/, 'http:').replace(/\/ws\/voice$/, '');
-  const health = async () => (await (await fetch(`${http}/health`, { headers: { authorization: `Bearer ${metricsToken}` } })).json()) as { components: Record<string, Record<string, unknown>> };
+  const health = async () => (await (await fetch(`${http}/health`, asInsider)).json()) as { components: Record<string, Record<string, unknown>> };
 
   t.test('Postgres down for over 10 s mid-call: every turn, transcript line and taken message reaches it afterwards', async (t) => {
     const say = (text: string) => ({ audio: withSilence(fliteSpeech(text), 0, 200), cue: { after: 'reply' as const, gapMs: 300 } });
