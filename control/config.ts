@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { createEgressPolicy, type EgressPolicy } from '../pipeline/net/egress-policy.ts';
 import type { ThrottlePolicy } from './auth/login-throttle.ts';
+import type { RetryPolicy } from './notifications/retry-policy.ts';
 
 export const RATE_CLASSES = ['auth', 'chat', 'tts', 'default'] as const;
 export type RateClass = (typeof RATE_CLASSES)[number];
@@ -50,6 +51,9 @@ function parsesAsUrl(s: string): boolean {
   }
 }
 
+/** `VAR=` in an env file means "not set", not "set to nothing". */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
 const int = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
 
 const EnvSchema = z.object({
@@ -93,11 +97,22 @@ const EnvSchema = z.object({
    * addresses, CIDR ranges and host names, comma-separated. Everything non-public is refused without.
    */
   EGRESS_ALLOW: z.string().default('').transform(parsedBy(createEgressPolicy)),
+  /** The Telegram Bot API that notifications go to (a local Bot API server, say). From the operator: trusted, like LLM_BASE_URL. */
+  TELEGRAM_API_ROOT: unsetIfEmpty(z.url({ protocol: /^https?$/, error: 'TELEGRAM_API_ROOT must be an http(s) URL' }).default('https://api.telegram.org')),
+  /** The admin UI's address, for links in notifications (`<ADMIN_UI_URL>/#/messages/<id>`); bare paths without it. */
+  ADMIN_UI_URL: unsetIfEmpty(z.url({ protocol: /^https?$/, error: 'ADMIN_UI_URL must be an http(s) URL' }).optional()),
+  /** Notification retries: the first wait, doubling (with jitter) up to the longest, and the attempts before giving up. */
+  NOTIFY_RETRY_MIN_MS: int(100, 3_600_000, 5000),
+  NOTIFY_RETRY_MAX_MS: int(100, 24 * 3_600_000, 15 * 60_000),
+  NOTIFY_MAX_ATTEMPTS: int(1, 1000, 15),
 });
 
 const Env = EnvSchema.refine((e) => e.LOGIN_FIRST_DELAY_S <= e.LOGIN_LOCKOUT_S, {
   path: ['LOGIN_FIRST_DELAY_S'],
   message: 'must not exceed LOGIN_LOCKOUT_S (the longest wait)',
+}).refine((e) => e.NOTIFY_RETRY_MIN_MS <= e.NOTIFY_RETRY_MAX_MS, {
+  path: ['NOTIFY_RETRY_MIN_MS'],
+  message: 'must not exceed NOTIFY_RETRY_MAX_MS (the longest wait)',
 });
 
 export interface ControlConfig {
@@ -116,6 +131,11 @@ export interface ControlConfig {
   egress: EgressPolicy;
   nodeLostAfterMs: number;
   diskMinFreeBytes: number;
+  notifications: {
+    telegramApiRoot: string;
+    uiBaseUrl: string | null;
+    retry: RetryPolicy;
+  };
 }
 
 export class ControlConfigError extends Error {
@@ -143,5 +163,10 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
     egress: e.EGRESS_ALLOW,
     nodeLostAfterMs: e.NODE_LOST_AFTER_S * 1000,
     diskMinFreeBytes: e.DISK_MIN_FREE_MB * 1024 * 1024,
+    notifications: {
+      telegramApiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      uiBaseUrl: e.ADMIN_UI_URL ?? null,
+      retry: { minMs: e.NOTIFY_RETRY_MIN_MS, maxMs: e.NOTIFY_RETRY_MAX_MS, maxAttempts: e.NOTIFY_MAX_ATTEMPTS },
+    },
   };
 }

@@ -49,6 +49,8 @@ import { GatewayNode, gatewayNodeHandlers } from './cluster/gateway-node.ts';
 import { DataDirSpace } from './health/data-dir-space.ts';
 import { databaseApplier } from './journal/database-applier.ts';
 import { Journal } from './journal/journal.ts';
+import { MessageInbox, messageJournalHandlers } from './messages/message-inbox.ts';
+import { Notifications } from './notifications/notifications.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -158,20 +160,23 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const erasures = new ErasureLedger(db, cipher, secret.derive('erasure-ledger-hmac'));
   const backups = new BackupService(db, dataDir, recordings, async () => {
     await repos.llmProviders.sealPlaintextProxyPasswords(); // a backup from before migration 0004
+    // Deliveries the backup had not finished were most likely made since: not again, unless retried by hand.
+    const abandoned = await repos.notificationOutbox.abandonUnfinished('restored from a backup: not sent again, since it may have been sent after the backup was made; retry it if it was not');
+    if (abandoned) log.warn({ deliveries: abandoned }, 'notifications: unfinished deliveries from the restored backup were not sent again (see /admin/notifications/deliveries?status=failed)');
     faq.invalidate();
     chat.invalidate();
     apiKeys.invalidate();
     await usage.reloadLimits();
   }, erasures, bulk);
-
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, erasures, recordings, live };
-  const routes = buildRouteTable(services);
-  const rateLimiter = new RateLimiter(config.rateLimits);
+  const notifications = new Notifications(repos, config, () => live.gsm, log.child({ component: 'notifications' }));
 
   // Last, so nothing after it can fail with the journal open: it holds DATA_DIR/journal for this process.
   const journal = await Journal.open({
     dir: path.join(dataDir, 'journal'),
-    applier: databaseApplier(db, new Map([...callJournalHandlers(), ...gatewayNodeHandlers(log.child({ component: 'recovery' }))])),
+    applier: databaseApplier(
+      db,
+      new Map([...callJournalHandlers(), ...gatewayNodeHandlers(log.child({ component: 'recovery' })), ...messageJournalHandlers(cipher, () => notifications.worker.wake())]),
+    ),
     log: log.child({ component: 'journal' }),
   });
   let node: GatewayNode;
@@ -184,6 +189,13 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // What an earlier life left unapplied, and the recovery of its calls, before any new call starts.
   if (!(await journal.flush(10_000))) log.warn({ pending: journal.stats().pending }, 'journal replay not finished within 10 s; it goes on in the background');
   const callJournal = new CallJournal(journal, recordings, node.id, log.child({ component: 'call-log' }));
+  const messages = new MessageInbox(journal, log.child({ component: 'inbox' }));
+  // Named by the node (the data directory), not the life: what an earlier life left claimed is due again now.
+  await notifications.worker.start(node.name);
+
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, erasures, recordings, messages, notifications, live };
+  const routes = buildRouteTable(services);
+  const rateLimiter = new RateLimiter(config.rateLimits);
   const dataDirSpace = new DataDirSpace(dataDir, config.diskMinFreeBytes, log.child({ component: 'disk' }));
   dataDirSpace.start(30_000);
 
@@ -209,6 +221,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     close: () =>
       (closing ??= (async () => {
         dataDirSpace.stop();
+        await notifications.worker.stop();
         await node.stop();
         // Entries the database cannot take within this stay in the journal for the next start.
         await journal.close(5000);

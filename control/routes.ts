@@ -9,6 +9,8 @@ import { callsRoutes } from './admin/calls-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
 import { faqRoutes } from './admin/faq-routes.ts';
 import { legalRoutes } from './admin/legal-routes.ts';
+import { messagesRoutes } from './admin/messages-routes.ts';
+import { notificationsRoutes } from './admin/notifications-routes.ts';
 import { llmProvidersRoutes } from './admin/llm-providers-routes.ts';
 import { llmBackendRoutes } from './admin/llm-backend-routes.ts';
 import { buildOpenApi } from './admin/openapi.ts';
@@ -43,6 +45,8 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...apiKeysRoutes(s),
     ...legalRoutes(s),
     ...callsRoutes(s),
+    ...messagesRoutes(s),
+    ...notificationsRoutes(s),
     ...ttsRoutes(s),
     ...sttRoutes(s),
     ...chatRoutes(s),

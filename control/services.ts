@@ -13,6 +13,8 @@ import type { BackupService } from './backup/backup-service.ts';
 import type { GsmControl } from './gsm/gsm-control.ts';
 import type { ErasureLedger } from './legal/erasure-ledger.ts';
 import type { MetricsSource } from './monitor/metrics-source.ts';
+import type { Notifications } from './notifications/notifications.ts';
+import type { MessageStore } from '../pipeline/dialogue/message-store.ts';
 import type { RecordingStore } from './recordings/recording-store.ts';
 import type { SttService } from './stt/stt-service.ts';
 import type { TtsService } from './tts/tts-service.ts';
@@ -46,5 +48,12 @@ export interface ControlServices {
   erasures: ErasureLedger;
   /** Call recording files (download, backup, GDPR erase) and their registration. */
   recordings: RecordingStore;
+  /**
+   * The owner's inbox: every channel hands taken messages and requests for a human here (through
+   * the journal, so `save` resolves once the message cannot be lost; control/messages/message-inbox.ts).
+   */
+  messages: MessageStore;
+  /** Notification channels' senders and the outbox's delivery worker. */
+  notifications: Notifications;
   live: LiveHooks;
 }

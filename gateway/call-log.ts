@@ -30,6 +30,8 @@ interface OpenTurn {
 
 interface OpenCall {
   id: string;
+  /** The transport (`ws`, `modem`): a taken message's channel. */
+  channel: string;
   t0: number;
   startedAt: Date;
   /** Transcript segments numbered so far (their `seq`). */
@@ -41,6 +43,8 @@ interface OpenCall {
 export interface CallLogOptions {
   /** How long a taken message may take to become safe (journal or database) before the caller hears it failed. */
   messageSaveMs?: number;
+  /** The owner's inbox (the control plane's): a taken message also becomes a record there, and is notified. */
+  inbox?: MessageStore;
 }
 
 export class CallLog implements MessageStore {
@@ -64,9 +68,10 @@ export class CallLog implements MessageStore {
   }
 
   /**
-   * MessageStore: a taken message goes into the call's transcript and becomes its summary. Resolves
-   * once both can no longer be lost (on disk in the journal, or in the database); throws when that
-   * cannot be had in time, and the secretary then tells the caller it could not save the message.
+   * MessageStore: a taken message goes into the call's transcript, becomes its summary and a record
+   * in the owner's inbox. Resolves once all three can no longer be lost (on disk in the journal, or
+   * in the database); throws when that cannot be had in time, and the secretary then tells the
+   * caller it could not save the message.
    */
   async save(m: TakenMessage): Promise<void> {
     const call = m.callId ? this.open.get(m.callId) : undefined;
@@ -75,7 +80,9 @@ export class CallLog implements MessageStore {
     call.summary = summary;
     const seqs = [this.segment(call, 'message', JSON.stringify(m)), this.journal.summary(call.id, summary)];
     const ms = this.opts.messageSaveMs ?? 4000;
-    const saved = await Promise.all(seqs.map((seq) => this.journal.whenSaved(seq, ms)));
+    const inbox = this.opts.inbox;
+    const recorded = inbox ? inbox.save({ ...m, channel: m.channel ?? call.channel }).then(() => true, () => false) : true;
+    const saved = await Promise.all([...seqs.map((seq) => this.journal.whenSaved(seq, ms)), recorded]);
     if (!saved.every(Boolean)) {
       this.log.error({ callId: call.id }, 'a taken message could not be made durable in time (journal and database both failing); it is kept in memory and retried');
       throw new Error('the message could not be stored');
@@ -104,7 +111,7 @@ export class CallLog implements MessageStore {
 
   private track(pipeline: CallPipeline): CallPipeline {
     const { info } = pipeline;
-    const call: OpenCall = { id: info.callId, t0: performance.now(), startedAt: new Date(), segments: 0, turns: new Map(), summary: null };
+    const call: OpenCall = { id: info.callId, channel: info.channel, t0: performance.now(), startedAt: new Date(), segments: 0, turns: new Map(), summary: null };
     this.open.set(call.id, call);
     this.journal.open({ id: call.id, channel: info.channel, direction: 'inbound', caller_number: info.callerNumber ?? null, started_at: call.startedAt.toISOString() });
     pipeline.onRecord((e) => this.onRecord(call, e));

@@ -41,7 +41,7 @@ export async function createPipelineFactory(
   deps: PipelineFactoryDeps,
 ): Promise<GatewayPipelines> {
   const { log, controlPlane } = deps;
-  const callLog = controlPlane ? new CallLog(controlPlane.callJournal, log.child({ component: 'call-log' })) : null;
+  const callLog = controlPlane ? new CallLog(controlPlane.callJournal, log.child({ component: 'call-log' }), { inbox: controlPlane.messages }) : null;
   const record = (f: PipelineFactory) => (callLog ? callLog.wrap(f) : f);
 
   if (config.pipeline === 'echo') {

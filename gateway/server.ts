@@ -18,6 +18,7 @@ import { attachControlPlane } from './http/attach-control-plane.ts';
 import { errorBody, writeHttpError, writeJson } from './http/respond.ts';
 import { remoteAddress } from './http/uws-http.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
+import { registerNotificationHealth, registerNotificationMetrics } from './observability/notification-health.ts';
 import { HealthRegistry } from './observability/health.ts';
 import { attachObservability, type ObservabilityAccess } from './observability/http-routes.ts';
 import { listenExclusive } from './listen.ts';
@@ -84,6 +85,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     attachControlPlane(app, cp, { upgradeGuard: upgrades });
     registerDurabilityHealth(health, cp);
     registerDurabilityMetrics(metrics, cp);
+    registerNotificationHealth(health, cp);
+    registerNotificationMetrics(metrics, cp);
   }
   app.any('/*', (res, req) => {
     // A WebSocket upgrade to a path with no socket (a scan for one) counts as a failed upgrade.

@@ -1,8 +1,8 @@
 /** The audit log, admin only: filtered list and CSV/JSON export. */
 import { z } from 'zod';
-import { json, raw, route, type RouteDef } from '../http/route.ts';
+import { json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
-import { toCsv } from './csv.ts';
+import { exportReply, toCsv } from './csv.ts';
 import { PageQuery, TimeRange } from './schemas.ts';
 
 const Filter = TimeRange.extend({
@@ -41,10 +41,7 @@ export function auditRoutes(s: ControlServices): RouteDef[] {
         const { format, ...filter } = ctx.query;
         const { items } = await s.repos.audit.list(filter, { limit: EXPORT_MAX, offset: 0 });
         ctx.audit.details = { format, rows: items.length, filter };
-        const name = `audit-${new Date().toISOString().slice(0, 10)}.${format}`;
-        const disposition: Array<[string, string]> = [['Content-Disposition', `attachment; filename="${name}"`]];
-        if (format === 'json') return raw(JSON.stringify(items), 'application/json; charset=utf-8', disposition);
-        return raw(toCsv(COLUMNS, items as unknown as Array<Record<string, unknown>>), 'text/csv; charset=utf-8', disposition);
+        return exportReply('audit', format, items, () => toCsv(COLUMNS, items as unknown as Array<Record<string, unknown>>));
       },
     }),
   ];

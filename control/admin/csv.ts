@@ -1,3 +1,5 @@
+import { raw, type Reply } from '../http/route.ts';
+
 /**
  * CSV for spreadsheet users. Cells that a spreadsheet would run as a formula (starting with
  * = + - @ tab or CR) are prefixed with an apostrophe: audit targets and usernames come from
@@ -14,4 +16,12 @@ function cell(v: unknown): string {
   let s = typeof v === 'object' ? JSON.stringify(v) : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
   return /[",\r\n']/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** An export download, `<basename>-<UTC date>.<format>`: `json` as it is, or the CSV `csv()` makes. */
+export function exportReply(basename: string, format: 'csv' | 'json', json: unknown, csv: () => string): Reply {
+  const name = `${basename}-${new Date().toISOString().slice(0, 10)}.${format}`;
+  const disposition: Array<[string, string]> = [['Content-Disposition', `attachment; filename="${name}"`]];
+  if (format === 'json') return raw(JSON.stringify(json), 'application/json; charset=utf-8', disposition);
+  return raw(csv(), 'text/csv; charset=utf-8', disposition);
 }

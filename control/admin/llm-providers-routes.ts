@@ -5,12 +5,11 @@
  * checked when it is connected to, since what it resolves to may change).
  */
 import { z } from 'zod';
-import { EgressRefusedError } from '../../pipeline/net/egress-policy.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
 import { MaskedPasswordError } from '../repositories/llm-providers.ts';
 import type { ControlServices } from '../services.ts';
-import { HttpUrl, IdParams } from './schemas.ts';
+import { assertEgressAllowed, HttpUrl, IdParams } from './schemas.ts';
 
 const Fields = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -37,16 +36,7 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
   const ADMIN = { kind: 'user', role: 'admin' } as const;
   const details = (b: Partial<z.infer<typeof Fields>>) => ({ fields: Object.keys(b), api_key: b.api_key === undefined ? undefined : b.api_key === null ? 'cleared' : 'set' });
   const checkEgress = (b: Partial<z.infer<typeof Fields>>) => {
-    for (const field of ['base_url', 'proxy_url'] as const) {
-      const url = b[field];
-      if (!url) continue;
-      try {
-        s.config.egress.checkUrlLiteral(url);
-      } catch (err) {
-        if (!(err instanceof EgressRefusedError)) throw err;
-        throw new HttpError(400, 'egress_refused', `body: ${field}: ${err.message}`, { in: 'body', issues: [{ field, message: err.message, code: 'egress_refused' }] });
-      }
-    }
+    for (const field of ['base_url', 'proxy_url'] as const) assertEgressAllowed(s.config.egress, field, b[field]);
   };
   return [
     route({

@@ -47,8 +47,14 @@ import { removeUnreferencedRecordings } from '../recordings/unreferenced-files.t
 export const BACKUP_TABLES = [
   'users', 'llm_providers', 'tts_presets', 'personas', 'system_config', 'faq', 'chat_sessions', 'chat_messages',
   'calls', 'call_turns', 'call_transcripts', 'recordings', 'sms', 'audit_log', 'usage_log', 'usage_limits',
-  'consents', 'api_keys',
+  'consents', 'api_keys', 'messages', 'notification_channels', 'notification_outbox',
 ] as const;
+/** Tables added after the first backups were made, by the migration that added them: a backup from before has none (restored empty). */
+const TABLE_SINCE: Partial<Record<(typeof BACKUP_TABLES)[number], string>> = {
+  messages: '0011-messages-notifications',
+  notification_channels: '0011-messages-notifications',
+  notification_outbox: '0011-messages-notifications',
+};
 export const NOT_BACKED_UP = {
   refresh_tokens: 'login sessions: a restore ends them all',
   login_device_throttles: 'failed logins per remembered device: a restore starts them afresh',
@@ -57,7 +63,7 @@ export const NOT_BACKED_UP = {
 } as const;
 
 /** Tables whose `id` comes from a sequence (Postgres needs it moved past restored ids). */
-const SERIAL_TABLES = BACKUP_TABLES.filter((t) => t !== 'system_config' && t !== 'calls');
+const SERIAL_TABLES = BACKUP_TABLES.filter((t) => t !== 'system_config' && t !== 'calls' && t !== 'messages');
 const PRIMARY_KEY: Record<string, string> = { system_config: 'key' };
 
 export const BACKUP_FORMAT = 'voice-gateway-backup';
@@ -378,6 +384,11 @@ export class BackupService {
     const tables: Record<string, Array<Record<string, unknown>>> = {};
     for (const table of BACKUP_TABLES) {
       const entry = `tables/${table}.json`;
+      const since = TABLE_SINCE[table];
+      if (!manifest.entries[entry] && since && !manifest.migrations.includes(since) && !manifest.tables[table]) {
+        tables[table] = [];
+        continue;
+      }
       if (!manifest.entries[entry]) throw invalid(`table ${table} is missing`);
       let rows: unknown;
       try {

@@ -12,6 +12,9 @@ export const bool = (v: unknown): boolean => v === true || v === 1 || v === '1';
 /** Postgres returns COUNT(*) as a string (bigint). */
 export const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
+/** A nullable number column (Postgres bigint comes as a string). */
+export const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
 /**
  * JSON stored as text, or `fallback`. Rows can come from an uploaded backup, so a value nested too
  * deep to be written out again (json-bounds.ts) is not served either.

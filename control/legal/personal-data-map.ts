@@ -20,6 +20,7 @@ export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
   chat_sessions: { keys: ['source_id', 'contact'] },
   chat_messages: { keys: ['source_id'], text: ['content'] },
   sms: { keys: ['phone_number'], text: ['body'] },
+  messages: { keys: ['callback_number', 'caller_id'], text: ['caller_name', 'callback_text', 'reason'] },
   consents: { keys: ['subject'], text: ['evidence'] },
   usage_log: { keys: ['subject_id'] },
   audit_log: { text: ['target', 'actor_name', 'details'] },
@@ -33,6 +34,8 @@ export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
   tts_presets: { none: 'configuration' },
   system_config: { none: 'configuration' },
   faq: { none: 'company answers, written by staff' },
+  notification_channels: { none: "configuration: where the owner is told (the owner's own chat, number or webhook)" },
+  notification_outbox: { none: 'delivery state of messages, no caller data of its own; rows go with their message (ON DELETE CASCADE)' },
   gateway_nodes: { none: 'gateway processes and their heartbeats (control/cluster/gateway-node.ts)' },
   erasure_ledger: { retained: 'identifiers of erased people, encrypted: the suppression list that erases them again after a restore (legal/erasure-ledger.ts)' },
 };

@@ -36,6 +36,7 @@ export async function exportSubject(db: Queryable, subject: string): Promise<Rec
       })
       .orderBy('id'),
     sms: await db('sms').where('phone_number', subject).orderBy('id'),
+    messages: await db('messages').where('callback_number', subject).orWhere('caller_id', subject).orderBy('created_at'),
     consents: await db('consents').where('subject', subject).orderBy('id'),
     usage_log: await db('usage_log').where('subject_id', subject).orderBy('id'),
   };

@@ -3,7 +3,7 @@
  * latency figures of DESIGN.md), the transcript segments and any recordings.
  */
 import type { Knex } from 'knex';
-import { bool, insertedId, nowIso, num, type Page, type Queryable } from '../db/rows.ts';
+import { bool, insertedId, nowIso, num, optNum, type Page, type Queryable } from '../db/rows.ts';
 
 export interface Call {
   id: string;
@@ -71,8 +71,6 @@ export interface CallFilter {
   channel?: string;
   status?: string;
 }
-
-const optNum = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 const toCall = (r: Record<string, unknown>): Call => ({
   id: String(r.id),

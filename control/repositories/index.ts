@@ -9,6 +9,9 @@ import { ConsentsRepo } from './consents.ts';
 import { FaqRepo } from './faq.ts';
 import { LlmProvidersRepo } from './llm-providers.ts';
 import { LoginThrottlesRepo } from './login-throttles.ts';
+import { MessagesRepo } from './messages.ts';
+import { NotificationChannelsRepo } from './notification-channels.ts';
+import { NotificationOutboxRepo } from './notification-outbox.ts';
 import { PersonasRepo } from './personas.ts';
 import { RefreshTokensRepo } from './refresh-tokens.ts';
 import { SmsRepo } from './sms.ts';
@@ -35,6 +38,9 @@ export function createRepositories(db: Queryable, cipher: FieldCipher) {
     usageLimits: new UsageLimitsRepo(db),
     consents: new ConsentsRepo(db),
     apiKeys: new ApiKeysRepo(db),
+    messages: new MessagesRepo(db),
+    notificationChannels: new NotificationChannelsRepo(db, cipher),
+    notificationOutbox: new NotificationOutboxRepo(db),
   };
 }
 

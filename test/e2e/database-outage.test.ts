@@ -4,7 +4,7 @@
  * speech over the WebSocket, pocketsphinx, espeak-ng). A caller leaves a message during the
  * outage and is told, truthfully, that it was recorded; another call starts and ends while the
  * database is down. /health says what is going on. Once the database is back, every turn, every
- * transcript line and the message are in it, exactly once.
+ * transcript line and the message (in the transcript and in the owner's inbox) are in it, exactly once.
  */
 import t from 'tap';
 import { runScriptedCall, type ScriptedCallResult, type TimedEvent } from '../../bench/lib/scripted-caller.ts';
@@ -89,6 +89,8 @@ if (!pg) {
     t.equal(stored.length, 1, 'the message is in the transcript, once');
     t.match(JSON.parse(stored[0]!.text), { callbackNumber: '+15551234567' });
     t.match((await calls.get(id))?.summary, /^Message from .+, callback \+15551234567: .+/, 'and is the call summary');
+    const inbox = await gw.controlPlane.repos.messages.list({}, { limit: 10, offset: 0 });
+    t.match(inbox, { total: 1, items: [{ call_id: id, callback_number: '+15551234567', status: 'new' }] }, "and in the owner's inbox, once");
   });
 }
 

@@ -270,3 +270,27 @@ t.test('modem: a silent caller is asked once, said goodbye to, and hung up on wi
     [3, CUE_WORDS.silence_goodbye, false],
   ], 'each played whole on the line');
 });
+
+t.test("a message taken in a call: in its transcript, its summary and the owner's inbox, with the call's channel and id", async (t) => {
+  const cp = await controlPlane(t);
+  const log = new CallLog(cp.callJournal, pino({ level: 'silent' }), { inbox: cp.messages });
+  const c = call(log, 'msg-call', []);
+  c.p.start();
+  await settle();
+  const taken = { callId: 'msg-call', callerName: 'Jane Roe', callbackNumber: 'five five five one two three four', reason: 'a quote', language: 'en', callerId: '+15550100', createdAt: new Date().toISOString() };
+  await log.save(taken);
+  await c.p.close('dialogue_finished');
+  t.ok(await log.flush(10_000));
+  const { items } = await cp.repos.messages.list({}, { limit: 10, offset: 0 });
+  t.match(items, [{ kind: 'message', channel: 'ws', call_id: 'msg-call', caller_name: 'Jane Roe', callback_number: '5551234', caller_id: '+15550100', reason: 'a quote', status: 'new' }]);
+  t.match(await cp.repos.calls.get('msg-call'), { summary: 'Message from Jane Roe, callback five five five one two three four: a quote' });
+  t.ok((await cp.repos.calls.transcript('msg-call')).some((s) => s.speaker === 'message'), 'and in the transcript');
+
+  // An inbox that cannot keep it: the secretary must not say it was recorded.
+  const failing = new CallLog(cp.callJournal, pino({ level: 'silent' }), { inbox: { save: async () => Promise.reject(new Error('not durable')) } });
+  const other = call(failing, 'msg-call-2', []);
+  other.p.start();
+  await settle();
+  await t.rejects(failing.save({ ...taken, callId: 'msg-call-2' }), /could not be stored/);
+  await other.p.close('dialogue_finished');
+});
