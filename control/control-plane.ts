@@ -16,15 +16,12 @@ import { SetupGate } from './auth/setup-token.ts';
 import { loadControlConfig } from './config.ts';
 import { FieldCipher } from './crypto/field-cipher.ts';
 import { resolveMasterSecret } from './crypto/secret-key.ts';
-import { openDatabase } from './db/connection.ts';
-import { FaqService } from './faq/faq-service.ts';
+import { dbClient, openDatabase } from './db/connection.ts';
 import { CorsPolicy } from './http/cors.ts';
 import { RateLimiter } from './http/rate-limiter.ts';
 import { UpgradeGuard } from './http/upgrade-guard.ts';
 import type { RouteTable } from './http/route-table.ts';
 import { attachRouter } from './http/router.ts';
-import { ChatResponder } from './openai-api/chat-responder.ts';
-import { openAiCaller, type LlmCaller } from './openai-api/llm-caller.ts';
 import { createRepositories } from './repositories/index.ts';
 import { buildRouteTable } from './routes.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
@@ -46,6 +43,11 @@ import { GatewayNode, gatewayNodeHandlers } from './cluster/gateway-node.ts';
 import { DataDirSpace } from './health/data-dir-space.ts';
 import { databaseApplier } from './journal/database-applier.ts';
 import { Journal } from './journal/journal.ts';
+import { BuiltinConversationSource, type BuiltinSourceOptions } from '../pipeline/conversation/builtin-source.ts';
+import type { MessageStore } from '../pipeline/dialogue/message-store.ts';
+import { LocalChangeBus, PostgresChangeBus } from './conversation/change-bus.ts';
+import { DatabaseConversationSource } from './conversation/conversation-source.ts';
+import { TextChat } from './conversation/text-chat.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -56,8 +58,16 @@ export interface ControlPlaneOptions {
   env?: NodeJS.ProcessEnv;
   /** Postgres schema (tests isolate themselves with one each). */
   pgSchema?: string;
-  /** Replace the OpenAI SDK caller (tests). */
-  llmCaller?: LlmCaller;
+  /**
+   * What conversations fall back to while nothing is configured in the database: the shipped
+   * persona's language (PERSONA_LANGUAGE) and the environment's LLM (LLM_BASE_URL), which the
+   * gateway reads; default English, no LLM.
+   */
+  builtinConversation?: BuiltinSourceOptions;
+  /** Calls: how long an LLM provider may take to a first token before the secretary answers the turn (LLM_FIRST_TOKEN_MS; default 8000). */
+  voiceFirstTokenMs?: number;
+  /** Where taken messages go (default: logged; a call's message is in its transcript, a chat's in its messages). */
+  messages?: MessageStore;
   /** TTS engines for /admin/tts and /v1/audio/speech (default: espeak-ng, built here). */
   tts?: TtsCatalog;
   /** STT engine for transcription uploads (default: pocketsphinx, started on first use). Not closed by cp.close(). */
@@ -123,8 +133,21 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const apiKeys = new ApiKeyAuthenticator(repos.apiKeys);
   const usage = new UsageMeter(repos.usageLog, repos.usageLimits, log);
   await usage.start();
-  const faq = new FaqService(repos.faq, repos.config);
-  const chat = new ChatResponder(repos, faq, log, opts.llmCaller ?? openAiCaller(config.egress));
+  const conversationLog = log.child({ component: 'conversation' });
+  const conversations = await DatabaseConversationSource.open({
+    repos,
+    bus: dbClient(db) === 'postgres' ? new PostgresChangeBus(db, conversationLog) : new LocalChangeBus(),
+    builtin: new BuiltinConversationSource(opts.builtinConversation ?? { log: conversationLog }),
+    egress: config.egress,
+    log: conversationLog,
+    voiceFirstTokenMs: opts.voiceFirstTokenMs,
+  });
+  const messages: MessageStore = opts.messages ?? {
+    async save(m) {
+      log.info({ kind: m.kind, channel: m.channel, call_id: m.callId, session_id: m.sessionId }, 'message taken');
+    },
+  };
+  const chat = new TextChat(repos.chat, conversations, messages);
 
   const setup = new SetupGate();
   if ((await repos.users.count()) === 0) setup.arm();
@@ -155,13 +178,12 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const erasures = new ErasureLedger(db, cipher, secret.derive('erasure-ledger-hmac'));
   const backups = new BackupService(db, dataDir, recordings, async () => {
     await repos.llmProviders.sealPlaintextProxyPasswords(); // a backup from before migration 0004
-    faq.invalidate();
-    chat.invalidate();
+    await conversations.changed();
     apiKeys.invalidate();
     await usage.reloadLimits();
   }, erasures, bulk);
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, erasures, recordings, live };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
 
@@ -170,12 +192,16 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     dir: path.join(dataDir, 'journal'),
     applier: databaseApplier(db, new Map([...callJournalHandlers(), ...gatewayNodeHandlers(log.child({ component: 'recovery' }))])),
     log: log.child({ component: 'journal' }),
+  }).catch(async (err: unknown) => {
+    await conversations.close(); // its listening connection would otherwise keep the process alive
+    throw err;
   });
   let node: GatewayNode;
   try {
     node = await GatewayNode.start({ db, journal, dataDir, log: log.child({ component: 'node' }), lostAfterMs: config.nodeLostAfterMs });
   } catch (err) {
     await journal.close(0);
+    await conversations.close();
     throw err;
   }
   // What an earlier life left unapplied, and the recovery of its calls, before any new call starts.
@@ -210,7 +236,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
         // Entries the database cannot take within this stay in the journal for the next start.
         await journal.close(5000);
         rateLimiter.close();
-        faq.close();
+        await conversations.close();
         ownMetrics.close();
         await tts.close();
         if (ownStt) await stt.close();

@@ -6,8 +6,9 @@ import type { AuthService } from './auth/auth-service.ts';
 import type { SetupGate } from './auth/setup-token.ts';
 import type { ControlConfig } from './config.ts';
 import type { FieldCipher } from './crypto/field-cipher.ts';
-import type { FaqService } from './faq/faq-service.ts';
-import type { ChatResponder } from './openai-api/chat-responder.ts';
+import type { MessageStore } from '../pipeline/dialogue/message-store.ts';
+import type { DatabaseConversationSource } from './conversation/conversation-source.ts';
+import type { TextChat } from './conversation/text-chat.ts';
 import type { Repositories } from './repositories/index.ts';
 import type { BackupService } from './backup/backup-service.ts';
 import type { GsmControl } from './gsm/gsm-control.ts';
@@ -36,9 +37,16 @@ export interface ControlServices {
   auth: AuthService;
   apiKeys: ApiKeyAuthenticator;
   usage: UsageMeter;
-  faq: FaqService;
+  /**
+   * Persona, FAQ, LLM chain and dialogue settings of every conversation (calls and chats), from the
+   * database, live. Every write path that changes them calls `conversations.changed()`.
+   */
+  conversations: DatabaseConversationSource;
+  /** Where every channel hands taken messages and requests for a human (a plain port: the owner's inbox implements it). */
+  messages: MessageStore;
   setup: SetupGate;
-  chat: ChatResponder;
+  /** The text channels (admin chat sessions, /v1) over the conversation core. */
+  chat: TextChat;
   tts: TtsService;
   stt: SttService;
   backups: BackupService;

@@ -8,12 +8,11 @@ import { AT_WHITELIST, whitelistedAt, type GsmControl } from '../gsm/gsm-control
 import { HttpError } from '../http/errors.ts';
 import { json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
+import { PhoneNumber } from './schemas.ts';
 
 const READ = { kind: 'user', role: 'viewer' } as const;
 const WRITE = { kind: 'user', role: 'operator' } as const;
 const ADMIN = { kind: 'user', role: 'admin' } as const;
-
-const PhoneNumber = z.string().trim().regex(/^\+?[0-9]{3,20}$/, 'digits, optionally with a leading +');
 
 export function gsmRoutes(s: ControlServices): RouteDef[] {
   const modem = (): GsmControl => {

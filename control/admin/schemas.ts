@@ -25,4 +25,7 @@ export const HttpUrl = z.url({ protocol: /^https?$/ }).max(500);
 /** A language that reaches an engine (TTS voice choice, STT hint): "en", "ru", "en-US". */
 export const LanguageTag = z.string().max(35).regex(LANGUAGE_TAG, 'a language tag such as en, ru or en-US');
 
+/** A phone number as digits, optionally with a leading +. */
+export const PhoneNumber = z.string().trim().regex(/^\+?[0-9]{3,20}$/, 'digits, optionally with a leading +');
+
 export const OkResponse = z.object({ ok: z.literal(true) });

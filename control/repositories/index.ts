@@ -9,6 +9,7 @@ import { ConsentsRepo } from './consents.ts';
 import { FaqRepo } from './faq.ts';
 import { LlmProvidersRepo } from './llm-providers.ts';
 import { LoginThrottlesRepo } from './login-throttles.ts';
+import { ModemPersonasRepo } from './modem-personas.ts';
 import { PersonasRepo } from './personas.ts';
 import { RefreshTokensRepo } from './refresh-tokens.ts';
 import { SmsRepo } from './sms.ts';
@@ -23,6 +24,7 @@ export function createRepositories(db: Queryable, cipher: FieldCipher) {
     refreshTokens: new RefreshTokensRepo(db),
     loginThrottles: new LoginThrottlesRepo(db),
     personas: new PersonasRepo(db),
+    modemPersonas: new ModemPersonasRepo(db),
     llmProviders: new LlmProvidersRepo(db, cipher),
     ttsPresets: new TtsPresetsRepo(db),
     config: new SystemConfigRepo(db),

@@ -8,8 +8,9 @@
  * built-in secretary) so the caller still gets an answer.
  */
 import type { FaqMatcher } from './faq-matcher.ts';
-import type { MessageStore, TakenMessage } from './message-store.ts';
-import { fillTemplate, type Persona } from './persona.ts';
+import type { MessageStore } from './message-store.ts';
+import { fillTemplate, greetingText, type Persona } from './persona.ts';
+import { takenMessage } from './taken-message.ts';
 import type { Dialogue, DialogueContext, DialogueEvent, RespondOptions, UserTurn } from './types.ts';
 import type { ChatMessage, LlmEngine, ToolCall, ToolSpec } from '../engines/types.ts';
 
@@ -52,6 +53,22 @@ export interface LlmDialogueOptions {
   /** Tool rounds per caller turn (default 3). */
   maxRounds?: number;
   temperature?: number;
+  maxTokens?: number;
+  /** The conversation so far (a text session's stored messages, a /v1 request's history), after the system prompt. */
+  history?: readonly ChatMessage[];
+  /** Instead of the persona's prompt (a /v1 client that sends its own system message). */
+  systemPrompt?: string;
+}
+
+/** The FAQ as the model reads it, once per matcher: the answers, not the built-in intents (the prompt says how to take a message). */
+const faqListings = new WeakMap<FaqMatcher, string>();
+function faqListing(faq: FaqMatcher): string {
+  let listing = faqListings.get(faq);
+  if (listing === undefined) {
+    listing = faq.entries.filter((e) => !e.action).map((e) => `Q: ${e.questions[0]}\nA: ${e.answer}`).join('\n');
+    faqListings.set(faq, listing);
+  }
+  return listing;
 }
 
 /** A reply streaming in one respond() call, not yet in history. */
@@ -90,7 +107,7 @@ export class LlmDialogue implements Dialogue {
   private streaming: InFlight | null = null;
 
   constructor(private readonly opts: LlmDialogueOptions) {
-    this.history.push({ role: 'system', content: this.systemPrompt() });
+    this.history.push({ role: 'system', content: this.systemPrompt() }, ...(opts.history ?? []).map((m) => ({ ...m })));
   }
 
   /** A copy of the conversation so far (for tests and transcripts). */
@@ -101,17 +118,16 @@ export class LlmDialogue implements Dialogue {
   private systemPrompt(): string {
     const p = this.opts.persona;
     const values = { name: p.name, company: p.company };
-    let prompt = fillTemplate(p.systemPrompt, values);
-    const faq = this.opts.faq?.entries ?? [];
-    if (faq.length) prompt += `\n\nFAQ:\n${faq.map((e) => `Q: ${e.questions[0]}\nA: ${e.answer}`).join('\n')}`;
+    let prompt = fillTemplate(this.opts.systemPrompt ?? p.systemPrompt, values);
+    const faq = this.opts.faq ? faqListing(this.opts.faq) : '';
+    if (faq) prompt += `\n\nFAQ:\n${faq}`;
     const caller = this.opts.context?.callerNumber;
     if (caller) prompt += `\n\nThe caller's number as shown by the network: ${caller}.`;
     return prompt;
   }
 
   async *greet(_opts?: RespondOptions): AsyncIterable<DialogueEvent> {
-    const p = this.opts.persona;
-    const text = fillTemplate(p.prompts.greeting, { name: p.name, company: p.company });
+    const text = greetingText(this.opts.persona);
     this.pushReply(text);
     yield { type: 'text', text };
   }
@@ -192,6 +208,7 @@ export class LlmDialogue implements Dialogue {
     const faqHit = this.opts.faq?.match(text);
     if (faqHit && faqHit.score >= (this.opts.faqDirectScore ?? 0.8) && !faqHit.entry.action) {
       this.pushReply(faqHit.entry.answer);
+      yield { type: 'source', source: 'faq' };
       yield { type: 'text', text: faqHit.entry.answer };
       return;
     }
@@ -208,19 +225,25 @@ export class LlmDialogue implements Dialogue {
     const p = this.opts.persona;
     let endCall: string | null = null;
     let spoke = false;
+    /** The model that answered and the tokens of all rounds, said once the turn is over. */
+    let answered: { model: string; usage?: { inputTokens: number; outputTokens: number } } | null = null;
     const rounds: number[] = [];
     const maxRounds = this.opts.maxRounds ?? 3;
     for (let round = 0; round < maxRounds; round++) {
       const flight: InFlight = (this.streaming = { owner, text: '', rounds: [...rounds] });
       const calls: ToolCall[] = [];
       try {
-        for await (const d of this.opts.llm.stream(this.history, { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature })) {
+        const llmOpts = { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature, maxTokens: this.opts.maxTokens };
+        for await (const d of this.opts.llm.stream(this.history, llmOpts)) {
           if (d.type === 'text') {
+            if (!spoke) yield { type: 'source', source: 'llm' };
             flight.text += d.text;
             spoke = true;
             yield { type: 'text', text: d.text };
           } else if (d.type === 'tool_call') {
             calls.push(d.call);
+          } else if (d.type === 'done') {
+            answered = { model: d.model, usage: d.usage ? { inputTokens: (answered?.usage?.inputTokens ?? 0) + d.usage.inputTokens, outputTokens: (answered?.usage?.outputTokens ?? 0) + d.usage.outputTokens } : answered?.usage };
           }
         }
       } catch (err) {
@@ -238,6 +261,7 @@ export class LlmDialogue implements Dialogue {
           const sorry = fillTemplate(p.prompts.repeat, {});
           this.streaming = null;
           this.pushReply(sorry);
+          yield { type: 'source', source: 'secretary' };
           yield { type: 'text', text: sorry };
           return;
         }
@@ -263,6 +287,7 @@ export class LlmDialogue implements Dialogue {
       // After end_call, a goodbye already spoken is enough; otherwise let the model say one.
       if (endCall && reply.trim()) break;
     }
+    if (answered) yield { type: 'source', source: 'llm', ...answered };
     if (endCall) yield { type: 'end_call', reason: endCall };
   }
 
@@ -275,15 +300,11 @@ export class LlmDialogue implements Dialogue {
     }
     switch (call.name) {
       case 'take_message': {
-        const message: TakenMessage = {
-          callId: this.opts.context?.callId,
+        const message = takenMessage(this.opts.context, this.opts.persona.language, {
           callerName: String(args.caller_name ?? ''),
           callbackNumber: String(args.callback_number ?? this.opts.context?.callerNumber ?? ''),
           reason: String(args.reason ?? ''),
-          language: this.opts.persona.language,
-          callerId: this.opts.context?.callerNumber,
-          createdAt: new Date().toISOString(),
-        };
+        });
         try {
           await this.opts.store.save(message);
         } catch (err) {
@@ -293,8 +314,22 @@ export class LlmDialogue implements Dialogue {
       }
       case 'end_call':
         return { result: JSON.stringify({ ok: true }), events: [], end: String(args.reason ?? 'llm_end_call') };
-      case 'notify':
-        return { result: JSON.stringify({ ok: true }), events: [{ type: 'notify', text: String(args.text ?? '') }] };
+      case 'notify': {
+        // A request for a human is a message to the owner too: it goes where taken messages go.
+        const text = String(args.text ?? '');
+        const request = takenMessage(this.opts.context, this.opts.persona.language, {
+          kind: 'human_requested',
+          callerName: '',
+          callbackNumber: this.opts.context?.callerNumber ?? '',
+          reason: text,
+        });
+        try {
+          await this.opts.store.save(request);
+        } catch (err) {
+          return { result: JSON.stringify({ ok: false, error: (err as Error).message }), events: [] };
+        }
+        return { result: JSON.stringify({ ok: true }), events: [{ type: 'notify', text }] };
+      }
       default:
         return { result: JSON.stringify({ ok: false, error: `unknown tool ${call.name}` }), events: [] };
     }

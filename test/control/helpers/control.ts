@@ -3,7 +3,6 @@ import { uws, type UWS } from '../../../gateway/uws.ts';
 import { createLogger } from '../../../gateway/logger.ts';
 import { hashPassword } from '../../../control/auth/password.ts';
 import { attachControlPlane, createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../control/control-plane.ts';
-import type { LlmCaller } from '../../../control/openai-api/llm-caller.ts';
 import type { Role } from '../../../control/repositories/users.ts';
 import { testDatabase, type TestDatabase, type TestEngine } from './database.ts';
 
@@ -40,7 +39,7 @@ export interface TestControl {
 export async function startControl(
   env: Record<string, string> = {},
   /** `db`: a database the caller owns (and cleans up); `engine`: a fresh one on that engine, cleaned up by stop(). */
-  opts: { llmCaller?: LlmCaller; db?: TestDatabase; engine?: TestEngine; options?: Partial<ControlPlaneOptions> } = {},
+  opts: { db?: TestDatabase; engine?: TestEngine; options?: Partial<ControlPlaneOptions> } = {},
 ): Promise<TestControl> {
   const db = opts.db ?? (await testDatabase(opts.engine));
   const cp = await createControlPlane({
@@ -49,7 +48,6 @@ export async function startControl(
     pgSchema: db.pgSchema,
     log: createLogger('silent'),
     env: { ...TEST_ENV, ...env },
-    llmCaller: opts.llmCaller,
     ...opts.options,
   });
   const app = uws.App();
