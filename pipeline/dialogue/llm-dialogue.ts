@@ -226,7 +226,7 @@ export class LlmDialogue implements Dialogue {
     let endCall: string | null = null;
     let spoke = false;
     /** The model that answered and the tokens of all rounds, said once the turn is over. */
-    let answered: { model: string; usage?: { inputTokens: number; outputTokens: number } } | null = null;
+    const answered: { model?: string; usage?: { inputTokens: number; outputTokens: number } } = {};
     const rounds: number[] = [];
     const maxRounds = this.opts.maxRounds ?? 3;
     for (let round = 0; round < maxRounds; round++) {
@@ -243,7 +243,8 @@ export class LlmDialogue implements Dialogue {
           } else if (d.type === 'tool_call') {
             calls.push(d.call);
           } else if (d.type === 'done') {
-            answered = { model: d.model, usage: d.usage ? { inputTokens: (answered?.usage?.inputTokens ?? 0) + d.usage.inputTokens, outputTokens: (answered?.usage?.outputTokens ?? 0) + d.usage.outputTokens } : answered?.usage };
+            answered.model = d.model;
+            if (d.usage) answered.usage = { inputTokens: (answered.usage?.inputTokens ?? 0) + d.usage.inputTokens, outputTokens: (answered.usage?.outputTokens ?? 0) + d.usage.outputTokens };
           }
         }
       } catch (err) {
@@ -287,7 +288,7 @@ export class LlmDialogue implements Dialogue {
       // After end_call, a goodbye already spoken is enough; otherwise let the model say one.
       if (endCall && reply.trim()) break;
     }
-    if (answered) yield { type: 'source', source: 'llm', ...answered };
+    if (answered.model) yield { type: 'source', source: 'llm', model: answered.model, ...(answered.usage ? { usage: answered.usage } : {}) };
     if (endCall) yield { type: 'end_call', reason: endCall };
   }
 
