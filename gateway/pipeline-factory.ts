@@ -18,6 +18,7 @@ import { createStt, createTts } from '../pipeline/engines/select.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import type { HasHealth, SttEngine, TtsEngine } from '../pipeline/engines/types.ts';
 import { SileroVad } from '../pipeline/engines/vad-silero.ts';
+import type { GreetingCache } from '../pipeline/greeting-cache.ts';
 import { createSecretaryPipelines } from '../pipeline/secretary-pipeline.ts';
 import { CallLog } from './call-log.ts';
 import type { GatewayConfig } from './config.ts';
@@ -30,6 +31,8 @@ export interface GatewayPipelines {
   factory: PipelineFactory;
   /** Present when calls are recorded (a control plane with a database is attached). */
   callLog: CallLog | null;
+  /** Greeting audio synthesised ahead (null for the echo pipeline). */
+  greetings: GreetingCache | null;
   /** Engine entries for /health. */
   registerHealth(health: HealthRegistry): void;
   close(): Promise<void>;
@@ -63,7 +66,7 @@ export async function createPipelineFactory(
 
   if (config.pipeline === 'echo') {
     // Echo calls are logged too: their records must reach the database before it closes.
-    return { factory: record(createEchoPipeline), callLog, registerHealth: () => {}, close: async () => void (await callLog?.flush(FLUSH_AT_CLOSE_MS)) };
+    return { factory: record(createEchoPipeline), callLog, greetings: null, registerHealth: () => {}, close: async () => void (await callLog?.flush(FLUSH_AT_CLOSE_MS)) };
   }
 
   const s = config.secretary;
@@ -128,6 +131,7 @@ export async function createPipelineFactory(
   return {
     factory: record(pipelines.factory),
     callLog,
+    greetings: pipelines.greetings,
     registerHealth(health) {
       health.register('vad', engineHealth(vad));
       health.register('stt', engineHealth(stt));

@@ -27,6 +27,11 @@ export class GreetingCache {
     return this.audio.size;
   }
 
+  /** The greetings ready now, as text (for logs and tests). */
+  texts(): string[] {
+    return [...this.audio.keys()].map((key) => key.split('\u0000')[0]);
+  }
+
   /** Synthesises `text` unless cached; failures are returned, not thrown (the greeting then streams). */
   async warm(text: string, tts: TtsEngine, voice: GreetingVoice = {}): Promise<Error | null> {
     const key = keyOf(text, voice);
