@@ -17,8 +17,7 @@ import { SetupGate } from './auth/setup-token.ts';
 import { loadControlConfig } from './config.ts';
 import { FieldCipher } from './crypto/field-cipher.ts';
 import { resolveMasterSecret } from './crypto/secret-key.ts';
-import { openDatabase } from './db/connection.ts';
-import { FaqService } from './faq/faq-service.ts';
+import { dbClient, openDatabase } from './db/connection.ts';
 import { CorsPolicy } from './http/cors.ts';
 import { RateLimiter } from './http/rate-limiter.ts';
 import { UpgradeGuard } from './http/upgrade-guard.ts';
@@ -26,8 +25,6 @@ import type { HttpService } from './http/http-port.ts';
 import type { RouteTable } from './http/route-table.ts';
 import { createRouter } from './http/router.ts';
 import type { WebSocketService } from './http/websocket-port.ts';
-import { ChatResponder } from './openai-api/chat-responder.ts';
-import { openAiCaller, type LlmCaller } from './openai-api/llm-caller.ts';
 import { createRepositories } from './repositories/index.ts';
 import { buildRouteTable } from './routes.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
@@ -51,6 +48,11 @@ import { databaseApplier } from './journal/database-applier.ts';
 import { Journal } from './journal/journal.ts';
 import { MessageInbox, messageJournalHandlers } from './messages/message-inbox.ts';
 import { Notifications } from './notifications/notifications.ts';
+import { BuiltinConversationSource, type BuiltinSourceOptions } from '../pipeline/conversation/builtin-source.ts';
+import type { MessageStore } from '../pipeline/dialogue/message-store.ts';
+import { LocalChangeBus, PostgresChangeBus } from './conversation/change-bus.ts';
+import { DatabaseConversationSource } from './conversation/conversation-source.ts';
+import { TextChat } from './conversation/text-chat.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -61,8 +63,16 @@ export interface ControlPlaneOptions {
   env?: NodeJS.ProcessEnv;
   /** Postgres schema (tests isolate themselves with one each). */
   pgSchema?: string;
-  /** Replace the OpenAI SDK caller (tests). */
-  llmCaller?: LlmCaller;
+  /**
+   * What conversations fall back to while nothing is configured in the database: the shipped
+   * persona's language (PERSONA_LANGUAGE) and the environment's LLM (LLM_BASE_URL), which the
+   * gateway reads; default English, no LLM.
+   */
+  builtinConversation?: BuiltinSourceOptions;
+  /** Calls: how long an LLM provider may take to a first token before the secretary answers the turn (LLM_FIRST_TOKEN_MS; default 8000). */
+  voiceFirstTokenMs?: number;
+  /** Where taken messages go (default: logged; a call's message is in its transcript, a chat's in its messages). */
+  messages?: MessageStore;
   /** TTS engines for /admin/tts and /v1/audio/speech (default: espeak-ng, built here). */
   tts?: TtsCatalog;
   /** STT engine for transcription uploads (default: pocketsphinx, started on first use). Not closed by cp.close(). */
@@ -128,8 +138,25 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const apiKeys = new ApiKeyAuthenticator(repos.apiKeys);
   const usage = new UsageMeter(repos.usageLog, repos.usageLimits, log);
   await usage.start();
-  const faq = new FaqService(repos.faq, repos.config);
-  const chat = new ChatResponder(repos, faq, log, opts.llmCaller ?? openAiCaller(config.egress));
+  const conversationLog = log.child({ component: 'conversation' });
+  const conversations = await DatabaseConversationSource.open({
+    repos,
+    bus: dbClient(db) === 'postgres' ? new PostgresChangeBus(db, conversationLog) : new LocalChangeBus(),
+    builtin: new BuiltinConversationSource(opts.builtinConversation ?? { log: conversationLog }),
+    egress: config.egress,
+    log: conversationLog,
+    voiceFirstTokenMs: opts.voiceFirstTokenMs,
+  });
+  // The owner's inbox writes through the journal, which opens last (below); chats save messages
+  // only once requests are served, by when it is there.
+  let inbox: MessageInbox | null = null;
+  const messages: MessageStore = opts.messages ?? {
+    save(m) {
+      if (!inbox) throw new Error('the inbox is not open yet');
+      return inbox.save(m);
+    },
+  };
+  const chat = new TextChat(repos.chat, conversations, messages);
 
   const setup = new SetupGate();
   if ((await repos.users.count()) === 0) setup.arm();
@@ -163,8 +190,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     // Deliveries the backup had not finished were most likely made since: not again, unless retried by hand.
     const abandoned = await repos.notificationOutbox.abandonUnfinished('restored from a backup: not sent again, since it may have been sent after the backup was made; retry it if it was not');
     if (abandoned) log.warn({ deliveries: abandoned }, 'notifications: unfinished deliveries from the restored backup were not sent again (see /admin/notifications/deliveries?status=failed)');
-    faq.invalidate();
-    chat.invalidate();
+    await conversations.changed();
     apiKeys.invalidate();
     await usage.reloadLimits();
   }, erasures, bulk);
@@ -178,22 +204,26 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       new Map([...callJournalHandlers(), ...gatewayNodeHandlers(log.child({ component: 'recovery' })), ...messageJournalHandlers(cipher, () => notifications.worker.wake())]),
     ),
     log: log.child({ component: 'journal' }),
+  }).catch(async (err: unknown) => {
+    await conversations.close(); // its listening connection would otherwise keep the process alive
+    throw err;
   });
   let node: GatewayNode;
   try {
     node = await GatewayNode.start({ db, journal, dataDir, log: log.child({ component: 'node' }), lostAfterMs: config.nodeLostAfterMs });
   } catch (err) {
     await journal.close(0);
+    await conversations.close();
     throw err;
   }
   // What an earlier life left unapplied, and the recovery of its calls, before any new call starts.
   if (!(await journal.flush(10_000))) log.warn({ pending: journal.stats().pending }, 'journal replay not finished within 10 s; it goes on in the background');
   const callJournal = new CallJournal(journal, recordings, node.id, log.child({ component: 'call-log' }));
-  const messages = new MessageInbox(journal, log.child({ component: 'inbox' }));
+  inbox = new MessageInbox(journal, log.child({ component: 'inbox' }));
   // Named by the node (the data directory), not the life: what an earlier life left claimed is due again now.
   await notifications.worker.start(node.name);
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, erasures, recordings, messages, notifications, live };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   const dataDirSpace = new DataDirSpace(dataDir, config.diskMinFreeBytes, log.child({ component: 'disk' }));
@@ -226,7 +256,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
         // Entries the database cannot take within this stay in the journal for the next start.
         await journal.close(5000);
         rateLimiter.close();
-        faq.close();
+        await conversations.close();
         ownMetrics.close();
         await tts.close();
         if (ownStt) await stt.close();

@@ -21,6 +21,7 @@ import { usersRoutes } from './admin/users-routes.ts';
 import { backupRoutes } from './admin/backup-routes.ts';
 import { chatRoutes } from './admin/chat-routes.ts';
 import { gsmRoutes } from './admin/gsm-routes.ts';
+import { modemPersonasRoutes } from './admin/modem-personas-routes.ts';
 import { monitorRoutes } from './admin/monitor-routes.ts';
 import { sttRoutes } from './admin/stt-routes.ts';
 import { ttsRoutes } from './admin/tts-routes.ts';
@@ -52,6 +53,7 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...chatRoutes(s),
     ...monitorRoutes(s),
     ...gsmRoutes(s),
+    ...modemPersonasRoutes(s),
     ...backupRoutes(s),
     ...openAiRoutes(s),
     ...audioRoutes(s),

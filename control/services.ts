@@ -6,15 +6,15 @@ import type { AuthService } from './auth/auth-service.ts';
 import type { SetupGate } from './auth/setup-token.ts';
 import type { ControlConfig } from './config.ts';
 import type { FieldCipher } from './crypto/field-cipher.ts';
-import type { FaqService } from './faq/faq-service.ts';
-import type { ChatResponder } from './openai-api/chat-responder.ts';
+import type { MessageStore } from '../pipeline/dialogue/message-store.ts';
+import type { DatabaseConversationSource } from './conversation/conversation-source.ts';
+import type { TextChat } from './conversation/text-chat.ts';
 import type { Repositories } from './repositories/index.ts';
 import type { BackupService } from './backup/backup-service.ts';
 import type { GsmControl } from './gsm/gsm-control.ts';
 import type { ErasureLedger } from './legal/erasure-ledger.ts';
 import type { MetricsSource } from './monitor/metrics-source.ts';
 import type { Notifications } from './notifications/notifications.ts';
-import type { MessageStore } from '../pipeline/dialogue/message-store.ts';
 import type { RecordingStore } from './recordings/recording-store.ts';
 import type { SttService } from './stt/stt-service.ts';
 import type { TtsService } from './tts/tts-service.ts';
@@ -38,9 +38,14 @@ export interface ControlServices {
   auth: AuthService;
   apiKeys: ApiKeyAuthenticator;
   usage: UsageMeter;
-  faq: FaqService;
+  /**
+   * Persona, FAQ, LLM chain and dialogue settings of every conversation (calls and chats), from the
+   * database, live. Every write path that changes them calls `conversations.changed()`.
+   */
+  conversations: DatabaseConversationSource;
   setup: SetupGate;
-  chat: ChatResponder;
+  /** The text channels (admin chat sessions, /v1) over the conversation core. */
+  chat: TextChat;
   tts: TtsService;
   stt: SttService;
   backups: BackupService;

@@ -24,7 +24,7 @@ import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
 import { startModem, type AttachedModem } from './modem/attach-modem.ts';
 import { modemGsmControl, storeIncomingSms } from './modem/gsm-control.ts';
-import { createPipelineFactory, type GatewayPipelines } from './pipeline-factory.ts';
+import { builtinConversationOptions, createPipelineFactory, type GatewayPipelines } from './pipeline-factory.ts';
 import { recordingConsentGate } from './recording-consent.ts';
 import { createGateway, type Gateway } from './server.ts';
 
@@ -82,7 +82,16 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
   let controlPlane: ControlPlane;
   try {
     // One recordings directory for the writer (the modem) and the readers (downloads, backups, GDPR).
-    controlPlane = await createControlPlane({ dataDir: config.dataDir, log, env, recordingsDir, announceSetupToken: false });
+    controlPlane = await createControlPlane({
+      dataDir: config.dataDir,
+      log,
+      env,
+      recordingsDir,
+      announceSetupToken: false,
+      // Until personas, FAQ or providers are stored: the shipped sample in PERSONA_LANGUAGE and LLM_BASE_URL.
+      builtinConversation: builtinConversationOptions(config, log),
+      voiceFirstTokenMs: config.secretary.llmFirstTokenMs,
+    });
   } catch (err) {
     return fail('control_plane', err);
   }

@@ -76,7 +76,7 @@ export class CallLog implements MessageStore {
   async save(m: TakenMessage): Promise<void> {
     const call = m.callId ? this.open.get(m.callId) : undefined;
     if (!m.callId || !call) throw new Error('a message can only be stored during its call');
-    const summary = `Message from ${m.callerName}, callback ${m.callbackNumber}: ${m.reason}`;
+    const summary = m.kind === 'human_requested' ? `Asks for a human: ${m.reason}` : `Message from ${m.callerName}, callback ${m.callbackNumber}: ${m.reason}`;
     call.summary = summary;
     const seqs = [this.segment(call, 'message', JSON.stringify(m)), this.journal.summary(call.id, summary)];
     const ms = this.opts.messageSaveMs ?? 4000;

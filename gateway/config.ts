@@ -167,6 +167,8 @@ export interface GatewayConfig {
     /** undefined: the built-in list. */
     backchannels?: string[];
     llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number; proxyUrl?: string };
+    /** LLM_FIRST_TOKEN_MS: on a call, any provider (environment or stored) that says nothing for this long gives the turn to the secretary. */
+    llmFirstTokenMs: number;
     stt: SttSelection;
     tts: TtsSelection;
     /** Base for relative model directories and manifest names. */
@@ -232,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       modelsDir: path.resolve(e.MODELS_DIR),
       dialogue: { ...DEFAULT_DIALOGUE_SETTINGS },
       llm: e.LLM_BASE_URL ? { baseURL: e.LLM_BASE_URL, model: e.LLM_MODEL, apiKey: e.LLM_API_KEY, firstTokenMs: e.LLM_FIRST_TOKEN_MS, proxyUrl: e.LLM_PROXY_URL } : undefined,
+      llmFirstTokenMs: e.LLM_FIRST_TOKEN_MS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

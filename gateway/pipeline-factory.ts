@@ -2,18 +2,23 @@
  * Builds the per-call pipeline factory the gateway hands to every transport (WebSocket, modem),
  * from configuration: the engines are created once and shared by all calls, their health goes to
  * /health, and every call is recorded in the call log when a database is available.
+ *
+ * What each call says comes from the control plane's conversation source (personas, FAQ, LLM
+ * providers edited through the admin API, live), or from the shipped sample when there is no
+ * control plane. Greetings are synthesised ahead, again whenever the configuration changes.
  */
 import type { Logger } from 'pino';
 import type { ControlPlane } from '../control/control-plane.ts';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
+import { BuiltinConversationSource, type BuiltinSourceOptions } from '../pipeline/conversation/builtin-source.ts';
+import type { ConversationSource } from '../pipeline/conversation/conversation.ts';
 import { InMemoryMessageStore, type MessageStore } from '../pipeline/dialogue/message-store.ts';
-import { defaultFaq, defaultPersona } from '../pipeline/dialogue/persona.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
-import { OpenAiCompatibleLlm } from '../pipeline/engines/llm-openai.ts';
 import { createStt, createTts } from '../pipeline/engines/select.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import type { HasHealth, SttEngine, TtsEngine } from '../pipeline/engines/types.ts';
 import { SileroVad } from '../pipeline/engines/vad-silero.ts';
+import type { GreetingCache } from '../pipeline/greeting-cache.ts';
 import { createSecretaryPipelines } from '../pipeline/secretary-pipeline.ts';
 import { CallLog } from './call-log.ts';
 import type { GatewayConfig } from './config.ts';
@@ -26,6 +31,8 @@ export interface GatewayPipelines {
   factory: PipelineFactory;
   /** Present when calls are recorded (a control plane with a database is attached). */
   callLog: CallLog | null;
+  /** Greeting audio synthesised ahead (null for the echo pipeline). */
+  greetings: GreetingCache | null;
   /** Engine entries for /health. */
   registerHealth(health: HealthRegistry): void;
   close(): Promise<void>;
@@ -34,6 +41,20 @@ export interface GatewayPipelines {
 export interface PipelineFactoryDeps {
   log: Logger;
   controlPlane?: ControlPlane;
+}
+
+/**
+ * The shipped sample persona and FAQ in PERSONA_LANGUAGE, with the environment's LLM (LLM_BASE_URL)
+ * when set: trusted, so no egress policy (docs/control-plane.md, "Egress policy").
+ */
+export function builtinConversationOptions(config: Pick<GatewayConfig, 'secretary'>, log: Logger): BuiltinSourceOptions {
+  const llm = config.secretary.llm;
+  return {
+    language: config.secretary.language,
+    llm: llm ? { name: 'env', baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, firstTokenMs: llm.firstTokenMs, proxyUrl: llm.proxyUrl } : undefined,
+    log: log.child({ component: 'llm' }),
+    dialogue: config.secretary.dialogue,
+  };
 }
 
 export async function createPipelineFactory(
@@ -46,7 +67,7 @@ export async function createPipelineFactory(
 
   if (config.pipeline === 'echo') {
     // Echo calls are logged too: their records must reach the database before it closes.
-    return { factory: record(createEchoPipeline), callLog, registerHealth: () => {}, close: async () => void (await callLog?.flush(FLUSH_AT_CLOSE_MS)) };
+    return { factory: record(createEchoPipeline), callLog, greetings: null, registerHealth: () => {}, close: async () => void (await callLog?.flush(FLUSH_AT_CLOSE_MS)) };
   }
 
   const s = config.secretary;
@@ -66,35 +87,20 @@ export async function createPipelineFactory(
     await Promise.allSettled([vad.close(), stt.close()]);
     throw err;
   }
-  // From the operator's environment: trusted, so no egress policy (docs/control-plane.md, "Egress policy").
-  const llm = s.llm
-    ? new OpenAiCompatibleLlm([{ name: 'env', baseURL: s.llm.baseURL, apiKey: s.llm.apiKey, model: s.llm.model, firstTokenMs: s.llm.firstTokenMs, proxyUrl: s.llm.proxyUrl }], log.child({ component: 'llm' }))
-    : undefined;
-  const persona = defaultPersona(s.language);
-  const faq = defaultFaq(s.language);
-  // Both shipped personas are available by id or language ('en', 'ru', 'default-en', ...): the modem
-  // picks one per number (MODEM_PERSONAS), a WebSocket client with `persona` in its start message.
-  const personas = Object.fromEntries(
-    (['en', 'ru'] as const).flatMap((lang) => {
-      const p = { persona: defaultPersona(lang), faq: defaultFaq(lang) };
-      return [[lang, p], [p.persona.id, p]];
-    }),
-  );
+  const source: ConversationSource = controlPlane?.conversations ?? new BuiltinConversationSource(builtinConversationOptions(config, log));
+  // A message is safe once the call log has it (journal or database), which also hands it to the owner's inbox.
   const store: MessageStore = callLog ?? new InMemoryMessageStore();
   if (!callLog) log.warn('no database attached: taken messages are kept in memory only');
 
   const pipelines = createSecretaryPipelines({
-    engines: { vad, stt, tts, llm },
-    persona,
-    faq,
-    personas,
-    dialogue: s.dialogue,
+    engines: { vad, stt, tts },
+    source,
     store,
     vad: s.vad,
     turn: { bargeInConfirmMs: s.bargeInConfirmMs, vadHangoverMs: s.vad.minSilenceSec * 1000, ...(s.backchannels ? { backchannels: s.backchannels } : {}) },
     hooks: (callId) => ({
-      onMessageTaken: (m) => log.info({ callId, caller: m.callerName }, 'message taken'),
-      onNotify: (text) => log.warn({ callId, text }, 'dialogue asks for a human'),
+      onMessageTaken: (m) => log.info({ callId, kind: m.kind, channel: m.channel }, 'message taken'),
+      onNotify: () => log.warn({ callId }, 'dialogue asks for a human'),
     }),
   });
 
@@ -103,7 +109,13 @@ export async function createPipelineFactory(
   if (stt instanceof PocketsphinxStt) stt.warm(pipelines.openingPhrases());
   const warmError = await pipelines.warm();
   if (warmError) log.warn({ err: warmError }, 'greeting not cached; it will be synthesised per call');
-  log.info({ persona: persona.id, language: persona.language, stt: stt.name, tts: tts.name, llm: llm?.name ?? null, greetingCached: pipelines.greetings.size > 0 }, 'secretary pipeline ready');
+  // An edit through the admin API: the new greetings are synthesised once, the grammar of the new FAQ loaded.
+  const unsubscribe = source.onChange(() => {
+    if (stt instanceof PocketsphinxStt) stt.warm(pipelines.openingPhrases());
+    void pipelines.warm().then((err) => err && log.warn({ err }, 'a changed greeting could not be cached; it will be synthesised per call'));
+  });
+  const first = source.resolve({ channel: 'ws' });
+  log.info({ persona: first.persona.id, language: first.persona.language, stt: stt.name, tts: tts.name, llm: first.llm?.name ?? null, greetingCached: pipelines.greetings.size > 0 }, 'secretary pipeline ready');
 
   const engineHealth = (e: HasHealth) => () => {
     const h = e.health();
@@ -112,13 +124,19 @@ export async function createPipelineFactory(
   return {
     factory: record(pipelines.factory),
     callLog,
+    greetings: pipelines.greetings,
     registerHealth(health) {
       health.register('vad', engineHealth(vad));
       health.register('stt', engineHealth(stt));
       health.register('tts', engineHealth(tts));
-      health.register('llm', llm ? engineHealth(llm) : () => ({ status: 'disabled', dialogue: 'built-in secretary' }));
+      // The chain a call would get now: its providers' clients (and their last errors) are shared.
+      health.register('llm', () => {
+        const llm = source.resolve({ channel: 'ws' }).llm;
+        return llm ? engineHealth(llm)() : { status: 'disabled', dialogue: 'built-in secretary' };
+      });
     },
     async close() {
+      unsubscribe();
       await callLog?.flush(FLUSH_AT_CLOSE_MS);
       await Promise.allSettled([vad.close(), stt.close(), tts.close()]);
     },

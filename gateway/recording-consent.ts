@@ -4,7 +4,7 @@
  * `call_recording` consent that is granted and not withdrawn. Anything else (setting off, withheld
  * number, no consent, a refusal, a withdrawal) means no recording.
  */
-import { CONFIG_KEYS, RECORDING_ENABLED_KEY } from '../control/admin/config-keys.ts';
+import { CONFIG_KEYS, RECORDING_ENABLED_KEY } from '../control/settings/config-keys.ts';
 import type { Repositories } from '../control/repositories/index.ts';
 import type { RecordingQuery } from './modem/call-manager.ts';
 

@@ -4,33 +4,44 @@
  * which is the one moment every caller notices latency. The persona's other fixed words (asking a
  * silent caller whether they are still there, the goodbyes before the turn manager hangs up) are
  * kept here too.
+ *
+ * Keyed by the text and the voice speaking it. When the configuration changes the gateway warms the
+ * new greetings and `retain`s only those, so an edited greeting is synthesised once (not per call)
+ * and the old one does not linger.
  */
 import { PIPELINE_SAMPLE_RATE } from './call-pipeline.ts';
-import type { TtsEngine } from './engines/types.ts';
+import type { TtsEngine, TtsOptions } from './engines/types.ts';
 import { concatInt16 } from '../media/pcm.ts';
 import { createResampler } from '../media/resampler.ts';
 
+export type GreetingVoice = Omit<TtsOptions, 'signal'>;
+
 export class GreetingCache {
   private readonly audio = new Map<string, Int16Array>();
-  /** Bounded: a handful of texts per persona, and a handful of personas. */
-  constructor(private readonly maxEntries = 32) {}
+  /** Bounded: four phrases per persona (fixedPhrases), for a few dozen personas (~100 KB each). */
+  constructor(private readonly maxEntries = 128) {}
 
-  get(text: string): Int16Array | undefined {
-    return this.audio.get(normalise(text));
+  get(text: string, voice: GreetingVoice = {}): Int16Array | undefined {
+    return this.audio.get(keyOf(text, voice));
   }
 
   get size(): number {
     return this.audio.size;
   }
 
+  /** The greetings ready now, as text (for logs and tests). */
+  texts(): string[] {
+    return [...this.audio.keys()].map((key) => key.split('\u0000')[0]);
+  }
+
   /** Synthesises `text` unless cached; failures are returned, not thrown (the greeting then streams). */
-  async warm(text: string, tts: TtsEngine, opts: { voice?: string; language?: string } = {}): Promise<Error | null> {
-    const key = normalise(text);
-    if (!key || this.audio.has(key)) return null;
+  async warm(text: string, tts: TtsEngine, voice: GreetingVoice = {}): Promise<Error | null> {
+    const key = keyOf(text, voice);
+    if (!normalise(text) || this.audio.has(key)) return null;
     try {
       const parts: Int16Array[] = [];
       const resampler = tts.sampleRate === PIPELINE_SAMPLE_RATE ? null : createResampler(tts.sampleRate, PIPELINE_SAMPLE_RATE);
-      for await (const chunk of tts.synthesize(text, opts)) {
+      for await (const chunk of tts.synthesize(text, voice)) {
         if (chunk.sampleRate !== tts.sampleRate) throw new Error(`TTS chunk at ${chunk.sampleRate} Hz, engine says ${tts.sampleRate} Hz`);
         parts.push(resampler ? resampler.process(chunk.pcm) : chunk.pcm);
       }
@@ -44,6 +55,13 @@ export class GreetingCache {
       return err instanceof Error ? err : new Error(String(err));
     }
   }
+
+  /** Drops every greeting but these (the ones calls may still open with). */
+  retain(keep: ReadonlyArray<{ text: string; voice?: GreetingVoice }>): void {
+    const wanted = new Set(keep.map((g) => keyOf(g.text, g.voice ?? {})));
+    for (const key of [...this.audio.keys()]) if (!wanted.has(key)) this.audio.delete(key);
+  }
 }
 
 const normalise = (text: string) => text.trim().replace(/\s+/g, ' ');
+const keyOf = (text: string, voice: GreetingVoice) => [normalise(text), voice.voice ?? '', voice.language ?? '', voice.speed ?? ''].join('\u0000');

@@ -1,47 +1,37 @@
 /**
- * The conversation a fresh install runs: Silero VAD, a speech recogniser, a TTS engine and the
- * built-in secretary (FAQ first, otherwise take a message), or an LLM dialogue with the secretary
- * as its fallback when an LLM is configured. Engines are shared by all calls; each call gets its
- * own dialogue state, VAD stream and turn manager.
+ * The conversation every call runs: Silero VAD, a speech recogniser, a TTS engine and a dialogue:
+ * the built-in secretary (FAQ first, otherwise take a message), or an LLM dialogue with the
+ * secretary as its fallback when the conversation has an LLM chain. Engines are shared by all
+ * calls; each call gets its own dialogue state, VAD stream and turn manager.
+ *
+ * What a call says and knows (persona, FAQ, LLM chain, dialogue settings, voice) comes from the
+ * ConversationSource, resolved synchronously from memory when the call starts and kept for the
+ * whole call: an edit reaches the next call, never the one in progress.
  */
 import type { PipelineFactory } from './call-pipeline.ts';
-import { DEFAULT_DIALOGUE_SETTINGS, type DialogueSettings } from './conversation/dialogue-settings.ts';
+import type { ConversationSource, ConversationVoice } from './conversation/conversation.ts';
 import { dialoguePort, type DialogueHooks } from './dialogue/dialogue-port.ts';
-import { FaqMatcher, type FaqEntry } from './dialogue/faq-matcher.ts';
 import { LlmDialogue } from './dialogue/llm-dialogue.ts';
 import type { MessageStore } from './dialogue/message-store.ts';
-import { cueText, fillTemplate, type Persona } from './dialogue/persona.ts';
 import { Secretary } from './dialogue/secretary.ts';
 import type { Dialogue } from './dialogue/types.ts';
-import type { LlmEngine, SttEngine, TtsEngine, VadEngine, VadOptions } from './engines/types.ts';
-import { GreetingCache } from './greeting-cache.ts';
+import type { SttEngine, TtsEngine, VadEngine, VadOptions } from './engines/types.ts';
+import { GreetingCache, type GreetingVoice } from './greeting-cache.ts';
 import { SentenceSplitter, type SentenceSplitterOptions } from './text/sentence-splitter.ts';
 import type { TurnConfig } from './turn/config.ts';
 import { sttPort, ttsPort, vadPort } from './turn/engine-adapters.ts';
-import type { DialogueCue } from './turn/ports.ts';
 import { VoicePipeline } from './voice-pipeline.ts';
 
 export interface SecretaryEngines {
   vad: VadEngine;
   stt: SttEngine;
   tts: TtsEngine;
-  /** When present the dialogue is the LLM's, with the secretary answering when every provider fails. */
-  llm?: LlmEngine;
 }
 
 export interface SecretaryPipelineOptions {
   engines: SecretaryEngines;
-  /** The default persona and its FAQ. */
-  persona: Persona;
-  faq: readonly FaqEntry[];
-  /** The default persona's dialogue settings (silence, call length, offering a message); DEFAULT_DIALOGUE_SETTINGS when absent. */
-  dialogue?: DialogueSettings;
-  /**
-   * Other personas a call may ask for by id (CallInfo.persona, e.g. per dialled-in number on the
-   * modem), each with its own FAQ and dialogue settings (the default's when absent). Unknown ids
-   * fall back to the default.
-   */
-  personas?: Record<string, { persona: Persona; faq: readonly FaqEntry[]; dialogue?: DialogueSettings }>;
+  /** Persona, FAQ, LLM chain and settings per call. */
+  source: ConversationSource;
   store: MessageStore;
   /** Endpointing: VAD threshold / min speech / min silence. */
   vad?: VadOptions;
@@ -51,65 +41,84 @@ export interface SecretaryPipelineOptions {
   hooks?: (callId: string) => DialogueHooks;
 }
 
-/** What the turn manager may say on its own: synthesised ahead with the greeting, so none waits for TTS. */
-const CUES: readonly DialogueCue[] = ['still_there', 'silence_goodbye', 'time_limit_goodbye'];
-
 export interface SecretaryPipelines {
   factory: PipelineFactory;
   greetings: GreetingCache;
-  /** Synthesise the greeting now so the first caller does not wait for it. */
+  /**
+   * Synthesise every greeting and silence cue a call may say now (those already cached are kept),
+   * and drop the ones no call says any more; the first failure is returned. Runs one at a time: a
+   * call made while one runs waits for it and then runs once more for whatever changed meanwhile.
+   */
   warm(): Promise<Error | null>;
   /** What callers are expected to say first (the STT's first grammar, worth warming up). */
   openingPhrases(): string[];
 }
 
+/**
+ * The gateway speaks with one TTS engine: a persona's voice is used when its preset names that
+ * engine (or none); a preset for another engine keeps only its language and speed.
+ */
+export function speakingVoice(voice: Readonly<ConversationVoice>, tts: TtsEngine): GreetingVoice {
+  const own = voice.engine === undefined || voice.engine === tts.name;
+  return { ...(own && voice.voice ? { voice: voice.voice } : {}), ...(voice.language ? { language: voice.language } : {}), ...(voice.speed ? { speed: voice.speed } : {}) };
+}
+
 export function createSecretaryPipelines(opts: SecretaryPipelineOptions): SecretaryPipelines {
-  const { engines, store } = opts;
+  const { engines, store, source } = opts;
   const greetings = new GreetingCache();
-  const byId = new Map<string, { persona: Persona; faq: FaqMatcher; dialogue: DialogueSettings }>();
-  const defaultSettings = opts.dialogue ?? DEFAULT_DIALOGUE_SETTINGS;
-  const fallback = { persona: opts.persona, faq: new FaqMatcher(opts.faq), dialogue: defaultSettings };
-  byId.set(opts.persona.id, fallback);
-  for (const [id, p] of Object.entries(opts.personas ?? {})) byId.set(id, { persona: p.persona, faq: new FaqMatcher(p.faq), dialogue: p.dialogue ?? defaultSettings });
-  const ttsOptsOf = (persona: Persona) => ({ voice: persona.voice, language: persona.language });
-  const greetingOf = (persona: Persona) => fillTemplate(persona.prompts.greeting, { name: persona.name, company: persona.company });
 
   const factory: PipelineFactory = (info) => {
-    const { persona, faq, dialogue: settings } = (info.persona && byId.get(info.persona)) || fallback;
-    const ttsOpts = ttsOptsOf(persona);
-    const context = { callId: info.callId, callerNumber: info.callerNumber };
+    const conversation = source.resolve({ channel: info.channel, persona: info.persona, callerNumber: info.callerNumber });
+    const { persona, faq, dialogue: settings } = conversation;
+    const voice = speakingVoice(conversation.voice, engines.tts);
+    const context = { channel: info.channel, callId: info.callId, callerNumber: info.callerNumber };
     const { offerMessageAfterFailures } = settings;
     const secretary = new Secretary({ persona, faq, store, context, offerMessageAfterFailures });
-    const dialogue: Dialogue = engines.llm
-      ? new LlmDialogue({ llm: engines.llm, persona, store, faq, context, fallback: secretary, offerMessageAfterFailures })
+    const dialogue: Dialogue = conversation.llm
+      ? new LlmDialogue({ llm: conversation.llm, persona, store, faq, context, fallback: secretary, offerMessageAfterFailures })
       : secretary;
     return new VoicePipeline(info, {
       vad: vadPort(engines.vad, opts.vad),
       // Hints follow the dialogue's state: FAQ questions at the menu, yes/no at a read-back.
       stt: sttPort(engines.stt, () => ({ language: persona.language, hints: dialogue.expectedPhrases() })),
-      tts: ttsPort(engines.tts, ttsOpts),
+      tts: ttsPort(engines.tts, voice),
       dialogue: dialoguePort(dialogue, opts.hooks?.(info.callId)),
       splitter: () => new SentenceSplitter(opts.splitter),
       config: opts.turn,
       dialogueSettings: settings,
-      cachedAudio: (text) => greetings.get(text),
+      cachedAudio: (text) => greetings.get(text, voice),
     });
+  };
+
+  const warmOnce = async (): Promise<Error | null> => {
+    const wanted = source.greetings().map((g) => ({ text: g.text, voice: speakingVoice(g.voice, engines.tts) }));
+    let first: Error | null = null;
+    for (const g of wanted) first ??= await greetings.warm(g.text, engines.tts, g.voice);
+    greetings.retain(wanted);
+    return first;
+  };
+  let running: Promise<Error | null> | null = null;
+  let queued: Promise<Error | null> | null = null;
+  const warm = (): Promise<Error | null> => {
+    if (!running) {
+      running = warmOnce().finally(() => (running = null));
+      return running;
+    }
+    // One more run after the current one covers every change made meanwhile.
+    queued ??= running.then(() => {
+      queued = null;
+      return warm();
+    });
+    return queued;
   };
 
   return {
     factory,
     greetings,
-    openingPhrases: () => new Secretary({ persona: fallback.persona, faq: fallback.faq, store }).expectedPhrases(),
-    async warm() {
-      // Every persona's greeting and cues, so whichever a call gets plays at once; the first failure is reported.
-      let first: Error | null = null;
-      for (const { persona } of byId.values()) {
-        for (const text of [greetingOf(persona), ...CUES.map((cue) => cueText(persona, cue))]) {
-          const err = await greetings.warm(text, engines.tts, ttsOptsOf(persona));
-          first ??= err;
-        }
-      }
-      return first;
+    warm,
+    openingPhrases: () => {
+      const { persona, faq } = source.resolve({ channel: 'ws' });
+      return new Secretary({ persona, faq, store }).expectedPhrases();
     },
   };
 }

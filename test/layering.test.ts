@@ -31,13 +31,6 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 /** Packages only some folders may import: only gateway/ knows uWS (DESIGN.md). */
 const PACKAGE_OWNERS: Record<string, readonly string[]> = { 'uWebSockets.js': ['gateway'] };
 
-/**
- * The import circle the conversation-core work of issue 13 removes (config-keys <-> llm-backend-routes
- * <-> services <-> chat-responder; that work reshapes these files). Tolerated only among these
- * files. This exception goes when the core work lands.
- */
-const CORE_CIRCLE = new Set(['control/admin/config-keys.ts', 'control/admin/llm-backend-routes.ts', 'control/openai-api/chat-responder.ts', 'control/services.ts']);
-
 const folderOf = (file: string) => file.split('/')[0];
 
 /** `from imports to` where the layering forbids it, as sentences. */
@@ -65,17 +58,10 @@ t.test('every folder imports only what DESIGN.md allows; only gateway/ imports u
   t.same(layeringViolations(graph), []);
 });
 
-t.test('no import cycles among control/ modules, but for the one the core work removes', async (t) => {
+t.test('no import cycles among control/ modules', async (t) => {
   const graph = importGraph(ROOT, Object.keys(MAY_IMPORT));
   const cycles = importCycles(graph, (f) => f.startsWith('control/'));
-  for (const c of cycles) t.comment(`cycle: ${c.circle.join(' -> ')}${c.members.length > c.circle.length - 1 ? ` (${c.members.length} files in all)` : ''}`);
-  const tolerated = cycles.filter((c) => c.members.every((m) => CORE_CIRCLE.has(m)));
-  if (!tolerated.length) t.comment('the core circle is gone: CORE_CIRCLE in this test can be deleted');
-  t.same(
-    cycles.filter((c) => !tolerated.includes(c)).map((c) => c.circle.join(' -> ')),
-    [],
-    'no other cycles',
-  );
+  t.same(cycles.map((c) => c.circle.join(' -> ')), [], 'no cycles');
   const elsewhere = importCycles(graph, (f) => !f.startsWith('control/'));
   for (const c of elsewhere) t.comment(`cycle outside control/ (not failed on here): ${c.circle.join(' -> ')}`);
 });

@@ -17,7 +17,9 @@ export type Cue =
   /** `delayMs` after reply audio starts arriving: an interruption. */
   | { after: 'reply_start'; delayMs: number }
   /** At a fixed time from the start of the call. */
-  | { at: number };
+  | { at: number }
+  /** Once the reply before has finished playing and `ready()` says so (a test acting between two utterances of one call). */
+  | { when: () => boolean };
 
 export interface Step {
   audio: Int16Array;
@@ -113,6 +115,7 @@ export async function runScriptedCall(opts: ScriptedCallOptions): Promise<Script
 
   const cueReady = (cue: Cue, t: number): boolean => {
     if ('at' in cue) return t >= cue.at;
+    if ('when' in cue) return replyEndedAt !== null && cue.when();
     if (cue.after === 'reply') return replyEndedAt !== null && t - replyEndedAt >= (cue.gapMs ?? 400);
     return replyStartedAt !== null && t - replyStartedAt >= cue.delayMs;
   };

@@ -1,16 +1,16 @@
 /**
  * Text conversations in the admin UI: sessions CRUD, their messages, and a reply streamed as
- * server-sent events. A reply stores the user's message, answers with the same responder as
- * `/v1/chat/completions` (FAQ, LLM chain, fallback) using the session's history and persona, streams
- * `event: delta` pieces as they come, stores the assistant's message and ends with `event: done`.
+ * server-sent events. A reply stores the user's message, answers with the conversation core the
+ * calls use (control/conversation/text-chat.ts: the FAQ, the LLM chain with the secretary behind
+ * it, or the secretary alone, which takes a message over several typed turns) using the session's
+ * history, persona and LLM choice, streams `event: delta` pieces as they come, stores the
+ * assistant's message and ends with `event: done`.
  */
 import { z } from 'zod';
 import { notFound } from '../http/errors.ts';
 import { created, eventStream, json, noContent, route, type RouteDef } from '../http/route.ts';
-import { sessionOverride } from '../llm/llm-backend.ts';
-import type { LlmMessage } from '../openai-api/llm-caller.ts';
+import { requireUsableProvider } from '../llm/llm-backend.ts';
 import type { ControlServices } from '../services.ts';
-import { requireUsableProvider } from './llm-backend-routes.ts';
 import { IdParams, PageQuery } from './schemas.ts';
 
 const READ = { kind: 'user', role: 'viewer' } as const;
@@ -98,7 +98,7 @@ export function chatRoutes(s: ControlServices): RouteDef[] {
       body: LlmOverride,
       async handler(ctx) {
         const b = ctx.body;
-        if (b.backend === 'provider') await requireUsableProvider(s.repos, b.provider_id);
+        if (b.backend === 'provider') await requireUsableProvider(s.repos.llmProviders, b.provider_id);
         const sess = await s.repos.chat.setLlmOverride(ctx.params.id, b.backend === 'default' ? null : b);
         if (!sess) throw notFound('chat session');
         ctx.audit.target = `chat_session:${sess.id}`;
@@ -161,28 +161,20 @@ export function chatRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         const sess = await session(ctx.params.id);
         ctx.audit.target = `chat_session:${sess.id}`;
-        const persona = sess.persona_id ? await s.repos.personas.get(sess.persona_id) : undefined;
-        const history = await s.repos.chat.messages(sess.id);
-        await s.repos.chat.addMessage(sess, 'user', ctx.body.content);
-        const messages: LlmMessage[] = [...history.map((m) => ({ role: m.role, content: m.content })), { role: 'user', content: ctx.body.content }];
         return eventStream(async (sink) => {
-          const a = await s.chat.answer(messages, {
+          const { turn, stored } = await s.chat.sessionTurn(sess, ctx.body.content, {
             signal: ctx.signal,
             model: ctx.body.model,
-            systemPrompt: persona?.system_prompt ?? null,
-            personaProviderId: persona ? persona.llm_provider_id : undefined,
-            sessionBackend: sessionOverride(sess),
-            onDelta: async (text) => {
+            onText: async (text) => {
               await sink.write(`event: delta\ndata: ${JSON.stringify({ text })}\n\n`);
             },
           });
-          ctx.usage.source = a.source;
-          ctx.usage.tokensIn = a.tokensIn;
-          ctx.usage.tokensOut = a.tokensOut;
+          ctx.usage.source = turn.source;
+          ctx.usage.tokensIn = turn.tokensIn;
+          ctx.usage.tokensOut = turn.tokensOut;
           // A cut answer is stored as far as it reached the admin, and the done event says it was cut.
-          const stored = await s.repos.chat.addMessage(sess, 'assistant', a.text);
-          const cut = a.truncated ? { truncated: true, error: { code: 'llm_stream_failed', message: `the model failed mid-answer: ${a.truncated}` } } : {};
-          await sink.write(`event: done\ndata: ${JSON.stringify({ message: stored, source: a.source, model: a.model, ...cut })}\n\n`);
+          const cut = turn.truncated ? { truncated: true, error: { code: 'llm_stream_failed', message: `the model failed mid-answer: ${turn.truncated.message}` } } : {};
+          await sink.write(`event: done\ndata: ${JSON.stringify({ message: stored, source: turn.source, model: turn.model, ended: turn.ended, ...cut })}\n\n`);
         });
       },
     }),

@@ -1,21 +1,18 @@
 /** System settings: read by any role, changed by admins, validated per key (config-keys.ts). */
 import { z } from 'zod';
-import { FAQ_THRESHOLD_KEY } from '../faq/faq-service.ts';
 import { notFound } from '../http/errors.ts';
 import { json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import { validate } from '../http/validation.ts';
 import { withinJsonBounds } from '../json-bounds.ts';
-import { CONFIG_KEYS } from './config-keys.ts';
+import { CONFIG_KEYS } from '../settings/config-keys.ts';
 
 const KeyParams = z.object({ key: z.string().max(100) });
 
 export function configRoutes(s: ControlServices): RouteDef[] {
   const known = (key: string) => CONFIG_KEYS[key] ?? Promise.reject(notFound(`setting "${key}"`));
-  const changed = (key: string) => {
-    if (key === FAQ_THRESHOLD_KEY) s.faq.invalidate();
-    s.chat.invalidate();
-  };
+  // Most settings shape conversations (the FAQ threshold, the default backend, the company name, ...).
+  const changed = () => s.conversations.changed();
   return [
     route({
       method: 'GET',
@@ -48,7 +45,7 @@ export function configRoutes(s: ControlServices): RouteDef[] {
         await k.check?.(value, s.repos);
         const before = await s.repos.config.get(ctx.params.key);
         await s.repos.config.set(ctx.params.key, value, ctx.principal.kind === 'user' ? ctx.principal.user.id : null);
-        changed(ctx.params.key);
+        await changed();
         ctx.audit.target = `config:${ctx.params.key}`;
         ctx.audit.details = { from: before ?? k.default, to: value };
         return json({ key: ctx.params.key, value });
@@ -65,7 +62,7 @@ export function configRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         const k = await known(ctx.params.key);
         await s.repos.config.remove(ctx.params.key);
-        changed(ctx.params.key);
+        await changed();
         ctx.audit.target = `config:${ctx.params.key}`;
         return json({ key: ctx.params.key, value: k.default });
       },

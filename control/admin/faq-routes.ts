@@ -1,4 +1,7 @@
-/** FAQ management: CRUD, JSON import/export, and trying a question against the live matcher. */
+/**
+ * FAQ management: CRUD, JSON import/export, and trying a question against the live matcher (the
+ * one calls and chats use). Every change reaches the next call and chat turn (conversations.changed).
+ */
 import { z } from 'zod';
 import { notFound } from '../http/errors.ts';
 import { created, json, noContent, raw, route, type RouteDef } from '../http/route.ts';
@@ -23,7 +26,7 @@ export const FaqExport = z.object({
 });
 
 export function faqRoutes(s: ControlServices): RouteDef[] {
-  const changed = () => s.faq.invalidate();
+  const changed = () => s.conversations.changed();
   return [
     route({
       method: 'GET',
@@ -45,7 +48,7 @@ export function faqRoutes(s: ControlServices): RouteDef[] {
       body: FaqFields,
       async handler(ctx) {
         const entry = await s.repos.faq.create(ctx.body);
-        changed();
+        await changed();
         ctx.audit.target = `faq:${entry.id}`;
         return created(entry);
       },
@@ -74,7 +77,7 @@ export function faqRoutes(s: ControlServices): RouteDef[] {
       body: FaqExport,
       async handler(ctx) {
         const n = await s.repos.faq.importMany(ctx.body.entries, ctx.query.mode === 'replace');
-        changed();
+        await changed();
         ctx.audit.details = { mode: ctx.query.mode, imported: n };
         return json({ imported: n, mode: ctx.query.mode });
       },
@@ -82,13 +85,17 @@ export function faqRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'GET',
       path: '/admin/faq/match',
-      summary: 'Try a question against the FAQ: the best entry and its score, or null',
+      summary:
+        'Try a question against the live FAQ matcher (the default persona\'s language): the best entry, its score and what matched, or null. Built-in intents (take a message) have a string id and builtin: true',
       tag: 'faq',
       auth: READ,
       query: z.object({ question: z.string().min(1).max(2000), threshold: z.coerce.number().min(0).max(1).optional() }),
       async handler(ctx) {
-        const match = ctx.query.threshold === undefined ? await s.faq.match(ctx.query.question) : await s.faq.matchWith(ctx.query.question, ctx.query.threshold);
-        return json({ match });
+        const live = s.conversations.snapshot.faq();
+        const m = (ctx.query.threshold === undefined ? live : live.withThreshold(ctx.query.threshold)).match(ctx.query.question);
+        if (!m) return json({ match: null });
+        const stored = /^\d+$/.test(m.entry.id);
+        return json({ match: { id: stored ? Number(m.entry.id) : m.entry.id, question: m.entry.questions[0], answer: m.entry.answer, score: Math.round(m.score * 1000) / 1000, matched: m.matched, builtin: !stored } });
       },
     }),
     route({
@@ -117,7 +124,7 @@ export function faqRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         const entry = await s.repos.faq.update(ctx.params.id, ctx.body);
         if (!entry) throw notFound('FAQ entry');
-        changed();
+        await changed();
         ctx.audit.target = `faq:${entry.id}`;
         ctx.audit.details = { fields: Object.keys(ctx.body) };
         return json(entry);
@@ -133,7 +140,7 @@ export function faqRoutes(s: ControlServices): RouteDef[] {
       params: IdParams,
       async handler(ctx) {
         if (!(await s.repos.faq.remove(ctx.params.id))) throw notFound('FAQ entry');
-        changed();
+        await changed();
         ctx.audit.target = `faq:${ctx.params.id}`;
         return noContent();
       },

@@ -91,6 +91,8 @@ export function legalRoutes(s: ControlServices): RouteDef[] {
         ctx.audit.target = subjectPseudonym(ctx.body.subject);
         const report = await eraseSubject(s.db, ctx.body.subject, s.recordings, (trx) => s.erasures.record(trx, ctx.body.subject, ctx.principal));
         ctx.audit.details = { ...report };
+        // An erasure can reach configuration (a modem persona for the person's number, a mention in a prompt).
+        await s.conversations.changed();
         return json(report);
       },
     }),

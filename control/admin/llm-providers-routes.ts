@@ -62,7 +62,7 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
         const p = await s.repos.llmProviders.create(ctx.body).catch(refuseMaskedMisuse);
         ctx.audit.target = `llm_provider:${p.id}`;
         ctx.audit.details = details(ctx.body);
-        s.chat.invalidate();
+        await s.conversations.changed();
         return created(p);
       },
     }),
@@ -98,7 +98,7 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
         ctx.audit.target = `llm_provider:${p.id}`;
         const keyDropped = before?.has_api_key && !p.has_api_key && ctx.body.api_key === undefined;
         ctx.audit.details = { ...details(ctx.body), ...(keyDropped ? { api_key: 'cleared_origin_changed' } : {}) };
-        s.chat.invalidate();
+        await s.conversations.changed();
         return json(p);
       },
     }),
@@ -113,7 +113,7 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         if (!(await s.repos.llmProviders.remove(ctx.params.id))) throw notFound('LLM provider');
         ctx.audit.target = `llm_provider:${ctx.params.id}`;
-        s.chat.invalidate();
+        await s.conversations.changed();
         return noContent();
       },
     }),

@@ -1,5 +1,11 @@
-/** Personas: prompt, greeting, language, LLM and voice. One of them is the default. */
+/**
+ * Personas: prompt, greeting, language, LLM, voice (a TTS preset), their own wording of the
+ * secretary's prompts and their dialogue settings. One of them is the default. Every change reaches
+ * the next call and chat turn (conversations.changed); a call in progress keeps its persona.
+ */
 import { z } from 'zod';
+import { DialogueSettingsInput } from '../../pipeline/conversation/dialogue-settings.ts';
+import { promptOverridesSchema } from '../../pipeline/dialogue/persona.ts';
 import { conflict, notFound } from '../http/errors.ts';
 import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
@@ -12,6 +18,10 @@ const Fields = z.strictObject({
   language: LanguageTag.nullable().optional(),
   llm_provider_id: z.number().int().positive().nullable().optional(),
   tts_preset_id: z.number().int().positive().nullable().optional(),
+  /** Silence re-prompt and hang-up, call length, when to offer a message; unset fields take the defaults. */
+  dialogue: DialogueSettingsInput.nullable().optional(),
+  /** The secretary's prompts in this persona's words (greeting has its own field); unset ones stay the language's own. */
+  prompts: promptOverridesSchema.omit({ greeting: true }).nullable().optional(),
 });
 
 export function personasRoutes(s: ControlServices): RouteDef[] {
@@ -46,10 +56,12 @@ export function personasRoutes(s: ControlServices): RouteDef[] {
           language: b.language ?? null,
           llm_provider_id: b.llm_provider_id ?? null,
           tts_preset_id: b.tts_preset_id ?? null,
+          dialogue: b.dialogue ?? null,
+          prompts: b.prompts ?? null,
           is_default: (await s.repos.personas.count()) === 0,
         });
         ctx.audit.target = `persona:${p.id}`;
-        s.chat.invalidate();
+        await s.conversations.changed();
         return created(p);
       },
     }),
@@ -81,7 +93,7 @@ export function personasRoutes(s: ControlServices): RouteDef[] {
         if (!p) throw notFound('persona');
         ctx.audit.target = `persona:${p.id}`;
         ctx.audit.details = { fields: Object.keys(ctx.body) };
-        s.chat.invalidate();
+        await s.conversations.changed();
         return json(p);
       },
     }),
@@ -97,7 +109,7 @@ export function personasRoutes(s: ControlServices): RouteDef[] {
         if (!(await s.repos.personas.get(ctx.params.id))) throw notFound('persona');
         await s.repos.personas.setDefault(ctx.params.id);
         ctx.audit.target = `persona:${ctx.params.id}`;
-        s.chat.invalidate();
+        await s.conversations.changed();
         return json((await s.repos.personas.get(ctx.params.id))!);
       },
     }),
@@ -121,7 +133,7 @@ export function personasRoutes(s: ControlServices): RouteDef[] {
         }
         // Chat sessions that used it keep going with the default persona (foreign key SET NULL).
         await s.repos.personas.remove(p.id);
-        s.chat.invalidate();
+        await s.conversations.changed();
         return noContent();
       },
     }),

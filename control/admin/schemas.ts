@@ -24,7 +24,7 @@ export const RoleSchema = z.enum(ROLES);
 
 export const HttpUrl = z.url({ protocol: /^https?$/ }).max(500);
 
-/** A number the modem dials or texts. */
+/** A number the modem dials or texts, or a line's number: digits, optionally with a leading +. */
 export const PhoneNumber = z.string().trim().regex(/^\+?[0-9]{3,20}$/, 'digits, optionally with a leading +');
 
 /**

@@ -108,6 +108,7 @@ export function ttsRoutes(s: ControlServices): RouteDef[] {
         if (!p) throw notFound('TTS preset');
         ctx.audit.target = `tts_preset:${p.id}`;
         ctx.audit.details = { fields: Object.keys(ctx.body) };
+        await s.conversations.changed(); // the voice of the personas that use it
         return json(p);
       },
     }),
@@ -122,6 +123,7 @@ export function ttsRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         if (!(await s.repos.ttsPresets.remove(ctx.params.id))) throw notFound('TTS preset');
         ctx.audit.target = `tts_preset:${ctx.params.id}`;
+        await s.conversations.changed();
         return noContent();
       },
     }),

@@ -45,7 +45,7 @@ import { removeUnreferencedRecordings } from '../recordings/unreferenced-files.t
 
 /** Every table but those in NOT_BACKED_UP, parents before children (insert order; deletes go in reverse). */
 export const BACKUP_TABLES = [
-  'users', 'llm_providers', 'tts_presets', 'personas', 'system_config', 'faq', 'chat_sessions', 'chat_messages',
+  'users', 'llm_providers', 'tts_presets', 'personas', 'modem_personas', 'system_config', 'faq', 'chat_sessions', 'chat_messages',
   'calls', 'call_turns', 'call_transcripts', 'recordings', 'sms', 'audit_log', 'usage_log', 'usage_limits',
   'consents', 'api_keys', 'messages', 'notification_channels', 'notification_outbox',
 ] as const;

@@ -11,6 +11,7 @@ import * as llmProxyPassword from './migrations/0004-llm-proxy-password.ts';
 import * as erasureLedger from './migrations/0005-erasure-ledger.ts';
 import * as loginThrottle from './migrations/0006-login-throttle.ts';
 import * as durableCallLog from './migrations/0007-durable-call-log.ts';
+import * as conversationConfig from './migrations/0010-conversation-config.ts';
 import * as messagesNotifications from './migrations/0011-messages-notifications.ts';
 import * as turnEndedAt from './migrations/0012-turn-ended-at.ts';
 
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0005-erasure-ledger', ...erasureLedger, additive: true },
   { name: '0006-login-throttle', ...loginThrottle, additive: true },
   { name: '0007-durable-call-log', ...durableCallLog, additive: true },
+  { name: '0010-conversation-config', ...conversationConfig, additive: true },
   { name: '0011-messages-notifications', ...messagesNotifications, additive: true },
   { name: '0012-turn-ended-at', ...turnEndedAt, additive: true },
 ];

@@ -1,4 +1,5 @@
 import { HashingBusyError } from '../auth/hashing-gate.ts';
+import { UnusableProviderError } from '../llm/llm-backend.ts';
 
 /**
  * The one error shape every control-plane route answers with:
@@ -63,5 +64,6 @@ export function backendFailure(log: EngineLog, status: number, code: string, wha
 /** Domain errors that mean the same to every route they surface in. */
 export function fromServiceError(err: unknown): HttpError | null {
   if (err instanceof HashingBusyError) return new HttpError(503, 'busy', err.message, undefined, [['Retry-After', '1']]);
+  if (err instanceof UnusableProviderError) return err.reason === 'missing' ? notFound('LLM provider') : conflict(err.message, { provider_id: err.providerId });
   return null;
 }

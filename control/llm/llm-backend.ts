@@ -1,31 +1,58 @@
 /**
- * Which LLM answers a text conversation. The admin sets a default backend; a chat session may
- * override it. `auto` tries the enabled providers in priority order, `faq` answers from the FAQ
- * only (then the fallback message, no LLM traffic at all), `provider` puts one provider first and
- * keeps the others behind it as the fallback chain, so a pinned provider that is down still gets
- * the caller an answer.
+ * The control plane's side of which LLM answers (pipeline/conversation/llm-choice.ts has the rule
+ * itself): where the default is stored, a chat session's override as a choice, and the checks a
+ * pin must pass. Domain errors only; the HTTP layer maps them (control/http/errors.ts).
  */
-import { z } from 'zod';
+import type { LlmBackendChoice } from '../../pipeline/conversation/llm-choice.ts';
+import type { LlmProvidersRepo, LlmProvider } from '../repositories/llm-providers.ts';
 
-export const LlmBackendChoice = z.discriminatedUnion('backend', [
-  z.strictObject({ backend: z.literal('auto') }),
-  z.strictObject({ backend: z.literal('faq') }),
-  z.strictObject({ backend: z.literal('provider'), provider_id: z.number().int().positive() }),
-]);
-export type LlmBackendChoice = z.infer<typeof LlmBackendChoice>;
+export { AUTO, LlmBackendChoice } from '../../pipeline/conversation/llm-choice.ts';
 
 export const DEFAULT_BACKEND_KEY = 'llm.default_backend';
-export const AUTO: LlmBackendChoice = { backend: 'auto' };
+
+/** A provider someone pins that does not exist (`missing`) or is disabled: every chat would silently go elsewhere. */
+export class UnusableProviderError extends Error {
+  override name = 'UnusableProviderError';
+  constructor(
+    readonly providerId: number,
+    readonly reason: 'missing' | 'disabled',
+  ) {
+    super(reason === 'missing' ? 'LLM provider not found' : `LLM provider ${providerId} is disabled; enable it first`);
+  }
+}
+
+/** @throws UnusableProviderError */
+export async function requireUsableProvider(providers: LlmProvidersRepo, id: number): Promise<LlmProvider> {
+  const p = await providers.get(id);
+  if (!p) throw new UnusableProviderError(id, 'missing');
+  if (!p.enabled) throw new UnusableProviderError(id, 'disabled');
+  return p;
+}
 
 /**
- * The choice that applies, most specific first: the session's override, then its persona's
- * provider, then the default. A request that names a model (OpenAI API, a reply with `model`) is
- * handled by the responder before any of this.
+ * The one check for a default backend, whichever route sets it (`PUT /admin/llm/default` or the
+ * generic `PUT /admin/config/llm.default_backend`): a pinned provider must be usable.
+ * @throws UnusableProviderError
  */
-export function effectiveBackend(layers: { session?: LlmBackendChoice | null; personaProviderId?: number | null; fallback: LlmBackendChoice }): LlmBackendChoice {
-  if (layers.session) return layers.session;
-  if (layers.personaProviderId) return { backend: 'provider', provider_id: layers.personaProviderId };
-  return layers.fallback;
+export async function requireUsableBackend(providers: LlmProvidersRepo, choice: LlmBackendChoice): Promise<void> {
+  if (choice.backend === 'provider') await requireUsableProvider(providers, choice.provider_id);
+}
+
+/**
+ * The stored choice plus what chats actually get. A pin whose provider was deleted or disabled
+ * since is skipped (only enabled providers are in the chain), so chats run as `auto`; saying so
+ * keeps the admin from trusting a pin that does nothing.
+ */
+export async function describeBackend(providers: LlmProvidersRepo, choice: LlmBackendChoice) {
+  const provider = choice.backend === 'provider' ? ((await providers.get(choice.provider_id)) ?? null) : null;
+  const staleReason = choice.backend !== 'provider' ? null : !provider ? 'provider_deleted' : !provider.enabled ? 'provider_disabled' : null;
+  return {
+    ...choice,
+    provider,
+    effective: staleReason ? 'auto' : choice.backend,
+    stale: staleReason !== null,
+    stale_reason: staleReason,
+  };
 }
 
 /** A session row's two columns as a choice (null: no override). */

@@ -1,13 +1,16 @@
 /**
  * The OpenAI-compatible API (`/v1`), behind API keys made in the admin API. Any OpenAI client can
  * point its base URL here: `GET /v1/models`, `POST /v1/chat/completions` with or without
- * `stream: true`. The header `X-Answer-Source` says whether the FAQ, an LLM or the fallback answered.
+ * `stream: true`. Answers come from the conversation core the calls use (the FAQ, the LLM chain
+ * with its take_message and notify tools, then `chat.fallback_message`); the request is stateless,
+ * so the built-in secretary's take-a-message flow is not run here. The header `X-Answer-Source`
+ * says whether the FAQ, an LLM or the fallback answered.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { ClientMessage } from '../conversation/text-chat.ts';
 import { eventStream, json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
-import type { LlmMessage } from './llm-caller.ts';
 import { withinJsonBounds } from '../json-bounds.ts';
 
 /**
@@ -46,7 +49,7 @@ const text = (content: z.infer<typeof Message>['content']): string =>
   typeof content === 'string' ? content : (content ?? []).map((p) => (p.type === 'text' && p.text ? p.text : '')).join('');
 
 /** OpenAI's roles folded into the three every compatible server understands. */
-const toLlm = (m: z.infer<typeof Message>): LlmMessage | null =>
+const toLlm = (m: z.infer<typeof Message>): ClientMessage | null =>
   m.role === 'tool' ? null : { role: m.role === 'developer' ? 'system' : m.role, content: text(m.content) };
 
 export function openAiRoutes(s: ControlServices): RouteDef[] {
@@ -60,7 +63,7 @@ export function openAiRoutes(s: ControlServices): RouteDef[] {
       auth: KEY,
       async handler() {
         const created = Math.floor(Date.now() / 1000);
-        return json({ object: 'list', data: (await s.chat.models()).map((id) => ({ id, object: 'model', created, owned_by: 'voice-gateway' })) });
+        return json({ object: 'list', data: s.chat.models().map((id) => ({ id, object: 'model', created, owned_by: 'voice-gateway' })) });
       },
     }),
     route({
@@ -75,7 +78,7 @@ export function openAiRoutes(s: ControlServices): RouteDef[] {
       body: ChatCompletionRequest,
       async handler(ctx) {
         const req = ctx.body;
-        const messages = req.messages.map(toLlm).filter((m): m is LlmMessage => m !== null);
+        const messages = req.messages.map(toLlm).filter((m): m is ClientMessage => m !== null);
         const id = `chatcmpl-${randomBytes(12).toString('base64url')}`;
         const created = Math.floor(Date.now() / 1000);
         const opts = {
@@ -85,7 +88,7 @@ export function openAiRoutes(s: ControlServices): RouteDef[] {
           temperature: req.temperature ?? undefined,
         };
         if (!req.stream) {
-          const a = await s.chat.answer(messages, opts);
+          const a = await s.chat.complete(messages, opts);
           ctx.usage.source = a.source;
           ctx.usage.tokensIn = a.tokensIn;
           ctx.usage.tokensOut = a.tokensOut;
@@ -107,9 +110,9 @@ export function openAiRoutes(s: ControlServices): RouteDef[] {
           const chunk = (model: string, delta: Record<string, unknown>, finish: string | null) =>
             `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
           let started = false;
-          const a = await s.chat.answer(messages, {
+          const a = await s.chat.complete(messages, {
             ...opts,
-            onDelta: async (d) => {
+            onText: async (d) => {
               if (!started) {
                 started = true;
                 await sink.write(chunk(req.model, { role: 'assistant', content: '' }, null));

@@ -1,5 +1,5 @@
 /** Text conversations from the widget, Telegram or the API: one session per (source, source_id). */
-import { insertedId, nowIso, num, type Page, type Queryable } from '../db/rows.ts';
+import { insertedId, nowIso, num, parseJson, type Page, type Queryable } from '../db/rows.ts';
 import type { LlmBackendChoice } from '../llm/llm-backend.ts';
 
 export interface ChatSession {
@@ -112,6 +112,16 @@ export class ChatRepo {
     };
     const n = await this.db('chat_sessions').where({ id }).update(row);
     return n ? this.getSession(id) : undefined;
+  }
+
+  /** The built-in secretary's state after the session's last turn (JSON; null: none). */
+  async dialogueState(id: number): Promise<unknown> {
+    const r = await this.db('chat_sessions').where({ id }).first('dialogue_state');
+    return parseJson<unknown>(r?.dialogue_state, null);
+  }
+
+  async setDialogueState(id: number, state: unknown): Promise<void> {
+    await this.db('chat_sessions').where({ id }).update({ dialogue_state: state === null ? null : JSON.stringify(state) });
   }
 
   /** Messages go with it (ON DELETE CASCADE). */

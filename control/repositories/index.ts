@@ -12,6 +12,7 @@ import { LoginThrottlesRepo } from './login-throttles.ts';
 import { MessagesRepo } from './messages.ts';
 import { NotificationChannelsRepo } from './notification-channels.ts';
 import { NotificationOutboxRepo } from './notification-outbox.ts';
+import { ModemPersonasRepo } from './modem-personas.ts';
 import { PersonasRepo } from './personas.ts';
 import { RefreshTokensRepo } from './refresh-tokens.ts';
 import { SmsRepo } from './sms.ts';
@@ -26,6 +27,7 @@ export function createRepositories(db: Queryable, cipher: FieldCipher) {
     refreshTokens: new RefreshTokensRepo(db),
     loginThrottles: new LoginThrottlesRepo(db),
     personas: new PersonasRepo(db),
+    modemPersonas: new ModemPersonasRepo(db),
     llmProviders: new LlmProvidersRepo(db, cipher),
     ttsPresets: new TtsPresetsRepo(db),
     config: new SystemConfigRepo(db),

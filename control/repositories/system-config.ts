@@ -1,4 +1,4 @@
-/** Key/value settings edited in the admin UI; values are JSON. Which keys exist is decided in admin/config-keys.ts. */
+/** Key/value settings edited in the admin UI; values are JSON. Which keys exist is decided in settings/config-keys.ts. */
 import { nowIso, parseJson, type Queryable } from '../db/rows.ts';
 
 export interface ConfigEntry {

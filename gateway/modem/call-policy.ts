@@ -2,6 +2,7 @@
  * Who gets answered, when, and by which persona. Pure: the call manager asks `decideIncoming`
  * once it knows the caller id (or knows it will not get one).
  */
+import { phoneNumberKey } from '../../pipeline/dialogue/phone-number.ts';
 
 export interface WorkingHours {
   /** Days the line is staffed, 0 = Sunday ... 6 = Saturday (default Monday-Friday). */
@@ -34,17 +35,10 @@ export type IncomingDecision =
   | { action: 'answer'; persona?: string }
   | { action: 'reject'; reason: 'blocked' | 'not_allowed' | 'outside_hours' | 'anonymous'; hangup: boolean };
 
-/** Digits only, with Russia's domestic 8XXXXXXXXXX folded into 7XXXXXXXXXX, so lists match any spelling. */
-export function normalizeNumber(n: string): string {
-  let d = n.replace(/[^0-9]/g, '');
-  if (d.length === 11 && d.startsWith('8')) d = '7' + d.slice(1);
-  return d;
-}
-
 function listHas(list: readonly string[] | undefined, number: string): boolean {
   if (!list) return false;
-  const n = normalizeNumber(number);
-  return list.some((x) => normalizeNumber(x) === n);
+  const n = phoneNumberKey(number);
+  return list.some((x) => phoneNumberKey(x) === n);
 }
 
 function minutesOf(hhmm: string): number {
@@ -87,8 +81,8 @@ export function decideIncoming(policy: CallPolicy, number: string | null, now: D
 
 export function personaFor(policy: CallPolicy, number: string | null): string | undefined {
   if (number && policy.personaByNumber) {
-    const n = normalizeNumber(number);
-    for (const [k, v] of Object.entries(policy.personaByNumber)) if (normalizeNumber(k) === n) return v;
+    const n = phoneNumberKey(number);
+    for (const [k, v] of Object.entries(policy.personaByNumber)) if (phoneNumberKey(k) === n) return v;
   }
   return policy.defaultPersona;
 }

@@ -4,7 +4,7 @@
  * message or a note for a human, go to hooks so the gateway can store them.
  */
 import { normalizeWords } from '../turn/config.ts';
-import type { DialogueChunk, DialoguePort } from '../turn/ports.ts';
+import type { DialogueChunk, DialogueCue, DialoguePort } from '../turn/ports.ts';
 import type { TakenMessage } from './message-store.ts';
 import type { Dialogue, DialogueEvent } from './types.ts';
 
@@ -36,7 +36,7 @@ export function dialoguePort(dialogue: Dialogue, hooks: DialogueHooks = {}): Dia
     greet: (signal) => chunks(dialogue.greet({ signal })),
     respond: (text, signal) => chunks(dialogue.respond({ text }, { signal })),
     interrupted: (spoken) => dialogue.noteInterrupted?.(spoken),
-    cue: (cue) => dialogue.cue(cue),
+    ...(dialogue.cue ? { cue: (cue: DialogueCue) => dialogue.cue!(cue) } : {}),
     isAnswer: (text) => {
       const said = normalizeWords(text);
       return said !== '' && dialogue.expectedPhrases().some((p) => normalizeWords(p) === said);

@@ -15,8 +15,9 @@
  * its tool, after the offer is made in its name.
  */
 import type { FaqMatcher } from './faq-matcher.ts';
-import type { MessageStore, TakenMessage } from './message-store.ts';
-import { cueText, fillTemplate, type Persona } from './persona.ts';
+import type { MessageStore } from './message-store.ts';
+import { cueText, fillTemplate, greetingText, type Persona } from './persona.ts';
+import { takenMessage } from './taken-message.ts';
 import type { Dialogue, DialogueContext, DialogueEvent, RespondOptions, UserTurn } from './types.ts';
 import type { DialogueCue } from '../turn/ports.ts';
 import type { ChatMessage, LlmEngine, ToolCall, ToolSpec } from '../engines/types.ts';
@@ -62,6 +63,22 @@ export interface LlmDialogueOptions {
   /** Turns not understood in a row before offering to take a message (default 2; 0 = never). */
   offerMessageAfterFailures?: number;
   temperature?: number;
+  maxTokens?: number;
+  /** The conversation so far (a text session's stored messages, a /v1 request's history), after the system prompt. */
+  history?: readonly ChatMessage[];
+  /** Instead of the persona's prompt (a /v1 client that sends its own system message). */
+  systemPrompt?: string;
+}
+
+/** The FAQ as the model reads it, once per matcher: the answers, not the built-in intents (the prompt says how to take a message). */
+const faqListings = new WeakMap<FaqMatcher, string>();
+function faqListing(faq: FaqMatcher): string {
+  let listing = faqListings.get(faq);
+  if (listing === undefined) {
+    listing = faq.entries.filter((e) => !e.action).map((e) => `Q: ${e.questions[0]}\nA: ${e.answer}`).join('\n');
+    faqListings.set(faq, listing);
+  }
+  return listing;
 }
 
 /** A reply streaming in one respond() call, not yet in history. */
@@ -102,7 +119,7 @@ export class LlmDialogue implements Dialogue {
   private failures = 0;
 
   constructor(private readonly opts: LlmDialogueOptions) {
-    this.history.push({ role: 'system', content: this.systemPrompt() });
+    this.history.push({ role: 'system', content: this.systemPrompt() }, ...(opts.history ?? []).map((m) => ({ ...m })));
   }
 
   /** A copy of the conversation so far (for tests and transcripts). */
@@ -113,17 +130,16 @@ export class LlmDialogue implements Dialogue {
   private systemPrompt(): string {
     const p = this.opts.persona;
     const values = { name: p.name, company: p.company };
-    let prompt = fillTemplate(p.systemPrompt, values);
-    const faq = this.opts.faq?.entries ?? [];
-    if (faq.length) prompt += `\n\nFAQ:\n${faq.map((e) => `Q: ${e.questions[0]}\nA: ${e.answer}`).join('\n')}`;
+    let prompt = fillTemplate(this.opts.systemPrompt ?? p.systemPrompt, values);
+    const faq = this.opts.faq ? faqListing(this.opts.faq) : '';
+    if (faq) prompt += `\n\nFAQ:\n${faq}`;
     const caller = this.opts.context?.callerNumber;
     if (caller) prompt += `\n\nThe caller's number as shown by the network: ${caller}.`;
     return prompt;
   }
 
   async *greet(_opts?: RespondOptions): AsyncIterable<DialogueEvent> {
-    const p = this.opts.persona;
-    const text = fillTemplate(p.prompts.greeting, { name: p.name, company: p.company });
+    const text = greetingText(this.opts.persona);
     this.pushReply(text);
     yield { type: 'text', text };
   }
@@ -207,6 +223,7 @@ export class LlmDialogue implements Dialogue {
     if (faqHit && faqHit.score >= (this.opts.faqDirectScore ?? 0.8) && !faqHit.entry.action) {
       this.failures = 0;
       this.pushReply(faqHit.entry.answer);
+      yield { type: 'source', source: 'faq' };
       yield { type: 'text', text: faqHit.entry.answer };
       return;
     }
@@ -255,20 +272,27 @@ export class LlmDialogue implements Dialogue {
   private async *converse(turn: UserTurn, opts: RespondOptions, owner: object): AsyncIterable<DialogueEvent> {
     let endCall: string | null = null;
     let spoke = false;
+    /** The model that answered and the tokens of all rounds, said once the turn is over. */
+    const answered: { model?: string; usage?: { inputTokens: number; outputTokens: number } } = {};
     const rounds: number[] = [];
     const maxRounds = this.opts.maxRounds ?? 3;
     for (let round = 0; round < maxRounds; round++) {
       const flight: InFlight = (this.streaming = { owner, text: '', rounds: [...rounds] });
       const calls: ToolCall[] = [];
       try {
-        for await (const d of this.opts.llm.stream(this.history, { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature })) {
+        const llmOpts = { signal: opts.signal, tools: SECRETARY_TOOLS, temperature: this.opts.temperature, maxTokens: this.opts.maxTokens };
+        for await (const d of this.opts.llm.stream(this.history, llmOpts)) {
           if (d.type === 'text') {
+            if (!spoke) yield { type: 'source', source: 'llm' };
             flight.text += d.text;
             if (!spoke) this.failures = 0;
             spoke = true;
             yield { type: 'text', text: d.text };
           } else if (d.type === 'tool_call') {
             calls.push(d.call);
+          } else if (d.type === 'done') {
+            answered.model = d.model;
+            if (d.usage) answered.usage = { inputTokens: (answered.usage?.inputTokens ?? 0) + d.usage.inputTokens, outputTokens: (answered.usage?.outputTokens ?? 0) + d.usage.outputTokens };
           }
         }
       } catch (err) {
@@ -284,6 +308,7 @@ export class LlmDialogue implements Dialogue {
         }
         if (!spoke) {
           this.streaming = null;
+          yield { type: 'source', source: 'secretary' };
           yield* this.notUnderstood(opts);
           return;
         }
@@ -311,6 +336,7 @@ export class LlmDialogue implements Dialogue {
       // After end_call, a goodbye already spoken is enough; otherwise let the model say one.
       if (endCall && reply.trim()) break;
     }
+    if (answered.model) yield { type: 'source', source: 'llm', model: answered.model, ...(answered.usage ? { usage: answered.usage } : {}) };
     if (endCall) yield { type: 'end_call', reason: endCall };
   }
 
@@ -323,15 +349,11 @@ export class LlmDialogue implements Dialogue {
     }
     switch (call.name) {
       case 'take_message': {
-        const message: TakenMessage = {
-          callId: this.opts.context?.callId,
+        const message = takenMessage(this.opts.context, this.opts.persona.language, {
           callerName: String(args.caller_name ?? ''),
           callbackNumber: String(args.callback_number ?? this.opts.context?.callerNumber ?? ''),
           reason: String(args.reason ?? ''),
-          language: this.opts.persona.language,
-          callerId: this.opts.context?.callerNumber,
-          createdAt: new Date().toISOString(),
-        };
+        });
         try {
           await this.opts.store.save(message);
         } catch (err) {
@@ -341,8 +363,22 @@ export class LlmDialogue implements Dialogue {
       }
       case 'end_call':
         return { result: JSON.stringify({ ok: true }), events: [], end: String(args.reason ?? 'llm_end_call') };
-      case 'notify':
-        return { result: JSON.stringify({ ok: true }), events: [{ type: 'notify', text: String(args.text ?? '') }] };
+      case 'notify': {
+        // A request for a human is a message to the owner too: it goes where taken messages go.
+        const text = String(args.text ?? '');
+        const request = takenMessage(this.opts.context, this.opts.persona.language, {
+          kind: 'human_requested',
+          callerName: '',
+          callbackNumber: this.opts.context?.callerNumber ?? '',
+          reason: text,
+        });
+        try {
+          await this.opts.store.save(request);
+        } catch (err) {
+          return { result: JSON.stringify({ ok: false, error: (err as Error).message }), events: [] };
+        }
+        return { result: JSON.stringify({ ok: true }), events: [{ type: 'notify', text }] };
+      }
       default:
         return { result: JSON.stringify({ ok: false, error: `unknown tool ${call.name}` }), events: [] };
     }

@@ -2,6 +2,7 @@
  * A persona: who answers the phone, in which language, with which words. The built-in dialogue
  * speaks only these prompts, so a persona JSON is also the translation of the secretary.
  * Validated with zod because personas come from admins (control plane) as well as from defaults/.
+ * This is the one Persona of every channel: the control plane turns its stored personas into it.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -56,6 +57,20 @@ export const faqSchema = z.array(
 
 export type Persona = z.infer<typeof personaSchema>;
 export type PromptKey = keyof Persona['prompts'];
+export type Prompts = Persona['prompts'];
+
+/** An admin's changes to a persona's prompts: any of them, each a short text (the rest stay the language's own). */
+export const promptOverridesSchema = z.strictObject(
+  Object.fromEntries(Object.keys(promptsSchema.shape).map((k) => [k, z.string().trim().min(1).max(2000).optional()])) as {
+    [K in PromptKey]: z.ZodOptional<z.ZodString>;
+  },
+);
+export type PromptOverrides = z.infer<typeof promptOverridesSchema>;
+
+/** The greeting as the persona's templates fill it: what a call opens with. */
+export function greetingText(persona: Persona): string {
+  return fillTemplate(persona.prompts.greeting, { name: persona.name, company: persona.company });
+}
 
 /** Fill {placeholders}; unknown ones stay visible so a typo in a persona is heard, not hidden. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
@@ -73,7 +88,20 @@ export function cueText(persona: Persona, cue: DialogueCue): string {
   return fillTemplate(persona.prompts[CUE_PROMPTS[cue]], { name: persona.name, company: persona.company });
 }
 
+/**
+ * What a call may say without waiting for a dialogue: the greeting and the turn manager's cues
+ * (a silent caller, the time limit). The voice channels synthesise these ahead.
+ */
+export function fixedPhrases(persona: Persona): string[] {
+  return [greetingText(persona), ...(Object.keys(CUE_PROMPTS) as DialogueCue[]).map((cue) => cueText(persona, cue))];
+}
+
 export type DefaultLanguage = 'en' | 'ru';
+
+/** The shipped language closest to `language` (its prompts are the defaults of a persona in it): en-US -> en, ru-RU -> ru, anything else -> en. */
+export function shippedLanguage(language: string | null | undefined): DefaultLanguage {
+  return language?.toLowerCase().startsWith('ru') ? 'ru' : 'en';
+}
 
 function readJson(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`./defaults/${name}`, import.meta.url), 'utf8'));

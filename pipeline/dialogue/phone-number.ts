@@ -36,3 +36,10 @@ export function speakableNumber(number: string): string {
   for (let i = 0; i < body.length; i += 3) groups.push(body.slice(i, i + 3).split('').join(' '));
   return (digits.startsWith('+') ? 'plus ' : '') + groups.join(', ');
 }
+
+/** Digits only, Russia's domestic 8XXXXXXXXXX folded into 7XXXXXXXXXX, so lists of numbers match any spelling of a caller id. */
+export function phoneNumberKey(number: string): string {
+  let d = number.replace(/[^0-9]/g, '');
+  if (d.length === 11 && d.startsWith('8')) d = '7' + d.slice(1);
+  return d;
+}

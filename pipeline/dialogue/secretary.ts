@@ -10,28 +10,17 @@
  * still leave a name and a number.
  */
 import type { FaqMatcher } from './faq-matcher.ts';
-import type { MessageStore, TakenMessage } from './message-store.ts';
+import type { MessageStore } from './message-store.ts';
 import { cueText, fillTemplate, type Persona, type PromptKey } from './persona.ts';
 import { extractPhoneNumber, speakableNumber } from './phone-number.ts';
 import type { DialogueCue } from '../turn/ports.ts';
+import type { Draft, SecretaryState } from './secretary-state.ts';
+import { takenMessage } from './taken-message.ts';
 import type { Dialogue, DialogueContext, DialogueEvent, RespondOptions, UserTurn } from './types.ts';
 import { classifyYesNo } from './yes-no.ts';
 import { tokenize } from './normalize.ts';
 
-interface Draft {
-  name?: string;
-  number?: string;
-  reason?: string;
-}
-
-export type SecretaryState =
-  | { kind: 'menu'; failures: number }
-  | { kind: 'ask_name'; draft: Draft; failures: number }
-  | { kind: 'confirm_caller_id'; draft: Draft; failures: number }
-  | { kind: 'ask_number'; draft: Draft; failures: number }
-  | { kind: 'ask_reason'; draft: Draft; failures: number }
-  | { kind: 'confirm'; draft: Required<Draft>; failures: number; retries: number }
-  | { kind: 'done' };
+export type { SecretaryState } from './secretary-state.ts';
 
 export interface SecretaryOptions {
   persona: Persona;
@@ -40,6 +29,8 @@ export interface SecretaryOptions {
   context?: DialogueContext;
   /** Turns not understood in a row at the menu before it offers to take a message (default 2; 0 = never). */
   offerMessageAfterFailures?: number;
+  /** Where a conversation left off (a text session's stored state); default: the menu. */
+  initialState?: SecretaryState;
 }
 
 /** How often a take-message question is asked before the secretary moves on with what it has. */
@@ -50,6 +41,8 @@ interface Reply {
   say: string[];
   next: SecretaryState;
   events?: DialogueEvent[];
+  /** The reply is an FAQ answer. */
+  fromFaq?: boolean;
 }
 
 /** Words that end the call from the menu ("no thanks", "bye", "нет, спасибо", "до свидания"). */
@@ -57,11 +50,12 @@ const GOODBYE_WORDS = ['bye', 'goodbye', 'thanks', 'thank', 'all', 'nothing', '�
 
 export class Secretary implements Dialogue {
   readonly name = 'secretary';
-  private _state: SecretaryState = { kind: 'menu', failures: 0 };
+  private _state: SecretaryState;
   private readonly offerAfter: number;
   private readonly values: Record<string, string>;
 
   constructor(private readonly opts: SecretaryOptions) {
+    this._state = opts.initialState ?? { kind: 'menu', failures: 0 };
     this.offerAfter = opts.offerMessageAfterFailures ?? 2;
     this.values = { name: opts.persona.name, company: opts.persona.company };
   }
@@ -80,6 +74,7 @@ export class Secretary implements Dialogue {
     // The state moves even if the reply is interrupted: the caller heard the start of it, and a
     // half-heard question is asked again on the next unintelligible turn anyway.
     this._state = reply.next;
+    yield { type: 'source', source: reply.fromFaq ? 'faq' : 'secretary' };
     for (const e of reply.events ?? []) yield e;
     for (const text of reply.say) {
       if (opts.signal?.aborted) return;
@@ -161,7 +156,7 @@ export class Secretary implements Dialogue {
         return { say: [match.entry.answer, this.prompt('askName')], next: { kind: 'ask_name', draft: {}, failures: 0 } };
       }
       if (match.entry.action === 'end_call') return { say: [match.entry.answer, this.prompt('goodbye')], next: { kind: 'done' } };
-      return { say: [match.entry.answer, this.prompt('anythingElse')], next: { kind: 'menu', failures: 0 } };
+      return { say: [match.entry.answer, this.prompt('anythingElse')], next: { kind: 'menu', failures: 0 }, fromFaq: true };
     }
     if (isGoodbye(text)) return { say: [this.prompt('goodbye')], next: { kind: 'done' } };
     return this.menuFailure(s, 'notUnderstood');
@@ -220,7 +215,8 @@ export class Secretary implements Dialogue {
   }
 
   private readBack(d: Required<Draft>): string {
-    const number = /\d/.test(d.number) ? speakableNumber(d.number) : d.number;
+    // Spoken digit by digit on a call; a chat shows the number as it was typed.
+    const number = /\d/.test(d.number) && this.opts.context?.medium !== 'text' ? speakableNumber(d.number) : d.number;
     return this.prompt('readBack', { name: d.name, number, reason: d.reason });
   }
 
@@ -238,15 +234,7 @@ export class Secretary implements Dialogue {
   }
 
   private async save(d: Required<Draft>): Promise<Reply> {
-    const message: TakenMessage = {
-      callId: this.opts.context?.callId,
-      callerName: d.name,
-      callbackNumber: d.number,
-      reason: d.reason,
-      language: this.opts.persona.language,
-      callerId: this.opts.context?.callerNumber,
-      createdAt: new Date().toISOString(),
-    };
+    const message = takenMessage(this.opts.context, this.opts.persona.language, { callerName: d.name, callbackNumber: d.number, reason: d.reason });
     try {
       await this.opts.store.save(message);
     } catch {

@@ -14,7 +14,12 @@ export type DialogueEvent =
   /** Something for a human (a notify tool call from the LLM). */
   | { type: 'notify'; text: string }
   /** Hang up once the reply so far has been spoken. */
-  | { type: 'end_call'; reason: string };
+  | { type: 'end_call'; reason: string }
+  /** Who answered (what follows, or the model round just streamed): for the text channels' answer source and usage. */
+  | { type: 'source'; source: AnswerSource; model?: string; usage?: { inputTokens: number; outputTokens: number } };
+
+/** `faq`: an FAQ answer; `llm`: a model; `secretary`: the built-in dialogue; `fallback`: the fixed message of a channel without either. */
+export type AnswerSource = 'faq' | 'llm' | 'secretary' | 'fallback';
 
 export interface UserTurn {
   /** Final transcript; '' when the STT heard nothing intelligible. */
@@ -40,8 +45,12 @@ export interface Dialogue {
    * that instead of the full reply, so the model does not believe it said what nobody heard.
    */
   noteInterrupted?(spokenText: string): void;
-  /** The persona's words for a cue the turn manager gives on its own (a silent caller, the time limit); they become part of the conversation. */
-  cue(cue: DialogueCue): string;
+  /**
+   * The persona's words for a cue the turn manager gives on its own (a silent caller, the time
+   * limit); they become part of the conversation. Every dialogue a call runs has them; a text
+   * channel's stateless answerer (FaqAnswer) has no turn manager and none.
+   */
+  cue?(cue: DialogueCue): string;
   /** Start taking a message now (another dialogue hands a caller it cannot understand over to this one). */
   takeMessage?(opts?: RespondOptions): AsyncIterable<DialogueEvent>;
   /** In the middle of taking a message: the next turn is this dialogue's to answer. */
@@ -49,7 +58,13 @@ export interface Dialogue {
 }
 
 export interface DialogueContext {
+  /** The channel taken messages are marked with: `ws`, `modem`, `chat`, `v1`, `widget`, `telegram`. */
+  channel?: string;
   callId?: string;
+  /** A text conversation's chat session. */
+  sessionId?: number;
   /** Caller id from the network, when known: offered as the callback number. */
   callerNumber?: string;
+  /** `text`: replies are read, not heard (numbers are written as digits, not spelt out for a voice). Default `voice`. */
+  medium?: 'voice' | 'text';
 }

@@ -6,12 +6,16 @@
  * failure (after the SDK's own retries), an HTTP error, or no first token within `firstTokenMs`.
  * Once text has been yielded it has been spoken, so a failure mid-reply is thrown, not retried
  * elsewhere (the caller would hear the start twice). Aborting (barge-in) ends the stream quietly.
+ *
+ * This is the one LLM caller of every channel (calls, admin chat, /v1). A provider's client and its
+ * health live in an LlmProviderClient, made once per configuration; a conversation's chain is a
+ * cheap OpenAiCompatibleLlm over the clients in the order that conversation tries them.
  */
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { EgressPolicy } from '../net/egress-policy.ts';
 import { proxyClientOptions } from '../net/outbound-http.ts';
-import { engineFailure, upstreamSummary, type EngineLog } from './engine-error.ts';
+import { engineFailure, upstreamSummary, type EngineError, type EngineLog } from './engine-error.ts';
 import { isAbortError, type ChatMessage, type EngineHealth, type LlmDelta, type LlmEngine, type LlmOptions, type ToolCall } from './types.ts';
 
 export interface LlmProviderConfig {
@@ -41,32 +45,30 @@ class NoFirstTokenError extends Error {}
 
 export class LlmUnavailableError extends Error {
   override readonly name = 'LlmUnavailableError';
+  /** Each provider tried, with what failed (and the error id of the log line with its own answer). */
+  constructor(readonly failures: ReadonlyArray<{ provider: string; error: EngineError }>) {
+    super(`all LLM providers failed: ${failures.map((f) => `${f.provider}: ${f.error.message}`).join('; ')}`);
+  }
 }
 
-interface ProviderState {
-  config: LlmProviderConfig;
-  client: OpenAI;
-  lastError: string | null;
-  lastOkAt: number | null;
-}
+/** One provider: its SDK client and how its last request went (shared by every chain that uses it). */
+export class LlmProviderClient {
+  lastError: string | null = null;
+  lastOkAt: number | null = null;
+  #client: OpenAI | Error | null = null;
 
-export class OpenAiCompatibleLlm implements LlmEngine {
-  readonly name: string;
-  private readonly providers: ProviderState[];
+  constructor(readonly config: LlmProviderConfig) {}
 
-  /** `log`: where a failing provider's answer goes (errors and health only say what failed and an error id). */
-  constructor(
-    providers: LlmProviderConfig[],
-    private readonly log?: EngineLog,
-  ) {
-    if (!providers.length) throw new Error('at least one LLM provider is required');
-    this.name = providers.map((p) => p.name).join('>');
-    this.providers = providers.map((config) => {
-      // A bad proxy URL throws here, at construction: a misconfiguration, not a provider outage.
-      const proxy = proxyClientOptions(config.proxyUrl, config.egress);
-      return {
-        config,
-        client: new OpenAI({
+  /**
+   * Made on first use. A bad proxy URL throws here: for the operator's own provider that is read at
+   * start (a misconfiguration stops it); for a stored one it counts as the provider failing, every time.
+   */
+  get client(): OpenAI {
+    if (!this.#client) {
+      const config = this.config;
+      try {
+        const proxy = proxyClientOptions(config.proxyUrl, config.egress);
+        this.#client = new OpenAI({
           baseURL: config.baseURL,
           apiKey: config.apiKey ?? 'not-needed',
           maxRetries: config.maxRetries ?? 1,
@@ -74,11 +76,39 @@ export class OpenAiCompatibleLlm implements LlmEngine {
           defaultHeaders: config.headers,
           fetch: proxy.fetch,
           fetchOptions: { ...config.fetchOptions, ...proxy.fetchOptions } as never,
-        }),
-        lastError: null,
-        lastOkAt: null,
-      };
+        });
+      } catch (err) {
+        this.#client = err instanceof Error ? err : new Error(String(err));
+      }
+    }
+    if (this.#client instanceof Error) throw this.#client;
+    return this.#client;
+  }
+}
+
+export class OpenAiCompatibleLlm implements LlmEngine {
+  readonly name: string;
+  private readonly providers: LlmProviderClient[];
+
+  /**
+   * Providers in the order they are tried: configurations (a client is made for each) or clients
+   * made earlier. `log`: where a failing provider's answer goes (errors and health only say what
+   * failed and an error id).
+   */
+  constructor(
+    providers: ReadonlyArray<LlmProviderConfig | LlmProviderClient>,
+    private readonly log?: EngineLog,
+    /** The longest any provider of this chain may take to a first token (a caller on the line waits less than a chat). */
+    private readonly maxFirstTokenMs = Infinity,
+  ) {
+    if (!providers.length) throw new Error('at least one LLM provider is required');
+    this.providers = providers.map((p) => {
+      if (p instanceof LlmProviderClient) return p;
+      const client = new LlmProviderClient(p);
+      void client.client; // a configuration given here is the operator's: a bad one throws now, at construction
+      return client;
     });
+    this.name = this.providers.map((p) => p.config.name).join('>');
   }
 
   health(): EngineHealth {
@@ -88,7 +118,7 @@ export class OpenAiCompatibleLlm implements LlmEngine {
   }
 
   async *stream(messages: ChatMessage[], opts: LlmOptions = {}): AsyncIterable<LlmDelta> {
-    const errors: string[] = [];
+    const failures: Array<{ provider: string; error: EngineError }> = [];
     for (const p of this.providers) {
       if (opts.signal?.aborted) return;
       const attempt = this.streamOne(p, messages, opts);
@@ -108,14 +138,15 @@ export class OpenAiCompatibleLlm implements LlmEngine {
         const failure = engineFailure(this.log, `llm ${p.config.name}`, summary, { err });
         p.lastError = failure.message;
         if (produced) throw failure;
-        errors.push(`${p.config.name}: ${failure.message}`);
+        failures.push({ provider: p.config.name, error: failure });
       }
     }
-    throw new LlmUnavailableError(`all LLM providers failed: ${errors.join('; ')}`);
+    throw new LlmUnavailableError(failures);
   }
 
-  private async *streamOne(p: ProviderState, messages: ChatMessage[], opts: LlmOptions): AsyncIterable<LlmDelta> {
+  private async *streamOne(p: LlmProviderClient, messages: ChatMessage[], opts: LlmOptions): AsyncIterable<LlmDelta> {
     const c = p.config;
+    const firstTokenMs = Math.min(c.firstTokenMs ?? 8000, this.maxFirstTokenMs);
     // Our own controller: the first-token timer aborts it, and so does the caller's signal.
     const ac = new AbortController();
     const onAbort = () => ac.abort();
@@ -124,7 +155,7 @@ export class OpenAiCompatibleLlm implements LlmEngine {
     const firstTokenTimer = setTimeout(() => {
       timedOut = true;
       ac.abort();
-    }, c.firstTokenMs ?? 8000);
+    }, firstTokenMs);
     try {
       const stream = await p.client.chat.completions.create(
         {
@@ -134,13 +165,16 @@ export class OpenAiCompatibleLlm implements LlmEngine {
           temperature: opts.temperature ?? c.temperature,
           max_tokens: opts.maxTokens,
           tools: opts.tools?.length ? opts.tools.map(toTool) : undefined,
+          stream_options: { include_usage: true },
         },
         { signal: ac.signal },
       );
       const calls = new Map<number, ToolCall>();
       let finishReason = 'stop';
       let first = true;
+      let usage: { inputTokens: number; outputTokens: number } | undefined;
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
+        if (chunk.usage) usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
         const choice = chunk.choices?.[0];
         if (!choice) continue;
         const delta = choice.delta ?? {};
@@ -161,9 +195,9 @@ export class OpenAiCompatibleLlm implements LlmEngine {
       for (const [, call] of [...calls.entries()].sort((a, b) => a[0] - b[0])) {
         yield { type: 'tool_call', call: { ...call, id: call.id || `call_${Math.random().toString(36).slice(2)}` } };
       }
-      yield { type: 'done', finishReason, provider: c.name };
+      yield { type: 'done', finishReason, provider: c.name, model: c.model, ...(usage ? { usage } : {}) };
     } catch (err) {
-      if (timedOut && !opts.signal?.aborted) throw new NoFirstTokenError(`no first token within ${c.firstTokenMs ?? 8000} ms`);
+      if (timedOut && !opts.signal?.aborted) throw new NoFirstTokenError(`no first token within ${firstTokenMs} ms`);
       throw err;
     } finally {
       clearTimeout(firstTokenTimer);

@@ -156,7 +156,15 @@ export interface ToolSpec {
 export type LlmDelta =
   | { type: 'text'; text: string }
   | { type: 'tool_call'; call: ToolCall }
-  | { type: 'done'; finishReason: string; provider: string };
+  | {
+      type: 'done';
+      finishReason: string;
+      /** The provider that answered, and the model it ran. */
+      provider: string;
+      model: string;
+      /** Token counts as the provider reported them (absent when it did not). */
+      usage?: { inputTokens: number; outputTokens: number };
+    };
 
 export interface LlmOptions {
   signal?: AbortSignal;

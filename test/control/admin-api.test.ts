@@ -25,7 +25,7 @@ t.test('every mutation is audited with who, what, target, ip, status; export as 
   t.same(items[2].details, { fields: ['answer'] });
   t.equal(items[0].details.error, 'not_found');
   const cfg = (await c.call('GET', '/admin/audit?action=config.set', { token: admin })).body.items[0];
-  t.same(cfg.details, { from: 0.5, to: 0.7 });
+  t.same(cfg.details, { from: 0.55, to: 0.7 });
 
   const csv = await c.call('GET', '/admin/audit/export?format=csv&action=faq.', { token: admin });
   t.equal(csv.status, 200);
@@ -92,7 +92,7 @@ t.test('LLM providers: API keys are write-only; personas; config validated per k
   t.equal((await c.call('POST', '/admin/personas', { token: admin, body: { name: 'Z', system_prompt: 'p', llm_provider_id: 999 } })).status, 409, 'unknown provider id refused by the foreign key');
 
   const cfg = await c.call('GET', '/admin/config', { token: admin });
-  t.ok(cfg.body.items.some((i: { key: string; value: unknown }) => i.key === 'faq.threshold' && i.value === 0.5));
+  t.ok(cfg.body.items.some((i: { key: string; value: unknown }) => i.key === 'faq.threshold' && i.value === 0.55));
   t.equal((await c.call('PUT', '/admin/config/faq.threshold', { token: admin, body: { value: 5 } })).status, 400);
   t.equal((await c.call('PUT', '/admin/config/no.such.key', { token: admin, body: { value: 1 } })).status, 404);
   t.equal((await c.call('PUT', '/admin/config/company.name', { token: admin, body: { value: 'Acme' } })).status, 200);

@@ -127,7 +127,7 @@ t.test('per-session override beats the persona, which beats the default; cleared
   t.match((await c.call('GET', `/admin/chat/sessions/${sess.id}`, { token: op })).body, { llm_backend: 'provider', llm_provider_id: a.id });
 
   await c.call('PUT', `/admin/chat/sessions/${sess.id}/llm`, { token: op, body: { backend: 'faq' } });
-  t.match(await reply(c, op, sess.id), { source: 'fallback' });
+  t.match(await reply(c, op, sess.id), { source: 'secretary', model: 'secretary' }, 'no LLM: the built-in secretary, as on a call');
 
   const persona = (await c.call('POST', '/admin/personas', { token: admin, body: { name: 'Pinned', system_prompt: 'p', llm_provider_id: a.id } })).body;
   const withPersona = (await c.call('POST', '/admin/chat/sessions', { token: op, body: { persona_id: persona.id } })).body;

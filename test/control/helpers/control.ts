@@ -4,7 +4,6 @@ import { createLogger } from '../../../gateway/logger.ts';
 import { hashPassword } from '../../../control/auth/password.ts';
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../control/control-plane.ts';
 import { attachControlPlane } from '../../../gateway/http/attach-control-plane.ts';
-import type { LlmCaller } from '../../../control/openai-api/llm-caller.ts';
 import type { Role } from '../../../control/repositories/users.ts';
 import { testDatabase, type TestDatabase, type TestEngine } from './database.ts';
 
@@ -41,7 +40,7 @@ export interface TestControl {
 export async function startControl(
   env: Record<string, string> = {},
   /** `db`: a database the caller owns (and cleans up); `engine`: a fresh one on that engine, cleaned up by stop(). */
-  opts: { llmCaller?: LlmCaller; db?: TestDatabase; engine?: TestEngine; options?: Partial<ControlPlaneOptions> } = {},
+  opts: { db?: TestDatabase; engine?: TestEngine; options?: Partial<ControlPlaneOptions> } = {},
 ): Promise<TestControl> {
   const db = opts.db ?? (await testDatabase(opts.engine));
   const cp = await createControlPlane({
@@ -50,7 +49,6 @@ export async function startControl(
     pgSchema: db.pgSchema,
     log: createLogger('silent'),
     env: { ...TEST_ENV, ...env },
-    llmCaller: opts.llmCaller,
     ...opts.options,
   });
   const app = uws.App();

@@ -5,8 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { hashPassword } from '../../../control/auth/password.ts';
 import type { ControlPlane } from '../../../control/control-plane.ts';
-import { assembleGateway } from '../../../gateway/assemble.ts';
+import type { Role } from '../../../control/repositories/users.ts';
+import { assembleGateway, type AssembledGateway } from '../../../gateway/assemble.ts';
 import { loadConfig } from '../../../gateway/config.ts';
 import { createLogger } from '../../../gateway/logger.ts';
 import type { GatewayPipelines } from '../../../gateway/pipeline-factory.ts';
@@ -14,17 +16,28 @@ import type { Gateway } from '../../../gateway/server.ts';
 import type { DialogueSettings } from '../../../pipeline/conversation/dialogue-settings.ts';
 
 export interface SecretaryGateway {
+  app: AssembledGateway;
   gateway: Gateway;
   controlPlane: ControlPlane;
   pipelines: GatewayPipelines;
   url: string;
   token: string;
+  /** `http://127.0.0.1:<port>`: the admin and /v1 APIs. */
+  base: string;
+  /** A user made in the database and logged in over HTTP: their access token. */
+  userToken(username: string, role: Role): Promise<string>;
+  /** A JSON request to the admin or /v1 API. */
+  call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; headers: Headers; body: any; text: string }>;
   stop(): Promise<void>;
 }
 
+/** Cheap password hashing and no rate limits: what the admin API tests need, not what they test. */
+export const ADMIN_TEST_ENV = { PASSWORD_HASH_LN: '12', RATE_LIMIT_AUTH: '10000/min', RATE_LIMIT_CHAT: '10000/min', RATE_LIMIT_DEFAULT: '10000/min' };
+const PASSWORD = 'a long enough password';
+
 /**
  * `env`: gateway settings; `controlEnv`: what the control plane and modem read (DATABASE_URL, ...);
- * `dialogue`: the dialogue settings calls get (silence, call length), over the defaults.
+ * `dialogue`: the shipped personas' dialogue settings (silence, call length), over the defaults.
  */
 export async function startSecretaryGateway(env: Record<string, string> = {}, controlEnv: Record<string, string> = {}, dialogue: Partial<DialogueSettings> = {}): Promise<SecretaryGateway> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-e2e-'));
@@ -34,12 +47,33 @@ export async function startSecretaryGateway(env: Record<string, string> = {}, co
   const app = await assembleGateway(config, { log, env: controlEnv });
   const port = await app.listen();
   const { gateway, controlPlane, pipelines } = app;
+  const base = `http://127.0.0.1:${port}`;
+  const call: SecretaryGateway['call'] = async (method, p, token, body) => {
+    const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
   return {
+    app,
     gateway,
     controlPlane,
     pipelines,
     url: `ws://127.0.0.1:${port}${config.voice.path}`,
     token: gateway.voiceToken,
+    base,
+    call,
+    async userToken(username, role) {
+      await controlPlane.repos.users.create({ username, role, password_hash: await hashPassword(PASSWORD, { ln: 12, r: 8, p: 1 }) });
+      const res = await fetch(`${base}/admin/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    },
     async stop() {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -3,9 +3,10 @@
  * a typo in a key should be an error, not a setting that silently does nothing.
  */
 import { z } from 'zod';
-import { DEFAULT_BACKEND_KEY, LlmBackendChoice } from '../llm/llm-backend.ts';
+import { DEFAULT_FALLBACK_MESSAGE, DEFAULT_HISTORY_LIMIT } from '../../pipeline/conversation/conversation.ts';
+import { DEFAULT_FAQ_THRESHOLD } from '../../pipeline/dialogue/faq-matcher.ts';
+import { DEFAULT_BACKEND_KEY, LlmBackendChoice, requireUsableBackend } from '../llm/llm-backend.ts';
 import type { Repositories } from '../repositories/index.ts';
-import { requireUsableBackend } from './llm-backend-routes.ts';
 
 /** Read by the gateway for every modem call (gateway/recording-consent.ts). */
 export const RECORDING_ENABLED_KEY = 'calls.recording_enabled';
@@ -14,37 +15,37 @@ export interface ConfigKey {
   description: string;
   schema: z.ZodType;
   default: unknown;
-  /** Checks a schema cannot make (rows that must exist); throws an HttpError. */
+  /** Checks a schema cannot make (rows that must exist); throws a domain error. */
   check?: (value: unknown, repos: Repositories) => Promise<void>;
 }
 
 export const CONFIG_KEYS: Record<string, ConfigKey> = {
   'faq.threshold': {
-    description: 'Lowest match score (0-1) at which an FAQ answer is given instead of asking the LLM',
+    description: 'Lowest match score (0-1) at which an FAQ entry answers, on calls and in chats (with an LLM, matches below 0.8 go to the model, which has the FAQ in its prompt)',
     schema: z.number().min(0.1).max(1),
-    default: 0.5,
+    default: DEFAULT_FAQ_THRESHOLD,
   },
   'chat.fallback_message': {
-    description: 'What the assistant says when neither the FAQ nor any LLM can answer',
+    description: 'What /v1 answers when neither the FAQ nor any LLM can (calls and chat sessions offer to take a message instead)',
     schema: z.string().min(1).max(1000),
-    default: "Sorry, I can't answer that right now. Please leave your name and number and we will get back to you.",
+    default: DEFAULT_FALLBACK_MESSAGE,
   },
   'chat.default_persona_id': {
-    description: 'Persona used by chat channels that do not name one (null: the default persona)',
+    description: 'Persona used by text channels (admin chat, /v1) that do not name one (null: the default persona)',
     schema: z.number().int().positive().nullable(),
     default: null,
   },
   'chat.max_history_messages': {
     description: 'How many earlier messages of a conversation are sent to the LLM',
     schema: z.number().int().min(0).max(200),
-    default: 20,
+    default: DEFAULT_HISTORY_LIMIT,
   },
   [DEFAULT_BACKEND_KEY]: {
-    description: 'LLM backend for text chats that do not choose one: {"backend":"auto"} (enabled providers by priority), {"backend":"faq"} (no LLM) or {"backend":"provider","provider_id":N} (that provider first)',
+    description: 'LLM backend for calls and chats that do not choose one: {"backend":"auto"} (enabled providers by priority), {"backend":"faq"} (no LLM) or {"backend":"provider","provider_id":N} (that provider first)',
     schema: LlmBackendChoice,
     default: { backend: 'auto' },
     // The same rule as PUT /admin/llm/default, so this route is no way around it.
-    check: (value, repos) => requireUsableBackend(repos, value as LlmBackendChoice),
+    check: (value, repos) => requireUsableBackend(repos.llmProviders, value as LlmBackendChoice),
   },
   [RECORDING_ENABLED_KEY]: {
     description: 'Record calls (only for callers with a call_recording consent)',
@@ -52,7 +53,7 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
     default: false,
   },
   'company.name': {
-    description: 'Company name used in greetings and prompts',
+    description: 'Company name used in greetings and prompts ({company}; empty: the shipped persona\'s words)',
     schema: z.string().max(200),
     default: '',
   },
