@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { InMemoryMessageStore } from '../../pipeline/dialogue/message-store.ts';
-import { greetingText } from '../../pipeline/dialogue/persona.ts';
+import { fixedPhrases, greetingText } from '../../pipeline/dialogue/persona.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
 import { testDatabase } from './helpers/database.ts';
 import { fakeLlm } from './helpers/fake-llm.ts';
@@ -72,7 +72,9 @@ t.test('personas: the greeting, prompts and dialogue settings the admin sets are
   t.equal(after.dialogue.silenceHangupMs, 30_000);
   t.equal(greetingText(before.persona), 'Hello, this is Maria. How can I help?', 'the earlier call keeps its greeting');
   t.ok(Object.isFrozen(before.persona) && Object.isFrozen(before.persona.prompts), 'and nothing can change it under it');
-  t.same(c.cp.conversations.greetings().map((g) => g.text), ['Good morning from Maria.'], 'the greetings to synthesise ahead follow the edit');
+  t.same(c.cp.conversations.greetings().map((g) => g.text), fixedPhrases(after.persona), 'the phrases to synthesise ahead follow the edit');
+  t.equal(c.cp.conversations.greetings()[0].text, 'Good morning from Maria.', 'the greeting first, then the silence cues');
+  t.ok(c.cp.conversations.greetings().some((g) => g.text === after.persona.prompts.stillThere), 'the still-there question among them');
 
   for (const bad of [{ dialogue: { silence_reprompt_s: -1 } }, { dialogue: { offer_message_after_failures: 1.5 } }, { dialogue: { bogus: 1 } }, { prompts: { askName: '' } }, { prompts: { greeting: 'use the greeting field' } }, { prompts: { nope: 'x' } }]) {
     const r = await c.call('PATCH', `/admin/personas/${created.body.id}`, { token: op, body: bad });
