@@ -26,6 +26,7 @@ import { attachRouter } from './http/router.ts';
 import { ChatResponder } from './openai-api/chat-responder.ts';
 import { openAiCaller, type LlmCaller } from './openai-api/llm-caller.ts';
 import { createRepositories } from './repositories/index.ts';
+import { LlmProvidersRepo } from './repositories/llm-providers.ts';
 import { buildRouteTable } from './routes.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import type { SttEngine } from '../pipeline/engines/types.ts';
@@ -33,7 +34,7 @@ import type { GsmControl } from './gsm/gsm-control.ts';
 import { processMetricsSource, type MetricsSource } from './monitor/metrics-source.ts';
 import type { ControlServices, LiveHooks } from './services.ts';
 import { SttService } from './stt/stt-service.ts';
-import { BackupService } from './backup/backup-service.ts';
+import { BackupService, type RestoreSafeguards } from './backup/backup-service.ts';
 import { ErasureLedger } from './legal/erasure-ledger.ts';
 import { RecordingStore } from './recordings/recording-store.ts';
 import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
@@ -114,6 +115,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Migration 0004 moved proxy passwords to an encrypted column; rows from before it get there now.
   const sealed = await repos.llmProviders.sealPlaintextProxyPasswords();
   if (sealed) log.info({ providers: sealed }, 'encrypted LLM proxy passwords that were stored in plaintext');
+  await bindProviderSecrets(repos.llmProviders, log);
   const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), new DeviceTokens(secret.derive('login-device-tokens')), {
     accessTokenTtlS: config.accessTokenTtlS,
     refreshTokenTtlS: config.refreshTokenTtlS,
@@ -153,13 +155,18 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
 
   const recordings = new RecordingStore(repos.calls, dataDir, opts.recordingsDir);
   const erasures = new ErasureLedger(db, cipher, secret.derive('erasure-ledger-hmac'));
+  const restoreSafeguards: RestoreSafeguards = {
+    reapplyErasures: (trx) => erasures.reapply(trx),
+    dropUnboundSecrets: (trx) => new LlmProvidersRepo(trx, cipher).dropLegacySecrets(),
+  };
   const backups = new BackupService(db, dataDir, recordings, async () => {
     await repos.llmProviders.sealPlaintextProxyPasswords(); // a backup from before migration 0004
+    await bindProviderSecrets(repos.llmProviders, log); // reports keys bound to other URLs than the restored rows'
     faq.invalidate();
     chat.invalidate();
     apiKeys.invalidate();
     await usage.reloadLimits();
-  }, erasures, bulk);
+  }, restoreSafeguards, bulk);
 
   const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, faq, setup, chat, tts, stt, backups, erasures, recordings, live };
   const routes = buildRouteTable(services);
@@ -221,6 +228,22 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
         await db.destroy();
       })()),
   };
+}
+
+/**
+ * LLM secrets encrypted before they were bound to their destination are bound to their row's URL
+ * now (repositories/secret-binding.ts); secrets that cannot be used with their row's URL are
+ * named once, here, and shown as `missing` in the API until an admin enters them again.
+ */
+async function bindProviderSecrets(providers: LlmProvidersRepo, log: Logger): Promise<void> {
+  const { bound, unusable } = await providers.bindLegacySecrets();
+  if (bound) log.info({ secrets: bound }, 'bound stored LLM API keys and proxy passwords to the server they were given for');
+  if (unusable.length) {
+    log.warn(
+      { secrets: unusable },
+      'stored LLM secrets that cannot be used with their provider\'s current URL (stored for another server or proxy, or under another secret key) are not sent; enter them again',
+    );
+  }
 }
 
 /**

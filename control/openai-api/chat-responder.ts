@@ -142,9 +142,9 @@ export class ChatResponder {
     return engineFailure(this.log, `llm provider ${provider.name}`, upstreamSummary(err), { err, provider_id: provider.id });
   }
 
-  /** Listed providers show no secrets; the call needs the key and the proxy's password. */
+  /** Listed providers show no secrets; the call needs the key (for the URL it goes to) and the proxy's password. */
   async #withSecrets(provider: LlmProvider): Promise<{ provider: LlmProvider; apiKey: string | null }> {
-    const [apiKey, proxyUrl] = await Promise.all([this.repos.llmProviders.getApiKey(provider.id), this.repos.llmProviders.getProxyUrl(provider.id)]);
+    const [apiKey, proxyUrl] = await Promise.all([this.repos.llmProviders.getApiKey(provider.id, provider.base_url), this.repos.llmProviders.getProxyUrl(provider.id)]);
     return { provider: { ...provider, proxy_url: proxyUrl }, apiKey };
   }
 
