@@ -144,7 +144,7 @@ export class ChatResponder {
 
   /** Listed providers show no secrets; the call needs the key (for the URL it goes to) and the proxy's password. */
   async #withSecrets(provider: LlmProvider): Promise<{ provider: LlmProvider; apiKey: string | null }> {
-    const [apiKey, proxyUrl] = await Promise.all([this.repos.llmProviders.getApiKey(provider.id, provider.base_url), this.repos.llmProviders.getProxyUrl(provider.id)]);
+    const { apiKey, proxyUrl } = await this.repos.llmProviders.secretsFor(provider);
     return { provider: { ...provider, proxy_url: proxyUrl }, apiKey };
   }
 

@@ -1,26 +1,29 @@
 /**
  * LLM providers (any OpenAI-compatible endpoint). The API key is encrypted at rest and write-only:
- * entities carry `has_api_key`, and only `getApiKey` (used by the code that calls the LLM) decrypts.
- * The key was given for one server: moving `base_url` to another origin (scheme, host or port)
- * without sending a key clears it, so it is never sent to a host it was not meant for.
+ * entities carry `has_api_key`, and only `secretsFor` (used by the code that calls the LLM) and
+ * `getApiKey` / `getProxyUrl` decrypt. The key was given for one server: moving `base_url` to
+ * another origin (scheme, host or port) without sending a key clears it, so it is never sent to a
+ * host it was not meant for; so does moving a plain-http provider to a new proxy, which would
+ * read the key in clear.
  * A proxy password is encrypted at rest too (`proxy_password_encrypted`; `proxy_url` keeps the URL
  * without it) and never read back: entities show it as `***`, sending that back on update keeps the
- * stored one (only for the same proxy host, port and user), and only `getProxyUrl` returns the
+ * stored one (only for the same proxy host, port and user), and only the readers above return the
  * real URL. Rows written before migration 0004 still hold the password inside `proxy_url`: they are
  * read as they are and sealed by `sealPlaintextProxyPasswords` (at start and after a restore).
  *
  * Each secret's ciphertext is bound to where it may go (secret-binding.ts): the API key to the
- * origin of `base_url`, the proxy password to the proxy's scheme, host, port and user. A row whose
- * URL was changed behind our back (an edited backup, restored) no longer decrypts, and its secret
- * counts as missing (`api_key_status: "missing"`) rather than being sent to the new place.
- * Ciphertexts from before the binding are bound once, at start (`bindLegacySecrets`), and dropped
- * when a restore brings them (`dropLegacySecrets`): from a file their URL cannot be trusted.
+ * origin of `base_url` (and, for plain http, the proxy), the proxy password to the proxy's scheme,
+ * host, port and user. A row whose URL was changed behind our back (an edited backup, restored) no
+ * longer decrypts, and its secret counts as missing (`api_key_status: "missing"`) rather than being
+ * sent to the new place. Ciphertexts from before the binding are bound once, at start
+ * (`bindLegacySecrets`), and dropped when a restore brings them (`dropLegacySecrets`): from a file
+ * their URL cannot be trusted.
  */
 import type { FieldCipher } from '../crypto/field-cipher.ts';
 import { bool, insertedId, nowIso, num, type Queryable } from '../db/rows.ts';
 import { dropUndefined } from './crud-table.ts';
 import { isMasked, joinProxyPassword, keepStoredPassword, maskProxyUrl, splitProxyPassword } from './proxy-password.ts';
-import { apiKeyContext, LEGACY_KEY_CONTEXT, LEGACY_PROXY_PASSWORD_CONTEXT, proxyPasswordContext } from './secret-binding.ts';
+import { apiKeyContext, LEGACY_KEY_CONTEXT, LEGACY_PROXY_PASSWORD_CONTEXT, proxyOrigin, proxyPasswordContext } from './secret-binding.ts';
 
 export { MASKED_PASSWORD, MaskedPasswordError } from './proxy-password.ts';
 
@@ -73,9 +76,22 @@ export interface UnusableSecret {
 type Row = Record<string, unknown>;
 
 const hasText = (v: unknown): v is string => typeof v === 'string' && v !== '';
+const proxyUrlOf = (r: Row): string | null => (hasText(r.proxy_url) ? r.proxy_url : null);
+
+/**
+ * Why an update that sends no `api_key` must drop the stored one: `base_url` moved to another
+ * origin, or a plain-http server's calls move to a proxy that has not seen them before (it would
+ * read the key in clear; through https it sees only TLS). Going without a proxy keeps the key.
+ */
+function keyDroppedBecause(stored: { baseUrl: string; proxyUrl: string | null }, next: { baseUrl: string; proxyUrl: string | null }): 'origin_changed' | 'proxy_changed' | null {
+  if (!sameOrigin(next.baseUrl, stored.baseUrl)) return 'origin_changed';
+  const plainHttp = new URL(next.baseUrl).protocol === 'http:';
+  if (plainHttp && next.proxyUrl !== null && (stored.proxyUrl === null || proxyOrigin(next.proxyUrl) !== proxyOrigin(stored.proxyUrl))) return 'proxy_changed';
+  return null;
+}
 
 /** Scheme, host and port alike (a path change on the same server keeps the key). */
-function sameOrigin(a: string, b: string): boolean {
+export function sameOrigin(a: string, b: string): boolean {
   try {
     return new URL(a).origin === new URL(b).origin;
   } catch {
@@ -89,10 +105,10 @@ export class LlmProvidersRepo {
     private readonly cipher: FieldCipher,
   ) {}
 
-  /** The row's API key for a request to `sendTo` (default: the row's own base_url). */
+  /** The row's API key for a request to `sendTo` (default: the row's own base_url), through the row's proxy. */
   #apiKey(r: Row, sendTo: string = String(r.base_url)): { status: SecretStatus; key: string | null } {
     if (!hasText(r.api_key_encrypted)) return { status: 'none', key: null };
-    const context = apiKeyContext(sendTo);
+    const context = apiKeyContext(sendTo, proxyUrlOf(r));
     const key = context === null ? null : this.cipher.tryDecrypt(r.api_key_encrypted, context);
     return key === null ? { status: 'missing', key } : { status: 'set', key };
   }
@@ -135,8 +151,11 @@ export class LlmProvidersRepo {
     };
   }
 
-  /** `proxy_url` is the full URL in plaintext here (already unmasked); `baseUrl` is where the key will go. */
-  private toRow(i: Partial<LlmProviderInput>, baseUrl: string): Row {
+  /**
+   * `proxy_url` is the full URL in plaintext here (already unmasked); `keyGoesTo` is the base URL
+   * and the proxy URL the row will have, which the key is bound to.
+   */
+  private toRow(i: Partial<LlmProviderInput>, keyGoesTo: { baseUrl: string; proxyUrl: string | null }): Row {
     const { api_key, proxy_url, ...rest } = i;
     let proxy: Row = {};
     if (proxy_url === null) proxy = { proxy_url: null, proxy_password_encrypted: null };
@@ -144,10 +163,11 @@ export class LlmProvidersRepo {
       const { url, password } = splitProxyPassword(proxy_url);
       proxy = { proxy_url: url, proxy_password_encrypted: password === null ? null : this.cipher.encrypt(password, proxyPasswordContext(url)!) };
     }
+    const keyContext = () => apiKeyContext(keyGoesTo.baseUrl, keyGoesTo.proxyUrl)!;
     return dropUndefined({
       ...rest,
       ...proxy,
-      api_key_encrypted: api_key === undefined ? undefined : api_key === null ? null : this.cipher.encrypt(api_key, apiKeyContext(baseUrl)!),
+      api_key_encrypted: api_key === undefined ? undefined : api_key === null ? null : this.cipher.encrypt(api_key, keyContext()),
     });
   }
 
@@ -170,8 +190,16 @@ export class LlmProvidersRepo {
    * when none is stored or the one stored was not given for that origin.
    */
   async getApiKey(id: number, sendTo?: string): Promise<string | null> {
-    const r = await this.db('llm_providers').where({ id }).first('base_url', 'api_key_encrypted');
+    const r = await this.db('llm_providers').where({ id }).first('base_url', 'api_key_encrypted', 'proxy_url');
     return r ? this.#apiKey(r, sendTo).key : null;
+  }
+
+  /** What a call to `provider.base_url` needs, read together: the key for that URL and the proxy URL with its password. */
+  async secretsFor(provider: Pick<LlmProvider, 'id' | 'base_url'>): Promise<{ apiKey: string | null; proxyUrl: string | null }> {
+    const r = await this.db('llm_providers').where({ id: provider.id }).first('base_url', 'api_key_encrypted', 'proxy_url', 'proxy_password_encrypted');
+    if (!r) return { apiKey: null, proxyUrl: null };
+    const { url, password } = this.#proxy(r);
+    return { apiKey: this.#apiKey(r, provider.base_url).key, proxyUrl: url === null ? null : joinProxyPassword(url, password) };
   }
 
   private async storedProxy(id: number): Promise<{ url: string | null; password: string | null }> {
@@ -195,23 +223,30 @@ export class LlmProvidersRepo {
   /** @throws MaskedPasswordError when `proxy_url` carries the `***` placeholder (nothing is stored yet). */
   async create(input: LlmProviderInput): Promise<LlmProvider> {
     const now = nowIso();
-    const row = this.toRow({ ...input, proxy_url: await this.unmasked(null, input.proxy_url) }, input.base_url);
+    const proxyUrl = await this.unmasked(null, input.proxy_url);
+    const row = this.toRow({ ...input, proxy_url: proxyUrl }, { baseUrl: input.base_url, proxyUrl: proxyUrl ? splitProxyPassword(proxyUrl).url : null });
     const id = insertedId(await this.db('llm_providers').insert({ kind: 'openai-compatible', ...row, created_at: now, updated_at: now }).returning('id'));
     return (await this.get(id))!;
   }
 
   /**
-   * A new `base_url` on another origin without `api_key` clears the stored key.
+   * Without `api_key`, the stored key is cleared when it would go somewhere new (keyDroppedBecause),
+   * and otherwise bound again to where it goes now.
    * @throws MaskedPasswordError when `***` is sent for a proxy other than the stored one.
    */
   async update(id: number, patch: Partial<LlmProviderInput>): Promise<LlmProvider | undefined> {
-    const stored = await this.db('llm_providers').where({ id }).first('base_url');
+    const stored: Row | undefined = await this.db('llm_providers').where({ id }).first('base_url', 'api_key_encrypted', 'proxy_url');
     if (!stored) return undefined;
-    const keyFollows = patch.base_url === undefined || patch.api_key !== undefined || sameOrigin(patch.base_url, String(stored.base_url));
-    const row = this.toRow(
-      { ...patch, api_key: keyFollows ? patch.api_key : null, proxy_url: await this.unmasked(id, patch.proxy_url) },
-      patch.base_url ?? String(stored.base_url),
-    );
+    const proxyUrl = await this.unmasked(id, patch.proxy_url);
+    const before = { baseUrl: String(stored.base_url), proxyUrl: proxyUrlOf(stored) };
+    const after = { baseUrl: patch.base_url ?? before.baseUrl, proxyUrl: proxyUrl === undefined ? before.proxyUrl : proxyUrl && splitProxyPassword(proxyUrl).url };
+    let apiKey = patch.api_key;
+    if (apiKey === undefined && hasText(stored.api_key_encrypted)) {
+      // A key that cannot be used now stays as it is (missing); a usable one is bound to its new context.
+      if (keyDroppedBecause(before, after)) apiKey = null;
+      else if (apiKeyContext(after.baseUrl, after.proxyUrl) !== apiKeyContext(before.baseUrl, before.proxyUrl)) apiKey = this.#apiKey(stored).key ?? undefined;
+    }
+    const row = this.toRow({ ...patch, api_key: apiKey, proxy_url: proxyUrl }, after);
     const n = await this.db('llm_providers').where({ id }).update({ ...row, updated_at: nowIso() });
     return n ? this.get(id) : undefined;
   }
@@ -259,7 +294,8 @@ export class LlmProvidersRepo {
       if (hasText(r.api_key_encrypted)) {
         const stored = r.api_key_encrypted;
         const legacy = this.cipher.tryDecrypt(stored, LEGACY_KEY_CONTEXT);
-        out.push({ ...common, secret: 'api_key' as const, column: 'api_key_encrypted', stored, legacy, usable: this.#apiKey(r).status === 'set', context: apiKeyContext(String(r.base_url)) });
+        const context = apiKeyContext(String(r.base_url), proxyUrlOf(r));
+        out.push({ ...common, secret: 'api_key' as const, column: 'api_key_encrypted', stored, legacy, usable: this.#apiKey(r).status === 'set', context });
       }
       if (hasText(r.proxy_password_encrypted) && hasText(r.proxy_url)) {
         const stored = r.proxy_password_encrypted;

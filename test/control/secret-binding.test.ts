@@ -3,7 +3,8 @@
  * URL is changed behind the API's back: a backup edited to point a provider at another host,
  * with its manifest hashes recomputed, uploaded and restored, sends the attacker nothing; the
  * provider shows its key as missing. Secrets encrypted before the binding are bound at start,
- * and dropped when a restore brings them.
+ * and dropped when a restore brings them. A plain-http provider's key is read by its proxy, so a
+ * new proxy (through the API or an edited backup) never gets it.
  */
 import t from 'tap';
 import { FakeOpenAi } from '../fakes/fake-openai.ts';
@@ -125,4 +126,45 @@ t.test('secrets encrypted before the binding: bound at start, dropped when a res
   admin = (await c.login('adam')).body.access_token;
   t.match((await c.call('GET', `/admin/llm-providers/${p.id}`, { token: admin })).body, { has_api_key: false, api_key_status: 'none' });
   t.equal((await c.cp.db('llm_providers').where({ id: p.id }).first()).api_key_encrypted, null);
+});
+
+t.test('a plain-http provider moved to a new proxy loses its key; going direct keeps it; an edited backup adding a proxy gets no key', async (t) => {
+  const target = await new FakeOpenAi({ apiKey: 'sk-http', chat: () => ({ text: 'plain' }) }).start();
+  const proxy = await new ForwardProxy().start();
+  const c = await startControl(LOOPBACK_ALLOWED);
+  t.teardown(async () => {
+    await c.stop();
+    await target.close();
+    await proxy.close();
+  });
+  const admin = await c.userToken('adam', 'admin');
+  const keyed = () => target.requests.filter((r) => r.headers.authorization === 'Bearer sk-http').length;
+  const p = (await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'p', base_url: target.baseURL, model: 'm', api_key: 'sk-http' } })).body;
+  t.match((await c.call('POST', `/admin/llm-providers/${p.id}/test`, { token: admin })).body, { ok: true, reply: 'plain' });
+  const direct = keyed();
+
+  const moved = await c.call('PATCH', `/admin/llm-providers/${p.id}`, { token: admin, body: { proxy_url: proxy.url() } });
+  t.match(moved.body, { has_api_key: false, api_key_status: 'none' }, 'the key is cleared: the proxy would read it in clear');
+  const audit = await c.cp.repos.audit.list({ action: 'llm_providers.update' }, { limit: 1, offset: 0 });
+  t.match(audit.items[0].details, { api_key: 'cleared_proxy_changed' });
+  t.match((await c.call('POST', `/admin/llm-providers/${p.id}/test`, { token: admin })).body, { ok: false }, 'the server refuses a call without its key');
+  t.ok(proxy.tunnels.length >= 1, 'that call went through the proxy');
+  t.equal(keyed(), direct, 'and carried no key');
+
+  const withKey = await c.call('PATCH', `/admin/llm-providers/${p.id}`, { token: admin, body: { api_key: 'sk-http' } });
+  t.match(withKey.body, { has_api_key: true }, 'a key sent for the proxied route is kept');
+  t.match((await c.call('POST', `/admin/llm-providers/${p.id}/test`, { token: admin })).body, { ok: true, reply: 'plain' });
+  const off = await c.call('PATCH', `/admin/llm-providers/${p.id}`, { token: admin, body: { proxy_url: null } });
+  t.match(off.body, { has_api_key: true, api_key_status: 'set' }, 'dropping the proxy sends the key to no one new: kept');
+  t.match((await c.call('POST', `/admin/llm-providers/${p.id}/test`, { token: admin })).body, { ok: true, reply: 'plain' });
+
+  // The same move made in a backup instead of through the API.
+  const tunnelsBefore = proxy.tunnels.length;
+  const keyedBefore = keyed();
+  const { restored, admin: again } = await restoreEdited(c, admin, (row) => ({ ...row, proxy_url: `http://127.0.0.1:${proxy.port}` }));
+  t.equal(restored.status, 200, JSON.stringify(restored.body));
+  t.match((await c.call('GET', `/admin/llm-providers/${p.id}`, { token: again })).body, { has_api_key: false, api_key_status: 'missing' });
+  await c.call('POST', `/admin/llm-providers/${p.id}/test`, { token: again });
+  t.ok(proxy.tunnels.length > tunnelsBefore, 'the call went through the added proxy');
+  t.equal(keyed(), keyedBefore, 'without the key');
 });
