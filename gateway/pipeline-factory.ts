@@ -95,6 +95,7 @@ export async function createPipelineFactory(
       onMessageTaken: (m) => log.info({ callId, caller: m.callerName }, 'message taken'),
       onNotify: (text) => log.warn({ callId, text }, 'dialogue asks for a human'),
     }),
+    log: log.child({ component: 'pipeline' }),
   });
 
   // Start the recogniser's decoders, let the voice's helper processes come up, and synthesise the greeting before the first call.

@@ -13,6 +13,7 @@ import { fillTemplate, type Persona } from './dialogue/persona.ts';
 import { Secretary } from './dialogue/secretary.ts';
 import type { Dialogue } from './dialogue/types.ts';
 import type { LlmEngine, SttEngine, TtsEngine, VadEngine, VadOptions } from './engines/types.ts';
+import type { EngineLog } from './engines/engine-error.ts';
 import { GreetingCache } from './greeting-cache.ts';
 import { SentenceSplitter, type SentenceSplitterOptions } from './text/sentence-splitter.ts';
 import type { TurnConfig } from './turn/config.ts';
@@ -45,6 +46,8 @@ export interface SecretaryPipelineOptions {
   /** Per-call hooks for what the dialogue produces besides speech (taken messages, notes). */
   hooks?: (callId: string) => DialogueHooks;
   onTurn?: (callId: string) => VoicePipelineDeps['onTurn'];
+  /** Where a call's failures are logged in full (callers are told an error id). */
+  log?: EngineLog;
 }
 
 export interface SecretaryPipelines {
@@ -84,6 +87,7 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
       config: opts.turn,
       greetingAudio: (text) => greetings.get(text),
       onTurn: opts.onTurn?.(info.callId),
+      log: opts.log,
     });
   };
 

@@ -25,6 +25,7 @@ import { DEFAULT_TURN_CONFIG, isBackchannel, type TurnConfig } from './turn/conf
 import type { DialogueChunk, DialoguePort, SentenceSplitterPort, SttPort, SttUtterance, TtsPort, VadEvent, VadPort } from './turn/ports.ts';
 import { ReplyPlayer } from './turn/reply-player.ts';
 import { ArrivalClock } from './turn/arrival-clock.ts';
+import { EngineError, engineFailure, type EngineLog } from './engines/engine-error.ts';
 
 export interface VoicePipelineDeps {
   vad: VadPort;
@@ -38,6 +39,8 @@ export interface VoicePipelineDeps {
   /** Hook for persisting turns incrementally (call log, transcript). */
   onTurn?: (turn: { callerText: string; replyText: string; interrupted: boolean; metrics: TurnMetrics }) => void;
   now?: () => number;
+  /** Where a failure's own text goes (under the error id the caller is told); stderr without one. */
+  log?: EngineLog;
 }
 
 interface Reply {
@@ -96,7 +99,7 @@ export class VoicePipeline implements CallPipeline {
     this.now = deps.now ?? (() => performance.now());
     deps.vad.onEvent((e) => this.onVad(e));
     deps.vad.onError((err) => {
-      this.emit({ type: 'error', code: 'worker_crashed', message: `voice activity detection failed: ${err.message}` });
+      this.failed('worker_crashed', 'voice activity detection failed', err);
     });
   }
 
@@ -117,7 +120,7 @@ export class VoicePipeline implements CallPipeline {
       reply.text = text;
       reply.generating = false;
       this.emit({ type: 'response_text_delta', text });
-    })().catch((err: Error) => this.emit({ type: 'error', code: 'reply_failed', message: err.message }));
+    })().catch((err: unknown) => this.failed('reply_failed', 'the reply failed', err));
   }
 
   pushAudio(pcm: Int16Array): void {
@@ -243,7 +246,7 @@ export class VoicePipeline implements CallPipeline {
     const seq = this.utterances;
     void utterance.finish().then(
       (text) => this.onFinalTranscript(text, endWall, endpointMs, seq, continuation),
-      (err: Error) => this.emit({ type: 'error', code: 'stt_failed', message: err.message }),
+      (err: unknown) => this.failed('stt_failed', 'speech recognition failed', err),
     );
   }
 
@@ -344,7 +347,7 @@ export class VoicePipeline implements CallPipeline {
       }
     } catch (err) {
       if (signal.aborted) return;
-      this.emit({ type: 'error', code: 'reply_failed', message: err instanceof Error ? err.message : String(err) });
+      this.failed('reply_failed', 'the reply failed', err);
     } finally {
       reply.generating = false;
     }
@@ -449,6 +452,16 @@ export class VoicePipeline implements CallPipeline {
       pos += chunk.length;
     }
     return out;
+  }
+
+  /**
+   * Tells the client what failed in our words and under an error id; the failure's own text (a
+   * worker's stack, a path, an upstream's answer) goes to the log only. An engine's EngineError is
+   * already such words, with its id logged, and is passed on as it is.
+   */
+  private failed(code: string, summary: string, err: unknown): void {
+    const told = err instanceof EngineError ? err : engineFailure(this.deps.log, 'voice-pipeline', summary, { err, callId: this.info.callId });
+    this.emit({ type: 'error', code, message: told.message });
   }
 
   private emit(event: PipelineEvent): void {
