@@ -444,7 +444,7 @@ export class BackupService {
     const pg = dbClient(this.db) === 'postgres';
     let outcome: { erased: ReapplyReport; paths: Set<string>; auditAppended: number; secretsDropped: number };
     try {
-      outcome = await this.#replaceRows(tables, pg);
+      outcome = await this.#replaceRows(tables, pg, sha256);
     } catch (err) {
       await Promise.all(staged.map((f) => unlink(f.tmp).catch(() => {})));
       throw err;
@@ -518,6 +518,7 @@ export class BackupService {
   async #replaceRows(
     tables: Record<string, Array<Record<string, unknown>>>,
     pg: boolean,
+    backupSha256: string,
   ): Promise<{ erased: ReapplyReport; paths: Set<string>; auditAppended: number; secretsDropped: number }> {
     return this.db.transaction(async (trx) => {
       // Sessions and device throttles belong to the users being replaced (the ledger stays).
@@ -526,7 +527,7 @@ export class BackupService {
       for (const table of [...BACKUP_TABLES].reverse()) if (table !== 'audit_log') await trx(table).del();
       let auditAppended = 0;
       for (const table of BACKUP_TABLES) {
-        if (table === 'audit_log') auditAppended = await appendAuditRows(trx, tables[table]);
+        if (table === 'audit_log') auditAppended = await appendAuditRows(trx, tables[table], backupSha256);
         else await insertInBatches(trx, table, tables[table]);
       }
       if (pg) {
