@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import { createAuthenticator } from '../control/auth/principal.ts';
 import { roleAtLeast } from '../control/auth/roles.ts';
 import { attachControlPlane, type ControlPlane } from '../control/control-plane.ts';
-import { clientIp } from '../control/http/client-ip.ts';
 import { UpgradeGuard } from '../control/http/upgrade-guard.ts';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
@@ -14,7 +13,7 @@ import type { MediaClock } from '../media/media-clock.ts';
 import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
-import { errorBody, writeHttpError, writeJson } from './http/respond.ts';
+import { errorBody, writeJson } from './http/respond.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
 import { HealthRegistry } from './observability/health.ts';
 import { attachObservability, type ObservabilityAccess } from './observability/http-routes.ts';
@@ -59,7 +58,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 
   const app = uws.App();
   // One budget of failed upgrades per IP for every WebSocket on this app (voice and TTS).
-  const upgrades = new UpgradeGuard(config.upgradeFailureLimit);
+  const upgrades = new UpgradeGuard(config.upgradeFailureLimit, undefined, log);
   const trustProxy = deps.controlPlane?.config.trustProxy ?? false;
   const voice = new VoiceEndpoint(
     { ...config.voice, token },
@@ -84,13 +83,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     registerDurabilityMetrics(metrics, cp);
   }
   app.any('/*', (res, req) => {
-    // A WebSocket upgrade to a path with no socket (a scan for one) counts as a failed upgrade.
-    if (req.getHeader('upgrade').toLowerCase() === 'websocket') {
-      const ip = clientIp(res.getRemoteAddressAsText(), req.getHeader('x-forwarded-for') || undefined, trustProxy);
-      const refusal = upgrades.refusal(ip);
-      if (refusal) return writeHttpError(res, refusal);
-      upgrades.failed(ip);
-    }
+    // A WebSocket upgrade to a path with no socket (a scan for one) is a plain 404 and spends no
+    // budget: behind a NAT or an untrusted proxy it would lock out every client sharing the address.
     writeJson(res, '404 Not Found', errorBody('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
   });
 

@@ -27,7 +27,6 @@ import { z } from 'zod';
 import type { UWS } from '../../gateway/uws.ts';
 import { bytesFromInt16 } from '../../media/pcm.ts';
 import { roleAtLeast } from '../auth/roles.ts';
-import { clientIp } from '../http/client-ip.ts';
 import { errorBody, forbidden, HttpError } from '../http/errors.ts';
 import type { Principal } from '../http/route.ts';
 import { SynthesisBody } from '../admin/tts-routes.ts';
@@ -108,7 +107,7 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
         .filter(Boolean);
       const fromProtocol = offered.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
       const authorization = h('authorization') || (fromProtocol ? `Bearer ${fromProtocol}` : undefined);
-      const ip = clientIp(res.getRemoteAddressAsText(), h('x-forwarded-for') || undefined, cp.config.trustProxy);
+      const ip = upgrades.client(res.getRemoteAddressAsText(), h('x-forwarded-for') || undefined, cp.config.trustProxy);
       let aborted = false;
       res.onAborted(() => {
         aborted = true;
