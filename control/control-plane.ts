@@ -38,7 +38,7 @@ import { BackupService, type RestoreSafeguards } from './backup/backup-service.t
 import { ErasureLedger } from './legal/erasure-ledger.ts';
 import { RecordingStore } from './recordings/recording-store.ts';
 import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
-import { attachTtsWebSocket } from './tts/tts-websocket.ts';
+import { attachTtsWebSocket, type WsErrorLimits } from './tts/tts-websocket.ts';
 import { TtsService } from './tts/tts-service.ts';
 import { UsageMeter } from './usage/usage-meter.ts';
 import { BulkWorkPool } from './bulk-work-pool.ts';
@@ -249,13 +249,14 @@ async function bindProviderSecrets(providers: LlmProvidersRepo, log: Logger): Pr
 /**
  * Serve the control plane's routes (`/admin/*`, `/v1/*`) on the gateway's uWS app. `upgradeGuard`:
  * the app's budget of failed WebSocket upgrades per IP, shared with its other sockets (the gateway
- * passes its own; default: one of this control plane's, at the default limit).
+ * passes its own; default: one of this control plane's, at the default limit). `wsErrors`: the
+ * voice socket's bad-message limits, which the TTS socket keeps too (default: their defaults).
  */
-export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard } = {}): void {
+export function attachControlPlane(app: UWS.TemplatedApp, cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard; wsErrors?: WsErrorLimits } = {}): void {
   const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
   // Before the router's `/admin/*`: uWS prefers the literal path anyway, and a plain GET (no
   // upgrade) falls through to the router, which answers 401/426.
-  attachTtsWebSocket(app, cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard());
+  attachTtsWebSocket(app, cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard(), opts.wsErrors);
   attachRouter(app, cp.routes, {
     log: cp.log,
     cors: new CorsPolicy(cp.config.corsOrigins),

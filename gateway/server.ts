@@ -78,7 +78,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const access: ObservabilityAccess = { metricsToken: config.metrics.token, isAdmin: cp ? adminCheck(cp) : undefined };
   attachObservability(app, { health, metrics, log }, access, { metricsHere: config.metrics.port === undefined, trusted: false });
   if (cp) {
-    attachControlPlane(app, cp, { upgradeGuard: upgrades });
+    attachControlPlane(app, cp, { upgradeGuard: upgrades, wsErrors: { maxErrors: config.voice.maxErrors, errorWindowMs: config.voice.errorWindowMs } });
     registerDurabilityHealth(health, cp);
     registerDurabilityMetrics(metrics, cp);
   }

@@ -21,7 +21,9 @@
  * The transport rules of the voice socket hold here too: an IP with too many failed upgrades gets
  * 429 before its credential is looked at (a refused credential counts as one; upgrade-guard.ts);
  * only `vg-tts` is echoed as the subprotocol, never `bearer.<token>`; and a client that sends
- * WS_MAX_ERRORS bad messages within WS_ERROR_WINDOW_MS is sent `too_many_errors` and closed with 4000.
+ * too many bad messages in a short time (the voice socket's VOICE_WS_MAX_ERRORS within
+ * VOICE_WS_ERROR_WINDOW_S, which the gateway passes; WS_MAX_ERRORS within WS_ERROR_WINDOW_MS
+ * without it) is sent `too_many_errors` and closed with 4000.
  */
 import { z } from 'zod';
 import type { UWS } from '../../gateway/uws.ts';
@@ -42,8 +44,15 @@ export const WS_CLOSE_UNAUTHORIZED = 4401;
 export const WS_CLOSE_FORBIDDEN = 4403;
 /** Too many bad messages in a short time (as on the voice socket). */
 export const WS_CLOSE_TOO_MANY_ERRORS = 4000;
+/** The defaults of VOICE_WS_MAX_ERRORS and VOICE_WS_ERROR_WINDOW_S, for a control plane served without the gateway's settings. */
 export const WS_MAX_ERRORS = 20;
 export const WS_ERROR_WINDOW_MS = 10_000;
+
+/** Bad messages a client may send within `errorWindowMs` before the socket is closed (0 = never). */
+export interface WsErrorLimits {
+  maxErrors: number;
+  errorWindowMs: number;
+}
 
 const ClientMessage = z.discriminatedUnion('type', [
   SynthesisBody.extend({ type: z.literal('synthesize'), id: z.string().max(100).optional() }),
@@ -66,7 +75,13 @@ interface SocketState {
 
 type Authenticate = (authorization: string | undefined) => Promise<Principal>;
 
-export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, authenticate: Authenticate, upgrades: UpgradeGuard): void {
+export function attachTtsWebSocket(
+  app: UWS.TemplatedApp,
+  cp: ControlPlane,
+  authenticate: Authenticate,
+  upgrades: UpgradeGuard,
+  limits: WsErrorLimits = { maxErrors: WS_MAX_ERRORS, errorWindowMs: WS_ERROR_WINDOW_MS },
+): void {
   const log = cp.log.child({ component: 'tts-ws' });
   let seq = 0;
   const authorizeOperator = async (authorization: string | undefined): Promise<Principal> => {
@@ -128,7 +143,7 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
       authorizeOperator(authorization)
         .then((principal) => {
           if (aborted) return;
-          const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null, errors: new ErrorFlood(WS_MAX_ERRORS, WS_ERROR_WINDOW_MS) };
+          const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null, errors: new ErrorFlood(limits.maxErrors, limits.errorWindowMs) };
           res.cork(() => res.upgrade(state, key, offered.includes(TTS_WS_SUBPROTOCOL) ? TTS_WS_SUBPROTOCOL : '', extensions, context));
         })
         .catch((err) => {
@@ -152,7 +167,7 @@ export function attachTtsWebSocket(app: UWS.TemplatedApp, cp: ControlPlane, auth
         sendJson({ type: 'error', ...error });
         if (st.closed || !st.errors.record(performance.now())) return;
         log.info({ ip: st.ip }, 'tts socket closed after too many bad messages');
-        sendJson({ type: 'error', code: 'too_many_errors', message: `${WS_MAX_ERRORS} bad messages within ${WS_ERROR_WINDOW_MS / 1000} s; closing` });
+        sendJson({ type: 'error', code: 'too_many_errors', message: `${limits.maxErrors} bad messages within ${limits.errorWindowMs / 1000} s; closing` });
         st.queue.length = 0;
         ws.end(WS_CLOSE_TOO_MANY_ERRORS, 'too many errors');
       };
