@@ -39,6 +39,7 @@ import { ErasureLedger } from './legal/erasure-ledger.ts';
 import { RecordingStore } from './recordings/recording-store.ts';
 import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
 import { attachTtsWebSocket, type WsErrorLimits } from './tts/tts-websocket.ts';
+import { warnRefusedProviders } from './llm/refused-providers.ts';
 import { TtsService } from './tts/tts-service.ts';
 import { UsageMeter } from './usage/usage-meter.ts';
 import { BulkWorkPool } from './bulk-work-pool.ts';
@@ -116,6 +117,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const sealed = await repos.llmProviders.sealPlaintextProxyPasswords();
   if (sealed) log.info({ providers: sealed }, 'encrypted LLM proxy passwords that were stored in plaintext');
   await bindProviderSecrets(repos.llmProviders, log);
+  void warnRefusedProviders(repos.llmProviders, config.egress, log).catch((err: unknown) => log.warn({ err }, 'could not check the LLM providers against the egress policy'));
   const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), new DeviceTokens(secret.derive('login-device-tokens')), {
     accessTokenTtlS: config.accessTokenTtlS,
     refreshTokenTtlS: config.refreshTokenTtlS,
