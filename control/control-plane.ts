@@ -26,6 +26,7 @@ import type { RouteTable } from './http/route-table.ts';
 import { createRouter } from './http/router.ts';
 import type { WebSocketService } from './http/websocket-port.ts';
 import { createRepositories } from './repositories/index.ts';
+import { LlmProvidersRepo } from './repositories/llm-providers.ts';
 import { buildRouteTable } from './routes.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import type { SttEngine } from '../pipeline/engines/types.ts';
@@ -33,11 +34,12 @@ import type { GsmControl } from './gsm/gsm-control.ts';
 import { processMetricsSource, type MetricsSource } from './monitor/metrics-source.ts';
 import type { ControlServices, LiveHooks } from './services.ts';
 import { SttService } from './stt/stt-service.ts';
-import { BackupService } from './backup/backup-service.ts';
+import { BackupService, type RestoreSafeguards } from './backup/backup-service.ts';
 import { ErasureLedger } from './legal/erasure-ledger.ts';
 import { RecordingStore } from './recordings/recording-store.ts';
 import { espeakCatalog, type TtsCatalog } from './tts/tts-catalog.ts';
-import { ttsWebSocket } from './tts/tts-websocket.ts';
+import { ttsWebSocket, type WsErrorLimits } from './tts/tts-websocket.ts';
+import { warnRefusedProviders } from './llm/refused-providers.ts';
 import { TtsService } from './tts/tts-service.ts';
 import { UsageMeter } from './usage/usage-meter.ts';
 import { BulkWorkPool } from './bulk-work-pool.ts';
@@ -129,6 +131,8 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Migration 0004 moved proxy passwords to an encrypted column; rows from before it get there now.
   const sealed = await repos.llmProviders.sealPlaintextProxyPasswords();
   if (sealed) log.info({ providers: sealed }, 'encrypted LLM proxy passwords that were stored in plaintext');
+  await bindProviderSecrets(repos.llmProviders, log);
+  void warnRefusedProviders(repos.llmProviders, config.egress, log).catch((err: unknown) => log.warn({ err }, 'could not check the LLM providers against the egress policy'));
   const auth = new AuthService(db, repos, cipher, secret.derive('jwt-hs256'), new DeviceTokens(secret.derive('login-device-tokens')), {
     accessTokenTtlS: config.accessTokenTtlS,
     refreshTokenTtlS: config.refreshTokenTtlS,
@@ -185,15 +189,20 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
 
   const recordings = new RecordingStore(repos.calls, dataDir, opts.recordingsDir);
   const erasures = new ErasureLedger(db, cipher, secret.derive('erasure-ledger-hmac'));
+  const restoreSafeguards: RestoreSafeguards = {
+    reapplyErasures: (trx) => erasures.reapply(trx),
+    dropUnboundSecrets: (trx) => new LlmProvidersRepo(trx, cipher).dropLegacySecrets(),
+  };
   const backups = new BackupService(db, dataDir, recordings, async () => {
     await repos.llmProviders.sealPlaintextProxyPasswords(); // a backup from before migration 0004
     // Deliveries the backup had not finished were most likely made since: not again, unless retried by hand.
     const abandoned = await repos.notificationOutbox.abandonUnfinished('restored from a backup: not sent again, since it may have been sent after the backup was made; retry it if it was not');
     if (abandoned) log.warn({ deliveries: abandoned }, 'notifications: unfinished deliveries from the restored backup were not sent again (see /admin/notifications/deliveries?status=failed)');
+    await bindProviderSecrets(repos.llmProviders, log); // reports keys bound to other URLs than the restored rows'
     await conversations.changed();
     apiKeys.invalidate();
     await usage.reloadLimits();
-  }, erasures, bulk);
+  }, restoreSafeguards, bulk);
   const notifications = new Notifications(repos, config, () => live.gsm, log.child({ component: 'notifications' }));
 
   // Last, so nothing after it can fail with the journal open: it holds DATA_DIR/journal for this process.
@@ -276,14 +285,31 @@ export interface ControlPlaneHttp {
 }
 
 /**
+ * LLM secrets encrypted before they were bound to their destination are bound to their row's URL
+ * now (repositories/secret-binding.ts); secrets that cannot be used with their row's URL are
+ * named once, here, and shown as `missing` in the API until an admin enters them again.
+ */
+async function bindProviderSecrets(providers: LlmProvidersRepo, log: Logger): Promise<void> {
+  const { bound, unusable } = await providers.bindLegacySecrets();
+  if (bound) log.info({ secrets: bound }, 'bound stored LLM API keys and proxy passwords to the server they were given for');
+  if (unusable.length) {
+    log.warn(
+      { secrets: unusable },
+      'stored LLM secrets that cannot be used with their provider\'s current URL (stored for another server or proxy, or under another secret key) are not sent; enter them again',
+    );
+  }
+}
+
+/**
  * The routes (`/admin/*`, `/v1/*`) and `WS /admin/tts/ws/stream` as ports. `upgradeGuard`: the
  * server's budget of failed WebSocket upgrades per IP, shared with its other sockets (the gateway
- * passes its own; default: one of this control plane's, at the default limit).
+ * passes its own; default: one of this control plane's, at the default limit). `wsErrors`: the
+ * voice socket's bad-message limits, which the TTS socket keeps too (default: their defaults).
  */
-export function controlPlaneHttp(cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard } = {}): ControlPlaneHttp {
+export function controlPlaneHttp(cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard; wsErrors?: WsErrorLimits } = {}): ControlPlaneHttp {
   const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
   return {
-    webSockets: [ttsWebSocket(cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard())],
+    webSockets: [ttsWebSocket(cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard(), opts.wsErrors)],
     http: createRouter(cp.routes, {
       log: cp.log,
       cors: new CorsPolicy(cp.config.corsOrigins),

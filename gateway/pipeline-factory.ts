@@ -102,6 +102,7 @@ export async function createPipelineFactory(
       onMessageTaken: (m) => log.info({ callId, kind: m.kind, channel: m.channel }, 'message taken'),
       onNotify: () => log.warn({ callId }, 'dialogue asks for a human'),
     }),
+    log: log.child({ component: 'pipeline' }),
   });
 
   // Start the recogniser's decoders, let the voice's helper processes come up, and synthesise the greeting before the first call.

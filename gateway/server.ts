@@ -6,7 +6,6 @@ import type { Logger } from 'pino';
 import { createAuthenticator } from '../control/auth/principal.ts';
 import { roleAtLeast } from '../control/auth/roles.ts';
 import type { ControlPlane } from '../control/control-plane.ts';
-import { clientIp } from '../control/http/client-ip.ts';
 import { UpgradeGuard } from '../control/http/upgrade-guard.ts';
 import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
@@ -15,8 +14,7 @@ import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
 import { attachControlPlane } from './http/attach-control-plane.ts';
-import { errorBody, writeHttpError, writeJson } from './http/respond.ts';
-import { remoteAddress } from './http/uws-http.ts';
+import { errorBody, writeJson } from './http/respond.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
 import { registerNotificationHealth, registerNotificationMetrics } from './observability/notification-health.ts';
 import { HealthRegistry } from './observability/health.ts';
@@ -62,7 +60,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 
   const app = uws.App();
   // One budget of failed upgrades per IP for every WebSocket on this app (voice and TTS).
-  const upgrades = new UpgradeGuard(config.upgradeFailureLimit);
+  const upgrades = new UpgradeGuard(config.upgradeFailureLimit, undefined, log);
   const trustProxy = deps.controlPlane?.config.trustProxy ?? false;
   const voice = new VoiceEndpoint(
     { ...config.voice, token },
@@ -82,20 +80,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const access: ObservabilityAccess = { metricsToken: config.metrics.token, isAdmin: cp ? adminCheck(cp) : undefined };
   attachObservability(app, { health, metrics, log }, access, { metricsHere: config.metrics.port === undefined, trusted: false });
   if (cp) {
-    attachControlPlane(app, cp, { upgradeGuard: upgrades });
+    attachControlPlane(app, cp, { upgradeGuard: upgrades, wsErrors: { maxErrors: config.voice.maxErrors, errorWindowMs: config.voice.errorWindowMs } });
     registerDurabilityHealth(health, cp);
     registerDurabilityMetrics(metrics, cp);
     registerNotificationHealth(health, cp);
     registerNotificationMetrics(metrics, cp);
   }
   app.any('/*', (res, req) => {
-    // A WebSocket upgrade to a path with no socket (a scan for one) counts as a failed upgrade.
-    if (req.getHeader('upgrade').toLowerCase() === 'websocket') {
-      const ip = clientIp(remoteAddress(res), req.getHeader('x-forwarded-for') || undefined, trustProxy);
-      const refusal = upgrades.refusal(ip);
-      if (refusal) return writeHttpError(res, refusal);
-      upgrades.failed(ip);
-    }
+    // A WebSocket upgrade to a path with no socket (a scan for one) is a plain 404 and spends no
+    // budget: behind a NAT or an untrusted proxy it would lock out every client sharing the address.
     writeJson(res, '404 Not Found', errorBody('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
   });
 

@@ -16,6 +16,7 @@ import type { MessageStore } from './dialogue/message-store.ts';
 import { Secretary } from './dialogue/secretary.ts';
 import type { Dialogue } from './dialogue/types.ts';
 import type { SttEngine, TtsEngine, VadEngine, VadOptions } from './engines/types.ts';
+import type { EngineLog } from './engines/engine-error.ts';
 import { GreetingCache, type GreetingVoice } from './greeting-cache.ts';
 import { SentenceSplitter, type SentenceSplitterOptions } from './text/sentence-splitter.ts';
 import type { TurnConfig } from './turn/config.ts';
@@ -39,6 +40,8 @@ export interface SecretaryPipelineOptions {
   splitter?: SentenceSplitterOptions;
   /** Per-call hooks for what the dialogue produces besides speech (taken messages, notes). */
   hooks?: (callId: string) => DialogueHooks;
+  /** Where a call's failures are logged in full (callers are told an error id). */
+  log?: EngineLog;
 }
 
 export interface SecretaryPipelines {
@@ -87,6 +90,7 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
       config: opts.turn,
       dialogueSettings: settings,
       cachedAudio: (text) => greetings.get(text, voice),
+      log: opts.log,
     });
   };
 

@@ -38,6 +38,7 @@ import { PreRollBuffer } from './turn/pre-roll.ts';
 import { ReplyPlayer } from './turn/reply-player.ts';
 import { ReplyVoice } from './turn/reply-voice.ts';
 import { ArrivalClock } from './turn/arrival-clock.ts';
+import { EngineError, engineFailure, type EngineLog } from './engines/engine-error.ts';
 
 export interface VoicePipelineDeps {
   vad: VadPort;
@@ -52,6 +53,8 @@ export interface VoicePipelineDeps {
   cachedAudio?: (text: string) => Int16Array | undefined;
   /** Monotonic milliseconds (performance.now()); injectable so a test can step time. */
   now?: () => number;
+  /** Where a failure's own text goes (under the error id the caller is told); stderr without one. */
+  log?: EngineLog;
 }
 
 /** One assistant turn, from the moment it was asked for until it played out or was cut. */
@@ -134,7 +137,7 @@ export class VoicePipeline implements CallPipeline {
     this.preRoll = new PreRollBuffer(((this.config.preRollMs + VAD_LAG_SLACK_MS) * PIPELINE_SAMPLE_RATE) / 1000);
     deps.vad.onEvent((e) => this.onVad(e));
     deps.vad.onError((err) => {
-      this.emit({ type: 'error', code: 'worker_crashed', message: `voice activity detection failed: ${err.message}` });
+      this.failed('worker_crashed', 'voice activity detection failed', err);
     });
   }
 
@@ -369,9 +372,9 @@ export class VoicePipeline implements CallPipeline {
         this.decoding--;
         this.onFinalTranscript(text, endWall, endpointMs, seq, continuation);
       },
-      (err: Error) => {
+      (err: unknown) => {
         this.decoding--;
-        this.emit({ type: 'error', code: 'stt_failed', message: err.message });
+        this.failed('stt_failed', 'speech recognition failed', err);
       },
     );
   }
@@ -472,7 +475,7 @@ export class VoicePipeline implements CallPipeline {
   private replyFailed(reply: Reply, err: unknown): void {
     reply.generating = false;
     if (reply.controller.signal.aborted) return;
-    this.emit({ type: 'error', code: 'reply_failed', message: err instanceof Error ? err.message : String(err) });
+    this.failed('reply_failed', 'the reply failed', err);
   }
 
   private newReply(cause: TurnRecord['cause'], callerText: string, speechEndAt: number | null): Reply {
@@ -535,6 +538,16 @@ export class VoicePipeline implements CallPipeline {
     if (reply.audioStarted) this.emit({ type: 'response_audio_end', interrupted });
     this.emit({ type: 'turn_metrics', metrics: { ...record.metrics } });
     this.record({ type: 'turn_end', turn: snapshot(record) });
+  }
+
+  /**
+   * Tells the client what failed in our words and under an error id; the failure's own text (a
+   * worker's stack, a path, an upstream's answer) goes to the log only. An engine's EngineError is
+   * already such words, with its id logged, and is passed on as it is.
+   */
+  private failed(code: string, summary: string, err: unknown): void {
+    const told = err instanceof EngineError ? err : engineFailure(this.deps.log, 'voice-pipeline', summary, { err, callId: this.info.callId });
+    this.emit({ type: 'error', code, message: told.message });
   }
 
   private emit(event: PipelineEvent): void {

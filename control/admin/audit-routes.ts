@@ -11,7 +11,7 @@ const Filter = TimeRange.extend({
   target: z.string().max(200).optional(),
 });
 
-const COLUMNS = ['id', 'at', 'actor_type', 'actor_id', 'actor_name', 'action', 'target', 'ip', 'status', 'details'] as const;
+const COLUMNS = ['id', 'at', 'actor_type', 'actor_id', 'actor_name', 'action', 'target', 'ip', 'status', 'details', 'restored_from'] as const;
 const EXPORT_MAX = 100_000;
 
 export function auditRoutes(s: ControlServices): RouteDef[] {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AT_WHITELIST, whitelistedAt, type GsmControl } from '../gsm/gsm-control.ts';
+import { engineFailure } from '../../pipeline/engines/engine-error.ts';
 import { HttpError } from '../http/errors.ts';
 import { json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
@@ -20,13 +21,18 @@ export function gsmRoutes(s: ControlServices): RouteDef[] {
     if (!g) throw new HttpError(503, 'modem_unavailable', 'no GSM modem is attached to this gateway');
     return g;
   };
-  /** A modem that fails or times out is the upstream's fault: 502, with its message. */
+  /**
+   * A modem that fails or times out is the upstream's fault: 502, in our words and with an error
+   * id; the modem's own answer (AT lines, device paths) goes to the log.
+   */
+  const modemFailed = (what: string, err: unknown) =>
+    new HttpError(502, 'modem_error', engineFailure(s.log, 'gsm', `${what} failed: the modem did not do it`, { err }).message);
   const ask = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
     try {
       return await f();
     } catch (err) {
       if (err instanceof HttpError) throw err;
-      throw new HttpError(502, 'modem_error', `${what} failed: ${(err as Error).message}`);
+      throw modemFailed(what, err);
     }
   };
   return [
@@ -86,7 +92,7 @@ export function gsmRoutes(s: ControlServices): RouteDef[] {
           r = await g.sendSms(ctx.body.to, ctx.body.text);
         } catch (err) {
           await s.repos.sms.add({ direction: 'out', phone_number: ctx.body.to, body: ctx.body.text, status: 'failed' });
-          throw new HttpError(502, 'modem_error', `SMS failed: ${(err as Error).message}`);
+          throw modemFailed('SMS', err);
         }
         // Sent is sent: a failure to log it is a server error (500), never "failed" for a message that went out.
         const id = await s.repos.sms.add({ direction: 'out', phone_number: ctx.body.to, body: ctx.body.text, status: 'sent' });

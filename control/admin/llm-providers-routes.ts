@@ -1,13 +1,14 @@
 /**
  * LLM providers, admin only to change. API keys are write-only: set, replace or clear, never read
- * back; a base_url moved to another origin without a key clears the stored one. URLs are
+ * back; a base_url moved to another origin (or a plain-http one to a new proxy) without a key
+ * clears the stored one. URLs are
  * admin-configured, so an address the egress policy refuses is refused when saved (a host name is
  * checked when it is connected to, since what it resolves to may change).
  */
 import { z } from 'zod';
 import { HttpError, notFound } from '../http/errors.ts';
 import { created, json, noContent, route, type RouteDef } from '../http/route.ts';
-import { MaskedPasswordError } from '../repositories/llm-providers.ts';
+import { MaskedPasswordError, sameOrigin } from '../repositories/llm-providers.ts';
 import type { ControlServices } from '../services.ts';
 import { assertEgressAllowed, HttpUrl, IdParams } from './schemas.ts';
 
@@ -84,7 +85,7 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
       method: 'PATCH',
       path: '/admin/llm-providers/:id',
       summary:
-        'Change a provider; api_key: null clears the key, leaving it out keeps it (unless base_url moves to another origin: then it is cleared); *** as the proxy password keeps the stored one (same proxy host, port and user only)',
+        'Change a provider; api_key: null clears the key, leaving it out keeps it (unless base_url moves to another origin, or a plain-http base_url to a new proxy: then it is cleared); *** as the proxy password keeps the stored one (same proxy host, port and user only)',
       tag: 'llm-providers',
       auth: ADMIN,
       audit: 'llm_providers.update',
@@ -97,7 +98,8 @@ export function llmProvidersRoutes(s: ControlServices): RouteDef[] {
         if (!p) throw notFound('LLM provider');
         ctx.audit.target = `llm_provider:${p.id}`;
         const keyDropped = before?.has_api_key && !p.has_api_key && ctx.body.api_key === undefined;
-        ctx.audit.details = { ...details(ctx.body), ...(keyDropped ? { api_key: 'cleared_origin_changed' } : {}) };
+        const why = before && sameOrigin(before.base_url, p.base_url) ? 'cleared_proxy_changed' : 'cleared_origin_changed';
+        ctx.audit.details = { ...details(ctx.body), ...(keyDropped ? { api_key: why } : {}) };
         await s.conversations.changed();
         return json(p);
       },

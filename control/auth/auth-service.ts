@@ -16,9 +16,9 @@ import type { FieldCipher } from '../crypto/field-cipher.ts';
 import type { UserWithHash } from '../repositories/users.ts';
 import type { DeviceTokens } from './device-token.ts';
 import { JwtError, signJwt, verifyJwt } from './jwt.ts';
-import { LoginRefusedError } from './login-refused.ts';
+import { LoginRefusedError, type LoginRefusal } from './login-refused.ts';
 import type { ThrottlePolicy } from './login-throttle.ts';
-import { dummyHash, hashPassword, needsRehash, verifyPassword, type ScryptParams } from './password.ts';
+import { hashingGate, hashPassword, needsRehash, typicalHashMs, verifyPassword, type ScryptParams } from './password.ts';
 import { sha256Hex } from './token-compare.ts';
 
 export interface AuthSettings {
@@ -62,24 +62,38 @@ export class AuthService {
   }
 
   /**
-   * Check a password; throws LoginRefusedError. Every refusal does the same work (one scrypt, and
-   * for an existing account one throttle UPDATE whatever the outcome) so none can be told from
-   * another by its timing either. The device token returned is for this client's later logins.
+   * Check a password; throws LoginRefusedError. Only an attempt the throttle lets through, against
+   * an existing account, spends a scrypt: an unknown name or an attempt held back waits as long as
+   * a typical hash at the current cost instead (typicalHashMs), so a flood of them cannot fill the
+   * hashing gate; every refusal is padded to that duration, so none tells from outside why. A
+   * place in the gate is taken before the attempt is counted, so one refused as busy (503) is not a
+   * failure; a remembered device takes a priority place. The device token returned is for this client's later logins.
    */
   async login(username: string, password: string, meta: ClientMeta, deviceToken?: string): Promise<{ user: UserWithHash; tokens: TokenPair; deviceToken: string; knownDevice: boolean }> {
+    const started = performance.now();
     const user = await this.repos.users.findByUsername(username);
-    if (!user) {
-      await verifyPassword(password, await dummyHash(this.settings.hashParams));
-      throw new LoginRefusedError('unknown_user', false);
+    const deviceId = user ? (this.devices.deviceOf(deviceToken, user) ?? undefined) : undefined;
+    // An unknown name takes a place too (and gives it back), so a full gate answers every name alike.
+    const ticket = hashingGate.admit({ priority: deviceId !== undefined });
+    let refusal: LoginRefusal | null = 'unknown_user';
+    try {
+      if (user && !(await this.repos.loginThrottles.claim({ userId: user.id, deviceId }, this.settings.loginThrottle)).checked) refusal = 'throttled';
+      else if (user) {
+        const right = await verifyPassword(password, user.password_hash, ticket);
+        // Disabled is checked after the password so a disabled account is indistinguishable from a wrong password.
+        refusal = !right ? 'wrong_password' : user.disabled ? 'disabled' : null;
+      }
+    } finally {
+      ticket.release();
     }
-    const deviceId = this.devices.deviceOf(deviceToken, user) ?? undefined;
+    if (refusal || !user) {
+      // Every refusal ends as late as a checked attempt would: an unknown name or a held-back
+      // attempt (no hash), a wrong password against an older, cheaper hash, and the throttle's
+      // write (done for real accounts only) all hide inside the same measured duration.
+      await this.#likeAHash(started);
+      throw new LoginRefusedError(refusal ?? 'unknown_user', deviceId !== undefined);
+    }
     const bucket = { userId: user.id, deviceId };
-    const attempt = await this.repos.loginThrottles.claim(bucket, this.settings.loginThrottle);
-    // Verified even when the attempt is held back, so that takes as long as a wrong password.
-    const right = await verifyPassword(password, user.password_hash);
-    // Disabled is checked after the password so a disabled account is indistinguishable from a wrong password.
-    const refusal = !attempt.checked ? 'throttled' : !right ? 'wrong_password' : user.disabled ? 'disabled' : null;
-    if (refusal) throw new LoginRefusedError(refusal, deviceId !== undefined);
     await this.repos.loginThrottles.clear(bucket);
     await this.repos.users.recordLogin(user.id);
     if (needsRehash(user.password_hash, this.settings.hashParams)) {
@@ -87,6 +101,16 @@ export class AuthService {
     }
     const tokens = await this.issue(this.repos, user, randomBytes(16).toString('hex'), meta);
     return { user, tokens, deviceToken: this.devices.issue(user, deviceId), knownDevice: deviceId !== undefined };
+  }
+
+  /**
+   * Ends no sooner than a typical hash at the current cost after `started`, plus up to a quarter
+   * more at random (real hashes vary too): what a checked attempt would have taken.
+   */
+  async #likeAHash(started: number): Promise<void> {
+    const typical = await typicalHashMs(this.settings.hashParams);
+    const left = started + typical * (1 + Math.random() * 0.25) - performance.now();
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   }
 
   async refresh(refreshToken: string, meta: ClientMeta): Promise<{ user: UserWithHash; tokens: TokenPair }> {

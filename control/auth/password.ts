@@ -6,7 +6,7 @@
  * libuv's thread pool, never on the event loop, one hash at a time (hashing-gate.ts).
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { HashingGate } from './hashing-gate.ts';
+import { HashingGate, type HashingTicket } from './hashing-gate.ts';
 
 export interface ScryptParams {
   /** log2 of the CPU/memory cost N. 17 means N = 131072 (128 MiB of memory per hash with r = 8). */
@@ -40,14 +40,30 @@ function acceptableParams(params: ScryptParams): boolean {
   return ln >= 10 && r >= 1 && p >= 1 && p <= MAX_P && 128 * r * 2 ** ln <= MAX_BLOCK_MEMORY;
 }
 
-/** One hash at a time; up to 32 more wait, beyond that HashingBusyError. Shared by the whole process, as the thread pool is. */
-const gate = new HashingGate(1, 32);
+/**
+ * One hash at a time; up to 32 more wait, and 8 priority ones (logins from remembered devices) in
+ * a room of their own; beyond that HashingBusyError. Shared by the whole process, as the thread
+ * pool is.
+ */
+export const hashingGate = new HashingGate(1, 32, 8);
 
-function derive(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+/** How many recent hashes per cost the typical duration is the median of. */
+const DURATION_SAMPLES = 21;
+const durations = new Map<string, number[]>();
+const costKey = (params: ScryptParams) => `${params.ln},${params.r},${params.p}`;
+
+/** Runs in `ticket`'s place in the gate (default: a fresh one), and notes how long scrypt itself took. */
+function derive(password: string, salt: Buffer, params: ScryptParams, ticket: HashingTicket = hashingGate.admit()): Promise<Buffer> {
   const opts: ScryptOptions = { N: 2 ** params.ln, r: params.r, p: params.p, maxmem: scryptMemoryBytes(params) };
-  return gate.run(
-    () => new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_LEN, opts, (err, key) => (err ? reject(err) : resolve(key)))),
-  );
+  return ticket.run(async () => {
+    const started = performance.now();
+    const key = await new Promise<Buffer>((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_LEN, opts, (err, k) => (err ? reject(err) : resolve(k))));
+    const recent = durations.get(costKey(params)) ?? [];
+    recent.push(performance.now() - started);
+    if (recent.length > DURATION_SAMPLES) recent.shift();
+    durations.set(costKey(params), recent);
+    return key;
+  });
 }
 
 export async function hashPassword(password: string, params: ScryptParams = DEFAULT_PARAMS): Promise<string> {
@@ -66,10 +82,14 @@ export function parseHash(stored: string): { params: ScryptParams; salt: Buffer;
   return { params, salt: Buffer.from(m[4], 'base64url'), key: Buffer.from(m[5], 'base64url') };
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** `ticket`: a place in the gate taken earlier (hashingGate.admit); without one, one is taken now. */
+export async function verifyPassword(password: string, stored: string, ticket?: HashingTicket): Promise<boolean> {
   const parsed = parseHash(stored);
-  if (!parsed) return false;
-  const key = await derive(password, parsed.salt, parsed.params);
+  if (!parsed) {
+    ticket?.release();
+    return false;
+  }
+  const key = await derive(password, parsed.salt, parsed.params, ticket);
   return key.length === parsed.key.length && timingSafeEqual(key, parsed.key);
 }
 
@@ -79,17 +99,22 @@ export function needsRehash(stored: string, params: ScryptParams = DEFAULT_PARAM
 }
 
 /**
- * A real hash of a random password per cost, computed once: logins for unknown usernames verify
- * against it so they take as long as logins for real ones and do not reveal which usernames exist.
+ * How long a hash at `params` takes on this machine now: the median of the last few computed here
+ * (logins, password changes, users created). Logins that need no hash (an unknown name, an attempt
+ * held back) wait this long instead, so they look like checks without spending one. Before any
+ * hash at this cost was made, one of a random password is made to find out (once, however many ask).
  */
-const dummies = new Map<string, Promise<string>>();
-export function dummyHash(params: ScryptParams = DEFAULT_PARAMS): Promise<string> {
-  const key = `${params.ln},${params.r},${params.p}`;
-  let h = dummies.get(key);
-  if (!h) {
-    h = hashPassword(randomBytes(16).toString('hex'), params);
-    dummies.set(key, h);
-    h.catch(() => dummies.delete(key)); // a refused attempt (HashingBusyError) must not be remembered
+const calibrations = new Map<string, Promise<unknown>>();
+export async function typicalHashMs(params: ScryptParams = DEFAULT_PARAMS): Promise<number> {
+  const key = costKey(params);
+  if (!durations.has(key)) {
+    let calibration = calibrations.get(key);
+    if (!calibration) {
+      calibration = hashPassword(randomBytes(16).toString('hex'), params).finally(() => calibrations.delete(key));
+      calibrations.set(key, calibration);
+    }
+    await calibration;
   }
-  return h;
+  const sorted = [...durations.get(key)!].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
 }

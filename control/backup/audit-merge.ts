@@ -11,6 +11,11 @@
  * backup has it. The free-text columns are left out of the match because a GDPR erasure since the
  * backup may have redacted them in the live row; the restore's re-applied erasures redact the
  * appended rows the same way.
+ *
+ * A backup is a file anyone holding it can edit (its hashes are plain, recomputable), so an
+ * appended row is marked with the backup it came from (`restored_from`, its sha256; the audit API
+ * shows it): a row a restore brought in never passes for one this installation wrote. The mark
+ * is ours, whatever the backup's row said.
  */
 import type { Knex } from 'knex';
 import { insertInBatches } from '../db/rows.ts';
@@ -24,8 +29,8 @@ const CHUNK = 500;
 const identity = (r: Row): string =>
   JSON.stringify(MATCH_COLUMNS.map((c) => (r[c] === null || r[c] === undefined ? null : c === 'status' ? Number(r[c]) : String(r[c]))));
 
-/** Appends the backup's audit rows that the live log lacks; returns how many. */
-export async function appendAuditRows(trx: Knex.Transaction, backupRows: Row[]): Promise<number> {
+/** Appends the backup's audit rows that the live log lacks, marked with `backupSha256`; returns how many. */
+export async function appendAuditRows(trx: Knex.Transaction, backupRows: Row[], backupSha256: string): Promise<number> {
   const rows = [...backupRows].sort((a, b) => (String(a.at) < String(b.at) ? -1 : String(a.at) > String(b.at) ? 1 : Number(a.id) - Number(b.id)));
   const missing: Row[] = [];
   for (let start = 0; start < rows.length; ) {
@@ -45,6 +50,6 @@ export async function appendAuditRows(trx: Knex.Transaction, backupRows: Row[]):
     }
     start = end;
   }
-  await insertInBatches(trx, 'audit_log', missing.map(({ id: _fresh, ...r }) => r));
+  await insertInBatches(trx, 'audit_log', missing.map(({ id: _fresh, ...r }) => ({ ...r, restored_from: backupSha256 })));
   return missing.length;
 }

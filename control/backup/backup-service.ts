@@ -21,8 +21,10 @@
  * backup holds (recordings/unreferenced-files.ts), so a restore loses nothing. Refresh tokens are
  * not backed up: a restore ends every login session. Stored LLM API keys (and proxy passwords)
  * stay encrypted with the secret key, so a restore on another machine
- * needs the same SECRET_KEY (or secret.key file). The zip is built and read in memory: recordings
- * count toward the 512 MB unpacked limit.
+ * needs the same SECRET_KEY (or secret.key file); the ciphertexts are bound to their URLs, and
+ * ones from before that binding are dropped in the restore's transaction (RestoreSafeguards),
+ * since nothing stops an admin from editing a backup's URLs: the manifest's hashes are not a
+ * signature. The zip is built and read in memory: recordings count toward the 512 MB unpacked limit.
  */
 import { ownedTempName, sweepStaleTemps } from '../../runtime/owned-temp.ts';
 import { constants as fsConstants, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
@@ -39,7 +41,7 @@ import { dbClient } from '../db/connection.ts';
 import { insertInBatches } from '../db/rows.ts';
 import { canRestoreFrom, MIGRATIONS } from '../db/migration-source.ts';
 import { HttpError, notFound } from '../http/errors.ts';
-import type { ErasureLedger, ReapplyReport } from '../legal/erasure-ledger.ts';
+import type { ReapplyReport } from '../legal/erasure-ledger.ts';
 import type { RecordingStore } from '../recordings/recording-store.ts';
 import { removeUnreferencedRecordings } from '../recordings/unreferenced-files.ts';
 
@@ -100,6 +102,16 @@ const Manifest = z.object({
 });
 export type BackupManifest = z.infer<typeof Manifest>;
 
+/** What a restore applies to the restored rows inside its transaction, before anyone can see them. */
+export interface RestoreSafeguards {
+  /** Erase everyone in the erasure ledger again (legal/erasure-ledger.ts). */
+  reapplyErasures(trx: Knex.Transaction): Promise<ReapplyReport>;
+  /** Drop stored LLM secrets that are not bound to their destination (repositories/secret-binding.ts); returns how many. */
+  dropUnboundSecrets(trx: Knex.Transaction): Promise<number>;
+}
+
+const NO_SAFEGUARDS: RestoreSafeguards = { reapplyErasures: async () => ({ erasures: 0, rows: 0 }), dropUnboundSecrets: async () => 0 };
+
 export interface RestoreReport {
   /** Rows per table as in the backup. */
   tables: Record<string, number>;
@@ -116,6 +128,8 @@ export interface RestoreReport {
   unreferenced_files_kept: number;
   /** The backup's audit rows the live log lacked, appended (the live log is never replaced). */
   audit_rows_appended: number;
+  /** LLM API keys and proxy passwords of the backup dropped: encrypted before they were bound to their server (enter them again). */
+  llm_secrets_dropped: number;
   /** Which backup this was: the sha256 of its zip and when it was made. */
   backup_sha256: string;
   backup_created_at: string;
@@ -148,8 +162,8 @@ export class BackupService {
     private readonly recordings: Pick<RecordingStore, 'dir' | 'open' | 'toStored'>,
     /** Caches to drop after a restore (FAQ matcher, providers, API keys, limits). */
     private readonly onRestored: () => Promise<void> | void = () => {},
-    /** Erasures to apply again to every restored backup, in the restore's transaction. */
-    private readonly erasures: Pick<ErasureLedger, 'reapply'> = { reapply: async () => ({ erasures: 0, rows: 0 }) },
+    /** Erasures to apply again, secrets to drop: in every restore's transaction. */
+    private readonly safeguards: RestoreSafeguards = NO_SAFEGUARDS,
     /** The control plane's bulk-work thread (shared with upload decoding); default: a thread of its own. */
     bulk?: BulkWorkPool,
   ) {
@@ -439,9 +453,9 @@ export class BackupService {
     const safety = await this.create('prerestore', captured);
     const staged = await this.#stageRecordings(tables.recordings, recordingFiles);
     const pg = dbClient(this.db) === 'postgres';
-    let outcome: { erased: ReapplyReport; paths: Set<string>; auditAppended: number };
+    let outcome: { erased: ReapplyReport; paths: Set<string>; auditAppended: number; secretsDropped: number };
     try {
-      outcome = await this.#replaceRows(tables, pg);
+      outcome = await this.#replaceRows(tables, pg, sha256);
     } catch (err) {
       await Promise.all(staged.map((f) => unlink(f.tmp).catch(() => {})));
       throw err;
@@ -469,6 +483,7 @@ export class BackupService {
       unreferenced_files_removed: swept.removed,
       unreferenced_files_kept: swept.kept,
       audit_rows_appended: outcome.auditAppended,
+      llm_secrets_dropped: outcome.secretsDropped,
       backup_sha256: sha256,
       backup_created_at: manifest.created_at,
     };
@@ -507,11 +522,15 @@ export class BackupService {
   }
 
   /**
-   * The restored rows, with the ledger's erasures applied again; returns those, the
-   * `recordings.path` left and how many audit rows were appended (the audit log is merged, never
-   * replaced: audit-merge.ts).
+   * The restored rows, with the safeguards applied (the ledger's erasures again, unbound secrets
+   * dropped); returns what they did, the `recordings.path` left and how many audit rows were
+   * appended (the audit log is merged, never replaced: audit-merge.ts).
    */
-  async #replaceRows(tables: Record<string, Array<Record<string, unknown>>>, pg: boolean): Promise<{ erased: ReapplyReport; paths: Set<string>; auditAppended: number }> {
+  async #replaceRows(
+    tables: Record<string, Array<Record<string, unknown>>>,
+    pg: boolean,
+    backupSha256: string,
+  ): Promise<{ erased: ReapplyReport; paths: Set<string>; auditAppended: number; secretsDropped: number }> {
     return this.db.transaction(async (trx) => {
       // Sessions and device throttles belong to the users being replaced (the ledger stays).
       await trx('refresh_tokens').del();
@@ -519,7 +538,7 @@ export class BackupService {
       for (const table of [...BACKUP_TABLES].reverse()) if (table !== 'audit_log') await trx(table).del();
       let auditAppended = 0;
       for (const table of BACKUP_TABLES) {
-        if (table === 'audit_log') auditAppended = await appendAuditRows(trx, tables[table]);
+        if (table === 'audit_log') auditAppended = await appendAuditRows(trx, tables[table], backupSha256);
         else await insertInBatches(trx, table, tables[table]);
       }
       if (pg) {
@@ -527,9 +546,10 @@ export class BackupService {
           await trx.raw(`SELECT setval(pg_get_serial_sequence(?, 'id'), COALESCE((SELECT MAX(id) FROM ??), 0) + 1, false)`, [table, table]);
         }
       }
-      const erased = await this.erasures.reapply(trx);
+      const erased = await this.safeguards.reapplyErasures(trx);
+      const secretsDropped = await this.safeguards.dropUnboundSecrets(trx);
       const paths = new Set((await trx('recordings').select('path')).map((r: { path: string }) => String(r.path)));
-      return { erased, paths, auditAppended };
+      return { erased, paths, auditAppended, secretsDropped };
     });
   }
 }

@@ -14,6 +14,7 @@ import type { Journal } from '../journal/journal.ts';
 import type { RecordingStore } from '../recordings/recording-store.ts';
 import { CallsRepo, type NewTurn, type Recording } from '../repositories/calls.ts';
 import type { CallStatus } from './call-end-reasons.ts';
+import { engineFailure } from '../../pipeline/engines/engine-error.ts';
 
 export interface CallOpen {
   id: string;
@@ -97,8 +98,8 @@ export class CallJournal {
     try {
       row = { ...(await this.recordings.rowFor(callId, file.path, file.durationMs, file.format)), created_at: new Date().toISOString() };
     } catch (err) {
-      this.log.error({ err, callId, file: file.path }, 'registering a call recording failed');
-      this.recordingFailed(callId, `registering ${file.path} failed: ${(err as Error).message}`);
+      // Viewers read the call's recording_error: our words and an error id; the path and the fs error text go to the log.
+      this.recordingFailed(callId, engineFailure(this.log, 'recordings', 'registering the recording failed', { err, callId, file: file.path }).message);
       return;
     }
     this.put(OP.recording, callId, `call:${callId}:recording:${row.path}`, row);

@@ -158,7 +158,8 @@ async function loadStored(repos: Repositories): Promise<StoredConfiguration> {
     repos.config.all(),
   ]);
   const providers = await Promise.all(
-    enabled.map(async (row) => ({ row, apiKey: await repos.llmProviders.getApiKey(row.id), proxyUrl: await repos.llmProviders.getProxyUrl(row.id) })),
+    // Secrets for the URL in this very row: a key given for another origin is not sent (secret-binding.ts).
+    enabled.map(async (row) => ({ row, ...(await repos.llmProviders.secretsFor(row)) })),
   );
   const stored = new Map(config.map((e) => [e.key, e.value]));
   const setting = <T>(key: string): T => {

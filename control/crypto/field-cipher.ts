@@ -1,8 +1,9 @@
 /**
  * AES-256-GCM for secrets stored in the database (LLM provider API keys). The stored form is
- * `v1.<iv>.<tag>.<ciphertext>` in base64url; the version prefix leaves room for key rotation. The
- * column name is bound in as associated data, so a ciphertext copied into another column fails to
- * decrypt instead of being silently accepted.
+ * `v1.<iv>.<tag>.<ciphertext>` in base64url; the version prefix leaves room for key rotation. A
+ * context is bound in as associated data: the column, and where the caller needs it, what the
+ * secret may be used for (an API key: its server's origin), so a ciphertext copied into another
+ * column, or a row edited to point elsewhere, fails to decrypt instead of being silently accepted.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
@@ -29,5 +30,14 @@ export class FieldCipher {
     decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
+  }
+
+  /** The plaintext, or null when `stored` was not encrypted for `context` with this key (or is not a ciphertext). */
+  tryDecrypt(stored: string, context: string): string | null {
+    try {
+      return this.decrypt(stored, context);
+    } catch {
+      return null;
+    }
   }
 }

@@ -14,6 +14,7 @@ import * as durableCallLog from './migrations/0007-durable-call-log.ts';
 import * as conversationConfig from './migrations/0010-conversation-config.ts';
 import * as messagesNotifications from './migrations/0011-messages-notifications.ts';
 import * as turnEndedAt from './migrations/0012-turn-ended-at.ts';
+import * as auditRestoredFrom from './migrations/0013-audit-restored-from.ts';
 
 interface NamedMigration {
   name: string;
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0010-conversation-config', ...conversationConfig, additive: true },
   { name: '0011-messages-notifications', ...messagesNotifications, additive: true },
   { name: '0012-turn-ended-at', ...turnEndedAt, additive: true },
+  { name: '0013-audit-restored-from', ...auditRestoredFrom, additive: true },
 ];
 
 /**

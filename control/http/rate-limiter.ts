@@ -1,10 +1,14 @@
 /**
- * Token buckets per (client IP, class). A bucket holds up to `capacity` tokens and refills
- * continuously; a request takes one. Idle buckets refill to full and are swept, so memory stays
- * proportional to the clients seen in the last few minutes, with a hard cap against IP floods.
+ * Token buckets per (client, class), a client being an IPv4 address or an IPv6 /64
+ * (client-ip.ts rateLimitKey). A bucket holds up to `capacity` tokens and refills continuously; a
+ * request takes one. Idle buckets refill to full and are swept, so memory stays proportional to
+ * the clients seen in the last few minutes, with a hard cap against address floods: past it the
+ * buckets used least recently go first (a full one changes nothing when forgotten; a drained one
+ * only if the flood outlasted the client's own use of it), never everyone's limits at once.
  * The classes are the routes' (RateClass) unless another set is given (see upgrade-guard.ts).
  */
 import type { RateClass, RateSpec } from '../config.ts';
+import { rateLimitKey } from './client-ip.ts';
 
 interface Bucket {
   tokens: number;
@@ -26,6 +30,7 @@ export class RateLimiter<C extends string = RateClass> {
   constructor(
     private readonly specs: Record<C, RateSpec | null>,
     private readonly now: () => number = () => performance.now(),
+    private readonly maxBuckets = MAX_BUCKETS,
   ) {
     this.#sweep = setInterval(() => this.sweep(), 60_000);
     this.#sweep.unref();
@@ -41,7 +46,7 @@ export class RateLimiter<C extends string = RateClass> {
   /** What `take` would answer, without taking a token. */
   check(rateClass: C, clientKey: string): RateDecision {
     // A client not seen lately has a full bucket: no need to make one just to look at it.
-    if (!this.#buckets.has(`${rateClass}|${clientKey}`)) return { ok: true, retryAfterS: 0 };
+    if (!this.#buckets.has(`${rateClass}|${rateLimitKey(clientKey)}`)) return { ok: true, retryAfterS: 0 };
     return this.#decision(rateClass, this.#bucket(rateClass, clientKey));
   }
 
@@ -54,17 +59,18 @@ export class RateLimiter<C extends string = RateClass> {
   #bucket(rateClass: C, clientKey: string): Bucket | null {
     const spec = this.specs[rateClass];
     if (!spec) return null;
-    const key = `${rateClass}|${clientKey}`;
+    const key = `${rateClass}|${rateLimitKey(clientKey)}`;
     const t = this.now();
     let b = this.#buckets.get(key);
     if (!b) {
-      if (this.#buckets.size >= MAX_BUCKETS) this.sweep();
+      if (this.#buckets.size >= this.maxBuckets) this.sweep();
       b = { tokens: spec.capacity, last: t };
-      this.#buckets.set(key, b);
     } else {
       b.tokens = Math.min(spec.capacity, b.tokens + ((t - b.last) / 1000) * spec.refillPerSecond);
       b.last = t;
+      this.#buckets.delete(key); // re-inserted below: the map's order is least recently used first
     }
+    this.#buckets.set(key, b);
     return b;
   }
 
@@ -75,8 +81,14 @@ export class RateLimiter<C extends string = RateClass> {
       const spec = this.specs[key.slice(0, key.indexOf('|')) as C];
       if (!spec || b.tokens + ((t - b.last) / 1000) * spec.refillPerSecond >= spec.capacity) this.#buckets.delete(key);
     }
-    // Still over the cap (a flood of distinct addresses): start afresh rather than grow without bound.
-    if (this.#buckets.size >= MAX_BUCKETS) this.#buckets.clear();
+    // Still at the cap (a flood of distinct addresses): forget the least recently used tenth.
+    if (this.#buckets.size >= this.maxBuckets) {
+      let drop = this.#buckets.size - Math.floor(this.maxBuckets * 0.9);
+      for (const key of this.#buckets.keys()) {
+        if (drop-- <= 0) break;
+        this.#buckets.delete(key);
+      }
+    }
   }
 
   get size(): number {

@@ -20,7 +20,8 @@ export interface ProviderTestResult {
 export async function testProvider(providers: LlmProvidersRepo, provider: LlmProvider, deps: { egress?: EgressPolicy; log: EngineLog; signal: AbortSignal }): Promise<ProviderTestResult> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-  const [apiKey, proxyUrl] = await Promise.all([providers.getApiKey(provider.id), providers.getProxyUrl(provider.id)]);
+  // Read for the URL this request goes to: a key given for another origin is not sent (secret-binding.ts).
+  const { apiKey, proxyUrl } = await providers.secretsFor(provider);
   // A client, not a configuration: a stored proxy URL that does not parse is this provider failing, reported like any other failure.
   const client = new LlmProviderClient({
     name: provider.name,

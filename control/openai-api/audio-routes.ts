@@ -17,6 +17,7 @@ import type { ControlServices } from '../services.ts';
 import { parseMultipart } from '../stt/multipart.ts';
 import { pcmStreamReply } from '../tts/pcm-reply.ts';
 import { SPEECH_FORMATS, speechEncoder } from '../tts/speech-formats.ts';
+import { catalogTakesVoice } from '../tts/tts-catalog.ts';
 import type { VoiceSettings } from '../tts/tts-service.ts';
 
 /** OpenAI's fields we do not use are accepted, as OpenAI clients send them, but small. */
@@ -43,7 +44,7 @@ export function audioRoutes(s: ControlServices): RouteDef[] {
     const presets = await s.repos.ttsPresets.list();
     const named = presets.find((p) => p.name === voice);
     const engine = s.tts.catalog.defaultEngine;
-    const known = (await s.tts.catalog.voices(engine)).some((v) => v.id === voice);
+    const known = (await catalogTakesVoice(s.tts.catalog, engine, voice)) === true;
     if (!named && !known && !OPENAI_VOICES.has(voice)) {
       const e = new UnknownVoiceError(engine, voice);
       throw new HttpError(400, 'unknown_voice', `${e.message}: use a TTS preset's name, one of the engine's voices or an OpenAI voice name (${[...OPENAI_VOICES].join(', ')})`, { engine });

@@ -22,9 +22,11 @@ export interface AuditEntry {
   ip: string | null;
   status: number | null;
   details: Record<string, unknown> | null;
+  /** The sha256 of the backup a restore appended this row from (audit-merge.ts); null for rows written here. */
+  restored_from: string | null;
 }
 
-export type AuditInput = Omit<AuditEntry, 'id' | 'at'> & { at?: string };
+export type AuditInput = Omit<AuditEntry, 'id' | 'at' | 'restored_from'> & { at?: string };
 
 export interface AuditFilter {
   actor?: string;
@@ -45,6 +47,7 @@ const toEntry = (r: Record<string, unknown>): AuditEntry => ({
   ip: (r.ip as string | null) ?? null,
   status: r.status === null || r.status === undefined ? null : num(r.status),
   details: parseJson<Record<string, unknown> | null>(r.details, null),
+  restored_from: (r.restored_from as string | null) ?? null,
 });
 
 export class AuditLogRepo {

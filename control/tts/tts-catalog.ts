@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import type { EngineLog } from '../../pipeline/engines/engine-error.ts';
 import { EspeakTts } from '../../pipeline/engines/tts-espeak.ts';
 import type { TtsEngine } from '../../pipeline/engines/types.ts';
+import { espeakTakes, parseEspeakVariants, parseEspeakVoices } from './espeak-voices.ts';
 
 export interface TtsVoice {
   engine: string;
@@ -15,6 +16,8 @@ export interface TtsVoice {
   name: string;
   language: string | null;
   gender?: string | null;
+  /** Other names the engine also resolves to this voice (espeak-ng: `en` for en-gb and en-us). */
+  aliases?: string[];
 }
 
 export interface TtsCatalog {
@@ -24,45 +27,54 @@ export interface TtsCatalog {
   /** undefined for an unknown name. */
   engine(name: string): TtsEngine | undefined;
   voices(engine?: string): Promise<TtsVoice[]>;
+  /**
+   * Whether `engine` takes `voice`, where it accepts more than the listed ids (aliases, variants,
+   * other spellings). Without it, a voice is taken when it is one of voices()' ids.
+   */
+  takesVoice?(engine: string, voice: string): Promise<boolean>;
   close(): Promise<void>;
-}
-
-/** `espeak-ng --voices` lines: `Pty Language       Age/Gender VoiceName          File                 Other Languages`. */
-export function parseEspeakVoices(text: string): TtsVoice[] {
-  const out: TtsVoice[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const cols = line.trim().split(/\s+/);
-    if (cols.length < 5) continue;
-    const [, language, ageGender, name, file] = cols;
-    const gender = ageGender.includes('M') ? 'male' : ageGender.includes('F') ? 'female' : null;
-    out.push({ engine: 'espeak-ng', id: language, name: `${name} (${file})`, language, gender });
-  }
-  return out;
 }
 
 /** `log` receives what espeak-ng printed when it failed (never shown to clients). */
 export function espeakCatalog({ command = 'espeak-ng', log }: { command?: string; log?: EngineLog } = {}): TtsCatalog {
   // Made now, not on the first request: espeak-ng's helper process and a spare voice get ready meanwhile.
   const engine = new EspeakTts({ command, log });
-  let voices: Promise<TtsVoice[]> | null = null;
+  const voices = espeakListing(command, ['--voices'], parseEspeakVoices);
+  const variants = espeakListing(command, ['--voices=variant'], parseEspeakVariants);
   return {
     defaultEngine: 'espeak-ng',
     engineNames: () => ['espeak-ng'],
     engine: (name) => (name === 'espeak-ng' ? engine : undefined),
-    voices(name) {
-      if (name && name !== 'espeak-ng') return Promise.resolve([]);
-      voices ??= new Promise<TtsVoice[]>((resolve) =>
-        execFile(command, ['--voices'], { timeout: 5000, maxBuffer: 1 << 20 }, (err, stdout) => {
-          if (err) {
-            voices = null; // not installed yet: ask again next time
-            resolve([]);
-          } else resolve(parseEspeakVoices(stdout));
-        }),
-      );
-      return voices;
+    voices: (name) => (name && name !== 'espeak-ng' ? Promise.resolve([]) : voices()),
+    async takesVoice(name, voice) {
+      return name === 'espeak-ng' && espeakTakes(voice, await voices(), await variants());
     },
     async close() {
       await engine.close();
     },
   };
+}
+
+/** One of espeak-ng's listings, read once (again next time while it fails: not installed yet). */
+function espeakListing<T>(command: string, args: string[], parse: (stdout: string) => T[]): () => Promise<T[]> {
+  let listing: Promise<T[]> | null = null;
+  return () =>
+    (listing ??= new Promise<T[]>((resolve) =>
+      execFile(command, args, { timeout: 5000, maxBuffer: 1 << 20 }, (err, stdout) => {
+        if (err) {
+          listing = null;
+          resolve([]);
+        } else resolve(parse(stdout));
+      }),
+    ));
+}
+
+/**
+ * Whether `engine` of `catalog` takes `voice` (see TtsCatalog.takesVoice); null when the engine
+ * lists no voices, so only the shape of the name can be checked.
+ */
+export async function catalogTakesVoice(catalog: TtsCatalog, engine: string, voice: string): Promise<boolean | null> {
+  const voices = await catalog.voices(engine);
+  if (!voices.length) return null;
+  return catalog.takesVoice ? catalog.takesVoice(engine, voice) : voices.some((v) => v.id === voice);
 }

@@ -14,7 +14,7 @@ import { splitSentences } from '../../pipeline/text/sentence-splitter.ts';
 import { backendFailure, HttpError, invalidLanguage, notFound } from '../http/errors.ts';
 import type { TtsPresetsRepo } from '../repositories/tts-presets.ts';
 import { PcmCache } from './pcm-cache.ts';
-import type { TtsCatalog } from './tts-catalog.ts';
+import { catalogTakesVoice, type TtsCatalog } from './tts-catalog.ts';
 
 export const TARGET_SAMPLE_RATES = [8000, 16000, 24000] as const;
 export type TargetSampleRate = (typeof TARGET_SAMPLE_RATES)[number];
@@ -83,7 +83,7 @@ export class TtsService {
   }
 
   /**
-   * The engine must exist, the voice must be one of its voices (a plain name where the engine has
+   * The engine must exist, the voice must be one it takes (catalogTakesVoice; a plain name where the engine has
    * no list) and the language a language tag. Whatever reaches an engine, as a subprocess argument
    * or a field an upstream server may open a file by, has passed here, from a request or a stored
    * preset (presets are checked when saved, and again when used: a backup may bring older ones).
@@ -93,8 +93,10 @@ export class TtsService {
       throw new HttpError(400, 'unknown_engine', `no TTS engine "${v.engine}"`, { engines: this.catalog.engineNames() });
     }
     if (v.voice !== undefined) {
-      const voices = (await this.catalog.voices(v.engine)).map((x) => x.id);
-      if (voices.length ? !voices.includes(v.voice) : !isPlainVoiceName(v.voice)) throw unknownVoice(new UnknownVoiceError(v.engine, v.voice), voices);
+      const takes = await catalogTakesVoice(this.catalog, v.engine, v.voice);
+      if (takes === false || (takes === null && !isPlainVoiceName(v.voice))) {
+        throw unknownVoice(new UnknownVoiceError(v.engine, v.voice), (await this.catalog.voices(v.engine)).map((x) => x.id));
+      }
     }
     if (v.language !== undefined && !isLanguageTag(v.language)) {
       throw invalidLanguage(v.language);

@@ -21,12 +21,13 @@
  * The transport rules of the voice socket hold here too: an IP with too many failed upgrades gets
  * 429 before its credential is looked at (a refused credential counts as one; upgrade-guard.ts);
  * only `vg-tts` is echoed as the subprotocol, never `bearer.<token>`; and a client that sends
- * WS_MAX_ERRORS bad messages within WS_ERROR_WINDOW_MS is sent `too_many_errors` and closed with 4000.
+ * too many bad messages in a short time (the voice socket's VOICE_WS_MAX_ERRORS within
+ * VOICE_WS_ERROR_WINDOW_S, which the gateway passes; WS_MAX_ERRORS within WS_ERROR_WINDOW_MS
+ * without it) is sent `too_many_errors` and closed with 4000.
  */
 import { z } from 'zod';
 import { bytesFromInt16 } from '../../media/pcm.ts';
 import { roleAtLeast } from '../auth/roles.ts';
-import { clientIp } from '../http/client-ip.ts';
 import { forbidden, HttpError } from '../http/errors.ts';
 import type { RateLimiter } from '../http/rate-limiter.ts';
 import type { Principal } from '../http/route.ts';
@@ -44,8 +45,15 @@ export const WS_CLOSE_UNAUTHORIZED = 4401;
 export const WS_CLOSE_FORBIDDEN = 4403;
 /** Too many bad messages in a short time (as on the voice socket). */
 export const WS_CLOSE_TOO_MANY_ERRORS = 4000;
+/** The defaults of VOICE_WS_MAX_ERRORS and VOICE_WS_ERROR_WINDOW_S, for a control plane served without the gateway's settings. */
 export const WS_MAX_ERRORS = 20;
 export const WS_ERROR_WINDOW_MS = 10_000;
+
+/** Bad messages a client may send within `errorWindowMs` before the socket is closed (0 = never). */
+export interface WsErrorLimits {
+  maxErrors: number;
+  errorWindowMs: number;
+}
 
 const ClientMessage = z.discriminatedUnion('type', [
   SynthesisBody.extend({ type: z.literal('synthesize'), id: z.string().max(100).optional() }),
@@ -72,7 +80,12 @@ type Peer = WebSocketPeer<SocketState>;
 /** What the socket uses of the control plane. */
 export type TtsSocketServices = Pick<ControlServices, 'log' | 'config' | 'repos' | 'usage' | 'tts'> & { rateLimiter: RateLimiter };
 
-export function ttsWebSocket(cp: TtsSocketServices, authenticate: Authenticate, upgrades: UpgradeGuard): WebSocketService<SocketState> {
+export function ttsWebSocket(
+  cp: TtsSocketServices,
+  authenticate: Authenticate,
+  upgrades: UpgradeGuard,
+  limits: WsErrorLimits = { maxErrors: WS_MAX_ERRORS, errorWindowMs: WS_ERROR_WINDOW_MS },
+): WebSocketService<SocketState> {
   const log = cp.log.child({ component: 'tts-ws' });
   let seq = 0;
   const authorizeOperator = async (authorization: string | undefined): Promise<Principal> => {
@@ -107,7 +120,7 @@ export function ttsWebSocket(cp: TtsSocketServices, authenticate: Authenticate, 
     async upgrade({ headers, remoteAddress, protocols }) {
       const fromProtocol = protocols.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length);
       const authorization = headers.authorization || (fromProtocol ? `Bearer ${fromProtocol}` : undefined);
-      const ip = clientIp(remoteAddress, headers['x-forwarded-for'] || undefined, cp.config.trustProxy);
+      const ip = upgrades.client(remoteAddress, headers['x-forwarded-for'] || undefined, cp.config.trustProxy);
       const blocked = upgrades.refusal(ip);
       if (blocked) return { accept: false, error: blocked };
       const rate = cp.rateLimiter.take('tts', ip);
@@ -119,7 +132,7 @@ export function ttsWebSocket(cp: TtsSocketServices, authenticate: Authenticate, 
         upgrades.failed(ip);
         return { accept: false, error: err instanceof HttpError ? err : new HttpError(401, 'unauthorized', 'authentication required') };
       }
-      const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null, errors: new ErrorFlood(WS_MAX_ERRORS, WS_ERROR_WINDOW_MS) };
+      const state: SocketState = { principal, authorization, ip, queue: [], current: null, busy: false, closed: false, drained: null, errors: new ErrorFlood(limits.maxErrors, limits.errorWindowMs) };
       return { accept: true, state, protocol: protocols.includes(TTS_WS_SUBPROTOCOL) ? TTS_WS_SUBPROTOCOL : '' };
     },
     open(ws) {
@@ -138,7 +151,7 @@ export function ttsWebSocket(cp: TtsSocketServices, authenticate: Authenticate, 
         sendJson({ type: 'error', ...error });
         if (st.closed || !st.errors.record(performance.now())) return;
         log.info({ ip: st.ip }, 'tts socket closed after too many bad messages');
-        sendJson({ type: 'error', code: 'too_many_errors', message: `${WS_MAX_ERRORS} bad messages within ${WS_ERROR_WINDOW_MS / 1000} s; closing` });
+        sendJson({ type: 'error', code: 'too_many_errors', message: `${limits.maxErrors} bad messages within ${limits.errorWindowMs / 1000} s; closing` });
         st.queue.length = 0;
         ws.end(WS_CLOSE_TOO_MANY_ERRORS, 'too many errors');
       };

@@ -371,7 +371,9 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     const files: ModemRecording['files'] = [];
     const errors: string[] = [];
     const fail = (what: string, err: unknown) => {
-      const message = `${what}: ${(err as Error).message}`;
+      // The call's recording_error is read by viewers: the error's code only (ENOSPC), never its
+      // text, which names the file's path; the whole error goes to the log (reportError).
+      const message = `${what}: ${(err as NodeJS.ErrnoException).code ?? 'failed'}, not written`;
       errors.push(message);
       this.reportError(new CallRecordingError(callId, message, err));
     };

@@ -12,7 +12,6 @@ import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
 import { MediaClock } from '../../media/media-clock.ts';
 import type { CallRegistry } from '../call-registry.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { clientIp } from '../../control/http/client-ip.ts';
 import type { UpgradeGuard } from '../../control/http/upgrade-guard.ts';
 import { errorBody, writeHttpError, writeJson } from '../http/respond.ts';
 import { remoteAddress } from '../http/uws-http.ts';
@@ -114,7 +113,7 @@ export class VoiceEndpoint {
       closeOnBackpressureLimit: 0,
       upgrade: (res, req, context) => {
         const remote = remoteAddress(res);
-        const ip = clientIp(remote, req.getHeader('x-forwarded-for') || undefined, deps.trustProxy ?? false);
+        const ip = deps.upgrades.client(remote, req.getHeader('x-forwarded-for') || undefined, deps.trustProxy ?? false);
         const refusal = deps.upgrades.refusal(ip);
         if (refusal) {
           deps.metrics?.protocolErrors.inc({ code: 'upgrade_blocked' });

@@ -31,7 +31,7 @@ t.test('every mutation is audited with who, what, target, ip, status; export as 
   t.equal(csv.status, 200);
   t.match(csv.headers.get('content-type'), /text\/csv/);
   t.match(csv.headers.get('content-disposition'), /attachment; filename="audit-/);
-  t.equal(csv.text.split('\r\n')[0], 'id,at,actor_type,actor_id,actor_name,action,target,ip,status,details');
+  t.equal(csv.text.split('\r\n')[0], 'id,at,actor_type,actor_id,actor_name,action,target,ip,status,details,restored_from');
   t.equal(csv.text.trim().split('\r\n').length, 5);
   const js = await c.call('GET', '/admin/audit/export?format=json', { token: admin });
   t.ok(Array.isArray(js.body) && js.body.length >= 6);

@@ -2,7 +2,7 @@ import { createHook } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { signJwt } from '../../control/auth/jwt.ts';
-import { hashPassword, verifyPassword } from '../../control/auth/password.ts';
+import { hashingGate, hashPassword, verifyPassword } from '../../control/auth/password.ts';
 import { resolveMasterSecret } from '../../control/crypto/secret-key.ts';
 import { PASSWORD, startControl } from './helpers/control.ts';
 import { testDatabase, testEngines } from './helpers/database.ts';
@@ -109,10 +109,9 @@ t.test('during a wait the right password answers exactly like a wrong one; the o
   const scrypts = await scryptsDuring(async () => (right = await attempt('owner', PASSWORD)));
   t.same(shape(right), shape(wrong), 'the right password, held back, gets the answer a wrong one gets: status, body and headers');
   t.equal(right.headers.get('retry-after'), null, 'and no Retry-After that would tell');
-  t.equal(scrypts, 1, 'and the same work: the password is still hashed once');
-  t.equal(await scryptsDuring(() => attempt('owner', 'guess number four')), 1, 'as for a wrong password');
-  await attempt('nobody-here', 'whatever password'); // the first unknown name also makes the dummy hash
-  t.equal(await scryptsDuring(() => attempt('nobody-here', 'whatever password')), 1, 'and an unknown name');
+  t.equal(scrypts, 0, 'but spends no hash (it waits as long as one instead), so a flood of them cannot fill the hashing gate');
+  t.equal(await scryptsDuring(() => attempt('owner', 'guess number four')), 0, 'nor does a held-back wrong password');
+  t.equal(await scryptsDuring(() => attempt('nobody-here', 'whatever password')), 0, 'nor an unknown name');
   t.same(shape(await attempt('nobody-here', 'whatever password')), shape(wrong), 'whose answer is the same too');
 
   const mine = await attempt('owner', PASSWORD, device);
@@ -133,6 +132,36 @@ t.test('during a wait the right password answers exactly like a wrong one; the o
   t.equal((await attempt('owner', 'a brand new password')).status, 200, 'an admin password reset clears every wait');
   t.equal((await attempt('owner', 'a brand new password', device)).status, 200);
 });
+
+t.test('a full hashing gate: strangers get 503 busy, which is not counted as a failure; the owner’s remembered device still gets in', async (t) => {
+  const c = await startControl(THROTTLE_ENV);
+  t.teardown(c.stop);
+  await c.userToken('owner', 'operator');
+  const device = (await c.login('owner')).body.device_token as string;
+  let unblock: (() => void) | undefined;
+  const blocker = hashingGate.run(() => new Promise<void>((r) => (unblock = r)));
+  await until('the blocking hash holds the slot', () => unblock !== undefined);
+  const fillers = Array.from({ length: hashingGate.maxWaiting }, () => hashingGate.run(async () => {}));
+  t.teardown(async () => {
+    unblock?.();
+    await Promise.allSettled([blocker, ...fillers]);
+  });
+  const attempt = (password: string, device_token?: string) => c.call('POST', '/admin/auth/login', { body: { username: 'owner', password, device_token } });
+  for (let i = 0; i < 7; i++) {
+    const r = await attempt(`a stranger's guess ${i}`);
+    t.equal(r.status, 503, `guess ${i}: 503 busy`);
+  }
+  t.equal(r503code(await attempt('one more guess')), 'busy');
+  t.match(await c.cp.repos.users.findByUsername('owner'), { failed_logins: 0, locked_until: null }, 'refused as busy, no attempt was counted: the owner is not pushed up the wait ladder');
+  const mine = attempt(PASSWORD, device);
+  await until('the owner waits in the priority room', () => hashingGate.waiting === hashingGate.maxWaiting + 1);
+  unblock!();
+  t.equal((await mine).status, 200, 'the owner, from a remembered device, gets in, ahead of the waiting strangers');
+});
+
+function r503code(r: { status: number; body: { error?: { code?: string } } }): string | undefined {
+  return r.status === 503 ? r.body.error?.code : `status ${r.status}`;
+}
 
 t.test('a wait ends: then the right password is checked and clears the count', async (t) => {
   const c = await startControl({ LOGIN_MAX_FAILURES: '1', LOGIN_FIRST_DELAY_S: '1', LOGIN_LOCKOUT_S: '1' });

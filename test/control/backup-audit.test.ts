@@ -56,6 +56,13 @@ for (const engine of testEngines()) {
     t.ok(merged.some((r) => r.action === 'backup.restore' && r.actor_name === 'olga' && r.target === up.body.name));
     const listed = (await other.call('GET', '/admin/audit?limit=500', { token: (await other.login('adam')).body.access_token })).body.items;
     t.same(listed.map((e: { at: string }) => e.at), listed.map((e: { at: string }) => e.at).sort().reverse(), 'the list is newest first by time, appended rows in their place');
+    const fromBackup = listed.filter((e: { restored_from: string | null }) => e.restored_from !== null);
+    t.equal(fromBackup.length, inBackup.length, 'the audit API marks every appended row');
+    t.ok(fromBackup.every((e: { restored_from: string }) => e.restored_from === into.body.backup_sha256), 'with the backup it came from');
+    t.ok(
+      listed.filter((e: { action: string; restored_from: string | null }) => e.action === 'faq.create' && e.restored_from === null).length === 1,
+      "this installation's own rows are unmarked: an appended row never passes for one",
+    );
 
     const again = await other.call('POST', `/admin/backups/${up.body.name}/restore`, { token: (await other.login('adam')).body.access_token, body: { confirm: true } });
     t.equal(again.body.audit_rows_appended, 0, 'restoring it again appends nothing');

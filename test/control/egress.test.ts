@@ -9,6 +9,8 @@ import { loadControlConfig } from '../../control/config.ts';
 import { FakeOpenAi } from '../fakes/fake-openai.ts';
 import { capturedLog } from '../helpers/captured-log.ts';
 import { startControl } from './helpers/control.ts';
+import { testDatabase } from './helpers/database.ts';
+import { until } from '../helpers/until.ts';
 import { fakeLlm } from './helpers/fake-llm.ts';
 
 t.test('loopback and private are refused by default: an address when saved, a name resolving to loopback when connecting', async (t) => {
@@ -39,6 +41,25 @@ t.test('loopback and private are refused by default: an address when saved, a na
   const chat = await c.call('POST', '/v1/chat/completions', { token: key, body: { model: 'local-model', messages: [{ role: 'user', content: 'Something the FAQ does not know' }] } });
   t.equal(chat.headers.get('x-answer-source'), 'fallback', 'chats fall back instead');
   t.same(llm.seen, [], 'nothing reached the loopback server');
+});
+
+t.test('at start, LLM providers the egress policy refuses are named in one warning with EGRESS_ALLOW (an install with a local Ollama)', async (t) => {
+  const db = await testDatabase();
+  t.teardown(() => db.cleanup());
+  const before = await startControl({ EGRESS_ALLOW: '127.0.0.1,localhost' }, { db });
+  const admin = await before.userToken('admin-ollama', 'admin');
+  for (const [name, base_url] of [['ollama', 'http://localhost:11434/v1'], ['vllm', 'http://127.0.0.1:8000/v1']]) {
+    t.equal((await before.call('POST', '/admin/llm-providers', { token: admin, body: { name, base_url, model: 'm' } })).status, 201);
+  }
+  await before.stop();
+  const captured = capturedLog();
+  const after = await startControl({}, { db, options: { log: captured.log } });
+  t.teardown(after.stop);
+  const warning = () => captured.lines.find((l) => /egress policy refuses/.test(String(l.msg)));
+  await until('the warning', () => warning() !== undefined);
+  t.match(warning()!.msg, /EGRESS_ALLOW/);
+  const named = warning()!.providers as Array<{ name: string; host: string }>;
+  t.same(named.map((p) => [p.name, p.host]).sort(), [['ollama', 'localhost'], ['vllm', '127.0.0.1']]);
 });
 
 t.test('EGRESS_ALLOW lets the operator allow loopback; a bad entry stops the start naming it', async (t) => {

@@ -80,7 +80,7 @@ t.test('a voice that is a path is refused with 400 wherever a voice is given, an
   t.equal((await c.call('POST', '/v1/audio/speech', { token: key, body: { model: 'tts-1', input: 'Hello.', voice: 'legacy' } })).status, 400);
   t.match(await wsSynthesize(c, admin, { text: 'Hello.', preset_id: old.id }), { type: 'error', code: 'unknown_voice' });
 
-  t.same(espeak.runs().filter((args) => !/^--stdout -v [a-z-]+ -s \d+$/.test(args) && args !== '--voices'), [], 'espeak-ng only ever got plain voice names');
+  t.same(espeak.runs().filter((args) => !/^--stdout -v [a-z-]+ -s \d+$/.test(args) && args !== '--voices' && args !== '--voices=variant'), [], 'espeak-ng only ever got plain voice names');
   // Known voices still work, through the same wrapper.
   const ok = await c.call('POST', '/admin/tts/test', { token: admin, body: { text: 'Hello.', voice: 'en-gb' } });
   t.equal(ok.status, 200);

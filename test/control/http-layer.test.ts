@@ -138,6 +138,26 @@ t.test('rate limiter unit: bucket math, sweep and off', async (t) => {
   now = 10_000_000;
   rl.sweep();
   t.equal(rl.size, 0, 'full buckets are forgotten');
+
+  const v6 = new RateLimiter({ auth: parseRateSpec('2/min'), chat: null, tts: null, default: null }, () => now);
+  t.teardown(() => v6.close());
+  t.ok(v6.take('auth', '2001:db8:1:2::1').ok);
+  t.ok(v6.take('auth', '2001:db8:1:2:ffff:1:2:3').ok);
+  t.notOk(v6.take('auth', '2001:db8:1:2:abcd::9').ok, 'IPv6 counts by its /64: a host owning the block is one client');
+  t.ok(v6.take('auth', '2001:db8:1:3::1').ok, 'the next /64 is another');
+  t.ok(v6.take('auth', '192.0.2.7').ok);
+  t.ok(v6.take('auth', '::ffff:192.0.2.7').ok);
+  t.notOk(v6.take('auth', '192.0.2.7').ok, 'an IPv4 address written IPv4-mapped is the same client');
+
+  const small = new RateLimiter({ auth: parseRateSpec('1/h'), chat: null, tts: null, default: null }, () => now, 100);
+  t.teardown(() => small.close());
+  t.ok(small.take('auth', 'victim').ok);
+  for (let i = 0; i < 50; i++) small.take('auth', `10.0.0.${i}`);
+  t.notOk(small.take('auth', 'victim').ok, 'the victim used their token (and is now the most recently seen)');
+  for (let i = 0; i < 500; i++) small.take('auth', `10.0.${1 + (i >> 8)}.${i & 255}`);
+  t.ok(small.size <= 100, `a flood of addresses stays under the cap (${small.size})`);
+  const recent = Array.from({ length: 85 }, (_, k) => 499 - k).map((i) => small.check('auth', `10.0.${1 + (i >> 8)}.${i & 255}`).ok);
+  t.ok(recent.every((ok) => !ok), 'past the cap the oldest buckets go, never all: the 85 most recent clients are still limited');
   t.throws(() => parseRateSpec('ten per minute'));
   t.equal(parseRateSpec('off'), null);
 });

@@ -142,7 +142,7 @@ class FakeGsm implements GsmControl {
     return 1;
   }
   async sendSms(to: string, text: string) {
-    if (to === '+70000000000') throw new Error('+CMS ERROR: 500');
+    if (to === '+70000000000') throw new Error('+CMS ERROR: 500 on /dev/ttyUSB2');
     this.log.push(`sms ${to} ${text}`);
     return { references: [7] };
   }
@@ -176,6 +176,7 @@ t.test('gsm: 503 without a modem; with one: status, dial, hang up, SMS, USSD, wh
   t.equal(sent.status, 201);
   const failed = await c.call('POST', '/admin/gsm/sms', { token: op, body: { to: '+70000000000', text: 'x' } });
   t.equal(failed.status, 502);
+  t.match(failed.body.error, { code: 'modem_error', message: /^SMS failed: the modem did not do it \(error id [0-9a-f]{10}\)$/ }, "our words and an error id, not the modem's AT lines or device path");
   const list = await c.call('GET', '/admin/gsm/sms?direction=out', { token: op });
   t.equal(list.body.total, 2);
   t.same(list.body.items.map((s: { status: string }) => s.status), ['failed', 'sent'], 'newest first, failures kept');

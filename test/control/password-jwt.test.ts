@@ -72,6 +72,37 @@ t.test('the hashing gate admits `concurrency` jobs, queues up to maxWaiting, ref
   await gate.run(async () => {});
 });
 
+t.test('the hashing gate: priority tickets have their own room and go first; a ticket given back frees its place', async (t) => {
+  const gate = new HashingGate(1, 1, 1);
+  const order: string[] = [];
+  let unblock: (() => void) | undefined;
+  const running = gate.run(() => new Promise<void>((r) => (unblock = r)));
+  const stranger = gate.admit();
+  t.throws(() => gate.admit(), HashingBusyError, "the strangers' room is full");
+  const owner = gate.admit({ priority: true });
+  t.throws(() => gate.admit({ priority: true }), HashingBusyError, 'the priority room has its own limit');
+  const done = [stranger.run(async () => void order.push('stranger')), owner.run(async () => void order.push('owner'))];
+  await until('the first job runs', () => unblock !== undefined);
+  unblock!();
+  await Promise.all([running, ...done]);
+  t.same(order, ['owner', 'stranger'], 'the priority ticket ran first though it came second');
+  t.equal(gate.completed, 3);
+
+  let hold: (() => void) | undefined;
+  const busy = gate.run(() => new Promise<void>((r) => (hold = r)));
+  await until('the blocking job runs', () => hold !== undefined);
+  const given = gate.admit();
+  given.release();
+  t.equal(gate.waiting, 0, 'a waiting ticket given back leaves the room');
+  const next = gate.admit();
+  hold!();
+  await busy;
+  await next.run(async () => {});
+  t.equal(gate.running, 0, 'and a held slot given back passes on');
+  gate.admit().release();
+  t.equal(gate.running, 0);
+});
+
 t.test('JWT: signs, verifies, and refuses tampering, other keys, alg=none and expiry', async (t) => {
   const key = Buffer.alloc(32, 1);
   const now = 1_700_000_000;

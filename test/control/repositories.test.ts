@@ -72,6 +72,18 @@ for (const engine of testEngines()) {
       t.same((await repos.llmProviders.listEnabled()).map((x) => x.name), ['local', 'openai'], 'fallback order by priority');
     });
 
+    t.test('llm providers: a new proxy keeps the key of an https server (it sees only TLS), not of a plain-http one', async (t) => {
+      const { repos } = await setup(t);
+      const tls = await repos.llmProviders.create({ name: 'tls', base_url: 'https://api.example.com/v1', model: 'm', api_key: 'sk-tls' });
+      const plain = await repos.llmProviders.create({ name: 'plain', base_url: 'http://llm.example.com/v1', model: 'm', api_key: 'sk-plain', proxy_url: 'http://proxy-a.example:3128' });
+      t.match(await repos.llmProviders.update(tls.id, { proxy_url: 'http://proxy-b.example:3128' }), { has_api_key: true });
+      t.same(await repos.llmProviders.secretsFor(tls), { apiKey: 'sk-tls', proxyUrl: 'http://proxy-b.example:3128' });
+      t.match(await repos.llmProviders.update(plain.id, { proxy_url: 'http://u:pw@proxy-a.example:3128' }), { has_api_key: true }, 'the same proxy as another user: the same reader');
+      t.equal(await repos.llmProviders.getApiKey(plain.id), 'sk-plain');
+      t.match(await repos.llmProviders.update(plain.id, { proxy_url: 'http://proxy-b.example:3128' }), { has_api_key: false, api_key_status: 'none' }, 'another proxy: cleared');
+      t.same(await repos.llmProviders.secretsFor(plain), { apiKey: null, proxyUrl: 'http://proxy-b.example:3128' });
+    });
+
     t.test('llm providers: proxy password encrypted at rest; *** keeps it only for the same proxy and user', async (t) => {
       const { db, repos } = await setup(t);
       const p = await repos.llmProviders.create({ name: 'px', base_url: 'https://api.example.com/v1', model: 'm', proxy_url: 'http://ops:pr%40xy-secret@proxy.example:3128' });

@@ -7,6 +7,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import { WS_MAX_ERRORS } from '../../control/tts/tts-websocket.ts';
+import { startTestGateway } from '../helpers/gateway.ts';
 import { rawUpgrade } from '../helpers/raw-upgrade.ts';
 import { startControl } from './helpers/control.ts';
 import { catalogOf, GatedTts } from './helpers/fake-engines.ts';
@@ -30,6 +31,22 @@ t.test('a flood of bad messages closes the TTS socket with 4000 after WS_MAX_ERR
   t.same(codes, [...Array(WS_MAX_ERRORS - 2).fill('invalid_json'), 'validation_failed', 'bad_message', 'too_many_errors']);
 });
 
+t.test("served by the gateway, the TTS socket keeps the voice socket's flood limits (VOICE_WS_MAX_ERRORS)", async (t) => {
+  const c = await startControl({}, { options: { tts: catalogOf(new GatedTts()) } });
+  t.teardown(c.stop);
+  const gw = await startTestGateway({ VOICE_WS_MAX_ERRORS: '3', VOICE_WS_ERROR_WINDOW_S: '60' }, { controlPlane: c.cp });
+  t.teardown(() => gw.stop());
+  const op = await c.userToken('olga', 'operator');
+  const ws = new WebSocket(`ws://127.0.0.1:${gw.port}${PATH}`, { headers: { authorization: `Bearer ${op}` } });
+  const codes: string[] = [];
+  ws.on('message', (data, isBinary) => void (!isBinary && codes.push(JSON.parse(String(data)).code)));
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  await new Promise((resolve) => ws.once('open', resolve));
+  for (let i = 0; i < 10; i++) ws.send('{not json');
+  t.equal(await closed, 4000);
+  t.same(codes, ['invalid_json', 'invalid_json', 'invalid_json', 'too_many_errors'], 'closed at the third, as the voice socket would be');
+});
+
 t.test('failed TTS upgrades per IP: after the limit, 429 without a credential check; 101 never echoes the bearer token', async (t) => {
   const c = await startControl();
   t.teardown(c.stop);
@@ -44,8 +61,8 @@ t.test('failed TTS upgrades per IP: after the limit, 429 without a credential ch
   t.notOk('sec-websocket-protocol' in bearerOnly.headers, 'only bearer offered: no protocol header');
   t.notMatch(bearerOnly.head, op);
 
-  // The default budget is 10 failures a minute (the gateway passes WS_UPGRADE_FAILURE_LIMIT's).
-  for (let i = 0; i < 10; i++) t.equal((await rawUpgrade(c.port, PATH, { Authorization: `Bearer forged-${i}` })).status, 401, `failure ${i + 1}`);
+  // The default budget is 60 failures a minute (the gateway passes WS_UPGRADE_FAILURE_LIMIT's).
+  for (let i = 0; i < 60; i++) t.equal((await rawUpgrade(c.port, PATH, { Authorization: `Bearer forged-${i}` })).status, 401, `failure ${i + 1}`);
   const blocked = await rawUpgrade(c.port, PATH, { Authorization: `Bearer ${op}` });
   t.equal(blocked.status, 429, 'the right credential is not even looked at now');
   t.ok(Number(blocked.headers['retry-after']) >= 1);

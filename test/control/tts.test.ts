@@ -153,6 +153,23 @@ t.test('presets CRUD, voices, test synthesis as WAV', { skip: !hasEspeak && 'esp
   t.equal(audit.items.length, 1, 'preset changes are audited');
 });
 
+t.test("espeak-ng voices as espeak-ng takes them: any case, the bare language it also answers to, +variant; paths and unknown variants refused", { skip: !hasEspeak && 'espeak-ng not installed' }, async (t) => {
+  const c = await startControl();
+  t.teardown(c.stop);
+  const op = await c.userToken('olga', 'operator');
+  const preset = (name: string, voice: string) => c.call('POST', '/admin/tts/presets', { token: op, body: { name, engine: 'espeak-ng', voice } });
+  for (const [i, voice] of ['en', 'en-US', 'en-us+f3', 'en+klatt', 'ru+m2', 'EN-GB+F1'].entries()) {
+    t.equal((await preset(`ok ${i}`, voice)).status, 201, `${voice} is taken`);
+  }
+  for (const [i, voice] of ['en+nosuchvariant', 'xx-nowhere', 'en+', '../en', 'en/../../etc/passwd'].entries()) {
+    const r = await preset(`bad ${i}`, voice);
+    t.match({ status: r.status, code: r.body.error?.code }, { status: 400, code: 'unknown_voice' }, `${voice} is refused`);
+  }
+  const female = (await c.call('GET', '/admin/tts/presets', { token: op })).body.items.find((p: { voice: string }) => p.voice === 'en-us+f3');
+  const res = await c.call('POST', '/admin/tts/test', { token: op, body: { text: 'Hello there.', preset_id: female.id, target_sample_rate: 16000 } });
+  t.equal(res.status, 200, 'and a preset with a variant synthesises');
+});
+
 function openWs(url: string, opts: { token?: string; protocols?: string[] }) {
   const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {} });
   return new Promise<{ ws: WebSocket; status?: number }>((resolve) => {

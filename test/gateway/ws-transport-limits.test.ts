@@ -1,10 +1,11 @@
 /**
  * The voice WebSocket's transport limits: a flood of bad messages closes the connection with 4000
  * after VOICE_WS_MAX_ERRORS within the window (a client under the limit keeps its call); an IP
- * with WS_UPGRADE_FAILURE_LIMIT failed upgrades (wrong token, or a path with no socket) is answered
- * 429 without a token check; and the handshake answer never carries the token, read as raw bytes
+ * with WS_UPGRADE_FAILURE_LIMIT failed upgrades (a wrong token; a path with no socket is a plain
+ * 404 and spends nothing) is answered 429 without a token check; and the handshake answer never carries the token, read as raw bytes
  * of the HTTP 101 from a raw socket.
  */
+import pino from 'pino';
 import t from 'tap';
 import { ErrorFlood } from '../../control/http/error-flood.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
@@ -51,12 +52,26 @@ t.test('failed upgrades per IP: after the limit, 429 without looking at the toke
   t.teardown(() => gw.stop());
   t.equal((await rawUpgrade(gw.port, '/ws/voice', { Authorization: 'Bearer wrong-token-0123456789' })).status, 401);
   t.equal((await rawUpgrade(gw.port, '/ws/voice')).status, 401, 'no token at all');
-  t.equal((await rawUpgrade(gw.port, '/ws/voyce', { Authorization: `Bearer ${gw.token}` })).status, 404, 'a path with no socket counts too');
+  for (let i = 0; i < 10; i++) {
+    t.equal((await rawUpgrade(gw.port, `/ws/probe-${i}`)).status, 404, `scanner probe ${i}: 404, spending nothing`);
+  }
+  t.equal((await rawUpgrade(gw.port, '/ws/voice', { Authorization: `Bearer ${gw.token}` })).status, 101, 'so a scan behind the same address locks no valid client out');
+  t.equal((await rawUpgrade(gw.port, '/ws/voice', { Authorization: 'Bearer wrong-token-again-456789' })).status, 401);
   const blocked = await rawUpgrade(gw.port, '/ws/voice', { Authorization: `Bearer ${gw.token}` });
-  t.equal(blocked.status, 429, 'even the right token is refused now');
+  t.equal(blocked.status, 429, 'the third wrong token: even the right one is refused now');
   t.ok(Number(blocked.headers['retry-after']) >= 1, `Retry-After ${blocked.headers['retry-after']}`);
-  t.equal((await rawUpgrade(gw.port, '/ws/elsewhere')).status, 429, 'on every path');
   t.equal((await fetch(`${gw.http}/health`)).status, 200, 'plain HTTP is not affected');
+});
+
+t.test('upgrades with X-Forwarded-For while TRUST_PROXY is off: warned once, naming TRUST_PROXY', async (t) => {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const gw = await startTestGateway({}, { log });
+  t.teardown(() => gw.stop());
+  for (let i = 0; i < 3; i++) await rawUpgrade(gw.port, '/ws/voice', { Authorization: `Bearer ${gw.token}`, 'X-Forwarded-For': `198.51.100.${i}` });
+  const warned = lines.filter((l) => /X-Forwarded-For/.test(l.msg));
+  t.equal(warned.length, 1, 'once, however many upgrades');
+  t.match(warned[0], { level: 40, msg: /TRUST_PROXY/ });
 });
 
 t.test('a good upgrade does not spend the budget', async (t) => {

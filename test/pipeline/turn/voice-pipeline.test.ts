@@ -5,6 +5,7 @@
  * end-to-end tests; here every event is placed exactly.
  */
 import t from 'tap';
+import { until } from '../../helpers/until.ts';
 import { VoicePipeline } from '../../../pipeline/voice-pipeline.ts';
 import type { PipelineEvent } from '../../../pipeline/call-pipeline.ts';
 import type { DialogueChunk, DialoguePort, SttPort, TtsPort } from '../../../pipeline/turn/ports.ts';
@@ -244,6 +245,18 @@ t.test('"yes" while a read-back plays answers it when the dialogue asks for it; 
       t.ok(p.pullAudio(), 'the reply resumes');
     }
   }
+});
+
+t.test("a failing recogniser: the caller gets our words and an error id, never the failure's own text", async (t) => {
+  const stt: SttPort = { begin: () => ({ accept() {}, finish: async () => Promise.reject(new Error('sherpa worker: cannot open /opt/models/secret-model.onnx')), cancel() {} }) };
+  const { p, vad, events } = setup({ stt });
+  for (let i = 0; i < 20; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await until('the error event', () => events.some((e) => e.type === 'error'));
+  const error = events.find((e) => e.type === 'error') as { code: string; message: string };
+  t.match(error, { code: 'stt_failed', message: /^speech recognition failed \(error id [0-9a-f]{10}\)$/ });
+  t.notMatch(error.message, /sherpa|opt|onnx/);
 });
 
 t.test('a transcript that arrives after a later utterance was answered is dropped, not answered over the newer reply', async (t) => {
