@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { bool, insertedId, nowIso, num, type Page, type Queryable } from '../db/rows.ts';
+import { msSinceColumnSql } from '../db/sql-time.ts';
 
 export interface Call {
   id: string;
@@ -161,9 +162,13 @@ export class CallsRepo {
    * keeping its turns and transcript. Returns their ids.
    */
   async closeOrphans(select: (q: Knex.QueryBuilder) => void, reason: string, endedAt: string): Promise<string[]> {
-    const ids = (await this.db('calls').where({ status: 'active' }).modify(select).select('id')).map((r: { id: unknown }) => String(r.id));
-    for (const id of ids) await this.close(id, { status: 'failed', endReason: reason, endedAt });
-    return ids;
+    // One statement that re-checks `active` as it writes: a call whose owner commits its real end
+    // meanwhile keeps that end (a read, then an update by id, would overwrite it with `reason`).
+    const rows: Array<{ id: unknown }> = await this.db('calls')
+      .where({ status: 'active' })
+      .modify(select)
+      .update({ status: 'failed', end_reason: reason.slice(0, 64), ended_at: endedAt, duration_ms: msSinceColumnSql(this.db, 'started_at', endedAt) }, ['id']);
+    return rows.map((r) => String(r.id));
   }
 
   async get(id: string): Promise<Call | undefined> {
