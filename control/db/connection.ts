@@ -4,6 +4,11 @@
  * because SQLite forgets PRAGMAs per connection and a connection without `foreign_keys=ON` would
  * silently skip our ON DELETE CASCADE rules (GDPR deletes depend on them).
  *
+ * `synchronous = FULL`: in WAL mode NORMAL does not fsync at commit, so a power cut could take
+ * commits the journal (control/journal/) had already acknowledged and deleted from its own files;
+ * FULL makes a commit durable when it returns (one WAL fsync per transaction; the journal applies
+ * up to 100 entries per transaction).
+ *
  * The SQLite file is created 0600 before SQLite opens it: SQLite gives its `-wal` and `-shm` files
  * the database file's mode, so all three stay private whatever the umask. A Postgres that cannot be
  * reached or refuses us is a DatabaseUnavailableError naming why (connect-errors.ts), and knex's
@@ -76,7 +81,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Db> {
         max: 1,
         afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) => {
           conn.exec(
-            'PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;',
+            'PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;',
             (err) => done(err, conn),
           );
         },
