@@ -11,6 +11,7 @@ import * as llmProxyPassword from './migrations/0004-llm-proxy-password.ts';
 import * as erasureLedger from './migrations/0005-erasure-ledger.ts';
 import * as loginThrottle from './migrations/0006-login-throttle.ts';
 import * as durableCallLog from './migrations/0007-durable-call-log.ts';
+import * as nodeLiveness from './migrations/0014-node-liveness.ts';
 
 interface NamedMigration {
   name: string;
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0005-erasure-ledger', ...erasureLedger, additive: true },
   { name: '0006-login-throttle', ...loginThrottle, additive: true },
   { name: '0007-durable-call-log', ...durableCallLog, additive: true },
+  { name: '0014-node-liveness', ...nodeLiveness, additive: true },
 ];
 
 /**

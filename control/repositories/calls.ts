@@ -164,8 +164,10 @@ export class CallsRepo {
   async closeOrphans(select: (q: Knex.QueryBuilder) => void, reason: string, endedAt: string): Promise<string[]> {
     // One statement that re-checks `active` as it writes: a call whose owner commits its real end
     // meanwhile keeps that end (a read, then an update by id, would overwrite it with `reason`).
+    // `status` as a literal, not a binding: only then can the planner use the partial index of
+    // active calls (migration 0014) rather than read every call.
     const rows: Array<{ id: unknown }> = await this.db('calls')
-      .where({ status: 'active' })
+      .whereRaw(`status = 'active'`)
       .modify(select)
       .update({ status: 'failed', end_reason: reason.slice(0, 64), ended_at: endedAt, duration_ms: msSinceColumnSql(this.db, 'started_at', endedAt) }, ['id']);
     return rows.map((r) => String(r.id));

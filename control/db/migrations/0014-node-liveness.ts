@@ -1,0 +1,17 @@
+/**
+ * What the gateway-node sweep (control/cluster/gateway-node.ts) needs to stay cheap and right:
+ *  - a partial index on the active calls: every heartbeat looks for active calls that no live node
+ *    runs (by start time, node unknown), and neither the (node_id, status) index of 0007 nor the
+ *    one on started_at can serve that without reading every call (300k calls: 60-120 ms every 5 s
+ *    on SQLite's only connection). The active calls are a handful; both engines support partial
+ *    indexes. (Queries by node use the (node_id, status) index, which serves them well.)
+ */
+import type { Knex } from 'knex';
+
+export async function up(db: Knex): Promise<void> {
+  await db.raw(`CREATE INDEX calls_active_started_at ON calls (started_at) WHERE status = 'active'`);
+}
+
+export async function down(db: Knex): Promise<void> {
+  await db.raw('DROP INDEX calls_active_started_at');
+}
