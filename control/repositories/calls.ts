@@ -173,6 +173,17 @@ export class CallsRepo {
     return rows.map((r) => String(r.id));
   }
 
+  /**
+   * Open again the calls of `nodeId` that a sweep closed with `reason` while the node was alive
+   * (cut off from the database, not dead). Returns their ids.
+   */
+  async reopenLost(nodeId: string, reason: string): Promise<string[]> {
+    const rows: Array<{ id: unknown }> = await this.db('calls')
+      .where({ node_id: nodeId, status: 'failed', end_reason: reason })
+      .update({ status: 'active', end_reason: null, ended_at: null, duration_ms: null }, ['id']);
+    return rows.map((r) => String(r.id));
+  }
+
   async get(id: string): Promise<Call | undefined> {
     const r = await this.db('calls').where({ id }).first();
     return r ? toCall(r) : undefined;

@@ -5,13 +5,22 @@
  *    one on started_at can serve that without reading every call (300k calls: 60-120 ms every 5 s
  *    on SQLite's only connection). The active calls are a handful; both engines support partial
  *    indexes. (Queries by node use the (node_id, status) index, which serves them well.)
+ *  - `gateway_nodes.heartbeat_ms`: the node's own heartbeat interval, so a peer with a shorter
+ *    NODE_LOST_AFTER_S does not take it for dead between two of its beats. Null for rows from
+ *    before (judged by the peer's setting alone).
  */
 import type { Knex } from 'knex';
 
 export async function up(db: Knex): Promise<void> {
   await db.raw(`CREATE INDEX calls_active_started_at ON calls (started_at) WHERE status = 'active'`);
+  await db.schema.alterTable('gateway_nodes', (t) => {
+    t.integer('heartbeat_ms');
+  });
 }
 
 export async function down(db: Knex): Promise<void> {
+  await db.schema.alterTable('gateway_nodes', (t) => {
+    t.dropColumn('heartbeat_ms');
+  });
   await db.raw('DROP INDEX calls_active_started_at');
 }
