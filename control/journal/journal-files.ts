@@ -17,6 +17,7 @@ import { createReadStream } from 'node:fs';
 import { appendFile, chmod, mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { syncDir } from '../../runtime/durable-files.ts';
 
 export interface StoredEntry {
   seq: number;
@@ -196,16 +197,38 @@ export class JournalFiles {
     openHere.delete(this.dir);
   }
 
+  /**
+   * Close the current segment and continue in the next. The new file is opened first and the lists
+   * change in one synchronous step: a scan that starts mid-roll must never list a segment twice
+   * (it would count its entries twice) nor miss one.
+   */
   private async roll(): Promise<void> {
-    await this.fh.close().catch(() => {});
-    if (this.size > 0 || this.current.lastSeq > 0) this.closed.push(this.current);
-    else await rm(this.current.file, { force: true });
-    await this.startSegment(this.current.n + 1);
+    const old = this.current;
+    const oldFh = this.fh;
+    const keep = this.size > 0 || old.lastSeq > 0;
+    await this.startSegment(old.n + 1, () => {
+      if (keep) this.closed.push(old);
+    });
+    await oldFh.close().catch(() => {});
+    if (!keep) await rm(old.file, { force: true });
   }
 
-  private async startSegment(n: number): Promise<void> {
+  /**
+   * Create segment `n` and make it current; `beforeSwitch` runs in the same synchronous step. The
+   * directory is fsynced so that the new file itself survives a power cut (an fdatasync of its
+   * content does not make its directory entry durable).
+   */
+  private async startSegment(n: number, beforeSwitch?: () => void): Promise<void> {
     const file = path.join(this.dir, segmentName(n));
-    this.fh = await open(file, 'a', 0o600);
+    const fh = await open(file, 'a', 0o600);
+    try {
+      await syncDir(this.dir);
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
+    beforeSwitch?.();
+    this.fh = fh;
     this.current = { n, file, lastSeq: 0 };
     this.size = 0;
     this.mustRoll = false;

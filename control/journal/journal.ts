@@ -94,6 +94,8 @@ export class Journal {
   /** Lines not yet on disk. */
   private unwritten: Unwritten[] = [];
   private unwrittenBytes = 0;
+  /** The last seq handed to the disk writer (not a volatile one). */
+  private lastJournaled = 0;
   /** Entries that could not be journaled: applied from memory only, never counted as durable. */
   private readonly volatile = new Set<number>();
   private ackToWrite = 0;
@@ -167,6 +169,7 @@ export class Journal {
       const line = encodeLine({ s: entry.seq, o: op, k: key, t: entry.t, d: data });
       this.unwritten.push({ seq: entry.seq, line });
       this.unwrittenBytes += line.length;
+      this.lastJournaled = entry.seq;
       this.write();
     } else {
       this.volatile.add(entry.seq);
@@ -268,6 +271,7 @@ export class Journal {
         }
         this.ackWritten = Math.max(this.ackWritten, ack);
         if (batch) this.durableThrough = Math.max(this.durableThrough, lastSeq);
+        this.compact(); // the write may have closed a segment whose entries are all applied
         if (this.writeError) {
           this.opts.log.info({ dir: this.files.dir }, 'journal: writing to disk again');
           this.writeError = null;
@@ -287,7 +291,7 @@ export class Journal {
     while (!this.stopped) {
       const batch = this.nextBatch();
       if (!batch.length) {
-        if (this.spilled && this.head === this.queue.length && !this.unwritten.length && !this.writeError) await this.reload();
+        if (this.spilled && this.head === this.queue.length && this.allOnDisk()) await this.reload();
         else await new Promise<void>((resolve) => (this.wakeApplier = resolve));
         continue;
       }
@@ -351,8 +355,13 @@ export class Journal {
       this.applyError = null;
     }
     this.write();
-    void this.files.compact(this.appliedThrough).catch((err: Error) => this.opts.log.warn({ err }, 'journal: could not delete an applied segment'));
+    this.compact();
     this.notify();
+  }
+
+  /** Delete the closed segments whose every entry is applied. */
+  private compact(): void {
+    void this.files.compact(this.appliedThrough).catch((err: Error) => this.opts.log.warn({ err }, 'journal: could not delete an applied segment'));
   }
 
   private async reject(entry: StoredEntry, err: Error): Promise<void> {
@@ -375,20 +384,35 @@ export class Journal {
     this.notify();
   }
 
+  /**
+   * Every entry handed to the disk writer is on disk (or already applied, for one the database took
+   * from memory while the disk failed). Only then is a scan a complete picture: the writer empties
+   * `unwritten` before its write lands, so an empty `unwritten` alone does not say so.
+   */
+  private allOnDisk(): boolean {
+    return !this.writeError && !this.unwritten.length && this.lastJournaled <= Math.max(this.durableThrough, this.appliedThrough);
+  }
+
   /** Read the next pending entries back from disk (they did not fit in memory). */
   private async reload(): Promise<void> {
     const before = this.nextSeq;
     const r = await this.files.scan(this.appliedThrough, this.memoryEntries);
     this.queue = r.entries;
     this.head = 0;
-    if (this.nextSeq !== before) return; // appended meanwhile: scan again once these are applied
-    if (!r.more) this.spilled = false;
-    if (!r.entries.length && this.pendingCount > 0) {
-      // Counted as pending but on disk nowhere (entries that were never journaled): say so, do not spin.
-      this.counters.lost += this.pendingCount;
-      this.opts.log.error({ missing: this.pendingCount }, 'journal: pending entries are missing from disk');
-      this.pendingCount = 0;
-      this.appliedThrough = before - 1;
+    // Entries appended during the scan may or may not be in it (the queue is a prefix of what is
+    // pending either way): leave `spilled` set and scan again once these are applied.
+    if (this.nextSeq !== before || r.more) return;
+    // The scan saw every journaled entry (nothing was in flight when it began, nothing came since).
+    this.spilled = false;
+    if (r.count !== this.pendingCount) {
+      // Pending but on disk nowhere (a segment removed by hand, a corrupt line): say so, count it,
+      // and stop waiting for it; never inferred from a scan that may have missed an append.
+      const missing = this.pendingCount - r.count;
+      if (missing > 0) {
+        this.counters.lost += missing;
+        this.opts.log.error({ missing }, 'journal: pending entries are missing from disk');
+      }
+      this.pendingCount = r.count;
       this.notify();
     }
   }
