@@ -261,3 +261,25 @@ t.test('appends during a catch-up from disk are neither lost nor stranded (entri
     await j.close();
   }
 });
+
+t.test('an entry that fails with an error of no code (not a connection failure) is set aside, not retried forever', async (t) => {
+  for (const engine of testEngines()) {
+    const tdb = await testDatabase(engine);
+    t.teardown(() => tdb.cleanup());
+    const db = await openDatabase({ dataDir: tdb.dataDir, databaseUrl: tdb.databaseUrl, pgSchema: tdb.pgSchema });
+    t.teardown(() => db.destroy());
+    const handlers = new Map([
+      ...callJournalHandlers(),
+      // A handler bug: knex refuses an undefined binding with a plain Error (no code).
+      ['lookup', async (trx: Parameters<ReturnType<typeof callJournalHandlers>[number][1]>[0], data: { id?: string }) => void (await trx('calls').where({ id: data.id }).first())],
+    ]);
+    const journal = await Journal.open({ dir: path.join(tdb.dataDir, 'journal'), applier: databaseApplier(db, handlers), log: silent, retryMinMs: 10, retryMaxMs: 50 });
+    journal.append('lookup', 'no-id', {});
+    journal.append('lookup', 'with-id', { id: 'c1' });
+    t.ok(await journal.flush(10_000), `${engine}: the entries after it are not blocked`);
+    t.match(journal.stats(), { rejected: 1, applied: 1, apply_errors: 0, pending: 0 }, `${engine}: refused at the first try`);
+    const rejected = readFileSync(path.join(tdb.dataDir, 'journal', 'rejected.jsonl'), 'utf8');
+    t.match(rejected, /"key":"no-id".*Undefined binding/, `${engine}: kept with the reason`);
+    await journal.close();
+  }
+});
