@@ -1,7 +1,7 @@
 /**
  * The journal on disk: append-only segment files of checksummed JSON lines in one directory
  * (`DATA_DIR/journal`, mode 0700; files 0600), plus `rejected.jsonl` for entries the database
- * refused for good, and `owner.pid` so two processes never write the same journal.
+ * refused for good, and `owner.pid` (`<pid> <start ticks>`) so two processes never write the same journal.
  *
  * A line is `<crc32 hex> <json>\n`: an entry `{"s":seq,"o":op,"k":key,"t":ms,"d":data}` or an
  * acknowledgement `{"a":seq}` (every entry up to seq is in the database). A crash mid-append
@@ -18,6 +18,7 @@ import { appendFile, chmod, mkdir, open, readdir, readFile, rm, writeFile, type 
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { syncDir } from '../../runtime/durable-files.ts';
+import { ownerAlive, ownStartTicks } from '../../runtime/owned-temp.ts';
 
 export interface StoredEntry {
   seq: number;
@@ -235,24 +236,41 @@ export class JournalFiles {
   }
 }
 
-/** Take the directory: refuse while another live process owns it; a dead owner's claim is stale. */
+/**
+ * Take the directory: refuse while another live process owns it; a dead owner's claim is stale.
+ * The claim is `<pid> <start ticks>` (runtime/owned-temp.ts), so a pid reused after a reboot, or
+ * the same pid 1 of a container's next life, is not taken for the owner; it is created exclusively
+ * ('wx'), so of two starts at the same moment one wins. (Two starts that both find the same stale
+ * claim could still both remove it; each re-reads the claim after writing it and refuses unless it
+ * is its own.)
+ */
 async function claim(dir: string): Promise<void> {
   const file = path.join(dir, OWNER);
-  const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-  if (owner > 0 && (owner === process.pid ? openHere.has(dir) : alive(owner))) {
-    throw new JournalLockedError(`the journal in ${dir} is in use by process ${owner} (one gateway per data directory)`);
+  const mine = `${process.pid} ${ownStartTicks()}`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await writeFile(file, `${mine}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = await readFile(file, 'utf8').catch(() => '');
+      if (ownedByLiveProcess(owner, dir)) throw new JournalLockedError(`the journal in ${dir} is in use by process ${owner.trim().split(/\s+/)[0]} (one gateway per data directory)`);
+      await rm(file, { force: true }); // stale: its owner no longer runs
+      continue;
+    }
+    if ((await readFile(file, 'utf8').catch(() => '')).trim() !== mine) continue; // taken over meanwhile
+    openHere.add(dir);
+    return;
   }
-  openHere.add(dir);
-  await writeFile(file, `${process.pid}\n`, { mode: 0o600 });
+  throw new JournalLockedError(`the journal in ${dir} is being claimed by another process (one gateway per data directory)`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Whether an owner.pid's `<pid> [<start ticks>]` names a process still running (this one only when it has the journal open). */
+function ownedByLiveProcess(owner: string, dir: string): boolean {
+  const [pid, start] = owner.trim().split(/\s+/).map(Number);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false; // empty or garbled: a crash mid-write
+  const startTicks = Number.isSafeInteger(start) ? start : 0; // an older version wrote the pid only
+  if (pid === process.pid && (startTicks === 0 || startTicks === ownStartTicks())) return openHere.has(dir);
+  return ownerAlive(pid, startTicks);
 }
 
 /** Calls `onLine` for every complete line; resolves true when the file ended in a torn (unterminated) line. */

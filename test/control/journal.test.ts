@@ -228,8 +228,22 @@ t.test('one owner per journal directory; a dead owner\'s claim is taken over', a
   await new Promise((r) => dead.once('exit', r));
   writeFileSync(path.join(dir, 'owner.pid'), `${deadPid}\n`);
   const j2 = await open(dir, new FakeStore());
-  t.equal(readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim(), String(process.pid));
+  t.match(readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim(), new RegExp(`^${process.pid} \\d+$`), 'the claim names this process and its start time');
   await j2.close();
+
+  // A running process with the recorded pid: the owner only if it also started when the claim says.
+  const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+  t.teardown(() => void live.kill('SIGKILL'));
+  await new Promise((r) => live.once('spawn', r));
+  const start = Number(readFileSync(`/proc/${live.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
+  writeFileSync(path.join(dir, 'owner.pid'), `${live.pid} ${start}\n`);
+  await t.rejects(open(dir, new FakeStore()), JournalLockedError, 'the live owner keeps it');
+  writeFileSync(path.join(dir, 'owner.pid'), `${live.pid}\n`);
+  await t.rejects(open(dir, new FakeStore()), JournalLockedError, 'an older claim (pid only) of a live process is kept');
+  writeFileSync(path.join(dir, 'owner.pid'), `${live.pid} ${start + 1}\n`);
+  const j3 = await open(dir, new FakeStore());
+  t.pass('a pid reused by another process (a different start time) does not hold the journal');
+  await j3.close();
 });
 
 t.test('appends during a catch-up from disk are neither lost nor stranded (entries spilled to small segments)', async (t) => {
