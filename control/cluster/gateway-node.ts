@@ -81,6 +81,10 @@ export class GatewayNode {
   private beating: Promise<void> = Promise.resolve();
   private writeError: Error | null = null;
   private lastWriteAt: string | null = null;
+  /** performance.now() of the last heartbeat that worked: a beat stuck on a silent server fails no query for minutes. */
+  private lastWriteMono = performance.now();
+  /** A heartbeat is under way: the timer skips its turn rather than queue beats on a hung pool. */
+  private inBeat = false;
   /** performance.now() of the first heartbeat of the current unbroken run of good ones. */
   private healthySince: number | null = null;
   private lostCallsClosed = 0;
@@ -100,9 +104,11 @@ export class GatewayNode {
     node.startedAt = now;
     await db('gateway_nodes').insert(node.row(now));
     node.lastWriteAt = now;
-    node.healthySince = performance.now();
+    node.lastWriteMono = node.healthySince = performance.now();
     opts.journal.append(RECOVER_OP, `node:${node.name}:recover:${node.id}`, { name: node.name, node_id: node.id, started_at: node.startedAt });
-    node.timer = setInterval(() => void (node.beating = node.beat()), node.heartbeatMs);
+    node.timer = setInterval(() => {
+      if (!node.inBeat) node.beating = node.beat();
+    }, node.heartbeatMs);
     node.timer.unref();
     return node;
   }
@@ -111,8 +117,8 @@ export class GatewayNode {
     return {
       id: this.id,
       name: this.name,
-      write_ok: this.writeError === null,
-      write_error: this.writeError ? dbErrorText(this.writeError) : null,
+      write_ok: this.writeError === null && !this.stalled(),
+      write_error: this.writeError ? dbErrorText(this.writeError) : this.stalled() ? `no heartbeat has worked for ${Math.round((performance.now() - this.lastWriteMono) / 1000)} s (the database does not answer)` : null,
       last_write_at: this.lastWriteAt,
       lost_calls_closed: this.lostCallsClosed,
       sweeping: this.sweeping(),
@@ -121,21 +127,34 @@ export class GatewayNode {
 
   /** One heartbeat and sweep (the timer calls this; tests may too). */
   async beat(): Promise<void> {
-    let now: string;
+    this.inBeat = true;
     try {
-      now = await this.touch();
-      if (this.writeError) this.opts.log.info('database writes work again (heartbeat)');
-      this.writeError = null;
-      this.lastWriteAt = now;
-      this.healthySince ??= performance.now();
-    } catch (err) {
-      if (!this.writeError) this.opts.log.error({ err }, 'database write failed (heartbeat): the database cannot take writes');
-      this.writeError = err as Error;
-      this.healthySince = null;
-      return;
+      let now: string;
+      try {
+        now = await this.touch();
+        if (this.writeError || this.stalled()) this.opts.log.info('database writes work again (heartbeat)');
+        // A beat that took longer than two intervals was a break too: the run of good ones starts again.
+        if (this.stalled()) this.healthySince = null;
+        this.writeError = null;
+        this.lastWriteAt = now;
+        this.lastWriteMono = performance.now();
+        this.healthySince ??= performance.now();
+      } catch (err) {
+        if (!this.writeError) this.opts.log.error({ err }, 'database write failed (heartbeat): the database cannot take writes');
+        this.writeError = err as Error;
+        this.healthySince = null;
+        return;
+      }
+      if (!this.sweeping()) return;
+      await this.closeLostNodes(now).catch((err: Error) => this.opts.log.warn({ err }, 'looking for lost gateway nodes failed'));
+    } finally {
+      this.inBeat = false;
     }
-    if (!this.sweeping()) return;
-    await this.closeLostNodes(now).catch((err: Error) => this.opts.log.warn({ err }, 'looking for lost gateway nodes failed'));
+  }
+
+  /** No heartbeat has worked for two intervals: one is stuck (a server that stopped answering) or they fail. */
+  private stalled(): boolean {
+    return performance.now() - this.lastWriteMono > 2 * this.heartbeatMs;
   }
 
   /** Stop the heartbeat and mark this life as cleanly stopped (best effort: the database may be gone). */
