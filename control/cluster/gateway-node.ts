@@ -75,6 +75,8 @@ export class GatewayNode {
   readonly name: string;
   /** When this life started, by the database's clock. */
   startedAt = '';
+  /** This life's number among the lives of its name (1, 2, ...). */
+  life = 0;
   private readonly lostAfterMs: number;
   private readonly heartbeatMs: number;
   private timer: NodeJS.Timeout | null = null;
@@ -100,12 +102,15 @@ export class GatewayNode {
     const node = new GatewayNode(opts);
     const { db } = opts;
     const now = await dbNow(db);
+    // Numbered before old rows are forgotten, so the numbers of a name only ever go up.
+    const last = await db('gateway_nodes').where({ name: node.name }).max({ life: 'life' }).first();
+    node.life = (Number(last?.life) || 0) + 1;
     await db('gateway_nodes').where('stopped_at', '<', new Date(Date.parse(now) - FORGET_STOPPED_MS).toISOString()).delete();
     node.startedAt = now;
     await db('gateway_nodes').insert(node.row(now));
     node.lastWriteAt = now;
     node.lastWriteMono = node.healthySince = performance.now();
-    opts.journal.append(RECOVER_OP, `node:${node.name}:recover:${node.id}`, { name: node.name, node_id: node.id, started_at: node.startedAt });
+    opts.journal.append(RECOVER_OP, `node:${node.name}:recover:${node.id}`, { name: node.name, node_id: node.id, started_at: node.startedAt, life: node.life });
     node.timer = setInterval(() => {
       if (!node.inBeat) node.beating = node.beat();
     }, node.heartbeatMs);
@@ -175,7 +180,7 @@ export class GatewayNode {
   }
 
   private row(now: string) {
-    return { id: this.id, name: this.name, host: hostname().slice(0, 255), pid: process.pid, started_at: this.startedAt, heartbeat_at: now, heartbeat_ms: this.heartbeatMs };
+    return { id: this.id, name: this.name, host: hostname().slice(0, 255), pid: process.pid, started_at: this.startedAt, heartbeat_at: now, heartbeat_ms: this.heartbeatMs, life: this.life };
   }
 
   /** Stamp this node's heartbeat with the database's time, and return that time. */
@@ -260,20 +265,31 @@ function nodeName(dataDir: string): string {
 /**
  * `calls.recover`: the calls this node's earlier lives left active, and legacy ones without a
  * node that started before this life, become `crash` as of the dead life's last heartbeat.
+ * "Earlier" is by life number, never by wall time: the entry may be applied late (after a later
+ * life has started) and the clock may have gone backwards between lives; only rows from before
+ * life numbers (and calls of no node) are judged by start time.
  */
 export function gatewayNodeHandlers(log: Logger): Array<[string, OpHandler]> {
-  const recover: OpHandler = async (trx, d: { name: string; node_id: string; started_at: string }) => {
+  const recover: OpHandler = async (trx, d: { name: string; node_id: string; started_at: string; life?: number }) => {
     const calls = new CallsRepo(trx);
-    const earlier = await trx('gateway_nodes').where({ name: d.name }).whereNot({ id: d.node_id }).whereNull('stopped_at').select('id', 'heartbeat_at');
+    const earlierLives = () => {
+      const q = trx('gateway_nodes').where({ name: d.name }).whereNot({ id: d.node_id });
+      return typeof d.life === 'number' ? q.where((w) => w.where('life', '<', d.life!).orWhereNull('life')) : q;
+    };
+    // Every call of a numbered earlier life is that life's; of an unnumbered one, those that started before this life.
+    const ownCalls = (life: unknown) => (q: Knex.QueryBuilder) => (life == null ? q.where('started_at', '<', d.started_at) : q);
+    const earlier = await earlierLives().whereNull('stopped_at').select('id', 'heartbeat_at', 'life');
     let closed = 0;
     for (const life of earlier) {
-      closed += (await calls.closeOrphans((q) => q.where('node_id', life.id).where('started_at', '<', d.started_at), 'crash', String(life.heartbeat_at))).length;
+      closed += (await calls.closeOrphans((q) => ownCalls(life.life)(q.where('node_id', life.id)), 'crash', String(life.heartbeat_at))).length;
     }
     // Also lives already marked stopped whose calls are still active (a clean stop with the database down).
-    const stoppedLives = trx('gateway_nodes').where({ name: d.name }).whereNot({ id: d.node_id }).whereNotNull('stopped_at').select('id');
-    closed += (await calls.closeOrphans((q) => q.whereIn('node_id', stoppedLives).where('started_at', '<', d.started_at), 'crash', d.started_at)).length;
+    const stopped = await earlierLives().whereNotNull('stopped_at').select('id', 'life');
+    for (const life of stopped) {
+      closed += (await calls.closeOrphans((q) => ownCalls(life.life)(q.where('node_id', life.id)), 'crash', d.started_at)).length;
+    }
     closed += (await calls.closeOrphans((q) => q.whereNull('node_id').where('started_at', '<', d.started_at), 'crash', d.started_at)).length;
-    await trx('gateway_nodes').where({ name: d.name }).whereNot({ id: d.node_id }).whereNull('stopped_at').update({ stopped_at: d.started_at, stop_reason: 'crash' });
+    await earlierLives().whereNull('stopped_at').update({ stopped_at: d.started_at, stop_reason: 'crash' });
     if (closed) log.warn({ calls: closed }, 'calls left active by a crash of this gateway were closed as crash');
   };
   return [[RECOVER_OP, recover]];

@@ -13,6 +13,7 @@ import type { Knex } from 'knex';
 import pino from 'pino';
 import t from 'tap';
 import { createControlPlane, type ControlPlane } from '../../control/control-plane.ts';
+import { gatewayNodeHandlers } from '../../control/cluster/gateway-node.ts';
 import { dbNow } from '../../control/db/sql-time.ts';
 import { postgresBinDir, startThrowawayPostgres } from '../helpers/throwaway-postgres.ts';
 import { until } from '../helpers/until.ts';
@@ -118,6 +119,25 @@ for (const engine of testEngines()) {
     t.match(await cp.repos.calls.get('still-live'), { status: 'active', end_reason: null, ended_at: null, duration_ms: null }, 'reopened');
     t.match(await cp.repos.calls.get('ended-meanwhile'), { status: 'completed', end_reason: 'client_hangup' }, 'its real end kept');
     t.match(await cp.db('gateway_nodes').where({ id: cp.node.id }).first(), { stopped_at: null, stop_reason: null }, 'the node is live again');
+  });
+
+  t.test(`${engine}: an earlier life's recovery applied late leaves the current life and its calls alone, even after the clock went back`, async (t) => {
+    const tdb = await testDatabase(engine);
+    t.teardown(() => tdb.cleanup());
+    const first = await controlPlane(tdb);
+    const firstLife = { name: first.node.name, node_id: first.node.id, started_at: first.node.startedAt, life: first.node.life };
+    await first.close();
+    const cp = await controlPlane(tdb); // the same data directory: the next life of the same node
+    t.teardown(() => cp.close());
+    t.same([firstLife.life, cp.node.life], [1, 2], 'lives are numbered');
+    // The box started with its clock in the past (no real-time clock): this life's call looks older than the last life.
+    const past = new Date(Date.parse(firstLife.started_at) - 3_600_000).toISOString();
+    cp.callJournal.open({ id: 'current-call', channel: 'ws', direction: 'inbound', caller_number: null, started_at: past });
+    t.ok(await cp.callJournal.flush(10_000));
+    const [, recover] = gatewayNodeHandlers(silent).find(([op]) => op === 'calls.recover')!;
+    await cp.db.transaction((trx) => recover(trx, firstLife, { seq: 1, op: 'calls.recover', key: 'late', t: Date.now(), data: firstLife }));
+    t.match(await cp.repos.calls.get('current-call'), { status: 'active', end_reason: null }, 'the live call is not closed as crash');
+    t.match(await cp.db('gateway_nodes').where({ id: cp.node.id }).first(), { stopped_at: null, stop_reason: null }, 'the current life is not marked crashed');
   });
 
   t.test(`${engine}: a peer is lost after three of its own beats and NODE_LOST_AFTER_S, by the database's clock; not before this node has beaten for that long`, async (t) => {

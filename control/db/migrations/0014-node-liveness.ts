@@ -8,6 +8,10 @@
  *  - `gateway_nodes.heartbeat_ms`: the node's own heartbeat interval, so a peer with a shorter
  *    NODE_LOST_AFTER_S does not take it for dead between two of its beats. Null for rows from
  *    before (judged by the peer's setting alone).
+ *  - `gateway_nodes.life`: 1, 2, 3... per node name, so a `calls.recover` entry applied late (the
+ *    journal replays in the background) touches only the lives before its own, whatever the wall
+ *    clock did between them (a box without a real-time clock can start in the past). Null for
+ *    rows from before (judged by start time).
  */
 import type { Knex } from 'knex';
 
@@ -15,12 +19,14 @@ export async function up(db: Knex): Promise<void> {
   await db.raw(`CREATE INDEX calls_active_started_at ON calls (started_at) WHERE status = 'active'`);
   await db.schema.alterTable('gateway_nodes', (t) => {
     t.integer('heartbeat_ms');
+    t.integer('life');
   });
 }
 
 export async function down(db: Knex): Promise<void> {
   await db.schema.alterTable('gateway_nodes', (t) => {
     t.dropColumn('heartbeat_ms');
+    t.dropColumn('life');
   });
   await db.raw('DROP INDEX calls_active_started_at');
 }
