@@ -13,7 +13,9 @@
  *
  * When the journal itself cannot be written (disk full), that is reported (stats, an error log
  * line) and entries are applied to the database straight from memory, so the database still gets
- * them; they are written to disk again once it has room, unless the database already has them.
+ * them. The lines waiting for the disk (up to maxUnwrittenBytes) are written once it has room,
+ * unless the database already has them; entries appended beyond that bound are never journaled
+ * (held in memory for the database only, and lost in a crash before it takes them).
  * An entry the database refuses for good (a constraint, an unknown op) is moved to
  * `rejected.jsonl` and the journal goes on; one bad entry never blocks the rest.
  */
@@ -168,7 +170,7 @@ export class Journal {
     if (journaled) {
       const line = encodeLine({ s: entry.seq, o: op, k: key, t: entry.t, d: data });
       this.unwritten.push({ seq: entry.seq, line });
-      this.unwrittenBytes += line.length;
+      this.unwrittenBytes += Buffer.byteLength(line);
       this.lastJournaled = entry.seq;
       this.write();
     } else {
@@ -250,6 +252,7 @@ export class Journal {
         // Lines the database already took while the disk failed need no journaling any more.
         const lines = this.unwritten.filter((u) => u.seq > this.appliedThrough);
         const batch = lines.length;
+        const batchBytes = lines.length === this.unwritten.length ? this.unwrittenBytes : lines.reduce((n, u) => n + Buffer.byteLength(u.line), 0);
         this.unwritten = [];
         this.unwrittenBytes = 0;
         const ack = this.ackToWrite;
@@ -259,7 +262,7 @@ export class Journal {
           await this.files.append(text, batch > 0, lastSeq);
         } catch (err) {
           this.unwritten = lines.concat(this.unwritten);
-          this.unwrittenBytes = this.unwritten.reduce((n, u) => n + u.line.length, 0);
+          this.unwrittenBytes += batchBytes; // plus what was appended during the attempt
           this.counters.writeErrors++;
           if (!this.writeError) this.opts.log.error({ err, dir: this.files.dir }, 'journal: cannot write to disk; calls go on, entries are kept in memory and written to the database directly');
           this.writeError = err as Error;

@@ -7,7 +7,7 @@
  * journal directory has one owner.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -296,4 +296,38 @@ t.test('an entry that fails with an error of no code (not a connection failure) 
     t.match(rejected, /"key":"no-id".*Undefined binding/, `${engine}: kept with the reason`);
     await journal.close();
   }
+});
+
+t.test('a disk that cannot take the journal (ENOSPC): entries go to the database from memory, are journaled once it has room, and only what fits nowhere is lost', async (t) => {
+  const dir = tempDir(t);
+  const store = new FakeStore();
+  // Every segment after the first is /dev/full (a failed write makes the journal move on to the
+  // next segment, removing the link it could not use): the disk is full until the links go.
+  const links = Array.from({ length: 3000 }, (_, i) => path.join(dir, `seg-${String(i + 2).padStart(10, '0')}.log`));
+  const j = await open(dir, store, { segmentBytes: 1, writeRetryMs: 10, maxUnwrittenBytes: 400, memoryEntries: 5 });
+  for (const link of links) symlinkSync('/dev/full', link);
+  j.append('op', 'k1', {}); // fills the first segment past segmentBytes
+  await until('k1 on disk', () => j.whenSaved(1, 1).then(Boolean));
+  store.down = true;
+  j.append('op', 'k2', { pad: 'x'.repeat(100) });
+  await until('the write failing', () => j.stats().write_error !== null);
+  t.match(j.stats(), { writable: false, write_error: /ENOSPC/ });
+  for (let i = 3; i <= 6; i++) j.append('op', `k${i}`, { pad: 'x'.repeat(100) }); // past maxUnwrittenBytes: held in memory only
+  t.equal(j.append('op', 'k7', {}), 0, 'neither journaled nor in memory (the memory bound): lost, and said so');
+  t.equal(j.stats().lost, 1);
+  store.down = false;
+  t.ok(await j.flush(10_000), 'the database takes what was held in memory');
+  t.same(store.keys, ['k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+  for (const link of links) rmSync(link, { force: true }); // space returns
+  await until('writing again', () => j.stats().writable);
+  const k8 = j.append('op', 'k8', {});
+  t.equal(k8, 7, 'a lost entry took no sequence number');
+  t.ok(await j.whenSaved(k8, 10_000), 'new entries are journaled again');
+  t.ok(await j.flush(10_000));
+  await j.close();
+  const again = new FakeStore();
+  const j2 = await open(dir, again);
+  t.ok(await j2.flush(10_000));
+  t.same(again.keys, [], 'nothing applied twice after a restart: the acknowledgement covers what the database took from memory');
+  await j2.close();
 });
