@@ -11,14 +11,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import pino from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createControlPlane, type ControlPlane } from '../../control/control-plane.ts';
 import { gatewayNodeHandlers } from '../../control/cluster/gateway-node.ts';
 import { dbNow } from '../../control/db/sql-time.ts';
 import { postgresBinDir, startThrowawayPostgres } from '../helpers/throwaway-postgres.ts';
 import { until } from '../helpers/until.ts';
 import { TEST_ENV } from './helpers/control.ts';
-import { PG_URL, testDatabase, testEngines, type TestDatabase } from './helpers/database.ts';
+import { PG_URL, testDatabase, testEngines, type TestDatabase, type TestEngine } from './helpers/database.ts';
 
 /** Both nodes of a test get the same setting: 3 s, heartbeats every second. */
 const NODE_ENV = { ...TEST_ENV, NODE_LOST_AFTER_S: '3' };
@@ -26,6 +26,17 @@ const silent = pino({ level: 'silent' });
 
 const controlPlane = (db: Pick<TestDatabase, 'dataDir' | 'databaseUrl' | 'pgSchema'>) =>
   createControlPlane({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, pgSchema: db.pgSchema, log: silent, env: NODE_ENV });
+
+/** A control plane on a database of its own, closed (and the database dropped) at the end of the test. */
+async function nodeOn(t: Test, engine: TestEngine): Promise<ControlPlane> {
+  const tdb = await testDatabase(engine);
+  const cp = await controlPlane(tdb);
+  t.teardown(async () => {
+    await cp.close();
+    await tdb.cleanup();
+  });
+  return cp;
+}
 
 /** A node sweeps only once its own heartbeats have worked for NODE_LOST_AFTER_S without a break. */
 const sweeping = (cp: ControlPlane) => until('this node\'s heartbeats working long enough to sweep', () => cp.node.status().sweeping, { timeoutMs: 30_000 });
@@ -169,12 +180,7 @@ for (const engine of testEngines()) {
 
 for (const engine of testEngines()) {
   t.test(`${engine}: active calls no live node runs (restored from a backup) are closed as node_lost; others are left alone`, async (t) => {
-    const tdb = await testDatabase(engine);
-    const cp = await controlPlane(tdb);
-    t.teardown(async () => {
-      await cp.close();
-      await tdb.cleanup();
-    });
+    const cp = await nodeOn(t, engine);
     const long = new Date(Date.now() - 3600_000).toISOString();
     await cp.db('gateway_nodes').insert({ id: 'stopped-life', name: 'elsewhere', started_at: long, heartbeat_at: long, stopped_at: long, stop_reason: 'stopped' });
     const call = (id: string, node_id: string, started_at = long) => cp.repos.calls.open({ id, channel: 'ws', direction: 'inbound', started_at, node_id });
@@ -193,12 +199,7 @@ for (const engine of testEngines()) {
 
 for (const engine of testEngines()) {
   t.test(`${engine}: the sweep reads active calls through an index, never the whole calls table`, async (t) => {
-    const tdb = await testDatabase(engine);
-    const cp = await controlPlane(tdb);
-    t.teardown(async () => {
-      await cp.close();
-      await tdb.cleanup();
-    });
+    const cp = await nodeOn(t, engine);
     const long = new Date(Date.now() - 3600_000).toISOString();
     await cp.db('gateway_nodes').insert({ id: 'silent', name: 'elsewhere', started_at: long, heartbeat_at: long });
     await cp.repos.calls.open({ id: 'of-silent', channel: 'ws', direction: 'inbound', started_at: long, node_id: 'silent' });
