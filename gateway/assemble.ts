@@ -76,7 +76,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
   } catch (err) {
     return fail('data_dir', err);
   }
-  const swept = [...sweepStaleTemps(tmpdir()), ...sweepStaleTemps(config.dataDir)];
+  const swept = [tmpdir(), config.dataDir, ...(recordingsDir ? [recordingsDir] : [])].flatMap((dir) => sweepStaleTemps(dir));
   if (swept.length) log.info({ count: swept.length, paths: swept.slice(0, 10) }, 'removed temporary files of processes that no longer run');
 
   let controlPlane: ControlPlane;

@@ -4,12 +4,14 @@
  *
  * A start that fails says why in one line on stderr (and one JSON log line, without a stack
  * unless the failure is a bug) and exits with a code a supervisor can act on (README "Exit codes"):
- *   1 failed at run time or a bug; 2 configuration (environment, DATA_DIR, database URL or
- *   credentials, modem settings); 3 the native uWS binary is missing; 4 the port cannot be bound.
+ *   1 failed at run time, a database not reachable (yet), DATA_DIR in use by another gateway, or a
+ *   bug; 2 configuration (environment, DATA_DIR, database URL, credentials or database name,
+ *   modem settings); 3 the native uWS binary is missing; 4 the port cannot be bound.
  */
 import { ControlConfigError } from '../control/config.ts';
 import { SecretKeyError } from '../control/crypto/secret-key.ts';
 import { DatabaseUnavailableError } from '../control/db/connect-errors.ts';
+import { JournalLockedError } from '../control/journal/journal-files.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { DataDirError } from './data-dir.ts';
 import { createLogger } from './logger.ts';
@@ -50,8 +52,9 @@ async function main(): Promise<void> {
     const cause = err instanceof assemble.StartupError ? err.cause : err;
     const code = cause instanceof assemble.ListenError ? EXIT.cannotListen : stage === 'modem' || isConfigurationError(cause) ? EXIT.config : EXIT.failed;
     // What the operator must fix is the cause's own sentence; a stack only helps with a bug.
-    const message = code === EXIT.failed ? (err instanceof Error ? err.message : 'startup failed') : (cause as Error).message;
-    if (code === EXIT.failed) log.fatal({ err: cause, stage }, message);
+    const bug = code === EXIT.failed && !isKnownFailure(cause);
+    const message = bug ? (err instanceof Error ? err.message : 'startup failed') : (cause as Error).message;
+    if (bug) log.fatal({ err: cause, stage }, message);
     else log.fatal({ stage, exit_code: code }, message);
     process.stderr.write(`voice-gateway: ${message}\n`);
     log.flush(() => process.exit(code));
@@ -81,10 +84,19 @@ function isConfigurationError(err: unknown): boolean {
   return (
     err instanceof ConfigError ||
     err instanceof ControlConfigError ||
-    err instanceof DatabaseUnavailableError ||
+    (err instanceof DatabaseUnavailableError && !err.temporary) ||
     err instanceof DataDirError ||
     err instanceof SecretKeyError
   );
+}
+
+/**
+ * A failure that is neither configuration nor a bug, said in one line (exit 1, so a supervisor
+ * restarts it): a database not reachable yet (it may boot after us), or another gateway holding
+ * this DATA_DIR.
+ */
+function isKnownFailure(err: unknown): boolean {
+  return (err instanceof DatabaseUnavailableError && err.temporary) || err instanceof JournalLockedError;
 }
 
 await main();

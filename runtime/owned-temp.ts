@@ -36,6 +36,11 @@ function startTicks(pid: number | 'self'): number | null {
 
 const OWN_START = startTicks('self') ?? 0;
 
+/** This process's start time in clock ticks since boot (0 where /proc cannot say): with the pid, names this process and no later one. */
+export function ownStartTicks(): number {
+  return OWN_START;
+}
+
 /** `vgtmp-<purpose>-p<pid>-s<start>-`: the caller (or mkdtemp) appends something random. */
 function ownedPrefix(purpose: string): string {
   if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(purpose)) throw new Error(`temp purpose must be lowercase words joined by dashes, not "${purpose}"`);

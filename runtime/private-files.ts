@@ -26,7 +26,8 @@ export async function ensurePrivateDirAsync(dir: string): Promise<void> {
 }
 
 /**
- * Creates `file` empty with mode 0600 when it does not exist, and tightens it when it is looser.
+ * Creates `file` empty with mode 0600 when it does not exist, and takes group and other bits off
+ * when it has any.
  * For files another library creates: SQLite gives its `-wal` and `-shm` files the mode of the
  * database file, so a database file made 0600 first keeps all three private.
  */
@@ -42,11 +43,19 @@ export interface Tightened {
 }
 
 /**
- * Every directory under `root` (itself included) to 0700 and every regular file to 0600, where
- * group or others had any permission. Symlinks are neither followed nor changed (the link's target
- * is not ours to judge); entries owned by another user are skipped, since chmod would fail anyway.
+ * Takes group and other permission bits off every directory and regular file under `root` (itself
+ * included); the owner's bits stay as they were (an executable stays executable, should DATA_DIR
+ * be mis-set to a directory holding programs). Symlinks are neither followed nor changed (the
+ * link's target is not ours to judge); entries owned by another user are skipped, since chmod would
+ * fail anyway. When `root` is private already, nothing under it is reachable by others and it is
+ * not walked: a data directory of many recordings costs nothing at each start.
  */
 export function tightenTree(root: string): Tightened[] {
+  try {
+    if ((lstatSync(root).mode & SHARED_BITS) === 0) return [];
+  } catch {
+    return [];
+  }
   const changed: Tightened[] = [];
   const visit = (p: string) => {
     let st: Stats;
@@ -70,13 +79,13 @@ export function tightenTree(root: string): Tightened[] {
   return changed;
 }
 
-/** Tightens one path to the private mode of its kind; returns its old mode, or null when it was private already. */
+/** Takes group and other bits (and setuid/setgid/sticky) off one path; returns its old mode, or null when it was private already. */
 function tightenPath(p: string, st: Stats): number | null {
   if (!st.isDirectory() && !st.isFile()) return null;
   if ((st.mode & SHARED_BITS) === 0) return null;
   if (typeof process.getuid === 'function' && st.uid !== process.getuid() && process.getuid() !== 0) return null;
   const mode = st.mode & 0o7777;
-  chmodSync(p, st.isDirectory() ? PRIVATE_DIR_MODE : PRIVATE_FILE_MODE);
+  chmodSync(p, mode & 0o700);
   return mode;
 }
 

@@ -29,6 +29,9 @@ export const END_REASONS = {
   worker_crashed: 'failed',
   pipeline_failed: 'failed',
   slow_consumer: 'failed',
+  // A client that kept sending what cannot be accepted, or never started: closed by us.
+  too_many_errors: 'failed',
+  start_timeout: 'failed',
   server_shutdown: 'failed',
   shutdown: 'failed',
 } as const satisfies Record<string, CallStatus>;

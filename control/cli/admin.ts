@@ -11,7 +11,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { choiceArg, EXIT_USAGE, runCommand, UsageError } from '../../runtime/cli-args.ts';
+import { choiceArg, EXIT_FAILED, EXIT_USAGE, runCommand, UsageError } from '../../runtime/cli-args.ts';
 import { hashPassword, DEFAULT_PARAMS, MIN_PASSWORD_LENGTH } from '../auth/password.ts';
 import { ControlConfigError, loadControlConfig } from '../config.ts';
 import { DatabaseUnavailableError } from '../db/connect-errors.ts';
@@ -52,10 +52,11 @@ export async function runAdminCli(argv: string[], env: NodeJS.ProcessEnv, io: { 
       config = loadControlConfig(env);
       db = await openDatabase({ dataDir: path.resolve(env.DATA_DIR ?? 'data'), databaseUrl: config.databaseUrl });
     } catch (err) {
-      // The environment, not the command line, is wrong: one line saying what, exit 2 like the gateway.
+      // The environment, not the command line, is wrong (exit 2), or the database is not reachable
+      // (exit 1, try again): one line saying what, like the gateway.
       if (!(err instanceof ControlConfigError || err instanceof DatabaseUnavailableError)) throw err;
       io.err(`admin: ${err.message}\n`);
-      return EXIT_USAGE;
+      return err instanceof DatabaseUnavailableError && err.temporary ? EXIT_FAILED : EXIT_USAGE;
     }
     try {
       const users = new UsersRepo(db);

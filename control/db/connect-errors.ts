@@ -7,7 +7,22 @@
 /** The configured database refused us or could not be reached. */
 export class DatabaseUnavailableError extends Error {
   override name = 'DatabaseUnavailableError';
+  /**
+   * @param temporary the server could not be reached (refused, no answer, no route, DNS not
+   *   answering): it may come up later, so a supervisor should retry; not for a wrong password,
+   *   role or database name, which only the operator can fix.
+   */
+  constructor(
+    message: string,
+    readonly temporary: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
+
+/** Network failures that say the server is not there yet rather than that the settings are wrong. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET', '57P03']);
 
 /** The URL without its password (and without a query string, which can carry one too). */
 export function redactedDatabaseUrl(url: string): string {
@@ -63,5 +78,6 @@ export function connectFailure(err: unknown, url: string): DatabaseUnavailableEr
     default:
       why = /timeout/i.test(firstLine) ? `no answer from ${target} (timed out)` : firstLine;
   }
-  return new DatabaseUnavailableError(`cannot use the database at ${where}: ${why}`, { cause: err });
+  const temporary = (e.code !== undefined && UNREACHABLE.has(e.code)) || (e.code === undefined && /timeout/i.test(firstLine));
+  return new DatabaseUnavailableError(`cannot use the database at ${where}: ${why}`, temporary, { cause: err });
 }

@@ -4,6 +4,11 @@
  * because SQLite forgets PRAGMAs per connection and a connection without `foreign_keys=ON` would
  * silently skip our ON DELETE CASCADE rules (GDPR deletes depend on them).
  *
+ * `synchronous = FULL`: in WAL mode NORMAL does not fsync at commit, so a power cut could take
+ * commits the journal (control/journal/) had already acknowledged and deleted from its own files;
+ * FULL makes a commit durable when it returns (one WAL fsync per transaction; the journal applies
+ * up to 100 entries per transaction).
+ *
  * The SQLite file is created 0600 before SQLite opens it: SQLite gives its `-wal` and `-shm` files
  * the database file's mode, so all three stay private whatever the umask. A Postgres that cannot be
  * reached or refuses us is a DatabaseUnavailableError naming why (connect-errors.ts), and knex's
@@ -35,6 +40,15 @@ export const SQLITE_FILE = 'secretary.db';
 
 /** A connect attempt to Postgres that has had no answer by then fails, rather than hang a start or a query. */
 const PG_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * A query with no answer by then fails (the client gives up; the server may still be working), so
+ * a server that stops answering without resetting the connection (a hung host, a network that
+ * drops packets) is noticed and the journal retries, instead of every writer waiting for minutes.
+ * Generous: a backup or restore reads and writes whole tables in single queries.
+ */
+const PG_QUERY_TIMEOUT_MS = 120_000;
+/** TCP keepalive probes on idle connections, so a dead peer is found before the next query needs it. */
+const PG_KEEPALIVE_DELAY_MS = 10_000;
 
 interface SqliteConnection {
   exec(sql: string, cb: (err: Error | null) => void): void;
@@ -49,7 +63,13 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Db> {
   if (opts.databaseUrl) {
     db = knexFactory({
       client: 'pg',
-      connection: { connectionString: opts.databaseUrl, connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS },
+      connection: {
+        connectionString: opts.databaseUrl,
+        connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+        query_timeout: PG_QUERY_TIMEOUT_MS,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: PG_KEEPALIVE_DELAY_MS,
+      },
       searchPath: opts.pgSchema ? [opts.pgSchema] : undefined,
       pool: { min: 0, max: 10 },
       log: knexLog(opts.log),
@@ -76,7 +96,7 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Db> {
         max: 1,
         afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) => {
           conn.exec(
-            'PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;',
+            'PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;',
             (err) => done(err, conn),
           );
         },

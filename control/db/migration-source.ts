@@ -15,6 +15,7 @@ import * as conversationConfig from './migrations/0010-conversation-config.ts';
 import * as messagesNotifications from './migrations/0011-messages-notifications.ts';
 import * as turnEndedAt from './migrations/0012-turn-ended-at.ts';
 import * as auditRestoredFrom from './migrations/0013-audit-restored-from.ts';
+import * as nodeLiveness from './migrations/0014-node-liveness.ts';
 
 interface NamedMigration {
   name: string;
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0011-messages-notifications', ...messagesNotifications, additive: true },
   { name: '0012-turn-ended-at', ...turnEndedAt, additive: true },
   { name: '0013-audit-restored-from', ...auditRestoredFrom, additive: true },
+  { name: '0014-node-liveness', ...nodeLiveness, additive: true },
 ];
 
 /**

@@ -7,8 +7,10 @@
  * Which failures mean "the database is unavailable, retry" and which mean "this entry is wrong":
  * connection errors, timeouts, a full disk, a database shutting down or over capacity, lock and
  * serialisation conflicts are transient; constraint violations, bad data and unknown ops are not.
- * A failure with no code at all (the pg driver's "Connection terminated unexpectedly") is taken as
- * transient, except for errors thrown by our own code (TypeError and the like).
+ * A failure with no code at all is transient only when it is one the drivers and the pool raise
+ * for a lost or unreachable connection (the pg driver's "Connection terminated unexpectedly", knex's
+ * pool timeout); any other (knex's "Undefined binding(s)", our own TypeError) says the entry is
+ * wrong, and retrying it forever would block every entry after it.
  */
 import type { Knex } from 'knex';
 import type { JournalApplier, StoredEntry } from './journal.ts';
@@ -49,9 +51,17 @@ export function isTransientDbError(err: unknown): boolean {
   if (err instanceof UnknownOpError) return false;
   if (err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError || err instanceof ReferenceError) return false;
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return true; // pool timeouts, "Connection terminated", ...
+  if (typeof code !== 'string') return isConnectionFailure(err);
   if (code.startsWith('SQLITE_')) return SQLITE_TRANSIENT.has(code);
   if (code.startsWith('E')) return true; // a socket error: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, ...
   if (/^[0-9A-Z]{5}$/.test(code)) return PG_TRANSIENT_CLASSES.has(code.slice(0, 2));
   return true;
+}
+
+/** Errors without a code that pg, pg-pool and knex raise when the connection, not the query, failed. */
+const CONNECTION_FAILURE = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|timeout expired|Query read timeout|Unable to acquire a connection|Cannot use a pool after calling end)/;
+
+function isConnectionFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return err.name === 'KnexTimeoutError' || CONNECTION_FAILURE.test(err.message);
 }

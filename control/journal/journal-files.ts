@@ -1,7 +1,7 @@
 /**
  * The journal on disk: append-only segment files of checksummed JSON lines in one directory
  * (`DATA_DIR/journal`, mode 0700; files 0600), plus `rejected.jsonl` for entries the database
- * refused for good, and `owner.pid` so two processes never write the same journal.
+ * refused for good, and `owner.pid` (`<pid> <start ticks>`) so two processes never write the same journal.
  *
  * A line is `<crc32 hex> <json>\n`: an entry `{"s":seq,"o":op,"k":key,"t":ms,"d":data}` or an
  * acknowledgement `{"a":seq}` (every entry up to seq is in the database). A crash mid-append
@@ -17,6 +17,8 @@ import { createReadStream } from 'node:fs';
 import { appendFile, chmod, mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { syncDir } from '../../runtime/durable-files.ts';
+import { ownerAlive, ownStartTicks } from '../../runtime/owned-temp.ts';
 
 export interface StoredEntry {
   seq: number;
@@ -81,6 +83,16 @@ export function decodeLine(line: string): Decoded {
   return { kind: 'bad' };
 }
 
+const ENTRY_PREFIX = '{"s":';
+
+/** The seq of an entry line, read from its prefix (`<crc> {"s":<seq>,`); null for any other line. */
+function peekSeq(line: string): number | null {
+  if (!line.startsWith(ENTRY_PREFIX, 9)) return null;
+  const end = line.indexOf(',', 9 + ENTRY_PREFIX.length);
+  const seq = end < 0 ? NaN : Number(line.slice(9 + ENTRY_PREFIX.length, end));
+  return Number.isSafeInteger(seq) ? seq : null;
+}
+
 interface Segment {
   n: number;
   file: string;
@@ -127,6 +139,10 @@ export class JournalFiles {
     for (const seg of [...this.closed, this.current]) {
       let last = 0;
       const torn = await readLines(seg.file, (line) => {
+        // An entry already applied needs only its seq: no checksum, no JSON.parse of its data (a
+        // catch-up rescans what is left of a big backlog, most of it applied by then).
+        const applied = peekSeq(line);
+        if (applied !== null && applied <= after) return void (last = Math.max(last, applied));
         const d = decodeLine(line);
         if (d.kind === 'bad') return void result.corrupt++;
         if (d.kind === 'ack') return void (result.ackedThrough = Math.max(result.ackedThrough, d.seq));
@@ -196,40 +212,79 @@ export class JournalFiles {
     openHere.delete(this.dir);
   }
 
+  /**
+   * Close the current segment and continue in the next. The new file is opened first and the lists
+   * change in one synchronous step: a scan that starts mid-roll must never list a segment twice
+   * (it would count its entries twice) nor miss one.
+   */
   private async roll(): Promise<void> {
-    await this.fh.close().catch(() => {});
-    if (this.size > 0 || this.current.lastSeq > 0) this.closed.push(this.current);
-    else await rm(this.current.file, { force: true });
-    await this.startSegment(this.current.n + 1);
+    const old = this.current;
+    const oldFh = this.fh;
+    const keep = this.size > 0 || old.lastSeq > 0;
+    await this.startSegment(old.n + 1, () => {
+      if (keep) this.closed.push(old);
+    });
+    await oldFh.close().catch(() => {});
+    if (!keep) await rm(old.file, { force: true });
   }
 
-  private async startSegment(n: number): Promise<void> {
+  /**
+   * Create segment `n` and make it current; `beforeSwitch` runs in the same synchronous step. The
+   * directory is fsynced so that the new file itself survives a power cut (an fdatasync of its
+   * content does not make its directory entry durable).
+   */
+  private async startSegment(n: number, beforeSwitch?: () => void): Promise<void> {
     const file = path.join(this.dir, segmentName(n));
-    this.fh = await open(file, 'a', 0o600);
+    const fh = await open(file, 'a', 0o600);
+    try {
+      await syncDir(this.dir);
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
+    beforeSwitch?.();
+    this.fh = fh;
     this.current = { n, file, lastSeq: 0 };
     this.size = 0;
     this.mustRoll = false;
   }
 }
 
-/** Take the directory: refuse while another live process owns it; a dead owner's claim is stale. */
+/**
+ * Take the directory: refuse while another live process owns it; a dead owner's claim is stale.
+ * The claim is `<pid> <start ticks>` (runtime/owned-temp.ts), so a pid reused after a reboot, or
+ * the same pid 1 of a container's next life, is not taken for the owner; it is created exclusively
+ * ('wx'), so of two starts at the same moment one wins. (Two starts that both find the same stale
+ * claim could still both remove it; each re-reads the claim after writing it and refuses unless it
+ * is its own.)
+ */
 async function claim(dir: string): Promise<void> {
   const file = path.join(dir, OWNER);
-  const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-  if (owner > 0 && (owner === process.pid ? openHere.has(dir) : alive(owner))) {
-    throw new JournalLockedError(`the journal in ${dir} is in use by process ${owner} (one gateway per data directory)`);
+  const mine = `${process.pid} ${ownStartTicks()}`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await writeFile(file, `${mine}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = await readFile(file, 'utf8').catch(() => '');
+      if (ownedByLiveProcess(owner, dir)) throw new JournalLockedError(`the journal in ${dir} is in use by process ${owner.trim().split(/\s+/)[0]} (one gateway per data directory)`);
+      await rm(file, { force: true }); // stale: its owner no longer runs
+      continue;
+    }
+    if ((await readFile(file, 'utf8').catch(() => '')).trim() !== mine) continue; // taken over meanwhile
+    openHere.add(dir);
+    return;
   }
-  openHere.add(dir);
-  await writeFile(file, `${process.pid}\n`, { mode: 0o600 });
+  throw new JournalLockedError(`the journal in ${dir} is being claimed by another process (one gateway per data directory)`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Whether an owner.pid's `<pid> [<start ticks>]` names a process still running (this one only when it has the journal open). */
+function ownedByLiveProcess(owner: string, dir: string): boolean {
+  const [pid, start] = owner.trim().split(/\s+/).map(Number);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false; // empty or garbled: a crash mid-write
+  const startTicks = Number.isSafeInteger(start) ? start : 0; // an older version wrote the pid only
+  if (pid === process.pid && (startTicks === 0 || startTicks === ownStartTicks())) return openHere.has(dir);
+  return ownerAlive(pid, startTicks);
 }
 
 /** Calls `onLine` for every complete line; resolves true when the file ended in a torn (unterminated) line. */

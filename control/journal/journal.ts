@@ -13,7 +13,9 @@
  *
  * When the journal itself cannot be written (disk full), that is reported (stats, an error log
  * line) and entries are applied to the database straight from memory, so the database still gets
- * them; they are written to disk again once it has room, unless the database already has them.
+ * them. The lines waiting for the disk (up to maxUnwrittenBytes) are written once it has room,
+ * unless the database already has them; entries appended beyond that bound are never journaled
+ * (held in memory for the database only, and lost in a crash before it takes them).
  * An entry the database refuses for good (a constraint, an unknown op) is moved to
  * `rejected.jsonl` and the journal goes on; one bad entry never blocks the rest.
  */
@@ -94,6 +96,8 @@ export class Journal {
   /** Lines not yet on disk. */
   private unwritten: Unwritten[] = [];
   private unwrittenBytes = 0;
+  /** The last seq handed to the disk writer (not a volatile one). */
+  private lastJournaled = 0;
   /** Entries that could not be journaled: applied from memory only, never counted as durable. */
   private readonly volatile = new Set<number>();
   private ackToWrite = 0;
@@ -166,7 +170,8 @@ export class Journal {
     if (journaled) {
       const line = encodeLine({ s: entry.seq, o: op, k: key, t: entry.t, d: data });
       this.unwritten.push({ seq: entry.seq, line });
-      this.unwrittenBytes += line.length;
+      this.unwrittenBytes += Buffer.byteLength(line);
+      this.lastJournaled = entry.seq;
       this.write();
     } else {
       this.volatile.add(entry.seq);
@@ -247,6 +252,7 @@ export class Journal {
         // Lines the database already took while the disk failed need no journaling any more.
         const lines = this.unwritten.filter((u) => u.seq > this.appliedThrough);
         const batch = lines.length;
+        const batchBytes = lines.length === this.unwritten.length ? this.unwrittenBytes : lines.reduce((n, u) => n + Buffer.byteLength(u.line), 0);
         this.unwritten = [];
         this.unwrittenBytes = 0;
         const ack = this.ackToWrite;
@@ -256,7 +262,7 @@ export class Journal {
           await this.files.append(text, batch > 0, lastSeq);
         } catch (err) {
           this.unwritten = lines.concat(this.unwritten);
-          this.unwrittenBytes = this.unwritten.reduce((n, u) => n + u.line.length, 0);
+          this.unwrittenBytes += batchBytes; // plus what was appended during the attempt
           this.counters.writeErrors++;
           if (!this.writeError) this.opts.log.error({ err, dir: this.files.dir }, 'journal: cannot write to disk; calls go on, entries are kept in memory and written to the database directly');
           this.writeError = err as Error;
@@ -268,6 +274,7 @@ export class Journal {
         }
         this.ackWritten = Math.max(this.ackWritten, ack);
         if (batch) this.durableThrough = Math.max(this.durableThrough, lastSeq);
+        this.compact(); // the write may have closed a segment whose entries are all applied
         if (this.writeError) {
           this.opts.log.info({ dir: this.files.dir }, 'journal: writing to disk again');
           this.writeError = null;
@@ -287,7 +294,7 @@ export class Journal {
     while (!this.stopped) {
       const batch = this.nextBatch();
       if (!batch.length) {
-        if (this.spilled && this.head === this.queue.length && !this.unwritten.length && !this.writeError) await this.reload();
+        if (this.spilled && this.head === this.queue.length && this.allOnDisk()) await this.reload();
         else await new Promise<void>((resolve) => (this.wakeApplier = resolve));
         continue;
       }
@@ -351,8 +358,13 @@ export class Journal {
       this.applyError = null;
     }
     this.write();
-    void this.files.compact(this.appliedThrough).catch((err: Error) => this.opts.log.warn({ err }, 'journal: could not delete an applied segment'));
+    this.compact();
     this.notify();
+  }
+
+  /** Delete the closed segments whose every entry is applied. */
+  private compact(): void {
+    void this.files.compact(this.appliedThrough).catch((err: Error) => this.opts.log.warn({ err }, 'journal: could not delete an applied segment'));
   }
 
   private async reject(entry: StoredEntry, err: Error): Promise<void> {
@@ -375,20 +387,35 @@ export class Journal {
     this.notify();
   }
 
+  /**
+   * Every entry handed to the disk writer is on disk (or already applied, for one the database took
+   * from memory while the disk failed). Only then is a scan a complete picture: the writer empties
+   * `unwritten` before its write lands, so an empty `unwritten` alone does not say so.
+   */
+  private allOnDisk(): boolean {
+    return !this.writeError && !this.unwritten.length && this.lastJournaled <= Math.max(this.durableThrough, this.appliedThrough);
+  }
+
   /** Read the next pending entries back from disk (they did not fit in memory). */
   private async reload(): Promise<void> {
     const before = this.nextSeq;
     const r = await this.files.scan(this.appliedThrough, this.memoryEntries);
     this.queue = r.entries;
     this.head = 0;
-    if (this.nextSeq !== before) return; // appended meanwhile: scan again once these are applied
-    if (!r.more) this.spilled = false;
-    if (!r.entries.length && this.pendingCount > 0) {
-      // Counted as pending but on disk nowhere (entries that were never journaled): say so, do not spin.
-      this.counters.lost += this.pendingCount;
-      this.opts.log.error({ missing: this.pendingCount }, 'journal: pending entries are missing from disk');
-      this.pendingCount = 0;
-      this.appliedThrough = before - 1;
+    // Entries appended during the scan may or may not be in it (the queue is a prefix of what is
+    // pending either way): leave `spilled` set and scan again once these are applied.
+    if (this.nextSeq !== before || r.more) return;
+    // The scan saw every journaled entry (nothing was in flight when it began, nothing came since).
+    this.spilled = false;
+    if (r.count !== this.pendingCount) {
+      // Pending but on disk nowhere (a segment removed by hand, a corrupt line): say so, count it,
+      // and stop waiting for it; never inferred from a scan that may have missed an append.
+      const missing = this.pendingCount - r.count;
+      if (missing > 0) {
+        this.counters.lost += missing;
+        this.opts.log.error({ missing }, 'journal: pending entries are missing from disk');
+      }
+      this.pendingCount = r.count;
       this.notify();
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { bool, insertedId, nowIso, num, optNum, type Page, type Queryable } from '../db/rows.ts';
+import { msSinceColumnSql } from '../db/sql-time.ts';
 
 export interface Call {
   id: string;
@@ -162,9 +163,26 @@ export class CallsRepo {
    * keeping its turns and transcript. Returns their ids.
    */
   async closeOrphans(select: (q: Knex.QueryBuilder) => void, reason: string, endedAt: string): Promise<string[]> {
-    const ids = (await this.db('calls').where({ status: 'active' }).modify(select).select('id')).map((r: { id: unknown }) => String(r.id));
-    for (const id of ids) await this.close(id, { status: 'failed', endReason: reason, endedAt });
-    return ids;
+    // One statement that re-checks `active` as it writes: a call whose owner commits its real end
+    // meanwhile keeps that end (a read, then an update by id, would overwrite it with `reason`).
+    // `status` as a literal, not a binding: only then can the planner use the partial index of
+    // active calls (migration 0014) rather than read every call.
+    const rows: Array<{ id: unknown }> = await this.db('calls')
+      .whereRaw(`status = 'active'`)
+      .modify(select)
+      .update({ status: 'failed', end_reason: reason.slice(0, 64), ended_at: endedAt, duration_ms: msSinceColumnSql(this.db, 'started_at', endedAt) }, ['id']);
+    return rows.map((r) => String(r.id));
+  }
+
+  /**
+   * Open again the calls of `nodeId` that a sweep closed with `reason` while the node was alive
+   * (cut off from the database, not dead). Returns their ids.
+   */
+  async reopenLost(nodeId: string, reason: string): Promise<string[]> {
+    const rows: Array<{ id: unknown }> = await this.db('calls')
+      .where({ node_id: nodeId, status: 'failed', end_reason: reason })
+      .update({ status: 'active', end_reason: null, ended_at: null, duration_ms: null }, ['id']);
+    return rows.map((r) => String(r.id));
   }
 
   async get(id: string): Promise<Call | undefined> {

@@ -8,10 +8,10 @@
  * `shouldRecord` predicate (the control plane's setting and the caller's consent) can veto that per call.
  */
 import { randomUUID } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { concatInt16 } from '../../media/pcm.ts';
 import { encodeWav } from '../../media/wav.ts';
+import { writeFileAtomic } from '../../runtime/durable-files.ts';
 import { ensurePrivateDirAsync, PRIVATE_FILE_MODE } from '../../runtime/private-files.ts';
 import { EventEmitter } from 'node:events';
 import type { PipelineFactory } from '../../pipeline/call-pipeline.ts';
@@ -388,7 +388,8 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
       const samples = concatInt16(call.recording![side]);
       const file = `${base}.${side}.wav`;
       try {
-        await writeWhole(file, encodeWav(samples, rate));
+        // Whole or not at all, even across a power cut; the caller's voice: this user only.
+        await writeFileAtomic(file, encodeWav(samples, rate), { mode: PRIVATE_FILE_MODE, purpose: 'recording' });
         files.push({ path: file, side, durationMs: Math.round((samples.length / rate) * 1000) });
       } catch (err) {
         fail(`${side} side`, err);
@@ -420,17 +421,5 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     this.records.push(rec);
     this.log('call ended', { callId: rec.callId, reason });
     this.emit('record', rec);
-  }
-}
-
-/** Write a file under a temporary name and rename it into place: the name only ever holds a complete file. */
-async function writeWhole(file: string, data: Uint8Array): Promise<void> {
-  const part = path.join(path.dirname(file), `.${path.basename(file)}.part`);
-  try {
-    await writeFile(part, data, { mode: PRIVATE_FILE_MODE }); // the caller's voice: this user only
-    await rename(part, file);
-  } catch (err) {
-    await rm(part, { force: true });
-    throw err;
   }
 }

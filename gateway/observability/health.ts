@@ -18,6 +18,9 @@ export interface HealthReport {
   components: Record<string, ComponentHealth>;
 }
 
+/** A check with no answer by then is `down`: a hung dependency must not hang /health with it. */
+const CHECK_TIMEOUT_MS = 3000;
+
 export class HealthRegistry {
   private readonly checks = new Map<string, HealthCheck>();
   private readonly startedAt = performance.now();
@@ -30,10 +33,16 @@ export class HealthRegistry {
     const components: Record<string, ComponentHealth> = {};
     await Promise.all(
       [...this.checks].map(async ([name, check]) => {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<ComponentHealth>((resolve) => {
+          timer = setTimeout(() => resolve({ status: 'down', error: `no answer within ${CHECK_TIMEOUT_MS / 1000} s` }), CHECK_TIMEOUT_MS);
+        });
         try {
-          components[name] = await check();
+          components[name] = await Promise.race([Promise.resolve().then(check), deadline]);
         } catch (err) {
           components[name] = { status: 'down', error: err instanceof Error ? err.message : String(err) };
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );

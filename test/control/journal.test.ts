@@ -7,7 +7,7 @@
  * journal directory has one owner.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -228,6 +228,106 @@ t.test('one owner per journal directory; a dead owner\'s claim is taken over', a
   await new Promise((r) => dead.once('exit', r));
   writeFileSync(path.join(dir, 'owner.pid'), `${deadPid}\n`);
   const j2 = await open(dir, new FakeStore());
-  t.equal(readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim(), String(process.pid));
+  t.match(readFileSync(path.join(dir, 'owner.pid'), 'utf8').trim(), new RegExp(`^${process.pid} \\d+$`), 'the claim names this process and its start time');
+  await j2.close();
+
+  // A running process with the recorded pid: the owner only if it also started when the claim says.
+  const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
+  t.teardown(() => void live.kill('SIGKILL'));
+  await new Promise((r) => live.once('spawn', r));
+  const start = Number(readFileSync(`/proc/${live.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]);
+  writeFileSync(path.join(dir, 'owner.pid'), `${live.pid} ${start}\n`);
+  await t.rejects(open(dir, new FakeStore()), JournalLockedError, 'the live owner keeps it');
+  writeFileSync(path.join(dir, 'owner.pid'), `${live.pid}\n`);
+  await t.rejects(open(dir, new FakeStore()), JournalLockedError, 'an older claim (pid only) of a live process is kept');
+  writeFileSync(path.join(dir, 'owner.pid'), `${live.pid} ${start + 1}\n`);
+  const j3 = await open(dir, new FakeStore());
+  t.pass('a pid reused by another process (a different start time) does not hold the journal');
+  await j3.close();
+});
+
+t.test('appends during a catch-up from disk are neither lost nor stranded (entries spilled to small segments)', async (t) => {
+  // Many rounds: whether an append lands mid-scan, mid-write or mid-roll is up to the scheduler.
+  for (let run = 0; run < 30; run++) {
+    const dir = tempDir(t);
+    const store = new FakeStore();
+    store.down = true;
+    const j = await open(dir, store, { memoryEntries: 20, batchEntries: 7, segmentBytes: 600 });
+    const keys: string[] = [];
+    const add = () => {
+      const key = `k${keys.length + 1}`;
+      keys.push(key);
+      return j.append('op', key, { n: keys.length });
+    };
+    for (let i = 0; i < 200; i++) add();
+    await until('the backlog on disk', () => j.whenSaved(200, 1).then(Boolean));
+    store.down = false;
+    // Keep appending, a few at a time with small random pauses, while the backlog is read back.
+    for (let i = 0; i < 60; i++) {
+      const seq = add();
+      if (i % 3 === 0) await new Promise((r) => setTimeout(r, run % 4));
+      else if (i % 3 === 1) await new Promise((r) => setImmediate(r));
+      if (i === 59) t.ok(await j.whenSaved(seq, 10_000), `run ${run}: the last entry is saved`);
+    }
+    t.ok(await j.flush(20_000), `run ${run}: everything applied`);
+    t.same(store.keys, keys, `run ${run}: every entry applied once, in order`);
+    t.match(j.stats(), { pending: 0, lost: 0 }, `run ${run}: nothing lost or left pending`);
+    await j.close();
+  }
+});
+
+t.test('an entry that fails with an error of no code (not a connection failure) is set aside, not retried forever', async (t) => {
+  for (const engine of testEngines()) {
+    const tdb = await testDatabase(engine);
+    t.teardown(() => tdb.cleanup());
+    const db = await openDatabase({ dataDir: tdb.dataDir, databaseUrl: tdb.databaseUrl, pgSchema: tdb.pgSchema });
+    t.teardown(() => db.destroy());
+    const handlers = new Map([
+      ...callJournalHandlers(),
+      // A handler bug: knex refuses an undefined binding with a plain Error (no code).
+      ['lookup', async (trx: Parameters<ReturnType<typeof callJournalHandlers>[number][1]>[0], data: { id?: string }) => void (await trx('calls').where({ id: data.id }).first())],
+    ]);
+    const journal = await Journal.open({ dir: path.join(tdb.dataDir, 'journal'), applier: databaseApplier(db, handlers), log: silent, retryMinMs: 10, retryMaxMs: 50 });
+    journal.append('lookup', 'no-id', {});
+    journal.append('lookup', 'with-id', { id: 'c1' });
+    t.ok(await journal.flush(10_000), `${engine}: the entries after it are not blocked`);
+    t.match(journal.stats(), { rejected: 1, applied: 1, apply_errors: 0, pending: 0 }, `${engine}: refused at the first try`);
+    const rejected = readFileSync(path.join(tdb.dataDir, 'journal', 'rejected.jsonl'), 'utf8');
+    t.match(rejected, /"key":"no-id".*Undefined binding/, `${engine}: kept with the reason`);
+    await journal.close();
+  }
+});
+
+t.test('a disk that cannot take the journal (ENOSPC): entries go to the database from memory, are journaled once it has room, and only what fits nowhere is lost', async (t) => {
+  const dir = tempDir(t);
+  const store = new FakeStore();
+  // Every segment after the first is /dev/full (a failed write makes the journal move on to the
+  // next segment, removing the link it could not use): the disk is full until the links go.
+  const links = Array.from({ length: 3000 }, (_, i) => path.join(dir, `seg-${String(i + 2).padStart(10, '0')}.log`));
+  const j = await open(dir, store, { segmentBytes: 1, writeRetryMs: 10, maxUnwrittenBytes: 400, memoryEntries: 5 });
+  for (const link of links) symlinkSync('/dev/full', link);
+  j.append('op', 'k1', {}); // fills the first segment past segmentBytes
+  await until('k1 on disk', () => j.whenSaved(1, 1).then(Boolean));
+  store.down = true;
+  j.append('op', 'k2', { pad: 'x'.repeat(100) });
+  await until('the write failing', () => j.stats().write_error !== null);
+  t.match(j.stats(), { writable: false, write_error: /ENOSPC/ });
+  for (let i = 3; i <= 6; i++) j.append('op', `k${i}`, { pad: 'x'.repeat(100) }); // past maxUnwrittenBytes: held in memory only
+  t.equal(j.append('op', 'k7', {}), 0, 'neither journaled nor in memory (the memory bound): lost, and said so');
+  t.equal(j.stats().lost, 1);
+  store.down = false;
+  t.ok(await j.flush(10_000), 'the database takes what was held in memory');
+  t.same(store.keys, ['k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+  for (const link of links) rmSync(link, { force: true }); // space returns
+  await until('writing again', () => j.stats().writable);
+  const k8 = j.append('op', 'k8', {});
+  t.equal(k8, 7, 'a lost entry took no sequence number');
+  t.ok(await j.whenSaved(k8, 10_000), 'new entries are journaled again');
+  t.ok(await j.flush(10_000));
+  await j.close();
+  const again = new FakeStore();
+  const j2 = await open(dir, again);
+  t.ok(await j2.flush(10_000));
+  t.same(again.keys, [], 'nothing applied twice after a restart: the acknowledgement covers what the database took from memory');
   await j2.close();
 });

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { FieldCipher } from '../../control/crypto/field-cipher.ts';
 import { createRepositories } from '../../control/repositories/index.ts';
 import { hashApiKey } from '../../control/repositories/api-keys.ts';
+import { until } from '../helpers/until.ts';
 import { openTestDb, testEngines } from './helpers/database.ts';
 
 // Every repository test runs on each engine available: SQLite always, Postgres in CI.
@@ -180,6 +181,32 @@ for (const engine of testEngines()) {
       t.equal(gsm.total, 1);
       t.equal(gsm.items[0].id, 'call-1');
       t.equal((await repos.calls.list({ caller: '+200' }, { limit: 10, offset: 0 })).items[0].id, 'call-2');
+    });
+
+    t.test('calls: orphans are closed as failed in one statement, with their duration; ended calls are left alone', async (t) => {
+      const { db, repos } = await setup(t);
+      const started = '2030-01-01T10:00:00.000Z';
+      await repos.calls.open({ id: 'orphan', channel: 'ws', direction: 'inbound', started_at: started, node_id: 'gone', summary: 'kept' });
+      await repos.calls.open({ id: 'ended', channel: 'ws', direction: 'inbound', started_at: started, node_id: 'gone' });
+      await repos.calls.close('ended', { endReason: 'client_hangup', endedAt: '2030-01-01T10:00:05.000Z' });
+      const ids = await repos.calls.closeOrphans((q) => q.where('node_id', 'gone'), 'node_lost', '2030-01-01T10:01:02.250Z');
+      t.same(ids, ['orphan']);
+      t.match(await repos.calls.get('orphan'), { status: 'failed', end_reason: 'node_lost', ended_at: '2030-01-01T10:01:02.250Z', duration_ms: 62_250, summary: 'kept' });
+      t.match(await repos.calls.get('ended'), { status: 'completed', end_reason: 'client_hangup', duration_ms: 5000 }, 'an ended call keeps its end');
+      t.same(await repos.calls.closeOrphans((q) => q.where('node_id', 'gone'), 'crash', '2030-01-01T10:02:00.000Z'), [], 'nothing left to close');
+      if (engine !== 'postgres') return; // one SQLite connection: nothing can commit between a read and a write
+
+      // The call's own gateway commits its real end while the sweep runs: the end must win.
+      await repos.calls.open({ id: 'racing', channel: 'ws', direction: 'inbound', started_at: started, node_id: 'slow' });
+      const owner = await db.transaction();
+      t.teardown(() => (owner.isCompleted() ? undefined : owner.rollback()));
+      const [{ pid }] = (await owner.raw('select pg_backend_pid() as pid')).rows;
+      await owner('calls').where({ id: 'racing' }).update({ status: 'completed', end_reason: 'client_hangup', ended_at: '2030-01-01T10:00:09.000Z' });
+      const sweep = repos.calls.closeOrphans((q) => q.where('node_id', 'slow'), 'node_lost', '2030-01-01T10:05:00.000Z');
+      await until('the sweep waiting for the owner\'s row lock', async () => (await db.raw('select count(*)::int as n from pg_stat_activity where ? = any(pg_blocking_pids(pid))', [pid])).rows[0].n > 0);
+      await owner.commit();
+      t.same(await sweep, [], 'the sweep closed nothing');
+      t.match(await repos.calls.get('racing'), { status: 'completed', end_reason: 'client_hangup' }, 'the real end is kept');
     });
 
     t.test('chat, sms, consents', async (t) => {

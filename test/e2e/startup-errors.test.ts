@@ -1,7 +1,9 @@
 /**
  * A start that fails on what the operator configured says so in one line on stderr and exits 2
- * (README "Exit codes"): a DATABASE_URL that does not parse, names another database, points where
- * nothing listens or carries a wrong password; a DATA_DIR that is read-only or shared by everyone.
+ * (README "Exit codes"): a DATABASE_URL that does not parse, names an unknown host or carries a
+ * wrong password; a DATA_DIR that is read-only or shared by everyone. One that may come right by
+ * itself exits 1, also with one line: a database where nothing listens yet, a DATA_DIR another
+ * gateway is using.
  * No stack trace anywhere (knex used to print "Acquire connection error" with a stack on stdout),
  * never the database password, and no setup token: that is printed only once the gateway listens.
  */
@@ -21,31 +23,34 @@ interface Case {
   env: Record<string, string>;
   /** The one line on stderr, after "voice-gateway: ". */
   line: RegExp;
+  /** 2 (configuration) unless said: 1 for what may come right by itself (a database not up yet). */
+  exit?: number;
 }
 
 async function expectConfigFailure(t: Test, dataDir: string, c: Case): Promise<void> {
   const gw = spawnGateway({ HOST: '127.0.0.1', PORT: '0', PIPELINE: 'echo', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...c.env });
   t.teardown(() => void (gw.child.exitCode === null && gw.child.kill('SIGKILL')));
   const code = await Promise.race([gw.exited, gw.listening.then(() => 'started')]);
-  t.equal(code, 2, `${c.what}: exit 2`);
+  t.equal(code, c.exit ?? 2, `${c.what}: exit ${c.exit ?? 2}`);
   const lines = gw.stderr.split('\n').filter(Boolean);
   t.equal(lines.length, 1, `${c.what}: one line on stderr (${gw.stderr})`);
   t.match(lines[0], /^voice-gateway: /);
   t.match(lines[0], c.line, `${c.what}: says what is wrong`);
   t.notMatch(gw.stdout + gw.stderr, STACK, `${c.what}: no stack trace`);
+  t.notMatch(gw.stdout, /"stack"/, `${c.what}: none in the log either`);
   t.notMatch(gw.stdout, /Acquire connection error/, `${c.what}: knex's own output does not reach stdout`);
   t.notMatch(gw.stdout + gw.stderr, new RegExp(SECRET), `${c.what}: the password is never printed`);
   t.notMatch(gw.stdout, /No admin user exists/, `${c.what}: no setup token from a start that failed`);
   for (const line of gw.stdout.split('\n').filter(Boolean)) JSON.parse(line); // stdout stays JSON lines
 }
 
-t.test('a bad DATABASE_URL is a configuration error: exit 2 and one clear line', { timeout: 240_000 }, async (t) => {
+t.test('a bad DATABASE_URL is a configuration error (exit 2), an unreachable one a temporary failure (exit 1): one clear line', { timeout: 240_000 }, async (t) => {
   const root = mkdtempSync(path.join(tmpdir(), 'vg-startup-'));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const cases: Case[] = [
     { what: 'unparseable', env: { DATABASE_URL: `postgres://user:${SECRET}@@:::/db` }, line: /DATABASE_URL is not a valid URL/ },
     { what: 'wrong scheme', env: { DATABASE_URL: `mysql://user:${SECRET}@127.0.0.1/db` }, line: /DATABASE_URL must be a postgres:\/\/ \(or postgresql:\/\/\) URL/ },
-    { what: 'nothing listening', env: { DATABASE_URL: `postgres://user:${SECRET}@127.0.0.1:${await deadPort()}/db` }, line: /cannot use the database at postgres:\/\/user@127\.0\.0\.1:\d+\/db: nothing is listening at 127\.0\.0\.1:\d+ \(connection refused\)/ },
+    { what: 'nothing listening', env: { DATABASE_URL: `postgres://user:${SECRET}@127.0.0.1:${await deadPort()}/db` }, line: /cannot use the database at postgres:\/\/user@127\.0\.0\.1:\d+\/db: nothing is listening at 127\.0\.0\.1:\d+ \(connection refused\)/, exit: 1 },
     { what: 'unknown host', env: { DATABASE_URL: `postgres://user:${SECRET}@no-such-host.invalid/db` }, line: /the host of no-such-host\.invalid is not known/ },
   ];
   const real = process.env.TEST_DATABASE_URL;
@@ -91,4 +96,13 @@ t.test('an unusable DATA_DIR is a configuration error that says why', { timeout:
     );
   }
   await Promise.all(checks);
+});
+
+t.test('a second gateway on the same DATA_DIR exits 1 with one line naming the one that holds it', { timeout: 180_000 }, async (t) => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-startup-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const first = spawnGateway({ HOST: '127.0.0.1', PORT: '0', PIPELINE: 'echo', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  t.teardown(() => void (first.child.exitCode === null && first.child.kill('SIGKILL')));
+  await first.listening;
+  await expectConfigFailure(t, dataDir, { what: 'DATA_DIR in use', env: {}, line: new RegExp(`the journal in .* is in use by process ${first.child.pid} \\(one gateway per data directory\\)`), exit: 1 });
 });

@@ -216,6 +216,8 @@ t.test('end reasons: failures are failed, whatever detail follows the code; the 
     ['worker_crashed', 'failed'],
     ['server_shutdown', 'failed'],
     ['slow_consumer', 'failed'],
+    ['too_many_errors', 'failed'],
+    ['start_timeout', 'failed'],
     ['remote_hangup', 'completed'],
     ['client_hangup', 'completed'],
     ['dialogue_finished', 'completed'],
