@@ -29,17 +29,18 @@ export async function adminLogin(base: string, username = 'owner'): Promise<Admi
   const login = await fetch(`${base}/admin/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: ADMIN_PASSWORD }) });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
   const token = ((await login.json()) as { access_token: string }).access_token;
-  return {
-    async call(method, path, body) {
-      const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, body: parsed, text };
-    },
-  };
+  return { call: (method, path, body) => jsonCall(base + path, method, token, body) };
+}
+
+/** A request with a bearer token and a JSON body (if any); the answer's JSON (undefined if it is none) and text. */
+export async function jsonCall(url: string, method: string, token: string, body?: unknown): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+  const res = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
 }

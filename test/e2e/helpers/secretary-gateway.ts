@@ -14,6 +14,7 @@ import { createLogger } from '../../../gateway/logger.ts';
 import type { GatewayPipelines } from '../../../gateway/pipeline-factory.ts';
 import type { Gateway } from '../../../gateway/server.ts';
 import type { DialogueSettings } from '../../../pipeline/conversation/dialogue-settings.ts';
+import { jsonCall } from './admin-client.ts';
 
 export interface SecretaryGateway {
   app: AssembledGateway;
@@ -48,17 +49,7 @@ export async function startSecretaryGateway(env: Record<string, string> = {}, co
   const port = await app.listen();
   const { gateway, controlPlane, pipelines } = app;
   const base = `http://127.0.0.1:${port}`;
-  const call: SecretaryGateway['call'] = async (method, p, token, body) => {
-    const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: parsed, text };
-  };
+  const call: SecretaryGateway['call'] = (method, p, token, body) => jsonCall(base + p, method, token, body);
   return {
     app,
     gateway,
