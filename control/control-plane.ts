@@ -73,7 +73,7 @@ export interface ControlPlaneOptions {
   builtinConversation?: BuiltinSourceOptions;
   /** Calls: how long an LLM provider may take to a first token before the secretary answers the turn (LLM_FIRST_TOKEN_MS; default 8000). */
   voiceFirstTokenMs?: number;
-  /** Where taken messages go (default: logged; a call's message is in its transcript, a chat's in its messages). */
+  /** Where the text channels hand taken messages (default: the owner's inbox; calls hand theirs to the call log, which adds them there). */
   messages?: MessageStore;
   /** TTS engines for /admin/tts and /v1/audio/speech (default: espeak-ng, built here). */
   tts?: TtsCatalog;

@@ -97,7 +97,11 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
   const warmOnce = async (): Promise<Error | null> => {
     const wanted = source.greetings().map((g) => ({ text: g.text, voice: speakingVoice(g.voice, engines.tts) }));
     let first: Error | null = null;
-    for (const g of wanted) first ??= await greetings.warm(g.text, engines.tts, g.voice);
+    // Every phrase is tried, whatever failed before it (one voice a preset names may be missing).
+    for (const g of wanted) {
+      const err = await greetings.warm(g.text, engines.tts, g.voice);
+      first ??= err;
+    }
     greetings.retain(wanted);
     return first;
   };

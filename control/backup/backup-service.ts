@@ -53,6 +53,7 @@ export const BACKUP_TABLES = [
 ] as const;
 /** Tables added after the first backups were made, by the migration that added them: a backup from before has none (restored empty). */
 const TABLE_SINCE: Partial<Record<(typeof BACKUP_TABLES)[number], string>> = {
+  modem_personas: '0010-conversation-config',
   messages: '0011-messages-notifications',
   notification_channels: '0011-messages-notifications',
   notification_outbox: '0011-messages-notifications',

@@ -126,7 +126,7 @@ export function openAiRoutes(s: ControlServices): RouteDef[] {
           if (a.truncated) {
             // OpenAI's own form for a stream that fails: an error object in place of a chunk, and no
             // [DONE]; the openai SDKs raise it as an APIError, so the cut answer is not taken as whole.
-            // The provider's own error stays in our log (chat-responder): it may name internal hosts
+            // The provider's own error stays in our log (llm-openai.ts, engineFailure): it may name internal hosts
             // or the account, which an API-key client has no business reading.
             const error = { message: 'the model failed mid-answer; the text sent so far is incomplete', type: 'server_error', code: 'llm_stream_failed' };
             await sink.write(`data: ${JSON.stringify({ error })}\n\n`);

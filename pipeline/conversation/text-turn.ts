@@ -62,7 +62,14 @@ export async function textTurn(req: TextTurnRequest): Promise<TextTurnResult> {
   const context: DialogueContext = { ...req.context, medium: 'text' };
   const stateful = req.state !== undefined;
   const secretary = stateful
-    ? new Secretary({ persona: config.persona, faq: config.faq, store: req.store, context, initialState: req.state && req.state.kind !== 'done' ? req.state : undefined })
+    ? new Secretary({
+        persona: config.persona,
+        faq: config.faq,
+        store: req.store,
+        context,
+        initialState: req.state && req.state.kind !== 'done' ? req.state : undefined,
+        offerMessageAfterFailures: config.dialogue.offerMessageAfterFailures,
+      })
     : null;
   const fallback: Dialogue = secretary ?? new FaqAnswer(config.faq, config.fallbackMessage);
   const history = config.historyLimit > 0 ? req.history.slice(-config.historyLimit) : [];
@@ -75,6 +82,7 @@ export async function textTurn(req: TextTurnRequest): Promise<TextTurnResult> {
         context,
         fallback,
         history,
+        offerMessageAfterFailures: config.dialogue.offerMessageAfterFailures,
         systemPrompt: req.systemPrompt,
         temperature: req.temperature,
         maxTokens: req.maxTokens,

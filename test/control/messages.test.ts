@@ -191,17 +191,17 @@ for (const engine of testEngines()) {
     t.match(back.deliveries, [{ channel_name: 'Hook', status: 'failed', last_error: /^restored from a backup: not sent again/ }], 'a delivery unfinished in the backup is not made again');
     t.equal((await c.cp.repos.notificationChannels.secretOf(hook.id)), 'q'.repeat(20), 'the channel\u2019s secret decrypts');
 
-    // A backup from before migration 0011 has no inbox tables at all: it restores, with an empty inbox.
+    // A backup from the release before (migrations up to 0007) has no inbox tables, nor modem
+    // personas (0010): it restores, with an empty inbox.
     const files = unzipSync(zip);
     const manifest = JSON.parse(strFromU8(files['manifest.json']!));
-    const dropped = ['messages', 'notification_channels', 'notification_outbox'];
+    const dropped = ['modem_personas', 'messages', 'notification_channels', 'notification_outbox'];
     for (const table of dropped) {
       delete files[`tables/${table}.json`];
       delete manifest.entries[`tables/${table}.json`];
       delete manifest.tables[table];
     }
-    // As made then: the migrations before 0011 only (later ones, additive, came after it too).
-    manifest.migrations = manifest.migrations.filter((m: string) => m < '0011');
+    manifest.migrations = manifest.migrations.filter((m: string) => m < '0010');
     const sums = strFromU8(files.SHA256SUMS!).split('\n').filter((l) => !dropped.some((tb) => l.endsWith(`tables/${tb}.json`))).join('\n');
     files['SHA256SUMS'] = strToU8(sums);
     manifest.entries.SHA256SUMS = { bytes: files.SHA256SUMS.byteLength, sha256: createHash('sha256').update(files.SHA256SUMS).digest('hex') };
@@ -210,6 +210,7 @@ for (const engine of testEngines()) {
     const r = await c.call('POST', `/admin/backups/${old.body.name}/restore`, { token: admin, body: { confirm: true } });
     t.equal(r.status, 200, JSON.stringify(r.body));
     t.equal(r.body.tables.messages, 0);
+    t.equal(r.body.tables.modem_personas, 0, 'no modem personas either');
     admin = (await c.login('adam')).body.access_token;
     t.same((await c.call('GET', '/admin/messages', { token: admin })).body.items, []);
   });
