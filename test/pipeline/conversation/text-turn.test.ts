@@ -5,6 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { BuiltinConversationSource } from '../../../pipeline/conversation/builtin-source.ts';
+import { DEFAULT_DIALOGUE_SETTINGS } from '../../../pipeline/conversation/dialogue-settings.ts';
 import { textTurn, type TextTurnResult } from '../../../pipeline/conversation/text-turn.ts';
 import { InMemoryMessageStore } from '../../../pipeline/dialogue/message-store.ts';
 import { parseSecretaryState, type SecretaryState } from '../../../pipeline/dialogue/secretary-state.ts';
@@ -113,4 +114,15 @@ t.test('every provider down before a word: a session falls back to the secretary
   const r = await say('I want to leave a message');
   t.match(r, { source: 'secretary', text: /May I have your name/ });
   t.match(r.state, { kind: 'ask_name' }, 'the secretary took over, and its state is kept for the next turn');
+});
+
+t.test("a typed chat offers to take a message after the persona's number of turns it does not understand, or never with 0", async (t) => {
+  const offered = (r: TextTurnResult) => r.text.includes('I can take a message for you.');
+  for (const [after, firstOffer] of [[2, 2], [3, 3], [0, null]] as const) {
+    const source = new BuiltinConversationSource({ dialogue: { ...DEFAULT_DIALOGUE_SETTINGS, offerMessageAfterFailures: after } });
+    const say = session(source, new InMemoryMessageStore());
+    let first: number | null = null;
+    for (let turn = 1; turn <= 4 && first === null; turn++) if (offered(await say('purple elephants dancing'))) first = turn;
+    t.equal(first, firstOffer, `offer_message_after_failures ${after}: first offered at turn ${firstOffer ?? 'never'}`);
+  }
 });
