@@ -10,7 +10,10 @@
  * A failure with no code at all is transient only when it is one the drivers and the pool raise
  * for a lost or unreachable connection (the pg driver's "Connection terminated unexpectedly", knex's
  * pool timeout); any other (knex's "Undefined binding(s)", our own TypeError) says the entry is
- * wrong, and retrying it forever would block every entry after it.
+ * wrong, and retrying it forever would block every entry after it. Before an entry is set aside,
+ * the journal asks whether the database answers at all (`reachable`): during an outage the drivers
+ * raise more kinds of errors than any list names (one lost a caller's line in the outage e2e), and
+ * then the entry waits for the database like the rest.
  */
 import type { Knex } from 'knex';
 import type { JournalApplier, StoredEntry } from './journal.ts';
@@ -34,6 +37,10 @@ export function databaseApplier(db: Knex, handlers: ReadonlyMap<string, OpHandle
       });
     },
     isTransient: isTransientDbError,
+    async reachable() {
+      await db.raw('select 1');
+      return true;
+    },
   };
 }
 

@@ -32,7 +32,16 @@ export interface JournalApplier {
   apply(entries: readonly StoredEntry[]): Promise<void>;
   /** The store is unavailable (retry the same entries later), rather than the entries being wrong. */
   isTransient(err: unknown): boolean;
+  /**
+   * Whether the store answers now. Asked before an entry is set aside for an error that does not
+   * look transient: while the store is down, whatever it (or its driver, mid-outage) said is taken
+   * as the outage's, and the entry is retried, never rejected.
+   */
+  reachable?(): Promise<boolean>;
 }
+
+/** How long the reachability probe may take before the store counts as down. */
+const REACHABLE_PROBE_MS = 5000;
 
 export interface JournalOptions {
   dir: string;
@@ -316,7 +325,7 @@ export class Journal {
       this.done(batch.length);
       return null;
     } catch (err) {
-      if (this.opts.applier.isTransient(err)) return err as Error;
+      if (this.opts.applier.isTransient(err) || !(await this.storeReachable())) return err as Error;
       if (batch.length === 1) {
         await this.reject(batch[0], err as Error);
         return null;
@@ -327,6 +336,18 @@ export class Journal {
       if (failure) return failure;
     }
     return null;
+  }
+
+  private async storeReachable(): Promise<boolean> {
+    const probe = this.opts.applier.reachable;
+    if (!probe) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), REACHABLE_PROBE_MS)));
+    try {
+      return await Promise.race([probe.call(this.opts.applier).catch(() => false), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The next entries that may be applied: in order, each on disk (or the disk is failing). */

@@ -4,7 +4,7 @@
  * suffixes: f1..f5 are its female voices, m1..m7 male, klatt another synthesiser). espeak-ng
  * resolves names without regard to case, so a preset saved as `en` or `en-US+f3` stays valid.
  */
-import type { TtsVoice } from './tts-catalog.ts';
+import type { TtsVoice } from './tts-voice.ts';
 
 /** `espeak-ng --voices` lines: `Pty Language       Age/Gender VoiceName          File                 Other Languages`. */
 export function parseEspeakVoices(text: string): TtsVoice[] {

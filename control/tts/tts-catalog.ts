@@ -8,17 +8,9 @@ import type { EngineLog } from '../../pipeline/engines/engine-error.ts';
 import { EspeakTts } from '../../pipeline/engines/tts-espeak.ts';
 import type { TtsEngine } from '../../pipeline/engines/types.ts';
 import { espeakTakes, parseEspeakVariants, parseEspeakVoices } from './espeak-voices.ts';
+import type { TtsVoice } from './tts-voice.ts';
 
-export interface TtsVoice {
-  engine: string;
-  /** What to pass as `voice` (preset or request). */
-  id: string;
-  name: string;
-  language: string | null;
-  gender?: string | null;
-  /** Other names the engine also resolves to this voice (espeak-ng: `en` for en-gb and en-us). */
-  aliases?: string[];
-}
+export type { TtsVoice } from './tts-voice.ts';
 
 export interface TtsCatalog {
   /** Engine used when neither the request nor its preset names one. */

@@ -298,6 +298,35 @@ t.test('an entry that fails with an error of no code (not a connection failure) 
   }
 });
 
+t.test('an error that looks permanent while the store does not answer is the outage\'s: the entry waits and is applied, never set aside', async (t) => {
+  const dir = tempDir(t);
+  /** Mid-outage, a driver says something no list of connection errors names. */
+  class OddOutage extends FakeStore {
+    reachableAsked = 0;
+    override async apply(entries: readonly StoredEntry[]): Promise<void> {
+      this.attempts++;
+      if (this.down) throw new Error('Transaction query already complete, run with DEBUG=knex:tx for more info');
+      this.applied.push(...entries);
+    }
+    async reachable(): Promise<boolean> {
+      this.reachableAsked++;
+      return !this.down;
+    }
+  }
+  const store = new OddOutage();
+  store.down = true;
+  const journal = await open(dir, store);
+  journal.append('op', 'john-smith', { text: 'john smith' });
+  await until('several failed attempts', () => store.attempts >= 3);
+  t.equal(journal.stats().rejected, 0, 'not set aside while the store is down');
+  t.ok(store.reachableAsked >= 1, 'the store was asked whether it answers');
+  store.down = false;
+  t.ok(await journal.flush(10_000), 'applied once the store is back');
+  t.same(store.keys, ['john-smith']);
+  t.match(journal.stats(), { rejected: 0, pending: 0 });
+  await journal.close();
+});
+
 t.test('a disk that cannot take the journal (ENOSPC): entries go to the database from memory, are journaled once it has room, and only what fits nowhere is lost', async (t) => {
   const dir = tempDir(t);
   const store = new FakeStore();
