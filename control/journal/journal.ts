@@ -319,7 +319,7 @@ export class Journal {
   }
 
   /** Applies the batch (bisecting to single entries to find one the database refuses); returns a transient failure, if any. */
-  private async applyBatch(batch: StoredEntry[]): Promise<Error | null> {
+  private async applyBatch(batch: StoredEntry[], retried = false): Promise<Error | null> {
     try {
       await this.opts.applier.apply(batch);
       this.done(batch.length);
@@ -327,6 +327,9 @@ export class Journal {
     } catch (err) {
       if (this.opts.applier.isTransient(err) || !(await this.storeReachable())) return err as Error;
       if (batch.length === 1) {
+        // Once more now that the store answers: a connection that broke in the outage's last moment
+        // fails an entry that is fine; a wrong entry fails again.
+        if (!retried) return this.applyBatch(batch, true);
         await this.reject(batch[0], err as Error);
         return null;
       }
