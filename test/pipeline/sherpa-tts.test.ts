@@ -60,8 +60,9 @@ t.test('synthesis runs off the event loop', opts, async (t) => {
   const text = Array.from({ length: 40 }, (_, i) => `a rather long sentence number ${i} to keep the model busy for a while.`).join(' ');
   // The loop turns (setImmediate runs once per turn) only if synthesis leaves it: run inline, the
   // model would hold the thread from the first sentence to the last and the chunks would reach us
-  // through promise jobs alone, with no turn at all. On a worker thread, each chunk arrives through
-  // the loop, so there is at least one turn between two chunks however fast or slow the machine.
+  // through promise jobs alone, with no turn at all. On a worker thread the chunks arrive through
+  // the loop (several in one turn when the machine is slow to take them: 11 turns for 40 chunks
+  // under load), so it turns at least once however fast or slow the machine.
   let turns = 0;
   let spinning = true;
   const spin = () => {
@@ -81,7 +82,7 @@ t.test('synthesis runs off the event loop', opts, async (t) => {
   h.disable();
   t.ok(samples > 16000, 'seconds of audio');
   t.ok(chunks > 1, `${chunks} chunks`);
-  t.ok(turns >= chunks - 1, `the loop turned ${turns} times while ${chunks} chunks were synthesised`);
+  t.ok(turns > 0, `the loop turned ${turns} times while ${chunks} chunks were synthesised`);
   // Lag and busy time depend on the machine's load: reported here, measured by the benches.
   t.comment(`event loop max delay ${(h.max / 1e6).toFixed(1)} ms, busy ${used.active.toFixed(1)} of ${(used.active + used.idle).toFixed(1)} ms while synthesising`);
 });
