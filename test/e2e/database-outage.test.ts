@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { runScriptedCall, type ScriptedCallResult, type TimedEvent } from '../../bench/lib/scripted-caller.ts';
-import { fliteSpeech, withSilence } from '../../bench/lib/flite-speech.ts';
+import { leaveMessageSteps, say } from './helpers/caller-script.ts';
 import { startThrowawayPostgres } from '../helpers/throwaway-postgres.ts';
 import { until } from '../helpers/until.ts';
 import { startSecretaryGateway } from './helpers/secretary-gateway.ts';
@@ -30,7 +30,6 @@ if (!pg) {
   const health = async () => (await (await fetch(`${http}/health`, asInsider)).json()) as { components: Record<string, Record<string, unknown>> };
 
   t.test('Postgres down for over 10 s mid-call: every turn, transcript line and taken message reaches it afterwards', async (t) => {
-    const say = (text: string) => ({ audio: withSilence(fliteSpeech(text), 0, 200), cue: { after: 'reply' as const, gapMs: 300 } });
     let outage: { since: number; stopped: Promise<void> } | null = null;
     let messageRecorded = false;
     const onEvent = (e: TimedEvent) => {
@@ -42,7 +41,7 @@ if (!pg) {
       url: gw.url,
       token: gw.token,
       caller: '+15551234567',
-      steps: [say('I want to leave a message.'), say('John Smith'), say('Yes'), say('Please call me back about my order.'), say('Yes')],
+      steps: leaveMessageSteps(),
       maxMs: 120_000,
       onEvent,
     });

@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { runScriptedCall } from '../../bench/lib/scripted-caller.ts';
-import { fliteSpeech, withSilence } from '../../bench/lib/flite-speech.ts';
+import { leaveMessageSteps } from './helpers/caller-script.ts';
 import { hashPassword } from '../../control/auth/password.ts';
 import { startFakeTelegram } from '../fakes/fake-telegram.ts';
 import { startWebhookReceiver } from '../fakes/webhook-receiver.ts';
@@ -34,13 +34,12 @@ t.test('a message left by phone is in the inbox and reaches Telegram and a signe
   t.equal(webhook.status, 201);
   hook.secret = webhook.body.secret;
 
-  const say = (text: string) => ({ audio: withSilence(fliteSpeech(text), 0, 200), cue: { after: 'reply' as const, gapMs: 300 } });
   let recordedAt = 0;
   const r = await runScriptedCall({
     url: gw.url,
     token: gw.token,
     caller: '+15551234567',
-    steps: [say('I want to leave a message.'), say('John Smith'), say('Yes'), say('Please call me back about my order.'), say('Yes')],
+    steps: leaveMessageSteps(),
     maxMs: 60_000,
     onEvent: (e) => {
       if (!recordedAt && e.type === 'response_text_delta' && /your message has been recorded/.test(String(e.text))) recordedAt = Date.now();

@@ -9,6 +9,7 @@ import { clientBargeInMs, runScriptedCall } from '../../bench/lib/scripted-calle
 import { startSecretaryGateway, type SecretaryGateway } from './helpers/secretary-gateway.ts';
 import { until } from '../helpers/until.ts';
 import { fliteSpeech, withSilence } from '../../bench/lib/flite-speech.ts';
+import { leaveMessageSteps } from './helpers/caller-script.ts';
 
 let gw: SecretaryGateway;
 t.before(async () => {
@@ -69,12 +70,11 @@ t.test('barge-in: the caller cuts into the greeting and the reply audio stops', 
 });
 
 t.test('take a message: name, caller id confirmed, reason, read back, stored, goodbye', async (t) => {
-  const say = (text: string, gapMs = 300) => ({ audio: withSilence(fliteSpeech(text), 0, 200), cue: { after: 'reply' as const, gapMs } });
   const r = await runScriptedCall({
     url: gw.url,
     token: gw.token,
     caller: '+15551234567',
-    steps: [say('I want to leave a message.'), say('John Smith'), say('Yes'), say('Please call me back about my order.'), say('Yes')],
+    steps: leaveMessageSteps(),
     maxMs: 60000,
   });
   const transcripts = r.events.filter((e) => e.type === 'transcript' && e.final).map((e) => String(e.text));
