@@ -123,7 +123,7 @@ export class StreamedReply {
           this.#schedule();
           return;
         }
-        await this.#show(final ? open.trimEnd() : open);
+        await this.#show(open.trimEnd()); // Telegram drops trailing blanks: comparing what it shows
         return;
       }
     } catch (err) {
