@@ -6,8 +6,8 @@
  *    most). Telegram counts limits per bot, so the next request never goes before retry_after.
  *  - A network that went away: calls that send something to a chat (messages, edits, voice notes)
  *    are tried again with a growing pause until they get through or the bot stops, so a reply
- *    being written when the link dropped arrives once it is back. getUpdates is not retried here:
- *    its loop (polling-runner.ts) backs off itself and reports the bot's status meanwhile.
+ *    being written when the link dropped arrives once it is back. getMe, getUpdates and the
+ *    webhook calls are not retried here: the runner backs off itself and reports the bot's status.
  *
  * The token is part of every request URL, so neither it nor a network error's message (which may
  * quote that URL) is ever logged or shown: `describeApiError` turns a failure into our words and
@@ -29,6 +29,9 @@ export interface BotApiOptions {
   /** Told about each 429 (the status shows it). */
   onFlood?: (retryAfterS: number) => void;
 }
+
+/** What a reply in progress needs: retried through a network cut. Everything else fails fast, for its caller (the runner) to report and retry. */
+const RETRIED_THROUGH_CUTS = new Set(['sendMessage', 'editMessageText', 'sendVoice', 'getFile']);
 
 /** Rate-limit answers obeyed for one call before it fails with the 429. */
 const MAX_FLOOD_RETRIES = 5;
@@ -57,7 +60,7 @@ export function createBotApi(o: BotApiOptions): Api {
         }
         return res;
       } catch (err) {
-        const retryable = err instanceof HttpError && method !== 'getUpdates' && !o.signal.aborted && !signal?.aborted && Date.now() - started < sendRetryMs;
+        const retryable = err instanceof HttpError && RETRIED_THROUGH_CUTS.has(method) && !o.signal.aborted && !signal?.aborted && Date.now() - started < sendRetryMs;
         if (!retryable) throw err;
         await sleep(Math.min(maxPause, 250 * 2 ** Math.min(attempt, 10)), undefined, { signal: o.signal });
       }
