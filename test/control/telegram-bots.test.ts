@@ -202,6 +202,14 @@ t.test('the secretary takes a message over several typed turns into the inbox, m
   const inbox = await until('the message in the inbox', async () => (await c.call('GET', '/admin/messages?channel=telegram', { token: viewer })).body.items[0]);
   const session = (await c.cp.repos.chat.listSessions({ limit: 5, offset: 0 }, { source: 'telegram' }))[0]!;
   t.match(inbox, { channel: 'telegram', caller_name: 'Ann Smith', callback_number: '+15551234567', caller_id: 'telegram:333', session_id: session.id, links: { chat: `/admin/chat/sessions/${session.id}/messages` } });
+
+  // GDPR: erasing the Telegram user removes their chat and the message they left.
+  const admin = await c.userToken('adam', 'admin');
+  const erased = await c.call('POST', '/admin/legal/erase', { token: admin, body: { subject: 'telegram:333', confirm: true } });
+  t.equal(erased.status, 200, erased.text);
+  t.equal((await c.cp.repos.chat.listSessions({ limit: 5, offset: 0 }, { source: 'telegram' })).length, 0, 'the session is gone');
+  t.equal((await c.cp.db('chat_messages').where({ source: 'telegram' })).length, 0, 'its messages too');
+  t.equal((await c.call('GET', '/admin/messages?channel=telegram', { token: viewer })).body.total, 0, 'and the message taken in it');
 });
 
 t.test('a refused token (401): that bot shows an error and is not retried; the other bot keeps answering', async (t) => {
