@@ -5,7 +5,7 @@
  * FAQ answers streamed by edits, the commands, the allow-list, the secretary taking a message
  * into the owner's inbox.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram.ts';
 import { until } from '../helpers/until.ts';
 import { testEngines } from './helpers/database.ts';
@@ -24,7 +24,7 @@ interface Env {
   viewer: string;
 }
 
-async function setup(t: Tap.Test, env: Record<string, string> = {}, engine?: 'sqlite' | 'postgres'): Promise<Env> {
+async function setup(t: Test, env: Record<string, string> = {}, engine?: 'sqlite' | 'postgres'): Promise<Env> {
   const tg = await startFakeTelegram({ tokens: [TOKEN_A, TOKEN_B] });
   const c = await startControl({ TELEGRAM_API_ROOT: tg.apiRoot, TELEGRAM_POLL_TIMEOUT_S: '2', TELEGRAM_REPLY_INTERVAL_MS: '300', TELEGRAM_BACKOFF_MIN_MS: '100', TELEGRAM_BACKOFF_MAX_MS: '400', ...env }, { engine });
   t.teardown(async () => {

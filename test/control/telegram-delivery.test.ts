@@ -6,7 +6,7 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/fake-telegram.ts';
 import { until } from '../helpers/until.ts';
 import { startControl, type TestControl } from './helpers/control.ts';
@@ -39,7 +39,7 @@ async function forwarder(): Promise<{ url: string; target: (base: string) => voi
   };
 }
 
-async function setup(t: Tap.Test, env: Record<string, string> = {}): Promise<Env> {
+async function setup(t: Test, env: Record<string, string> = {}): Promise<Env> {
   const tg = await startFakeTelegram({ tokens: [TOKEN] });
   const front = await forwarder();
   const c = await startControl({
