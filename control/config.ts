@@ -105,6 +105,17 @@ const EnvSchema = z.object({
   NOTIFY_RETRY_MIN_MS: int(100, 3_600_000, 5000),
   NOTIFY_RETRY_MAX_MS: int(100, 24 * 3_600_000, 15 * 60_000),
   NOTIFY_MAX_ATTEMPTS: int(1, 1000, 15),
+  /** Where the outside world reaches this gateway (https://gw.example): Telegram bots in webhook mode are told to POST there. */
+  PUBLIC_BASE_URL: unsetIfEmpty(z.url({ protocol: /^https?$/, error: 'PUBLIC_BASE_URL must be an http(s) URL' }).optional()),
+  /** A Telegram bot that fails (network, Telegram's 5xx, 409) is started again after a pause doubling from the first to the longest. */
+  TELEGRAM_BACKOFF_MIN_MS: int(10, 3_600_000, 1000),
+  TELEGRAM_BACKOFF_MAX_MS: int(10, 24 * 3_600_000, 60_000),
+  /** getUpdates long-poll timeout. */
+  TELEGRAM_POLL_TIMEOUT_S: int(0, 50, 30),
+  /** Least time between two messages or edits of a streamed reply in one chat (Telegram allows about one a second). */
+  TELEGRAM_REPLY_INTERVAL_MS: int(0, 10_000, 1000),
+  /** How long stopping a bot waits for the updates it is handling. */
+  TELEGRAM_STOP_GRACE_MS: int(0, 600_000, 30_000),
 });
 
 const Env = EnvSchema.refine((e) => e.LOGIN_FIRST_DELAY_S <= e.LOGIN_LOCKOUT_S, {
@@ -113,6 +124,9 @@ const Env = EnvSchema.refine((e) => e.LOGIN_FIRST_DELAY_S <= e.LOGIN_LOCKOUT_S, 
 }).refine((e) => e.NOTIFY_RETRY_MIN_MS <= e.NOTIFY_RETRY_MAX_MS, {
   path: ['NOTIFY_RETRY_MIN_MS'],
   message: 'must not exceed NOTIFY_RETRY_MAX_MS (the longest wait)',
+}).refine((e) => e.TELEGRAM_BACKOFF_MIN_MS <= e.TELEGRAM_BACKOFF_MAX_MS, {
+  path: ['TELEGRAM_BACKOFF_MIN_MS'],
+  message: 'must not exceed TELEGRAM_BACKOFF_MAX_MS (the longest pause)',
 });
 
 export interface ControlConfig {
@@ -135,6 +149,14 @@ export interface ControlConfig {
     telegramApiRoot: string;
     uiBaseUrl: string | null;
     retry: RetryPolicy;
+  };
+  /** Where this gateway is reached from outside (PUBLIC_BASE_URL, no trailing slash); null when unset. */
+  publicBaseUrl: string | null;
+  telegram: {
+    backoff: { minMs: number; maxMs: number };
+    pollTimeoutS: number;
+    replyIntervalMs: number;
+    stopGraceMs: number;
   };
 }
 
@@ -167,6 +189,13 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
       telegramApiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
       uiBaseUrl: e.ADMIN_UI_URL ?? null,
       retry: { minMs: e.NOTIFY_RETRY_MIN_MS, maxMs: e.NOTIFY_RETRY_MAX_MS, maxAttempts: e.NOTIFY_MAX_ATTEMPTS },
+    },
+    publicBaseUrl: e.PUBLIC_BASE_URL ? e.PUBLIC_BASE_URL.replace(/\/+$/, '') : null,
+    telegram: {
+      backoff: { minMs: e.TELEGRAM_BACKOFF_MIN_MS, maxMs: e.TELEGRAM_BACKOFF_MAX_MS },
+      pollTimeoutS: e.TELEGRAM_POLL_TIMEOUT_S,
+      replyIntervalMs: e.TELEGRAM_REPLY_INTERVAL_MS,
+      stopGraceMs: e.TELEGRAM_STOP_GRACE_MS,
     },
   };
 }

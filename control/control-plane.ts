@@ -55,6 +55,8 @@ import type { MessageStore } from '../pipeline/dialogue/message-store.ts';
 import { LocalChangeBus, PostgresChangeBus } from './conversation/change-bus.ts';
 import { DatabaseConversationSource } from './conversation/conversation-source.ts';
 import { TextChat } from './conversation/text-chat.ts';
+import { BotConversation } from './telegram/bot-conversation.ts';
+import { TelegramBotManager } from './telegram/bot-manager.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -202,8 +204,31 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     await conversations.changed();
     apiKeys.invalidate();
     await usage.reloadLimits();
+    await telegram.reload(); // the restored bots, as their rows now say
   }, restoreSafeguards, bulk);
   const notifications = new Notifications(repos, config, () => live.gsm, log.child({ component: 'notifications' }));
+  const telegramLog = log.child({ component: 'telegram' });
+  // Bots start when the gateway listens (startAutoStart), not here: a start that fails later runs none.
+  const telegram = new TelegramBotManager({
+    repo: repos.telegramBots,
+    conversation: new BotConversation({
+      chats: repos.chat,
+      textChat: chat,
+      conversations,
+      stt,
+      tts,
+      usage,
+      log: telegramLog,
+      apiRoot: config.notifications.telegramApiRoot,
+      replyIntervalMs: config.telegram.replyIntervalMs,
+    }),
+    apiRoot: config.notifications.telegramApiRoot,
+    publicBaseUrl: config.publicBaseUrl,
+    log: telegramLog,
+    backoff: config.telegram.backoff,
+    pollTimeoutS: config.telegram.pollTimeoutS,
+    graceMs: config.telegram.stopGraceMs,
+  });
 
   // Last, so nothing after it can fail with the journal open: it holds DATA_DIR/journal for this process.
   const journal = await Journal.open({
@@ -232,7 +257,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Named by the node (the data directory), not the life: what an earlier life left claimed is due again now.
   await notifications.worker.start(node.name);
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, live };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   const dataDirSpace = new DataDirSpace(dataDir, config.diskMinFreeBytes, log.child({ component: 'disk' }));
@@ -260,6 +285,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     close: () =>
       (closing ??= (async () => {
         dataDirSpace.stop();
+        await telegram.close(); // first: the messages it is answering may still take a message for the inbox
         await notifications.worker.stop();
         await node.stop();
         // Entries the database cannot take within this stay in the journal for the next start.

@@ -25,6 +25,7 @@ import { modemPersonasRoutes } from './admin/modem-personas-routes.ts';
 import { monitorRoutes } from './admin/monitor-routes.ts';
 import { sttRoutes } from './admin/stt-routes.ts';
 import { ttsRoutes } from './admin/tts-routes.ts';
+import { telegramRoutes } from './admin/telegram-routes.ts';
 import { audioRoutes } from './openai-api/audio-routes.ts';
 import { json, route, type RouteDef } from './http/route.ts';
 import { RouteTable } from './http/route-table.ts';
@@ -55,6 +56,7 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...gsmRoutes(s),
     ...modemPersonasRoutes(s),
     ...backupRoutes(s),
+    ...telegramRoutes(s),
     ...openAiRoutes(s),
     ...audioRoutes(s),
   ];

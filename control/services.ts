@@ -17,6 +17,7 @@ import type { MetricsSource } from './monitor/metrics-source.ts';
 import type { Notifications } from './notifications/notifications.ts';
 import type { RecordingStore } from './recordings/recording-store.ts';
 import type { SttService } from './stt/stt-service.ts';
+import type { TelegramBotManager } from './telegram/bot-manager.ts';
 import type { TtsService } from './tts/tts-service.ts';
 import type { UsageMeter } from './usage/usage-meter.ts';
 
@@ -60,5 +61,7 @@ export interface ControlServices {
   messages: MessageStore;
   /** Notification channels' senders and the outbox's delivery worker. */
   notifications: Notifications;
+  /** The Telegram bots' runners (control/telegram/). */
+  telegram: TelegramBotManager;
   live: LiveHooks;
 }

@@ -146,10 +146,13 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
         return fail('listen', err);
       }
       controlPlane.announceSetupToken();
+      // Listening first: a bot in webhook mode is reached through this port. Each bot starts (and fails) on its own.
+      void controlPlane.telegram.startAutoStart().catch((err: unknown) => log.error({ err }, 'telegram bots: reading the bots to start failed'));
       return port;
     },
     async close() {
       controlPlane.setGsm(null);
+      await controlPlane.telegram.close(); // while the server still answers their webhook deliveries
       await modem?.close();
       await gateway.close();
       await pipelines.close(); // flushes the call log: before the database closes

@@ -50,6 +50,7 @@ export const BACKUP_TABLES = [
   'users', 'llm_providers', 'tts_presets', 'personas', 'modem_personas', 'system_config', 'faq', 'chat_sessions', 'chat_messages',
   'calls', 'call_turns', 'call_transcripts', 'recordings', 'sms', 'audit_log', 'usage_log', 'usage_limits',
   'consents', 'api_keys', 'messages', 'notification_channels', 'notification_outbox',
+  'telegram_bots',
 ] as const;
 /** Tables added after the first backups were made, by the migration that added them: a backup from before has none (restored empty). */
 const TABLE_SINCE: Partial<Record<(typeof BACKUP_TABLES)[number], string>> = {
@@ -57,6 +58,7 @@ const TABLE_SINCE: Partial<Record<(typeof BACKUP_TABLES)[number], string>> = {
   messages: '0011-messages-notifications',
   notification_channels: '0011-messages-notifications',
   notification_outbox: '0011-messages-notifications',
+  telegram_bots: '0016-telegram-bots',
 };
 export const NOT_BACKED_UP = {
   refresh_tokens: 'login sessions: a restore ends them all',

@@ -21,6 +21,12 @@ export interface TurnOptions {
   temperature?: number;
   /** Each piece of the reply as it is produced. */
   onText?: (text: string) => Promise<void>;
+  /**
+   * Who the channel knows the writer as (`telegram:<user id>`): taken messages carry it as their
+   * caller id, so the owner sees who wrote and a GDPR erasure of that id finds them. Not offered
+   * as a callback number (that is the network's caller id, which a chat has none of).
+   */
+  callerId?: string;
 }
 
 /** A message of a /v1 request, its roles folded into the three every server understands. */
@@ -52,9 +58,11 @@ export class TextChat {
       llm: sessionOverride(session),
       model: opts.model,
     });
+    const callerId = opts.callerId;
+    const store: MessageStore = callerId ? { save: (m) => this.messages.save({ ...m, callerId: m.callerId ?? callerId }) } : this.messages;
     const turn = await textTurn({
       config,
-      store: this.messages,
+      store,
       context: { channel, sessionId: session.id },
       history,
       state,

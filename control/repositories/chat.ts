@@ -62,6 +62,12 @@ export class ChatRepo {
     return toSession((await this.db('chat_sessions').where({ id }).first())!);
   }
 
+  /** The latest session for a source id, if there is one (openSession makes one when not). */
+  async findSession(source: string, sourceId: string): Promise<ChatSession | undefined> {
+    const r = await this.db('chat_sessions').where({ source, source_id: sourceId }).orderBy('id', 'desc').first();
+    return r ? toSession(r) : undefined;
+  }
+
   async addMessage(session: ChatSession, role: ChatMessage['role'], content: string): Promise<ChatMessage> {
     const now = nowIso();
     const id = insertedId(

@@ -17,6 +17,7 @@ import { PersonasRepo } from './personas.ts';
 import { RefreshTokensRepo } from './refresh-tokens.ts';
 import { SmsRepo } from './sms.ts';
 import { SystemConfigRepo } from './system-config.ts';
+import { TelegramBotsRepo } from './telegram-bots.ts';
 import { TtsPresetsRepo } from './tts-presets.ts';
 import { UsageLimitsRepo, UsageLogRepo } from './usage.ts';
 import { UsersRepo } from './users.ts';
@@ -43,6 +44,7 @@ export function createRepositories(db: Queryable, cipher: FieldCipher) {
     messages: new MessagesRepo(db),
     notificationChannels: new NotificationChannelsRepo(db, cipher),
     notificationOutbox: new NotificationOutboxRepo(db),
+    telegramBots: new TelegramBotsRepo(db, cipher),
   };
 }
 

@@ -27,7 +27,8 @@ export interface UsageTicket {
   cancel(): void;
 }
 
-type Subject = { type: UsageRecord['subject_type']; id: string };
+export type UsageSubject = { type: UsageRecord['subject_type']; id: string };
+type Subject = UsageSubject;
 
 export function subjectOf(principal: Principal, ip: string): Subject {
   if (principal.kind === 'api_key') return { type: 'api_key', id: String(principal.key.id) };
@@ -76,7 +77,11 @@ export class UsageMeter {
   }
 
   begin(principal: Principal, ip: string, kind: string): UsageTicket {
-    const subject = subjectOf(principal, ip);
+    return this.beginFor(subjectOf(principal, ip), kind);
+  }
+
+  /** `begin` for a subject that is not an HTTP caller (a Telegram bot's chats count as the bot: `telegram_bot`, its id). */
+  beginFor(subject: UsageSubject, kind: string): UsageTicket {
     const t = this.now();
     for (const limit of this.#limits) {
       if (limit.kind !== kind || !applies(limit, subject)) continue;

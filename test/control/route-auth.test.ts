@@ -14,7 +14,7 @@ t.test('every protected route answers 401 to anonymous and to forged credentials
   t.teardown(c.stop);
   const routes = c.cp.routes.routes.map((r) => r.def);
   t.ok(routes.length >= 50, `${routes.length} routes`);
-  t.ok(routes.every((r) => r.path.startsWith('/admin/') || r.path.startsWith('/v1/')));
+  t.ok(routes.every((r) => r.path.startsWith('/admin/') || r.path.startsWith('/v1/') || r.path.startsWith('/telegram/webhook/')));
   for (const r of routes) {
     const path = concrete(r.path);
     const body = r.method === 'GET' ? undefined : {};
@@ -90,7 +90,7 @@ t.test('the WebSocket TTS stream refuses an anonymous upgrade; new routes are in
   });
   t.equal(status, 401);
   const doc = (await c.call('GET', '/admin/openapi.json', { token: await c.userToken('vera', 'viewer') })).body;
-  for (const p of ['/admin/tts/stream', '/admin/tts/ws/stream', '/admin/tts/presets/{id}', '/admin/stt/transcribe', '/admin/chat/sessions/{id}/reply', '/admin/monitor/stream', '/admin/gsm/at', '/admin/backups/{name}/restore', '/admin/calls/{id}/recordings/{recordingId}', '/v1/audio/speech', '/v1/audio/transcriptions']) {
+  for (const p of ['/admin/tts/stream', '/admin/tts/ws/stream', '/admin/tts/presets/{id}', '/admin/stt/transcribe', '/admin/chat/sessions/{id}/reply', '/admin/monitor/stream', '/admin/gsm/at', '/admin/backups/{name}/restore', '/admin/calls/{id}/recordings/{recordingId}', '/v1/audio/speech', '/v1/audio/transcriptions', '/admin/telegram/bots/{id}/restart', '/telegram/webhook/{id}']) {
     t.ok(doc.paths[p], `${p} documented`);
   }
   t.ok(doc.paths['/v1/audio/transcriptions'].post.requestBody.content['multipart/form-data'], 'uploads documented with their content type');
