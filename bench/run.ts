@@ -113,6 +113,11 @@ const benches: Record<string, Bench> = {
         onProgress: progress,
       }),
   },
+  backchannels: {
+    describe: 'speech over a reply (espeak-ng/flite voices, clean, telephone band, 10 dB noise): backchannels that let the reply go on, interruptions that stop it, words-only rule vs the interruption judge',
+    takes: [],
+    run: async (_a, progress) => (await import('./backchannels.ts')).runBackchannelBench({ onProgress: progress }),
+  },
   tts: {
     describe: 'TTS time to first audio: per-sentence streaming vs whole text first (the original), 1/3/8 sentences, as ratios',
     takes: [],

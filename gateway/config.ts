@@ -75,13 +75,18 @@ const EnvSchema = z.object({
   VAD_RUNTIME: z.enum(VAD_RUNTIMES).default('batched'),
   /** VAD threads (each holds one model; one carries dozens of calls). */
   VAD_THREADS: intFrom(1, 16).default(1),
-  /** Caller speech this long while the assistant talks cancels the reply (shorter pauses it). */
-  BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(400),
+  /** Caller speech this long while the assistant talks cancels the reply; shorter speech pauses it and is judged on what was heard. */
+  BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(800),
   /**
    * Words that never interrupt the reply, comma-separated ("mhm,ага,yes"); unset: the built-in list
    * (turn/config.ts). A "yes" that answers what the reply asks is a turn whatever this says.
    */
   BARGE_IN_BACKCHANNELS: z
+    .string()
+    .optional()
+    .transform((s) => (s === undefined ? undefined : s.split(',').map((w) => normalizeWords(w)).filter((w) => w !== ''))),
+  /** Words that always interrupt the reply, comma-separated ("stop,wait,стоп"); unset: the built-in list (turn/config.ts). */
+  BARGE_IN_INTERRUPT_WORDS: z
     .string()
     .optional()
     .transform((s) => (s === undefined ? undefined : s.split(',').map((w) => normalizeWords(w)).filter((w) => w !== ''))),
@@ -166,6 +171,8 @@ export interface GatewayConfig {
     bargeInConfirmMs: number;
     /** undefined: the built-in list. */
     backchannels?: string[];
+    /** undefined: the built-in list. */
+    interruptWords?: string[];
     llm?: { baseURL: string; model: string; apiKey?: string; firstTokenMs: number; proxyUrl?: string };
     /** LLM_FIRST_TOKEN_MS: on a call, any provider (environment or stored) that says nothing for this long gives the turn to the secretary. */
     llmFirstTokenMs: number;
@@ -229,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       },
       bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
       backchannels: e.BARGE_IN_BACKCHANNELS,
+      interruptWords: e.BARGE_IN_INTERRUPT_WORDS,
       stt,
       tts,
       modelsDir: path.resolve(e.MODELS_DIR),

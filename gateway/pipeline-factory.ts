@@ -97,7 +97,12 @@ export async function createPipelineFactory(
     source,
     store,
     vad: s.vad,
-    turn: { bargeInConfirmMs: s.bargeInConfirmMs, vadHangoverMs: s.vad.minSilenceSec * 1000, ...(s.backchannels ? { backchannels: s.backchannels } : {}) },
+    turn: {
+      bargeInConfirmMs: s.bargeInConfirmMs,
+      vadHangoverMs: s.vad.minSilenceSec * 1000,
+      ...(s.backchannels ? { backchannels: s.backchannels } : {}),
+      ...(s.interruptWords ? { interruptWords: s.interruptWords } : {}),
+    },
     hooks: (callId) => ({
       onMessageTaken: (m) => log.info({ callId, kind: m.kind, channel: m.channel }, 'message taken'),
       onNotify: () => log.warn({ callId }, 'dialogue asks for a human'),

@@ -19,8 +19,9 @@ import type { SttEngine, TtsEngine, VadEngine, VadOptions } from './engines/type
 import type { EngineLog } from './engines/engine-error.ts';
 import { GreetingCache, type GreetingVoice } from './greeting-cache.ts';
 import { SentenceSplitter, type SentenceSplitterOptions } from './text/sentence-splitter.ts';
-import type { TurnConfig } from './turn/config.ts';
+import { DEFAULT_TURN_CONFIG, type TurnConfig } from './turn/config.ts';
 import { sttPort, ttsPort, vadPort } from './turn/engine-adapters.ts';
+import { overReplyVocabulary } from './turn/interruption-judge.ts';
 import { VoicePipeline } from './voice-pipeline.ts';
 
 export interface SecretaryEngines {
@@ -69,6 +70,7 @@ export function speakingVoice(voice: Readonly<ConversationVoice>, tts: TtsEngine
 export function createSecretaryPipelines(opts: SecretaryPipelineOptions): SecretaryPipelines {
   const { engines, store, source } = opts;
   const greetings = new GreetingCache();
+  const overReply = overReplyVocabulary({ ...DEFAULT_TURN_CONFIG, ...opts.turn });
 
   const factory: PipelineFactory = (info) => {
     const conversation = source.resolve({ channel: info.channel, persona: info.persona, callerNumber: info.callerNumber });
@@ -82,8 +84,9 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
       : secretary;
     return new VoicePipeline(info, {
       vad: vadPort(engines.vad, opts.vad),
-      // Hints follow the dialogue's state: FAQ questions at the menu, yes/no at a read-back.
-      stt: sttPort(engines.stt, () => ({ language: persona.language, hints: dialogue.expectedPhrases() })),
+      // Hints follow the dialogue's state: FAQ questions at the menu, yes/no at a read-back; and
+      // the backchannels and interrupting words, so speech over a reply has a reading in words.
+      stt: sttPort(engines.stt, () => ({ language: persona.language, hints: [...dialogue.expectedPhrases(), ...overReply] })),
       tts: ttsPort(engines.tts, voice),
       dialogue: dialoguePort(dialogue, opts.hooks?.(info.callId)),
       splitter: () => new SentenceSplitter(opts.splitter),
@@ -126,7 +129,7 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
     warm,
     openingPhrases: () => {
       const { persona, faq } = source.resolve({ channel: 'ws' });
-      return new Secretary({ persona, faq, store }).expectedPhrases();
+      return [...new Secretary({ persona, faq, store }).expectedPhrases(), ...overReply];
     },
   };
 }

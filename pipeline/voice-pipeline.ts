@@ -31,7 +31,8 @@ import {
   type TurnRecord,
 } from './call-pipeline.ts';
 import { DEFAULT_DIALOGUE_SETTINGS, type DialogueSettings } from './conversation/dialogue-settings.ts';
-import { DEFAULT_TURN_CONFIG, isBackchannel, type TurnConfig } from './turn/config.ts';
+import { DEFAULT_TURN_CONFIG, type TurnConfig } from './turn/config.ts';
+import { judgeSpeechOverReply, type Heard } from './turn/interruption-judge.ts';
 import { DialogueClock } from './turn/dialogue-clock.ts';
 import type { DialogueChunk, DialoguePort, SentenceSplitterPort, SttPort, SttUtterance, TtsPort, VadEvent, VadPort } from './turn/ports.ts';
 import { PreRollBuffer } from './turn/pre-roll.ts';
@@ -366,11 +367,12 @@ export class VoicePipeline implements CallPipeline {
     const endpointMs = round(this.now() - endWall);
     if (!utterance) return;
     const seq = this.utterances;
+    const durationMs = ((endSample - this.speechStartSample) * 1000) / PIPELINE_SAMPLE_RATE;
     this.decoding++;
     void utterance.finish().then(
       (text) => {
         this.decoding--;
-        this.onFinalTranscript(text, endWall, endpointMs, seq, continuation);
+        this.onFinalTranscript({ text, durationMs, ...utterance.readings?.() }, endWall, endpointMs, seq, continuation);
       },
       (err: unknown) => {
         this.decoding--;
@@ -379,21 +381,22 @@ export class VoicePipeline implements CallPipeline {
     );
   }
 
-  private onFinalTranscript(text: string, endWall: number, endpointMs: number, seq: number, continuation: boolean): void {
+  private onFinalTranscript(heard: Heard, endWall: number, endpointMs: number, seq: number, continuation: boolean): void {
     // A decode can finish after a later utterance's (e.g. a long one on a busy STT): the caller
     // has been answered since, and answering the older words now would cut into that reply.
     if (!this.listening || seq < this.answeredUtterance) return;
+    const { text } = heard;
     const sttFinal = round(this.now() - endWall);
     const s = this.state;
     if (continuation && s.kind !== 'paused') {
       // What followed a recogniser endpoint while the VAD never paused (so no barge-in was set up
       // for it): line noise or a backchannel is nothing; words cut into the reply to the
       // endpointed turn as a confirmed barge-in would, telling the dialogue what was heard.
-      if (this.ignorable(text)) return;
+      if (this.ignorable(heard)) return;
       if (s.kind === 'replying' && (this.player.hasAudio || s.reply.generating)) this.cancelReply(true);
     }
     if (this.state.kind === 'paused') {
-      if (this.ignorable(text)) {
+      if (this.ignorable(heard)) {
         // A false interruption ("mhm"): carry on where we paused. It answers nothing, so an older
         // utterance still decoding (a question said just before) is still answered when it lands.
         this.resumeAfterFalseBargeIn();
@@ -406,9 +409,9 @@ export class VoicePipeline implements CallPipeline {
     this.respondTo(text, endWall, { endpoint_ms: endpointMs, stt_final_ms: sttFinal });
   }
 
-  /** Nothing to answer: silence, noise or a backchannel; "yes" counts when the reply asks for it (a read-back). */
-  private ignorable(text: string): boolean {
-    return isBackchannel(text, this.config) && !(text && this.deps.dialogue.isAnswer?.(text));
+  /** Nothing to answer over a reply: silence, noise or a backchannel, judged on more than the words; "yes" counts when the reply asks for it (a read-back). */
+  private ignorable(heard: Heard): boolean {
+    return judgeSpeechOverReply(heard, this.config, (text) => this.deps.dialogue.isAnswer?.(text) ?? false) === 'backchannel';
   }
 
   private resumeAfterFalseBargeIn(): void {

@@ -5,11 +5,19 @@
 export interface TurnConfig {
   /**
    * Caller speech this long while the assistant talks confirms a barge-in (reply cancelled).
-   * Reply audio pauses at once on speech start; shorter speech (a backchannel) resumes it.
+   * Reply audio pauses at once on speech start; shorter speech is judged on what was heard
+   * (interruption-judge.ts): a backchannel resumes the reply, anything else cancels it. Long
+   * enough for a drawn-out "mm-hmm" (flite's takes 770 ms); it delays only the cancellation,
+   * never the pause the caller hears.
    */
   bargeInConfirmMs: number;
   /** Words that never interrupt, whatever their length ("mhm", "yes", "ага"). Lower case. */
   backchannels: string[];
+  /**
+   * Words that always interrupt a reply when heard in any reading of what the caller said ("stop",
+   * "wait", "подождите"), however short (interruption-judge.ts). Lower case.
+   */
+  interruptWords: string[];
   /** Caller audio kept before the VAD's start so the recogniser hears the first phoneme. */
   preRollMs: number;
   /** Whether the caller may interrupt at all (a legal notice might not be interruptible). */
@@ -30,19 +38,14 @@ export interface TurnConfig {
 }
 
 export const DEFAULT_TURN_CONFIG: TurnConfig = {
-  bargeInConfirmMs: 400,
-  backchannels: ['mhm', 'mm', 'hmm', 'uh huh', 'uh-huh', 'yeah', 'yes', 'ok', 'okay', 'right', 'ага', 'угу', 'да', 'ну', 'так'],
+  bargeInConfirmMs: 800,
+  backchannels: ['mhm', 'mm', 'hmm', 'uh huh', 'uh-huh', 'yeah', 'yes', 'ok', 'okay', 'right', 'i see', 'ага', 'угу', 'да', 'ну', 'так', 'понятно'],
+  interruptWords: ['stop', 'wait', 'hold on', 'hang on', 'no', 'sorry', 'excuse me', 'pardon', 'стоп', 'стой', 'подожди', 'подождите', 'погоди', 'погодите', 'нет', 'извините', 'простите'],
   preRollMs: 300,
   allowBargeIn: true,
   minUtteranceMs: 200,
   vadHangoverMs: 0,
 };
-
-export function isBackchannel(text: string, config: TurnConfig): boolean {
-  const t = normalizeWords(text);
-  if (!t) return true;
-  return config.backchannels.includes(t);
-}
 
 /** Lower case letters and single spaces only: how short replies are compared. */
 export function normalizeWords(text: string): string {

@@ -76,10 +76,16 @@ export function sttPort(engine: SttEngine, opts: () => SttOptions = () => ({})):
   return {
     begin() {
       const s = engine.createStream(opts());
+      let readings: { alternatives: readonly string[]; confidence?: number } = { alternatives: [] };
       return {
         accept: (pcm) => s.accept(pcm),
         onEndpoint: s.onEndpoint ? (l) => void s.onEndpoint!(() => l()) : undefined,
-        finish: async () => (await s.finish()).text.trim(),
+        finish: async () => {
+          const result = await s.finish();
+          readings = { alternatives: result.alternatives ?? [], confidence: result.confidence };
+          return result.text.trim();
+        },
+        readings: () => readings,
         cancel: () => s.cancel(),
       };
     },

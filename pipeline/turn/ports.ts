@@ -25,6 +25,8 @@ export interface SttUtterance {
   onEndpoint?(listener: () => void): void;
   /** Final transcript ('' when nothing was recognised). */
   finish(): Promise<string>;
+  /** Once finish() resolved: the recogniser's other readings and its confidence, where it has them. */
+  readings?(): { alternatives: readonly string[]; confidence?: number };
   cancel(): void;
 }
 

@@ -1,11 +1,13 @@
 /**
  * Turns a reply's text into queued audio: the dialogue's text goes through the sentence splitter,
  * and each sentence to TTS while the ones before it play, resampled to the pipeline's rate and
- * queued in the ReplyPlayer segment by segment (so what was heard is known at any moment).
+ * queued in the ReplyPlayer segment by segment (so what was heard is known at any moment). The
+ * engine's padding before a reply's first audible sample is dropped (leading-silence.ts).
  */
 import { PIPELINE_SAMPLE_RATE } from '../call-pipeline.ts';
 import { createResampler, type Resampler } from '../../media/resampler.ts';
 import type { DialogueChunk, SentenceSplitterPort, TtsPort } from './ports.ts';
+import { LeadingSilenceTrimmer } from './leading-silence.ts';
 import type { ReplyPlayer } from './reply-player.ts';
 
 /** Where one reply's progress goes; `signal` stops it. */
@@ -34,10 +36,11 @@ export class ReplyVoice {
   /** Speaks `chunks` until they end or `sink.signal` aborts; a TTS or dialogue failure is thrown (unless aborted). */
   async speak(chunks: AsyncIterable<DialogueChunk>, sink: ReplySink): Promise<void> {
     const splitter = this.deps.splitter();
+    const onset = new LeadingSilenceTrimmer();
     let first = true;
     const say = async (sentences: string[]) => {
       for (const sentence of sentences) {
-        await this.synthesize(sentence, sink, first);
+        await this.synthesize(sentence, sink, first, onset);
         first = false;
         if (sink.signal.aborted) return;
       }
@@ -58,7 +61,7 @@ export class ReplyVoice {
   /** Audio synthesised ahead of the call (a cached prompt): queued whole, so it plays from the next pull. */
   playReady(text: string, pcm: Int16Array): void {
     this.deps.player.beginSegment(text);
-    this.deps.player.push(pcm);
+    this.deps.player.push(new LeadingSilenceTrimmer().trim(pcm));
     this.deps.player.endSegment();
   }
 
@@ -67,7 +70,8 @@ export class ReplyVoice {
     for (const r of this.resamplers.values()) r.reset();
   }
 
-  private async synthesize(sentence: string, sink: ReplySink, first: boolean): Promise<void> {
+  /** `first`: the reply's first sentence, whose first audible audio is `tts_ttfa_ms`. `onset` trims until the reply is audible. */
+  private async synthesize(sentence: string, sink: ReplySink, first: boolean, onset: LeadingSilenceTrimmer): Promise<void> {
     const text = sentence.trim();
     if (!text) return;
     const { player, tts, now } = this.deps;
@@ -76,9 +80,11 @@ export class ReplyVoice {
     let gotAudio = false;
     for await (const chunk of tts.synthesize(text, sink.signal)) {
       if (sink.signal.aborted) return;
+      const pcm = onset.trim(this.to16k(chunk.pcm, chunk.sampleRate));
+      if (pcm.length === 0) continue;
       if (!gotAudio && first) sink.firstAudio(now() - started);
       gotAudio = true;
-      player.push(this.to16k(chunk.pcm, chunk.sampleRate));
+      player.push(pcm);
     }
     player.endSegment();
   }

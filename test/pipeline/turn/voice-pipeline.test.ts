@@ -156,6 +156,30 @@ t.test('a backchannel pauses, then the reply resumes where it stopped', async (t
   t.equal(pullAll(p), 8, 'the remaining 8 frames play after the backchannel');
 });
 
+/** A recogniser that also reports its other readings and confidence, as pocketsphinx does. */
+function readingStt(heard: { text: string; alternatives: string[]; confidence: number }): SttPort {
+  return { begin: () => ({ accept() {}, finish: async () => heard.text, readings: () => heard, cancel() {} }) };
+}
+
+t.test('a vocalisation the recogniser misread ("the", read by its grammar as "uh huh") resumes the reply; a clipped "stop" ("so") cancels it', async (t) => {
+  for (const [heard, interrupts] of [
+    [{ text: 'the', alternatives: ['uh huh'], confidence: 0.4 }, false],
+    [{ text: 'so', alternatives: ['stop'], confidence: 0.4 }, true],
+  ] as const) {
+    const { p, vad, events } = setup({ reply: ['A fairly long first sentence. ', 'And a second. '], stt: readingStt({ ...heard, alternatives: [...heard.alternatives] }) });
+    vad.fire({ type: 'start', sample: 0 });
+    vad.fire({ type: 'end', sample: 1600 });
+    await settle();
+    t.equal(pullAll(p, 2), 2);
+    vad.fire({ type: 'start', sample: 3200 });
+    t.equal(p.pullAudio(), null, 'paused at once');
+    vad.fire({ type: 'end', sample: 3200 + 5600 }); // 350 ms: under the confirmation time
+    await settle();
+    t.equal(events.some((e) => e.type === 'interrupted'), interrupts, `"${heard.text}" ${interrupts ? 'interrupts' : 'does not interrupt'}`);
+    if (!interrupts) t.equal(pullAll(p), 8, 'the rest of the reply plays');
+  }
+});
+
 t.test('a goodbye hangs up only after its audio has played', async (t) => {
   const { p, vad, events } = setup({ reply: ['Goodbye. '], hangup: true });
   vad.fire({ type: 'start', sample: 0 });
