@@ -69,6 +69,12 @@ const EnvSchema = z.object({
   /** Silence that ends the caller's turn: the endpointing knob (phone callers pause mid-sentence). */
   VAD_MIN_SILENCE_MS: intFrom(100, 3000).default(500),
   /**
+   * A shorter silence at which a turn may end early: when the recogniser is sure the caller said a
+   * whole phrase the dialogue expects (a persona can turn it off: early_turn_end). 0: never.
+   * Batched VAD runtime only.
+   */
+  VAD_PAUSE_MS: intFrom(0, 3000).default(200),
+  /**
    * How Silero is inferred: `batched` (one shared ONNX session per VAD thread, every call's window
    * in one run) or `sherpa` (sherpa-onnx's detector per call: the reference, ~10 MB more per call).
    */
@@ -167,7 +173,7 @@ export interface GatewayConfig {
   pipeline: 'secretary' | 'echo';
   secretary: {
     language: 'en' | 'ru';
-    vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; runtime: VadRuntime; poolSize: number };
+    vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; pauseSec: number; runtime: VadRuntime; poolSize: number };
     bargeInConfirmMs: number;
     /** undefined: the built-in list. */
     backchannels?: string[];
@@ -231,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         threshold: e.VAD_THRESHOLD,
         minSpeechSec: e.VAD_MIN_SPEECH_MS / 1000,
         minSilenceSec: e.VAD_MIN_SILENCE_MS / 1000,
+        // A pause as long as the full silence would never come first.
+        pauseSec: e.VAD_PAUSE_MS < e.VAD_MIN_SILENCE_MS ? e.VAD_PAUSE_MS / 1000 : 0,
         runtime: e.VAD_RUNTIME,
         poolSize: e.VAD_THREADS,
       },

@@ -32,7 +32,8 @@ import {
 } from './call-pipeline.ts';
 import { DEFAULT_DIALOGUE_SETTINGS, type DialogueSettings } from './conversation/dialogue-settings.ts';
 import { DEFAULT_TURN_CONFIG, type TurnConfig } from './turn/config.ts';
-import { judgeSpeechOverReply, type Heard } from './turn/interruption-judge.ts';
+import { judgeSpeechOverReply, overReplyVocabulary, type Heard } from './turn/interruption-judge.ts';
+import { isCompleteTurn } from './turn/turn-completion.ts';
 import { DialogueClock } from './turn/dialogue-clock.ts';
 import type { DialogueChunk, DialoguePort, SentenceSplitterPort, SttPort, SttUtterance, TtsPort, VadEvent, VadPort } from './turn/ports.ts';
 import { PreRollBuffer } from './turn/pre-roll.ts';
@@ -49,7 +50,7 @@ export interface VoicePipelineDeps {
   splitter: () => SentenceSplitterPort;
   config?: Partial<TurnConfig>;
   /** Silence and call-length rules for this call, fixed when it starts (DEFAULT_DIALOGUE_SETTINGS when absent). */
-  dialogueSettings?: DialogueSettings;
+  dialogueSettings?: Partial<DialogueSettings>;
   /** Audio synthesised ahead of calls (greeting, cue prompts) at 16 kHz, so those texts play at once. */
   cachedAudio?: (text: string) => Int16Array | undefined;
   /** Monotonic milliseconds (performance.now()); injectable so a test can step time. */
@@ -126,12 +127,17 @@ export class VoicePipeline implements CallPipeline {
   /** Utterances begun, and the newest one answered: a late transcript of an older one is stale. */
   private utterances = 0;
   private answeredUtterance = 0;
+  /** Bumped by every VAD event: a reading taken at a pause is used only if nothing happened since. */
+  private pauses = 0;
+  /** Backchannels and interrupting words: never a whole turn at a pause on their own. */
+  private readonly overReply: string[];
 
   constructor(
     readonly info: CallInfo,
     private readonly deps: VoicePipelineDeps,
   ) {
     this.config = { ...DEFAULT_TURN_CONFIG, ...deps.config };
+    this.overReply = overReplyVocabulary(this.config);
     this.settings = { ...DEFAULT_DIALOGUE_SETTINGS, ...deps.dialogueSettings };
     this.now = deps.now ?? (() => performance.now());
     this.voice = new ReplyVoice({ tts: deps.tts, splitter: deps.splitter, player: this.player, now: this.now });
@@ -309,20 +315,71 @@ export class VoicePipeline implements CallPipeline {
 
   private onVad(e: VadEvent): void {
     if (!this.listening) return;
+    if (e.type === 'pause') return this.onPause(e.sample);
+    // Speech went on (or ended, or began anew): a reading taken at the last pause is stale.
+    this.pauses++;
+    if (e.type === 'resume') {
+      // The caller goes on after a turn that ended at their pause: the answer already started is
+      // paused as any reply spoken over is, and judged when this speech ends.
+      if (this.continuation && this.utterance) this.pauseReplyForSpeech(e.sample);
+      return;
+    }
     if (e.type === 'start') {
       this.emit({ type: 'speech_started', t_ms: round((e.sample * 1000) / PIPELINE_SAMPLE_RATE) });
       const from = Math.max(0, e.sample - (this.config.preRollMs * PIPELINE_SAMPLE_RATE) / 1000);
       this.beginUtterance(e.sample).accept(this.preRoll.since(from, this.arrivals.samples));
-      const s = this.state;
-      if ((s.kind === 'replying' || s.kind === 'paused') && this.config.allowBargeIn && (this.player.hasAudio || s.reply.generating)) {
-        // Stop what the caller hears now; decide later whether this is a real interruption.
-        this.player.pause();
-        s.reply.record.metrics.barge_in_ms = round(this.now() - this.arrivals.wallTimeOf(e.sample));
-        this.enter({ kind: 'paused', reply: s.reply, speechStart: e.sample });
-      }
+      this.pauseReplyForSpeech(e.sample);
       return;
     }
     this.endUtterance(e.sample);
+  }
+
+  /** Caller speech from `sample` over a reply: stop what the caller hears now; decide later whether it is a real interruption. */
+  private pauseReplyForSpeech(sample: number): void {
+    const s = this.state;
+    if ((s.kind === 'replying' || s.kind === 'paused') && this.config.allowBargeIn && (this.player.hasAudio || s.reply.generating)) {
+      this.player.pause();
+      s.reply.record.metrics.barge_in_ms = round(this.now() - this.arrivals.wallTimeOf(sample));
+      this.enter({ kind: 'paused', reply: s.reply, speechStart: sample });
+    }
+  }
+
+  /**
+   * A short silence inside the caller's speech: when the recogniser is sure the caller said a
+   * whole phrase the dialogue expects (and the persona allows it), the turn ends here rather than at the VAD's full silence
+   * (turn-completion.ts). Also over a paused reply: a whole question there is an interruption
+   * (interruption-judge.ts), while backchannels are never whole turns and wait to be judged at
+   * the end. A reading that comes back after speech resumed, or that fails, changes nothing: the
+   * VAD's end still comes.
+   */
+  private onPause(sample: number): void {
+    const utterance = this.utterance;
+    const open = () => this.state.kind === 'listening' || this.state.kind === 'paused';
+    if (!utterance?.peek || this.continuation || !open()) return;
+    const pause = ++this.pauses;
+    // Peeked even when the turn may not end here: the recogniser starts decoding what was said so
+    // far, and the VAD's end finds it done (stt-pocketsphinx.ts).
+    utterance.peek().then(
+      (heard) => {
+        if (!this.settings.earlyTurnEnd || pause !== this.pauses || this.utterance !== utterance || !this.listening || !open()) return;
+        if (heard.sure && isCompleteTurn(heard.text, this.overReply)) this.endTurnAtPause(utterance, sample, heard.text);
+      },
+      () => {},
+    );
+  }
+
+  /** The turn ends at `sample` with `text` (read at a pause); what the caller says before the VAD's end is a new utterance. */
+  private endTurnAtPause(utterance: SttUtterance, sample: number, text: string): void {
+    utterance.cancel();
+    this.utterance = null;
+    const durationMs = ((sample - this.speechStartSample) * 1000) / PIPELINE_SAMPLE_RATE;
+    const endWall = this.arrivals.wallTimeOf(sample);
+    this.emit({ type: 'speech_stopped', t_ms: round((sample * 1000) / PIPELINE_SAMPLE_RATE) });
+    const endpointMs = round(this.now() - endWall);
+    const seq = this.utterances;
+    this.continuation = true;
+    this.beginUtterance(this.arrivals.samples);
+    this.onFinalTranscript({ text, durationMs, confidence: 1 }, endWall, endpointMs, seq, false);
   }
 
   private beginUtterance(startSample: number): SttUtterance {

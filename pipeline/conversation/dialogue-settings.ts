@@ -15,6 +15,12 @@ export interface DialogueSettings {
   maxCallMs: number;
   /** After this many turns in a row that were not understood, offer to take a message. 0 = never. */
   offerMessageAfterFailures: number;
+  /**
+   * Answer at a short pause (the VAD's VAD_PAUSE_MS) when the recogniser is sure the caller said a
+   * whole phrase it expects, instead of waiting out the full silence (VAD_MIN_SILENCE_MS), which
+   * stays the rule for everything else (pipeline/turn/turn-completion.ts).
+   */
+  earlyTurnEnd: boolean;
 }
 
 export const DEFAULT_DIALOGUE_SETTINGS: Readonly<DialogueSettings> = Object.freeze({
@@ -22,6 +28,7 @@ export const DEFAULT_DIALOGUE_SETTINGS: Readonly<DialogueSettings> = Object.free
   silenceHangupMs: 20_000,
   maxCallMs: 30 * 60_000,
   offerMessageAfterFailures: 2,
+  earlyTurnEnd: true,
 });
 
 /** The admin API's shape (snake_case, seconds): stored with the persona, every field optional. */
@@ -30,6 +37,7 @@ export const DialogueSettingsInput = z.strictObject({
   silence_hangup_s: z.number().min(0).max(3600).optional(),
   max_call_s: z.number().min(0).max(24 * 3600).optional(),
   offer_message_after_failures: z.number().int().min(0).max(20).optional(),
+  early_turn_end: z.boolean().optional(),
 });
 export type DialogueSettingsInput = z.infer<typeof DialogueSettingsInput>;
 
@@ -42,5 +50,6 @@ export function dialogueSettings(input: DialogueSettingsInput | null | undefined
     silenceHangupMs: ms(input?.silence_hangup_s, d.silenceHangupMs),
     maxCallMs: ms(input?.max_call_s, d.maxCallMs),
     offerMessageAfterFailures: input?.offer_message_after_failures ?? d.offerMessageAfterFailures,
+    earlyTurnEnd: input?.early_turn_end ?? d.earlyTurnEnd,
   };
 }

@@ -11,6 +11,9 @@
  *   - once speaking, anything above `threshold - 0.15` keeps speaking (hysteresis), and only
  *     `minSilenceSamples` of audio below that ends the segment;
  *   - a segment longer than `maxSpeechSamples` is ended sooner: threshold 0.9, 100 ms of silence.
+ * Beyond sherpa: with `pauseSamples`, a segment's silence that has lasted that long (but not yet
+ * `minSilenceSamples`) is reported as `speech_pause`, at the last speech sample, and speech that
+ * comes back after it as `speech_resume`: the turn manager may end a complete turn at a pause.
  * Positions: window i covers samples [i * shift, i * shift + window) (v5 models read 64 samples
  * of the previous window as context); a start is reported where sherpa puts a segment's start
  * (two windows plus the minimum speech before the window that triggered it), an end one shift
@@ -28,6 +31,8 @@ export interface SegmenterConfig {
   /** Samples each window advances (512). */
   shiftSamples: number;
   sampleRate: number;
+  /** Silence inside a segment reported as a pause (0 or unset: never). */
+  pauseSamples?: number;
 }
 
 /** What a long segment is held to, so that a caller who never pauses still gets a turn. */
@@ -46,6 +51,8 @@ export class SileroSegmenter {
   /** Start of the segment in progress, or -1. */
   private segmentStart = -1;
   private lastEnd = 0;
+  /** A pause was reported in the current silence (a resume is owed if speech comes back). */
+  private paused = false;
   private readonly longSilenceSamples: number;
 
   constructor(private readonly c: SegmenterConfig) {
@@ -60,7 +67,7 @@ export class SileroSegmenter {
     this.tail += this.c.shiftSamples;
     const speech = this.classify(prob, threshold, minSilence);
     if (speech) {
-      if (this.segmentStart >= 0) return null;
+      if (this.segmentStart >= 0) return this.pauseEvent();
       const start = Math.max(this.tail - 2 * this.c.windowSamples - this.c.minSpeechSamples, this.lastEnd, 0);
       this.segmentStart = start;
       return { type: 'speech_start', sample: start, t_ms: this.ms(start) };
@@ -69,6 +76,7 @@ export class SileroSegmenter {
     const startSample = this.segmentStart;
     const end = Math.max(startSample, this.tail - minSilence - this.c.shiftSamples);
     this.segmentStart = -1;
+    this.paused = false;
     this.lastEnd = end;
     return { type: 'speech_end', sample: end, t_ms: this.ms(end), startSample };
   }
@@ -80,6 +88,23 @@ export class SileroSegmenter {
     this.quietSince = 0;
     this.segmentStart = -1;
     this.lastEnd = 0;
+    this.paused = false;
+  }
+
+  /** Inside a segment: a pause once its silence is long enough, a resume when speech is back after one. */
+  private pauseEvent(): VadEvent | null {
+    const pauseSamples = this.c.pauseSamples ?? 0;
+    if (pauseSamples <= 0) return null;
+    if (this.quietSince === 0) {
+      if (!this.paused) return null;
+      this.paused = false;
+      return { type: 'speech_resume', sample: this.tail, t_ms: this.ms(this.tail) };
+    }
+    if (this.paused || this.tail - this.quietSince < pauseSamples) return null;
+    this.paused = true;
+    // Where an end would be put had the segment ended here: one shift before the quiet began.
+    const at = Math.max(this.segmentStart, this.quietSince - this.c.shiftSamples);
+    return { type: 'speech_pause', sample: at, t_ms: this.ms(at) };
   }
 
   /** Is this window part of speech (including the silence a segment may still span)? */

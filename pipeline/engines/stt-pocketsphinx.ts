@@ -15,6 +15,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineLog } from './engine-error.ts';
+import { concatInt16, rms } from '../../media/pcm.ts';
 import { ownedTempDir } from '../../runtime/owned-temp.ts';
 import { PocketsphinxBatchDecoder, type BatchHypothesis } from './pocketsphinx-batch.ts';
 import { buildGrammar, loadDictionary, phraseWords } from './pocketsphinx-grammar.ts';
@@ -41,6 +42,15 @@ export interface PocketsphinxSttOptions {
 
 /** Utterances shorter than this are not decoded (a click, a breath). */
 const MIN_SAMPLES = 1600;
+/** The confidence given to a grammar reading taken outright. */
+export const GRAMMAR_SURE = 0.9;
+/** Audio after a peek quieter than this (-40 dBFS) cannot hide words: the peek's decode stands. */
+const QUIET_RMS = 327;
+
+interface Decoding {
+  grammar: Promise<SttResult>;
+  full: Promise<SttResult>;
+}
 
 export class PocketsphinxStt implements SttEngine {
   readonly name = 'pocketsphinx';
@@ -70,26 +80,38 @@ export class PocketsphinxStt implements SttEngine {
     if (phrases?.length) this.grammarDecoder(phrases).warm();
   }
 
+  /**
+   * An utterance. A peek (at a pause in the speech) starts the whole decode of the audio so far,
+   * grammar and language model, and answers with the grammar's reading; if nothing loud follows
+   * before the end, finish() takes that decode, begun while the caller was still silent-but-not-
+   * done, instead of starting one (the trailing silence adds no words). Speech after the pause,
+   * or noise loud enough to hide some, means a fresh decode.
+   */
   createStream(opts: SttOptions = {}): SttStream {
     const parts: Int16Array[] = [];
     let length = 0;
     let done = false;
+    let speculation: Decoding | null = null;
+    let loudSinceSpeculation = false;
     return {
       accept: (pcm) => {
         if (done) return;
         parts.push(pcm.slice());
         length += pcm.length;
+        if (speculation && !loudSinceSpeculation && rms(pcm) > QUIET_RMS) loudSinceSpeculation = true;
       },
       onPartial: () => () => {},
       finish: async () => {
         done = true;
-        const all = new Int16Array(length);
-        let at = 0;
-        for (const p of parts) {
-          all.set(p, at);
-          at += p.length;
-        }
-        return this.transcribe(all, opts);
+        if (speculation && !loudSinceSpeculation) return speculation.full;
+        return this.transcribe(concatInt16(parts), opts);
+      },
+      peek: async () => {
+        if (done || this.closed || length < MIN_SAMPLES) return { text: '', confidence: 0, latencyMs: 0 };
+        speculation = this.decode(concatInt16(parts), opts);
+        loudSinceSpeculation = false;
+        speculation.full.catch(() => {}); // a failure shows at finish(), if it is used
+        return speculation.grammar;
       },
       cancel: () => {
         done = true;
@@ -100,30 +122,45 @@ export class PocketsphinxStt implements SttEngine {
 
   async transcribe(pcm: Int16Array, opts: SttOptions = {}): Promise<SttResult> {
     if (this.closed) throw new Error('stt closed');
-    const started = performance.now();
     if (pcm.length < MIN_SAMPLES) return { text: '', latencyMs: 0 };
+    return this.decode(pcm, opts).full;
+  }
+
+  /** Both decoders on `pcm`: the grammar's reading alone (as soon as it is there), and the final result. */
+  private decode(pcm: Int16Array, opts: SttOptions): Decoding {
+    const started = performance.now();
     const phrases = opts.hints?.length ? opts.hints : this.opts.phrases;
     const useLm = this.opts.useLm !== false;
     const lmRun = useLm ? this.lmDecoder().decode(pcm) : null;
     // Keep a rejected LM promise from being reported as unhandled when we return early.
     lmRun?.catch(() => {});
     const done = (r: Omit<SttResult, 'latencyMs'>): SttResult => ({ ...r, latencyMs: performance.now() - started });
-
-    if (phrases?.length) {
-      const g = await this.grammarDecoder(phrases).decode(pcm);
-      if (g.text && frameScore(g) >= (this.opts.grammarMinFrameScore ?? -22)) {
-        return done({ text: g.text, alternatives: [], confidence: 0.9 });
+    const grammarRun = phrases?.length ? this.grammarDecoder(phrases).decode(pcm) : null;
+    grammarRun?.catch(() => {});
+    const grammar = grammarRun
+      ? grammarRun.then((g) => done({ text: g.text, confidence: this.grammarSure(g) ? GRAMMAR_SURE : 0.5 }))
+      : Promise.resolve(done({ text: '', confidence: 0 }));
+    const full = (async (): Promise<SttResult> => {
+      if (grammarRun) {
+        const g = await grammarRun;
+        if (this.grammarSure(g)) return done({ text: g.text, alternatives: [], confidence: GRAMMAR_SURE });
+        if (!lmRun) return done({ text: g.text, confidence: g.text ? 0.5 : 0 });
+        const lm = await lmRun;
+        if (g.text && overlap(g.text, lm.text) >= (this.opts.grammarMinOverlap ?? 0.5)) {
+          return done({ text: g.text, alternatives: [lm.text], confidence: 0.7 });
+        }
+        return done({ text: lm.text, alternatives: g.text ? [g.text] : [], confidence: 0.4 });
       }
-      if (!lmRun) return done({ text: g.text, confidence: g.text ? 0.5 : 0 });
+      if (!lmRun) return done({ text: '' });
       const lm = await lmRun;
-      if (g.text && overlap(g.text, lm.text) >= (this.opts.grammarMinOverlap ?? 0.5)) {
-        return done({ text: g.text, alternatives: [lm.text], confidence: 0.7 });
-      }
-      return done({ text: lm.text, alternatives: g.text ? [g.text] : [], confidence: 0.4 });
-    }
-    if (!lmRun) return done({ text: '' });
-    const lm = await lmRun;
-    return done({ text: lm.text, confidence: 0.4 });
+      return done({ text: lm.text, confidence: 0.4 });
+    })();
+    return { grammar, full };
+  }
+
+  /** The grammar's reading is taken outright: its path score per 10 ms frame is high. */
+  private grammarSure(g: BatchHypothesis): boolean {
+    return g.text !== '' && frameScore(g) >= (this.opts.grammarMinFrameScore ?? -22);
   }
 
   private lmDecoder(): PocketsphinxBatchDecoder {

@@ -30,6 +30,12 @@ export interface VadOptions {
   minSilenceSec?: number;
   /** A segment is force-split after this long (seconds). */
   maxSpeechSec?: number;
+  /**
+   * Report `speech_pause` once silence inside a segment has lasted this long (seconds), before
+   * `minSilenceSec` ends it, and `speech_resume` if speech comes back: lets the turn manager end
+   * a turn sooner when what was said is complete. 0 or unset: none. Batched runtime only.
+   */
+  pauseSec?: number;
 }
 
 /**
@@ -38,7 +44,11 @@ export interface VadOptions {
  */
 export type VadEvent =
   | { type: 'speech_start'; sample: number; t_ms: number }
-  | { type: 'speech_end'; sample: number; t_ms: number; startSample: number };
+  | { type: 'speech_end'; sample: number; t_ms: number; startSample: number }
+  /** Inside a segment, `pauseSec` of silence after speech that ended at `sample`. */
+  | { type: 'speech_pause'; sample: number; t_ms: number }
+  /** Speech again after a `speech_pause`, in the same segment. */
+  | { type: 'speech_resume'; sample: number; t_ms: number };
 
 export interface VadStream {
   /** Feed 16 kHz PCM16 (any length; 20 ms frames normally). Non-blocking: inference runs elsewhere. */
@@ -78,6 +88,11 @@ export interface SttStream {
   onEndpoint?(listener: (text: string) => void): () => void;
   /** End of utterance: the final transcript. The stream can not be reused afterwards. */
   finish(): Promise<SttResult>;
+  /**
+   * A quick reading of the audio so far, the utterance going on (engines that can: pocketsphinx
+   * decodes it with its grammar alone, ~30 ms). `confidence` >= 0.9: a phrase it is sure of.
+   */
+  peek?(): Promise<SttResult>;
   /** Drop the utterance without decoding it (barge-in of a barge-in, hangup). */
   cancel(): void;
 }

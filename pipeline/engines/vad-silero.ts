@@ -66,6 +66,7 @@ export class SileroVad implements VadEngine {
       minSpeechSec: o.minSpeechSec ?? this.opts.minSpeechSec ?? 0.25,
       minSilenceSec: o.minSilenceSec ?? this.opts.minSilenceSec ?? 0.5,
       maxSpeechSec: o.maxSpeechSec ?? this.opts.maxSpeechSec ?? 30,
+      pauseSec: o.pauseSec ?? this.opts.pauseSec ?? 0,
     };
     const eventListeners = new Set<(e: VadEvent) => void>();
     const errorListeners = new Set<(err: Error) => void>();

@@ -13,6 +13,11 @@ import type { SttPort, TtsPort, VadEvent, VadPort } from './ports.ts';
  */
 export const VAD_RECOVERIES_PER_CALL = 3;
 
+/** An engine's confidence at or above which a reading counts as sure (pocketsphinx's grammar taken outright: 0.9). */
+const SURE_READING = 0.9;
+
+const PORT_EVENT = { speech_start: 'start', speech_end: 'end', speech_pause: 'pause', speech_resume: 'resume' } as const;
+
 export function vadPort(engine: VadEngine, opts?: VadOptions): VadPort {
   let stream: VadStream | null = null;
   let closed = false;
@@ -37,8 +42,8 @@ export function vadPort(engine: VadEngine, opts?: VadOptions): VadPort {
         stream = s;
         s.onEvent((e) => {
           if (stream !== s) return;
-          speaking = e.type === 'speech_start';
-          emit(e.type === 'speech_start' ? { type: 'start', sample: base + e.sample } : { type: 'end', sample: base + e.sample });
+          if (e.type === 'speech_start' || e.type === 'speech_end') speaking = e.type === 'speech_start';
+          emit({ type: PORT_EVENT[e.type], sample: base + e.sample });
         });
         s.onError((err) => {
           if (stream !== s || closed) return;
@@ -86,6 +91,12 @@ export function sttPort(engine: SttEngine, opts: () => SttOptions = () => ({})):
           return result.text.trim();
         },
         readings: () => readings,
+        peek: s.peek
+          ? async () => {
+              const r = await s.peek!();
+              return { text: r.text.trim(), sure: (r.confidence ?? 0) >= SURE_READING };
+            }
+          : undefined,
         cancel: () => s.cancel(),
       };
     },

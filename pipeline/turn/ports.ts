@@ -5,7 +5,13 @@
  */
 
 /** Sample-accurate VAD events on the call's 16 kHz timeline. */
-export type VadEvent = { type: 'start'; sample: number } | { type: 'end'; sample: number };
+export type VadEvent =
+  | { type: 'start'; sample: number }
+  | { type: 'end'; sample: number }
+  /** Silence inside speech, not yet long enough to end it; `sample`: where the speech stopped. */
+  | { type: 'pause'; sample: number }
+  /** Speech again after a pause. */
+  | { type: 'resume'; sample: number };
 
 export interface VadPort {
   /** Caller audio, 16 kHz, in order. Events may arrive asynchronously (worker). */
@@ -25,6 +31,12 @@ export interface SttUtterance {
   onEndpoint?(listener: () => void): void;
   /** Final transcript ('' when nothing was recognised). */
   finish(): Promise<string>;
+  /**
+   * A quick reading of the utterance so far, which goes on (recognisers that can): `sure` when
+   * the recogniser is certain of it (a phrase the dialogue expects). Used at a pause to end a
+   * complete turn early.
+   */
+  peek?(): Promise<{ text: string; sure: boolean }>;
   /** Once finish() resolved: the recogniser's other readings and its confidence, where it has them. */
   readings?(): { alternatives: readonly string[]; confidence?: number };
   cancel(): void;

@@ -93,6 +93,7 @@ class BatchedVadSession implements WorkerSession {
       minSpeechSamples: Math.floor(SILERO_RATE * config.minSpeechSec),
       minSilenceSamples: Math.floor(SILERO_RATE * config.minSilenceSec),
       maxSpeechSamples: Math.floor(SILERO_RATE * config.maxSpeechSec),
+      pauseSamples: Math.floor(SILERO_RATE * config.pauseSec),
       windowSamples: model.windowSamples,
       shiftSamples: SILERO_SHIFT,
       sampleRate: SILERO_RATE,

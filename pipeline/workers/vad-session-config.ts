@@ -7,4 +7,6 @@ export interface VadSessionConfig {
   minSpeechSec: number;
   minSilenceSec: number;
   maxSpeechSec: number;
+  /** 0: no pause events. */
+  pauseSec: number;
 }

@@ -64,7 +64,7 @@ t.test('personas: the greeting, prompts and dialogue settings the admin sets are
   t.equal(greetingText(before.persona), 'Hello, this is Maria. How can I help?');
   t.equal(before.persona.prompts.notUnderstood, 'Sorry, I only know about parking.');
   t.equal(before.persona.prompts.askName, 'May I have your name, please?', 'prompts not set stay the language’s own');
-  t.same(before.dialogue, { silenceRepromptMs: 4000, silenceHangupMs: 20_000, maxCallMs: 1_800_000, offerMessageAfterFailures: 3 }, 'seconds in the API, milliseconds for the pipeline, defaults for the rest');
+  t.same(before.dialogue, { silenceRepromptMs: 4000, silenceHangupMs: 20_000, maxCallMs: 1_800_000, offerMessageAfterFailures: 3, earlyTurnEnd: true }, 'seconds in the API, milliseconds for the pipeline, defaults for the rest');
 
   t.equal((await c.call('PATCH', `/admin/personas/${created.body.id}`, { token: op, body: { greeting: 'Good morning from Maria.', dialogue: { silence_hangup_s: 30 } } })).status, 200);
   const after = c.cp.conversations.resolve({ channel: 'modem' });

@@ -88,3 +88,23 @@ t.test('a new segment never starts before the previous one ended', async (t) => 
   t.same(events.map((e) => e.type), ['speech_start', 'speech_end', 'speech_start']);
   t.ok(events[2].sample >= events[1].sample, `second start ${events[2].sample} at or after the first end ${events[1].sample}`);
 });
+
+t.test('with pauseSamples, silence inside a segment is reported as a pause at the speech\'s end, and speech after it as a resume', async (t) => {
+  const s = new SileroSegmenter({ ...base, pauseSamples: 3200 }); // 200 ms
+  const events = feed(s, [...run(0.9, 20), ...run(0.05, 8), ...run(0.9, 5), ...run(0.05, 30)]);
+  t.same(events.map((e) => e.type), ['speech_start', 'speech_pause', 'speech_resume', 'speech_pause', 'speech_end']);
+  const [, pause, resume, pause2, end] = events;
+  // Quiet from window 20 (tail 21*512); 200 ms = 6.25 windows: reported at window 27 (tail 28*512).
+  t.equal(pause.window, 27);
+  t.equal(pause.sample, 21 * 512 - 512, 'where an end would have been put');
+  t.equal(resume.window, 28);
+  t.equal(pause2.sample, 34 * 512 - 512);
+  // The end is placed from the minimum silence rounded up to whole windows: within a shift of the pause.
+  t.ok(Math.abs(end.sample - pause2.sample) < 512, `the end lands where the last pause said the speech stopped (${end.sample} vs ${pause2.sample})`);
+  t.ok(pause2.window < end.window, 'the pause comes first');
+});
+
+t.test('without pauseSamples there are no pause events', async (t) => {
+  const events = feed(new SileroSegmenter(base), [...run(0.9, 20), ...run(0.05, 8), ...run(0.9, 5), ...run(0.05, 30)]);
+  t.same(events.map((e) => e.type), ['speech_start', 'speech_end']);
+});

@@ -65,3 +65,36 @@ t.test('a decoder whose process dies fails the utterance and recovers on the nex
   await t.rejects(dec.decode(new Int16Array(16000)), /exited/);
   t.ok(dec.lastError);
 });
+
+t.test('a peek at a pause reads the grammar at once and starts the whole decode; the end takes it unless loud audio followed', async (t) => {
+  const stt = new PocketsphinxStt({ phrases });
+  t.teardown(() => stt.close());
+  const { pcm } = await speech('What are your opening hours?', { trailSilenceSec: 0.2 });
+  const silence = new Int16Array(16000 * 0.3);
+
+  const quiet = stt.createStream();
+  quiet.accept(pcm);
+  const peeked = await quiet.peek!();
+  t.match(peeked.text, /opening hours/, `the grammar's reading at the pause: "${peeked.text}"`);
+  t.ok((peeked.confidence ?? 0) >= 0.9, 'and it is sure of it');
+  quiet.accept(silence);
+  const started = performance.now();
+  const final = await quiet.finish();
+  t.equal(final.text, peeked.text, 'the final is the decode begun at the pause');
+  t.comment(`final ready ${Math.round(performance.now() - started)} ms after the end`);
+
+  // A pause before any words (a caller who hesitates first): its reading is empty, and the question after it is decoded afresh.
+  const more = stt.createStream();
+  more.accept(silence);
+  t.equal((await more.peek!()).text, '', 'nothing at the first pause');
+  more.accept(pcm);
+  t.match((await more.finish()).text, /opening hours/, 'speech after the pause is decoded afresh');
+});
+
+t.test('a peek too early (under 100 ms of audio) reads nothing', async (t) => {
+  const stt = new PocketsphinxStt({ phrases });
+  t.teardown(() => stt.close());
+  const s = stt.createStream();
+  s.accept(new Int16Array(800));
+  t.same(await s.peek!(), { text: '', confidence: 0, latencyMs: 0 });
+});

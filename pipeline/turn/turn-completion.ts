@@ -1,0 +1,40 @@
+/**
+ * Whether what the caller said at a pause is a whole turn: the turn manager then answers at the
+ * pause (VAD `speech_pause`, ~200 ms of silence) instead of waiting out the VAD's full silence
+ * (500 ms). Only a reading the recogniser is sure of counts (pocketsphinx's grammar reading taken
+ * outright: one of the phrases the dialogue expects), and even then not when the caller plainly
+ * has more to say: a last word that leads on ("and", "my number is", "в"), or a run of digits
+ * shorter than a phone number. A backchannel or an interrupting word alone waits the full
+ * silence too: "No, ..." is how many sentences start.
+ */
+import { normalizeWords } from './config.ts';
+
+/** Last words after which a speaker is not done. */
+const LEADING_ON = new Set([
+  'and', 'or', 'but', 'so', 'because', 'if', 'then', 'my', 'your', 'our', 'is', 'are', 'was', 'the', 'a', 'an', 'to', 'at', 'for', 'with', 'of', 'in', 'on', 'from', 'about', 'number', 'name', 'um', 'uh', 'er', 'erm',
+  'и', 'а', 'но', 'или', 'что', 'если', 'мой', 'моя', 'мое', 'моё', 'ваш', 'номер', 'зовут', 'в', 'на', 'с', 'к', 'по', 'за', 'из', 'о', 'об', 'про', 'это', 'э', 'ну',
+]);
+
+const DIGIT_WORDS = new Set([
+  'zero', 'oh', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'double', 'triple',
+  'ноль', 'один', 'одна', 'два', 'две', 'три', 'четыре', 'пять', 'шесть', 'семь', 'восемь', 'девять',
+]);
+
+/** Fewer digits than this at the end of what was said: a number still being read out. */
+export const WHOLE_NUMBER_DIGITS = 10;
+
+export function isCompleteTurn(text: string, vocabularyOverReply: readonly string[] = []): boolean {
+  const said = normalizeWords(text);
+  if (!said) return false;
+  if (vocabularyOverReply.some((w) => normalizeWords(w) === said)) return false;
+  const words = said.split(' ');
+  if (LEADING_ON.has(words[words.length - 1])) return false;
+  let digits = 0;
+  for (let i = words.length - 1; i >= 0; i--) {
+    const w = words[i];
+    if (/^\d+$/.test(w)) digits += w.length;
+    else if (DIGIT_WORDS.has(w)) digits++;
+    else break;
+  }
+  return digits === 0 || digits >= WHOLE_NUMBER_DIGITS;
+}
