@@ -99,6 +99,8 @@ interface Life {
   abortHandling: AbortController;
   done: Promise<void>;
   handle: BotHandle | null;
+  /** A failed poller's updates in flight finishing and their acknowledgement saved. */
+  settling: Promise<void>;
 }
 
 export class BotRunner {
@@ -146,7 +148,7 @@ export class BotRunner {
     if (this.#life) return;
     const stop = new AbortController();
     const abortHandling = new AbortController();
-    const life: Life = { stop, abortHandling, done: Promise.resolve(), handle: null };
+    const life: Life = { stop, abortHandling, done: Promise.resolve(), handle: null, settling: Promise.resolve() };
     this.#life = life;
     life.done = this.#run(life).finally(() => {
       if (this.#life === life) this.#life = null;
@@ -249,9 +251,9 @@ export class BotRunner {
         const base = Math.min(this.deps.backoff.maxMs, this.deps.backoff.minMs * 2 ** Math.min(attempt - 1, 20));
         const pause = Math.round(base * (0.8 + Math.random() * 0.2));
         this.#set({ status: 'retrying', attempt, retryAt: new Date(Date.now() + pause).toISOString() });
-        // Updates still being handled finish first (they retry their own sends): a new poll
-        // starting from the saved offset would otherwise get them again.
-        await Promise.all([sleep(pause, undefined, { signal: stop.signal }).catch(() => {}), this.#queue.idle()]);
+        // Updates still being handled finish first (they retry their own sends) and their offset
+        // is saved: a new poll starting from the saved offset would otherwise get them again.
+        await Promise.all([sleep(pause, undefined, { signal: stop.signal }).catch(() => {}), this.#queue.idle(), life.settling]);
       } finally {
         // After the run: its last offset is saved and sent, so the next runner starts after it.
         await claim?.release();
@@ -318,6 +320,9 @@ export class BotRunner {
     this.#set({ status: 'running', since: new Date().toISOString(), mode: 'polling' });
     try {
       await poller.run();
+    } catch (err) {
+      life.settling = poller.settle(); // awaited before a retry's new poller reads the saved offset
+      throw err;
     } finally {
       ending.removeEventListener('abort', stopPoller);
     }

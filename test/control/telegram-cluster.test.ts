@@ -30,42 +30,45 @@ t.test('two gateways on one Postgres: one runs the bot, the other stands by and 
     SECRET_KEY: 'a-secret-key-both-gateways-share-0123456789',
   };
   const a = await startControl(env, { db: shared });
-  const b = await startControl(env, { db: { ...ownDir, databaseUrl: shared.databaseUrl, pgSchema: shared.pgSchema } });
-  let aStopped = false;
+  const b0 = await startControl(env, { db: { ...ownDir, databaseUrl: shared.databaseUrl, pgSchema: shared.pgSchema } });
+  const stopped = new Set<TestControl>();
   t.teardown(async () => {
-    await b.stop();
-    if (!aStopped) await a.stop();
+    for (const c of [a, b0]) if (!stopped.has(c)) await c.stop();
     await tg.close();
     await shared.cleanup();
     await ownDir.cleanup();
   });
   // As the gateways do once they listen (there is no bot yet).
   await a.cp.telegram.startAutoStart();
-  await b.cp.telegram.startAutoStart();
+  await b0.cp.telegram.startAutoStart();
   const op = await a.userToken('olga', 'operator');
   await a.call('POST', '/admin/faq', { token: op, body: { question: 'What are your opening hours?', answer: ANSWER, keywords: ['hours', 'open'] } });
   const made = await a.call('POST', '/admin/telegram/bots', { token: op, body: { name: 'Desk', token: TOKEN, llm: { backend: 'faq' } } });
   t.equal(made.status, 201, made.text);
   const id = made.body.id as number;
 
-  await until('gateway A runs the bot', async () => (await status(a, op, id)).state === 'running');
-  const standby = await until('gateway B, told of the new bot, stands by', async () => {
-    const s = await status(b, op, id);
-    return s.state === 'standby' ? s : null;
+  // A started it; B, told of the new bot, started too: whichever claimed it first runs it.
+  const [owner, other, standby] = await until('one gateway runs the bot, the other stands by', async () => {
+    const [sa, sb] = [await status(a, op, id), await status(b0, op, id)];
+    if (sa.state === 'running' && sb.state === 'standby') return [a, b0, sb] as const;
+    if (sb.state === 'running' && sa.state === 'standby') return [b0, a, sa] as const;
+    return null;
   });
   t.ok(Date.parse(standby.next_retry_at) > 0, 'and says when it asks again');
   tg.userWrites(TOKEN, { chatId: 501, text: 'What are your opening hours?' });
   await until('answered', () => tg.botMessages(TOKEN, 501).at(-1)?.text === ANSWER);
-  // A while of both gateways alive: B never polls, so Telegram never answers anyone 409.
-  await until('B asked again a few times', async () => Date.parse((await status(b, op, id)).next_retry_at) > Date.parse(standby.next_retry_at) + 600);
-  t.equal((await status(a, op, id)).last_error, null, 'A was never knocked off');
-  t.equal((await status(b, op, id)).state, 'standby');
+  // A while of both gateways alive: the other never polls, so Telegram never answers anyone 409.
+  await until('the other asked again a few times', async () => Date.parse((await status(other, op, id)).next_retry_at) > Date.parse(standby.next_retry_at) + 600);
+  t.equal((await status(owner, op, id)).last_error, null, 'the owner was never knocked off');
+  t.equal((await status(owner, op, id)).state, 'running');
+  t.equal((await status(other, op, id)).state, 'standby');
   t.equal(tg.botMessages(TOKEN, 501).length, 1, 'answered once');
 
-  // A stops (a deploy, a crash): B takes the bot over and answers, from the offset A saved.
-  await a.stop();
-  aStopped = true;
-  await until('gateway B runs the bot', async () => (await status(b, op, id)).state === 'running', { timeoutMs: 20_000 });
+  // The owner stops (a deploy, a crash): the other takes the bot over and answers, from the saved offset.
+  await owner.stop();
+  stopped.add(owner);
+  const b = other;
+  await until('the other gateway runs the bot', async () => (await status(b, op, id)).state === 'running', { timeoutMs: 20_000 });
   tg.userWrites(TOKEN, { chatId: 502, text: 'When are you open?' });
   await until('answered by B', () => tg.botMessages(TOKEN, 502).at(-1)?.text === ANSWER);
   t.equal(tg.botMessages(TOKEN, 501).length, 1, 'the first question was not answered again');
