@@ -116,6 +116,8 @@ const EnvSchema = z.object({
   TELEGRAM_REPLY_INTERVAL_MS: int(0, 10_000, 1000),
   /** How long stopping a bot waits for the updates it is handling. */
   TELEGRAM_STOP_GRACE_MS: int(0, 600_000, 30_000),
+  /** Gateways on one Postgres: how often one that does not run a bot asks whether it may take it over. */
+  TELEGRAM_STANDBY_CHECK_MS: int(100, 3_600_000, 10_000),
 });
 
 const Env = EnvSchema.refine((e) => e.LOGIN_FIRST_DELAY_S <= e.LOGIN_LOCKOUT_S, {
@@ -157,6 +159,7 @@ export interface ControlConfig {
     pollTimeoutS: number;
     replyIntervalMs: number;
     stopGraceMs: number;
+    standbyCheckMs: number;
   };
 }
 
@@ -196,6 +199,7 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
       pollTimeoutS: e.TELEGRAM_POLL_TIMEOUT_S,
       replyIntervalMs: e.TELEGRAM_REPLY_INTERVAL_MS,
       stopGraceMs: e.TELEGRAM_STOP_GRACE_MS,
+      standbyCheckMs: e.TELEGRAM_STANDBY_CHECK_MS,
     },
   };
 }

@@ -18,6 +18,7 @@ import { loadControlConfig } from './config.ts';
 import { FieldCipher } from './crypto/field-cipher.ts';
 import { resolveMasterSecret } from './crypto/secret-key.ts';
 import { dbClient, openDatabase } from './db/connection.ts';
+import { dbErrorText } from './db/rows.ts';
 import { CorsPolicy } from './http/cors.ts';
 import { RateLimiter } from './http/rate-limiter.ts';
 import { UpgradeGuard } from './http/upgrade-guard.ts';
@@ -57,6 +58,7 @@ import { DatabaseConversationSource } from './conversation/conversation-source.t
 import { TextChat } from './conversation/text-chat.ts';
 import { BotConversation } from './telegram/bot-conversation.ts';
 import { TelegramBotManager } from './telegram/bot-manager.ts';
+import { PostgresBotOwnership, soleGateway } from './telegram/bot-ownership.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -228,7 +230,11 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     backoff: config.telegram.backoff,
     pollTimeoutS: config.telegram.pollTimeoutS,
     graceMs: config.telegram.stopGraceMs,
+    ownership: dbClient(db) === 'postgres' ? new PostgresBotOwnership(db, telegramLog) : soleGateway,
+    standbyMs: config.telegram.standbyCheckMs,
   });
+  // A bot changed through another gateway (or a reload after the change bus reconnected).
+  conversations.onChange(() => void telegram.sync().catch((err: unknown) => telegramLog.warn({ err: dbErrorText(err) }, 'telegram bots: checking the bots against their rows failed; the next change checks again')));
 
   // Last, so nothing after it can fail with the journal open: it holds DATA_DIR/journal for this process.
   const journal = await Journal.open({

@@ -2,7 +2,8 @@
  * Where the owner is told about new messages: notification channels (Telegram chat, SMS through
  * the modem, webhook), a "test" action per channel, and the outbox's deliveries. Channels decide
  * where callers' personal data is sent and hold credentials, so changing them is admin only (like
- * LLM providers); operators may read them and the deliveries. Bot tokens and webhook secrets are
+ * LLM providers); operators may read them and the deliveries. A Telegram channel carries its own
+ * bot token or names a configured bot (`bot_id`) whose token it uses. Bot tokens and webhook secrets are
  * write-only; a webhook secret the server makes is shown once, in the answer that made it. Webhook
  * URLs are refused when saved if the egress policy refuses their address.
  */
@@ -23,6 +24,10 @@ export function notificationsRoutes(s: ControlServices): RouteDef[] {
     if (!c) throw notFound('notification channel');
     return c;
   };
+  /** A channel may name only a bot that exists (its deletion is refused while channels use it). */
+  const configuredBot = async (id: number) => {
+    if (!(await s.repos.telegramBots.get(id))) throw notFound('telegram bot');
+  };
   return [
     route({
       method: 'GET',
@@ -38,7 +43,7 @@ export function notificationsRoutes(s: ControlServices): RouteDef[] {
     route({
       method: 'POST',
       path: '/admin/notifications/channels',
-      summary: 'Add a channel: {type: "telegram", chat_id, bot_token}, {type: "sms", to} or {type: "webhook", url, secret?} (a secret is made and shown once when not given)',
+      summary: 'Add a channel: {type: "telegram", chat_id, bot_token or bot_id (a configured bot)}, {type: "sms", to} or {type: "webhook", url, secret?} (a secret is made and shown once when not given)',
       tag: 'notifications',
       auth: ADMIN,
       audit: 'notification_channels.create',
@@ -47,11 +52,12 @@ export function notificationsRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         const b = ctx.body;
         if (b.type === 'webhook') assertEgressAllowed(s.config.egress, 'url', b.url);
+        if (b.type === 'telegram' && b.bot_id !== undefined) await configuredBot(b.bot_id);
         const made = b.type === 'webhook' && !b.secret ? newWebhookSecret() : undefined;
         const secret = b.type === 'telegram' ? b.bot_token : b.type === 'webhook' ? (b.secret ?? made) : undefined;
         const c = await s.repos.notificationChannels.create(createInput(b, secret));
         ctx.audit.target = `notification_channel:${c.id}`;
-        ctx.audit.details = { type: c.type, name: c.name, secret: secret === undefined ? undefined : made ? 'generated' : 'set' };
+        ctx.audit.details = { type: c.type, name: c.name, secret: secret === undefined ? undefined : made ? 'generated' : 'set', bot_id: c.bot_id ?? undefined };
         return created({ ...channelView(c), ...(made ? { secret: made } : {}) });
       },
     }),
@@ -81,8 +87,9 @@ export function notificationsRoutes(s: ControlServices): RouteDef[] {
         const before = await channel(ctx.params.id);
         const patch = patchInput(before.type, ctx.body);
         if (before.type === 'webhook') assertEgressAllowed(s.config.egress, 'url', patch.target);
+        if (patch.bot_id != null) await configuredBot(patch.bot_id);
         ctx.audit.target = `notification_channel:${before.id}`;
-        ctx.audit.details = { fields: Object.keys(ctx.body).filter((k) => k !== 'bot_token' && k !== 'secret'), secret: patch.secret === undefined ? undefined : 'set' };
+        ctx.audit.details = { fields: Object.keys(ctx.body).filter((k) => k !== 'bot_token' && k !== 'secret'), secret: typeof patch.secret === 'string' ? 'set' : undefined };
         const c = await s.repos.notificationChannels.update(before.id, patch);
         if (!c) throw notFound('notification channel');
         return json(channelView(c));

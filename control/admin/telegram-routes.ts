@@ -4,7 +4,8 @@
  *
  * The token is write-only (`has_token`); saving a new token or another mode restarts a running
  * bot. Webhook mode needs PUBLIC_BASE_URL (where Telegram reaches this gateway): without it, it is
- * refused when saved. Status: `running`, `starting`, `stopped` or `error` (waiting to retry:
+ * refused when saved. Status, as this gateway sees it: `running`, `starting`, `stopped`,
+ * `standby` (another gateway on this database runs it; bot-ownership.ts) or `error` (waiting to retry:
  * `next_retry_at`; stopped by an error such as a refused token: no `next_retry_at`), the last
  * error in our words with its error id (what Telegram said is in the log under that id), when an
  * update last arrived, and the bot's @username as Telegram reported it.
@@ -83,7 +84,7 @@ const BotResponse = z.object({
   last_update_at: z.string().nullable(),
   webhook_url: z.string().nullable().describe('where Telegram posts updates (webhook mode)'),
   status: z.object({
-    state: z.enum(['stopped', 'starting', 'running', 'error']),
+    state: z.enum(['stopped', 'starting', 'standby', 'running', 'error']).describe('standby: another gateway on this database runs the bot; this one takes over when that one stops'),
     since: z.string().nullable(),
     next_retry_at: z.string().nullable(),
     last_error: Failure.nullable(),
@@ -166,6 +167,7 @@ export function telegramRoutes(s: ControlServices): RouteDef[] {
         ctx.audit.target = `telegram_bot:${created_.id}`;
         ctx.audit.details = { name: created_.name, mode: created_.mode, token: 'set' };
         if (created_.enabled && created_.auto_start) await s.telegram.start(created_.id);
+        await s.conversations.changed(); // the other gateways on this database stand by for it
         return created(view(created_));
       },
     }),
@@ -201,13 +203,14 @@ export function telegramRoutes(s: ControlServices): RouteDef[] {
         const after = await s.repos.telegramBots.update(before.id, { ...rest, llm: llmChoice(llm) });
         if (!after) throw notFound('telegram bot');
         await s.telegram.changed(after, b.token !== undefined || (b.mode !== undefined && b.mode !== before.mode));
+        await s.conversations.changed(); // the gateway running it, if another one, applies it too
         return json(view(after));
       },
     }),
     route({
       method: 'DELETE',
       path: '/admin/telegram/bots/:id',
-      summary: 'Stop and delete a bot (its chats stay in the chat history)',
+      summary: 'Stop and delete a bot (its chats stay in the chat history); 409 bot_in_use while notification channels send through it',
       tag: 'telegram',
       auth: WRITE,
       audit: 'telegram_bots.delete',
@@ -215,8 +218,15 @@ export function telegramRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         ctx.audit.target = `telegram_bot:${ctx.params.id}`;
         await bot(ctx.params.id);
+        // The owner would stop hearing of messages without noticing: those channels are moved first.
+        const users = await s.repos.notificationChannels.listUsingBot(ctx.params.id);
+        if (users.length) {
+          const names = users.map((c) => `"${c.name}"`).join(', ');
+          throw new HttpError(409, 'bot_in_use', `notification channels send through this bot (${names}): give them another bot or a bot token first`, { channel_ids: users.map((c) => c.id) });
+        }
         await s.telegram.removing(ctx.params.id);
         if (!(await s.repos.telegramBots.remove(ctx.params.id))) throw notFound('telegram bot');
+        await s.conversations.changed(); // the gateway running it, if another one, stops it
         return noContent();
       },
     }),

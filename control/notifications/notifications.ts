@@ -12,10 +12,16 @@ import { DeliveryWorker } from './delivery-worker.ts';
 import { testNotification } from './notification-content.ts';
 import { DeliveryError, type NotificationSenders } from './notification-sender.ts';
 import { smsSender } from './sms-sender.ts';
-import { telegramSender } from './telegram-sender.ts';
+import type { TelegramBotsRepo } from '../repositories/telegram-bots.ts';
+import { telegramSender, type ConfiguredBotToken } from './telegram-sender.ts';
 import { webhookSender } from './webhook-sender.ts';
 
 const SEND_TIMEOUT_MS = 15_000;
+
+async function configuredBotToken(bots: TelegramBotsRepo, id: number): Promise<ConfiguredBotToken> {
+  const bot = await bots.get(id);
+  return bot ? { name: bot.name, token: await bots.tokenOf(id) } : null;
+}
 
 export type ChannelTestResult =
   | { ok: true; latency_ms: number; ref: string | null }
@@ -26,14 +32,14 @@ export class Notifications {
   readonly worker: DeliveryWorker;
 
   constructor(
-    private readonly repos: Pick<Repositories, 'messages' | 'notificationChannels' | 'notificationOutbox' | 'sms'>,
+    private readonly repos: Pick<Repositories, 'messages' | 'notificationChannels' | 'notificationOutbox' | 'sms' | 'telegramBots'>,
     private readonly config: Pick<ControlConfig, 'egress' | 'notifications'>,
     /** The modem attached now, if any (it comes and goes: ControlServices.live.gsm). */
     gsm: () => GsmControl | null,
     log: Logger,
   ) {
     this.senders = {
-      telegram: telegramSender({ apiRoot: config.notifications.telegramApiRoot, log, timeoutMs: SEND_TIMEOUT_MS }),
+      telegram: telegramSender({ apiRoot: config.notifications.telegramApiRoot, log, timeoutMs: SEND_TIMEOUT_MS, botToken: (id) => configuredBotToken(repos.telegramBots, id) }),
       sms: smsSender({ gsm, sms: repos.sms, log }),
       webhook: webhookSender({ egress: config.egress, log, timeoutMs: SEND_TIMEOUT_MS }),
     };

@@ -2,6 +2,11 @@
  * Telegram through grammy's Bot API client (`new Api(token, { apiRoot })`): `sendMessage` to the
  * channel's chat, in plain text (no parse_mode, so a caller's words are never read as markup).
  *
+ * The token is the channel's own, or, when the channel names a configured bot (`bot_id`), that
+ * bot's, read and decrypted at each send: a bot given a new token sends with it at once. A bot
+ * that is gone, or whose token does not decrypt, fails the delivery for good with that reason
+ * (no retry brings the bot back); the admin API refuses to delete a bot that channels use.
+ *
  * The token is part of every request URL, so neither it nor the network error (whose message
  * quotes that URL) is ever logged or shown: a failure is logged as the Bot API's error code and
  * description, or the network error's code, under an error id. 429 waits as long as Telegram's
@@ -12,11 +17,16 @@ import { Api, GrammyError, HttpError } from 'grammy';
 import { engineFailure, type EngineLog } from '../../pipeline/engines/engine-error.ts';
 import { DeliveryError, type NotificationSender } from './notification-sender.ts';
 
+/** A configured bot as the sender needs it: null when no such bot exists; `token` null when none decrypts. */
+export type ConfiguredBotToken = { name: string; token: string | null } | null;
+
 export interface TelegramSenderOptions {
   /** The Bot API's address (TELEGRAM_API_ROOT; a local Bot API server, or a fake in tests). */
   apiRoot: string;
   log: EngineLog;
   timeoutMs: number;
+  /** The token of a configured bot (telegram_bots), decrypted, at the moment of sending. */
+  botToken(botId: number): Promise<ConfiguredBotToken>;
 }
 
 const PERMANENT: Record<number, string> = {
@@ -34,8 +44,15 @@ export function telegramSender(opts: TelegramSenderOptions): NotificationSender 
     new DeliveryError(engineFailure(opts.log, 'telegram', summary, detail).message, permanent, retryAfterMs);
   return {
     async send({ channel, secret }, content, { signal }) {
-      if (!secret) throw new DeliveryError('no bot token is stored for this channel', true);
-      const api = new Api(secret, { apiRoot: opts.apiRoot, timeoutSeconds: Math.max(1, Math.ceil(opts.timeoutMs / 1000)) });
+      let token = secret;
+      if (channel.bot_id !== null) {
+        const bot = await opts.botToken(channel.bot_id);
+        if (!bot) throw new DeliveryError(`the Telegram bot this channel sends through (bot ${channel.bot_id}) was deleted: choose another bot or enter a bot token`, true);
+        if (!bot.token) throw new DeliveryError(`the token of the Telegram bot "${bot.name}" cannot be decrypted (saved under another SECRET_KEY?): enter it again`, true);
+        token = bot.token;
+      }
+      if (!token) throw new DeliveryError('no bot token is stored for this channel', true);
+      const api = new Api(token, { apiRoot: opts.apiRoot, timeoutSeconds: Math.max(1, Math.ceil(opts.timeoutMs / 1000)) });
       try {
         // grammy types its signal as the abort-controller shim's; Node's own is what node-fetch takes.
         const abort = signal as unknown as Parameters<Api['sendMessage']>[3];

@@ -2,9 +2,12 @@
  * Where the owner is told about new messages: a Telegram chat, an SMS number or a webhook. The
  * secret (a bot token, a webhook signing secret) is encrypted at rest and write-only: entities
  * carry `has_secret`, and only `secretOf` (used by the code that delivers) decrypts.
+ *
+ * A Telegram channel either carries its own bot token (the secret) or names one of the owner's
+ * configured bots (`bot_id`, migration 0017), whose token is read at each send; never both.
  */
 import type { FieldCipher } from '../crypto/field-cipher.ts';
-import { bool, insertedId, nowIso, num, parseJson, type Queryable } from '../db/rows.ts';
+import { bool, insertedId, nowIso, num, optNum, parseJson, type Queryable } from '../db/rows.ts';
 import { dropUndefined } from './crud-table.ts';
 import { MESSAGE_KINDS, type MessageKind } from './messages.ts';
 
@@ -21,6 +24,8 @@ export interface NotificationChannel {
   /** The Telegram chat id, the SMS number or the webhook URL. */
   target: string;
   has_secret: boolean;
+  /** Telegram only: the configured bot (telegram_bots) it sends through; null when it has its own token. */
+  bot_id: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -31,8 +36,10 @@ export interface NotificationChannelInput {
   enabled?: boolean;
   kinds?: MessageKind[];
   target: string;
-  /** Plaintext on the way in; undefined leaves it unchanged on update. */
-  secret?: string;
+  /** Plaintext on the way in; undefined leaves it unchanged on update, null removes it. */
+  secret?: string | null;
+  /** Telegram: the configured bot to send through (null: none; undefined leaves it unchanged on update). */
+  bot_id?: number | null;
 }
 
 const SECRET_CONTEXT = 'notification_channels.secret';
@@ -48,6 +55,7 @@ const fromRow = (r: Record<string, unknown>): NotificationChannel => {
     kinds: Array.isArray(kinds) ? MESSAGE_KINDS.filter((k) => kinds.includes(k)) : [],
     target: String(r.target),
     has_secret: typeof r.secret_encrypted === 'string' && r.secret_encrypted !== '',
+    bot_id: optNum(r.bot_id),
     created_at: String(r.created_at),
     updated_at: String(r.updated_at),
   };
@@ -64,7 +72,7 @@ export class NotificationChannelsRepo {
     return dropUndefined({
       ...rest,
       kinds: kinds === undefined ? undefined : JSON.stringify([...new Set(kinds)]),
-      secret_encrypted: secret === undefined ? undefined : this.cipher.encrypt(secret, SECRET_CONTEXT),
+      secret_encrypted: secret === undefined ? undefined : secret === null ? null : this.cipher.encrypt(secret, SECRET_CONTEXT),
     });
   }
 
@@ -99,6 +107,11 @@ export class NotificationChannelsRepo {
   async update(id: number, patch: Partial<Omit<NotificationChannelInput, 'type'>>): Promise<NotificationChannel | undefined> {
     const n = await this.db('notification_channels').where({ id }).update({ ...this.toRow(patch), updated_at: nowIso() });
     return n ? this.get(id) : undefined;
+  }
+
+  /** The channels that send through a configured bot (deleting the bot is refused while there are any). */
+  async listUsingBot(botId: number): Promise<NotificationChannel[]> {
+    return (await this.db('notification_channels').where({ bot_id: botId }).orderBy('id')).map(fromRow);
   }
 
   async remove(id: number): Promise<boolean> {

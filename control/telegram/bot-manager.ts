@@ -4,6 +4,12 @@
  * independent: one bot failing (a refused token, Telegram unreachable, 429s) leaves the others
  * running; each retries or stops on its own (bot-runner.ts).
  *
+ * Gateways sharing a Postgres database run each bot on one of them (bot-ownership.ts); the others
+ * stand by and take over. An admin's change made through any gateway reaches the others through
+ * the configuration change bus (`sync`): a bot disabled or deleted stops everywhere, a new token
+ * or mode restarts it where it runs. Start, stop and restart act on the gateway that answers the
+ * request: to stop a bot on every gateway, disable it.
+ *
  * Domain errors (BotNotFoundError, BotDisabledError) are for the HTTP layer to map.
  */
 import type { Update } from 'grammy/types';
@@ -11,6 +17,7 @@ import type { Logger } from 'pino';
 import { tokenMatches } from '../auth/token-compare.ts';
 import type { TelegramBot, TelegramBotsRepo } from '../repositories/telegram-bots.ts';
 import type { BotConversation } from './bot-conversation.ts';
+import type { BotOwnership } from './bot-ownership.ts';
 import { BotRunner, type BotRunnerDeps, type BotRunStatus, type WebhookOutcome } from './bot-runner.ts';
 
 export class BotNotFoundError extends Error {
@@ -32,6 +39,10 @@ export interface BotManagerOptions {
   graceMs: number;
   /** Chats one bot handles at the same time (default 8). */
   maxConcurrentChats?: number;
+  /** Which gateway of a cluster runs each bot. */
+  ownership: BotOwnership;
+  /** How often a gateway standing by asks whether it may run a bot now. */
+  standbyMs: number;
 }
 
 export type WebhookAnswer = 'handled' | 'unauthorized' | 'forbidden' | 'not_running';
@@ -40,6 +51,8 @@ export class TelegramBotManager {
   readonly #runners = new Map<number, BotRunner>();
   readonly #deps: BotRunnerDeps;
   #closed = false;
+  /** Bots run once the gateway listens (startAutoStart); changes announced before that start none. */
+  #started = false;
 
   constructor(private readonly o: BotManagerOptions) {
     this.#deps = {
@@ -52,6 +65,8 @@ export class TelegramBotManager {
       pollTimeoutS: o.pollTimeoutS,
       graceMs: o.graceMs,
       maxConcurrentChats: o.maxConcurrentChats ?? 8,
+      ownership: o.ownership,
+      standbyMs: o.standbyMs,
     };
   }
 
@@ -68,6 +83,7 @@ export class TelegramBotManager {
   /** The enabled bots with auto-start (at gateway start and after a restore). Each starts on its own; none waits for another. */
   async startAutoStart(): Promise<number> {
     if (this.#closed) return 0;
+    this.#started = true;
     const bots = (await this.o.repo.list()).filter((b) => b.enabled && b.auto_start);
     for (const b of bots) this.#runner(b.id).start();
     if (bots.length) this.o.log.info({ bots: bots.map((b) => b.id) }, 'telegram bots starting');
@@ -111,6 +127,25 @@ export class TelegramBotManager {
     await r.refresh();
   }
 
+  /**
+   * The bots' rows may have changed through another gateway (the configuration change bus, or a
+   * reload after it reconnected): every bot this gateway runs or stands by for is checked against
+   * its row, as `changed` does for a change made here, and a bot added elsewhere with auto-start
+   * is stood by for here too (this gateway takes it over should that one stop). A bot this
+   * gateway has a runner for, stopped by an admin, stays stopped.
+   */
+  async sync(): Promise<void> {
+    if (!this.#started || this.#closed) return;
+    for (const b of await this.o.repo.list()) if (b.enabled && b.auto_start && !this.#runners.has(b.id)) this.#runner(b.id).start();
+    for (const [id, r] of this.#runners) {
+      if (!r.active) continue;
+      const bot = await this.o.repo.get(id);
+      if (!bot || !bot.enabled) await r.stop();
+      else if (r.startedWith && (r.startedWith.mode !== bot.mode || r.startedWith.token !== (await this.o.repo.tokenOf(id)))) await this.changed(bot, true);
+      else await r.refresh();
+    }
+  }
+
   /** Before the row goes: the runner stops (what it handles finishes) and is forgotten. */
   async removing(id: number): Promise<void> {
     await this.#runners.get(id)?.stop();
@@ -136,6 +171,7 @@ export class TelegramBotManager {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#runners.values()].map((r) => r.stop()));
+    await this.o.ownership.close();
   }
 
   /** Stops every bot and starts the auto-start ones again (after a restore brought other rows). */

@@ -4,7 +4,9 @@
  * (`#set`), like gateway/ws/voice-connection.ts:
  *
  *   stopped    nothing runs
- *   starting   asking Telegram who the bot is / setting the webhook
+ *   starting   claiming the bot (bot-ownership.ts), asking Telegram who it is, setting the webhook
+ *   standby    another gateway on this database runs the bot; asked again every standbyMs, so
+ *              this one takes over when that one stops or dies
  *   running    updates are received and handled
  *   retrying   it failed (network down, Telegram 5xx, 409 from a second poller): tried again
  *              after a pause that doubles from TELEGRAM_BACKOFF_MIN_MS up to _MAX_MS
@@ -24,6 +26,7 @@ import { engineFailure } from '../../pipeline/engines/engine-error.ts';
 import type { TelegramBot, TelegramBotsRepo } from '../repositories/telegram-bots.ts';
 import { createBotApi, describeApiError } from './bot-api.ts';
 import type { BotConversation, BotHandle } from './bot-conversation.ts';
+import type { BotClaim, BotOwnership } from './bot-ownership.ts';
 import { ChatQueue } from './chat-queue.ts';
 import { UpdatePoller } from './update-poller.ts';
 
@@ -39,6 +42,10 @@ export interface BotRunnerDeps {
   /** How long a stop waits for updates being handled. */
   graceMs: number;
   maxConcurrentChats: number;
+  /** Which gateway of a cluster runs the bot. */
+  ownership: BotOwnership;
+  /** How often a gateway standing by asks whether it may run the bot now. */
+  standbyMs: number;
 }
 
 export interface BotFailure {
@@ -51,13 +58,17 @@ export interface BotFailure {
 type RunState =
   | { status: 'stopped' }
   | { status: 'starting'; since: string }
+  | { status: 'standby'; since: string; checkAt: string }
   | { status: 'running'; since: string; mode: TelegramBot['mode'] }
   | { status: 'retrying'; attempt: number; retryAt: string }
   | { status: 'failed' };
 
 export interface BotRunStatus {
-  /** `error` covers both a bot waiting to retry (`next_retry_at`) and one stopped by an error. */
-  state: 'stopped' | 'starting' | 'running' | 'error';
+  /**
+   * `error` covers both a bot waiting to retry (`next_retry_at`) and one stopped by an error;
+   * `standby`: another gateway on this database runs it (this one asks again at `next_retry_at`).
+   */
+  state: 'stopped' | 'starting' | 'standby' | 'running' | 'error';
   since: string | null;
   next_retry_at: string | null;
   last_error: BotFailure | null;
@@ -72,14 +83,24 @@ class PermanentFailure extends Error {
   override name = 'PermanentFailure';
 }
 
+/** The bot's row says it should not run (disabled or deleted through another gateway): it stops, no error. */
+class NotToRun extends Error {
+  override name = 'NotToRun';
+}
+
 export type WebhookOutcome = 'handled' | 'not_running';
 
 interface Life {
   stop: AbortController;
-  /** Aborted when a stop's grace period is over: handling in progress ends, unacknowledged. */
+  /**
+   * Of the current run (one claim of the bot): aborted when a stop's grace period is over, so
+   * handling in progress ends, unacknowledged. A new run gets a new one.
+   */
   abortHandling: AbortController;
   done: Promise<void>;
   handle: BotHandle | null;
+  /** A failed poller's updates in flight finishing and their acknowledgement saved. */
+  settling: Promise<void>;
 }
 
 export class BotRunner {
@@ -105,12 +126,18 @@ export class BotRunner {
     return this.#life !== null;
   }
 
+  /** The token and mode of the run under way (null while none runs here): a change to either restarts it. */
+  get startedWith(): { token: string; mode: TelegramBot['mode'] } | null {
+    const h = this.#life?.handle;
+    return h ? { token: h.token, mode: h.bot.mode } : null;
+  }
+
   status(): BotRunStatus {
     const s = this.#state;
     return {
       state: s.status === 'retrying' || s.status === 'failed' ? 'error' : s.status,
-      since: s.status === 'running' || s.status === 'starting' ? s.since : null,
-      next_retry_at: s.status === 'retrying' ? s.retryAt : null,
+      since: s.status === 'running' || s.status === 'starting' || s.status === 'standby' ? s.since : null,
+      next_retry_at: s.status === 'retrying' ? s.retryAt : s.status === 'standby' ? s.checkAt : null,
       last_error: this.#lastError,
       handling: this.#queue.size,
     };
@@ -121,7 +148,7 @@ export class BotRunner {
     if (this.#life) return;
     const stop = new AbortController();
     const abortHandling = new AbortController();
-    const life: Life = { stop, abortHandling, done: Promise.resolve(), handle: null };
+    const life: Life = { stop, abortHandling, done: Promise.resolve(), handle: null, settling: Promise.resolve() };
     this.#life = life;
     life.done = this.#run(life).finally(() => {
       if (this.#life === life) this.#life = null;
@@ -158,7 +185,7 @@ export class BotRunner {
       this.#delivering.set(id, work);
     }
     await work;
-    if (life.abortHandling.signal.aborted) return 'not_running'; // cut off by a stop: Telegram sends it again
+    if (h.signal.aborted) return 'not_running'; // cut off by a stop: Telegram sends it again
     this.#recent.push(id);
     if (this.#recent.length > 1000) this.#recent.shift();
     return 'handled';
@@ -178,15 +205,37 @@ export class BotRunner {
   async #run(life: Life): Promise<void> {
     const { stop } = life;
     let attempt = 0;
+    let standby = false;
     while (!stop.signal.aborted) {
-      this.#set({ status: 'starting', since: new Date().toISOString() });
+      if (!standby) this.#set({ status: 'starting', since: new Date().toISOString() });
+      let claim: BotClaim | null = null;
       try {
-        await this.#once(life, () => {
+        claim = await this.deps.ownership.claim(this.botId);
+        if (!claim) {
+          // Another gateway runs it. Not an error: the status says so, and this one asks again later.
+          if (!standby) this.#log.info('telegram bot runs on another gateway of this database; standing by');
+          const since = this.#state.status === 'standby' ? this.#state.since : new Date().toISOString();
+          this.#set({ status: 'standby', since, checkAt: new Date(Date.now() + this.deps.standbyMs).toISOString() });
+          standby = true;
+          await sleep(this.deps.standbyMs, undefined, { signal: stop.signal }).catch(() => {});
+          continue;
+        }
+        standby = false;
+        await this.#once(life, claim, () => {
           attempt = 0;
         });
         if (stop.signal.aborted) break;
+        if (claim.lost.aborted) {
+          this.#fail('the database connection that marked this gateway as the bot’s runner broke; claiming the bot again', {});
+          await this.#queue.idle(); // what is still being handled finishes before a new run polls
+        }
       } catch (err) {
+        standby = false;
         if (stop.signal.aborted) break;
+        if (err instanceof NotToRun) {
+          this.#set({ status: 'stopped' });
+          return;
+        }
         if (err instanceof PermanentFailure) {
           this.#fail(err.message, {});
           this.#set({ status: 'failed' });
@@ -202,37 +251,49 @@ export class BotRunner {
         const base = Math.min(this.deps.backoff.maxMs, this.deps.backoff.minMs * 2 ** Math.min(attempt - 1, 20));
         const pause = Math.round(base * (0.8 + Math.random() * 0.2));
         this.#set({ status: 'retrying', attempt, retryAt: new Date(Date.now() + pause).toISOString() });
-        // Updates still being handled finish first (they retry their own sends): a new poll
-        // starting from the saved offset would otherwise get them again.
-        await Promise.all([sleep(pause, undefined, { signal: stop.signal }).catch(() => {}), this.#queue.idle()]);
+        // Updates still being handled finish first (they retry their own sends) and their offset
+        // is saved: a new poll starting from the saved offset would otherwise get them again.
+        await Promise.all([sleep(pause, undefined, { signal: stop.signal }).catch(() => {}), this.#queue.idle(), life.settling]);
+      } finally {
+        // After the run: its last offset is saved and sent, so the next runner starts after it.
+        await claim?.release();
       }
     }
     await this.#drain(life);
   }
 
-  /** One start and run until stopped or failed. `healthy` is called whenever Telegram answered as it should. */
-  async #once(life: Life, healthy: () => void): Promise<void> {
+  /**
+   * One run under a claim, until stopped, the claim lost, or failed. `healthy` is called whenever
+   * Telegram answered as it should.
+   */
+  async #once(life: Life, claim: BotClaim, healthy: () => void): Promise<void> {
     const bot = await this.deps.repo.get(this.botId);
-    if (!bot) throw new PermanentFailure('the bot was deleted');
+    if (!bot || !bot.enabled) throw new NotToRun();
     const token = await this.deps.repo.tokenOf(this.botId);
     if (!token) throw new PermanentFailure('no usable token is stored (saved under another SECRET_KEY?): enter the token again');
     if (bot.mode === 'webhook' && !this.deps.publicBaseUrl) throw new PermanentFailure('webhook mode needs PUBLIC_BASE_URL (the address Telegram reaches this gateway at)');
-    const api = createBotApi({ token, apiRoot: this.deps.apiRoot, signal: life.abortHandling.signal });
-    const signal = life.stop.signal as Parameters<Api['getMe']>[0];
+    const abortHandling = new AbortController();
+    life.abortHandling = abortHandling;
+    /** Ends this run: the bot is stopped, or another gateway may run it now. */
+    const ending = AbortSignal.any([life.stop.signal, claim.lost]);
+    const api = createBotApi({ token, apiRoot: this.deps.apiRoot, signal: abortHandling.signal });
+    const signal = ending as Parameters<Api['getMe']>[0];
     const me = await api.getMe(signal);
     healthy();
     if (bot.bot_user_id !== String(me.id) || bot.username !== (me.username ?? '')) {
       await this.deps.repo.setIdentity(this.botId, { bot_user_id: String(me.id), username: me.username ?? '' });
     }
-    const handle: BotHandle = { bot: { ...bot, bot_user_id: String(me.id), username: me.username ?? null }, api, token, username: me.username ?? '', signal: life.abortHandling.signal };
+    const handle: BotHandle = { bot: { ...bot, bot_user_id: String(me.id), username: me.username ?? null }, api, token, username: me.username ?? '', signal: abortHandling.signal };
     if (bot.mode === 'webhook') {
       const secret = await this.deps.repo.webhookSecretOf(this.botId);
       if (!secret) throw new PermanentFailure('the webhook secret does not decrypt (saved under another SECRET_KEY?): save the bot again');
       await api.setWebhook(this.deps.publicBaseUrl!.replace(/\/+$/, '') + webhookPath(this.botId), { secret_token: secret, allowed_updates: ['message'], max_connections: 40 }, signal as never);
       life.handle = handle;
       this.#set({ status: 'running', since: new Date().toISOString(), mode: 'webhook' });
-      await new Promise<void>((resolve) => life.stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await new Promise<void>((resolve) => (ending.aborted ? resolve() : ending.addEventListener('abort', () => resolve(), { once: true })));
       await this.#drain(life);
+      // The gateway that claimed the bot since may have set its own webhook: not ours to delete.
+      if (claim.lost.aborted) return;
       // Telegram keeps updates while no webhook is set, for the next start (by webhook or polling).
       await api.deleteWebhook({ drop_pending_updates: false }, AbortSignal.timeout(5000) as never).catch(() => {});
       return;
@@ -250,16 +311,20 @@ export class BotRunner {
         if (fresh) void this.deps.repo.touchLastUpdate(this.botId).catch(() => {});
       },
       timeoutS: this.deps.pollTimeoutS,
-      abortHandling: life.abortHandling,
+      abortHandling,
     });
     life.handle = handle;
     const stopPoller = () => void poller.stop(this.deps.graceMs);
-    life.stop.signal.addEventListener('abort', stopPoller, { once: true });
+    if (ending.aborted) stopPoller();
+    else ending.addEventListener('abort', stopPoller, { once: true });
     this.#set({ status: 'running', since: new Date().toISOString(), mode: 'polling' });
     try {
       await poller.run();
+    } catch (err) {
+      life.settling = poller.settle(); // awaited before a retry's new poller reads the saved offset
+      throw err;
     } finally {
-      life.stop.signal.removeEventListener('abort', stopPoller);
+      ending.removeEventListener('abort', stopPoller);
     }
     // Stopped: the graceful part (updates in flight, the final offset) is poller.stop's, already under way.
     await poller.stop(this.deps.graceMs);

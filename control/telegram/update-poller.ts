@@ -140,6 +140,20 @@ export class UpdatePoller {
   }
 
   /**
+   * After `run` failed (the network, Telegram): no more polls; the updates in flight finish (they
+   * retry their own sends, nothing is aborted) and the acknowledgement of the last of them is saved,
+   * so a poller started next, from the saved offset, does not get them again.
+   */
+  async settle(): Promise<void> {
+    this.#stopping.abort();
+    while (this.#inFlight.size) await Promise.all([...this.#inFlight.values()]);
+    for (let saving = this.#saving; ; saving = this.#saving) {
+      await saving;
+      if (saving === this.#saving) break;
+    }
+  }
+
+  /**
    * Graceful stop: no more polls, wait for the updates in flight (at most `graceMs`, then their
    * handling is aborted), save and send the final offset. Resolves when done.
    */

@@ -11,6 +11,8 @@ import type { TtsService, VoiceSettings } from '../tts/tts-service.ts';
 
 /** The Bot API hands bots files up to 20 MB. */
 export const MAX_VOICE_BYTES = 20 * 1024 * 1024;
+/** A download that takes longer has stalled: the chat's later messages must not wait on it forever. */
+const DOWNLOAD_TIMEOUT_MS = 60_000;
 
 export class VoiceNoteTooLarge extends Error {
   override name = 'VoiceNoteTooLarge';
@@ -23,7 +25,16 @@ export async function downloadVoiceNote(api: Api, apiRoot: string, token: string
   const file = await api.getFile(fileId, signal as Parameters<Api['getFile']>[1]);
   if (file.file_size !== undefined && file.file_size > maxBytes) throw new VoiceNoteTooLarge(`${file.file_size} bytes`);
   if (!file.file_path || !FILE_PATH.test(file.file_path) || file.file_path.includes('..')) throw new Error('the Bot API returned no usable file path');
-  const res = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal });
+  const limited = AbortSignal.any([signal, AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS)]);
+  let res: Response;
+  try {
+    res = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal: limited });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    // Never fetch's own error: its message may quote the URL, token included.
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    throw new Error(`the file download failed (${limited.aborted ? 'timeout' : typeof cause?.code === 'string' ? cause.code : 'network'})`);
+  }
   if (!res.ok || !res.body) throw new Error(`the file download answered ${res.status}`);
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
