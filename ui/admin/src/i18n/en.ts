@@ -96,7 +96,7 @@ export const en = {
   'faq.testButton': 'Test',
   'faq.noMatch': 'No entry matches this question.',
   'faq.match': 'Matched #{id} with score {score}',
-  'faq.matchedWords': 'Matched: {words}',
+  'faq.matchedWords': 'Matched on: {words}',
   'faq.export': 'Export JSON',
   'faq.import': 'Import JSON',
   'faq.importReplace': 'Replace the whole FAQ',

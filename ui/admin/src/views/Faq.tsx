@@ -20,7 +20,8 @@ interface Match {
   question: string;
   answer: string;
   score: number;
-  matched: string[];
+  /** The question or keyword that matched best. */
+  matched: string;
 }
 
 interface Draft {
@@ -131,7 +132,7 @@ export default function Faq() {
                     <p>
                       <strong>{m().question}</strong> — {m().answer}
                     </p>
-                    <p class="muted">{t('faq.matchedWords', { words: m().matched.join(', ') })}</p>
+                    <p class="muted">{t('faq.matchedWords', { words: m().matched })}</p>
                   </>
                 )}
               </Show>
