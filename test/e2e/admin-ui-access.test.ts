@@ -19,6 +19,8 @@ const VIEWS: Array<{ path: string; heading: string; ready?: RegExp }> = [
   { path: '/messages', heading: 'Messages', ready: /^Call me back about my order$/ },
   { path: '/messages/msg-ui-1', heading: 'John Smith' },
   { path: '/chat', heading: 'Chat playground' },
+  { path: '/personas', heading: 'Personas', ready: /^Front desk$/ },
+  { path: '/providers', heading: 'LLM providers', ready: /^Cloud LLM$/ },
   { path: '/audit', heading: 'Audit log' },
   { path: '/no-such-page', heading: 'Page not found' },
 ];
@@ -38,6 +40,51 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
   await repos.calls.end('call-ui-1', { status: 'completed', endReason: 'caller_hung_up' });
   await repos.messages.insertOnce({ id: 'msg-ui-1', kind: 'message', caller_name: 'John Smith', callback_number: '+15551234567', callback_text: '555 123 4567', caller_id: '+15551234567', reason: 'Call me back about my order', language: 'en', channel: 'ws', call_id: 'call-ui-1', session_id: null, created_at: new Date().toISOString() });
   await repos.faq.create({ question: 'Where are you?', answer: 'On Main Street.' });
+
+  // Personas and providers through their forms, as an admin (the views below then show them).
+  {
+    const ctx = await ui.context();
+    const page = await ctx.newPage();
+    await ui.signIn(page, 'ada');
+    await page.goto('/personas');
+    const pf = page.getByRole('form', { name: 'New persona' });
+    await pf.getByLabel('Name').fill('Front desk');
+    await pf.getByLabel('Language').fill('en');
+    await pf.getByLabel('Greeting').fill('Hello, Acme front desk.');
+    await pf.getByLabel('System prompt').fill('You are the front desk of Acme.');
+    await pf.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('cell', { name: 'Hello, Acme front desk.' }).waitFor();
+    await pf.getByLabel('Name').fill('Night shift');
+    await pf.getByLabel('System prompt').fill('You answer at night.');
+    await pf.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('button', { name: 'Make default: Night shift' }).click();
+    await page.getByRole('button', { name: 'Make default: Front desk' }).waitFor();
+    const stored = await repos.personas.list();
+    t.match(stored.find((p) => p.name === 'Front desk'), { is_default: false, greeting: 'Hello, Acme front desk.', language: 'en' }, 'the persona is stored');
+    t.match(stored.find((p) => p.name === 'Night shift'), { is_default: true }, 'and the other made the default');
+
+    await page.goto('/providers');
+    const f = page.getByRole('form', { name: 'New provider' });
+    await f.getByLabel('Name').fill('Cloud LLM');
+    await f.getByLabel('Model').fill('small-model');
+    await f.getByLabel('Base URL').fill('http://127.0.0.1:9/v1');
+    await f.getByLabel(/^API key/).fill('sk-test-secret-123');
+    await f.getByRole('button', { name: 'Add' }).click();
+    const refusal = page.getByRole('alert');
+    await refusal.waitFor();
+    t.match(await refusal.textContent(), /EGRESS_ALLOW/, 'the egress refusal is shown in words, naming the setting');
+    await f.getByLabel('Base URL').fill('https://llm.example.com/v1');
+    await f.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('cell', { name: 'https://llm.example.com/v1' }).waitFor();
+    await page.getByRole('cell', { name: 'stored' }).waitFor();
+    const listed = await page.evaluate(async () => {
+      const r = await fetch('/admin/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const { access_token } = (await r.json()) as { access_token: string };
+      return (await fetch('/admin/llm-providers', { headers: { authorization: `Bearer ${access_token}` } })).text();
+    });
+    t.notMatch(listed, /sk-test-secret-123/, 'the API key is never returned');
+    await ctx.close();
+  }
 
   // The login page, before anyone signs in, in both themes.
   for (const colorScheme of ['light', 'dark'] as const) {
@@ -99,6 +146,12 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
   await page.goto('/messages');
   await page.getByRole('cell', { name: 'Call me back about my order' }).waitFor();
   t.equal(await page.getByRole('button', { name: 'Mark handled' }).count(), 0, 'no status change on messages');
+  await page.goto('/personas');
+  await page.getByRole('cell', { name: 'Front desk', exact: true }).waitFor();
+  t.equal(await page.getByRole('button', { name: /^(Edit|Delete|Make default)/ }).count(), 0, 'no persona changes');
+  await page.goto('/providers');
+  await page.getByText('The provider list needs the operator role.').waitFor();
+  t.equal(await page.getByRole('form', { name: 'New provider' }).count(), 0);
   await page.goto('/chat');
   await page.getByRole('heading', { level: 1, name: 'Chat playground' }).waitFor();
   t.equal(await page.getByRole('button', { name: 'New conversation' }).count(), 0, 'no new conversation');

@@ -24,6 +24,8 @@ const Faq = lazy(() => import('./views/Faq.tsx'));
 const Messages = lazy(() => import('./views/Messages.tsx'));
 const MessagePage = lazy(() => import('./views/MessagePage.tsx'));
 const Chat = lazy(() => import('./views/Chat.tsx'));
+const Personas = lazy(() => import('./views/Personas.tsx'));
+const Providers = lazy(() => import('./views/Providers.tsx'));
 
 export const NAV: NavGroup[] = [
   {
@@ -37,8 +39,8 @@ export const NAV: NavGroup[] = [
   {
     label: 'nav.group.engines',
     items: [
-      { path: '/providers', label: 'nav.providers', view: null },
-      { path: '/personas', label: 'nav.personas', view: null },
+      { path: '/providers', label: 'nav.providers', view: Providers },
+      { path: '/personas', label: 'nav.personas', view: Personas },
       { path: '/tts', label: 'nav.tts', view: null },
       { path: '/stt', label: 'nav.stt', view: null },
       { path: '/models', label: 'nav.models', view: null },
