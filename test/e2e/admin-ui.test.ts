@@ -106,12 +106,46 @@ t.test('admin UI: sign in, FAQ + chat, language and theme, sign out', async (t) 
   await page.goto('/faq');
   await page.getByRole('heading', { level: 1, name: 'FAQ' }).waitFor();
 
+  // Two tabs opening at once both restore the session from the one cookie: their refreshes take
+  // turns (Web Locks), so neither presents a token the other already used (which would end the session).
+  // Each refresh is held until a second one arrives (or 2 s pass), so overlapping ones would show.
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let arrived: (() => void) | null = null;
+  await ctx.route('**/admin/auth/refresh', async (route) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    arrived?.();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      arrived = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    arrived = null;
+    const response = await route.fetch();
+    await route.fulfill({ response });
+    inFlight--;
+  });
+  const [tab1, tab2] = [await ctx.newPage(), await ctx.newPage()];
+  await Promise.all([tab1.goto('/calls'), tab2.goto('/messages')]);
+  await tab1.getByRole('heading', { level: 1, name: 'Calls' }).waitFor();
+  await tab2.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+  t.equal(maxInFlight, 1, 'the two tabs never refreshed at the same time');
+  await ctx.unroute('**/admin/auth/refresh');
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'FAQ' }).waitFor();
+  await tab1.close();
+  await tab2.close();
+
   // Sign out: the session ends on the server; the old refresh cookie no longer works.
+  const lastCookie = (await ctx.cookies()).find((c) => c.name === 'vg_refresh')!.value;
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   t.notOk((await ctx.cookies()).some((c) => c.name === 'vg_refresh'), 'the cookie is cleared');
-  const replay = await fetch(`${ui.sg.base}/admin/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: `vg_refresh=${refresh!.value}` }, body: '{}' });
-  t.equal(replay.status, 401, 'the refresh cookie from before the logout is refused');
+  const replay = await fetch(`${ui.sg.base}/admin/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: `vg_refresh=${lastCookie}` }, body: '{}' });
+  t.equal(replay.status, 401, 'the last refresh cookie from before the logout is refused');
   await page.reload();
   await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: UI_TIMEOUT_MS });
 

@@ -82,19 +82,30 @@ export async function login(username: string, password: string): Promise<void> {
 
 let refreshing: Promise<boolean> | null = null;
 
-/** A new access token through the refresh cookie; false when there is no live session. One at a time. */
+async function refreshOnce(): Promise<boolean> {
+  try {
+    const res = await send('/admin/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    if (!res.ok) {
+      signedOut();
+      return false;
+    }
+    signedIn((await res.json()) as TokenAnswer);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A new access token through the refresh cookie; false when there is no live session. One at a
+ * time in this tab, and across tabs too (Web Locks, where the browser has them): every tab shares
+ * the cookie, and two tabs sending the same single-use token at once would look like a stolen
+ * token to the server, which then ends the session.
+ */
 export function refresh(): Promise<boolean> {
   refreshing ??= (async () => {
     try {
-      const res = await send('/admin/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      if (!res.ok) {
-        signedOut();
-        return false;
-      }
-      signedIn((await res.json()) as TokenAnswer);
-      return true;
-    } catch {
-      return false;
+      return navigator.locks ? await navigator.locks.request('vg-refresh-cookie', refreshOnce) : await refreshOnce();
     } finally {
       refreshing = null;
     }
