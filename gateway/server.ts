@@ -150,7 +150,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
         const run = (uiBuild = buildUiInBackground(log));
         uiBuilt = run.done.then((ok) => {
           uiBuild = null;
-          const bundle = ok ? UiBundle.load(config.ui.distDir) : null;
+          let bundle: UiBundle | null = null;
+          try {
+            bundle = ok ? UiBundle.load(config.ui.distDir) : null;
+          } catch (err) {
+            log.warn({ err }, 'reading the admin UI build failed; serving the previous one, if any');
+          }
           if (bundle?.index) uiState = { kind: 'ready', bundle };
           else if (uiState.kind === 'building') uiState = { kind: 'missing' };
           return uiState.kind === 'ready';

@@ -21,7 +21,9 @@ const VIEWS: Array<{ path: string; heading: string; ready?: RegExp }> = [
   { path: '/chat', heading: 'Chat playground' },
   { path: '/personas', heading: 'Personas', ready: /^Front desk$/ },
   { path: '/providers', heading: 'LLM providers', ready: /^Cloud LLM$/ },
-  { path: '/audit', heading: 'Audit log' },
+  { path: '/audit', heading: 'Audit log', ready: /^personas\.create$/ },
+  { path: '/users', heading: 'Users and roles', ready: /^vic$/ },
+  { path: '/tts', heading: 'TTS', ready: /^Not built yet$/ },
   { path: '/no-such-page', heading: 'Page not found' },
 ];
 
@@ -83,6 +85,20 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
       return (await fetch('/admin/llm-providers', { headers: { authorization: `Bearer ${access_token}` } })).text();
     });
     t.notMatch(listed, /sk-test-secret-123/, 'the API key is never returned');
+
+    // Users: a new operator; the last admin cannot demote themself (the API's refusal, in words).
+    await page.goto('/users');
+    const uf = page.getByRole('form', { name: 'New user' });
+    await uf.getByLabel('Username').fill('otto');
+    await uf.getByLabel('Password').fill('a long enough password');
+    await uf.getByLabel('Role').selectOption('operator');
+    await uf.getByRole('button', { name: 'Add' }).click();
+    await page.getByRole('cell', { name: 'otto', exact: true }).waitFor();
+    t.match(await repos.users.findByUsername('otto'), { role: 'operator', disabled: false });
+    await page.getByLabel('Role of ada').selectOption('viewer');
+    await page.getByRole('alert').waitFor();
+    t.match(await page.getByRole('alert').textContent(), /admin/i, 'refusing to leave no admin is explained');
+    t.match(await repos.users.findByUsername('ada'), { role: 'admin' });
     await ctx.close();
   }
 
@@ -151,6 +167,10 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
   t.equal(await page.getByRole('button', { name: /^(Edit|Delete|Make default)/ }).count(), 0, 'no persona changes');
   await page.goto('/providers');
   await page.getByText('The provider list needs the operator role.').waitFor();
+  await page.goto('/audit');
+  await page.getByText('The audit log needs the admin role.').waitFor();
+  await page.goto('/users');
+  await page.getByText('Users and roles need the admin role.').waitFor();
   t.equal(await page.getByRole('form', { name: 'New provider' }).count(), 0);
   await page.goto('/chat');
   await page.getByRole('heading', { level: 1, name: 'Chat playground' }).waitFor();
@@ -173,7 +193,7 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
   for (const p of ['/', '/calls', '/calls/call-ui-1', '/faq', '/messages', '/chat']) {
     await phone.goto(p);
     await phone.locator('main h1').waitFor();
-    const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+    const width = await phone.evaluate<number>('document.documentElement.scrollWidth');
     t.ok(width <= 360, `${p}: page width ${width} px fits 360 px`);
   }
   const nav = phone.getByRole('navigation', { name: 'Main navigation' });

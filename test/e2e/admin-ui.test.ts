@@ -39,8 +39,8 @@ t.test('admin UI: sign in, FAQ + chat, language and theme, sign out', async (t) 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
   t.comment(`login page to dashboard: ${Math.round(performance.now() - started)} ms`);
-  t.equal(await page.evaluate(() => JSON.stringify(localStorage).includes('ey')), false, 'no token in localStorage');
-  t.equal(await page.evaluate(() => document.cookie), '', 'the refresh cookie is invisible to scripts (HttpOnly)');
+  t.equal(await page.evaluate('JSON.stringify(localStorage).includes("ey")'), false, 'no token in localStorage');
+  t.equal(await page.evaluate('document.cookie'), '', 'the refresh cookie is invisible to scripts (HttpOnly)');
   const cookies = await ctx.cookies();
   const refresh = cookies.find((c) => c.name === 'vg_refresh');
   t.ok(refresh, 'the browser holds the refresh cookie');
@@ -89,14 +89,14 @@ t.test('admin UI: sign in, FAQ + chat, language and theme, sign out', async (t) 
   // Language: Russian everywhere, remembered across a reload (which restores the session from the cookie).
   await page.getByLabel('Language').selectOption('ru');
   await page.getByRole('heading', { level: 1, name: 'Тестовый чат' }).waitFor();
-  t.equal(await page.evaluate(() => document.documentElement.lang), 'ru');
+  t.equal(await page.evaluate('document.documentElement.lang'), 'ru');
   await page.getByLabel('Тема').selectOption('dark');
-  t.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
-  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  t.equal(await page.evaluate('document.documentElement.dataset.theme'), 'dark');
+  const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
   t.equal(bg, 'rgb(18, 20, 24)', 'the dark palette applies');
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Тестовый чат' }).waitFor();
-  t.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark', 'the theme is remembered');
+  t.equal(await page.evaluate('document.documentElement.dataset.theme'), 'dark', 'the theme is remembered');
   t.match(await page.getByRole('navigation').first().textContent(), /Мониторинг.*Движки.*Каналы.*Бизнес.*Система/);
   t.same(await axeViolations(page), [], 'the chat view in Russian and dark theme passes axe');
   await page.getByLabel('Язык').selectOption('en');

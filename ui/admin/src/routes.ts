@@ -24,6 +24,8 @@ const Faq = lazy(() => import('./views/Faq.tsx'));
 const Messages = lazy(() => import('./views/Messages.tsx'));
 const MessagePage = lazy(() => import('./views/MessagePage.tsx'));
 const Chat = lazy(() => import('./views/Chat.tsx'));
+const Audit = lazy(() => import('./views/Audit.tsx'));
+const Users = lazy(() => import('./views/Users.tsx'));
 const Personas = lazy(() => import('./views/Personas.tsx'));
 const Providers = lazy(() => import('./views/Providers.tsx'));
 
@@ -33,7 +35,7 @@ export const NAV: NavGroup[] = [
     items: [
       { path: '/', label: 'nav.dashboard', view: Dashboard },
       { path: '/calls', label: 'nav.calls', view: Calls },
-      { path: '/audit', label: 'nav.audit', view: null },
+      { path: '/audit', label: 'nav.audit', view: Audit },
     ],
   },
   {
@@ -66,7 +68,7 @@ export const NAV: NavGroup[] = [
   {
     label: 'nav.group.system',
     items: [
-      { path: '/users', label: 'nav.users', view: null },
+      { path: '/users', label: 'nav.users', view: Users },
       { path: '/api-keys', label: 'nav.apikeys', view: null },
       { path: '/backups', label: 'nav.backups', view: null },
       { path: '/legal', label: 'nav.legal', view: null },
