@@ -91,7 +91,7 @@ export default function Audit() {
           </button>
         </form>
         <ErrorBox error={error() ?? page.error} />
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label={t('nav.audit')}>
           <table>
             <thead>
               <tr>

@@ -50,7 +50,7 @@ export default function Calls() {
         <button type="submit">{t('calls.apply')}</button>
       </form>
       <ErrorBox error={page.error} />
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label={t('calls.title')}>
         <table>
           <thead>
             <tr>

@@ -126,7 +126,7 @@ export default function Dashboard() {
               <p class="muted">{t('dash.healthLimited')}</p>
             </Show>
             <Show when={h().health.components}>
-              <div class="table-wrap">
+              <div class="table-wrap" tabindex="0" role="region" aria-label={t('dash.health')}>
                 <table>
                   <thead>
                     <tr>
@@ -159,7 +159,7 @@ export default function Dashboard() {
       </Show>
 
       <h2>{t('dash.stageLatency')}</h2>
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label={t('dash.stageLatency')}>
         <table>
           <thead>
             <tr>

@@ -202,7 +202,7 @@ export default function Faq() {
         </Show>
       </div>
 
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label={t('faq.title')}>
         <table>
           <thead>
             <tr>

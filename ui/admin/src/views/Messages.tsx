@@ -47,7 +47,7 @@ export default function Messages() {
         </select>
       </label>
       <ErrorBox error={error() ?? page.error} />
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label={t('msg.title')}>
         <table>
           <thead>
             <tr>

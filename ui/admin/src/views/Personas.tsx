@@ -86,7 +86,7 @@ export default function Personas() {
           {notice()}
         </p>
       </Show>
-      <div class="table-wrap">
+      <div class="table-wrap" tabindex="0" role="region" aria-label={t('personas.title')}>
         <table>
           <thead>
             <tr>

@@ -134,7 +134,7 @@ export default function Providers() {
         </Show>
       </div>
       <Show when={can('operator')} fallback={<p class="muted">{t('providers.operatorOnly')}</p>}>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label={t('providers.title')}>
           <table>
             <thead>
               <tr>

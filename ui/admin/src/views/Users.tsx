@@ -73,7 +73,7 @@ export default function Users() {
             {notice()}
           </p>
         </Show>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label={t('nav.users')}>
           <table>
             <thead>
               <tr>
