@@ -23,6 +23,7 @@ const VIEWS: Array<{ path: string; heading: string; ready?: RegExp }> = [
   { path: '/providers', heading: 'LLM providers', ready: /^Cloud LLM$/ },
   { path: '/audit', heading: 'Audit log', ready: /^personas\.create$/ },
   { path: '/users', heading: 'Users and roles', ready: /^vic$/ },
+  { path: '/api-keys', heading: 'API keys', ready: /^Nightly export$/ },
   { path: '/tts', heading: 'TTS', ready: /^Not built yet$/ },
   { path: '/no-such-page', heading: 'Page not found' },
 ];
@@ -99,6 +100,20 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
     await page.getByRole('alert').waitFor();
     t.match(await page.getByRole('alert').textContent(), /admin/i, 'refusing to leave no admin is explained');
     t.match(await repos.users.findByUsername('ada'), { role: 'admin' });
+
+    // API keys: the key is shown once, works on /v1, and stops working when revoked.
+    await page.goto('/api-keys');
+    const kf = page.getByRole('form', { name: 'New API key' });
+    await kf.getByLabel('Name').fill('Nightly export');
+    await kf.getByRole('button', { name: 'Add' }).click();
+    const key = await page.getByTestId('new-key').inputValue();
+    t.match(key, /^vgk_[0-9a-f]+_/, 'the new key is shown');
+    const models = () => fetch(`${ui.sg.base}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    t.equal((await models()).status, 200, 'and works');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke: Nightly export' }).click();
+    await page.getByRole('cell', { name: 'revoked' }).waitFor();
+    t.equal((await models()).status, 401, 'revoked: refused at once');
     await ctx.close();
   }
 

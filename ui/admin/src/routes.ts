@@ -26,6 +26,7 @@ const MessagePage = lazy(() => import('./views/MessagePage.tsx'));
 const Chat = lazy(() => import('./views/Chat.tsx'));
 const Audit = lazy(() => import('./views/Audit.tsx'));
 const Users = lazy(() => import('./views/Users.tsx'));
+const ApiKeys = lazy(() => import('./views/ApiKeys.tsx'));
 const Personas = lazy(() => import('./views/Personas.tsx'));
 const Providers = lazy(() => import('./views/Providers.tsx'));
 
@@ -69,7 +70,7 @@ export const NAV: NavGroup[] = [
     label: 'nav.group.system',
     items: [
       { path: '/users', label: 'nav.users', view: Users },
-      { path: '/api-keys', label: 'nav.apikeys', view: null },
+      { path: '/api-keys', label: 'nav.apikeys', view: ApiKeys },
       { path: '/backups', label: 'nav.backups', view: null },
       { path: '/legal', label: 'nav.legal', view: null },
       { path: '/settings', label: 'nav.settings', view: null },
