@@ -1,6 +1,6 @@
 /**
  * `npm run ui:screenshots`: the admin UI in Chromium over every built view, light and dark, with
- * sample data (a call with turns, a message, FAQ entries, personas, a provider, a chat), written
+ * sample data (a call with turns, a message, FAQ entries, a persona, a provider, an API key, a backup), written
  * as PNGs into docs/ui/ (shown in docs/ui.md). Prints a JSON summary: each file and its size, and
  * the time from navigation to each view's content (a loopback figure, not a guarantee).
  */
@@ -24,6 +24,7 @@ const VIEWS: Array<{ name: string; path: string; ready: string | RegExp }> = [
   { name: 'providers', path: '/providers', ready: 'https://llm.example.com/v1' },
   { name: 'users', path: '/users', ready: 'olga' },
   { name: 'api-keys', path: '/api-keys', ready: 'Nightly export' },
+  { name: 'backups', path: '/backups', ready: /^backup-.*\.zip$/ },
   { name: 'audit', path: '/audit', ready: 'personas.create' },
 ];
 
@@ -44,6 +45,7 @@ async function seed(ui: Awaited<ReturnType<typeof startAdminUi>>): Promise<void>
   await ui.sg.call('POST', '/admin/personas', token, { name: 'Front desk', language: 'en', greeting: 'Hello, Acme front desk, how can I help?', system_prompt: 'You are the front desk of Acme.' });
   await ui.sg.call('POST', '/admin/llm-providers', token, { name: 'Cloud LLM', base_url: 'https://llm.example.com/v1', model: 'small-model', api_key: 'sk-demo', priority: 10 });
   await ui.sg.call('POST', '/admin/api-keys', token, { name: 'Nightly export' });
+  await ui.sg.call('POST', '/admin/backups', token);
 }
 
 async function shoot(page: Page, file: string): Promise<{ file: string; bytes: number }> {

@@ -27,6 +27,7 @@ const Chat = lazy(() => import('./views/Chat.tsx'));
 const Audit = lazy(() => import('./views/Audit.tsx'));
 const Users = lazy(() => import('./views/Users.tsx'));
 const ApiKeys = lazy(() => import('./views/ApiKeys.tsx'));
+const Backups = lazy(() => import('./views/Backups.tsx'));
 const Personas = lazy(() => import('./views/Personas.tsx'));
 const Providers = lazy(() => import('./views/Providers.tsx'));
 
@@ -71,7 +72,7 @@ export const NAV: NavGroup[] = [
     items: [
       { path: '/users', label: 'nav.users', view: Users },
       { path: '/api-keys', label: 'nav.apikeys', view: ApiKeys },
-      { path: '/backups', label: 'nav.backups', view: null },
+      { path: '/backups', label: 'nav.backups', view: Backups },
       { path: '/legal', label: 'nav.legal', view: null },
       { path: '/settings', label: 'nav.settings', view: null },
       { path: '/about', label: 'nav.about', view: null },
