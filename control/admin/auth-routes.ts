@@ -47,7 +47,7 @@ export function authRoutes(s: ControlServices): RouteDef[] {
           ctx.audit.details = { device: knownDevice ? 'known' : 'new', ...(ctx.body.cookie ? { via: 'cookie' } : {}) };
           if (ctx.body.cookie) {
             const { refresh_token, ...rest } = tokens;
-            return json({ ...rest, device_token: deviceToken, user: publicUser(user) }, 200, [refreshCookie(refresh_token, tokens.refresh_expires_in, ctx.headers)]);
+            return json({ ...rest, device_token: deviceToken, user: publicUser(user) }, 200, refreshCookie(refresh_token, tokens.refresh_expires_in, ctx.headers));
           }
           return json({ ...tokens, device_token: deviceToken, user: publicUser(user) });
         } catch (err) {
@@ -84,14 +84,14 @@ export function authRoutes(s: ControlServices): RouteDef[] {
           refreshed = await s.auth.refresh(cookie, meta(ctx));
         } catch (err) {
           // A cookie that no longer works is dropped, so the browser stops sending it.
-          if (err instanceof HttpError && err.status === 401) throw new HttpError(err.status, err.code, err.message, err.details, [...err.headers, clearRefreshCookie(ctx.headers)]);
+          if (err instanceof HttpError && err.status === 401) throw new HttpError(err.status, err.code, err.message, err.details, [...err.headers, ...clearRefreshCookie(ctx.headers)]);
           throw err;
         }
         const { user, tokens } = refreshed;
         ctx.audit.actor = { type: 'user', id: String(user.id), name: user.username };
         ctx.audit.target = `user:${user.id}`;
         const { refresh_token, ...rest } = tokens;
-        return json({ ...rest, user: publicUser(user) }, 200, [refreshCookie(refresh_token, tokens.refresh_expires_in, ctx.headers)]);
+        return json({ ...rest, user: publicUser(user) }, 200, refreshCookie(refresh_token, tokens.refresh_expires_in, ctx.headers));
       },
     }),
     route({
@@ -104,7 +104,7 @@ export function authRoutes(s: ControlServices): RouteDef[] {
       response: OkResponse,
       async handler(ctx) {
         await s.auth.logout(requireUser(ctx).sid);
-        return json({ ok: true }, 200, [clearRefreshCookie(ctx.headers)]);
+        return json({ ok: true }, 200, clearRefreshCookie(ctx.headers));
       },
     }),
     route({

@@ -7,6 +7,10 @@
  * accept Secure cookies from http://localhost, not all from http://127.0.0.1), so the flag is
  * left off there and set everywhere else.
  *
+ * Beside it goes `vg_session=1` (Path=/, not HttpOnly, no secret): the page can see that a
+ * refresh cookie may exist, so a signed-out browser does not call the refresh route on every page
+ * load (each such call would be an audited 401 and spend the IP's auth rate allowance).
+ *
  * CSRF: besides SameSite=Strict, the cookie is read only from a JSON body (a cross-site form
  * cannot send one without a preflight, which CORS refuses) and, when the browser names an Origin,
  * only if it is this host's own.
@@ -14,6 +18,8 @@
 import { HttpError } from '../http/errors.ts';
 
 export const REFRESH_COOKIE = 'vg_refresh';
+/** Readable by the page: "a refresh cookie was set"; carries nothing secret. */
+export const SESSION_HINT_COOKIE = 'vg_session';
 const COOKIE_PATH = '/admin/auth';
 
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
@@ -25,14 +31,22 @@ export function needsSecureFlag(headers: Record<string, string>): boolean {
   return !LOOPBACK_HOST.test((headers.host ?? '').trim());
 }
 
-export function refreshCookie(token: string, maxAgeS: number, headers: Record<string, string>): [string, string] {
+/** The Set-Cookie headers that hand the browser a refresh token (and the hint that it has one). */
+export function refreshCookie(token: string, maxAgeS: number, headers: Record<string, string>): Array<[string, string]> {
   const secure = needsSecureFlag(headers) ? '; Secure' : '';
-  return ['Set-Cookie', `${REFRESH_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=${maxAgeS}; HttpOnly; SameSite=Strict${secure}`];
+  return [
+    ['Set-Cookie', `${REFRESH_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=${maxAgeS}; HttpOnly; SameSite=Strict${secure}`],
+    ['Set-Cookie', `${SESSION_HINT_COOKIE}=1; Path=/; Max-Age=${maxAgeS}; SameSite=Strict${secure}`],
+  ];
 }
 
-export function clearRefreshCookie(headers: Record<string, string>): [string, string] {
+/** The Set-Cookie headers that remove both. */
+export function clearRefreshCookie(headers: Record<string, string>): Array<[string, string]> {
   const secure = needsSecureFlag(headers) ? '; Secure' : '';
-  return ['Set-Cookie', `${REFRESH_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${secure}`];
+  return [
+    ['Set-Cookie', `${REFRESH_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${secure}`],
+    ['Set-Cookie', `${SESSION_HINT_COOKIE}=; Path=/; Max-Age=0; SameSite=Strict${secure}`],
+  ];
 }
 
 /** The refresh token from the Cookie header, or null. */

@@ -28,8 +28,9 @@ t.test('login with cookie: the refresh token only in an HttpOnly, SameSite=Stric
   t.equal(login.status, 200);
   t.type(login.body.access_token, 'string');
   t.notOk('refresh_token' in login.body, 'the refresh token is not in the JSON the page reads');
-  const set = login.headers.get('set-cookie')!;
+  const [set, hint] = login.headers.getSetCookie();
   t.match(set, /^vg_refresh=[A-Za-z0-9_-]{20,}; Path=\/admin\/auth; Max-Age=\d+; HttpOnly; SameSite=Strict$/, 'loopback plain http: no Secure flag');
+  t.match(hint, /^vg_session=1; Path=\/; Max-Age=\d+; SameSite=Strict$/, 'and a hint the page can read, holding no secret');
   t.ok(login.cookie);
 
   const me = await c.call('GET', '/admin/auth/me', { token: login.body.access_token });
@@ -81,7 +82,7 @@ t.test('logout clears the cookie and ends the session: the cookie no longer refr
   const login = await cookieLogin(c, 'lou');
   const out = await c.call('POST', '/admin/auth/logout', { token: login.body.access_token });
   t.equal(out.status, 200);
-  t.match(out.headers.get('set-cookie'), /^vg_refresh=; Path=\/admin\/auth; Max-Age=0; HttpOnly; SameSite=Strict/);
+  t.match(out.headers.getSetCookie(), [/^vg_refresh=; Path=\/admin\/auth; Max-Age=0; HttpOnly; SameSite=Strict/, /^vg_session=; Path=\/; Max-Age=0/]);
   const after = await cookieRefresh(c, login.cookie);
   t.equal(after.status, 401, 'the revoked session’s cookie is refused');
   t.equal((await c.call('GET', '/admin/auth/me', { token: login.body.access_token })).status, 401, 'and its access token');
@@ -99,15 +100,15 @@ t.test('scripts keep the JSON refresh token; Secure is set unless the host is lo
   t.equal(r.headers.get('set-cookie'), null, 'no cookie for scripts');
 
   // A public host name (as behind a reverse proxy): Secure. fetch cannot set Host, node:http can.
-  const setCookie = await new Promise<string>((resolve, reject) => {
+  const setCookies = await new Promise<string>((resolve, reject) => {
     const req = request(`${c.base}/admin/auth/login`, { method: 'POST', headers: { host: 'gateway.example.com', 'content-type': 'application/json' } }, (res) => {
       res.resume();
-      resolve(String(res.headers['set-cookie'] ?? ''));
+      resolve((res.headers['set-cookie'] ?? []).join('\n'));
     });
     req.on('error', reject);
     req.end(JSON.stringify({ username: 'sam', password: PASSWORD, cookie: true }));
   });
-  t.match(setCookie, /HttpOnly; SameSite=Strict; Secure$/);
+  t.match(setCookies, /^vg_refresh=[^\n]*HttpOnly; SameSite=Strict; Secure\nvg_session=1;[^\n]*SameSite=Strict; Secure$/);
 
   t.equal(needsSecureFlag({ host: '127.0.0.1:8002' }), false);
   t.equal(needsSecureFlag({ host: 'localhost' }), false);

@@ -103,6 +103,11 @@ async function refreshOnce(): Promise<boolean> {
  * token to the server, which then ends the session.
  */
 export function refresh(): Promise<boolean> {
+  // No hint, no refresh cookie: asking would only be an audited 401 (see control/auth/refresh-cookie.ts).
+  if (!/(^|;\s*)vg_session=1(;|$)/.test(document.cookie)) {
+    signedOut();
+    return Promise.resolve(false);
+  }
   refreshing ??= (async () => {
     try {
       return navigator.locks ? await navigator.locks.request('vg-refresh-cookie', refreshOnce) : await refreshOnce();
