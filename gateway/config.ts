@@ -4,6 +4,7 @@
  * rather than surfacing later as a confusing runtime failure.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { rateSpecVar, type RateSpec } from '../control/config.ts';
 import { DEFAULT_UPGRADE_FAILURE_LIMIT } from '../control/http/upgrade-guard.ts';
@@ -129,6 +130,10 @@ const EnvSchema = z.object({
    */
   LLM_PROXY_URL: z.url({ protocol: /^https?$/, error: 'LLM_PROXY_URL must be an http:// or https:// URL' }).optional(),
   SHUTDOWN_GRACE_MS: intFrom(0, 60000).default(3000),
+  /** The admin UI's built files (docs/ui.md); default ui/dist of this checkout. */
+  UI_DIST_DIR: z.string().min(1).optional(),
+  /** auto: build ui/dist at start when missing or built from other sources (in the background); off: serve what is there. */
+  UI_BUILD: z.enum(['auto', 'off']).default('auto'),
   /**
    * Read by pipeline/engines/engine-nice.ts when an engine process starts; checked here, by that
    * same parser, so a bad value fails at start and both read every value alike ('' is the default).
@@ -194,6 +199,8 @@ export interface GatewayConfig {
     dialogue: DialogueSettings;
   };
   shutdownGraceMs: number;
+  /** The admin SPA served at `/` (gateway/ui/): where its build is, and whether to build it at start. */
+  ui: { distDir: string; build: 'auto' | 'off' };
 }
 
 export class ConfigError extends Error {
@@ -201,6 +208,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_PORT = 8002;
+/** ui/dist of this checkout, wherever the process was started from. */
+export const DEFAULT_UI_DIST = fileURLToPath(new URL('../ui/dist', import.meta.url));
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const parsed = EnvSchema.safeParse(env);
@@ -253,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       llmFirstTokenMs: e.LLM_FIRST_TOKEN_MS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    ui: { distDir: e.UI_DIST_DIR ? path.resolve(e.UI_DIST_DIR) : DEFAULT_UI_DIST, build: e.UI_BUILD },
   };
 }
 

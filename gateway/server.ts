@@ -12,7 +12,7 @@ import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
 import type { MediaClock } from '../media/media-clock.ts';
 import { dspImplementation } from '../media/resampler.ts';
 import { CallRegistry } from './call-registry.ts';
-import type { GatewayConfig } from './config.ts';
+import { DEFAULT_UI_DIST, type GatewayConfig } from './config.ts';
 import { attachControlPlane } from './http/attach-control-plane.ts';
 import { errorBody, writeJson } from './http/respond.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
@@ -21,6 +21,9 @@ import { HealthRegistry } from './observability/health.ts';
 import { attachObservability, type ObservabilityAccess } from './observability/http-routes.ts';
 import { listenExclusive } from './listen.ts';
 import { GatewayMetrics } from './observability/metrics.ts';
+import { buildUiInBackground, type UiBuildRun } from './ui/ui-build.ts';
+import { UiBundle } from './ui/ui-bundle.ts';
+import { serveUi, type UiState } from './ui/static-ui.ts';
 import { uws, type UWS } from './uws.ts';
 import { VoiceEndpoint, voiceClock } from './ws/voice-endpoint.ts';
 import { resolveVoiceToken } from './ws/voice-token.ts';
@@ -43,6 +46,8 @@ export interface Gateway {
   readonly voiceToken: string;
   /** The port of the METRICS_PORT listener once listening (null without one). */
   readonly metricsPort: number | null;
+  /** The admin UI at `/`: what is served now, and the start-time build (resolves at once when none runs). */
+  readonly ui: { state(): UiState; built: Promise<boolean> };
   /** Listen, exclusively (a port in use is a ListenError); resolves with the bound port (useful with port 0). */
   listen(): Promise<number>;
   /** Graceful stop: refuse new connections, end live calls with 1001, wait up to the grace period. */
@@ -86,7 +91,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     registerNotificationHealth(health, cp);
     registerNotificationMetrics(metrics, cp);
   }
+  // The admin SPA (gateway/ui/): ui/dist in memory; rebuilt in the background at start when stale.
+  const initialBundle = UiBundle.load(config.ui.distDir);
+  let uiState: UiState = initialBundle.index ? { kind: 'ready', bundle: initialBundle } : { kind: 'missing' };
+  let uiBuild: UiBuildRun | null = null;
+  let uiBuilt: Promise<boolean> = Promise.resolve(uiState.kind === 'ready');
   app.any('/*', (res, req) => {
+    if (serveUi(res, req, uiState, config.voice.path)) return;
     // A WebSocket upgrade to a path with no socket (a scan for one) is a plain 404 and spends no
     // budget: behind a NAT or an untrusted proxy it would lock out every client sharing the address.
     writeJson(res, '404 Not Found', errorBody('not_found', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`));
@@ -113,6 +124,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     get metricsPort() {
       return metricsPort;
     },
+    ui: {
+      state: () => uiState,
+      get built() {
+        return uiBuilt;
+      },
+    },
     async listen() {
       if (metricsApp) {
         const bound = await listenExclusive(metricsApp, config.metrics.host, config.metrics.port!);
@@ -127,11 +144,29 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       });
       listenSocket = socket;
       log.info({ host: config.host, port, voicePath: config.voice.path }, 'gateway listening');
+      // Only the checkout's own ui/dist is built here; a UI_DIST_DIR elsewhere is the operator's to build.
+      if (config.ui.build === 'auto' && config.ui.distDir === DEFAULT_UI_DIST) {
+        if (uiState.kind === 'missing') uiState = { kind: 'building' };
+        const run = (uiBuild = buildUiInBackground(log));
+        uiBuilt = run.done.then((ok) => {
+          uiBuild = null;
+          let bundle: UiBundle | null = null;
+          try {
+            bundle = ok ? UiBundle.load(config.ui.distDir) : null;
+          } catch (err) {
+            log.warn({ err }, 'reading the admin UI build failed; serving the previous one, if any');
+          }
+          if (bundle?.index) uiState = { kind: 'ready', bundle };
+          else if (uiState.kind === 'building') uiState = { kind: 'missing' };
+          return uiState.kind === 'ready';
+        });
+      }
       return port;
     },
     close: () =>
       (closing ??= (async () => {
         if (listenSocket) uws.us_listen_socket_close(listenSocket);
+        uiBuild?.stop();
         if (metricsSocket) uws.us_listen_socket_close(metricsSocket);
         listenSocket = metricsSocket = null;
         voice.shutdown();

@@ -17,7 +17,8 @@ export interface TestGateway {
 
 export async function startTestGateway(env: Record<string, string> = {}, deps: Partial<GatewayDeps> = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-test-'));
-  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '1000', ...env });
+  // UI_BUILD off: these tests are about the gateway, not the admin UI (its tests let the gateway build it).
+  const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '1000', UI_BUILD: 'off', ...env });
   const log = createLogger('silent');
   const gateway = createGateway(config, { log, ...deps });
   const port = await gateway.listen();

@@ -1,0 +1,87 @@
+/**
+ * The navigation in the issue's five groups, and which view each path shows. Views are lazy: each
+ * is its own chunk, loaded on first visit, so the initial bundle stays small (docs/ui.md).
+ * A view with `view: null` is planned but not built: shown in the nav as "coming".
+ */
+import { lazy, type Component } from 'solid-js';
+import type { MessageKey } from './i18n/index.ts';
+
+export interface NavItem {
+  path: string;
+  label: MessageKey;
+  view: Component<{ params: Record<string, string> }> | null;
+}
+
+export interface NavGroup {
+  label: MessageKey;
+  items: NavItem[];
+}
+
+const Dashboard = lazy(() => import('./views/Dashboard.tsx'));
+const Calls = lazy(() => import('./views/Calls.tsx'));
+const CallPage = lazy(() => import('./views/CallPage.tsx'));
+const Faq = lazy(() => import('./views/Faq.tsx'));
+const Messages = lazy(() => import('./views/Messages.tsx'));
+const MessagePage = lazy(() => import('./views/MessagePage.tsx'));
+const Chat = lazy(() => import('./views/Chat.tsx'));
+const Audit = lazy(() => import('./views/Audit.tsx'));
+const Users = lazy(() => import('./views/Users.tsx'));
+const ApiKeys = lazy(() => import('./views/ApiKeys.tsx'));
+const Backups = lazy(() => import('./views/Backups.tsx'));
+const Personas = lazy(() => import('./views/Personas.tsx'));
+const Providers = lazy(() => import('./views/Providers.tsx'));
+
+export const NAV: NavGroup[] = [
+  {
+    label: 'nav.group.monitoring',
+    items: [
+      { path: '/', label: 'nav.dashboard', view: Dashboard },
+      { path: '/calls', label: 'nav.calls', view: Calls },
+      { path: '/audit', label: 'nav.audit', view: Audit },
+    ],
+  },
+  {
+    label: 'nav.group.engines',
+    items: [
+      { path: '/providers', label: 'nav.providers', view: Providers },
+      { path: '/personas', label: 'nav.personas', view: Personas },
+      { path: '/tts', label: 'nav.tts', view: null },
+      { path: '/stt', label: 'nav.stt', view: null },
+      { path: '/models', label: 'nav.models', view: null },
+    ],
+  },
+  {
+    label: 'nav.group.channels',
+    items: [
+      { path: '/chat', label: 'nav.chat', view: Chat },
+      { path: '/telephony', label: 'nav.telephony', view: null },
+      { path: '/widgets', label: 'nav.widgets', view: null },
+      { path: '/telegram', label: 'nav.telegram', view: null },
+    ],
+  },
+  {
+    label: 'nav.group.business',
+    items: [
+      { path: '/faq', label: 'nav.faq', view: Faq },
+      { path: '/messages', label: 'nav.messages', view: Messages },
+      { path: '/usage', label: 'nav.usage', view: null },
+    ],
+  },
+  {
+    label: 'nav.group.system',
+    items: [
+      { path: '/users', label: 'nav.users', view: Users },
+      { path: '/api-keys', label: 'nav.apikeys', view: ApiKeys },
+      { path: '/backups', label: 'nav.backups', view: Backups },
+      { path: '/legal', label: 'nav.legal', view: null },
+      { path: '/settings', label: 'nav.settings', view: null },
+      { path: '/about', label: 'nav.about', view: null },
+    ],
+  },
+];
+
+/** Pages reached from a list, not from the nav; `nav` is the item to highlight. */
+export const DETAIL_ROUTES: Array<{ pattern: string; nav: string; view: NavItem['view'] }> = [
+  { pattern: '/calls/:id', nav: '/calls', view: CallPage },
+  { pattern: '/messages/:id', nav: '/messages', view: MessagePage },
+];
