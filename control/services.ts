@@ -19,6 +19,7 @@ import type { RecordingStore } from './recordings/recording-store.ts';
 import type { SttService } from './stt/stt-service.ts';
 import type { TtsService } from './tts/tts-service.ts';
 import type { UsageMeter } from './usage/usage-meter.ts';
+import type { WidgetVisitors } from './widget/widget-visitors.ts';
 
 /** What the gateway may attach or replace after start (a modem that comes up later, its metrics). */
 export interface LiveHooks {
@@ -60,5 +61,7 @@ export interface ControlServices {
   messages: MessageStore;
   /** Notification channels' senders and the outbox's delivery worker. */
   notifications: Notifications;
+  /** The website widget's visitors: origin checks, sessions, tokens, replies (control/widget). */
+  widgets: WidgetVisitors;
   live: LiveHooks;
 }

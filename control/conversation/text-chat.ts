@@ -10,6 +10,7 @@ import type { MessageStore } from '../../pipeline/dialogue/message-store.ts';
 import { parseSecretaryState } from '../../pipeline/dialogue/secretary-state.ts';
 import { textTurn, type TextTurnResult } from '../../pipeline/conversation/text-turn.ts';
 import { sessionOverride } from '../llm/llm-backend.ts';
+import { normaliseCallbackNumber } from '../messages/message-record.ts';
 import type { ChatMessage, ChatRepo, ChatSession } from '../repositories/chat.ts';
 import type { DatabaseConversationSource } from './conversation-source.ts';
 
@@ -54,7 +55,7 @@ export class TextChat {
     });
     const turn = await textTurn({
       config,
-      store: this.messages,
+      store: this.#contactRecording(session),
       context: { channel, sessionId: session.id },
       history,
       state,
@@ -89,6 +90,21 @@ export class TextChat {
       temperature: opts.temperature,
       maxTokens: opts.maxTokens,
     });
+  }
+
+  /**
+   * The inbox, and a session without a contact gets the callback number of the message left in it:
+   * a person asking for their data names their number, and GDPR export and erase find sessions by
+   * contact (control/legal), so a widget visitor's conversation goes with their message.
+   */
+  #contactRecording(session: ChatSession): MessageStore {
+    return {
+      save: async (m) => {
+        await this.messages.save(m);
+        const contact = normaliseCallbackNumber(m.callbackNumber);
+        if (contact && !session.contact) await this.chat.updateSession(session.id, { contact });
+      },
+    };
   }
 
   /** `faq` and the model of each provider conversations may use now. */

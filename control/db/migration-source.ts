@@ -16,6 +16,7 @@ import * as messagesNotifications from './migrations/0011-messages-notifications
 import * as turnEndedAt from './migrations/0012-turn-ended-at.ts';
 import * as auditRestoredFrom from './migrations/0013-audit-restored-from.ts';
 import * as nodeLiveness from './migrations/0014-node-liveness.ts';
+import * as widgetInstances from './migrations/0015-widget-instances.ts';
 
 interface NamedMigration {
   name: string;
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0012-turn-ended-at', ...turnEndedAt, additive: true },
   { name: '0013-audit-restored-from', ...auditRestoredFrom, additive: true },
   { name: '0014-node-liveness', ...nodeLiveness, additive: true },
+  { name: '0015-widget-instances', ...widgetInstances, additive: true },
 ];
 
 /**

@@ -37,6 +37,7 @@ export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
   faq: { none: 'company answers, written by staff' },
   notification_channels: { none: "configuration: where the owner is told (the owner's own chat, number or webhook)" },
   notification_outbox: { none: 'delivery state of messages, no caller data of its own; rows go with their message (ON DELETE CASCADE)' },
+  widget_instances: { none: 'configuration: the website widgets and the origins they may be embedded on (visitors are chat_sessions)' },
   gateway_nodes: { none: 'gateway processes and their heartbeats (control/cluster/gateway-node.ts)' },
   erasure_ledger: { retained: 'identifiers of erased people, encrypted: the suppression list that erases them again after a restore (legal/erasure-ledger.ts)' },
 };

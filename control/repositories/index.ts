@@ -20,6 +20,7 @@ import { SystemConfigRepo } from './system-config.ts';
 import { TtsPresetsRepo } from './tts-presets.ts';
 import { UsageLimitsRepo, UsageLogRepo } from './usage.ts';
 import { UsersRepo } from './users.ts';
+import { WidgetsRepo } from './widgets.ts';
 
 export function createRepositories(db: Queryable, cipher: FieldCipher) {
   return {
@@ -43,6 +44,7 @@ export function createRepositories(db: Queryable, cipher: FieldCipher) {
     messages: new MessagesRepo(db),
     notificationChannels: new NotificationChannelsRepo(db, cipher),
     notificationOutbox: new NotificationOutboxRepo(db),
+    widgets: new WidgetsRepo(db),
   };
 }
 

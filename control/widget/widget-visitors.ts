@@ -1,0 +1,183 @@
+/**
+ * The website widget's visitors, over the one conversation core: whether an origin may use an
+ * instance now, a visitor's chat session (created, renewed, its history), and a reply to their
+ * message through TextChat, as the admin chat and the other channels get theirs. The instance is
+ * read from the database on every request, so an admin's change applies at once; replies that are
+ * streaming when an instance is disabled, deleted or loses the visitor's origin are cut
+ * (`instanceChanged`, called by the admin routes; on another gateway process sharing the database
+ * they run to their end, and that visitor's next request is refused).
+ *
+ * A visitor's session is a chat session with `source = 'widget'` and `source_id = '<instance
+ * id>:<random key>'`, so the admin's chat history shows it (GET /admin/chat/sessions?source=widget).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { WidgetVisitor } from '../http/route.ts';
+import type { ChatMessage, ChatRepo, ChatSession } from '../repositories/chat.ts';
+import type { WidgetInstance, WidgetsRepo } from '../repositories/widgets.ts';
+import type { TextChat, TurnOptions } from '../conversation/text-chat.ts';
+import { VisitorRateLimitedError, WidgetRefusedError } from './widget-errors.ts';
+import { VisitorRateLimits } from './visitor-rate-limits.ts';
+import { VISITOR_RENEW_WINDOW_S, type IssuedToken, type VisitorTokens } from './visitor-token.ts';
+
+export const MAX_VISITOR_MESSAGE_CHARS = 2000;
+/** Messages a reloaded widget shows: the most recent ones. */
+export const VISITOR_HISTORY_LIMIT = 200;
+export const WIDGET_SOURCE = 'widget';
+
+export interface VisitorMessage {
+  id: number;
+  role: 'user' | 'assistant';
+  content: string;
+  created_at: string;
+}
+
+/** What a visitor's reply needs, checked before the answer starts streaming (so refusals are plain JSON). */
+export interface PreparedReply {
+  instance: WidgetInstance;
+  session: ChatSession;
+  visitor: WidgetVisitor;
+}
+
+export class WidgetVisitors {
+  readonly limits = new VisitorRateLimits();
+  /** Replies streaming now, by instance id, with the origin each visitor came from. */
+  readonly #live = new Map<number, Map<AbortController, string>>();
+
+  constructor(
+    private readonly widgets: WidgetsRepo,
+    private readonly chatRepo: ChatRepo,
+    private readonly chat: TextChat,
+    readonly tokens: VisitorTokens,
+    private readonly log: Logger,
+  ) {}
+
+  /** The instance, if `origin` may use it now; WidgetRefusedError otherwise. */
+  async admit(publicId: string, origin: string | undefined): Promise<WidgetInstance> {
+    if (!origin) throw new WidgetRefusedError('origin_required', 'the request has no Origin header');
+    const instance = await this.widgets.byPublicId(publicId);
+    if (!instance) throw new WidgetRefusedError('widget_not_found', 'no such widget');
+    if (!instance.enabled) throw new WidgetRefusedError('widget_disabled', 'this chat is switched off');
+    if (!instance.allowed_origins.includes(origin)) throw new WidgetRefusedError('origin_not_allowed', `this chat may not be used on ${origin}`);
+    return instance;
+  }
+
+  /** A new visitor: a chat session for the instance and a token for it, bound to the origin. */
+  async startSession(publicId: string, origin: string | undefined, ip: string): Promise<IssuedToken & { renew_until: string }> {
+    const instance = await this.admit(publicId, origin);
+    this.#take(instance, null, ip);
+    const session = await this.chatRepo.createSession(WIDGET_SOURCE, `${instance.id}:${randomBytes(12).toString('base64url')}`, { persona_id: instance.persona_id });
+    this.log.debug({ widget: instance.id, session: session.id }, 'widget visitor session started');
+    return this.#issue({ instanceId: instance.id, publicId, sessionId: session.id, origin: origin! });
+  }
+
+  /** A fresh token for a visitor's session (their token may have expired a while ago; see visitor-token.ts). */
+  async renew(publicId: string, origin: string | undefined, token: string): Promise<IssuedToken & { renew_until: string }> {
+    const v = this.tokens.verifyForRenewal(token);
+    const instance = await this.admit(publicId, origin);
+    if (v.publicId !== publicId || v.origin !== origin || v.instanceId !== instance.id) {
+      throw new WidgetRefusedError('session_gone', 'this token was issued for another widget or origin');
+    }
+    await this.#session(v);
+    return this.#issue(v);
+  }
+
+  async history(v: WidgetVisitor): Promise<VisitorMessage[]> {
+    await this.#admitVisitor(v);
+    const session = await this.#session(v);
+    const messages = await this.chatRepo.messages(session.id);
+    return messages
+      .filter((m): m is ChatMessage & { role: 'user' | 'assistant' } => m.role === 'user' || m.role === 'assistant')
+      .slice(-VISITOR_HISTORY_LIMIT)
+      .map((m) => ({ id: m.id, role: m.role, content: m.content, created_at: m.created_at }));
+  }
+
+  /** Everything a reply checks before it starts: the instance, the session, the rate limits. */
+  async prepareReply(v: WidgetVisitor, ip: string): Promise<PreparedReply> {
+    const instance = await this.#admitVisitor(v);
+    const session = await this.#session(v);
+    this.#take(instance, session.id, ip);
+    return { instance, session, visitor: v };
+  }
+
+  /**
+   * The turn, as the admin chat runs it, with the instance's persona as it is now (the session's
+   * own was the instance's when it started). Cut, with a WidgetRefusedError as the signal's reason,
+   * when the instance is switched off meanwhile.
+   */
+  async reply(p: PreparedReply, content: string, opts: Pick<TurnOptions, 'signal' | 'onText'>): ReturnType<TextChat['sessionTurn']> {
+    const cut = new AbortController();
+    let live = this.#live.get(p.instance.id);
+    if (!live) this.#live.set(p.instance.id, (live = new Map()));
+    live.set(cut, p.visitor.origin);
+    try {
+      const result = await this.chat.sessionTurn({ ...p.session, persona_id: p.instance.persona_id }, content, {
+        signal: AbortSignal.any([opts.signal, cut.signal]),
+        onText: opts.onText,
+      });
+      if (cut.signal.aborted) throw cut.signal.reason;
+      return result;
+    } catch (err) {
+      // Whatever the engine threw on the abort, the visitor is told why it came.
+      throw cut.signal.aborted ? cut.signal.reason : err;
+    } finally {
+      live.delete(cut);
+      if (!live.size) this.#live.delete(p.instance.id);
+    }
+  }
+
+  /** A token for one voice call as this visitor, speaking as the instance's persona. */
+  async voiceToken(v: WidgetVisitor): Promise<IssuedToken> {
+    const instance = await this.#admitVisitor(v);
+    if (!instance.voice_enabled) throw new WidgetRefusedError('voice_disabled', 'this chat has no voice button');
+    await this.#session(v);
+    return this.tokens.issueVoice(v, instance.persona_id);
+  }
+
+  /** An admin changed (or, with null, deleted) instance `id`: cut the replies it no longer allows. */
+  instanceChanged(id: number, instance: WidgetInstance | null): void {
+    const live = this.#live.get(id);
+    if (!live) return;
+    for (const [cut, origin] of live) {
+      if (!instance) cut.abort(new WidgetRefusedError('widget_not_found', 'this chat was removed'));
+      else if (!instance.enabled) cut.abort(new WidgetRefusedError('widget_disabled', 'this chat is switched off'));
+      else if (!instance.allowed_origins.includes(origin)) cut.abort(new WidgetRefusedError('origin_not_allowed', `this chat may not be used on ${origin}`));
+    }
+  }
+
+  /** Replies streaming now (all instances). */
+  get streaming(): number {
+    let n = 0;
+    for (const live of this.#live.values()) n += live.size;
+    return n;
+  }
+
+  close(): void {
+    this.limits.close();
+  }
+
+  async #admitVisitor(v: WidgetVisitor): Promise<WidgetInstance> {
+    const instance = await this.admit(v.publicId, v.origin);
+    // A public id is never reused, but a token must not outlive a restore that gave it to another row.
+    if (instance.id !== v.instanceId) throw new WidgetRefusedError('session_gone', 'this conversation is no longer available');
+    return instance;
+  }
+
+  async #session(v: WidgetVisitor): Promise<ChatSession> {
+    const session = await this.chatRepo.getSession(v.sessionId);
+    if (!session || session.source !== WIDGET_SOURCE || !session.source_id.startsWith(`${v.instanceId}:`)) {
+      throw new WidgetRefusedError('session_gone', 'this conversation is no longer available; start a new one');
+    }
+    return session;
+  }
+
+  #take(instance: WidgetInstance, sessionId: number | null, ip: string): void {
+    const d = this.limits.take({ instanceId: instance.id, sessionId, ip, sessionPerMin: instance.session_messages_per_min, ipPerMin: instance.ip_messages_per_min });
+    if (!d.ok) throw new VisitorRateLimitedError(d.retryAfterS);
+  }
+
+  #issue(v: WidgetVisitor): IssuedToken & { renew_until: string } {
+    const issued = this.tokens.issue(v);
+    return { ...issued, renew_until: new Date(Date.parse(issued.expires_at) + VISITOR_RENEW_WINDOW_S * 1000).toISOString() };
+  }
+}
