@@ -15,6 +15,7 @@ import { CallRegistry } from './call-registry.ts';
 import type { GatewayConfig } from './config.ts';
 import { attachControlPlane } from './http/attach-control-plane.ts';
 import { errorBody, writeJson } from './http/respond.ts';
+import { serveWidgetScript } from './http/widget-script.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
 import { registerNotificationHealth, registerNotificationMetrics } from './observability/notification-health.ts';
 import { HealthRegistry } from './observability/health.ts';
@@ -85,6 +86,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     registerDurabilityMetrics(metrics, cp);
     registerNotificationHealth(health, cp);
     registerNotificationMetrics(metrics, cp);
+    serveWidgetScript(app, log);
   }
   app.any('/*', (res, req) => {
     // A WebSocket upgrade to a path with no socket (a scan for one) is a plain 404 and spends no
