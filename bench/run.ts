@@ -145,6 +145,12 @@ const benches: Record<string, Bench> = {
     takes: [],
     run: async (_a, progress) => (await import('./formats.ts')).runFormatsBench({ onProgress: progress }),
   },
+  widget: {
+    describe: 'website widget chat: N visitor sessions at once (--clients, default 200) asking FAQ questions (--turns each, default 5; --seconds bound, default 60) over the public API: first-token p50/p99 and the gateway event-loop lag p99 (target <= 10 ms)',
+    takes: ['clients', 'turns', 'seconds'],
+    single: ['clients'],
+    run: async (a, progress) => (await import('./widget-chat.ts')).runWidgetBench({ clients: a.clients?.[0], turns: a.turns, seconds: a.seconds, onProgress: progress }),
+  },
   backup: {
     describe: 'a backup with large recordings (--mb, default 60): build and validate wall time and the longest event-loop stall, ours (archive thread) vs the same work done synchronously',
     takes: ['mb'],

@@ -14,6 +14,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { until } from '../helpers/until.ts';
 import { startSecretaryGateway, type SecretaryGateway } from './helpers/secretary-gateway.ts';
 
+// Browser globals for the functions that run in the page (the repository's typecheck has no DOM lib).
+declare const document: any, window: any, getComputedStyle: any, MutationObserver: any;
+type ShadowRoot = any;
+
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
   t.plan(0, `no ${CHROMIUM}`);
