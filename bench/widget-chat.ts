@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { adminLogin, seedAdmin } from '../test/e2e/helpers/admin-client.ts';
 import { machineInfo } from './lib/machine.ts';
-import { freePort, startTsProcess, stopProcess } from './lib/processes.ts';
+import { cpuSeconds, freePort, startTsProcess, stopProcess } from './lib/processes.ts';
 import { BENCH_METRICS_TOKEN, scrapeLag } from './lib/scrape-lag.ts';
 import { summarize } from './lib/stats.ts';
 
@@ -117,6 +117,7 @@ export async function runWidgetBench(opts: WidgetBenchOptions = {}) {
     const samples: Sample[] = [];
     let errors = 0;
     const started = performance.now();
+    const cpuBefore = cpuSeconds(child.pid!);
     await Promise.all(
       tokens.map(async (tk, i) => {
         for (let n = 0; n < turns && performance.now() < deadline; n++) {
@@ -129,6 +130,7 @@ export async function runWidgetBench(opts: WidgetBenchOptions = {}) {
       }),
     );
     const wallS = (performance.now() - started) / 1000;
+    const gatewayCpuS = cpuSeconds(child.pid!) - cpuBefore;
     const lag = await scrapeLag(port);
     const firstToken = summarize(samples.map((s) => s.first_token_ms));
     return {
@@ -140,6 +142,8 @@ export async function runWidgetBench(opts: WidgetBenchOptions = {}) {
       errors,
       wall_s: Math.round(wallS * 100) / 100,
       replies_per_s: Math.round((samples.length / wallS) * 10) / 10,
+      /** The gateway process's CPU time (all its threads) per reply: what one answered question costs it. */
+      gateway_cpu_ms_per_reply: samples.length ? Math.round(((gatewayCpuS * 1000) / samples.length) * 100) / 100 : null,
       first_token_ms: firstToken,
       reply_ms: summarize(samples.map((s) => s.reply_ms)),
       gateway_event_loop_lag_ms: lag,

@@ -65,7 +65,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const trustProxy = deps.controlPlane?.config.trustProxy ?? false;
   const voice = new VoiceEndpoint(
     { ...config.voice, token },
-    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log, upgrades, trustProxy },
+    {
+      pipelineFactory: deps.pipelineFactory ?? createEchoPipeline,
+      calls,
+      clock,
+      metrics,
+      log,
+      upgrades,
+      trustProxy,
+      voiceGrant: deps.controlPlane ? (t, origin) => deps.controlPlane!.widgets.voiceCall(t, origin) : undefined,
+    },
   );
   voice.attach(app);
 

@@ -65,8 +65,7 @@ export class TextChat {
       temperature: opts.temperature,
       maxTokens: opts.maxTokens,
     });
-    await this.chat.setDialogueState(session.id, turn.state);
-    return { turn, stored: await this.chat.addMessage(session, 'assistant', turn.text) };
+    return { turn, stored: await this.chat.finishTurn(session, turn.state, turn.text) };
   }
 
   /**

@@ -8,6 +8,7 @@
  *
  * The voice token is the same kind of thing for one voice call: a minute to connect, then done.
  */
+import { randomBytes } from 'node:crypto';
 import { JwtError, signJwt, verifyJwt, type JwtClaims } from '../auth/jwt.ts';
 import { unauthorized } from '../http/errors.ts';
 import type { WidgetVisitor } from '../http/route.ts';
@@ -27,6 +28,10 @@ export interface IssuedToken {
 export interface VoiceGrant extends WidgetVisitor {
   /** The persona the call speaks as (the instance's), null for the default. */
   personaId: number | null;
+  /** The token's own id: a voice token opens one call. */
+  tokenId: string;
+  /** Unix seconds. */
+  expiresAt: number;
 }
 
 export class VisitorTokens {
@@ -61,7 +66,8 @@ export class VisitorTokens {
   issueVoice(v: WidgetVisitor, personaId: number | null): IssuedToken {
     const iat = Math.floor(this.now() / 1000);
     const exp = iat + VOICE_TOKEN_TTL_S;
-    const token = signJwt({ sub: String(v.sessionId), typ: VOICE, wid: v.instanceId, pub: v.publicId, org: v.origin, per: personaId, iat, exp }, this.key);
+    const jti = randomBytes(12).toString('base64url');
+    const token = signJwt({ sub: String(v.sessionId), typ: VOICE, wid: v.instanceId, pub: v.publicId, org: v.origin, per: personaId, jti, iat, exp }, this.key);
     return { token, expires_at: new Date(exp * 1000).toISOString() };
   }
 
@@ -69,7 +75,8 @@ export class VisitorTokens {
   voiceGrant(token: string): VoiceGrant | null {
     try {
       const { visitor, claims } = this.#verified(token, VOICE, 0);
-      return { ...visitor, personaId: typeof claims.per === 'number' ? claims.per : null };
+      if (typeof claims.jti !== 'string') return null;
+      return { ...visitor, personaId: typeof claims.per === 'number' ? claims.per : null, tokenId: claims.jti, expiresAt: claims.exp };
     } catch {
       return null;
     }

@@ -43,6 +43,8 @@ export class WidgetVisitors {
   readonly limits = new VisitorRateLimits();
   /** Replies streaming now, by instance id, with the origin each visitor came from. */
   readonly #live = new Map<number, Map<AbortController, string>>();
+  /** Voice tokens already used for a call, until they expire. */
+  readonly #usedVoiceTokens = new Map<string, number>();
 
   constructor(
     private readonly widgets: WidgetsRepo,
@@ -132,6 +134,23 @@ export class WidgetVisitors {
     if (!instance.voice_enabled) throw new WidgetRefusedError('voice_disabled', 'this chat has no voice button');
     await this.#session(v);
     return this.tokens.issueVoice(v, instance.persona_id);
+  }
+
+  /**
+   * Whether a WebSocket upgrade presenting `token` may start a voice call, and as which persona
+   * (the gateway's voice endpoint asks; undefined persona: the default). The token must be a live
+   * voice token of ours, presented from the origin it was issued to, and not used before: one
+   * token, one call. The instance was checked (enabled, voice button on) when the token was
+   * issued, at most VOICE_TOKEN_TTL_S ago; the upgrade itself reads no database.
+   */
+  voiceCall(token: string, origin: string | undefined): { persona: string | undefined } | null {
+    const grant = this.tokens.voiceGrant(token);
+    if (!grant || grant.origin !== origin) return null;
+    const now = Date.now() / 1000;
+    for (const [id, exp] of this.#usedVoiceTokens) if (exp < now) this.#usedVoiceTokens.delete(id);
+    if (this.#usedVoiceTokens.has(grant.tokenId)) return null;
+    this.#usedVoiceTokens.set(grant.tokenId, grant.expiresAt + 10);
+    return { persona: grant.personaId === null ? undefined : String(grant.personaId) };
   }
 
   /** An admin changed (or, with null, deleted) instance `id`: cut the replies it no longer allows. */
