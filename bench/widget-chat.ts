@@ -10,6 +10,7 @@
  *   npm run bench -- widget [--clients 200] [--turns 5] [--seconds 60] [--json]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { adminLogin, seedAdmin } from '../test/e2e/helpers/admin-client.ts';
@@ -111,6 +112,7 @@ export async function runWidgetBench(opts: WidgetBenchOptions = {}) {
     };
     await Promise.all(tokens.map((tk, i) => ask(tk, FAQ[i % FAQ.length].question)));
 
+    const loadAvg = Math.round(os.loadavg()[0] * 100) / 100;
     await scrapeLag(port); // resets the gateway's lag window: what follows is the load's
     progress(`${clients} visitors x ${turns} questions (at most ${seconds} s)`);
     const deadline = performance.now() + seconds * 1000;
@@ -136,6 +138,8 @@ export async function runWidgetBench(opts: WidgetBenchOptions = {}) {
     return {
       bench: 'widget-chat',
       machine: machineInfo(),
+      /** Other work on the machine when the load began (this bench's client shares the machine with the gateway). */
+      load_avg_1m: loadAvg,
       visitors: clients,
       questions_per_visitor: turns,
       replies: samples.length,
