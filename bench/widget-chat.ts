@@ -10,8 +10,7 @@
  *   npm run bench -- widget [--clients 200] [--turns 5] [--seconds 60] [--json]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { adminLogin, seedAdmin } from '../test/e2e/helpers/admin-client.ts';
 import { machineInfo } from './lib/machine.ts';
