@@ -263,3 +263,57 @@ for (const engine of testEngines()) {
     t.equal((await v.call('GET', '/messages')).body.error.code, 'session_gone', 'and the visitor’s token opens nothing');
   });
 }
+
+t.test('a reply streaming when its widget is switched off is cut with an error event', async (t) => {
+  // An LLM that sends one word, then holds the stream until released.
+  const http = await import('node:http');
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  const llm = http.createServer(async (req, res) => {
+    for await (const _ of req);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (text: string) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\n\n`;
+    res.write(chunk('Once '));
+    await Promise.race([held, new Promise((r) => res.once('close', r))]);
+    if (!res.destroyed) res.end(chunk('upon a time.') + 'data: [DONE]\n\n');
+  });
+  await new Promise<void>((r) => llm.listen(0, '127.0.0.1', r));
+  const c = await startControl({ EGRESS_ALLOW: '127.0.0.1' });
+  t.teardown(async () => {
+    release();
+    await c.stop();
+    await new Promise((r) => llm.close(r));
+  });
+  const admin = await c.userToken('adm', 'admin');
+  const port = (llm.address() as import('node:net').AddressInfo).port;
+  t.equal((await c.call('POST', '/admin/llm-providers', { token: admin, body: { name: 'slow', base_url: `http://127.0.0.1:${port}/v1`, model: 'm' } })).status, 201);
+  const { op, widget, visitor } = await setup(c);
+  const v = visitor();
+  await v.start();
+  const res = await fetch(`${c.base}/widget/v1/${widget.public_id}/messages`, {
+    method: 'POST',
+    headers: { origin: SHOP, authorization: `Bearer ${v.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ content: 'Tell me a story about dragons' }),
+  });
+  t.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes('event: delta')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  t.match(text, /Once/, 'the reply started streaming');
+  t.equal(c.cp.widgets.streaming, 1);
+  t.equal((await c.call('PATCH', `/admin/widgets/${widget.id}`, { token: op, body: { enabled: false } })).status, 200);
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  t.match(text, /event: error\ndata: \{"code":"widget_disabled"/, 'cut, and told why');
+  t.notMatch(text, /event: done/);
+  t.notMatch(text, /upon a time/);
+  t.equal(c.cp.widgets.streaming, 0);
+});
