@@ -100,6 +100,8 @@ t.test('the WebSocket TTS stream refuses an anonymous upgrade; new routes are in
   }
   t.ok(doc.paths['/v1/audio/transcriptions'].post.requestBody.content['multipart/form-data'], 'uploads documented with their content type');
   t.equal(doc.paths['/admin/gsm/at'].post['x-required-role'], 'admin');
+  t.same(doc.paths['/widget/v1/{widget}/messages'].post.security, [{ widgetVisitor: [] }], 'visitor routes name their own token');
+  t.same(doc.paths['/widget/v1/{widget}/sessions'].post.security, []);
   const download = doc.paths['/admin/calls/{id}/recordings/{recordingId}'].get;
   t.ok(download.responses['200'].content['audio/wav'], 'a download documented with its content type');
   t.ok(download.responses['404'], 'and its 404');
