@@ -96,6 +96,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     registerNotificationHealth(health, cp);
     registerNotificationMetrics(metrics, cp);
     serveWidgetScript(app, log);
+    cp.widgets.voicePath = config.voice.path; // named in the widget's voice tokens
   }
   app.any('/*', (res, req) => {
     // A WebSocket upgrade to a path with no socket (a scan for one) is a plain 404 and spends no

@@ -41,6 +41,8 @@ export interface PreparedReply {
 
 export class WidgetVisitors {
   readonly limits = new VisitorRateLimits();
+  /** Where the gateway serves the voice WebSocket (it sets this from VOICE_WS_PATH); voice tokens name it. */
+  voicePath = '/ws/voice';
   /** Replies streaming now, by instance id, with the origin each visitor came from. */
   readonly #live = new Map<number, Map<AbortController, string>>();
   /** Voice tokens already used for a call, until they expire. */
@@ -129,11 +131,11 @@ export class WidgetVisitors {
   }
 
   /** A token for one voice call as this visitor, speaking as the instance's persona. */
-  async voiceToken(v: WidgetVisitor): Promise<IssuedToken> {
+  async voiceToken(v: WidgetVisitor): Promise<IssuedToken & { path: string }> {
     const instance = await this.#admitVisitor(v);
     if (!instance.voice_enabled) throw new WidgetRefusedError('voice_disabled', 'this chat has no voice button');
     await this.#session(v);
-    return this.tokens.issueVoice(v, instance.persona_id);
+    return { ...this.tokens.issueVoice(v, instance.persona_id), path: this.voicePath };
   }
 
   /**

@@ -6,21 +6,18 @@
  * CSS is hostile on purpose (`* { color: red !important; font-size: 40px !important }`, `button {
  * display: none !important }`, and class names the widget uses), so leaks either way show.
  */
-import { existsSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { until } from '../helpers/until.ts';
 import { startSecretaryGateway, type SecretaryGateway } from './helpers/secretary-gateway.ts';
+import { hasChromium, launchChromium, serveHostPage, widgetSnippet, type HostPage } from './helpers/widget-page.ts';
 
 // Browser globals for the functions that run in the page (the repository's typecheck has no DOM lib).
 declare const document: any, window: any, getComputedStyle: any, MutationObserver: any;
 type ShadowRoot = any;
 
-const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  t.plan(0, `no ${CHROMIUM}`);
+if (!hasChromium()) {
+  t.plan(0, 'no Chromium');
   process.exit(0);
 }
 
@@ -32,7 +29,7 @@ button { display: none !important; }
 `;
 
 let gw: SecretaryGateway;
-let pageServer: http.Server;
+let host: HostPage;
 let pagePort: number;
 let browser: Browser;
 let widgetId: string;
@@ -40,31 +37,24 @@ let op: string;
 
 t.before(async () => {
   gw = await startSecretaryGateway({ PIPELINE: 'echo' });
-  const gwPort = new URL(gw.base).port;
-  pageServer = http.createServer((req, res) => {
-    const lang = new URL(req.url ?? '/', 'http://x').searchParams.get('lang') === 'ru' ? 'ru' : 'en';
-    const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+  host = await serveHostPage(
+    (lang) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <style>${HOSTILE_CSS}</style></head><body>
 <p class="msg" id="page-text">The shop's own page</p><div class="panel" id="page-panel">page panel</div><button id="page-button">page button</button>
-<script src="http://localhost:${gwPort}/widget.js" data-widget="${widgetId}" async></script></body></html>`;
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-  });
-  await new Promise<void>((r) => pageServer.listen(0, '127.0.0.1', r));
-  pagePort = (pageServer.address() as AddressInfo).port;
+${widgetSnippet(gw.base, widgetId)}</body></html>`,
+  );
+  pagePort = host.port;
   op = await gw.userToken('owner', 'operator');
   await gw.call('POST', '/admin/faq', op, { question: 'What are your opening hours?', answer: 'We are open from nine to five. Details: https://example.com/hours.', keywords: ['hours', 'open'] });
-  const w = await gw.call('POST', '/admin/widgets', op, { name: 'Shop', allowed_origins: [`http://127.0.0.1:${pagePort}`], greeting: 'Welcome to the test shop!' });
+  const w = await gw.call('POST', '/admin/widgets', op, { name: 'Shop', allowed_origins: [host.origin], greeting: 'Welcome to the test shop!' });
   if (w.status !== 201) throw new Error(`widget: ${w.status} ${w.text}`);
   widgetId = w.body.public_id;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 t.teardown(async () => {
   await browser?.close();
-  await new Promise((r) => pageServer?.close(r));
+  await host?.close();
   await gw?.stop();
 });
 

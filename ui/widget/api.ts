@@ -37,11 +37,13 @@ interface Stored {
 }
 
 export class VisitorApi {
+  readonly #gateway: string;
   readonly #root: string;
   readonly #key: string;
   #token: string | null = null;
 
   constructor(gatewayOrigin: string, readonly widget: string) {
+    this.#gateway = gatewayOrigin;
     this.#root = `${gatewayOrigin}/widget/v1/${encodeURIComponent(widget)}`;
     this.#key = `voice-gateway-widget:${widget}`;
     const stored = this.#load();
@@ -69,6 +71,23 @@ export class VisitorApi {
       throw err;
     }
     return (await this.#json<{ items: VisitorMessage[] }>('GET', '/messages', undefined, true)).items;
+  }
+
+  /** A one-call token for the voice WebSocket, and its URL on the gateway. */
+  async voiceToken(): Promise<{ token: string; url: string }> {
+    for (let attempt = 0; ; attempt++) {
+      if (!this.#token) this.#save(await this.#json('POST', '/sessions', {}));
+      try {
+        const { token, path } = await this.#json<{ token: string; path: string }>('POST', '/voice-token', {}, true);
+        return { token, url: this.#gateway.replace(/^http/, 'ws') + path };
+      } catch (err) {
+        if (attempt === 0 && err instanceof ApiError && (err.code === 'visitor_token_expired' || err.code === 'session_gone')) {
+          if (err.code === 'session_gone' || !(await this.restore().then((r) => r !== null, () => false))) this.#forget();
+          continue;
+        }
+        throw err;
+      }
+    }
   }
 
   /** Send a message; `onDelta` gets the reply as it streams. Starts a session first if there is none. */

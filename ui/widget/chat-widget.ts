@@ -9,6 +9,7 @@ import { ApiError, type VisitorApi, type WidgetConfig } from './api.ts';
 import { appendText } from './linkify.ts';
 import { pickLanguage, STRINGS, type Strings } from './strings.ts';
 import { widgetCss } from './styles.ts';
+import { VoiceCall } from './voice-call.ts';
 
 export const DEFAULT_CONFIG: WidgetConfig = {
   greeting: null,
@@ -19,6 +20,7 @@ export const DEFAULT_CONFIG: WidgetConfig = {
   max_message_chars: 2000,
 };
 
+const MIC_ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 15a3 3 0 0 0 3-3V6a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V22h2v-3.1A7 7 0 0 0 19 12z"/></svg>';
 const CHAT_ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
 
 export class ChatWidget {
@@ -28,6 +30,9 @@ export class ChatWidget {
   #refusal: string | null = null;
   #restored = false;
   #busy = false;
+  #call: VoiceCall | null = null;
+  /** The assistant bubble a voice reply is being written into. */
+  #voiceReply: HTMLElement | null = null;
   readonly #el: {
     style: HTMLStyleElement;
     launcher: HTMLButtonElement;
@@ -37,6 +42,7 @@ export class ChatWidget {
     log: HTMLDivElement;
     input: HTMLTextAreaElement;
     send: HTMLButtonElement;
+    voice: HTMLButtonElement;
     label: HTMLLabelElement;
   };
 
@@ -82,11 +88,17 @@ export class ChatWidget {
     input.rows = 1;
     const send = make('button', 'send');
     send.type = 'submit';
-    form.append(label, input, send);
+    const voice = make('button', 'voice');
+    voice.type = 'button';
+    voice.hidden = true;
+    voice.innerHTML = MIC_ICON; // a constant of ours
+    voice.setAttribute('aria-pressed', 'false');
+    form.append(label, input, voice, send);
     panel.append(head, log, form);
     wrap.append(launcher, panel);
     root.append(style, wrap);
-    this.#el = { style, launcher, panel, title, close, log, input, send, label };
+    this.#el = { style, launcher, panel, title, close, log, input, send, voice, label };
+    voice.addEventListener('click', () => void this.toggleVoice());
 
     launcher.addEventListener('click', () => (panel.hidden ? this.open() : this.close()));
     close.addEventListener('click', () => this.close());
@@ -129,6 +141,7 @@ export class ChatWidget {
   }
 
   close(): void {
+    this.#call?.stop();
     const { panel, launcher } = this.#el;
     panel.hidden = true;
     launcher.setAttribute('aria-expanded', 'false');
@@ -165,6 +178,41 @@ export class ChatWidget {
       this.#setBusy(false);
       this.#scroll();
       input.focus();
+    }
+  }
+
+  /** Start a hands-free voice call as this visitor, or end the one going on. */
+  async toggleVoice(): Promise<void> {
+    const { voice } = this.#el;
+    if (this.#call) return this.#call.stop();
+    const call = new VoiceCall({
+      onTranscript: (text) => {
+        this.#voiceReply = null;
+        this.#bubble('user', text);
+      },
+      onReplyText: (text) => {
+        this.#voiceReply ??= this.#bubble('assistant', '');
+        this.#voiceReply.textContent += text;
+        this.#scroll();
+      },
+      onReplyEnd: () => (this.#voiceReply = null),
+      onEnd: (error) => {
+        this.#call = null;
+        this.#voiceReply = null;
+        voice.setAttribute('aria-pressed', 'false');
+        voice.setAttribute('aria-label', this.#t.voiceStart);
+        if (error) this.#notice(this.#t.voiceFailed);
+      },
+    });
+    this.#call = call;
+    voice.setAttribute('aria-pressed', 'true');
+    voice.setAttribute('aria-label', this.#t.voiceStop);
+    try {
+      const { token, url } = await this.api.voiceToken();
+      await call.start(url, token);
+    } catch (err) {
+      call.stop();
+      this.#notice(err instanceof ApiError ? this.#words(err) : this.#t.voiceFailed);
     }
   }
 
@@ -244,7 +292,7 @@ export class ChatWidget {
 
   #apply(): void {
     const t = (this.#t = STRINGS[pickLanguage(this.#config.language, this.pageLang())]);
-    const { style, launcher, panel, title, close, input, send, label, log } = this.#el;
+    const { style, launcher, panel, title, close, input, send, voice, label, log } = this.#el;
     style.textContent = widgetCss(this.#config.colors, this.#config.position);
     launcher.setAttribute('aria-label', panel.hidden ? t.open : t.close);
     title.textContent = t.title;
@@ -254,5 +302,7 @@ export class ChatWidget {
     input.placeholder = t.placeholder;
     input.maxLength = this.#config.max_message_chars;
     send.textContent = t.send;
+    voice.hidden = !this.#config.voice || typeof WebSocket === 'undefined' || !navigator.mediaDevices;
+    voice.setAttribute('aria-label', this.#call ? t.voiceStop : t.voiceStart);
   }
 }

@@ -21,6 +21,9 @@ const en = {
   failed: 'Something went wrong. Please try again.',
   offline: 'Cannot reach the chat. Check your connection and try again.',
   cut: '(the answer was cut short)',
+  voiceStart: 'Start a voice call',
+  voiceStop: 'End the voice call',
+  voiceFailed: 'The voice call could not start (microphone or connection).',
 };
 
 const ru: typeof en = {
@@ -43,6 +46,9 @@ const ru: typeof en = {
   failed: 'Что-то пошло не так. Попробуйте ещё раз.',
   offline: 'Нет связи с чатом. Проверьте подключение и попробуйте снова.',
   cut: '(ответ прервался)',
+  voiceStart: 'Начать голосовой звонок',
+  voiceStop: 'Завершить голосовой звонок',
+  voiceFailed: 'Голосовой звонок не удалось начать (микрофон или связь).',
 };
 
 export type Strings = typeof en;

@@ -37,6 +37,11 @@ textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 
   background: ${c.background}; color: ${c.text}; }
 .send { border: 0; border-radius: 8px; padding: 0 14px; background: ${c.primary}; color: ${c.primary_text}; cursor: pointer; }
 .send:disabled { opacity: .6; cursor: default; }
+.voice { border: 1px solid ${c.primary}; border-radius: 8px; padding: 0 10px; background: ${c.background}; color: ${c.primary}; cursor: pointer; }
+.voice[hidden] { display: none; }
+.voice[aria-pressed="true"] { background: ${c.primary}; color: ${c.primary_text}; }
+.voice svg { width: 18px; height: 18px; fill: currentColor; vertical-align: middle; }
+.voice:focus-visible { outline: 3px solid ${c.primary}; outline-offset: 2px; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
 }
