@@ -1,11 +1,11 @@
 /**
  * The website widget's visitors, over the one conversation core: whether an origin may use an
  * instance now, a visitor's chat session (created, renewed, its history), and a reply to their
- * message through TextChat, as the admin chat and the other channels get theirs. The instance is
- * read from the database on every request, so an admin's change applies at once; replies that are
- * streaming when an instance is disabled, deleted or loses the visitor's origin are cut
- * (`instanceChanged`, called by the admin routes; on another gateway process sharing the database
- * they run to their end, and that visitor's next request is refused).
+ * message through TextChat, as the admin chat and the other channels get theirs. An admin's change
+ * applies to the next request (`instanceChanged`, called by the admin routes, drops the instances
+ * read; another gateway process sharing the database reads it again within INSTANCE_CACHE_MS), and
+ * replies streaming on this process when an instance is disabled, deleted or loses the visitor's
+ * origin are cut (on another process they run to their end).
  *
  * A visitor's session is a chat session with `source = 'widget'` and `source_id = '<instance
  * id>:<random key>'`, so the admin's chat history shows it (GET /admin/chat/sessions?source=widget).
@@ -24,6 +24,9 @@ export const MAX_VISITOR_MESSAGE_CHARS = 2000;
 /** Messages a reloaded widget shows: the most recent ones. */
 export const VISITOR_HISTORY_LIMIT = 200;
 export const WIDGET_SOURCE = 'widget';
+/** How long an instance read from the database answers visitor requests (see #instance). */
+export const INSTANCE_CACHE_MS = 1000;
+const MAX_CACHED_INSTANCES = 10_000;
 
 export interface VisitorMessage {
   id: number;
@@ -45,6 +48,7 @@ export class WidgetVisitors {
   voicePath = '/ws/voice';
   /** Replies streaming now, by instance id, with the origin each visitor came from. */
   readonly #live = new Map<number, Map<AbortController, string>>();
+  readonly #instances = new Map<string, { at: number; instance: Promise<WidgetInstance | undefined> }>();
   /** Voice tokens already used for a call, until they expire. */
   readonly #usedVoiceTokens = new Map<string, number>();
 
@@ -59,7 +63,7 @@ export class WidgetVisitors {
   /** The instance, if `origin` may use it now; WidgetRefusedError otherwise. */
   async admit(publicId: string, origin: string | undefined): Promise<WidgetInstance> {
     if (!origin) throw new WidgetRefusedError('origin_required', 'the request has no Origin header');
-    const instance = await this.widgets.byPublicId(publicId);
+    const instance = await this.#instance(publicId);
     if (!instance) throw new WidgetRefusedError('widget_not_found', 'no such widget');
     if (!instance.enabled) throw new WidgetRefusedError('widget_disabled', 'this chat is switched off');
     if (!instance.allowed_origins.includes(origin)) throw new WidgetRefusedError('origin_not_allowed', `this chat may not be used on ${origin}`);
@@ -157,6 +161,7 @@ export class WidgetVisitors {
 
   /** An admin changed (or, with null, deleted) instance `id`: cut the replies it no longer allows. */
   instanceChanged(id: number, instance: WidgetInstance | null): void {
+    this.#instances.clear();
     const live = this.#live.get(id);
     if (!live) return;
     for (const [cut, origin] of live) {
@@ -175,6 +180,24 @@ export class WidgetVisitors {
 
   close(): void {
     this.limits.close();
+  }
+
+  /**
+   * The instance by public id, read at most once per INSTANCE_CACHE_MS (every visitor request
+   * looks it up, most of them twice: the CORS check and the handler). A change through this
+   * process clears it at once; one made through another gateway process on the same database
+   * applies here within INSTANCE_CACHE_MS.
+   */
+  #instance(publicId: string): Promise<WidgetInstance | undefined> {
+    const now = performance.now();
+    const hit = this.#instances.get(publicId);
+    if (hit && now - hit.at < INSTANCE_CACHE_MS) return hit.instance;
+    // Ids that do not exist are cached too (a scan must not turn into database reads), within a bound.
+    if (this.#instances.size >= MAX_CACHED_INSTANCES) this.#instances.clear();
+    const instance = this.widgets.byPublicId(publicId);
+    this.#instances.set(publicId, { at: now, instance });
+    instance.catch(() => this.#instances.delete(publicId));
+    return instance;
   }
 
   async #admitVisitor(v: WidgetVisitor): Promise<WidgetInstance> {
