@@ -60,29 +60,34 @@ export class VisitorApi {
 
   /** The stored conversation, with a fresh token; false when there is none to restore. */
   async restore(): Promise<VisitorMessage[] | null> {
-    if (!this.#token) return null;
-    try {
-      this.#save(await this.#json('POST', '/sessions/renew', { token: this.#token }));
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
-        this.#forget();
-        return null;
-      }
-      throw err;
-    }
+    if (!(await this.#renew())) return null;
     return (await this.#json<{ items: VisitorMessage[] }>('GET', '/messages', undefined, true)).items;
   }
 
-  /** A one-call token for the voice WebSocket, and its URL on the gateway. */
-  async voiceToken(): Promise<{ token: string; url: string }> {
+  /** A fresh token for the stored session; false (and forgotten) when the session cannot be renewed. */
+  async #renew(): Promise<boolean> {
+    if (!this.#token) return false;
+    try {
+      this.#save(await this.#json('POST', '/sessions/renew', { token: this.#token }));
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        this.#forget();
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** Run `call` with a session; an expired token is renewed and a session gone replaced, once. */
+  async #withSession<T>(call: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (!this.#token) this.#save(await this.#json('POST', '/sessions', {}));
       try {
-        const { token, path } = await this.#json<{ token: string; path: string }>('POST', '/voice-token', {}, true);
-        return { token, url: this.#gateway.replace(/^http/, 'ws') + path };
+        return await call();
       } catch (err) {
         if (attempt === 0 && err instanceof ApiError && (err.code === 'visitor_token_expired' || err.code === 'session_gone')) {
-          if (err.code === 'session_gone' || !(await this.restore().then((r) => r !== null, () => false))) this.#forget();
+          if (err.code === 'session_gone' || !(await this.#renew().catch(() => false))) this.#forget();
           continue;
         }
         throw err;
@@ -90,21 +95,17 @@ export class VisitorApi {
     }
   }
 
+  /** A one-call token for the voice WebSocket, and its URL on the gateway. */
+  voiceToken(): Promise<{ token: string; url: string }> {
+    return this.#withSession(async () => {
+      const { token, path } = await this.#json<{ token: string; path: string }>('POST', '/voice-token', {}, true);
+      return { token, url: this.#gateway.replace(/^http/, 'ws') + path };
+    });
+  }
+
   /** Send a message; `onDelta` gets the reply as it streams. Starts a session first if there is none. */
-  async send(content: string, onDelta: (text: string) => void): Promise<{ message: VisitorMessage; truncated: boolean }> {
-    for (let attempt = 0; ; attempt++) {
-      if (!this.#token) this.#save(await this.#json('POST', '/sessions', {}));
-      try {
-        return await this.#stream(content, onDelta);
-      } catch (err) {
-        // An expired token is renewed, a conversation gone (erased) starts afresh: once, then it is an error.
-        if (attempt === 0 && err instanceof ApiError && (err.code === 'visitor_token_expired' || err.code === 'session_gone')) {
-          if (err.code === 'session_gone' || !(await this.restore().then((r) => r !== null, () => false))) this.#forget();
-          continue;
-        }
-        throw err;
-      }
-    }
+  send(content: string, onDelta: (text: string) => void): Promise<{ message: VisitorMessage; truncated: boolean }> {
+    return this.#withSession(() => this.#stream(content, onDelta));
   }
 
   async #stream(content: string, onDelta: (text: string) => void): Promise<{ message: VisitorMessage; truncated: boolean }> {

@@ -231,7 +231,8 @@ export class ChatWidget {
     log.scrollTop = log.scrollHeight;
   }
 
-  #bubble(role: 'user' | 'assistant', text: string): HTMLDivElement {
+  /** A message bubble in the log; returns the element its text is in. */
+  #bubble(role: 'user' | 'assistant', text: string): HTMLElement {
     const doc = this.root.ownerDocument ?? document;
     const div = doc.createElement('div');
     div.className = `msg ${role}`;
@@ -244,7 +245,7 @@ export class ChatWidget {
     div.append(body);
     this.#el.log.append(div);
     this.#scroll();
-    return body as unknown as HTMLDivElement;
+    return body;
   }
 
   #notice(text: string): void {
