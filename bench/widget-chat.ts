@@ -5,9 +5,11 @@
  * client-side time to the first `delta` event (first token) p50/p99, the whole reply, and the
  * gateway's own event-loop lag p99 over the load (its /metrics, reset by a scrape just before):
  * the target is <= 10 ms, so voice calls on the same process are not disturbed. Bounded by count
- * (--clients x --turns) and by time (--seconds: no new question after it).
+ * (--clients x --turns) and by time (--seconds: no new question after it). `--think-ms`: each
+ * visitor waits that long (jittered +-50%) between a reply and their next question, as people
+ * reading and typing do; 0 (the default) asks back to back: the gateway's throughput.
  *
- *   npm run bench -- widget [--clients 200] [--turns 5] [--seconds 60] [--json]
+ *   npm run bench -- widget [--clients 200] [--turns 5] [--think-ms 0] [--seconds 60] [--json]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -31,6 +33,8 @@ export interface WidgetBenchOptions {
   clients?: number;
   turns?: number;
   seconds?: number;
+  /** Between a reply and the visitor's next question (default 0). */
+  thinkMs?: number;
   onProgress?: (message: string) => void;
 }
 
@@ -43,6 +47,7 @@ export async function runWidgetBench(opts: WidgetBenchOptions = {}) {
   const clients = opts.clients ?? 200;
   const turns = opts.turns ?? 5;
   const seconds = opts.seconds ?? 60;
+  const thinkMs = opts.thinkMs ?? 0;
   const progress = opts.onProgress ?? (() => {});
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-bench-widget-'));
   const port = await freePort();
@@ -122,6 +127,7 @@ export async function runWidgetBench(opts: WidgetBenchOptions = {}) {
     await Promise.all(
       tokens.map(async (tk, i) => {
         for (let n = 0; n < turns && performance.now() < deadline; n++) {
+          if (thinkMs) await new Promise((r) => setTimeout(r, thinkMs * (0.5 + Math.random())));
           try {
             samples.push(await ask(tk, FAQ[(i + n) % FAQ.length].question));
           } catch {
@@ -141,6 +147,7 @@ export async function runWidgetBench(opts: WidgetBenchOptions = {}) {
       load_avg_1m: loadAvg,
       visitors: clients,
       questions_per_visitor: turns,
+      think_ms: thinkMs,
       replies: samples.length,
       errors,
       wall_s: Math.round(wallS * 100) / 100,
