@@ -9,6 +9,7 @@
  * Replies stream as server-sent events: `delta` ({text}) as the reply is produced, then `done`
  * ({message, ended}) or `error` ({code, message}). Text only: the widget renders it as text.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { HttpError, tooManyRequests, unauthorized } from '../http/errors.ts';
 import { created, eventStream, json, route, type RequestContext, type RouteCors, type RouteDef, type WidgetVisitor } from '../http/route.ts';
@@ -171,8 +172,9 @@ export function visitorRoutes(s: ControlServices): RouteDef[] {
               await send('error', { code: refusal.code, message: refusal.message });
               return;
             }
-            s.log.error({ err, widget: prepared.instance.id, session: prepared.session.id }, 'widget reply failed');
-            await send('error', { code: 'reply_failed', message: 'the reply failed; please try again' });
+            const errorId = randomBytes(5).toString('hex');
+            s.log.error({ err, error_id: errorId, widget: prepared.instance.id, session: prepared.session.id }, 'widget reply failed');
+            await send('error', { code: 'reply_failed', message: `the reply failed; please try again (error id ${errorId})`, error_id: errorId });
           }
         });
       },
