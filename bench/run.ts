@@ -17,6 +17,7 @@ const FLAGS = {
   'token-ms': { rule: { min: 0, max: 10_000 }, list: false },
   mb: { rule: { min: 1, max: 4096 }, list: false },
   'jitter-ms': { rule: { min: 0.1, max: 1000 }, list: false },
+  'think-ms': { rule: { min: 0, max: 600_000 }, list: false },
 } as const satisfies Record<string, { rule: NumberRule; list: boolean }>;
 type Flag = keyof typeof FLAGS;
 
@@ -30,6 +31,7 @@ interface BenchArgs {
   'token-ms'?: number;
   mb?: number;
   'jitter-ms'?: number;
+  'think-ms'?: number;
 }
 
 type BenchFn = (args: BenchArgs, progress: (m: string) => void) => Promise<unknown>;
@@ -149,6 +151,13 @@ const benches: Record<string, Bench> = {
     describe: '/v1/audio/speech encoders (wav, pcm, mp3, opus) and upload decoders (wav, mp3, flac, ogg-opus): multiple of real time; event-loop delay decoding a 5-minute MP3 on the main thread vs the worker',
     takes: [],
     run: async (_a, progress) => (await import('./formats.ts')).runFormatsBench({ onProgress: progress }),
+  },
+  widget: {
+    describe: 'website widget chat: N visitor sessions at once (--clients, default 200) asking FAQ questions (--turns each, default 5, --think-ms between a reply and the next question, default 0; --seconds bound, default 60) over the public API: first-token p50/p99 and the gateway event-loop lag p99 (target <= 10 ms)',
+    takes: ['clients', 'turns', 'seconds', 'think-ms'],
+    single: ['clients'],
+    run: async (a, progress) =>
+      (await import('./widget-chat.ts')).runWidgetBench({ clients: a.clients?.[0], turns: a.turns, seconds: a.seconds, thinkMs: a['think-ms'], onProgress: progress }),
   },
   backup: {
     describe: 'a backup with large recordings (--mb, default 60): build and validate wall time and the longest event-loop stall, ours (archive thread) vs the same work done synchronously',

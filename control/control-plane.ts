@@ -59,6 +59,8 @@ import { TextChat } from './conversation/text-chat.ts';
 import { BotConversation } from './telegram/bot-conversation.ts';
 import { TelegramBotManager } from './telegram/bot-manager.ts';
 import { PostgresBotOwnership, soleGateway } from './telegram/bot-ownership.ts';
+import { VisitorTokens } from './widget/visitor-token.ts';
+import { WidgetVisitors } from './widget/widget-visitors.ts';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -165,6 +167,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     },
   };
   const chat = new TextChat(repos.chat, conversations, messages);
+  const widgets = new WidgetVisitors(repos.widgets, repos.chat, chat, new VisitorTokens(secret.derive('widget-visitor-tokens')), log.child({ component: 'widget' }));
 
   const setup = new SetupGate();
   if ((await repos.users.count()) === 0) setup.arm();
@@ -263,7 +266,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Named by the node (the data directory), not the life: what an earlier life left claimed is due again now.
   await notifications.worker.start(node.name);
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, live };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, widgets, live };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   const dataDirSpace = new DataDirSpace(dataDir, config.diskMinFreeBytes, log.child({ component: 'disk' }));
@@ -297,6 +300,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
         // Entries the database cannot take within this stay in the journal for the next start.
         await journal.close(5000);
         rateLimiter.close();
+        widgets.close();
         await conversations.close();
         ownMetrics.close();
         await tts.close();
@@ -339,7 +343,7 @@ async function bindProviderSecrets(providers: LlmProvidersRepo, log: Logger): Pr
  * voice socket's bad-message limits, which the TTS socket keeps too (default: their defaults).
  */
 export function controlPlaneHttp(cp: ControlPlane, opts: { upgradeGuard?: UpgradeGuard; wsErrors?: WsErrorLimits } = {}): ControlPlaneHttp {
-  const authenticate = createAuthenticator(cp.auth, cp.apiKeys);
+  const authenticate = createAuthenticator(cp.auth, cp.apiKeys, (token) => cp.widgets.tokens.verify(token));
   return {
     webSockets: [ttsWebSocket(cp, (authorization) => authenticate({ kind: 'user', role: 'operator' }, authorization), opts.upgradeGuard ?? new UpgradeGuard(), opts.wsErrors)],
     http: createRouter(cp.routes, {

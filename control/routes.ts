@@ -26,6 +26,8 @@ import { monitorRoutes } from './admin/monitor-routes.ts';
 import { sttRoutes } from './admin/stt-routes.ts';
 import { ttsRoutes } from './admin/tts-routes.ts';
 import { telegramRoutes } from './admin/telegram-routes.ts';
+import { widgetsRoutes } from './admin/widgets-routes.ts';
+import { visitorRoutes } from './widget/visitor-routes.ts';
 import { audioRoutes } from './openai-api/audio-routes.ts';
 import { json, route, type RouteDef } from './http/route.ts';
 import { RouteTable } from './http/route-table.ts';
@@ -59,6 +61,8 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...telegramRoutes(s),
     ...openAiRoutes(s),
     ...audioRoutes(s),
+    ...widgetsRoutes(s),
+    ...visitorRoutes(s),
   ];
   let doc: Record<string, unknown> | null = null;
   const table: RouteTable = new RouteTable([

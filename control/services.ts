@@ -20,6 +20,7 @@ import type { SttService } from './stt/stt-service.ts';
 import type { TelegramBotManager } from './telegram/bot-manager.ts';
 import type { TtsService } from './tts/tts-service.ts';
 import type { UsageMeter } from './usage/usage-meter.ts';
+import type { WidgetVisitors } from './widget/widget-visitors.ts';
 
 /** What the gateway may attach or replace after start (a modem that comes up later, its metrics). */
 export interface LiveHooks {
@@ -63,5 +64,7 @@ export interface ControlServices {
   notifications: Notifications;
   /** The Telegram bots' runners (control/telegram/). */
   telegram: TelegramBotManager;
+  /** The website widget's visitors: origin checks, sessions, tokens, replies (control/widget). */
+  widgets: WidgetVisitors;
   live: LiveHooks;
 }

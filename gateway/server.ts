@@ -15,6 +15,7 @@ import { CallRegistry } from './call-registry.ts';
 import { DEFAULT_UI_DIST, type GatewayConfig } from './config.ts';
 import { attachControlPlane } from './http/attach-control-plane.ts';
 import { errorBody, writeJson } from './http/respond.ts';
+import { serveWidgetScript } from './http/widget-script.ts';
 import { registerDurabilityHealth, registerDurabilityMetrics } from './observability/durability.ts';
 import { registerNotificationHealth, registerNotificationMetrics } from './observability/notification-health.ts';
 import { HealthRegistry } from './observability/health.ts';
@@ -69,7 +70,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const trustProxy = deps.controlPlane?.config.trustProxy ?? false;
   const voice = new VoiceEndpoint(
     { ...config.voice, token },
-    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log, upgrades, trustProxy },
+    {
+      pipelineFactory: deps.pipelineFactory ?? createEchoPipeline,
+      calls,
+      clock,
+      metrics,
+      log,
+      upgrades,
+      trustProxy,
+      voiceGrant: deps.controlPlane ? (t, origin) => deps.controlPlane!.widgets.voiceCall(t, origin) : undefined,
+    },
   );
   voice.attach(app);
 
@@ -90,6 +100,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
     registerDurabilityMetrics(metrics, cp);
     registerNotificationHealth(health, cp);
     registerNotificationMetrics(metrics, cp);
+    serveWidgetScript(app, log);
+    cp.widgets.voicePath = config.voice.path; // named in the widget's voice tokens
   }
   // The admin SPA (gateway/ui/): ui/dist in memory; rebuilt in the background at start when stale.
   const initialBundle = UiBundle.load(config.ui.distDir);

@@ -46,7 +46,7 @@ export function buildOpenApi(table: RouteTable, version = '0.1.0'): Record<strin
       summary: def.summary,
       tags: [def.tag],
       operationId: operationId(def),
-      security: def.auth.kind === 'public' ? [] : def.auth.kind === 'api_key' ? [{ apiKey: [] }] : [{ bearerAuth: [] }],
+      security: def.auth.kind === 'public' ? [] : def.auth.kind === 'api_key' ? [{ apiKey: [] }] : def.auth.kind === 'widget_visitor' ? [{ widgetVisitor: [] }] : [{ bearerAuth: [] }],
       ...(def.auth.kind === 'user' ? { 'x-required-role': def.auth.role } : {}),
       ...(def.audit ? { 'x-audit-action': def.audit } : {}),
       parameters: parameters(def),
@@ -76,6 +76,7 @@ export function buildOpenApi(table: RouteTable, version = '0.1.0'): Record<strin
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from POST /admin/auth/login' },
         apiKey: { type: 'http', scheme: 'bearer', description: 'API key (vgk_...) created in /admin/api-keys' },
+        widgetVisitor: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Website visitor token from POST /widget/v1/{widget}/sessions, bound to the widget and the Origin (docs/channels.md)' },
       },
       schemas: { Error: ErrorSchema },
       responses: { Error: { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },

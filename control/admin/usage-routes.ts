@@ -7,7 +7,7 @@ import type { ControlServices } from '../services.ts';
 import { IdParams, PageQuery, TimeRange } from './schemas.ts';
 
 const Filter = TimeRange.extend({
-  subject_type: z.enum(['api_key', 'user', 'ip', 'telegram_bot']).optional(),
+  subject_type: z.enum(['api_key', 'user', 'ip', 'telegram_bot', 'widget']).optional(),
   subject_id: z.string().max(200).optional(),
   kind: z.string().max(32).optional(),
 });

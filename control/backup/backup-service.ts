@@ -49,7 +49,7 @@ import { removeUnreferencedRecordings } from '../recordings/unreferenced-files.t
 export const BACKUP_TABLES = [
   'users', 'llm_providers', 'tts_presets', 'personas', 'modem_personas', 'system_config', 'faq', 'chat_sessions', 'chat_messages',
   'calls', 'call_turns', 'call_transcripts', 'recordings', 'sms', 'audit_log', 'usage_log', 'usage_limits',
-  'consents', 'api_keys', 'messages', 'notification_channels', 'notification_outbox',
+  'consents', 'api_keys', 'messages', 'notification_channels', 'notification_outbox', 'widget_instances',
   'telegram_bots',
 ] as const;
 /** Tables added after the first backups were made, by the migration that added them: a backup from before has none (restored empty). */
@@ -58,6 +58,7 @@ const TABLE_SINCE: Partial<Record<(typeof BACKUP_TABLES)[number], string>> = {
   messages: '0011-messages-notifications',
   notification_channels: '0011-messages-notifications',
   notification_outbox: '0011-messages-notifications',
+  widget_instances: '0015-widget-instances',
   telegram_bots: '0016-telegram-bots',
 };
 export const NOT_BACKED_UP = {

@@ -10,6 +10,7 @@ import type { MessageStore } from '../../pipeline/dialogue/message-store.ts';
 import { parseSecretaryState } from '../../pipeline/dialogue/secretary-state.ts';
 import { textTurn, type TextTurnResult } from '../../pipeline/conversation/text-turn.ts';
 import { sessionOverride } from '../llm/llm-backend.ts';
+import { normaliseCallbackNumber } from '../messages/message-record.ts';
 import type { ChatMessage, ChatRepo, ChatSession } from '../repositories/chat.ts';
 import type { DatabaseConversationSource } from './conversation-source.ts';
 
@@ -62,7 +63,7 @@ export class TextChat {
     const store: MessageStore = callerId ? { save: (m) => this.messages.save({ ...m, callerId: m.callerId ?? callerId }) } : this.messages;
     const turn = await textTurn({
       config,
-      store,
+      store: this.#contactRecording(session, store),
       context: { channel, sessionId: session.id },
       history,
       state,
@@ -72,8 +73,7 @@ export class TextChat {
       temperature: opts.temperature,
       maxTokens: opts.maxTokens,
     });
-    await this.chat.setDialogueState(session.id, turn.state);
-    return { turn, stored: await this.chat.addMessage(session, 'assistant', turn.text) };
+    return { turn, stored: await this.chat.finishTurn(session, turn.state, turn.text) };
   }
 
   /**
@@ -97,6 +97,21 @@ export class TextChat {
       temperature: opts.temperature,
       maxTokens: opts.maxTokens,
     });
+  }
+
+  /**
+   * The inbox, and a session without a contact gets the callback number of the message left in it:
+   * a person asking for their data names their number, and GDPR export and erase find sessions by
+   * contact (control/legal), so a widget visitor's conversation goes with their message.
+   */
+  #contactRecording(session: ChatSession, inbox: MessageStore): MessageStore {
+    return {
+      save: async (m) => {
+        await inbox.save(m);
+        const contact = normaliseCallbackNumber(m.callbackNumber);
+        if (contact && !session.contact) await this.chat.updateSession(session.id, { contact });
+      },
+    };
   }
 
   /** `faq` and the model of each provider conversations may use now. */

@@ -16,6 +16,7 @@ import * as messagesNotifications from './migrations/0011-messages-notifications
 import * as turnEndedAt from './migrations/0012-turn-ended-at.ts';
 import * as auditRestoredFrom from './migrations/0013-audit-restored-from.ts';
 import * as nodeLiveness from './migrations/0014-node-liveness.ts';
+import * as widgetInstances from './migrations/0015-widget-instances.ts';
 import * as telegramBots from './migrations/0016-telegram-bots.ts';
 import * as notificationChannelBot from './migrations/0017-notification-channel-bot.ts';
 
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly NamedMigration[] = [
   { name: '0012-turn-ended-at', ...turnEndedAt, additive: true },
   { name: '0013-audit-restored-from', ...auditRestoredFrom, additive: true },
   { name: '0014-node-liveness', ...nodeLiveness, additive: true },
+  { name: '0015-widget-instances', ...widgetInstances, additive: true },
   { name: '0016-telegram-bots', ...telegramBots, additive: true },
   { name: '0017-notification-channel-bot', ...notificationChannelBot, additive: true },
 ];

@@ -4,7 +4,7 @@
  * segments over parameters so `/admin/faq/export` is not taken for `/admin/faq/:id`.
  */
 import { compilePath, splitPath, type PathPattern } from './path-pattern.ts';
-import type { Method, RouteDef } from './route.ts';
+import type { Method, RouteCors, RouteDef } from './route.ts';
 
 export interface CompiledRoute {
   def: RouteDef;
@@ -25,6 +25,11 @@ export const PUBLIC_ROUTES = new Set([
   'POST /admin/setup',
   // Telegram's webhook deliveries: checked by the bot's secret token (admin/telegram-routes.ts).
   'POST /telegram/webhook/:id',
+  // The website widget's visitors (control/widget/visitor-routes.ts): each checks the Origin
+  // against the instance's allow-list; a visitor token comes out of them.
+  'GET /widget/v1/:widget/config',
+  'POST /widget/v1/:widget/sessions',
+  'POST /widget/v1/:widget/sessions/renew',
 ]);
 
 export class RouteTable {
@@ -49,6 +54,22 @@ export class RouteTable {
   /** Distinct first path segments (`/admin`, `/v1`): the prefixes the router claims on the app. */
   prefixes(): string[] {
     return [...new Set(this.routes.map((r) => '/' + r.def.path.split('/')[1]))];
+  }
+
+  /**
+   * The CORS rule of the routes at `url` that have their own (RouteCors), with the path's params and
+   * the methods served there: what a preflight for that path is answered by. Null: CORS_ORIGINS.
+   */
+  corsOf(url: string): { cors: RouteCors; params: Record<string, string>; methods: Method[] } | null {
+    const parts = splitPath(url);
+    let found: { cors: RouteCors; params: Record<string, string>; methods: Method[] } | null = null;
+    for (const r of this.routes) {
+      const params = r.pattern.match(parts);
+      if (!params || !r.def.cors) continue;
+      found ??= { cors: r.def.cors, params, methods: [] };
+      if (!found.methods.includes(r.def.method)) found.methods.push(r.def.method);
+    }
+    return found;
   }
 
   match(method: string, url: string): MatchResult {

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { RateClass } from '../config.ts';
+import type { HttpError } from './errors.ts';
 import type { ApiKey } from '../repositories/api-keys.ts';
 import type { UsageKind } from '../repositories/usage.ts';
 import type { Role, UserWithHash } from '../repositories/users.ts';
@@ -16,11 +17,25 @@ export type AuthRequirement =
   /** Only for the endpoints that exchange credentials for tokens (login, refresh, first-admin setup). */
   | { kind: 'public' }
   | { kind: 'user'; role: Role }
-  | { kind: 'api_key' };
+  | { kind: 'api_key' }
+  /**
+   * A website visitor's token (control/widget/visitor-token.ts). The router also checks that the
+   * token was issued for the path's `:widget` and the request's Origin, whatever the handler does.
+   */
+  | { kind: 'widget_visitor' };
+
+/** Who a widget visitor token speaks for: one chat session of one widget instance, from one origin. */
+export interface WidgetVisitor {
+  instanceId: number;
+  publicId: string;
+  sessionId: number;
+  origin: string;
+}
 
 export type Principal =
   | { kind: 'user'; user: UserWithHash; sid: string }
   | { kind: 'api_key'; key: ApiKey }
+  | { kind: 'widget_visitor'; visitor: WidgetVisitor }
   | { kind: 'anonymous' };
 
 export interface AuditNote {
@@ -71,6 +86,17 @@ export type Reply =
   /** A file on disk, `size` bytes, sent with Content-Length in chunks that wait out backpressure (never read whole into memory). */
   | { kind: 'file'; status: number; file: string; size: number; contentType: string; headers?: Array<[string, string]> };
 
+/**
+ * A route's own CORS rule, instead of CORS_ORIGINS (which is for the admin API): the widget's
+ * visitor API allows each instance's own origins. `check` answers null for an allowed origin, or
+ * the error to refuse it with; that refusal is readable by the refused origin (it carries
+ * Access-Control-Allow-Origin) so the widget can say why, and it is all that origin can read. A
+ * preflight from a refused origin is answered 403 without CORS headers.
+ */
+export interface RouteCors {
+  check(origin: string | undefined, params: Record<string, string>): Promise<HttpError | null>;
+}
+
 export interface RouteDef<P = any, Q = any, B = any> {
   method: Method;
   /** `/admin/faq/:id`; parameters are single path segments. */
@@ -90,6 +116,8 @@ export interface RouteDef<P = any, Q = any, B = any> {
   rawBody?: { contentTypes: string[]; description?: string };
   /** Audit action name (`faq.create`). Required on every mutating /admin route; the table refuses one without. */
   audit?: string;
+  /** This route's own CORS rule (see RouteCors); without one, CORS_ORIGINS applies. */
+  cors?: RouteCors;
   /** Usage kind counted and limited for this route; typed so a route cannot meter a kind no limit can name. */
   usage?: UsageKind;
   /** Schema of a successful JSON answer, for the OpenAPI document. */

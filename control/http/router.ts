@@ -12,7 +12,8 @@ import { roleAtLeast } from '../auth/roles.ts';
 import type { AuditInput } from '../repositories/audit-log.ts';
 import { clientIp } from './client-ip.ts';
 import type { CorsPolicy } from './cors.ts';
-import { errorBody, forbidden, fromDatabaseError, fromServiceError, HttpError, notFound, tooManyRequests } from './errors.ts';
+import { ALLOWED_HEADERS } from './cors.ts';
+import { errorBody, forbidden, fromDatabaseError, fromServiceError, HttpError, notFound, tooManyRequests, unauthorized } from './errors.ts';
 import { ClientAbortedError, type Header, type HttpRequest, type HttpResponse, type HttpService, type ResponseStream } from './http-port.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { AuditNote, AuthRequirement, Method, Principal, RequestContext, UsageNote } from './route.ts';
@@ -44,7 +45,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 class Answer {
   constructor(
     private readonly res: HttpResponse,
-    private readonly base: readonly Header[],
+    private base: readonly Header[],
   ) {}
 
   get aborted(): boolean {
@@ -53,6 +54,11 @@ class Answer {
 
   get signal(): AbortSignal {
     return this.res.signal;
+  }
+
+  /** Headers every answer from now on carries too (a route's own CORS headers, known once its check ran). */
+  addBase(headers: readonly Header[]): void {
+    this.base = [...this.base, ...headers];
   }
 
   send(status: number, headers: readonly Header[], contentType: string | null, body: string | Buffer): void {
@@ -73,15 +79,32 @@ export function createRouter(table: RouteTable, deps: RouterDeps): HttpService {
     const { method, path: url, query, headers } = req;
     const ip = clientIp(req.remoteAddress, headers['x-forwarded-for'], deps.trustProxy);
     const origin = headers.origin;
-    const ex = new Answer(res, [...CONTROL_SECURITY_HEADERS, ...deps.cors.headersFor(origin)]);
+    // A route with its own CORS rule (the widget's visitor API) gets its headers once the rule has looked.
+    const ownCors = method === 'OPTIONS' ? table.corsOf(url) : null;
+    const m = method === 'OPTIONS' ? null : table.match(method, url);
+    const routeCors = ownCors ?? (m?.kind === 'found' ? m.route.def.cors : undefined);
+    const ex = new Answer(res, [...CONTROL_SECURITY_HEADERS, ...(routeCors ? [['Vary', 'Origin'] as Header] : deps.cors.headersFor(origin))]);
     const fail = (e: HttpError) => ex.send(e.status, e.headers, JSON_TYPE, JSON.stringify(errorBody(e.code, e.message, e.details)));
 
+    if (ownCors) {
+      void ownCors.cors.check(origin, ownCors.params).then(
+        (refusal) => {
+          if (refusal || !origin) return fail(new HttpError(403, 'cors_forbidden', 'this origin may not call this widget'));
+          ex.send(204, [...ownCorsHeaders(origin), ['Access-Control-Allow-Methods', ownCors.methods.join(', ')], ['Access-Control-Allow-Headers', ALLOWED_HEADERS], ['Access-Control-Max-Age', '600']], null, '');
+        },
+        (err: unknown) => {
+          deps.log.error({ err, url }, 'CORS check failed');
+          fail(new HttpError(500, 'internal', 'internal error'));
+        },
+      );
+      return;
+    }
     if (method === 'OPTIONS') {
       if (origin && deps.cors.allows(origin)) ex.send(204, deps.cors.preflightHeaders(), null, '');
       else fail(new HttpError(403, 'cors_forbidden', 'this origin is not allowed (CORS_ORIGINS)'));
       return;
     }
-    const m = table.match(method, url);
+    if (!m) return;
     if (m.kind === 'not_found') return fail(new HttpError(404, 'not_found', `no route for ${method} ${url}`));
     if (m.kind === 'method_not_allowed') {
       return fail(new HttpError(405, 'method_not_allowed', `${method} is not allowed on ${url}`, { allowed: m.allowed }, [['Allow', m.allowed.join(', ')]]));
@@ -127,9 +150,22 @@ async function serve(ex: Answer, route: CompiledRoute, inc: Incoming, deps: Rout
     else ticket?.cancel();
   };
   try {
+    if (def.cors) {
+      // Before anything else: a refused origin learns only that it was refused, and why.
+      const refusal = await def.cors.check(inc.headers.origin, inc.params);
+      if (inc.headers.origin) ex.addBase(ownCorsHeaders(inc.headers.origin));
+      if (refusal) throw refusal;
+    }
     principal = await deps.authenticate(def.auth, inc.headers.authorization);
     if (def.auth.kind === 'user' && (principal.kind !== 'user' || !roleAtLeast(principal.user.role, def.auth.role))) {
       throw forbidden(`this needs the ${def.auth.role} role`);
+    }
+    if (def.auth.kind === 'widget_visitor') {
+      // A visitor token works only for the widget and the origin it was issued to.
+      const v = principal.kind === 'widget_visitor' ? principal.visitor : null;
+      if (!v || v.publicId !== inc.params.widget || v.origin !== inc.headers.origin) {
+        throw unauthorized('this visitor token was issued for another widget or origin', 'visitor_token_mismatch');
+      }
     }
     const params = def.params ? validate(def.params, inc.params, 'params') : inc.params;
     const query = def.query ? validate(def.query, parseQuery(inc.query), 'query') : undefined;
@@ -235,3 +271,9 @@ async function writeAudit(
     deps.log.error({ err, action }, 'audit write failed');
   }
 }
+
+/** CORS headers of a route with its own rule, for an origin it allowed (or refused readably). */
+const ownCorsHeaders = (origin: string): Header[] => [
+  ['Access-Control-Allow-Origin', origin],
+  ['Access-Control-Expose-Headers', 'Retry-After'],
+];

@@ -38,6 +38,7 @@ export const PERSONAL_DATA_MAP: Record<string, TablePolicy> = {
   notification_channels: { none: "configuration: where the owner is told (the owner's own chat, number or webhook)" },
   notification_outbox: { none: 'delivery state of messages, no caller data of its own; rows go with their message (ON DELETE CASCADE)' },
   telegram_bots: { retained: "configuration: the owner's bots; its allow-list holds Telegram user ids the owner chose to let in, removed by editing the bot (their chats are in chat_sessions, source telegram, contact telegram:<user id>)" },
+  widget_instances: { none: 'configuration: the website widgets and the origins they may be embedded on (visitors are chat_sessions)' },
   gateway_nodes: { none: 'gateway processes and their heartbeats (control/cluster/gateway-node.ts)' },
   erasure_ledger: { retained: 'identifiers of erased people, encrypted: the suppression list that erases them again after a restore (legal/erasure-ledger.ts)' },
 };

@@ -68,15 +68,14 @@ export class ChatRepo {
     return r ? toSession(r) : undefined;
   }
 
+  /** The message and the session's activity time in one transaction: one commit (one fsync on SQLite) per message. */
   async addMessage(session: ChatSession, role: ChatMessage['role'], content: string): Promise<ChatMessage> {
-    const now = nowIso();
-    const id = insertedId(
-      await this.db('chat_messages')
-        .insert({ session_id: session.id, role, content, source: session.source, source_id: session.source_id, created_at: now })
-        .returning('id'),
-    );
-    await this.db('chat_sessions').where({ id: session.id }).update({ updated_at: now });
-    return toMessage((await this.db('chat_messages').where({ id }).first())!);
+    return this.db.transaction((q) => insertMessage(q, session, role, content));
+  }
+
+  /** A turn's end: the secretary's state for the next turn and the reply, committed together. */
+  async finishTurn(session: ChatSession, dialogueState: unknown, reply: string): Promise<ChatMessage> {
+    return this.db.transaction((q) => insertMessage(q, session, 'assistant', reply, { dialogue_state: dialogueState === null ? null : JSON.stringify(dialogueState) }));
   }
 
   async listSessions(page: Page, filter: { source?: string } = {}): Promise<ChatSession[]> {
@@ -138,4 +137,12 @@ export class ChatRepo {
   async messages(sessionId: number): Promise<ChatMessage[]> {
     return (await this.db('chat_messages').where({ session_id: sessionId }).orderBy('id')).map(toMessage);
   }
+}
+
+/** The row as inserted (no read back: every column is known here), with the session's activity time and `sessionColumns` set. */
+async function insertMessage(q: Queryable, session: ChatSession, role: ChatMessage['role'], content: string, sessionColumns: Record<string, unknown> = {}): Promise<ChatMessage> {
+  const row = { session_id: session.id, role, content, source: session.source, source_id: session.source_id, created_at: nowIso() };
+  const id = insertedId(await q('chat_messages').insert(row).returning('id'));
+  await q('chat_sessions').where({ id: session.id }).update({ ...sessionColumns, updated_at: row.created_at });
+  return { id, ...row };
 }

@@ -21,6 +21,7 @@ import { TelegramBotsRepo } from './telegram-bots.ts';
 import { TtsPresetsRepo } from './tts-presets.ts';
 import { UsageLimitsRepo, UsageLogRepo } from './usage.ts';
 import { UsersRepo } from './users.ts';
+import { WidgetsRepo } from './widgets.ts';
 
 export function createRepositories(db: Queryable, cipher: FieldCipher) {
   return {
@@ -45,6 +46,7 @@ export function createRepositories(db: Queryable, cipher: FieldCipher) {
     notificationChannels: new NotificationChannelsRepo(db, cipher),
     notificationOutbox: new NotificationOutboxRepo(db),
     telegramBots: new TelegramBotsRepo(db, cipher),
+    widgets: new WidgetsRepo(db),
   };
 }
 

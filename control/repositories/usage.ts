@@ -9,8 +9,8 @@ export type UsageMetric = (typeof USAGE_METRICS)[number];
 /** What a metered route counts as; a limit names one. Routes declare theirs with `usage` (http/route.ts). */
 export const USAGE_KINDS = ['chat', 'tts', 'stt'] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
-/** `telegram_bot`: every chat of one Telegram bot (subject_id: the bot's id). */
-export const SUBJECT_TYPES = ['global', 'api_key', 'user', 'ip', 'telegram_bot'] as const;
+/** `telegram_bot`: every chat of one Telegram bot (subject_id: the bot's id). `widget`: a website widget instance (its id), which all its visitors count as. */
+export const SUBJECT_TYPES = ['global', 'api_key', 'user', 'ip', 'telegram_bot', 'widget'] as const;
 export type SubjectType = (typeof SUBJECT_TYPES)[number];
 
 export interface UsageRecord {

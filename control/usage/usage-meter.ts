@@ -33,6 +33,8 @@ type Subject = UsageSubject;
 export function subjectOf(principal: Principal, ip: string): Subject {
   if (principal.kind === 'api_key') return { type: 'api_key', id: String(principal.key.id) };
   if (principal.kind === 'user') return { type: 'user', id: String(principal.user.id) };
+  // A website's visitors count together, as their widget instance: an admin limits an instance, not a visitor.
+  if (principal.kind === 'widget_visitor') return { type: 'widget', id: String(principal.visitor.instanceId) };
   return { type: 'ip', id: ip };
 }
 

@@ -21,6 +21,8 @@ export interface CallOptions {
   tailMs?: number;
   /** Hard cap on the whole call. */
   maxMs?: number;
+  /** The Origin header, as a browser page sends it (a widget visitor's voice token is bound to one). */
+  origin?: string;
   /** A text message sent right after `started` (text input instead of, or besides, audio). */
   text?: string;
   caller?: string;
@@ -78,7 +80,7 @@ export async function runCall(opts: CallOptions): Promise<CallReport> {
 
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  const ws = new WebSocket(opts.url, { headers, perMessageDeflate: false });
+  const ws = new WebSocket(opts.url, { headers, perMessageDeflate: false, origin: opts.origin });
   ws.binaryType = 'nodebuffer';
 
   const events: ClientEvent[] = [];

@@ -35,6 +35,8 @@ export interface VoiceConnectionDeps {
   metrics?: GatewayMetrics;
   log: Logger;
   remoteAddress?: string;
+  /** The persona this call must speak as, whatever `start` asks for (a widget visitor's voice token names it). */
+  persona?: { id: string | undefined };
 }
 
 type State =
@@ -191,7 +193,8 @@ export class VoiceConnection {
     const id = randomUUID();
     let pipeline: CallPipeline;
     try {
-      pipeline = this.deps.pipelineFactory({ callId: id, channel: CHANNEL, callerNumber: msg.caller, persona: msg.persona });
+      const persona = this.deps.persona ? this.deps.persona.id : msg.persona;
+      pipeline = this.deps.pipelineFactory({ callId: id, channel: CHANNEL, callerNumber: msg.caller, persona });
     } catch (err) {
       this.deps.calls.release(CHANNEL);
       edge.close();

@@ -4,6 +4,8 @@
  *
  * The upgrade: an IP with too many failed upgrades is refused with 429 before its token is
  * looked at (control/http/upgrade-guard.ts); a missing or wrong token is 401 and counts as one.
+ * Besides VOICE_WS_TOKEN, a website visitor's one-call voice token (control/widget) is accepted
+ * from the origin it was issued to; that call speaks as the widget's persona.
  * The bearer subprotocol is never echoed: only `voice.v1`, when offered (browsers need one of
  * theirs back); a client that offered only `bearer.<token>` gets no protocol header.
  */
@@ -23,6 +25,8 @@ import { presentedToken, tokenMatches } from './voice-token.ts';
 
 interface UserData {
   remote: string;
+  /** Set when the call's persona is fixed by its token (a widget visitor's), whatever `start` asks for. */
+  persona?: { id: string | undefined };
   connection?: VoiceConnection;
 }
 
@@ -93,6 +97,11 @@ export class VoiceEndpoint {
       upgrades: UpgradeGuard;
       /** Take the client IP from X-Forwarded-For (TRUST_PROXY). */
       trustProxy?: boolean;
+      /**
+       * Tokens other than the voice token: a website visitor's one-call voice token (control/widget),
+       * checked with the upgrade's Origin; the call speaks as the persona it names. Null: refused.
+       */
+      voiceGrant?: (token: string, origin: string | undefined) => { persona: string | undefined } | null;
     },
   ) {}
 
@@ -121,7 +130,9 @@ export class VoiceEndpoint {
         }
         const protocols = req.getHeader('sec-websocket-protocol');
         const token = presentedToken(req.getQuery('token') ?? '', req.getHeader('authorization'), protocols);
-        if (!token || !tokenMatches(token, options.token)) {
+        const gatewayToken = !!token && tokenMatches(token, options.token);
+        const grant = token && !gatewayToken ? (deps.voiceGrant?.(token, req.getHeader('origin') || undefined) ?? null) : null;
+        if (!gatewayToken && !grant) {
           deps.upgrades.failed(ip);
           deps.metrics?.protocolErrors.inc({ code: 'unauthorized' });
           writeJson(res, '401 Unauthorized', errorBody('unauthorized', 'missing or wrong voice token (use ?token= or Authorization: Bearer)'));
@@ -129,7 +140,7 @@ export class VoiceEndpoint {
         }
         const offered = protocols.split(',').map((p) => p.trim());
         res.upgrade<UserData>(
-          { remote },
+          grant ? { remote, persona: { id: grant.persona } } : { remote },
           req.getHeader('sec-websocket-key'),
           offered.includes(VOICE_SUBPROTOCOL) ? VOICE_SUBPROTOCOL : '',
           req.getHeader('sec-websocket-extensions'),
@@ -147,6 +158,7 @@ export class VoiceEndpoint {
           metrics: deps.metrics,
           log: deps.log,
           remoteAddress: data.remote,
+          persona: data.persona,
         });
         data.connection = connection;
         const live: LiveConnection = { connection, socket, phase: this.nextPhase++ % PHASES, step: () => connection.tick(this.tickNow) };
