@@ -10,7 +10,7 @@ const TABLES = [
   'users', 'refresh_tokens', 'personas', 'llm_providers', 'tts_presets', 'system_config', 'faq', 'chat_sessions', 'chat_messages', 'calls',
   'call_turns', 'call_transcripts', 'recordings', 'sms', 'audit_log', 'usage_log', 'usage_limits', 'consents', 'api_keys',
   'erasure_ledger', 'login_device_throttles', 'gateway_nodes', 'modem_personas', 'messages', 'notification_channels', 'notification_outbox',
-  'telegram_bots',
+  'telegram_bots', 'widget_instances',
 ];
 
 for (const engine of testEngines()) {
