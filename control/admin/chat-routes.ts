@@ -173,7 +173,11 @@ export function chatRoutes(s: ControlServices): RouteDef[] {
           ctx.usage.tokensIn = turn.tokensIn;
           ctx.usage.tokensOut = turn.tokensOut;
           // A cut answer is stored as far as it reached the admin, and the done event says it was cut.
-          const cut = turn.truncated ? { truncated: true, error: { code: 'llm_stream_failed', message: `the model failed mid-answer: ${turn.truncated.message}` } } : {};
+          // Our words and the error id only: the failure's own text (a provider's, a socket's) stays in the log.
+          const failure = turn.truncated;
+          const cut = failure
+            ? { truncated: true, error: { code: 'llm_stream_failed', message: 'the model failed mid-answer; the text sent so far is incomplete', ...(failure.errorId ? { error_id: failure.errorId } : {}) } }
+            : {};
           await sink.write(`event: done\ndata: ${JSON.stringify({ message: stored, source: turn.source, model: turn.model, ended: turn.ended, ...cut })}\n\n`);
         });
       },
