@@ -26,6 +26,7 @@ import { monitorRoutes } from './admin/monitor-routes.ts';
 import { sttRoutes } from './admin/stt-routes.ts';
 import { ttsRoutes } from './admin/tts-routes.ts';
 import { telegramRoutes } from './admin/telegram-routes.ts';
+import { voiceTokenRoutes } from './admin/voice-token-routes.ts';
 import { audioRoutes } from './openai-api/audio-routes.ts';
 import { json, route, type RouteDef } from './http/route.ts';
 import { RouteTable } from './http/route-table.ts';
@@ -57,6 +58,7 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...modemPersonasRoutes(s),
     ...backupRoutes(s),
     ...telegramRoutes(s),
+    ...voiceTokenRoutes(s),
     ...openAiRoutes(s),
     ...audioRoutes(s),
   ];

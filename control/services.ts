@@ -1,4 +1,5 @@
 /** Everything a route handler may use, built once by createControlPlane. */
+import type { OperatorVoiceTokens } from './auth/operator-voice-tokens.ts';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
@@ -64,4 +65,8 @@ export interface ControlServices {
   /** The Telegram bots' runners (control/telegram/). */
   telegram: TelegramBotManager;
   live: LiveHooks;
+  /** Softphone tokens: one voice connection each, minted for signed-in operators (auth/operator-voice-tokens.ts). */
+  voiceTokens: OperatorVoiceTokens;
+  /** The voice WebSocket's path (VOICE_WS_PATH), for clients that are handed a token. */
+  voicePath: string;
 }

@@ -69,7 +69,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
   const trustProxy = deps.controlPlane?.config.trustProxy ?? false;
   const voice = new VoiceEndpoint(
     { ...config.voice, token },
-    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log, upgrades, trustProxy },
+    { pipelineFactory: deps.pipelineFactory ?? createEchoPipeline, calls, clock, metrics, log, upgrades, trustProxy, operatorTokens: deps.controlPlane?.voiceTokens },
   );
   voice.attach(app);
 

@@ -4,6 +4,7 @@
  *
  * The upgrade: an IP with too many failed upgrades is refused with 429 before its token is
  * looked at (control/http/upgrade-guard.ts); a missing or wrong token is 401 and counts as one.
+ * The token is VOICE_WS_TOKEN or an operator's one-connection softphone token.
  * The bearer subprotocol is never echoed: only `voice.v1`, when offered (browsers need one of
  * theirs back); a client that offered only `bearer.<token>` gets no protocol header.
  */
@@ -93,6 +94,8 @@ export class VoiceEndpoint {
       upgrades: UpgradeGuard;
       /** Take the client IP from X-Forwarded-For (TRUST_PROXY). */
       trustProxy?: boolean;
+      /** Softphone tokens minted for signed-in operators (control/auth/operator-voice-tokens.ts), each good for one upgrade. */
+      operatorTokens?: { redeem(token: string): unknown };
     },
   ) {}
 
@@ -121,7 +124,7 @@ export class VoiceEndpoint {
         }
         const protocols = req.getHeader('sec-websocket-protocol');
         const token = presentedToken(req.getQuery('token') ?? '', req.getHeader('authorization'), protocols);
-        if (!token || !tokenMatches(token, options.token)) {
+        if (!token || !(tokenMatches(token, options.token) || deps.operatorTokens?.redeem(token))) {
           deps.upgrades.failed(ip);
           deps.metrics?.protocolErrors.inc({ code: 'unauthorized' });
           writeJson(res, '401 Unauthorized', errorBody('unauthorized', 'missing or wrong voice token (use ?token= or Authorization: Bearer)'));

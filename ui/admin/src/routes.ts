@@ -30,6 +30,7 @@ const ApiKeys = lazy(() => import('./views/ApiKeys.tsx'));
 const Backups = lazy(() => import('./views/Backups.tsx'));
 const Personas = lazy(() => import('./views/Personas.tsx'));
 const Providers = lazy(() => import('./views/Providers.tsx'));
+const Softphone = lazy(() => import('./views/Softphone.tsx'));
 
 export const NAV: NavGroup[] = [
   {
@@ -54,6 +55,7 @@ export const NAV: NavGroup[] = [
     label: 'nav.group.channels',
     items: [
       { path: '/chat', label: 'nav.chat', view: Chat },
+      { path: '/call', label: 'nav.softphone', view: Softphone },
       { path: '/telephony', label: 'nav.telephony', view: null },
       { path: '/widgets', label: 'nav.widgets', view: null },
       { path: '/telegram', label: 'nav.telegram', view: null },
