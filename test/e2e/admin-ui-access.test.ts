@@ -20,6 +20,7 @@ const VIEWS: Array<{ path: string; heading: string; ready?: RegExp }> = [
   { path: '/messages/msg-ui-1', heading: 'John Smith' },
   { path: '/chat', heading: 'Chat playground' },
   { path: '/call', heading: 'Call the secretary', ready: /^Not in a call\.$/ },
+  { path: '/telegram-bots', heading: 'Telegram bots', ready: /^No bots yet/ },
   { path: '/personas', heading: 'Personas', ready: /^Front desk$/ },
   { path: '/providers', heading: 'LLM providers', ready: /^Cloud LLM$/ },
   { path: '/audit', heading: 'Audit log', ready: /^personas\.create$/ },

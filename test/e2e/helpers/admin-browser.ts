@@ -32,12 +32,14 @@ export interface AdminUi {
 export interface AdminUiOptions {
   /** Gateway settings over the defaults (the echo pipeline; `PIPELINE: 'secretary'` for real speech). */
   env?: Record<string, string>;
+  /** Control-plane settings over ADMIN_TEST_ENV (TELEGRAM_API_ROOT, ...). */
+  controlEnv?: Record<string, string>;
   /** More Chromium switches (the softphone's fake microphone). */
   chromiumArgs?: string[];
 }
 
 export async function startAdminUi(opts: AdminUiOptions = {}): Promise<AdminUi> {
-  const sg = await startSecretaryGateway({ PIPELINE: 'echo', ...ADMIN_TEST_ENV, ...opts.env }, ADMIN_TEST_ENV);
+  const sg = await startSecretaryGateway({ PIPELINE: 'echo', ...ADMIN_TEST_ENV, ...opts.env }, { ...ADMIN_TEST_ENV, ...opts.controlEnv });
   try {
     if (!(await sg.gateway.ui.built)) throw new Error(`the admin UI is not built (state ${sg.gateway.ui.state().kind}); see the gateway log`);
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...(opts.chromiumArgs ?? [])], timeout: 60_000 });
