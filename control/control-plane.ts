@@ -6,10 +6,10 @@
  * The gateway serves those ports on its uWS app (gateway/http/attach-control-plane.ts); nothing here
  * knows the server library.
  */
-import { OperatorVoiceTokens } from './auth/operator-voice-tokens.ts';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
+import { OperatorVoiceTokens } from './auth/operator-voice-tokens.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { DeviceTokens } from './auth/device-token.ts';
 import { DEFAULT_PARAMS, OWASP_MIN_PARAMS } from './auth/password.ts';

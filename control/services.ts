@@ -1,8 +1,8 @@
 /** Everything a route handler may use, built once by createControlPlane. */
-import type { OperatorVoiceTokens } from './auth/operator-voice-tokens.ts';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
+import type { OperatorVoiceTokens } from './auth/operator-voice-tokens.ts';
 import type { AuthService } from './auth/auth-service.ts';
 import type { SetupGate } from './auth/setup-token.ts';
 import type { ControlConfig } from './config.ts';
