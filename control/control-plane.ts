@@ -9,6 +9,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
+import { OperatorVoiceTokens } from './auth/operator-voice-tokens.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { DeviceTokens } from './auth/device-token.ts';
 import { DEFAULT_PARAMS, OWASP_MIN_PARAMS } from './auth/password.ts';
@@ -79,6 +80,8 @@ export interface ControlPlaneOptions {
   builtinConversation?: BuiltinSourceOptions;
   /** Calls: how long an LLM provider may take to a first token before the secretary answers the turn (LLM_FIRST_TOKEN_MS; default 8000). */
   voiceFirstTokenMs?: number;
+  /** The voice WebSocket's path (the gateway's VOICE_WS_PATH; default /ws/voice), told to softphones with their token. */
+  voicePath?: string;
   /** Where the text channels hand taken messages (default: the owner's inbox; calls hand theirs to the call log, which adds them there). */
   messages?: MessageStore;
   /** TTS engines for /admin/tts and /v1/audio/speech (default: espeak-ng, built here). */
@@ -266,7 +269,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Named by the node (the data directory), not the life: what an earlier life left claimed is due again now.
   await notifications.worker.start(node.name);
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, widgets, live };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, widgets, live, voiceTokens: new OperatorVoiceTokens(), voicePath: opts.voicePath ?? '/ws/voice' };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   const dataDirSpace = new DataDirSpace(dataDir, config.diskMinFreeBytes, log.child({ component: 'disk' }));

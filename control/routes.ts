@@ -28,6 +28,7 @@ import { ttsRoutes } from './admin/tts-routes.ts';
 import { telegramRoutes } from './admin/telegram-routes.ts';
 import { widgetsRoutes } from './admin/widgets-routes.ts';
 import { visitorRoutes } from './widget/visitor-routes.ts';
+import { voiceTokenRoutes } from './admin/voice-token-routes.ts';
 import { audioRoutes } from './openai-api/audio-routes.ts';
 import { json, route, type RouteDef } from './http/route.ts';
 import { RouteTable } from './http/route-table.ts';
@@ -59,6 +60,7 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...modemPersonasRoutes(s),
     ...backupRoutes(s),
     ...telegramRoutes(s),
+    ...voiceTokenRoutes(s),
     ...openAiRoutes(s),
     ...audioRoutes(s),
     ...widgetsRoutes(s),

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { ApiKeyAuthenticator } from './auth/api-key-auth.ts';
+import type { OperatorVoiceTokens } from './auth/operator-voice-tokens.ts';
 import type { AuthService } from './auth/auth-service.ts';
 import type { SetupGate } from './auth/setup-token.ts';
 import type { ControlConfig } from './config.ts';
@@ -67,4 +68,8 @@ export interface ControlServices {
   /** The website widget's visitors: origin checks, sessions, tokens, replies (control/widget). */
   widgets: WidgetVisitors;
   live: LiveHooks;
+  /** Softphone tokens: one voice connection each, minted for signed-in operators (auth/operator-voice-tokens.ts). */
+  voiceTokens: OperatorVoiceTokens;
+  /** The voice WebSocket's path (VOICE_WS_PATH), for clients that are handed a token. */
+  voicePath: string;
 }

@@ -91,6 +91,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
       // Until personas, FAQ or providers are stored: the shipped sample in PERSONA_LANGUAGE and LLM_BASE_URL.
       builtinConversation: builtinConversationOptions(config, log),
       voiceFirstTokenMs: config.secretary.llmFirstTokenMs,
+      voicePath: config.voice.path,
     });
   } catch (err) {
     return fail('control_plane', err);

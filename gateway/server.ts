@@ -79,6 +79,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
       upgrades,
       trustProxy,
       voiceGrant: deps.controlPlane ? (t, origin) => deps.controlPlane!.widgets.voiceCall(t, origin) : undefined,
+      operatorTokens: deps.controlPlane?.voiceTokens,
     },
   );
   voice.attach(app);

@@ -4,8 +4,9 @@
  *
  * The upgrade: an IP with too many failed upgrades is refused with 429 before its token is
  * looked at (control/http/upgrade-guard.ts); a missing or wrong token is 401 and counts as one.
- * Besides VOICE_WS_TOKEN, a website visitor's one-call voice token (control/widget) is accepted
- * from the origin it was issued to; that call speaks as the widget's persona.
+ * Besides VOICE_WS_TOKEN, an operator's one-connection softphone token (control/auth), and a
+ * website visitor's one-call voice token (control/widget) from the origin it was issued to; that
+ * call speaks as the widget's persona.
  * The bearer subprotocol is never echoed: only `voice.v1`, when offered (browsers need one of
  * theirs back); a client that offered only `bearer.<token>` gets no protocol header.
  */
@@ -102,6 +103,8 @@ export class VoiceEndpoint {
        * checked with the upgrade's Origin; the call speaks as the persona it names. Null: refused.
        */
       voiceGrant?: (token: string, origin: string | undefined) => { persona: string | undefined } | null;
+      /** Softphone tokens minted for signed-in operators (control/auth/operator-voice-tokens.ts), each good for one upgrade. */
+      operatorTokens?: { redeem(token: string): unknown };
     },
   ) {}
 
@@ -130,7 +133,8 @@ export class VoiceEndpoint {
         }
         const protocols = req.getHeader('sec-websocket-protocol');
         const token = presentedToken(req.getQuery('token') ?? '', req.getHeader('authorization'), protocols);
-        const gatewayToken = !!token && tokenMatches(token, options.token);
+        // An operator's softphone token is as good as the gateway's own, and spent by this upgrade.
+        const gatewayToken = !!token && (tokenMatches(token, options.token) || !!deps.operatorTokens?.redeem(token));
         const grant = token && !gatewayToken ? (deps.voiceGrant?.(token, req.getHeader('origin') || undefined) ?? null) : null;
         if (!gatewayToken && !grant) {
           deps.upgrades.failed(ip);

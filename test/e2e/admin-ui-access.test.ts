@@ -19,6 +19,8 @@ const VIEWS: Array<{ path: string; heading: string; ready?: RegExp }> = [
   { path: '/messages', heading: 'Messages', ready: /^Call me back about my order$/ },
   { path: '/messages/msg-ui-1', heading: 'John Smith' },
   { path: '/chat', heading: 'Chat playground' },
+  { path: '/call', heading: 'Call the secretary', ready: /^Not in a call\.$/ },
+  { path: '/telegram-bots', heading: 'Telegram bots', ready: /^No bots yet/ },
   { path: '/personas', heading: 'Personas', ready: /^Front desk$/ },
   { path: '/providers', heading: 'LLM providers', ready: /^Cloud LLM$/ },
   { path: '/audit', heading: 'Audit log', ready: /^personas\.create$/ },

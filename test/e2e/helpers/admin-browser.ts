@@ -29,19 +29,28 @@ export interface AdminUi {
   close(): Promise<void>;
 }
 
-export async function startAdminUi(): Promise<AdminUi> {
-  const sg = await startSecretaryGateway({ PIPELINE: 'echo', ...ADMIN_TEST_ENV }, ADMIN_TEST_ENV);
+export interface AdminUiOptions {
+  /** Gateway settings over the defaults (the echo pipeline; `PIPELINE: 'secretary'` for real speech). */
+  env?: Record<string, string>;
+  /** Control-plane settings over ADMIN_TEST_ENV (TELEGRAM_API_ROOT, ...). */
+  controlEnv?: Record<string, string>;
+  /** More Chromium switches (the softphone's fake microphone). */
+  chromiumArgs?: string[];
+}
+
+export async function startAdminUi(opts: AdminUiOptions = {}): Promise<AdminUi> {
+  const sg = await startSecretaryGateway({ PIPELINE: 'echo', ...ADMIN_TEST_ENV, ...opts.env }, { ...ADMIN_TEST_ENV, ...opts.controlEnv });
   try {
     if (!(await sg.gateway.ui.built)) throw new Error(`the admin UI is not built (state ${sg.gateway.ui.state().kind}); see the gateway log`);
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 60_000 });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...(opts.chromiumArgs ?? [])], timeout: 60_000 });
     return {
       sg,
       browser,
-      async context(opts = {}) {
+      async context(view = {}) {
         const ctx = await browser.newContext({
           baseURL: sg.base,
-          viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
-          colorScheme: opts.colorScheme ?? 'light',
+          viewport: { width: view.width ?? 1280, height: view.height ?? 800 },
+          colorScheme: view.colorScheme ?? 'light',
           locale: 'en-US',
           serviceWorkers: 'block',
         });

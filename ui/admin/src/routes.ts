@@ -30,6 +30,8 @@ const ApiKeys = lazy(() => import('./views/ApiKeys.tsx'));
 const Backups = lazy(() => import('./views/Backups.tsx'));
 const Personas = lazy(() => import('./views/Personas.tsx'));
 const Providers = lazy(() => import('./views/Providers.tsx'));
+const Softphone = lazy(() => import('./views/Softphone.tsx'));
+const Telegram = lazy(() => import('./views/Telegram.tsx'));
 
 export const NAV: NavGroup[] = [
   {
@@ -54,9 +56,11 @@ export const NAV: NavGroup[] = [
     label: 'nav.group.channels',
     items: [
       { path: '/chat', label: 'nav.chat', view: Chat },
+      { path: '/call', label: 'nav.softphone', view: Softphone },
       { path: '/telephony', label: 'nav.telephony', view: null },
       { path: '/widgets', label: 'nav.widgets', view: null },
-      { path: '/telegram', label: 'nav.telegram', view: null },
+      // Not /telegram: the control plane claims that segment (its webhook, /telegram/webhook/:id).
+      { path: '/telegram-bots', label: 'nav.telegram', view: Telegram },
     ],
   },
   {
