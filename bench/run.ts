@@ -115,6 +115,11 @@ const benches: Record<string, Bench> = {
         onProgress: progress,
       }),
   },
+  endpointing: {
+    describe: 'premature turn ends: utterances with 300/500/700 ms internal pauses (questions, a name, a phone number in groups) to a real gateway, the fixed silence rule alone vs early turn ends',
+    takes: [],
+    run: async (_a, progress) => (await import('./endpointing.ts')).runEndpointingBench({ onProgress: progress }),
+  },
   backchannels: {
     describe: 'speech over a reply (espeak-ng/flite voices, clean, telephone band, 10 dB noise): backchannels that let the reply go on, interruptions that stop it, words-only rule vs the interruption judge',
     takes: [],

@@ -21,26 +21,26 @@ import { clientBargeInMs, clientV2vMs, countUnderruns, runScriptedCall, underrun
 import { summarize } from './lib/stats.ts';
 import { BENCH_METRICS_TOKEN, scrapeLag } from './lib/scrape-lag.ts';
 
-const TOKEN = 'bench-voice-token-0123456789';
+export const VOICE_BENCH_TOKEN = 'bench-voice-token-0123456789';
 const FAQ_QUESTIONS = ['What are your opening hours?', 'What is your address?', 'When are you open?', 'Where is your office?', 'What time do you close?'];
 /** Off the FAQ, so the LLM (not the FAQ shortcut) answers. */
 export const LLM_QUESTIONS = ['Can you help me with my order?', 'I have a question about my invoice.', 'Do you sell gift cards?', 'Can I change my booking?'];
 export const LLM_REPLY = 'Sure, I can help with that. Let me check the details for you, it will only take a moment. Thank you for waiting.';
 
-interface GatewayProcess {
+export interface GatewayProcess {
   url: string;
   port: number;
   pid: number;
   stop(): Promise<void>;
 }
 
-async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGateway(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-bench-voice-'));
   const child = await startTsProcess(
     'gateway/main.ts',
     [],
-    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'secretary', VOICE_WS_TOKEN: TOKEN, METRICS_TOKEN: BENCH_METRICS_TOKEN, DATA_DIR: dataDir, ...env },
+    { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', PIPELINE: 'secretary', VOICE_WS_TOKEN: VOICE_BENCH_TOKEN, METRICS_TOKEN: BENCH_METRICS_TOKEN, DATA_DIR: dataDir, ...env },
     (line) => line.includes('gateway listening'),
     60000,
   );
@@ -92,7 +92,7 @@ export async function runVoiceBench(opts: VoiceBenchOptions = {}) {
   try {
     progress(`gateway up; ${turns} turns, each interrupting the previous reply after ${opts.interruptAfterMs ?? 700} ms`);
     await scrapeLag(gw.port);
-    const r = await runScriptedCall({ url: gw.url, token: TOKEN, steps: interruptingScript(turns, opts.interruptAfterMs ?? 700, useLlm ? LLM_QUESTIONS : FAQ_QUESTIONS), maxMs: turns * 8000 + 10000, lingerMs: 500 });
+    const r = await runScriptedCall({ url: gw.url, token: VOICE_BENCH_TOKEN, steps: interruptingScript(turns, opts.interruptAfterMs ?? 700, useLlm ? LLM_QUESTIONS : FAQ_QUESTIONS), maxMs: turns * 8000 + 10000, lingerMs: 500 });
     const lag = await scrapeLag(gw.port);
     const samples = turnSamples(r);
     const col = (f: (s: TurnSample) => number | null | undefined) => summarize(samples.map(f).filter((x): x is number => typeof x === 'number'));
@@ -107,7 +107,7 @@ export async function runVoiceBench(opts: VoiceBenchOptions = {}) {
       bench: 'voice',
       dialogue: useLlm ? `fake LLM, ttft ${opts.llmTtftMs} ms, ${opts.llmTokenMs ?? 0} ms/token` : 'built-in secretary (FAQ)',
       engines: 'Silero VAD (worker) + pocketsphinx + espeak-ng',
-      settings: Object.fromEntries(['VAD_MIN_SILENCE_MS', 'VAD_PAUSE_MS', 'VAD_MIN_SPEECH_MS', 'VAD_THRESHOLD', 'BARGE_IN_CONFIRM_MS'].map((k) => [k, process.env[k] ?? 'default'])),
+      settings: Object.fromEntries(['VAD_MIN_SILENCE_MS', 'VAD_PAUSE_MS', 'TURN_HOLD_MS', 'VAD_MIN_SPEECH_MS', 'VAD_THRESHOLD', 'BARGE_IN_CONFIRM_MS'].map((k) => [k, process.env[k] ?? 'default'])),
       turns_said: r.said.length,
       turns_recognised: recognised,
       endpoint_ms: col((s) => s.server.endpoint_ms),
@@ -157,7 +157,7 @@ export async function runCapacityBench(opts: CapacityBenchOptions = {}) {
       const results = await Promise.all(
         Array.from({ length: calls }, (_, i) =>
           new Promise<ScriptedCallResult>((resolve, reject) =>
-            setTimeout(() => runScriptedCall({ url: gw.url, token: TOKEN, steps: script, maxMs: seconds * 1000 + 15000, lingerMs: 300 }).then(resolve, reject), (i * 700) % 2000),
+            setTimeout(() => runScriptedCall({ url: gw.url, token: VOICE_BENCH_TOKEN, steps: script, maxMs: seconds * 1000 + 15000, lingerMs: 300 }).then(resolve, reject), (i * 700) % 2000),
           ),
         ),
       );

@@ -75,6 +75,8 @@ const EnvSchema = z.object({
    * Batched VAD runtime only.
    */
   VAD_PAUSE_MS: intFrom(0, 3000).default(200),
+  /** How much longer than VAD_MIN_SILENCE_MS a turn that plainly goes on ("my number is", "five five five") waits for more; 0: never. */
+  TURN_HOLD_MS: intFrom(0, 5000).default(800),
   /**
    * How Silero is inferred: `batched` (one shared ONNX session per VAD thread, every call's window
    * in one run) or `sherpa` (sherpa-onnx's detector per call: the reference, ~10 MB more per call).
@@ -180,6 +182,7 @@ export interface GatewayConfig {
     language: 'en' | 'ru';
     vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; pauseSec: number; runtime: VadRuntime; poolSize: number };
     bargeInConfirmMs: number;
+    incompleteHoldMs: number;
     /** undefined: the built-in list. */
     backchannels?: string[];
     /** undefined: the built-in list. */
@@ -252,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         poolSize: e.VAD_THREADS,
       },
       bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
+      incompleteHoldMs: e.TURN_HOLD_MS,
       backchannels: e.BARGE_IN_BACKCHANNELS,
       interruptWords: e.BARGE_IN_INTERRUPT_WORDS,
       stt,

@@ -99,6 +99,7 @@ export async function createPipelineFactory(
     vad: s.vad,
     turn: {
       bargeInConfirmMs: s.bargeInConfirmMs,
+      incompleteHoldMs: s.incompleteHoldMs,
       vadHangoverMs: s.vad.minSilenceSec * 1000,
       ...(s.backchannels ? { backchannels: s.backchannels } : {}),
       ...(s.interruptWords ? { interruptWords: s.interruptWords } : {}),

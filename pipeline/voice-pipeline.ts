@@ -95,6 +95,19 @@ type TurnState =
 
 const replyOf = (s: TurnState): Reply | null => ('reply' in s ? s.reply : null);
 
+/** What the caller said of a turn that plainly goes on; answered at `until` if nothing follows. */
+interface HeldTurn {
+  text: string;
+  /** When the caller's last speech sample arrived (for v2v_ms). */
+  endWall: number;
+  until: number;
+  /** Holds in a row so far. */
+  holds: number;
+}
+
+/** A caller reading out a long number in groups is held at most this many times in a row. */
+const MAX_HOLDS = 3;
+
 /**
  * How far behind the audio a VAD speech start may arrive and still find its utterance (and the
  * pre-roll before it) in the history kept here. The VAD runs in a worker thread: on a loaded
@@ -129,6 +142,8 @@ export class VoicePipeline implements CallPipeline {
   private answeredUtterance = 0;
   /** Bumped by every VAD event: a reading taken at a pause is used only if nothing happened since. */
   private pauses = 0;
+  /** A turn that goes on, waiting for the caller's next words (shouldHold). */
+  private held: HeldTurn | null = null;
   /** Backchannels and interrupting words: never a whole turn at a pause on their own. */
   private readonly overReply: string[];
 
@@ -252,8 +267,9 @@ export class VoicePipeline implements CallPipeline {
     const clock = this.clock;
     const s = this.state;
     if (!clock || s.kind === 'hung_up' || s.kind === 'closed') return;
+    this.answerHeldTurn();
     const now = this.now();
-    const callerActive = this.utterance !== null || this.decoding > 0;
+    const callerActive = this.utterance !== null || this.decoding > 0 || this.held !== null;
     // A re-prompt playing is not an answer: the silence it asks about goes on counting.
     const answering = (s.kind === 'replying' || s.kind === 'paused') && s.reply.record.cause !== 'silence';
     if (callerActive || answering) clock.busy(now);
@@ -462,8 +478,41 @@ export class VoicePipeline implements CallPipeline {
       this.cancelReply(true);
     }
     this.answeredUtterance = seq;
-    if (text) this.emit({ type: 'transcript', final: true, text });
-    this.respondTo(text, endWall, { endpoint_ms: endpointMs, stt_final_ms: sttFinal });
+    const held = this.held;
+    this.held = null;
+    // Words after a held turn finish it: answered together, timed from where the caller stopped last.
+    const said = held && text ? `${held.text} ${text}` : (held?.text ?? text);
+    if (this.shouldHold(said, held)) {
+      this.held = { text: said, endWall, until: this.now() + this.config.incompleteHoldMs, holds: (held?.holds ?? 0) + 1 };
+      return;
+    }
+    if (said) this.emit({ type: 'transcript', final: true, text: said });
+    this.respondTo(said, endWall, { endpoint_ms: endpointMs, stt_final_ms: sttFinal });
+  }
+
+  /**
+   * A turn that plainly goes on ("my number is", "five five five", "... and") is held for the
+   * caller's next words instead of being answered at the VAD's silence: a phone number read in
+   * groups is one turn. Only while the caller has the floor, and at most three times in a row.
+   */
+  private shouldHold(text: string, held: HeldTurn | null): boolean {
+    return (
+      this.settings.earlyTurnEnd &&
+      this.config.incompleteHoldMs > 0 &&
+      text !== '' &&
+      this.state.kind === 'listening' &&
+      (held?.holds ?? 0) < MAX_HOLDS &&
+      !isCompleteTurn(text)
+    );
+  }
+
+  /** A held turn whose caller said nothing more in time is answered as it stands. */
+  private answerHeldTurn(): void {
+    const held = this.held;
+    if (!held || this.utterance !== null || this.decoding > 0 || this.now() < held.until || this.state.kind !== 'listening') return;
+    this.held = null;
+    this.emit({ type: 'transcript', final: true, text: held.text });
+    this.respondTo(held.text, held.endWall, { endpoint_ms: round(this.now() - held.endWall) });
   }
 
   /** Nothing to answer over a reply: silence, noise or a backchannel, judged on more than the words; "yes" counts when the reply asks for it (a read-back). */

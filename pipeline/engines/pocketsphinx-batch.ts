@@ -78,8 +78,12 @@ export class PocketsphinxBatchDecoder {
     this.ensureProcess();
   }
 
-  decode(pcm: Int16Array): Promise<BatchHypothesis> {
-    const run = this.queue.then(() => this.decodeNow(pcm));
+  /** `signal`: a decode still waiting its turn when it aborts is dropped (a speculative one the caller made stale). */
+  decode(pcm: Int16Array, signal?: AbortSignal): Promise<BatchHypothesis> {
+    const run = this.queue.then(() => {
+      if (signal?.aborted) throw new Error('decode dropped: no longer wanted');
+      return this.decodeNow(pcm);
+    });
     this.queue = run.catch(() => {});
     return run;
   }

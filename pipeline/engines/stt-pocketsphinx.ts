@@ -91,14 +91,20 @@ export class PocketsphinxStt implements SttEngine {
     const parts: Int16Array[] = [];
     let length = 0;
     let done = false;
-    let speculation: Decoding | null = null;
+    let speculation: (Decoding & { stale: AbortController }) | null = null;
     let loudSinceSpeculation = false;
+    // A speculative decode the caller made stale is dropped if it has not started: on the shared
+    // decoder process it would delay every call's next decode.
+    const dropSpeculation = () => speculation?.stale.abort();
     return {
       accept: (pcm) => {
         if (done) return;
         parts.push(pcm.slice());
         length += pcm.length;
-        if (speculation && !loudSinceSpeculation && rms(pcm) > QUIET_RMS) loudSinceSpeculation = true;
+        if (speculation && !loudSinceSpeculation && rms(pcm) > QUIET_RMS) {
+          loudSinceSpeculation = true;
+          dropSpeculation();
+        }
       },
       onPartial: () => () => {},
       finish: async () => {
@@ -108,13 +114,16 @@ export class PocketsphinxStt implements SttEngine {
       },
       peek: async () => {
         if (done || this.closed || length < MIN_SAMPLES) return { text: '', confidence: 0, latencyMs: 0 };
-        speculation = this.decode(concatInt16(parts), opts);
+        dropSpeculation();
+        const stale = new AbortController();
+        speculation = { ...this.decode(concatInt16(parts), opts, stale.signal), stale };
         loudSinceSpeculation = false;
         speculation.full.catch(() => {}); // a failure shows at finish(), if it is used
         return speculation.grammar;
       },
       cancel: () => {
         done = true;
+        dropSpeculation();
         parts.length = 0;
       },
     };
@@ -127,15 +136,15 @@ export class PocketsphinxStt implements SttEngine {
   }
 
   /** Both decoders on `pcm`: the grammar's reading alone (as soon as it is there), and the final result. */
-  private decode(pcm: Int16Array, opts: SttOptions): Decoding {
+  private decode(pcm: Int16Array, opts: SttOptions, signal?: AbortSignal): Decoding {
     const started = performance.now();
     const phrases = opts.hints?.length ? opts.hints : this.opts.phrases;
     const useLm = this.opts.useLm !== false;
-    const lmRun = useLm ? this.lmDecoder().decode(pcm) : null;
+    const lmRun = useLm ? this.lmDecoder().decode(pcm, signal) : null;
     // Keep a rejected LM promise from being reported as unhandled when we return early.
     lmRun?.catch(() => {});
     const done = (r: Omit<SttResult, 'latencyMs'>): SttResult => ({ ...r, latencyMs: performance.now() - started });
-    const grammarRun = phrases?.length ? this.grammarDecoder(phrases).decode(pcm) : null;
+    const grammarRun = phrases?.length ? this.grammarDecoder(phrases).decode(pcm, signal) : null;
     grammarRun?.catch(() => {});
     const grammar = grammarRun
       ? grammarRun.then((g) => done({ text: g.text, confidence: this.grammarSure(g) ? GRAMMAR_SURE : 0.5 }))

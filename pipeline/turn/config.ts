@@ -35,6 +35,11 @@ export interface TurnConfig {
    * without an end. Reply audio is paused at once either way; this only delays the cancellation.
    */
   vadHangoverMs: number;
+  /**
+   * How much longer than the VAD's silence a turn that plainly goes on ("my number is", "five five
+   * five", "... and") waits for the caller's next words (turn-completion.ts); 0: never held.
+   */
+  incompleteHoldMs: number;
 }
 
 export const DEFAULT_TURN_CONFIG: TurnConfig = {
@@ -45,6 +50,7 @@ export const DEFAULT_TURN_CONFIG: TurnConfig = {
   allowBargeIn: true,
   minUtteranceMs: 200,
   vadHangoverMs: 0,
+  incompleteHoldMs: 800,
 };
 
 /** Lower case letters and single spaces only: how short replies are compared. */

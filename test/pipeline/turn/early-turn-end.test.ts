@@ -11,6 +11,7 @@ import type { PipelineEvent } from '../../../pipeline/call-pipeline.ts';
 import type { DialogueChunk, DialoguePort, SttPort, TtsPort } from '../../../pipeline/turn/ports.ts';
 import { isCompleteTurn } from '../../../pipeline/turn/turn-completion.ts';
 import { ManualVad } from '../helpers/manual-vad.ts';
+import { clockedCall } from '../helpers/clocked-call.ts';
 
 interface Peek {
   text: string;
@@ -154,4 +155,33 @@ t.test('a whole question over a paused reply ends at its pause and interrupts th
   await settle();
   t.ok(events.some((e) => e.type === 'interrupted'), 'the reply is cut at the pause');
   t.same(asked, ['what time do you open', 'where is your office']);
+});
+
+t.test('a number read out in groups is one turn: each group that plainly goes on is held for the next', async (t) => {
+  const call = clockedCall({ settings: {}, heard: ['five five five', 'one two three', 'four five six seven'] });
+  call.p.start();
+  await call.runUntil('greeting played', () => call.events.some((e) => e.type === 'response_audio_end'));
+  for (const ms of [600, 600, 800]) {
+    await call.speak(ms);
+    await call.run(300);
+  }
+  await call.runUntil('the answer', () => call.events.some((e) => e.type === 'transcript'));
+  const transcripts = call.events.filter((e) => e.type === 'transcript').map((e) => (e as { text: string }).text);
+  t.same(transcripts, ['five five five one two three four five six seven'], 'one turn with the whole number');
+  await call.runUntil('the answer played', () => call.events.filter((e) => e.type === 'response_audio_end').length === 2);
+  t.equal(call.events.filter((e) => e.type === 'response_audio_start').length, 2, 'the greeting and one answer');
+});
+
+t.test('a held turn nobody finishes is answered after the hold; with early_turn_end off it is answered at once', async (t) => {
+  for (const earlyTurnEnd of [true, false]) {
+    const call = clockedCall({ settings: { earlyTurnEnd }, heard: ['my name is'] });
+    call.p.start();
+    await call.runUntil('greeting played', () => call.events.some((e) => e.type === 'response_audio_end'));
+    await call.speak(600);
+    await call.run(100);
+    const early = call.events.some((e) => e.type === 'transcript');
+    t.equal(early, !earlyTurnEnd, earlyTurnEnd ? 'held at the VAD\'s end' : 'answered at the VAD\'s end');
+    const waited = await call.runUntil('the answer', () => call.events.some((e) => e.type === 'transcript'));
+    if (earlyTurnEnd) t.ok(waited >= 600 && waited <= 1000, `answered as it stands after the hold (${waited + 100} ms after the end)`);
+  }
 });

@@ -158,7 +158,14 @@ t.test('a backchannel pauses, then the reply resumes where it stopped', async (t
 
 /** A recogniser that also reports its other readings and confidence, as pocketsphinx does. */
 function readingStt(heard: { text: string; alternatives: string[]; confidence: number }): SttPort {
-  return { begin: () => ({ accept() {}, finish: async () => heard.text, readings: () => heard, cancel() {} }) };
+  let utterances = 0;
+  return {
+    begin: () => {
+      // The first utterance is the question the reply answers; the next is the speech over it.
+      const first = utterances++ === 0;
+      return { accept() {}, finish: async () => (first ? 'what are your hours' : heard.text), readings: () => (first ? { alternatives: [] } : heard), cancel() {} };
+    },
+  };
 }
 
 t.test('a vocalisation the recogniser misread ("the", read by its grammar as "uh huh") resumes the reply; a clipped "stop" ("so") cancels it', async (t) => {
