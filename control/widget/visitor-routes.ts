@@ -69,6 +69,8 @@ const Token = z.object({ token: z.string(), expires_at: z.string(), renew_until:
 export function visitorRoutes(s: ControlServices): RouteDef[] {
   const cors: RouteCors = {
     async check(origin, params) {
+      // A malformed id is refused before any lookup (preflights come before the rate limiter).
+      if (!WidgetParams.safeParse({ widget: params.widget }).success) return new HttpError(404, 'widget_not_found', 'no such widget');
       try {
         await s.widgets.admit(params.widget ?? '', origin);
         return null;
@@ -189,8 +191,9 @@ export function visitorRoutes(s: ControlServices): RouteDef[] {
       params: WidgetParams,
       body: z.strictObject({}),
       maxBodyBytes: 1024,
+      rateClass: 'chat',
       async handler(ctx) {
-        return created(await mapped(s.widgets.voiceToken(visitorOf(ctx))));
+        return created(await mapped(s.widgets.voiceToken(visitorOf(ctx), ctx.ip)));
       },
     }),
   ];

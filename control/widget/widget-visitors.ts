@@ -135,10 +135,12 @@ export class WidgetVisitors {
   }
 
   /** A token for one voice call as this visitor, speaking as the instance's persona. */
-  async voiceToken(v: WidgetVisitor): Promise<IssuedToken & { path: string }> {
+  async voiceToken(v: WidgetVisitor, ip: string): Promise<IssuedToken & { path: string }> {
     const instance = await this.#admitVisitor(v);
     if (!instance.voice_enabled) throw new WidgetRefusedError('voice_disabled', 'this chat has no voice button');
-    await this.#session(v);
+    const session = await this.#session(v);
+    // A call costs at least what a message does: it counts against the same per-session and per-IP limits.
+    this.#take(instance, session.id, ip);
     return { ...this.tokens.issueVoice(v, instance.persona_id), path: this.voicePath };
   }
 

@@ -194,7 +194,10 @@ export class VoiceConnection {
     let pipeline: CallPipeline;
     try {
       const persona = this.deps.persona ? this.deps.persona.id : msg.persona;
-      pipeline = this.deps.pipelineFactory({ callId: id, channel: CHANNEL, callerNumber: msg.caller, persona });
+      // A call on a website visitor's grant (deps.persona) has no caller number: what its `start`
+      // says is the anonymous visitor's own words, which would reach the LLM's prompt and the inbox.
+      const callerNumber = this.deps.persona ? undefined : msg.caller;
+      pipeline = this.deps.pipelineFactory({ callId: id, channel: CHANNEL, callerNumber, persona });
     } catch (err) {
       this.deps.calls.release(CHANNEL);
       edge.close();
