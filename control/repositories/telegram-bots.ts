@@ -159,8 +159,13 @@ export class TelegramBotsRepo {
     return optNum(r?.update_offset);
   }
 
-  async setUpdateOffset(id: number, offset: number): Promise<void> {
-    await this.db('telegram_bots').where({ id }).update({ update_offset: offset });
+  /**
+   * Saved only while the row still names the bot (`botUserId`, from getMe) whose updates these
+   * are: a runner finishing its last updates after the token was changed to another bot's must not
+   * put its offset back (the new bot's first updates would be skipped and acknowledged).
+   */
+  async setUpdateOffset(id: number, offset: number, botUserId: string): Promise<void> {
+    await this.db('telegram_bots').where({ id, bot_user_id: botUserId }).update({ update_offset: offset });
   }
 
   async touchLastUpdate(id: number, at: string = nowIso()): Promise<void> {

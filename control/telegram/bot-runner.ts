@@ -304,7 +304,7 @@ export class BotRunner {
       api,
       startOffset: await this.deps.repo.updateOffset(this.botId),
       handle: (u) => this.#handle(handle, u),
-      saveOffset: (offset) => this.deps.repo.setUpdateOffset(this.botId, offset),
+      saveOffset: (offset) => this.deps.repo.setUpdateOffset(this.botId, offset, String(me.id)),
       onPoll: (fresh) => {
         healthy();
         if (this.#state.status !== 'running') this.#set({ status: 'running', since: new Date().toISOString(), mode: 'polling' });
