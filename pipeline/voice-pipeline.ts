@@ -428,7 +428,12 @@ export class VoicePipeline implements CallPipeline {
     this.continuation = false;
     const tooShort = ((endSample - this.speechStartSample) * 1000) / PIPELINE_SAMPLE_RATE < this.config.minUtteranceMs;
     // After a recogniser endpoint the VAD's end closes a stretch that may hold nothing: unheard unless it is a turn.
-    if (continuation && tooShort) return void utterance?.cancel();
+    if (continuation && tooShort) {
+      // Nothing after all (a breath after a turn ended at its pause): an answer it paused plays on.
+      utterance?.cancel();
+      this.resumeAfterFalseBargeIn();
+      return;
+    }
     const endWall = this.arrivals.wallTimeOf(endSample);
     this.emit({ type: 'speech_stopped', t_ms: round((endSample * 1000) / PIPELINE_SAMPLE_RATE) });
     if (tooShort) {
@@ -496,6 +501,8 @@ export class VoicePipeline implements CallPipeline {
    * groups is one turn. Only while the caller has the floor, and at most three times in a row.
    */
   private shouldHold(text: string, held: HeldTurn | null): boolean {
+    // Nothing more was heard (a cough): the held words are answered as they stand, not held again.
+    if (held && text === held.text) return false;
     return (
       this.settings.earlyTurnEnd &&
       this.config.incompleteHoldMs > 0 &&
@@ -529,6 +536,8 @@ export class VoicePipeline implements CallPipeline {
   }
 
   private respondTo(text: string, speechEndAt: number | null, metrics: Partial<TurnMetrics> = {}): void {
+    // Any turn answered now (a typed one included) supersedes a held one: it must not come back later, stale.
+    this.held = null;
     this.cancelReply();
     const reply = this.newReply('caller', text, speechEndAt);
     Object.assign(reply.record.metrics, metrics);

@@ -3,8 +3,8 @@
  * pause (VAD `speech_pause`, ~200 ms of silence) instead of waiting out the VAD's full silence
  * (500 ms). Only a reading the recogniser is sure of counts (pocketsphinx's grammar reading taken
  * outright: one of the phrases the dialogue expects), and even then not when the caller plainly
- * has more to say: a last word that leads on ("and", "my number is", "в"), or a run of digits
- * shorter than a phone number. A backchannel or an interrupting word alone waits the full
+ * has more to say: a last word that leads on ("and", "my number is", "в"), or a run of three or
+ * more digits shorter than a phone number. A backchannel or an interrupting word alone waits the full
  * silence too: "No, ..." is how many sentences start.
  */
 import { normalizeWords } from './config.ts';
@@ -22,6 +22,8 @@ const DIGIT_WORDS = new Set([
 
 /** Fewer digits than this at the end of what was said: a number still being read out. */
 export const WHOLE_NUMBER_DIGITS = 10;
+/** ...when at least this many: "for two", "at nine" are whole answers, "five five five" is a number begun. */
+export const NUMBER_BEGUN_DIGITS = 3;
 
 export function isCompleteTurn(text: string, vocabularyOverReply: readonly string[] = []): boolean {
   const said = normalizeWords(text);
@@ -36,5 +38,5 @@ export function isCompleteTurn(text: string, vocabularyOverReply: readonly strin
     else if (DIGIT_WORDS.has(w)) digits++;
     else break;
   }
-  return digits === 0 || digits >= WHOLE_NUMBER_DIGITS;
+  return digits < NUMBER_BEGUN_DIGITS || digits >= WHOLE_NUMBER_DIGITS;
 }

@@ -18,7 +18,7 @@ interface Peek {
   sure: boolean;
 }
 
-function setup(opts: { peek: Peek | (() => Promise<Peek>); final?: string; earlyTurnEnd?: boolean }) {
+function setup(opts: { peek: Peek | (() => Promise<Peek>); final?: string; earlyTurnEnd?: boolean; minUtteranceMs?: number }) {
   const vad = new ManualVad();
   const asked: string[] = [];
   let finals = 0;
@@ -47,7 +47,7 @@ function setup(opts: { peek: Peek | (() => Promise<Peek>); final?: string; early
   };
   const p = new VoicePipeline({ callId: 'c1', channel: 'test' }, {
     vad, stt, tts, dialogue, splitter: () => ({ push: (d: string) => [d], flush: () => [] }),
-    config: { minUtteranceMs: 0, bargeInConfirmMs: 800, vadHangoverMs: 0 },
+    config: { minUtteranceMs: opts.minUtteranceMs ?? 0, bargeInConfirmMs: 800, vadHangoverMs: 0 },
     dialogueSettings: { silenceRepromptMs: 0, silenceHangupMs: 0, maxCallMs: 0, ...(opts.earlyTurnEnd === undefined ? {} : { earlyTurnEnd: opts.earlyTurnEnd }) },
   });
   const events: PipelineEvent[] = [];
@@ -140,6 +140,8 @@ t.test('what counts as a whole turn', async (t) => {
   t.notOk(isCompleteTurn('мой номер'));
   t.notOk(isCompleteTurn(''));
   t.notOk(isCompleteTurn('stop', ['stop', 'mhm']), 'an over-reply word alone');
+  t.ok(isCompleteTurn('a table for two'), 'one digit word is an answer, not a number begun');
+  t.ok(isCompleteTurn('at nine thirty'), 'nor are two');
 });
 
 t.test('a whole question over a paused reply ends at its pause and interrupts the reply', async (t) => {
@@ -184,4 +186,19 @@ t.test('a held turn nobody finishes is answered after the hold; with early_turn_
     const waited = await call.runUntil('the answer', () => call.events.some((e) => e.type === 'transcript'));
     if (earlyTurnEnd) t.ok(waited >= 600 && waited <= 1000, `answered as it stands after the hold (${waited + 100} ms after the end)`);
   }
+});
+
+t.test('a breath after a turn that ended at its pause: the answer it paused plays on', async (t) => {
+  const { p, vad, events } = setup({ peek: { text: 'what time do you open', sure: true }, minUtteranceMs: 200 });
+  frames(p, 60);
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'pause', sample: 16000 });
+  await settle();
+  t.ok(p.pullAudio(), 'the answer plays');
+  vad.fire({ type: 'resume', sample: 20000 });
+  t.equal(p.pullAudio(), null, 'paused');
+  vad.fire({ type: 'end', sample: 20000 }); // nothing of length came of it
+  await settle();
+  t.ok(p.pullAudio(), 'playing again');
+  t.notOk(events.some((e) => e.type === 'interrupted'), 'not interrupted');
 });
