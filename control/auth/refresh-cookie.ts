@@ -28,6 +28,10 @@ const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d+)?$/i;
 export function needsSecureFlag(headers: Record<string, string>): boolean {
   const forwardedProto = (headers['x-forwarded-proto'] ?? '').split(',')[0].trim().toLowerCase();
   if (forwardedProto === 'https') return true;
+  // A proxy may pass a loopback Host for a public https page without saying so: the page's own
+  // Origin, when the browser names one, must be plain-http loopback too.
+  const origin = (headers.origin ?? '').trim();
+  if (origin && !(origin.startsWith('http://') && LOOPBACK_HOST.test(origin.slice('http://'.length)))) return true;
   return !LOOPBACK_HOST.test((headers.host ?? '').trim());
 }
 

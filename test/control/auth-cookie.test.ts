@@ -114,6 +114,8 @@ t.test('scripts keep the JSON refresh token; Secure is set unless the host is lo
   t.equal(needsSecureFlag({ host: 'localhost' }), false);
   t.equal(needsSecureFlag({ host: '[::1]:80' }), false);
   t.equal(needsSecureFlag({ host: 'localhost:8002', 'x-forwarded-proto': 'https' }), true, 'a TLS proxy on this machine');
+  t.equal(needsSecureFlag({ host: '127.0.0.1:8002', origin: 'http://127.0.0.1:8002' }), false, 'a page on plain-http loopback');
+  t.equal(needsSecureFlag({ host: '127.0.0.1:8080', origin: 'https://gw.example' }), true, 'a proxy passing a loopback Host for a public https page');
   t.equal(needsSecureFlag({ host: '192.168.1.5:8002' }), true);
   t.equal(needsSecureFlag({ host: 'localhost.evil.com' }), true);
   t.equal(needsSecureFlag({}), true);
