@@ -362,8 +362,8 @@ export class VoicePipeline implements CallPipeline {
 
   /**
    * A short silence inside the caller's speech: when the recogniser is sure the caller said a
-   * whole phrase the dialogue expects (and the persona allows it), the turn ends here rather than at the VAD's full silence
-   * (turn-completion.ts). Also over a paused reply: a whole question there is an interruption
+   * whole phrase the dialogue expects (and the persona allows it), the turn ends here rather than
+   * at the VAD's full silence (turn-completion.ts). Also over a paused reply: a whole question there is an interruption
    * (interruption-judge.ts), while backchannels are never whole turns and wait to be judged at
    * the end. A reading that comes back after speech resumed, or that fails, changes nothing: the
    * VAD's end still comes.
