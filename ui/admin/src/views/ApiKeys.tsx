@@ -2,8 +2,10 @@
  * API keys (admins): keys for scripts and the OpenAI-compatible /v1 API. A new key is shown once,
  * in the answer that creates it; afterwards only its prefix. Revoking takes effect at once.
  */
-import { createResource, createSignal, For, Show } from 'solid-js';
-import { ErrorBox } from '../components/ErrorBox.tsx';
+import { createResource, createSignal, Show } from 'solid-js';
+import { actionsColumn, DataTable, RowButton, type Column } from '../components/DataTable.tsx';
+import { createActions, Feedback } from '../components/Feedback.tsx';
+import { FormCard, TextField } from '../components/Form.tsx';
 import { formatDateTime, t } from '../i18n/index.ts';
 import { api, can } from '../lib/api.ts';
 
@@ -25,41 +27,42 @@ export default function ApiKeys() {
   const [name, setName] = createSignal('');
   const [expires, setExpires] = createSignal('');
   const [created, setCreated] = createSignal<{ name: string; key: string } | null>(null);
-  const [error, setError] = createSignal<unknown>(null);
+  const { error, run } = createActions(refetch);
 
-  const create = async (e: SubmitEvent) => {
-    e.preventDefault();
-    setError(null);
+  const create = () => {
     setCreated(null);
-    try {
+    void run(async () => {
       // The date input gives a day; the key stops working at the end of it, local time.
       const expiresAt = expires() ? new Date(`${expires()}T23:59:59`).toISOString() : null;
       const r = await api<ApiKey & { key: string }>('POST', '/admin/api-keys', { name: name(), expires_at: expiresAt });
       setCreated({ name: r.name, key: r.key });
       setName('');
       setExpires('');
-      await refetch();
-    } catch (err) {
-      setError(err);
-    }
+    });
   };
-  const revoke = async (k: ApiKey) => {
-    if (!confirm(t('keys.confirmRevoke', { name: k.name }))) return;
-    setError(null);
-    try {
-      await api('DELETE', `/admin/api-keys/${k.id}`);
-      await refetch();
-    } catch (err) {
-      setError(err);
-    }
+  const revoke = (k: ApiKey) => {
+    if (confirm(t('keys.confirmRevoke', { name: k.name }))) void run(() => api('DELETE', `/admin/api-keys/${k.id}`));
   };
   const state = (k: ApiKey) => (k.revoked_at ? t('keys.revoked') : k.expires_at && k.expires_at < new Date().toISOString() ? t('keys.expired') : t('keys.active'));
+
+  const columns: Column<ApiKey>[] = [
+    { head: 'keys.name', cell: (k) => k.name },
+    { head: 'keys.prefix', cell: (k) => <code>{`vgk_${k.prefix}_…`}</code> },
+    { head: 'keys.state', cell: state },
+    { head: 'keys.lastUsed', cell: (k) => formatDateTime(k.last_used_at) },
+    { head: 'keys.expires', cell: (k) => formatDateTime(k.expires_at) },
+    actionsColumn((k) => (
+      <Show when={!k.revoked_at}>
+        <RowButton label={t('keys.revoke')} of={k.name} onClick={() => revoke(k)} danger />
+      </Show>
+    )),
+  ];
 
   return (
     <section>
       <h1>{t('nav.apikeys')}</h1>
       <Show when={can('admin')} fallback={<p class="muted">{t('keys.adminOnly')}</p>}>
-        <ErrorBox error={error() ?? keys.error} />
+        <Feedback error={error() ?? keys.error} />
         <Show when={created()}>
           {(c) => (
             <div class="card" role="status">
@@ -71,63 +74,11 @@ export default function ApiKeys() {
             </div>
           )}
         </Show>
-        <form class="card row" onSubmit={create} aria-labelledby="key-form">
-          <h2 id="key-form">{t('keys.new')}</h2>
-          <label>
-            {t('keys.name')}
-            <input name="name" required maxLength={100} value={name()} onInput={(e) => setName(e.currentTarget.value)} />
-          </label>
-          <label>
-            {t('keys.expires')}
-            <input name="expires" type="date" value={expires()} onInput={(e) => setExpires(e.currentTarget.value)} />
-          </label>
-          <button type="submit" class="primary">
-            {t('common.add')}
-          </button>
-        </form>
-        <div class="table-wrap" tabindex="0" role="region" aria-label={t('nav.apikeys')}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('keys.name')}</th>
-                <th scope="col">{t('keys.prefix')}</th>
-                <th scope="col">{t('keys.state')}</th>
-                <th scope="col">{t('keys.lastUsed')}</th>
-                <th scope="col">{t('keys.expires')}</th>
-                <th scope="col">
-                  <span class="muted">{t('common.edit')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={keys()?.length === 0}>
-                <tr>
-                  <td colSpan={6}>{t('common.empty')}</td>
-                </tr>
-              </Show>
-              <For each={keys()}>
-                {(k) => (
-                  <tr>
-                    <td>{k.name}</td>
-                    <td>
-                      <code>{`vgk_${k.prefix}_…`}</code>
-                    </td>
-                    <td>{state(k)}</td>
-                    <td>{formatDateTime(k.last_used_at)}</td>
-                    <td>{formatDateTime(k.expires_at)}</td>
-                    <td>
-                      <Show when={!k.revoked_at}>
-                        <button type="button" class="danger" onClick={() => void revoke(k)} aria-label={`${t('keys.revoke')}: ${k.name}`}>
-                          {t('keys.revoke')}
-                        </button>
-                      </Show>
-                    </td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-        </div>
+        <FormCard id="key-form" title={t('keys.new')} row onSubmit={create}>
+          <TextField label={t('keys.name')} name="name" required maxLength={100} value={name()} onValue={setName} />
+          <TextField label={t('keys.expires')} name="expires" type="date" value={expires()} onValue={setExpires} />
+        </FormCard>
+        <DataTable label={t('nav.apikeys')} columns={columns} rows={keys()} />
       </Show>
     </section>
   );

@@ -3,10 +3,13 @@
  * progress; the gateway validates it whole before keeping it), restore (after typing the backup's
  * name: it replaces every table and ends every session, this one too), delete.
  */
-import { createResource, createSignal, For, Show } from 'solid-js';
-import { ErrorBox } from '../components/ErrorBox.tsx';
+import { createResource, createSignal, Show } from 'solid-js';
+import { ConfirmByTyping } from '../components/ConfirmByTyping.tsx';
+import { actionsColumn, DataTable, RowButton, type Column } from '../components/DataTable.tsx';
+import { createActions, Feedback } from '../components/Feedback.tsx';
 import { formatDateTime, formatNumber, t } from '../i18n/index.ts';
 import { api, ApiError, authorized, can, currentAccessToken, refresh, signedOut } from '../lib/api.ts';
+import { saveBlob } from '../lib/download.ts';
 
 interface Backup {
   name: string;
@@ -51,25 +54,12 @@ export default function Backups() {
     () => can('admin'),
     () => api<{ items: Backup[] }>('GET', '/admin/backups').then((r) => r.items),
   );
-  const [error, setError] = createSignal<unknown>(null);
-  const [notice, setNotice] = createSignal('');
   const [progress, setProgress] = createSignal<Progress>(null);
+  // After a restore the session is gone; the list then simply stays as it was.
+  const { error, notice, setNotice, run: act, remove } = createActions(() => can('admin') && refetch());
+  const run = (what: () => Promise<unknown>) => act(what).finally(() => setProgress(null));
   const [restoring, setRestoring] = createSignal<Backup | null>(null);
-  const [typed, setTyped] = createSignal('');
 
-  const run = async (what: () => Promise<unknown>) => {
-    setError(null);
-    setNotice('');
-    try {
-      await what();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setProgress(null);
-      // After a restore the session is gone; the list then simply stays as it was.
-      if (can('admin')) await Promise.resolve(refetch()).catch(() => {});
-    }
-  };
   const create = () =>
     run(async () => {
       setProgress({ what: t('backups.creating'), done: 0, total: null });
@@ -91,11 +81,7 @@ export default function Backups() {
         done += value.byteLength;
         setProgress({ what: t('backups.downloading', { name: b.name }), done, total });
       }
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(new Blob(parts as BlobPart[], { type: 'application/zip' }));
-      a.download = b.name;
-      a.click();
-      URL.revokeObjectURL(a.href);
+      saveBlob(new Blob(parts as BlobPart[], { type: 'application/zip' }), b.name);
     });
   const send = (file: File | undefined) => {
     if (!file) return;
@@ -105,13 +91,7 @@ export default function Backups() {
       setNotice(t('backups.uploaded', { name: b.name }));
     });
   };
-  const remove = (b: Backup) => {
-    if (confirm(t('common.confirmDelete', { name: b.name }))) void run(() => api('DELETE', `/admin/backups/${encodeURIComponent(b.name)}`));
-  };
-  const restore = (e: SubmitEvent) => {
-    e.preventDefault();
-    const b = restoring();
-    if (!b || typed() !== b.name) return;
+  const restore = (b: Backup) =>
     void run(async () => {
       setProgress({ what: t('backups.restoring', { name: b.name }), done: 0, total: null });
       await api('POST', `/admin/backups/${encodeURIComponent(b.name)}/restore`, { confirm: true });
@@ -119,7 +99,19 @@ export default function Backups() {
       // Every session ended with the restore, this one too: sign in again.
       signedOut();
     });
-  };
+
+  const columns: Column<Backup>[] = [
+    { head: 'backups.name', cell: (b) => b.name },
+    { head: 'msg.when', cell: (b) => formatDateTime(b.created_at) },
+    { head: 'backups.size', cell: (b) => size(b.bytes) },
+    actionsColumn((b) => (
+      <>
+        <RowButton label={t('backups.download')} of={b.name} onClick={() => void download(b)} disabled={progress() !== null} />
+        <RowButton label={t('backups.restore')} of={b.name} onClick={() => setRestoring(b)} />
+        <RowButton label={t('common.delete')} of={b.name} onClick={() => remove(b.name, () => api('DELETE', `/admin/backups/${encodeURIComponent(b.name)}`))} danger />
+      </>
+    )),
+  ];
 
   return (
     <section>
@@ -145,80 +137,24 @@ export default function Backups() {
             </div>
           )}
         </Show>
-        <ErrorBox error={error() ?? backups.error} />
-        <Show when={notice()}>
-          <p class="notice" role="status">
-            {notice()}
-          </p>
-        </Show>
-        <Show when={restoring()}>
+        <Feedback error={error() ?? backups.error} notice={notice()} />
+        {/* Keyed: another backup chosen starts with an empty confirmation. */}
+        <Show when={restoring()} keyed>
           {(b) => (
-            <form class="card" onSubmit={restore} aria-labelledby="restore-form">
-              <h2 id="restore-form">{t('backups.restoreTitle', { name: b().name })}</h2>
-              <p class="error">{t('backups.restoreWarning')}</p>
-              <label>
-                {t('backups.typeName', { name: b().name })}
-                <input name="confirm-name" autocomplete="off" value={typed()} onInput={(e) => setTyped(e.currentTarget.value)} />
-              </label>
-              <div class="actions">
-                <button type="submit" class="danger" disabled={typed() !== b().name || progress() !== null}>
-                  {t('backups.restore')}
-                </button>
-                <button type="button" onClick={() => setRestoring(null)}>
-                  {t('common.cancel')}
-                </button>
-              </div>
-            </form>
+            <ConfirmByTyping
+              id="restore-form"
+              title={t('backups.restoreTitle', { name: b.name })}
+              warning={t('backups.restoreWarning')}
+              expected={b.name}
+              prompt={t('backups.typeName', { name: b.name })}
+              action={t('backups.restore')}
+              busy={progress() !== null}
+              onConfirm={() => restore(b)}
+              onCancel={() => setRestoring(null)}
+            />
           )}
         </Show>
-        <div class="table-wrap" tabindex="0" role="region" aria-label={t('nav.backups')}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('backups.name')}</th>
-                <th scope="col">{t('msg.when')}</th>
-                <th scope="col">{t('backups.size')}</th>
-                <th scope="col">
-                  <span class="muted">{t('common.edit')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={backups()?.length === 0}>
-                <tr>
-                  <td colSpan={4}>{t('common.empty')}</td>
-                </tr>
-              </Show>
-              <For each={backups()}>
-                {(b) => (
-                  <tr>
-                    <td>{b.name}</td>
-                    <td>{formatDateTime(b.created_at)}</td>
-                    <td>{size(b.bytes)}</td>
-                    <td class="actions">
-                      <button type="button" disabled={progress() !== null} onClick={() => void download(b)} aria-label={`${t('backups.download')}: ${b.name}`}>
-                        {t('backups.download')}
-                      </button>
-                      <button
-                        type="button"
-                        onClick={() => {
-                          setTyped('');
-                          setRestoring(b);
-                        }}
-                        aria-label={`${t('backups.restore')}: ${b.name}`}
-                      >
-                        {t('backups.restore')}
-                      </button>
-                      <button type="button" class="danger" onClick={() => remove(b)} aria-label={`${t('common.delete')}: ${b.name}`}>
-                        {t('common.delete')}
-                      </button>
-                    </td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-        </div>
+        <DataTable label={t('nav.backups')} columns={columns} rows={backups()} />
       </Show>
     </section>
   );

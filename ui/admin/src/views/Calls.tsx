@@ -1,17 +1,26 @@
 /** Calls, newest first, filtered by caller, channel and status; each opens its page with the turns. */
-import { createResource, createSignal, For, Show } from 'solid-js';
+import { createResource, createSignal } from 'solid-js';
+import { DataTable, type Column } from '../components/DataTable.tsx';
 import { ErrorBox } from '../components/ErrorBox.tsx';
-import { Pager } from '../components/Pager.tsx';
+import { createFilter, FilterForm, SelectField, TextField } from '../components/Form.tsx';
 import { formatDateTime, formatDuration, t } from '../i18n/index.ts';
 import { api } from '../lib/api.ts';
 import type { Call, Page } from '../lib/types.ts';
 
 const LIMIT = 25;
 
+const COLUMNS: Column<Call>[] = [
+  { head: 'calls.started', cell: (c) => <a href={`/calls/${encodeURIComponent(c.id)}`}>{formatDateTime(c.started_at)}</a> },
+  { head: 'calls.caller', cell: (c) => c.caller_number ?? t('common.none') },
+  { head: 'calls.channel', cell: (c) => c.channel },
+  { head: 'calls.status', cell: (c) => c.status },
+  { head: 'calls.duration', cell: (c) => formatDuration(c.duration_ms) },
+  { head: 'calls.endReason', cell: (c) => c.end_reason ?? t('common.none') },
+];
+
 export default function Calls() {
-  const [filter, setFilter] = createSignal({ caller: '', channel: '', status: '' });
-  const [draft, setDraft] = createSignal({ caller: '', channel: '', status: '' });
   const [offset, setOffset] = createSignal(0);
+  const { filter, draft, set, apply } = createFilter({ caller: '', channel: '', status: '' }, () => setOffset(0));
   const [page] = createResource(
     () => ({ ...filter(), offset: offset() }),
     (q) => {
@@ -22,70 +31,20 @@ export default function Calls() {
       return api<Page<Call>>('GET', `/admin/calls?${p}`);
     },
   );
-  const apply = (e: SubmitEvent) => {
-    e.preventDefault();
-    setOffset(0);
-    setFilter({ ...draft() });
-  };
   return (
     <section>
       <h1>{t('calls.title')}</h1>
-      <form class="row card" onSubmit={apply}>
-        <label>
-          {t('calls.filterCaller')}
-          <input name="caller" value={draft().caller} onInput={(e) => setDraft({ ...draft(), caller: e.currentTarget.value })} />
-        </label>
-        <label>
-          {t('calls.filterChannel')}
-          <select name="channel" value={draft().channel} onChange={(e) => setDraft({ ...draft(), channel: e.currentTarget.value })}>
-            <option value="">{t('msg.all')}</option>
-            <option value="ws">ws</option>
-            <option value="modem">modem</option>
-          </select>
-        </label>
-        <label>
-          {t('calls.filterStatus')}
-          <input name="status" value={draft().status} onInput={(e) => setDraft({ ...draft(), status: e.currentTarget.value })} />
-        </label>
-        <button type="submit">{t('calls.apply')}</button>
-      </form>
+      <FilterForm onApply={apply}>
+        <TextField label={t('calls.filterCaller')} name="caller" value={draft().caller} onValue={(v) => set({ caller: v })} />
+        <SelectField label={t('calls.filterChannel')} name="channel" value={draft().channel} onValue={(v) => set({ channel: v })}>
+          <option value="">{t('msg.all')}</option>
+          <option value="ws">ws</option>
+          <option value="modem">modem</option>
+        </SelectField>
+        <TextField label={t('calls.filterStatus')} name="status" value={draft().status} onValue={(v) => set({ status: v })} />
+      </FilterForm>
       <ErrorBox error={page.error} />
-      <div class="table-wrap" tabindex="0" role="region" aria-label={t('calls.title')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('calls.started')}</th>
-              <th scope="col">{t('calls.caller')}</th>
-              <th scope="col">{t('calls.channel')}</th>
-              <th scope="col">{t('calls.status')}</th>
-              <th scope="col">{t('calls.duration')}</th>
-              <th scope="col">{t('calls.endReason')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            <Show when={page()?.items.length === 0}>
-              <tr>
-                <td colSpan={6}>{t('common.empty')}</td>
-              </tr>
-            </Show>
-            <For each={page()?.items}>
-              {(c) => (
-                <tr>
-                  <td>
-                    <a href={`/calls/${encodeURIComponent(c.id)}`}>{formatDateTime(c.started_at)}</a>
-                  </td>
-                  <td>{c.caller_number ?? t('common.none')}</td>
-                  <td>{c.channel}</td>
-                  <td>{c.status}</td>
-                  <td>{formatDuration(c.duration_ms)}</td>
-                  <td>{c.end_reason ?? t('common.none')}</td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
-      <Show when={page()}>{(p) => <Pager offset={p().offset} limit={p().limit} total={p().total} onChange={setOffset} />}</Show>
+      <DataTable label={t('calls.title')} columns={COLUMNS} rows={page()?.items} page={page()} onPage={setOffset} />
     </section>
   );
 }

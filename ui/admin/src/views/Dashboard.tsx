@@ -3,7 +3,8 @@
  * components for an admin; its overall status for others), event-loop lag and the average
  * latency per stage, pushed by the live monitor stream (/admin/monitor/stream) without reload.
  */
-import { createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
+import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { DataTable, type Column } from '../components/DataTable.tsx';
 import { ErrorBox, describeError } from '../components/ErrorBox.tsx';
 import { formatNumber, formatTime, t } from '../i18n/index.ts';
 import { api, authorized, can, currentAccessToken } from '../lib/api.ts';
@@ -16,6 +17,31 @@ interface Health {
 }
 
 const STAGES = ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms', 'barge_in_ms'];
+
+type HealthRow = [name: string, c: { status: string } & Record<string, unknown>];
+const HEALTH_COLUMNS: Column<HealthRow>[] = [
+  { head: 'dash.component', cell: ([name]) => name },
+  { head: 'dash.status', cell: ([, c]) => c.status, class: ([, c]) => `status-${c.status}` },
+  {
+    head: 'dash.details',
+    class: () => 'muted',
+    cell: ([, c]) =>
+      Object.entries(c)
+        .filter(([k]) => k !== 'status')
+        .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        .join(', '),
+  },
+];
+interface StageRow {
+  stage: string;
+  count: number;
+  avg: number | null;
+}
+const STAGE_COLUMNS: Column<StageRow>[] = [
+  { head: 'dash.stage', cell: (r) => r.stage },
+  { head: 'dash.avgMs', cell: (r) => (r.avg === null ? t('common.none') : formatNumber(r.avg, { maximumFractionDigits: 0 })) },
+  { head: 'dash.turns', cell: (r) => formatNumber(r.count) },
+];
 
 /** Sum of every labelled sample of `name` (`voice_active_calls{channel="ws"}` ...). */
 const sum = (m: Metrics, name: string) => Object.entries(m).reduce((acc, [k, v]) => (k === name || k.startsWith(`${name}{`) ? acc + v : acc), 0);
@@ -69,9 +95,9 @@ export default function Dashboard() {
     }
   }
 
-  const stageRows = () => {
+  const stageRows = (): StageRow[] | undefined => {
     const m = metrics();
-    if (!m) return [];
+    if (!m) return undefined;
     return STAGES.map((stage) => {
       const count = m[`voice_stage_latency_ms_count{stage="${stage}"}`] ?? 0;
       const total = m[`voice_stage_latency_ms_sum{stage="${stage}"}`] ?? 0;
@@ -126,61 +152,14 @@ export default function Dashboard() {
               <p class="muted">{t('dash.healthLimited')}</p>
             </Show>
             <Show when={h().health.components}>
-              <div class="table-wrap" tabindex="0" role="region" aria-label={t('dash.health')}>
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">{t('dash.component')}</th>
-                      <th scope="col">{t('dash.status')}</th>
-                      <th scope="col">{t('dash.details')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    <For each={Object.entries(h().health.components!)}>
-                      {([name, c]) => (
-                        <tr>
-                          <td>{name}</td>
-                          <td class={`status-${c.status}`}>{c.status}</td>
-                          <td class="muted">
-                            {Object.entries(c)
-                              .filter(([k]) => k !== 'status')
-                              .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-                              .join(', ')}
-                          </td>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              </div>
+              {(components) => <DataTable label={t('dash.health')} columns={HEALTH_COLUMNS} rows={Object.entries(components())} />}
             </Show>
           </>
         )}
       </Show>
 
       <h2>{t('dash.stageLatency')}</h2>
-      <div class="table-wrap" tabindex="0" role="region" aria-label={t('dash.stageLatency')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('dash.stage')}</th>
-              <th scope="col">{t('dash.avgMs')}</th>
-              <th scope="col">{t('dash.turns')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            <For each={stageRows()}>
-              {(r) => (
-                <tr>
-                  <td>{r.stage}</td>
-                  <td>{r.avg === null ? t('common.none') : formatNumber(r.avg, { maximumFractionDigits: 0 })}</td>
-                  <td>{formatNumber(r.count)}</td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={t('dash.stageLatency')} columns={STAGE_COLUMNS} rows={stageRows()} />
     </section>
   );
 }

@@ -2,10 +2,14 @@
  * The FAQ: entries (add, edit, delete, enable) for operators, read-only for viewers; "test a
  * question" against the live matcher (/admin/faq/match); JSON export and import.
  */
-import { createResource, createSignal, For, Show } from 'solid-js';
+import { createResource, createSignal, Show } from 'solid-js';
+import { actionsColumn, DataTable, RowButton, type Column } from '../components/DataTable.tsx';
 import { ErrorBox } from '../components/ErrorBox.tsx';
+import { createActions, Feedback } from '../components/Feedback.tsx';
+import { CheckField, createDraft, FormCard, TextArea, TextField } from '../components/Form.tsx';
 import { formatNumber, t } from '../i18n/index.ts';
 import { api, authorized, can } from '../lib/api.ts';
+import { saveBlob } from '../lib/download.ts';
 
 interface Entry {
   id: number;
@@ -36,30 +40,16 @@ const EMPTY: Draft = { id: null, question: '', answer: '', keywords: '', languag
 
 export default function Faq() {
   const [entries, { refetch }] = createResource(() => api<{ items: Entry[] }>('GET', '/admin/faq').then((r) => r.items));
-  const [draft, setDraft] = createSignal<Draft>({ ...EMPTY });
-  const [error, setError] = createSignal<unknown>(null);
-  const [notice, setNotice] = createSignal('');
+  const { draft, set, load, reset, editing } = createDraft<Draft>(EMPTY);
+  const { error, notice, setNotice, run, remove } = createActions(refetch);
   const [question, setQuestion] = createSignal('');
   const [tested, setTested] = createSignal<{ match: Match | null } | null>(null);
   const [testError, setTestError] = createSignal<unknown>(null);
   const [replace, setReplace] = createSignal(false);
 
-  const edit = (e: Entry) => setDraft({ id: e.id, question: e.question, answer: e.answer, keywords: e.keywords.join(', '), language: e.language ?? '', enabled: e.enabled });
-  const set = (patch: Partial<Draft>) => setDraft({ ...draft(), ...patch });
-  const run = async (what: () => Promise<unknown>, done?: string) => {
-    setError(null);
-    setNotice('');
-    try {
-      await what();
-      if (done) setNotice(done);
-      await refetch();
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const edit = (e: Entry) => load({ id: e.id, question: e.question, answer: e.answer, keywords: e.keywords.join(', '), language: e.language ?? '', enabled: e.enabled });
 
-  const save = (e: SubmitEvent) => {
-    e.preventDefault();
+  const save = () => {
     const d = draft();
     const body = {
       question: d.question,
@@ -70,13 +60,8 @@ export default function Faq() {
     };
     void run(async () => {
       await (d.id === null ? api('POST', '/admin/faq', body) : api('PATCH', `/admin/faq/${d.id}`, body));
-      setDraft({ ...EMPTY });
+      reset();
     }, t('common.saved'));
-  };
-
-  const remove = (e: Entry) => {
-    if (!confirm(t('common.confirmDelete', { name: e.question }))) return;
-    void run(() => api('DELETE', `/admin/faq/${e.id}`));
   };
 
   const test = async (e: SubmitEvent) => {
@@ -89,15 +74,7 @@ export default function Faq() {
     }
   };
 
-  const exportJson = () =>
-    void run(async () => {
-      const blob = await (await authorized('/admin/faq/export')).blob();
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      a.download = 'faq.json';
-      a.click();
-      URL.revokeObjectURL(a.href);
-    });
+  const exportJson = () => void run(async () => saveBlob(await (await authorized('/admin/faq/export')).blob(), 'faq.json'));
 
   const importJson = (file: File | undefined) => {
     if (!file) return;
@@ -108,6 +85,21 @@ export default function Faq() {
     });
   };
 
+  const columns: Column<Entry>[] = [
+    { head: 'faq.question', cell: (e) => e.question },
+    { head: 'faq.answer', cell: (e) => e.answer },
+    { head: 'faq.enabled', cell: (e) => (e.enabled ? t('common.yes') : t('common.no')) },
+    actionsColumn(
+      (e) => (
+        <>
+          <RowButton label={t('common.edit')} of={e.question} onClick={() => edit(e)} />
+          <RowButton label={t('common.delete')} of={e.question} onClick={() => remove(e.question, () => api('DELETE', `/admin/faq/${e.id}`))} danger />
+        </>
+      ),
+      () => can('operator'),
+    ),
+  ];
+
   return (
     <section>
       <h1>{t('faq.title')}</h1>
@@ -115,10 +107,7 @@ export default function Faq() {
       <form class="card" onSubmit={test} aria-labelledby="faq-test">
         <h2 id="faq-test">{t('faq.test')}</h2>
         <div class="row">
-          <label>
-            {t('faq.question')}
-            <input name="test-question" required value={question()} onInput={(e) => setQuestion(e.currentTarget.value)} />
-          </label>
+          <TextField label={t('faq.question')} name="test-question" required value={question()} onValue={setQuestion} />
           <button type="submit">{t('faq.testButton')}</button>
         </div>
         <ErrorBox error={testError()} />
@@ -142,49 +131,18 @@ export default function Faq() {
       </form>
 
       <Show when={can('operator')} fallback={<p class="muted">{t('common.readOnly')}</p>}>
-        <form class="card" onSubmit={save} aria-labelledby="faq-form">
-          <h2 id="faq-form">{draft().id === null ? t('faq.new') : t('faq.editing', { id: String(draft().id) })}</h2>
-          <label>
-            {t('faq.question')}
-            <input name="question" required maxLength={2000} value={draft().question} onInput={(e) => set({ question: e.currentTarget.value })} />
-          </label>
-          <label>
-            {t('faq.answer')}
-            <textarea name="answer" required maxLength={10000} value={draft().answer} onInput={(e) => set({ answer: e.currentTarget.value })} />
-          </label>
+        <FormCard id="faq-form" title={editing() ? t('faq.editing', { id: String(draft().id) }) : t('faq.new')} editing={editing()} onSubmit={save} onCancel={editing() ? reset : undefined}>
+          <TextField label={t('faq.question')} name="question" required maxLength={2000} value={draft().question} onValue={(v) => set({ question: v })} />
+          <TextArea label={t('faq.answer')} name="answer" required maxLength={10000} value={draft().answer} onValue={(v) => set({ answer: v })} />
           <div class="row">
-            <label>
-              {t('faq.keywords')}
-              <input name="keywords" value={draft().keywords} onInput={(e) => set({ keywords: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('faq.language')}
-              <input name="language" maxLength={16} value={draft().language} onInput={(e) => set({ language: e.currentTarget.value })} />
-            </label>
+            <TextField label={t('faq.keywords')} name="keywords" value={draft().keywords} onValue={(v) => set({ keywords: v })} />
+            <TextField label={t('faq.language')} name="language" maxLength={16} value={draft().language} onValue={(v) => set({ language: v })} />
           </div>
-          <label class="inline">
-            <input type="checkbox" name="enabled" checked={draft().enabled} onChange={(e) => set({ enabled: e.currentTarget.checked })} />
-            {t('faq.enabled')}
-          </label>
-          <div class="actions">
-            <button type="submit" class="primary">
-              {draft().id === null ? t('common.add') : t('common.save')}
-            </button>
-            <Show when={draft().id !== null}>
-              <button type="button" onClick={() => setDraft({ ...EMPTY })}>
-                {t('common.cancel')}
-              </button>
-            </Show>
-          </div>
-        </form>
+          <CheckField label={t('faq.enabled')} name="enabled" checked={draft().enabled} onValue={(v) => set({ enabled: v })} />
+        </FormCard>
       </Show>
 
-      <ErrorBox error={error() ?? entries.error} />
-      <Show when={notice()}>
-        <p class="notice" role="status">
-          {notice()}
-        </p>
-      </Show>
+      <Feedback error={error() ?? entries.error} notice={notice()} />
 
       <div class="actions">
         <button type="button" onClick={exportJson}>
@@ -195,55 +153,11 @@ export default function Faq() {
             {t('faq.import')}
             <input type="file" name="import" accept="application/json,.json" onChange={(e) => importJson(e.currentTarget.files?.[0])} />
           </label>
-          <label class="inline">
-            <input type="checkbox" name="replace" checked={replace()} onChange={(e) => setReplace(e.currentTarget.checked)} />
-            {t('faq.importReplace')}
-          </label>
+          <CheckField label={t('faq.importReplace')} name="replace" checked={replace()} onValue={setReplace} />
         </Show>
       </div>
 
-      <div class="table-wrap" tabindex="0" role="region" aria-label={t('faq.title')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('faq.question')}</th>
-              <th scope="col">{t('faq.answer')}</th>
-              <th scope="col">{t('faq.enabled')}</th>
-              <Show when={can('operator')}>
-                <th scope="col">
-                  <span class="muted">{t('common.edit')}</span>
-                </th>
-              </Show>
-            </tr>
-          </thead>
-          <tbody>
-            <Show when={entries()?.length === 0}>
-              <tr>
-                <td colSpan={4}>{t('common.empty')}</td>
-              </tr>
-            </Show>
-            <For each={entries()}>
-              {(e) => (
-                <tr>
-                  <td>{e.question}</td>
-                  <td>{e.answer}</td>
-                  <td>{e.enabled ? t('common.yes') : t('common.no')}</td>
-                  <Show when={can('operator')}>
-                    <td class="actions">
-                      <button type="button" onClick={() => edit(e)} aria-label={`${t('common.edit')}: ${e.question}`}>
-                        {t('common.edit')}
-                      </button>
-                      <button type="button" class="danger" onClick={() => remove(e)} aria-label={`${t('common.delete')}: ${e.question}`}>
-                        {t('common.delete')}
-                      </button>
-                    </td>
-                  </Show>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={t('faq.title')} columns={columns} rows={entries()} />
     </section>
   );
 }

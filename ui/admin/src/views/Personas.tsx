@@ -3,8 +3,10 @@
  * default. Operators change them; viewers read. The voice (TTS preset) and dialogue settings are
  * kept as they are by this form (the TTS view will choose voices).
  */
-import { createResource, createSignal, For, Show } from 'solid-js';
-import { ErrorBox } from '../components/ErrorBox.tsx';
+import { createResource, For, Show } from 'solid-js';
+import { actionsColumn, DataTable, RowButton, type Column } from '../components/DataTable.tsx';
+import { createActions, Feedback } from '../components/Feedback.tsx';
+import { createDraft, FormCard, SelectField, TextArea, TextField } from '../components/Form.tsx';
 import { t } from '../i18n/index.ts';
 import { api, can } from '../lib/api.ts';
 
@@ -39,27 +41,13 @@ export default function Personas() {
     () => can('operator'),
     () => api<{ items: Provider[] }>('GET', '/admin/llm-providers').then((r) => r.items),
   );
-  const [draft, setDraft] = createSignal<Draft>({ ...EMPTY });
-  const [error, setError] = createSignal<unknown>(null);
-  const [notice, setNotice] = createSignal('');
-  const set = (patch: Partial<Draft>) => setDraft({ ...draft(), ...patch });
+  const { draft, set, load, reset, editing } = createDraft<Draft>(EMPTY);
+  const { error, notice, run, remove } = createActions(refetch);
   const providerName = (id: number | null) => (id === null ? t('personas.defaultChain') : (providers()?.find((p) => p.id === id)?.name ?? `#${id}`));
 
-  const run = async (what: () => Promise<unknown>, done?: string) => {
-    setError(null);
-    setNotice('');
-    try {
-      await what();
-      if (done) setNotice(done);
-      await refetch();
-    } catch (err) {
-      setError(err);
-    }
-  };
   const edit = (p: Persona) =>
-    setDraft({ id: p.id, name: p.name, language: p.language ?? '', greeting: p.greeting ?? '', system_prompt: p.system_prompt, llm_provider_id: p.llm_provider_id === null ? '' : String(p.llm_provider_id) });
-  const save = (e: SubmitEvent) => {
-    e.preventDefault();
+    load({ id: p.id, name: p.name, language: p.language ?? '', greeting: p.greeting ?? '', system_prompt: p.system_prompt, llm_provider_id: p.llm_provider_id === null ? '' : String(p.llm_provider_id) });
+  const save = () => {
     const d = draft();
     const body = {
       name: d.name,
@@ -70,112 +58,48 @@ export default function Personas() {
     };
     void run(async () => {
       await (d.id === null ? api('POST', '/admin/personas', body) : api('PATCH', `/admin/personas/${d.id}`, body));
-      setDraft({ ...EMPTY });
+      reset();
     }, t('common.saved'));
   };
-  const remove = (p: Persona) => {
-    if (confirm(t('common.confirmDelete', { name: p.name }))) void run(() => api('DELETE', `/admin/personas/${p.id}`));
-  };
+
+  const columns: Column<Persona>[] = [
+    { head: 'personas.name', cell: (p) => p.name },
+    { head: 'personas.language', cell: (p) => p.language ?? t('common.none') },
+    { head: 'personas.greeting', cell: (p) => p.greeting ?? t('common.none') },
+    { head: 'personas.llm', cell: (p) => providerName(p.llm_provider_id) },
+    { head: 'personas.default', cell: (p) => (p.is_default ? t('common.yes') : t('common.no')) },
+    actionsColumn(
+      (p) => (
+        <>
+          <RowButton label={t('common.edit')} of={p.name} onClick={() => edit(p)} />
+          <Show when={!p.is_default}>
+            <RowButton label={t('personas.makeDefault')} of={p.name} onClick={() => void run(() => api('POST', `/admin/personas/${p.id}/default`), t('common.saved'))} />
+          </Show>
+          <RowButton label={t('common.delete')} of={p.name} onClick={() => remove(p.name, () => api('DELETE', `/admin/personas/${p.id}`))} danger />
+        </>
+      ),
+      () => can('operator'),
+    ),
+  ];
 
   return (
     <section>
       <h1>{t('personas.title')}</h1>
-      <ErrorBox error={error() ?? personas.error} />
-      <Show when={notice()}>
-        <p class="notice" role="status">
-          {notice()}
-        </p>
-      </Show>
-      <div class="table-wrap" tabindex="0" role="region" aria-label={t('personas.title')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('personas.name')}</th>
-              <th scope="col">{t('personas.language')}</th>
-              <th scope="col">{t('personas.greeting')}</th>
-              <th scope="col">{t('personas.llm')}</th>
-              <th scope="col">{t('personas.default')}</th>
-              <Show when={can('operator')}>
-                <th scope="col">
-                  <span class="muted">{t('common.edit')}</span>
-                </th>
-              </Show>
-            </tr>
-          </thead>
-          <tbody>
-            <Show when={personas()?.length === 0}>
-              <tr>
-                <td colSpan={6}>{t('personas.none')}</td>
-              </tr>
-            </Show>
-            <For each={personas()}>
-              {(p) => (
-                <tr>
-                  <td>{p.name}</td>
-                  <td>{p.language ?? t('common.none')}</td>
-                  <td>{p.greeting ?? t('common.none')}</td>
-                  <td>{providerName(p.llm_provider_id)}</td>
-                  <td>{p.is_default ? t('common.yes') : t('common.no')}</td>
-                  <Show when={can('operator')}>
-                    <td class="actions">
-                      <button type="button" onClick={() => edit(p)} aria-label={`${t('common.edit')}: ${p.name}`}>
-                        {t('common.edit')}
-                      </button>
-                      <Show when={!p.is_default}>
-                        <button type="button" onClick={() => void run(() => api('POST', `/admin/personas/${p.id}/default`), t('common.saved'))} aria-label={`${t('personas.makeDefault')}: ${p.name}`}>
-                          {t('personas.makeDefault')}
-                        </button>
-                      </Show>
-                      <button type="button" class="danger" onClick={() => remove(p)} aria-label={`${t('common.delete')}: ${p.name}`}>
-                        {t('common.delete')}
-                      </button>
-                    </td>
-                  </Show>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+      <Feedback error={error() ?? personas.error} notice={notice()} />
+      <DataTable label={t('personas.title')} columns={columns} rows={personas()} empty={t('personas.none')} />
       <Show when={can('operator')} fallback={<p class="muted">{t('common.readOnly')}</p>}>
-        <form class="card" onSubmit={save} aria-labelledby="persona-form">
-          <h2 id="persona-form">{draft().id === null ? t('personas.new') : t('personas.editing', { name: draft().name })}</h2>
+        <FormCard id="persona-form" title={editing() ? t('personas.editing', { name: draft().name }) : t('personas.new')} editing={editing()} onSubmit={save} onCancel={editing() ? reset : undefined}>
           <div class="row">
-            <label>
-              {t('personas.name')}
-              <input name="name" required maxLength={100} value={draft().name} onInput={(e) => set({ name: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('personas.language')}
-              <input name="language" maxLength={35} placeholder="en, ru" value={draft().language} onInput={(e) => set({ language: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('personas.llm')}
-              <select name="llm_provider_id" value={draft().llm_provider_id} onChange={(e) => set({ llm_provider_id: e.currentTarget.value })}>
-                <option value="">{t('personas.defaultChain')}</option>
-                <For each={providers()}>{(p) => <option value={String(p.id)}>{`${p.name} (${p.model})`}</option>}</For>
-              </select>
-            </label>
+            <TextField label={t('personas.name')} name="name" required maxLength={100} value={draft().name} onValue={(v) => set({ name: v })} />
+            <TextField label={t('personas.language')} name="language" maxLength={35} placeholder="en, ru" value={draft().language} onValue={(v) => set({ language: v })} />
+            <SelectField label={t('personas.llm')} name="llm_provider_id" value={draft().llm_provider_id} onValue={(v) => set({ llm_provider_id: v })}>
+              <option value="">{t('personas.defaultChain')}</option>
+              <For each={providers()}>{(p) => <option value={String(p.id)}>{`${p.name} (${p.model})`}</option>}</For>
+            </SelectField>
           </div>
-          <label>
-            {t('personas.greeting')}
-            <input name="greeting" maxLength={2000} value={draft().greeting} onInput={(e) => set({ greeting: e.currentTarget.value })} />
-          </label>
-          <label>
-            {t('personas.prompt')}
-            <textarea name="system_prompt" required maxLength={20000} value={draft().system_prompt} onInput={(e) => set({ system_prompt: e.currentTarget.value })} />
-          </label>
-          <div class="actions">
-            <button type="submit" class="primary">
-              {draft().id === null ? t('common.add') : t('common.save')}
-            </button>
-            <Show when={draft().id !== null}>
-              <button type="button" onClick={() => setDraft({ ...EMPTY })}>
-                {t('common.cancel')}
-              </button>
-            </Show>
-          </div>
-        </form>
+          <TextField label={t('personas.greeting')} name="greeting" maxLength={2000} value={draft().greeting} onValue={(v) => set({ greeting: v })} />
+          <TextArea label={t('personas.prompt')} name="system_prompt" required maxLength={20000} value={draft().system_prompt} onValue={(v) => set({ system_prompt: v })} />
+        </FormCard>
       </Show>
     </section>
   );

@@ -5,6 +5,7 @@
  * queued), and counters of the audio moved, which the browser test reads too.
  */
 import { createSignal, For, onCleanup, Show } from 'solid-js';
+import { DataTable } from '../components/DataTable.tsx';
 import { describeError } from '../components/ErrorBox.tsx';
 import { formatNumber, t } from '../i18n/index.ts';
 import { can } from '../lib/api.ts';
@@ -176,31 +177,12 @@ export default function Softphone() {
           </Show>
         </ol>
         <h2>{t('phone.latencies')}</h2>
-        <div class="table-wrap" tabindex="0" role="region" aria-label={t('phone.latencies')}>
-          <table data-testid="turn-metrics">
-            <thead>
-              <tr>
-                <th scope="col">{t('phone.turn')}</th>
-                <For each={STAGES}>{(k) => <th scope="col">{k}</th>}</For>
-              </tr>
-            </thead>
-            <tbody>
-              <Show when={metrics().length === 0}>
-                <tr>
-                  <td colSpan={STAGES.length + 1}>{t('common.empty')}</td>
-                </tr>
-              </Show>
-              <For each={metrics()}>
-                {(m) => (
-                  <tr>
-                    <td>{m.turn}</td>
-                    <For each={STAGES}>{(k) => <td>{ms(m[k])}</td>}</For>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          label={t('phone.latencies')}
+          testId="turn-metrics"
+          columns={[{ head: 'phone.turn', cell: (m: TurnMetrics) => m.turn }, ...STAGES.map((k) => ({ head: () => k, cell: (m: TurnMetrics) => ms(m[k]) }))]}
+          rows={metrics()}
+        />
       </Show>
     </section>
   );

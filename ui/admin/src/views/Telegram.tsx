@@ -6,8 +6,10 @@
  * with the error id to find Telegram's answer in the log, and when it retries). The list refreshes
  * every few seconds while the view is open, so a start is seen to take.
  */
-import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
-import { ErrorBox } from '../components/ErrorBox.tsx';
+import { createResource, For, onCleanup, Show } from 'solid-js';
+import { actionsColumn, DataTable, RowButton, type Column } from '../components/DataTable.tsx';
+import { createActions, Feedback } from '../components/Feedback.tsx';
+import { CheckField, createDraft, FormCard, SelectField, TextField } from '../components/Form.tsx';
 import { formatDateTime, t, type MessageKey } from '../i18n/index.ts';
 import { api, can } from '../lib/api.ts';
 
@@ -69,24 +71,11 @@ export default function Telegram() {
   );
   const timer = setInterval(() => void refetch(), REFRESH_MS);
   onCleanup(() => clearInterval(timer));
-  const [draft, setDraft] = createSignal<Draft>({ ...EMPTY });
-  const [error, setError] = createSignal<unknown>(null);
-  const [notice, setNotice] = createSignal('');
-  const set = (patch: Partial<Draft>) => setDraft({ ...draft(), ...patch });
+  const { draft, set, load, reset, editing } = createDraft<Draft>(EMPTY);
+  const { error, setError, notice, run, remove } = createActions(refetch);
 
-  const run = async (what: () => Promise<unknown>, done?: string) => {
-    setError(null);
-    setNotice('');
-    try {
-      await what();
-      if (done) setNotice(done);
-      await refetch();
-    } catch (err) {
-      setError(err);
-    }
-  };
   const edit = (b: Bot) =>
-    setDraft({
+    load({
       id: b.id,
       name: b.name,
       token: '',
@@ -99,8 +88,7 @@ export default function Telegram() {
       auto_start: b.auto_start,
       reply_with_voice: b.reply_with_voice,
     });
-  const save = (e: SubmitEvent) => {
-    e.preventDefault();
+  const save = () => {
     const d = draft();
     const ids = d.allowed
       .split(/[\s,]+/)
@@ -124,184 +112,108 @@ export default function Telegram() {
     if (d.token.trim()) body.token = d.token.trim();
     void run(async () => {
       await (d.id === null ? api('POST', '/admin/telegram/bots', body) : api('PATCH', `/admin/telegram/bots/${d.id}`, body));
-      setDraft({ ...EMPTY });
+      reset();
     }, t('common.saved'));
   };
   const action = (b: Bot, what: 'start' | 'stop' | 'restart') => void run(() => api('POST', `/admin/telegram/bots/${b.id}/${what}`));
-  const remove = (b: Bot) => {
-    if (confirm(t('common.confirmDelete', { name: b.name }))) void run(() => api('DELETE', `/admin/telegram/bots/${b.id}`));
-  };
+
+  const columns: Column<Bot>[] = [
+    {
+      head: 'tg.name',
+      cell: (b) => (
+        <>
+          {b.name}
+          <Show when={!b.enabled}>
+            <span class="muted"> ({t('tg.disabled')})</span>
+          </Show>
+        </>
+      ),
+    },
+    { head: 'tg.username', cell: (b) => (b.username ? `@${b.username}` : t('common.none')) },
+    { head: 'tg.mode', cell: (b) => (b.mode === 'webhook' ? t('tg.webhook') : t('tg.polling')) },
+    { head: 'tg.status', cell: (b) => <BotStatus bot={b} /> },
+    { head: 'tg.lastUpdate', cell: (b) => formatDateTime(b.last_update_at) },
+    actionsColumn(
+      (b) => (
+        <>
+          <Show when={b.status.state === 'stopped' || b.status.state === 'error'} fallback={<RowButton label={t('tg.stop')} of={b.name} onClick={() => action(b, 'stop')} />}>
+            <RowButton label={t('tg.start')} of={b.name} onClick={() => action(b, 'start')} />
+          </Show>
+          <RowButton label={t('tg.restart')} of={b.name} onClick={() => action(b, 'restart')} />
+          <RowButton label={t('common.edit')} of={b.name} onClick={() => edit(b)} />
+          <RowButton label={t('common.delete')} of={b.name} onClick={() => remove(b.name, () => api('DELETE', `/admin/telegram/bots/${b.id}`))} danger />
+        </>
+      ),
+      () => can('operator'),
+    ),
+  ];
 
   return (
     <section>
       <h1>{t('nav.telegram')}</h1>
-      <ErrorBox error={error() ?? bots.error} />
-      <Show when={notice()}>
-        <p class="notice" role="status">
-          {notice()}
-        </p>
-      </Show>
-      <div class="table-wrap" tabindex="0" role="region" aria-label={t('nav.telegram')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('tg.name')}</th>
-              <th scope="col">{t('tg.username')}</th>
-              <th scope="col">{t('tg.mode')}</th>
-              <th scope="col">{t('tg.status')}</th>
-              <th scope="col">{t('tg.lastUpdate')}</th>
-              <Show when={can('operator')}>
-                <th scope="col">
-                  <span class="muted">{t('common.edit')}</span>
-                </th>
-              </Show>
-            </tr>
-          </thead>
-          <tbody>
-            <Show when={bots()?.length === 0}>
-              <tr>
-                <td colSpan={6}>{t('tg.none')}</td>
-              </tr>
-            </Show>
-            <For each={bots()}>
-              {(b) => (
-                <tr data-testid={`bot-${b.name}`}>
-                  <td>
-                    {b.name}
-                    <Show when={!b.enabled}>
-                      <span class="muted"> ({t('tg.disabled')})</span>
-                    </Show>
-                  </td>
-                  <td>{b.username ? `@${b.username}` : t('common.none')}</td>
-                  <td>{b.mode === 'webhook' ? t('tg.webhook') : t('tg.polling')}</td>
-                  <td data-testid="bot-status">
-                    <strong>{t(STATE_LABEL[b.status.state])}</strong>
-                    <Show when={b.status.state === 'standby'}>
-                      <span class="muted"> {t('tg.standbyWhy')}</span>
-                    </Show>
-                    <Show when={b.status.last_error}>
-                      {(e) => (
-                        <span>
-                          {' '}
-                          {e().message} <span class="muted">({t('tg.errorId', { id: e().error_id })})</span>
-                        </span>
-                      )}
-                    </Show>
-                    <Show when={b.status.next_retry_at}>
-                      {(at) => <span class="muted"> {t('tg.retryAt', { at: formatDateTime(at()) })}</span>}
-                    </Show>
-                  </td>
-                  <td>{formatDateTime(b.last_update_at)}</td>
-                  <Show when={can('operator')}>
-                    <td class="actions">
-                      <Show
-                        when={b.status.state === 'stopped' || b.status.state === 'error'}
-                        fallback={
-                          <button type="button" onClick={() => action(b, 'stop')} aria-label={`${t('tg.stop')}: ${b.name}`}>
-                            {t('tg.stop')}
-                          </button>
-                        }
-                      >
-                        <button type="button" onClick={() => action(b, 'start')} aria-label={`${t('tg.start')}: ${b.name}`}>
-                          {t('tg.start')}
-                        </button>
-                      </Show>
-                      <button type="button" onClick={() => action(b, 'restart')} aria-label={`${t('tg.restart')}: ${b.name}`}>
-                        {t('tg.restart')}
-                      </button>
-                      <button type="button" onClick={() => edit(b)} aria-label={`${t('common.edit')}: ${b.name}`}>
-                        {t('common.edit')}
-                      </button>
-                      <button type="button" class="danger" onClick={() => remove(b)} aria-label={`${t('common.delete')}: ${b.name}`}>
-                        {t('common.delete')}
-                      </button>
-                    </td>
-                  </Show>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+      <Feedback error={error() ?? bots.error} notice={notice()} />
+      <DataTable label={t('nav.telegram')} columns={columns} rows={bots()} empty={t('tg.none')} rowId={(b) => `bot-${b.name}`} />
       <Show when={can('operator')} fallback={<p class="muted">{t('common.readOnly')}</p>}>
-        <form class="card" onSubmit={save} aria-labelledby="bot-form">
-          <h2 id="bot-form">{draft().id === null ? t('tg.new') : t('tg.editing', { name: draft().name })}</h2>
+        <FormCard id="bot-form" title={editing() ? t('tg.editing', { name: draft().name }) : t('tg.new')} editing={editing()} onSubmit={save} onCancel={editing() ? reset : undefined}>
           <div class="row">
-            <label>
-              {t('tg.name')}
-              <input name="name" required maxLength={100} value={draft().name} onInput={(e) => set({ name: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('tg.token')}
-              <input
-                name="token"
-                type="password"
-                autocomplete="off"
-                required={draft().id === null}
-                placeholder={draft().id === null ? '123456789:AA…' : t('tg.tokenKeep')}
-                value={draft().token}
-                onInput={(e) => set({ token: e.currentTarget.value })}
-              />
-            </label>
-            <label>
-              {t('tg.mode')}
-              <select name="mode" value={draft().mode} onChange={(e) => set({ mode: e.currentTarget.value as Draft['mode'] })}>
-                <option value="polling">{t('tg.polling')}</option>
-                <option value="webhook">{t('tg.webhook')}</option>
-              </select>
-            </label>
+            <TextField label={t('tg.name')} name="name" required maxLength={100} value={draft().name} onValue={(v) => set({ name: v })} />
+            <TextField
+              label={t('tg.token')}
+              name="token"
+              type="password"
+              autocomplete="off"
+              required={!editing()}
+              placeholder={editing() ? t('tg.tokenKeep') : '123456789:AA…'}
+              value={draft().token}
+              onValue={(v) => set({ token: v })}
+            />
+            <SelectField label={t('tg.mode')} name="mode" value={draft().mode} onValue={(v) => set({ mode: v as Draft['mode'] })}>
+              <option value="polling">{t('tg.polling')}</option>
+              <option value="webhook">{t('tg.webhook')}</option>
+            </SelectField>
           </div>
           <div class="row">
-            <label>
-              {t('tg.persona')}
-              <select name="persona_id" value={draft().persona_id} onChange={(e) => set({ persona_id: e.currentTarget.value })}>
-                <option value="">{t('tg.defaultPersona')}</option>
-                <For each={personas()}>{(p) => <option value={String(p.id)}>{p.name}</option>}</For>
-              </select>
-            </label>
-            <label>
-              {t('tg.answers')}
-              <select name="llm" value={draft().llm} onChange={(e) => set({ llm: e.currentTarget.value })}>
-                <option value="default">{t('tg.llmDefault')}</option>
-                <option value="faq">{t('tg.llmFaq')}</option>
-                <For each={providers()}>{(p) => <option value={String(p.id)}>{p.name}</option>}</For>
-              </select>
-            </label>
+            <SelectField label={t('tg.persona')} name="persona_id" value={draft().persona_id} onValue={(v) => set({ persona_id: v })}>
+              <option value="">{t('tg.defaultPersona')}</option>
+              <For each={personas()}>{(p) => <option value={String(p.id)}>{p.name}</option>}</For>
+            </SelectField>
+            <SelectField label={t('tg.answers')} name="llm" value={draft().llm} onValue={(v) => set({ llm: v })}>
+              <option value="default">{t('tg.llmDefault')}</option>
+              <option value="faq">{t('tg.llmFaq')}</option>
+              <For each={providers()}>{(p) => <option value={String(p.id)}>{p.name}</option>}</For>
+            </SelectField>
           </div>
-          <label>
-            {t('tg.greeting')}
-            <input name="greeting" maxLength={4096} value={draft().greeting} onInput={(e) => set({ greeting: e.currentTarget.value })} />
-          </label>
-          <label>
-            {t('tg.allowed')}
-            <input name="allowed_user_ids" inputMode="numeric" placeholder={t('tg.allowedAnyone')} value={draft().allowed} onInput={(e) => set({ allowed: e.currentTarget.value })} />
-          </label>
+          <TextField label={t('tg.greeting')} name="greeting" maxLength={4096} value={draft().greeting} onValue={(v) => set({ greeting: v })} />
+          <TextField label={t('tg.allowed')} name="allowed_user_ids" inputMode="numeric" placeholder={t('tg.allowedAnyone')} value={draft().allowed} onValue={(v) => set({ allowed: v })} />
           <div class="row">
-            <label class="inline">
-              <input type="checkbox" checked={draft().enabled} onChange={(e) => set({ enabled: e.currentTarget.checked })} />
-              {t('tg.enabled')}
-            </label>
-            <label class="inline">
-              <input type="checkbox" checked={draft().auto_start} onChange={(e) => set({ auto_start: e.currentTarget.checked })} />
-              {t('tg.autoStart')}
-            </label>
-            <label class="inline">
-              <input type="checkbox" checked={draft().reply_with_voice} onChange={(e) => set({ reply_with_voice: e.currentTarget.checked })} />
-              {t('tg.voice')}
-            </label>
+            <CheckField label={t('tg.enabled')} checked={draft().enabled} onValue={(v) => set({ enabled: v })} />
+            <CheckField label={t('tg.autoStart')} checked={draft().auto_start} onValue={(v) => set({ auto_start: v })} />
+            <CheckField label={t('tg.voice')} checked={draft().reply_with_voice} onValue={(v) => set({ reply_with_voice: v })} />
           </div>
-          <div class="actions">
-            <button type="submit" class="primary">
-              {draft().id === null ? t('common.add') : t('common.save')}
-            </button>
-            <Show when={draft().id !== null}>
-              <button type="button" onClick={() => setDraft({ ...EMPTY })}>
-                {t('common.cancel')}
-              </button>
-            </Show>
-          </div>
-        </form>
+        </FormCard>
       </Show>
     </section>
+  );
+}
+
+/** A bot's state in words, with why it is on standby, its last error and when it tries again. */
+function BotStatus(props: { bot: Bot }) {
+  const status = () => props.bot.status;
+  return (
+    <span data-testid="bot-status">
+      <strong>{t(STATE_LABEL[status().state])}</strong>
+      <Show when={status().state === 'standby'}>
+        <span class="muted"> {t('tg.standbyWhy')}</span>
+      </Show>
+      <Show when={status().last_error}>
+        {(e) => (
+          <span>
+            {' '}
+            {e().message} <span class="muted">({t('tg.errorId', { id: e().error_id })})</span>
+          </span>
+        )}
+      </Show>
+      <Show when={status().next_retry_at}>{(at) => <span class="muted"> {t('tg.retryAt', { at: formatDateTime(at()) })}</span>}</Show>
+    </span>
   );
 }

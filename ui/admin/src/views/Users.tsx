@@ -4,7 +4,9 @@
  * delete. The API keeps the last admin from being demoted, disabled or deleted and says so.
  */
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { ErrorBox } from '../components/ErrorBox.tsx';
+import { actionsColumn, DataTable, RowButton, type Column } from '../components/DataTable.tsx';
+import { createActions, Feedback } from '../components/Feedback.tsx';
+import { FormCard, SelectField, TextField } from '../components/Form.tsx';
 import { formatDateTime, t } from '../i18n/index.ts';
 import { api, can, user, type Role } from '../lib/api.ts';
 
@@ -16,41 +18,26 @@ interface UserRow {
   last_login_at: string | null;
 }
 const ROLES: Role[] = ['viewer', 'operator', 'admin'];
+const roleOptions = () => <For each={ROLES}>{(r) => <option value={r}>{t(`users.role.${r}`)}</option>}</For>;
 
 export default function Users() {
   const [users, { refetch }] = createResource(
     () => can('admin'),
     () => api<{ items: UserRow[] }>('GET', '/admin/users').then((r) => r.items),
   );
-  const [error, setError] = createSignal<unknown>(null);
-  const [notice, setNotice] = createSignal('');
+  // Reloaded after a refusal too: a role select must show the role the user still has.
+  const { error, notice, run, remove } = createActions(refetch);
   const [draft, setDraft] = createSignal({ username: '', password: '', role: 'viewer' as Role });
   const [resetFor, setResetFor] = createSignal<UserRow | null>(null);
   const [newPassword, setNewPassword] = createSignal('');
 
-  const run = async (what: () => Promise<unknown>, done?: string) => {
-    setError(null);
-    setNotice('');
-    try {
-      await what();
-      if (done) setNotice(done);
-    } catch (err) {
-      setError(err);
-    } finally {
-      // Also after a refusal: a role select must show the role the user still has.
-      await refetch();
-    }
-  };
-  const add = (e: SubmitEvent) => {
-    e.preventDefault();
+  const add = () =>
     void run(async () => {
       await api('POST', '/admin/users', draft());
       setDraft({ username: '', password: '', role: 'viewer' });
     }, t('common.saved'));
-  };
   const patch = (u: UserRow, body: Record<string, unknown>) => void run(() => api('PATCH', `/admin/users/${u.id}`, body), t('common.saved'));
-  const reset = (e: SubmitEvent) => {
-    e.preventDefault();
+  const reset = () => {
     const u = resetFor();
     if (!u) return;
     void run(async () => {
@@ -59,108 +46,60 @@ export default function Users() {
       setNewPassword('');
     }, t('users.passwordSet', { user: u.username }));
   };
-  const remove = (u: UserRow) => {
-    if (confirm(t('common.confirmDelete', { name: u.username }))) void run(() => api('DELETE', `/admin/users/${u.id}`));
-  };
+
+  const columns: Column<UserRow>[] = [
+    {
+      head: 'auth.username',
+      cell: (u) => (
+        <>
+          {u.username}
+          <Show when={u.id === user()?.id}>
+            <span class="muted"> ({t('users.you')})</span>
+          </Show>
+        </>
+      ),
+    },
+    {
+      head: 'users.role',
+      cell: (u) => (
+        <select aria-label={t('users.roleOf', { user: u.username })} value={u.role} onChange={(e) => patch(u, { role: e.currentTarget.value })}>
+          {roleOptions()}
+        </select>
+      ),
+    },
+    { head: 'users.lastLogin', cell: (u) => formatDateTime(u.last_login_at) },
+    { head: 'users.enabled', cell: (u) => (u.disabled ? t('common.no') : t('common.yes')) },
+    actionsColumn((u) => (
+      <>
+        <RowButton label={u.disabled ? t('users.enable') : t('users.disable')} of={u.username} onClick={() => patch(u, { disabled: !u.disabled })} />
+        <RowButton label={t('users.resetPassword')} of={u.username} onClick={() => setResetFor(u)} />
+        <RowButton label={t('common.delete')} of={u.username} onClick={() => remove(u.username, () => api('DELETE', `/admin/users/${u.id}`))} danger />
+      </>
+    )),
+  ];
 
   return (
     <section>
       <h1>{t('nav.users')}</h1>
       <Show when={can('admin')} fallback={<p class="muted">{t('users.adminOnly')}</p>}>
-        <ErrorBox error={error() ?? users.error} />
-        <Show when={notice()}>
-          <p class="notice" role="status">
-            {notice()}
-          </p>
-        </Show>
-        <div class="table-wrap" tabindex="0" role="region" aria-label={t('nav.users')}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('auth.username')}</th>
-                <th scope="col">{t('users.role')}</th>
-                <th scope="col">{t('users.lastLogin')}</th>
-                <th scope="col">{t('users.enabled')}</th>
-                <th scope="col">
-                  <span class="muted">{t('common.edit')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              <For each={users()}>
-                {(u) => (
-                  <tr>
-                    <td>
-                      {u.username}
-                      <Show when={u.id === user()?.id}>
-                        <span class="muted"> ({t('users.you')})</span>
-                      </Show>
-                    </td>
-                    <td>
-                      <select aria-label={t('users.roleOf', { user: u.username })} value={u.role} onChange={(e) => patch(u, { role: e.currentTarget.value })}>
-                        <For each={ROLES}>{(r) => <option value={r}>{t(`users.role.${r}`)}</option>}</For>
-                      </select>
-                    </td>
-                    <td>{formatDateTime(u.last_login_at)}</td>
-                    <td>{u.disabled ? t('common.no') : t('common.yes')}</td>
-                    <td class="actions">
-                      <button type="button" onClick={() => patch(u, { disabled: !u.disabled })} aria-label={`${u.disabled ? t('users.enable') : t('users.disable')}: ${u.username}`}>
-                        {u.disabled ? t('users.enable') : t('users.disable')}
-                      </button>
-                      <button type="button" onClick={() => setResetFor(u)} aria-label={`${t('users.resetPassword')}: ${u.username}`}>
-                        {t('users.resetPassword')}
-                      </button>
-                      <button type="button" class="danger" onClick={() => remove(u)} aria-label={`${t('common.delete')}: ${u.username}`}>
-                        {t('common.delete')}
-                      </button>
-                    </td>
-                  </tr>
-                )}
-              </For>
-            </tbody>
-          </table>
-        </div>
+        <Feedback error={error() ?? users.error} notice={notice()} />
+        <DataTable label={t('nav.users')} columns={columns} rows={users()} />
         <Show when={resetFor()}>
           {(u) => (
-            <form class="card" onSubmit={reset} aria-labelledby="reset-form">
-              <h2 id="reset-form">{t('users.resetFor', { user: u().username })}</h2>
-              <label>
-                {t('users.newPassword')}
-                <input name="new-password" type="password" autocomplete="new-password" required minLength={10} value={newPassword()} onInput={(e) => setNewPassword(e.currentTarget.value)} />
-              </label>
-              <div class="actions">
-                <button type="submit" class="primary">
-                  {t('common.save')}
-                </button>
-                <button type="button" onClick={() => setResetFor(null)}>
-                  {t('common.cancel')}
-                </button>
-              </div>
-            </form>
+            <FormCard id="reset-form" title={t('users.resetFor', { user: u().username })} submit={t('common.save')} onSubmit={reset} onCancel={() => setResetFor(null)}>
+              <TextField label={t('users.newPassword')} name="new-password" type="password" autocomplete="new-password" required minLength={10} value={newPassword()} onValue={setNewPassword} />
+            </FormCard>
           )}
         </Show>
-        <form class="card" onSubmit={add} aria-labelledby="user-form">
-          <h2 id="user-form">{t('users.new')}</h2>
+        <FormCard id="user-form" title={t('users.new')} onSubmit={add}>
           <div class="row">
-            <label>
-              {t('auth.username')}
-              <input name="username" required autocomplete="off" value={draft().username} onInput={(e) => setDraft({ ...draft(), username: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('auth.password')}
-              <input name="password" type="password" autocomplete="new-password" required value={draft().password} onInput={(e) => setDraft({ ...draft(), password: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('users.role')}
-              <select name="role" value={draft().role} onChange={(e) => setDraft({ ...draft(), role: e.currentTarget.value as Role })}>
-                <For each={ROLES}>{(r) => <option value={r}>{t(`users.role.${r}`)}</option>}</For>
-              </select>
-            </label>
+            <TextField label={t('auth.username')} name="username" required autocomplete="off" value={draft().username} onValue={(v) => setDraft({ ...draft(), username: v })} />
+            <TextField label={t('auth.password')} name="password" type="password" autocomplete="new-password" required value={draft().password} onValue={(v) => setDraft({ ...draft(), password: v })} />
+            <SelectField label={t('users.role')} name="role" value={draft().role} onValue={(v) => setDraft({ ...draft(), role: v as Role })}>
+              {roleOptions()}
+            </SelectField>
           </div>
-          <button type="submit" class="primary">
-            {t('common.add')}
-          </button>
-        </form>
+        </FormCard>
       </Show>
     </section>
   );
