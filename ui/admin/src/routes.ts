@@ -32,6 +32,10 @@ const Personas = lazy(() => import('./views/Personas.tsx'));
 const Providers = lazy(() => import('./views/Providers.tsx'));
 const Softphone = lazy(() => import('./views/Softphone.tsx'));
 const Telegram = lazy(() => import('./views/Telegram.tsx'));
+const Telephony = lazy(() => import('./views/Telephony.tsx'));
+const Widgets = lazy(() => import('./views/Widgets.tsx'));
+const Usage = lazy(() => import('./views/Usage.tsx'));
+const Legal = lazy(() => import('./views/Legal.tsx'));
 
 export const NAV: NavGroup[] = [
   {
@@ -57,8 +61,8 @@ export const NAV: NavGroup[] = [
     items: [
       { path: '/chat', label: 'nav.chat', view: Chat },
       { path: '/call', label: 'nav.softphone', view: Softphone },
-      { path: '/telephony', label: 'nav.telephony', view: null },
-      { path: '/widgets', label: 'nav.widgets', view: null },
+      { path: '/telephony', label: 'nav.telephony', view: Telephony },
+      { path: '/widgets', label: 'nav.widgets', view: Widgets },
       // Not /telegram: the control plane claims that segment (its webhook, /telegram/webhook/:id).
       { path: '/telegram-bots', label: 'nav.telegram', view: Telegram },
     ],
@@ -68,7 +72,7 @@ export const NAV: NavGroup[] = [
     items: [
       { path: '/faq', label: 'nav.faq', view: Faq },
       { path: '/messages', label: 'nav.messages', view: Messages },
-      { path: '/usage', label: 'nav.usage', view: null },
+      { path: '/usage', label: 'nav.usage', view: Usage },
     ],
   },
   {
@@ -77,7 +81,7 @@ export const NAV: NavGroup[] = [
       { path: '/users', label: 'nav.users', view: Users },
       { path: '/api-keys', label: 'nav.apikeys', view: ApiKeys },
       { path: '/backups', label: 'nav.backups', view: Backups },
-      { path: '/legal', label: 'nav.legal', view: null },
+      { path: '/legal', label: 'nav.legal', view: Legal },
       { path: '/settings', label: 'nav.settings', view: null },
       { path: '/about', label: 'nav.about', view: null },
     ],

@@ -28,7 +28,7 @@ export function DataTable<T>(props: {
   /** The region's accessible name. */
   label: string;
   columns: Column<T>[];
-  /** Undefined while the first answer is awaited. */
+  /** Undefined while the first answer is awaited. A resource that failed throws when read: the table then stays empty (the view's ErrorBox says why). */
   rows: readonly T[] | undefined;
   /** What an empty list says (default: "Nothing here yet."). */
   empty?: string;
@@ -41,6 +41,13 @@ export function DataTable<T>(props: {
   onPage?: (offset: number) => void;
 }) {
   const columns = createMemo(() => props.columns.filter((c) => c.when?.() ?? true));
+  const rows = createMemo<{ rows?: readonly T[]; failed?: true }>(() => {
+    try {
+      return { rows: props.rows };
+    } catch {
+      return { failed: true };
+    }
+  });
   return (
     <>
       <div class="table-wrap" tabindex="0" role="region" aria-label={props.label}>
@@ -51,12 +58,12 @@ export function DataTable<T>(props: {
             </tr>
           </thead>
           <tbody>
-            <Show when={!props.rows || props.rows.length === 0}>
+            <Show when={!rows().rows?.length}>
               <tr>
-                <td colSpan={columns().length}>{props.rows ? (props.empty ?? t('common.empty')) : t('app.loading')}</td>
+                <td colSpan={columns().length}>{rows().failed ? t('common.none') : rows().rows ? (props.empty ?? t('common.empty')) : t('app.loading')}</td>
               </tr>
             </Show>
-            <For each={props.rows}>
+            <For each={rows().rows}>
               {(row) => (
                 <tr data-testid={props.rowId?.(row)}>
                   <For each={columns()}>{(c) => <td class={c.class?.(row)}>{c.cell(row)}</td>}</For>

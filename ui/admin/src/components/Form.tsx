@@ -25,6 +25,8 @@ export function FormCard(props: {
   error?: unknown;
   /** Lay the fields out in a row (short forms). */
   row?: boolean;
+  /** More buttons after submit and cancel. */
+  extra?: JSX.Element;
   children: JSX.Element;
 }) {
   return (
@@ -50,6 +52,7 @@ export function FormCard(props: {
             </button>
           )}
         </Show>
+        {props.extra}
       </div>
     </form>
   );
@@ -80,11 +83,11 @@ export function TextArea(props: Omit<JSX.TextareaHTMLAttributes<HTMLTextAreaElem
 }
 
 /** A labelled select; its options are the children. */
-export function SelectField(props: { label: string; name?: string; value: string; onValue: (v: string) => void; inline?: boolean; children: JSX.Element }) {
+export function SelectField(props: { label: string; name?: string; value: string; onValue: (v: string) => void; inline?: boolean; required?: boolean; children: JSX.Element }) {
   return (
     <label class={props.inline ? 'inline' : undefined}>
       {props.label}
-      <select name={props.name} value={props.value} onChange={(e) => props.onValue(e.currentTarget.value)}>
+      <select name={props.name} required={props.required} value={props.value} onChange={(e) => props.onValue(e.currentTarget.value)}>
         {props.children}
       </select>
     </label>
