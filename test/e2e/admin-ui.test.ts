@@ -1,9 +1,11 @@
 /**
  * The admin UI in Chromium against a real gateway: sign in, add an FAQ entry and see the chat
  * playground answer with it (streamed), language and theme switched and remembered across a reload
- * (which also proves the session came back from the refresh cookie), the initial JS budget, and
+ * (which also proves the session came back from the refresh cookie), the initial JS budget, a
+ * call placed with `npm run call` seen live on the dashboard and then in Calls with its turn, and
  * sign out really ending the session (the refresh cookie no longer works).
  */
+import { spawn } from 'node:child_process';
 import t from 'tap';
 import { axeViolations, startAdminUi, UI_TIMEOUT_MS } from './helpers/admin-browser.ts';
 
@@ -54,6 +56,28 @@ t.test('admin UI: sign in, FAQ + chat, language and theme, sign out', async (t) 
   // Live figures arrive from the monitor stream.
   await page.getByText(/^Updated /).waitFor();
   t.match(await page.getByTestId('live-calls').textContent(), /^\d+$/);
+
+  // `npm run call` (the reference client; with the echo pipeline a typed turn is a whole turn):
+  // the dashboard counts the call while it lasts, without a reload, and not once it has ended.
+  const liveCalls = (n: string) => page.getByTestId('live-calls').getByText(n, { exact: true }).waitFor({ timeout: 60_000 });
+  await liveCalls('0');
+  const cli = ['--import', 'tsx', 'gateway/ws/reference-client-cli.ts', '--url', ui.sg.url, '--token', ui.sg.token, '--caller', '+15557654321', '--text', 'Is anyone there?'];
+  // The caller stays on the line (silence) until hung up below; --max-ms is the ceiling if the test dies first.
+  const caller = spawn(process.execPath, [...cli, '--tail-ms', '120000', '--max-ms', '150000', '--json'], { stdio: 'ignore' });
+  const hungUp = new Promise<void>((resolve) => caller.once('exit', () => resolve()));
+  t.teardown(() => void caller.kill());
+  await liveCalls('1');
+  t.pass('the call shows on the dashboard while it lasts');
+  caller.kill('SIGTERM');
+  await hungUp;
+  await liveCalls('0');
+  t.pass('and is gone from it once the caller hung up');
+  await page.getByRole('link', { name: 'Calls', exact: true }).click();
+  const row = page.getByRole('row', { name: /\+15557654321/ });
+  await row.waitFor();
+  await row.getByRole('link').click();
+  await page.getByTestId('turn').first().waitFor();
+  t.match(await page.getByTestId('turn').first().textContent(), /Is anyone there\?/, 'the call’s page shows its turn');
 
   // The initial JS: what the login page and shell needed before any view chunk (gzip sizes as served).
   const initial = js.filter((r) => /\/assets\/index-/.test(r.url));
