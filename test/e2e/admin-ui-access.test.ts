@@ -4,9 +4,14 @@
  * light and dark, the layout holds at 360 px with the navigation behind a menu button, and the
  * pages reached from lists (a call with its turns and latency waterfall, a message linked to it)
  * show what the API holds. Also: the dashboard's first paint after a reload, reported.
+ *
+ * One browser page does it all, moving between views as the app does (History API, no reload),
+ * and checks each view's two palettes by switching the emulated OS theme (the app follows it), so
+ * each view loads once and axe is injected once.
  */
 import t from 'tap';
-import { axeViolations, startAdminUi, type AxeViolation } from './helpers/admin-browser.ts';
+import type { Page } from 'playwright-core';
+import { axeBothThemes, axeViolations, describeViolations, openInApp, startAdminUi, UI_PASSWORD } from './helpers/admin-browser.ts';
 
 t.setTimeout(400_000);
 
@@ -26,11 +31,24 @@ const VIEWS: Array<{ path: string; heading: string; ready?: RegExp }> = [
   { path: '/audit', heading: 'Audit log', ready: /^personas\.create$/ },
   { path: '/users', heading: 'Users and roles', ready: /^vic$/ },
   { path: '/api-keys', heading: 'API keys', ready: /^Nightly export$/ },
+  { path: '/telephony', heading: 'Telephony', ready: /^No GSM modem is attached to this gateway\./ },
+  { path: '/widgets', heading: 'Widgets', ready: /^No widgets yet\.$/ },
+  { path: '/usage', heading: 'Usage and limits', ready: /^No limits:/ },
+  { path: '/legal', heading: 'Legal \/ GDPR', ready: /^No consents recorded\.$/ },
   { path: '/tts', heading: 'TTS', ready: /^Not built yet$/ },
   { path: '/no-such-page', heading: 'Page not found' },
 ];
 
-const describe = (vs: AxeViolation[]) => vs.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
+const describe = describeViolations;
+const open = openInApp;
+
+/** The login form on the page as it is (the login page is showing); the app then shows the page's path. */
+async function signInHere(page: Page, username: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(UI_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
 
 t.test('roles, accessibility, small screens, detail pages', async (t) => {
   const ui = await startAdminUi();
@@ -46,12 +64,17 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
   await repos.messages.insertOnce({ id: 'msg-ui-1', kind: 'message', caller_name: 'John Smith', callback_number: '+15551234567', callback_text: '555 123 4567', caller_id: '+15551234567', reason: 'Call me back about my order', language: 'en', channel: 'ws', call_id: 'call-ui-1', session_id: null, created_at: new Date().toISOString() });
   await repos.faq.create({ question: 'Where are you?', answer: 'On Main Street.' });
 
+  // One page for everything. First the login page, before anyone signs in, in both themes.
+  const ctx = await ui.context();
+  const page = await ctx.newPage();
+  await page.goto('/');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await axeBothThemes(t, page, 'login page');
+  await signInHere(page, 'ada');
+
   // Personas and providers through their forms, as an admin (the views below then show them).
   {
-    const ctx = await ui.context();
-    const page = await ctx.newPage();
-    await ui.signIn(page, 'ada');
-    await page.goto('/personas');
+    await open(page, '/personas');
     const pf = page.getByRole('form', { name: 'New persona' });
     await pf.getByLabel('Name').fill('Front desk');
     await pf.getByLabel('Language').fill('en');
@@ -68,7 +91,7 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
     t.match(stored.find((p) => p.name === 'Front desk'), { is_default: false, greeting: 'Hello, Acme front desk.', language: 'en' }, 'the persona is stored');
     t.match(stored.find((p) => p.name === 'Night shift'), { is_default: true }, 'and the other made the default');
 
-    await page.goto('/providers');
+    await open(page, '/providers');
     const f = page.getByRole('form', { name: 'New provider' });
     await f.getByLabel('Name').fill('Cloud LLM');
     await f.getByLabel('Model').fill('small-model');
@@ -90,7 +113,7 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
     t.notMatch(listed, /sk-test-secret-123/, 'the API key is never returned');
 
     // Users: a new operator; the last admin cannot demote themself (the API's refusal, in words).
-    await page.goto('/users');
+    await open(page, '/users');
     const uf = page.getByRole('form', { name: 'New user' });
     await uf.getByLabel('Username').fill('otto');
     await uf.getByLabel('Password').fill('a long enough password');
@@ -104,7 +127,7 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
     t.match(await repos.users.findByUsername('ada'), { role: 'admin' });
 
     // API keys: the key is shown once, works on /v1, and stops working when revoked.
-    await page.goto('/api-keys');
+    await open(page, '/api-keys');
     const kf = page.getByRole('form', { name: 'New API key' });
     await kf.getByLabel('Name').fill('Nightly export');
     await kf.getByRole('button', { name: 'Add' }).click();
@@ -116,80 +139,84 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
     await page.getByRole('button', { name: 'Revoke: Nightly export' }).click();
     await page.getByRole('cell', { name: 'revoked' }).waitFor();
     t.equal((await models()).status, 401, 'revoked: refused at once');
-    await ctx.close();
-  }
-
-  // The login page, before anyone signs in, in both themes.
-  for (const colorScheme of ['light', 'dark'] as const) {
-    const ctx = await ui.context({ colorScheme });
-    const page = await ctx.newPage();
-    await page.goto('/');
-    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    t.same(describe(await axeViolations(page)), [], `login page (${colorScheme}) passes axe`);
-    await ctx.close();
   }
 
   // Every view as an admin, light (the OS theme through "system") and dark.
-  for (const colorScheme of ['light', 'dark'] as const) {
-    const ctx = await ui.context({ colorScheme });
-    const page = await ctx.newPage();
-    await ui.signIn(page, 'ada');
-    for (const v of VIEWS) {
-      await page.goto(v.path);
-      await page.getByRole('heading', { level: 1, name: v.heading }).waitFor();
-      if (v.ready) await page.getByText(v.ready).first().waitFor();
-      t.same(describe(await axeViolations(page)), [], `${v.path} (${colorScheme}) passes axe`);
-    }
-    if (colorScheme === 'light') {
-      // What the detail pages show.
-      await page.goto('/calls/call-ui-1');
-      await page.getByTestId('turn').nth(1).waitFor();
-      t.equal(await page.getByTestId('turn').count(), 2);
-      t.match(await page.getByTestId('turn').nth(0).textContent(), /I want to leave a message.*Of course\. What is your name\?/);
-      t.match(await page.getByTestId('turn').nth(1).textContent(), /interrupted/, 'an interrupted turn says so');
-      t.match(await page.getByRole('table', { name: 'Latency of turn 1' }).textContent(), /endpoint_ms.*180 ms.*v2v_ms.*610 ms/);
-      await page.goto('/messages/msg-ui-1');
-      await page.getByText('Call me back about my order').waitFor();
-      await page.getByRole('link', { name: 'Open the call' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Call call-ui-1' }).waitFor();
-      // Old notification links (/#/messages/<id>) still open the message.
-      await page.goto('/#/messages/msg-ui-1');
-      await page.getByText('Call me back about my order').waitFor();
-      t.equal(new URL(page.url()).pathname, '/messages/msg-ui-1');
-      // The dashboard's first paint after a reload (session from the cookie, view chunk, API calls).
-      const t0 = performance.now();
-      await page.goto('/');
-      await page.getByTestId('calls-today').getByText(/^\d+$/).waitFor();
-      t.comment(`dashboard first paint with data after a reload on loopback: ${Math.round(performance.now() - t0)} ms`);
-      t.equal(await page.getByTestId('calls-today').textContent(), '1', 'calls today counts the stored call');
-      t.equal(await page.getByTestId('messages-waiting').textContent(), '1');
-    }
-    await ctx.close();
+  for (const v of VIEWS) {
+    await open(page, v.path);
+    await page.getByRole('heading', { level: 1, name: v.heading }).waitFor();
+    if (v.ready) await page.getByText(v.ready).first().waitFor();
+    await axeBothThemes(t, page, v.path);
+  }
+  // What the detail pages show.
+  {
+    await open(page, '/calls/call-ui-1');
+    await page.getByTestId('turn').nth(1).waitFor();
+    t.equal(await page.getByTestId('turn').count(), 2);
+    t.match(await page.getByTestId('turn').nth(0).textContent(), /I want to leave a message.*Of course\. What is your name\?/);
+    t.match(await page.getByTestId('turn').nth(1).textContent(), /interrupted/, 'an interrupted turn says so');
+    t.match(await page.getByRole('table', { name: 'Latency of turn 1' }).textContent(), /endpoint_ms.*180 ms.*v2v_ms.*610 ms/);
+    await open(page, '/messages/msg-ui-1');
+    await page.getByText('Call me back about my order').waitFor();
+    await page.getByRole('link', { name: 'Open the call' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Call call-ui-1' }).waitFor();
+    // Old notification links (/#/messages/<id>) still open the message.
+    await page.goto('/#/messages/msg-ui-1');
+    await page.getByText('Call me back about my order').waitFor();
+    t.equal(new URL(page.url()).pathname, '/messages/msg-ui-1');
+    // The dashboard's first paint after a reload (session from the cookie, view chunk, API calls).
+    const t0 = performance.now();
+    await page.goto('/');
+    await page.getByTestId('calls-today').getByText(/^\d+$/).waitFor();
+    t.comment(`dashboard first paint with data after a reload on loopback: ${Math.round(performance.now() - t0)} ms`);
+    t.equal(await page.getByTestId('calls-today').textContent(), '1', 'calls today counts the stored call');
+    t.equal(await page.getByTestId('messages-waiting').textContent(), '1');
   }
 
+  // 360 px: nothing overflows sideways; the navigation opens from the menu button, by keyboard too.
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const p of ['/', '/calls', '/calls/call-ui-1', '/faq', '/messages', '/chat', '/telephony', '/widgets', '/usage', '/legal']) {
+    await open(page, p);
+    await page.locator('main h1').waitFor();
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+    t.ok(width <= 360, `${p}: page width ${width} px fits 360 px`);
+  }
+  const nav = page.getByRole('navigation', { name: 'Main navigation' });
+  t.equal(await nav.isVisible(), false, 'the navigation is folded away');
+  const menu = page.getByRole('button', { name: 'Menu' });
+  await menu.focus();
+  await page.keyboard.press('Enter');
+  await nav.waitFor();
+  t.equal(await menu.getAttribute('aria-expanded'), 'true');
+  await nav.getByRole('link', { name: 'Messages' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
+  t.equal(await nav.isVisible(), false, 'choosing a page folds it again');
+  t.same(describe(await axeViolations(page)), [], 'messages at 360 px pass axe');
+  await page.setViewportSize({ width: 1280, height: 800 });
+
   // A viewer: reads everything, is offered no edit controls, and the API refuses them anyway.
-  const ctx = await ui.context();
-  const page = await ctx.newPage();
-  await ui.signIn(page, 'vic');
-  await page.goto('/faq');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await signInHere(page, 'vic');
+  await open(page, '/faq');
   await page.getByRole('cell', { name: 'On Main Street.' }).waitFor();
   await page.getByText('Read-only: your role cannot change this.').waitFor();
   t.equal(await page.getByRole('button', { name: /^(Add|Edit|Delete)/ }).count(), 0, 'no add, edit or delete on the FAQ');
   t.equal(await page.getByRole('form', { name: 'New entry' }).count(), 0);
-  await page.goto('/messages');
+  await open(page, '/messages');
   await page.getByRole('cell', { name: 'Call me back about my order' }).waitFor();
   t.equal(await page.getByRole('button', { name: 'Mark handled' }).count(), 0, 'no status change on messages');
-  await page.goto('/personas');
+  await open(page, '/personas');
   await page.getByRole('cell', { name: 'Front desk', exact: true }).waitFor();
   t.equal(await page.getByRole('button', { name: /^(Edit|Delete|Make default)/ }).count(), 0, 'no persona changes');
-  await page.goto('/providers');
+  await open(page, '/providers');
   await page.getByText('The provider list needs the operator role.').waitFor();
-  await page.goto('/audit');
+  await open(page, '/audit');
   await page.getByText('The audit log needs the admin role.').waitFor();
-  await page.goto('/users');
+  await open(page, '/users');
   await page.getByText('Users and roles need the admin role.').waitFor();
   t.equal(await page.getByRole('form', { name: 'New provider' }).count(), 0);
-  await page.goto('/chat');
+  await open(page, '/chat');
   await page.getByRole('heading', { level: 1, name: 'Chat playground' }).waitFor();
   t.equal(await page.getByRole('button', { name: 'New conversation' }).count(), 0, 'no new conversation');
   const refused = await page.evaluate(async () => {
@@ -202,27 +229,4 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
   t.match(refused, { status: 403, body: { error: { code: 'forbidden' } } }, 'the API refuses a viewer’s write');
   t.same(describe(await axeViolations(page)), [], 'the viewer’s chat view passes axe');
   await ctx.close();
-
-  // 360 px: nothing overflows sideways; the navigation opens from the menu button, by keyboard too.
-  const small = await ui.context({ width: 360, height: 740 });
-  const phone = await small.newPage();
-  await ui.signIn(phone, 'ada');
-  for (const p of ['/', '/calls', '/calls/call-ui-1', '/faq', '/messages', '/chat']) {
-    await phone.goto(p);
-    await phone.locator('main h1').waitFor();
-    const width = await phone.evaluate<number>('document.documentElement.scrollWidth');
-    t.ok(width <= 360, `${p}: page width ${width} px fits 360 px`);
-  }
-  const nav = phone.getByRole('navigation', { name: 'Main navigation' });
-  t.equal(await nav.isVisible(), false, 'the navigation is folded away');
-  const menu = phone.getByRole('button', { name: 'Menu' });
-  await menu.focus();
-  await phone.keyboard.press('Enter');
-  await nav.waitFor();
-  t.equal(await menu.getAttribute('aria-expanded'), 'true');
-  await nav.getByRole('link', { name: 'Messages' }).click();
-  await phone.getByRole('heading', { level: 1, name: 'Messages' }).waitFor();
-  t.equal(await nav.isVisible(), false, 'choosing a page folds it again');
-  t.same(describe(await axeViolations(phone)), [], 'messages at 360 px pass axe');
-  await small.close();
 });

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Test } from 'tap';
 import { hashPassword } from '../../../control/auth/password.ts';
 import type { Role } from '../../../control/repositories/users.ts';
 import { ADMIN_TEST_ENV, startSecretaryGateway, type SecretaryGateway } from './secretary-gateway.ts';
@@ -93,9 +94,29 @@ export interface AxeViolation {
  * real policy.
  */
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  await page.evaluate(axeSource);
+  // Once per loaded document: the source is half a megabyte to parse.
+  if (!(await page.evaluate<boolean>('typeof axe !== "undefined"'))) await page.evaluate(axeSource);
   // A string, not a function: this runs in the page, whose globals (document, axe) the Node typings lack.
   return page.evaluate<AxeViolation[]>(`axe
     .run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] })
     .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) })))`);
+}
+
+export const describeViolations = (vs: AxeViolation[]) => vs.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
+
+/**
+ * axe on the page as it is, light then dark, without a reload: the app's theme is "system" unless
+ * chosen, so it follows the emulated OS preference. Leaves the page light.
+ */
+export async function axeBothThemes(t: Test, page: Page, what: string): Promise<void> {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    t.same(describeViolations(await axeViolations(page)), [], `${what} (${colorScheme}) passes axe`);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
+/** Go to a path the way the app's own links do (History API, then popstate for its router): no reload. */
+export async function openInApp(page: Page, path: string): Promise<void> {
+  await page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
 }
