@@ -1,6 +1,8 @@
 /**
  * `npm run ui:screenshots`: the admin UI in Chromium over every built view, light and dark, with
- * sample data (a call with turns, a message, FAQ entries, a persona, a provider, an API key, a backup), written
+ * sample data (a call with turns, a message, FAQ entries, a persona, a provider, an API key, a backup,
+ * the SIM7600 emulator as the modem with an SMS and a persona per number, a widget, usage records
+ * and a limit, a consent), written
  * as PNGs into docs/ui/ (shown in docs/ui.md). Prints a JSON summary: each file and its size, and
  * the time from navigation to each view's content (a loopback figure, not a guarantee).
  */
@@ -8,6 +10,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { Sim7600Emulator } from '../gateway/modem/emulator/sim7600-emulator.ts';
 import { startAdminUi } from '../test/e2e/helpers/admin-browser.ts';
 
 const OUT = fileURLToPath(new URL('../docs/ui/', import.meta.url));
@@ -26,6 +29,10 @@ const VIEWS: Array<{ name: string; path: string; ready: string | RegExp }> = [
   { name: 'api-keys', path: '/api-keys', ready: 'Nightly export' },
   { name: 'backups', path: '/backups', ready: /^backup-.*\.zip$/ },
   { name: 'audit', path: '/audit', ready: 'personas.create' },
+  { name: 'telephony', path: '/telephony', ready: 'Can you call me back after six?' },
+  { name: 'widgets', path: '/widgets', ready: 'https://shop.example' },
+  { name: 'usage', path: '/usage', ready: '40 requests per minute' },
+  { name: 'legal', path: '/legal', ready: 'Said yes at the start of the call' },
 ];
 
 async function seed(ui: Awaited<ReturnType<typeof startAdminUi>>): Promise<void> {
@@ -42,10 +49,28 @@ async function seed(ui: Awaited<ReturnType<typeof startAdminUi>>): Promise<void>
   await repos.faq.create({ question: 'What are your opening hours?', answer: 'We are open from nine to five, Monday to Friday.', keywords: ['hours', 'open'] });
   await repos.faq.create({ question: 'Where are you?', answer: 'At 12 Main Street, next to the station.', keywords: ['address', 'where'] });
   const token = await ui.sg.userToken('script', 'admin');
-  await ui.sg.call('POST', '/admin/personas', token, { name: 'Front desk', language: 'en', greeting: 'Hello, Acme front desk, how can I help?', system_prompt: 'You are the front desk of Acme.' });
+  const persona = (await ui.sg.call('POST', '/admin/personas', token, { name: 'Front desk', language: 'en', greeting: 'Hello, Acme front desk, how can I help?', system_prompt: 'You are the front desk of Acme.' })).body as { id: number };
   await ui.sg.call('POST', '/admin/llm-providers', token, { name: 'Cloud LLM', base_url: 'https://llm.example.com/v1', model: 'small-model', api_key: 'sk-demo', priority: 10 });
   await ui.sg.call('POST', '/admin/api-keys', token, { name: 'Nightly export' });
   await ui.sg.call('POST', '/admin/backups', token);
+  await ui.sg.call('POST', '/admin/gsm/personas', token, { number: '+15557654321', persona_id: persona.id });
+  emu.deliverSms('+15551234567', 'Can you call me back after six?');
+  await ui.sg.call('POST', '/admin/widgets', token, { name: 'Shop chat', allowed_origins: ['https://shop.example'], persona_id: persona.id, greeting: 'Hi! Ask me about your order.' });
+  const day = 86_400_000;
+  await repos.usageLog.insertMany(
+    Array.from({ length: 40 }, (_, i) => ({
+      at: new Date(Date.now() - (i % 5) * day).toISOString(),
+      subject_type: i % 3 ? ('api_key' as const) : ('user' as const),
+      subject_id: '1',
+      kind: i % 4 ? 'chat' : 'tts',
+      source: i % 4 ? (i % 2 ? 'faq' : 'llm') : null,
+      units: 1,
+      tokens_in: i % 4 && !(i % 2) ? 120 : 0,
+      tokens_out: i % 4 && !(i % 2) ? 40 : 0,
+    })),
+  );
+  await ui.sg.call('POST', '/admin/usage/limits', token, { name: 'Chat per key', subject_type: 'api_key', kind: 'chat', metric: 'requests', period: 'minute', max_value: 40 });
+  await ui.sg.call('POST', '/admin/legal/consents', token, { subject: '+15551234567', purpose: 'call_recording', granted: true, source: 'call', evidence: 'Said yes at the start of the call' });
 }
 
 async function shoot(page: Page, file: string): Promise<{ file: string; bytes: number }> {
@@ -54,7 +79,11 @@ async function shoot(page: Page, file: string): Promise<{ file: string; bytes: n
   return { file: `docs/ui/${file}`, bytes: statSync(p).size };
 }
 
-const ui = await startAdminUi();
+// A modem for the Telephony view: the emulator on ptys (socat), as the tests use it.
+const emu = new Sim7600Emulator({ degradeAfterCycles: 0 });
+const ports = await emu.start();
+const ui = await startAdminUi({ controlEnv: { MODEM_AT_PORT: ports.atPath, MODEM_AUDIO_PORT: ports.audioPath } });
+await ui.sg.app.modem!.modem.whenReady(10_000);
 const files: Array<{ file: string; bytes: number }> = [];
 const readyMs: Record<string, number> = {};
 try {
@@ -85,5 +114,6 @@ try {
   await small.close();
 } finally {
   await ui.close();
+  await emu.stop();
 }
 process.stdout.write(`${JSON.stringify({ bench: 'ui-screenshots', files, total_bytes: files.reduce((a, f) => a + f.bytes, 0), view_ready_ms: readyMs }, null, 2)}\n`);

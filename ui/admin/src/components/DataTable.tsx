@@ -80,9 +80,10 @@ export function DataTable<T>(props: {
   );
 }
 
-/** The last column of a list an editor may change: its buttons, shown to `when` only. */
+/** The last column of a list an editor may change: its buttons in a row, shown to `when` only. */
 export function actionsColumn<T>(cell: (row: T) => JSX.Element, when: () => boolean = () => true): Column<T> {
-  return { head: () => <span class="muted">{t('common.edit')}</span>, cell, class: () => 'actions', when };
+  // The flex row inside the cell, not on it: a cell that is not a table-cell loses its borders' alignment.
+  return { head: () => <span class="muted">{t('common.edit')}</span>, cell: (row) => <div class="actions">{cell(row)}</div>, when };
 }
 
 /** A button in a row, named for screen readers by what it does and to which row ("Delete: Front desk"). */

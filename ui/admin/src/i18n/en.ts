@@ -386,6 +386,7 @@ export const en = {
   'wg.ipRate': 'Messages per minute per address',
   'wg.voice': 'Voice button (talk to the secretary)',
   'wg.enabled': 'Enabled',
+  'wg.snippetColumn': 'Snippet',
   'wg.snippet': 'Embedding snippet',
   'wg.showSnippet': 'Show snippet',
   'wg.snippetFor': 'Embed “{name}”',

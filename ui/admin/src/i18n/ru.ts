@@ -388,6 +388,7 @@ export const ru: Dictionary = {
   'wg.ipRate': 'Сообщений в минуту с адреса',
   'wg.voice': 'Кнопка голоса (поговорить с секретарём)',
   'wg.enabled': 'Включён',
+  'wg.snippetColumn': 'Код',
   'wg.snippet': 'Код для вставки',
   'wg.showSnippet': 'Код для вставки',
   'wg.snippetFor': 'Встроить «{name}»',

@@ -131,9 +131,8 @@ export default function Widgets() {
     { head: 'wg.publicId', cell: (w) => <code>{w.public_id}</code> },
     { head: 'wg.origins', cell: (w) => w.allowed_origins.join(', ') },
     { head: 'wg.persona', cell: (w) => personaName(w.persona_id) },
-    { head: 'wg.language', cell: (w) => t(`wg.language.${w.language}`) },
     {
-      head: 'wg.snippet',
+      head: 'wg.snippetColumn',
       cell: (w) => <RowButton label={t('wg.showSnippet')} of={w.name} onClick={() => setSnippetOf(w)} />,
     },
     actionsColumn(
