@@ -153,7 +153,8 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     },
     async close() {
       controlPlane.setGsm(null);
-      await controlPlane.telegram.close(); // while the server still answers their webhook deliveries
+      // While the server still answers their webhook deliveries; within the shutdown grace, like calls.
+      await controlPlane.telegram.close(config.shutdownGraceMs);
       await modem?.close();
       await gateway.close();
       await pipelines.close(); // flushes the call log: before the database closes
