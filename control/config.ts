@@ -118,6 +118,11 @@ const EnvSchema = z.object({
   TELEGRAM_STOP_GRACE_MS: int(0, 600_000, 30_000),
   /** Gateways on one Postgres: how often one that does not run a bot asks whether it may take it over. */
   TELEGRAM_STANDBY_CHECK_MS: int(100, 3_600_000, 10_000),
+  /**
+   * Voice calls one website widget may have open at once on this gateway: visitors' calls share the
+   * machine with phone callers, so one busy (or abused) widget cannot take every line.
+   */
+  WIDGET_VOICE_CALLS: int(0, 10_000, 3),
 });
 
 const Env = EnvSchema.refine((e) => e.LOGIN_FIRST_DELAY_S <= e.LOGIN_LOCKOUT_S, {
@@ -161,6 +166,10 @@ export interface ControlConfig {
     stopGraceMs: number;
     standbyCheckMs: number;
   };
+  widget: {
+    /** Voice calls open at once per widget instance on this gateway (WIDGET_VOICE_CALLS). */
+    voiceCallsPerInstance: number;
+  };
 }
 
 export class ControlConfigError extends Error {
@@ -201,5 +210,6 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
       stopGraceMs: e.TELEGRAM_STOP_GRACE_MS,
       standbyCheckMs: e.TELEGRAM_STANDBY_CHECK_MS,
     },
+    widget: { voiceCallsPerInstance: e.WIDGET_VOICE_CALLS },
   };
 }

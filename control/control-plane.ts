@@ -170,7 +170,9 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     },
   };
   const chat = new TextChat(repos.chat, conversations, messages);
-  const widgets = new WidgetVisitors(repos.widgets, repos.chat, chat, new VisitorTokens(secret.derive('widget-visitor-tokens')), log.child({ component: 'widget' }));
+  const widgets = new WidgetVisitors(repos.widgets, repos.chat, chat, new VisitorTokens(secret.derive('widget-visitor-tokens')), log.child({ component: 'widget' }), {
+    voiceCallsPerInstance: config.widget.voiceCallsPerInstance,
+  });
 
   const setup = new SetupGate();
   if ((await repos.users.count()) === 0) setup.arm();
