@@ -17,7 +17,7 @@
 import { tmpdir } from 'node:os';
 import type { ControlPlane } from '../control/control-plane.ts';
 import { createControlPlane } from '../control/control-plane.ts';
-import { promRegistrySource } from '../control/monitor/metrics-source.ts';
+import { promRegistrySource, withEventLoopLag } from '../control/monitor/metrics-source.ts';
 import { sweepStaleTemps } from '../runtime/owned-temp.ts';
 import type { GatewayConfig } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
@@ -109,7 +109,8 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
   const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
   undo.push(() => gateway.close());
   pipelines.registerHealth(gateway.health);
-  controlPlane.setMetricsSource(promRegistrySource(gateway.metrics.registry));
+  // Not the scrape-window lag gauge: each dashboard reading it would cut Prometheus' window short.
+  controlPlane.setMetricsSource(withEventLoopLag(promRegistrySource(gateway.metrics.registry), gateway.metrics.recentLag));
 
   let modem: AttachedModem | null;
   try {
