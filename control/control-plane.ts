@@ -231,6 +231,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       log: telegramLog,
       apiRoot: config.notifications.telegramApiRoot,
       replyIntervalMs: config.telegram.replyIntervalMs,
+      userMessagesPerMin: config.telegram.userMessagesPerMin,
     }),
     apiRoot: config.notifications.telegramApiRoot,
     publicBaseUrl: config.publicBaseUrl,

@@ -174,6 +174,7 @@ export class TelegramBotManager {
   async close(graceMs?: number): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#runners.values()].map((r) => r.stop(graceMs)));
+    this.o.conversation.close();
     await this.o.ownership.close();
   }
 

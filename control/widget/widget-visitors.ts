@@ -244,7 +244,7 @@ export class WidgetVisitors {
   }
 
   #take(instance: WidgetInstance, sessionId: number | null, ip: string): void {
-    const d = this.limits.take({ instanceId: instance.id, sessionId, ip, sessionPerMin: instance.session_messages_per_min, ipPerMin: instance.ip_messages_per_min });
+    const d = this.limits.takeMessage({ instanceId: instance.id, sessionId, ip, sessionPerMin: instance.session_messages_per_min, ipPerMin: instance.ip_messages_per_min });
     if (!d.ok) throw new VisitorRateLimitedError(d.retryAfterS);
   }
 
