@@ -7,6 +7,7 @@ import { auditRoutes } from './admin/audit-routes.ts';
 import { authRoutes } from './admin/auth-routes.ts';
 import { callsRoutes } from './admin/calls-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
+import { enginesRoutes } from './admin/engines-routes.ts';
 import { faqRoutes } from './admin/faq-routes.ts';
 import { legalRoutes } from './admin/legal-routes.ts';
 import { messagesRoutes } from './admin/messages-routes.ts';
@@ -21,6 +22,7 @@ import { usersRoutes } from './admin/users-routes.ts';
 import { backupRoutes } from './admin/backup-routes.ts';
 import { chatRoutes } from './admin/chat-routes.ts';
 import { gsmRoutes } from './admin/gsm-routes.ts';
+import { modelsRoutes } from './admin/models-routes.ts';
 import { modemPersonasRoutes } from './admin/modem-personas-routes.ts';
 import { monitorRoutes } from './admin/monitor-routes.ts';
 import { sttRoutes } from './admin/stt-routes.ts';
@@ -54,6 +56,8 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...notificationsRoutes(s),
     ...ttsRoutes(s),
     ...sttRoutes(s),
+    ...enginesRoutes(s),
+    ...modelsRoutes(s),
     ...chatRoutes(s),
     ...monitorRoutes(s),
     ...gsmRoutes(s),

@@ -92,6 +92,8 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
       builtinConversation: builtinConversationOptions(config, log),
       voiceFirstTokenMs: config.secretary.llmFirstTokenMs,
       voicePath: config.voice.path,
+      // /admin/models installs where the engines load from.
+      modelsDir: config.secretary.modelsDir,
     });
   } catch (err) {
     return fail('control_plane', err);
@@ -109,6 +111,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
   const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
   undo.push(() => gateway.close());
   pipelines.registerHealth(gateway.health);
+  controlPlane.setEngines(pipelines.engines);
   controlPlane.setMetricsSource(promRegistrySource(gateway.metrics.registry));
 
   let modem: AttachedModem | null;
@@ -153,6 +156,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     },
     async close() {
       controlPlane.setGsm(null);
+      controlPlane.setEngines(null);
       await controlPlane.telegram.close(); // while the server still answers their webhook deliveries
       await modem?.close();
       await gateway.close();
