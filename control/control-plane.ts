@@ -107,6 +107,8 @@ export interface ControlPlaneOptions {
   models?: ModelCatalog;
   /** Where models are installed (the gateway's MODELS_DIR); default $MODELS_DIR, else data/models. */
   modelsDir?: string;
+  /** The admin UI build the gateway serves, for /admin/about (default: none). */
+  uiDistDir?: string;
   /**
    * Log the one-time setup token now, while no user exists (default true). The gateway passes false
    * and calls `announceSetupToken()` once it listens, so a start that then fails prints no token.
@@ -282,7 +284,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Named by the node (the data directory), not the life: what an earlier life left claimed is due again now.
   await notifications.worker.start(node.name);
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, widgets, live, voiceTokens: new OperatorVoiceTokens(), voicePath: opts.voicePath ?? '/ws/voice', models };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, widgets, live, voiceTokens: new OperatorVoiceTokens(), voicePath: opts.voicePath ?? '/ws/voice', models, uiDistDir: opts.uiDistDir ?? null };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   const dataDirSpace = new DataDirSpace(dataDir, config.diskMinFreeBytes, log.child({ component: 'disk' }));

@@ -2,6 +2,7 @@
  * The complete route table of the control plane. Exported as data so tests walk it (every route
  * rejects anonymous calls, every mutation is audited) and the OpenAPI document is derived from it.
  */
+import { aboutRoutes } from './admin/about-routes.ts';
 import { apiKeysRoutes } from './admin/api-keys-routes.ts';
 import { auditRoutes } from './admin/audit-routes.ts';
 import { authRoutes } from './admin/auth-routes.ts';
@@ -58,6 +59,7 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...sttRoutes(s),
     ...enginesRoutes(s),
     ...modelsRoutes(s),
+    ...aboutRoutes(s),
     ...chatRoutes(s),
     ...monitorRoutes(s),
     ...gsmRoutes(s),

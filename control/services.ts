@@ -78,4 +78,6 @@ export interface ControlServices {
   voicePath: string;
   /** The manifest's models, where they are installed, and their downloads (/admin/models). */
   models: ModelJobs;
+  /** The admin UI's build served by the gateway (its .build.json for /admin/about); null when none. */
+  uiDistDir: string | null;
 }

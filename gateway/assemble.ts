@@ -92,8 +92,9 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
       builtinConversation: builtinConversationOptions(config, log),
       voiceFirstTokenMs: config.secretary.llmFirstTokenMs,
       voicePath: config.voice.path,
-      // /admin/models installs where the engines load from.
+      // /admin/models installs where the engines load from; /admin/about reads the UI build served.
       modelsDir: config.secretary.modelsDir,
+      uiDistDir: config.ui.distDir,
     });
   } catch (err) {
     return fail('control_plane', err);
