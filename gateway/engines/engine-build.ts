@@ -53,7 +53,10 @@ export async function ttsSelectionOf(ctx: BuildContext, choice: TtsChoice): Prom
   if (choice.voice !== undefined && (await ctx.espeakTakes(choice.voice)) === false) {
     throw new EngineChoiceError('unknown_voice', `espeak-ng has no voice ${JSON.stringify(choice.voice.slice(0, 64))} (GET /admin/tts/voices?engine=espeak-ng lists them)`);
   }
-  return { engine: 'espeak', ...(choice.voice !== undefined ? { voice: choice.voice } : {}) };
+  if (choice.voice === undefined) return { engine: 'espeak' };
+  // espeak-ng speaks Russian text with its Russian voice and the rest with its other one: a chosen
+  // Russian voice (ru, ru+f3) replaces the former, any other voice the latter.
+  return { engine: 'espeak', ...(/^ru(?:$|[-_+])/i.test(choice.voice) ? { russianVoice: choice.voice } : { voice: choice.voice }) };
 }
 
 const what = (kind: EngineKind, engine: string) => `${kind === 'stt' ? 'the speech recogniser' : 'the voice'} ${engine}`;
