@@ -35,8 +35,7 @@ export interface SecretaryEngines {
   tts: TtsEngine | EngineSlot<TtsEngine>;
 }
 
-const leaseOf = <E extends Closable>(held: E | EngineSlot<E>): EngineLease<E> => (held instanceof EngineSlot ? held.lease() : { engine: held, release: () => {} });
-const currentOf = <E extends Closable>(held: E | EngineSlot<E>): E => (held instanceof EngineSlot ? held.engine : held);
+const leaseOf = <E extends Closable>(held: E | EngineSlot<E>, call = true): EngineLease<E> => (held instanceof EngineSlot ? held.lease({ call }) : { engine: held, release: () => {} });
 
 export interface SecretaryPipelineOptions {
   engines: SecretaryEngines;
@@ -122,17 +121,23 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
   };
 
   const warmOnce = async (): Promise<Error | null> => {
-    // The voice new calls get: a replaced one's phrases are dropped (its calls synthesise theirs).
-    const tts = currentOf(engines.tts);
-    const wanted = source.greetings().map((g) => ({ text: g.text, voice: speakingVoice(g.voice, tts) }));
-    let first: Error | null = null;
-    // Every phrase is tried, whatever failed before it (one voice a preset names may be missing).
-    for (const g of wanted) {
-      const err = await greetings.warm(g.text, tts, g.voice);
-      first ??= err;
+    // The voice new calls get, held while it speaks (a switch meanwhile must not close it under us);
+    // a replaced voice's phrases are dropped (its calls synthesise theirs).
+    const lease = leaseOf(engines.tts, false);
+    const tts = lease.engine;
+    try {
+      const wanted = source.greetings().map((g) => ({ text: g.text, voice: speakingVoice(g.voice, tts) }));
+      let first: Error | null = null;
+      // Every phrase is tried, whatever failed before it (one voice a preset names may be missing).
+      for (const g of wanted) {
+        const err = await greetings.warm(g.text, tts, g.voice);
+        first ??= err;
+      }
+      greetings.retain(wanted, tts);
+      return first;
+    } finally {
+      lease.release();
     }
-    greetings.retain(wanted, tts);
-    return first;
   };
   let running: Promise<Error | null> | null = null;
   let queued: Promise<Error | null> | null = null;

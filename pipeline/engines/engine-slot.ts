@@ -26,7 +26,10 @@ export interface DrainingEngine<E> {
 
 interface Generation<E> {
   readonly engine: E;
+  /** Every hold, calls' and others' (a greeting being synthesised ahead): the engine closes when none is left. */
   leases: number;
+  /** The holds that are calls, as reported. */
+  calls: number;
   /** Closed (or being closed): never closed twice, whatever releases or shutdowns come after. */
   closing: Promise<void> | null;
 }
@@ -43,7 +46,7 @@ export class EngineSlot<E extends Closable> {
     engine: E,
     private readonly onCloseError: (err: unknown, engine: E) => void = () => {},
   ) {
-    this.#current = { engine, leases: 0, closing: null };
+    this.#current = { engine, leases: 0, calls: 0, closing: null };
   }
 
   /** The engine new calls get now. */
@@ -53,18 +56,20 @@ export class EngineSlot<E extends Closable> {
 
   /** Calls holding the current engine. */
   get calls(): number {
-    return this.#current.leases;
+    return this.#current.calls;
   }
 
-  /** Replaced engines that calls still hold, oldest first. */
+  /** Replaced engines still held, by calls or other work, oldest first. */
   draining(): DrainingEngine<E>[] {
-    return [...this.#draining].map((g) => ({ engine: g.engine, calls: g.leases }));
+    return [...this.#draining].map((g) => ({ engine: g.engine, calls: g.calls }));
   }
 
-  lease(): EngineLease<E> {
+  /** Hold the current engine: for a call (counted in `calls`), or, with `call: false`, for other work that must finish with it. */
+  lease({ call = true }: { call?: boolean } = {}): EngineLease<E> {
     if (this.#closed) throw new Error('the engine slot is closed');
     const g = this.#current;
     g.leases++;
+    if (call) g.calls++;
     let held = true;
     return {
       engine: g.engine,
@@ -72,6 +77,7 @@ export class EngineSlot<E extends Closable> {
         if (!held) return;
         held = false;
         g.leases--;
+        if (call) g.calls--;
         if (g !== this.#current && g.leases === 0) void this.#retire(g);
       },
     };
@@ -84,7 +90,7 @@ export class EngineSlot<E extends Closable> {
   replace(next: E): Promise<void> {
     if (this.#closed) throw new Error('the engine slot is closed');
     const old = this.#current;
-    this.#current = { engine: next, leases: 0, closing: null };
+    this.#current = { engine: next, leases: 0, calls: 0, closing: null };
     if (old.leases === 0) return this.#retire(old);
     this.#draining.add(old);
     return new Promise<void>((resolve) => this.#whenClosed.set(old, resolve));

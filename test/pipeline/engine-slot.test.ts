@@ -64,6 +64,20 @@ t.test('an engine no call holds is closed at once; shutdown closes the current a
   t.throws(() => slot.lease(), /closed/);
 });
 
+t.test('work that is not a call holds a replaced engine open without counting as a call', async (t) => {
+  const a = new Engine('a');
+  const slot = new EngineSlot<Engine>(a);
+  const warming = slot.lease({ call: false });
+  t.equal(slot.calls, 0);
+  const replaced = slot.replace(new Engine('b'));
+  t.same(slot.draining().map((d) => [d.engine.name, d.calls]), [['a', 0]], 'held, by no call');
+  await Promise.resolve();
+  t.equal(a.closes, 0, 'not closed under the work that holds it');
+  warming.release();
+  await replaced;
+  t.equal(a.closes, 1);
+});
+
 t.test('a close that fails is reported, and the slot goes on', async (t) => {
   const bad = { name: 'bad', close: async () => Promise.reject(new Error('boom')) };
   const errors: string[] = [];
