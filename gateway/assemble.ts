@@ -92,6 +92,9 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
       builtinConversation: builtinConversationOptions(config, log),
       voiceFirstTokenMs: config.secretary.llmFirstTokenMs,
       voicePath: config.voice.path,
+      // /admin/models installs where the engines load from; /admin/about reads the UI build served.
+      modelsDir: config.secretary.modelsDir,
+      uiDistDir: config.ui.distDir,
     });
   } catch (err) {
     return fail('control_plane', err);
@@ -109,6 +112,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
   const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
   undo.push(() => gateway.close());
   pipelines.registerHealth(gateway.health);
+  controlPlane.setEngines(pipelines.engines);
   // Not the scrape-window lag gauge: each dashboard reading it would cut Prometheus' window short.
   controlPlane.setMetricsSource(withEventLoopLag(promRegistrySource(gateway.metrics.registry), gateway.metrics.recentLag));
 
@@ -154,6 +158,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     },
     async close() {
       controlPlane.setGsm(null);
+      controlPlane.setEngines(null);
       // While the server still answers their webhook deliveries; within the shutdown grace, like calls.
       await controlPlane.telegram.close(config.shutdownGraceMs);
       await modem?.close();
