@@ -31,7 +31,7 @@ const VIEWS: Array<{ name: string; path: string; ready: string | RegExp }> = [
   { name: 'stt', path: '/stt', ready: 'pocketsphinx' },
   { name: 'settings', path: '/settings', ready: /^Lowest match score/ },
   // Their data where the gateway has /admin/models and /admin/about, else the words saying it has not.
-  { name: 'models', path: '/models', ready: /^Models are kept in |does not offer \/admin\/models/ },
+  { name: 'models', path: '/models', ready: /^Kind and languages$|does not offer \/admin\/models/ },
   { name: 'about', path: '/about', ready: /^Node\.js$|does not offer \/admin\/about/ },
 ];
 

@@ -1,16 +1,16 @@
 /**
  * Which STT or TTS engine new calls get, and where that choice comes from (the environment at
  * start, or an admin through the API); for admins, choosing another. The gateway builds and warms
- * the new engine first and refuses in words (422) when it cannot, keeping the old one; calls in
+ * the new engine first and refuses in words when it cannot, keeping the old one; calls in
  * progress keep theirs. "Back to the environment's choice" forgets the stored one.
  */
 import { createEffect, createResource, createSignal, For, on, Show } from 'solid-js';
 import { t } from '../i18n/index.ts';
 import { api, can } from '../lib/api.ts';
-import { MODEL_KIND_FOR_ENGINE, type EngineKind, type EngineNow, type EnginesAnswer, type ModelItem, type ModelsAnswer } from '../lib/engines-api.ts';
+import { engineSlot, MODEL_KIND_FOR_ENGINE, type EngineKind, type EngineNow, type ModelItem, type ModelsAnswer, type RawEngines } from '../lib/engines-api.ts';
+import { valueOf } from '../lib/resource-value.ts';
 import { ErrorBox } from './ErrorBox.tsx';
 import { RouteProblem } from './RouteProblem.tsx';
-import { valueOf } from '../lib/resource-value.ts';
 
 interface Draft {
   engine: string;
@@ -19,32 +19,33 @@ interface Draft {
 }
 
 export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
-  const [engines, { mutate }] = createResource(() => api<EnginesAnswer>('GET', '/admin/engines'));
-  // Only the admin's form offers models; a gateway without the models route offers none.
-  const [models] = createResource(
+  const [engines, { refetch }] = createResource(() => api<RawEngines>('GET', '/admin/engines').then((r) => engineSlot(r, props.kind)));
+  // Installed models, for an API whose engine list does not name them itself (admins only: the form).
+  const [installed] = createResource(
     () => can('admin'),
     () => api<ModelsAnswer>('GET', '/admin/models').then((r) => r.items.filter((m) => m.status === 'installed')).catch(() => [] as ModelItem[]),
   );
-  const now = () => valueOf(engines)?.[props.kind];
+  const now = () => valueOf(engines)?.now;
+  const options = () => valueOf(engines)?.options ?? [];
   const [draft, setDraft] = createSignal<Draft>({ engine: '', model: '', voice: '' });
   const [error, setError] = createSignal<unknown>(null);
   const [notice, setNotice] = createSignal('');
   const [busy, setBusy] = createSignal(false);
-  const fromNow = (n: EngineNow) => setDraft({ engine: n.engine, model: n.model ?? '', voice: n.voice ?? '' });
-  createEffect(on(now, (n) => n && fromNow(n)));
+  createEffect(on(now, (n?: EngineNow) => n && setDraft({ engine: n.engine, model: n.model ?? '', voice: n.voice ?? '' })));
+  // Engines that load a model take no voice here; the others take a voice (TTS) and no model.
   const modelKind = () => MODEL_KIND_FOR_ENGINE[draft().engine];
-  const modelsForEngine = () => (models() ?? []).filter((m) => m.kind === modelKind());
+  const models = () => options().find((o) => o.engine === draft().engine)?.models ?? (installed() ?? []).filter((m) => m.kind === modelKind()).map((m) => m.name);
+  const takesVoice = () => props.kind === 'tts' && !modelKind();
   const formId = `engine-form-${props.kind}`;
 
-  const apply = async (what: () => Promise<EngineNow>) => {
+  const apply = async (method: 'PUT' | 'DELETE', body?: Record<string, string>) => {
     setError(null);
     setNotice('');
     setBusy(true);
     try {
-      const n = await what();
-      const e = valueOf(engines);
-      if (e) mutate({ ...e, [props.kind]: n });
-      setNotice(t('engines.applied', { engine: n.engine }));
+      await api(method, `/admin/engines/${props.kind}`, body);
+      await refetch();
+      setNotice(t('engines.applied', { engine: now()?.engine ?? '' }));
     } catch (err) {
       setError(err);
     } finally {
@@ -56,10 +57,9 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
     const d = draft();
     const body: Record<string, string> = { engine: d.engine };
     if (modelKind() && d.model) body.model = d.model;
-    if (props.kind === 'tts' && d.voice.trim()) body.voice = d.voice.trim();
-    void apply(() => api<EngineNow>('PUT', `/admin/engines/${props.kind}`, body));
+    if (takesVoice() && d.voice.trim()) body.voice = d.voice.trim();
+    void apply('PUT', body);
   };
-  const reset = () => void apply(() => api<EngineNow>('DELETE', `/admin/engines/${props.kind}`).then(async (n) => n ?? (await api<EnginesAnswer>('GET', '/admin/engines'))[props.kind]));
 
   return (
     <section aria-labelledby={`engine-${props.kind}`}>
@@ -86,9 +86,7 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
               </p>
             </Show>
             <ul class="plain">
-              <For each={valueOf(engines)?.available[props.kind]}>
-                {(o) => <li>{o.available ? t('engines.available', { engine: o.engine }) : t('engines.unavailable', { engine: o.engine, reason: o.reason ?? t('common.none') })}</li>}
-              </For>
+              <For each={options()}>{(o) => <li>{o.available ? t('engines.available', { engine: o.engine }) : t('engines.unavailable', { engine: o.engine, reason: o.reason ?? t('common.none') })}</li>}</For>
             </ul>
             <Show when={can('admin')} fallback={<p class="muted">{t('engines.adminOnly')}</p>}>
               <ErrorBox error={error()} />
@@ -103,7 +101,7 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
                   <label>
                     {t('engines.engine')}
                     <select name="engine" value={draft().engine} onChange={(e) => setDraft({ ...draft(), engine: e.currentTarget.value, model: '' })}>
-                      <For each={valueOf(engines)?.available[props.kind]}>
+                      <For each={options()}>
                         {(o) => (
                           <option value={o.engine} disabled={!o.available}>
                             {o.available ? o.engine : t('engines.optionUnavailable', { engine: o.engine })}
@@ -115,17 +113,20 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
                   <Show when={modelKind()}>
                     <label>
                       {t('engines.model')}
-                      <select name="model" value={draft().model} onChange={(e) => setDraft({ ...draft(), model: e.currentTarget.value })}>
-                        <option value="">{t('engines.modelDefault')}</option>
-                        <For each={modelsForEngine()}>{(m) => <option value={m.name}>{m.name}</option>}</For>
+                      <select name="model" required value={draft().model} onChange={(e) => setDraft({ ...draft(), model: e.currentTarget.value })}>
+                        <option value="">{t('engines.modelPick')}</option>
+                        <For each={models()}>{(m) => <option value={m}>{m}</option>}</For>
                       </select>
+                      <Show when={models().length === 0}>
+                        <span class="muted">{t('engines.noModels')}</span>
+                      </Show>
                     </label>
                   </Show>
-                  <Show when={props.kind === 'tts'}>
+                  <Show when={takesVoice()}>
                     <label>
                       {t('engines.voice')}
-                      <input name="voice" list="engine-voices" autocomplete="off" placeholder={t('engines.voiceDefault')} value={draft().voice} onInput={(e) => setDraft({ ...draft(), voice: e.currentTarget.value })} />
-                      <datalist id="engine-voices">
+                      <input name="voice" list={`engine-voices-${props.kind}`} autocomplete="off" placeholder={t('engines.voiceDefault')} value={draft().voice} onInput={(e) => setDraft({ ...draft(), voice: e.currentTarget.value })} />
+                      <datalist id={`engine-voices-${props.kind}`}>
                         <For each={props.voices ?? []}>{(v) => <option value={v} />}</For>
                       </datalist>
                     </label>
@@ -136,7 +137,7 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
                     {t('engines.use')}
                   </button>
                   <Show when={n().source === 'admin'}>
-                    <button type="button" disabled={busy()} onClick={reset}>
+                    <button type="button" disabled={busy()} onClick={() => void apply('DELETE')}>
                       {t('engines.reset')}
                     </button>
                   </Show>

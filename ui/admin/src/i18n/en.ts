@@ -320,7 +320,8 @@ export const en = {
   'engines.optionUnavailable': '{engine} (not available)',
   'engines.adminOnly': 'Choosing the engine needs the admin role.',
   'engines.change': 'Choose the engine',
-  'engines.modelDefault': 'The engine’s default',
+  'engines.modelPick': 'Choose an installed model',
+  'engines.noModels': 'No model for this engine is installed: fetch one on the Models page.',
   'engines.voiceDefault': 'the engine’s default',
   'engines.use': 'Use for new calls',
   'engines.reset': 'Back to the environment’s choice',
@@ -396,6 +397,7 @@ export const en = {
   'models.status.installed': 'Installed',
   'models.status.incomplete': 'Incomplete',
   'models.status.absent': 'Not installed',
+  'models.inHfCache': 'in the HuggingFace cache',
   'models.unverified': 'not verified by us',
   'models.inUse': 'in use by {by}',
   'models.fetch': 'Fetch',
@@ -430,7 +432,8 @@ export const en = {
   'about.uptime': 'Running for',
   'about.uptimeSince': '{uptime} (since {since})',
   'about.engines': 'Engines',
-  'about.enginesOf': 'VAD {vad}, STT {stt}, TTS {tts}, LLM {llm}',
+  'about.noEngines': 'none (this gateway runs no speech engines)',
+  'about.uiBuildAt': '{hash}, built {at}',
 };
 
 export type MessageKey = keyof typeof en;

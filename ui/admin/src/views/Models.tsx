@@ -84,7 +84,7 @@ export default function Models() {
       <Show when={valueOf(list)}>
         {(l) => (
           <>
-            <p class="muted">{t('models.dir', { dir: l().models_dir })}</p>
+            <Show when={l().models_dir}>{(dir) => <p class="muted">{t('models.dir', { dir: dir() })}</p>}</Show>
             <Show when={!can('admin')}>
               <p class="muted">{t('models.adminOnly')}</p>
             </Show>
@@ -131,6 +131,9 @@ export default function Models() {
                         </td>
                         <td data-testid="model-status">
                           {t(`models.status.${m.status}`)}
+                          <Show when={m.location && m.location !== 'models_dir'}>
+                            <span class="muted"> ({m.location === 'hf_cache' ? t('models.inHfCache') : m.location})</span>
+                          </Show>
                           <Show when={m.in_use}>{(k) => <span class="badge">{t('models.inUse', { by: k().toUpperCase() })}</span>}</Show>
                           <Show when={jobs()[m.name]}>{(j) => <JobProgress job={j()} />}</Show>
                         </td>
@@ -161,6 +164,9 @@ export default function Models() {
   );
 }
 
+/** The API's words for a failed job (text, or a code and message). */
+const jobError = (e: NonNullable<ModelJob['error']>) => (typeof e === 'string' ? e : t('models.failed', { message: e.message, code: e.code }));
+
 /** A fetch job: its stage in words, a bar while bytes arrive (indeterminate without a total), the error in words. */
 function JobProgress(props: { job: ModelJob }) {
   const label = () => t(`models.job.${props.job.state}`);
@@ -180,7 +186,7 @@ function JobProgress(props: { job: ModelJob }) {
           )}
         </Show>
       </Show>
-      <Show when={props.job.error}>{(e) => <p class="error">{t('models.failed', { message: e().message, code: e().code })}</p>}</Show>
+      <Show when={props.job.error}>{(e) => <p class="error">{jobError(e())}</p>}</Show>
     </div>
   );
 }
