@@ -138,17 +138,19 @@ export default function Models() {
                           <Show when={jobs()[m.name]}>{(j) => <JobProgress job={j()} />}</Show>
                         </td>
                         <Show when={can('admin')}>
-                          <td class="actions">
-                            <Show when={m.status !== 'installed' && !running(jobs()[m.name])}>
-                              <button type="button" onClick={() => void fetchModel(m)} aria-label={`${t('models.fetch')}: ${m.name}`}>
-                                {t('models.fetch')}
-                              </button>
-                            </Show>
-                            <Show when={m.status !== 'absent' && !running(jobs()[m.name])}>
-                              <button type="button" class="danger" onClick={() => void remove(m)} aria-label={`${t('common.delete')}: ${m.name}`}>
-                                {t('common.delete')}
-                              </button>
-                            </Show>
+                          <td>
+                            <div class="actions">
+                              <Show when={m.status !== 'installed' && !running(jobs()[m.name])}>
+                                <button type="button" onClick={() => void fetchModel(m)} aria-label={`${t('models.fetch')}: ${m.name}`}>
+                                  {t('models.fetch')}
+                                </button>
+                              </Show>
+                              <Show when={m.status !== 'absent' && !running(jobs()[m.name])}>
+                                <button type="button" class="danger" onClick={() => void remove(m)} aria-label={`${t('common.delete')}: ${m.name}`}>
+                                  {t('common.delete')}
+                                </button>
+                              </Show>
+                            </div>
                           </td>
                         </Show>
                       </tr>

@@ -93,13 +93,15 @@ export function TtsPresets(props: { presets: TtsPreset[] | undefined; voices: Tt
                   <td>{p.language ?? t('common.none')}</td>
                   <td>{formatNumber(p.speed)}</td>
                   <Show when={can('operator')}>
-                    <td class="actions">
-                      <button type="button" onClick={() => edit(p)} aria-label={`${t('common.edit')}: ${p.name}`}>
-                        {t('common.edit')}
-                      </button>
-                      <button type="button" class="danger" onClick={() => remove(p)} aria-label={`${t('common.delete')}: ${p.name}`}>
-                        {t('common.delete')}
-                      </button>
+                    <td>
+                      <div class="actions">
+                        <button type="button" onClick={() => edit(p)} aria-label={`${t('common.edit')}: ${p.name}`}>
+                          {t('common.edit')}
+                        </button>
+                        <button type="button" class="danger" onClick={() => remove(p)} aria-label={`${t('common.delete')}: ${p.name}`}>
+                          {t('common.delete')}
+                        </button>
+                      </div>
                     </td>
                   </Show>
                 </tr>
