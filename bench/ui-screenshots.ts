@@ -1,8 +1,9 @@
 /**
  * `npm run ui:screenshots`: the admin UI in Chromium over every built view, light and dark, with
- * sample data (a call with turns, a message, FAQ entries, a persona, a provider, an API key, a backup), written
- * as PNGs into docs/ui/ (shown in docs/ui.md). Prints a JSON summary: each file and its size, and
- * the time from navigation to each view's content (a loopback figure, not a guarantee).
+ * sample data (a call with turns, a message, FAQ entries, a persona, a provider, an API key, a backup,
+ * a TTS preset, a changed setting), written as PNGs into docs/ui/ (shown in docs/ui.md). Prints a
+ * JSON summary: each file and its size, and the time from navigation to each view's content (a
+ * loopback figure, not a guarantee).
  */
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -26,6 +27,12 @@ const VIEWS: Array<{ name: string; path: string; ready: string | RegExp }> = [
   { name: 'api-keys', path: '/api-keys', ready: 'Nightly export' },
   { name: 'backups', path: '/backups', ready: /^backup-.*\.zip$/ },
   { name: 'audit', path: '/audit', ready: 'personas.create' },
+  { name: 'tts', path: '/tts', ready: /^Showing \d+ of \d+ voices\.$/ },
+  { name: 'stt', path: '/stt', ready: 'pocketsphinx' },
+  { name: 'settings', path: '/settings', ready: /^Lowest match score/ },
+  // Their data where the gateway has /admin/models and /admin/about, else the words saying it has not.
+  { name: 'models', path: '/models', ready: /^Kind and languages$|does not offer \/admin\/models/ },
+  { name: 'about', path: '/about', ready: /^Node\.js$|does not offer \/admin\/about/ },
 ];
 
 async function seed(ui: Awaited<ReturnType<typeof startAdminUi>>): Promise<void> {
@@ -46,6 +53,8 @@ async function seed(ui: Awaited<ReturnType<typeof startAdminUi>>): Promise<void>
   await ui.sg.call('POST', '/admin/llm-providers', token, { name: 'Cloud LLM', base_url: 'https://llm.example.com/v1', model: 'small-model', api_key: 'sk-demo', priority: 10 });
   await ui.sg.call('POST', '/admin/api-keys', token, { name: 'Nightly export' });
   await ui.sg.call('POST', '/admin/backups', token);
+  await ui.sg.call('POST', '/admin/tts/presets', token, { name: 'Front desk voice', engine: 'espeak-ng', voice: 'en-us', language: 'en', speed: 1.1 });
+  await ui.sg.call('PUT', '/admin/config/company.name', token, { value: 'Acme Plumbing' });
 }
 
 async function shoot(page: Page, file: string): Promise<{ file: string; bytes: number }> {
