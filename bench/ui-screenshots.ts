@@ -1,10 +1,10 @@
 /**
  * `npm run ui:screenshots`: the admin UI in Chromium over every built view, light and dark, with
  * sample data (a call with turns, a message, FAQ entries, a persona, a provider, an API key, a backup,
- * the SIM7600 emulator as the modem with an SMS and a persona per number, a widget, usage records
- * and a limit, a consent), written
- * as PNGs into docs/ui/ (shown in docs/ui.md). Prints a JSON summary: each file and its size, and
- * the time from navigation to each view's content (a loopback figure, not a guarantee).
+ * a TTS preset, a changed setting, the SIM7600 emulator as the modem with an SMS and a persona per
+ * number, a widget, usage records and a limit, a consent), written as PNGs into docs/ui/ (shown in
+ * docs/ui.md). Prints a JSON summary: each file and its size, and the time from navigation to each
+ * view's content (a loopback figure, not a guarantee).
  */
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +33,12 @@ const VIEWS: Array<{ name: string; path: string; ready: string | RegExp }> = [
   { name: 'widgets', path: '/widgets', ready: 'https://shop.example' },
   { name: 'usage', path: '/usage', ready: '40 requests per minute' },
   { name: 'legal', path: '/legal', ready: 'Said yes at the start of the call' },
+  { name: 'tts', path: '/tts', ready: /^Showing \d+ of \d+ voices\.$/ },
+  { name: 'stt', path: '/stt', ready: 'pocketsphinx' },
+  { name: 'settings', path: '/settings', ready: /^Lowest match score/ },
+  // Their data where the gateway has /admin/models and /admin/about, else the words saying it has not.
+  { name: 'models', path: '/models', ready: /^Kind and languages$|does not offer \/admin\/models/ },
+  { name: 'about', path: '/about', ready: /^Node\.js$|does not offer \/admin\/about/ },
 ];
 
 async function seed(ui: Awaited<ReturnType<typeof startAdminUi>>): Promise<void> {
@@ -71,6 +77,8 @@ async function seed(ui: Awaited<ReturnType<typeof startAdminUi>>): Promise<void>
   );
   await ui.sg.call('POST', '/admin/usage/limits', token, { name: 'Chat per key', subject_type: 'api_key', kind: 'chat', metric: 'requests', period: 'minute', max_value: 40 });
   await ui.sg.call('POST', '/admin/legal/consents', token, { subject: '+15551234567', purpose: 'call_recording', granted: true, source: 'call', evidence: 'Said yes at the start of the call' });
+  await ui.sg.call('POST', '/admin/tts/presets', token, { name: 'Front desk voice', engine: 'espeak-ng', voice: 'en-us', language: 'en', speed: 1.1 });
+  await ui.sg.call('PUT', '/admin/config/company.name', token, { value: 'Acme Plumbing' });
 }
 
 async function shoot(page: Page, file: string): Promise<{ file: string; bytes: number }> {

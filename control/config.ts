@@ -118,6 +118,13 @@ const EnvSchema = z.object({
   TELEGRAM_STOP_GRACE_MS: int(0, 600_000, 30_000),
   /** Gateways on one Postgres: how often one that does not run a bot asks whether it may take it over. */
   TELEGRAM_STANDBY_CHECK_MS: int(100, 3_600_000, 10_000),
+  /** Messages one Telegram user may send one bot per minute before being asked to wait (0: no limit). */
+  TELEGRAM_USER_MESSAGES_PER_MIN: int(0, 10_000, 20),
+  /**
+   * Voice calls one website widget may have open at once on this gateway: visitors' calls share the
+   * machine with phone callers, so one busy (or abused) widget cannot take every line.
+   */
+  WIDGET_VOICE_CALLS: int(0, 10_000, 3),
 });
 
 const Env = EnvSchema.refine((e) => e.LOGIN_FIRST_DELAY_S <= e.LOGIN_LOCKOUT_S, {
@@ -160,6 +167,11 @@ export interface ControlConfig {
     replyIntervalMs: number;
     stopGraceMs: number;
     standbyCheckMs: number;
+    userMessagesPerMin: number;
+  };
+  widget: {
+    /** Voice calls open at once per widget instance on this gateway (WIDGET_VOICE_CALLS). */
+    voiceCallsPerInstance: number;
   };
 }
 
@@ -200,6 +212,8 @@ export function loadControlConfig(env: NodeJS.ProcessEnv = process.env): Control
       replyIntervalMs: e.TELEGRAM_REPLY_INTERVAL_MS,
       stopGraceMs: e.TELEGRAM_STOP_GRACE_MS,
       standbyCheckMs: e.TELEGRAM_STANDBY_CHECK_MS,
+      userMessagesPerMin: e.TELEGRAM_USER_MESSAGES_PER_MIN,
     },
+    widget: { voiceCallsPerInstance: e.WIDGET_VOICE_CALLS },
   };
 }

@@ -34,6 +34,9 @@ import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import type { SttEngine } from '../pipeline/engines/types.ts';
 import type { GsmControl } from './gsm/gsm-control.ts';
 import { processMetricsSource, type MetricsSource } from './monitor/metrics-source.ts';
+import { ModelCatalog } from '../pipeline/engines/model-catalog.ts';
+import type { EngineControl } from './engines/engine-control.ts';
+import { ModelJobs } from './models/model-jobs.ts';
 import type { ControlServices, LiveHooks } from './services.ts';
 import { SttService } from './stt/stt-service.ts';
 import { BackupService, type RestoreSafeguards } from './backup/backup-service.ts';
@@ -98,6 +101,15 @@ export interface ControlPlaneOptions {
    */
   recordingsDir?: string;
   /**
+   * The speech models /admin/models offers and fetches (default: models/manifest.json into
+   * `modelsDir`). Tests pass a catalog of their own manifest; nothing a client sends can.
+   */
+  models?: ModelCatalog;
+  /** Where models are installed (the gateway's MODELS_DIR); default $MODELS_DIR, else data/models. */
+  modelsDir?: string;
+  /** The admin UI build the gateway serves, for /admin/about (default: none). */
+  uiDistDir?: string;
+  /**
    * Log the one-time setup token now, while no user exists (default true). The gateway passes false
    * and calls `announceSetupToken()` once it listens, so a start that then fails prints no token.
    */
@@ -119,6 +131,8 @@ export interface ControlPlane extends ControlServices {
   setGsm(gsm: GsmControl | null): void;
   /** Use the gateway's metrics for /admin/monitor. */
   setMetricsSource(source: MetricsSource): void;
+  /** Attach (or, with null, detach) the gateway's live speech engines for /admin/engines. */
+  setEngines(engines: EngineControl | null): void;
   /** Log the setup token (once), if no admin exists yet; see ControlPlaneOptions.announceSetupToken. */
   announceSetupToken(): void;
   close(): Promise<void>;
@@ -170,7 +184,9 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     },
   };
   const chat = new TextChat(repos.chat, conversations, messages);
-  const widgets = new WidgetVisitors(repos.widgets, repos.chat, chat, new VisitorTokens(secret.derive('widget-visitor-tokens')), log.child({ component: 'widget' }));
+  const widgets = new WidgetVisitors(repos.widgets, repos.chat, chat, new VisitorTokens(secret.derive('widget-visitor-tokens')), log.child({ component: 'widget' }), {
+    voiceCallsPerInstance: config.widget.voiceCallsPerInstance,
+  });
 
   const setup = new SetupGate();
   if ((await repos.users.count()) === 0) setup.arm();
@@ -195,7 +211,8 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const sttLog = log.child({ component: 'stt' });
   const stt = new SttService({ engine: opts.stt, factory: () => new PocketsphinxStt({ log: sttLog }), bulk, log: sttLog });
   const ownMetrics = processMetricsSource();
-  const live: LiveHooks = { gsm: opts.gsm ?? null, metrics: opts.metrics ?? ownMetrics, metricsLabel: opts.metrics ? 'gateway' : 'process' };
+  const live: LiveHooks = { gsm: opts.gsm ?? null, metrics: opts.metrics ?? ownMetrics, metricsLabel: opts.metrics ? 'gateway' : 'process', engines: null };
+  const models = new ModelJobs(opts.models ?? new ModelCatalog({ dir: opts.modelsDir, env: opts.env }), log.child({ component: 'models' }));
 
   const recordings = new RecordingStore(repos.calls, dataDir, opts.recordingsDir);
   const erasures = new ErasureLedger(db, cipher, secret.derive('erasure-ledger-hmac'));
@@ -229,6 +246,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       log: telegramLog,
       apiRoot: config.notifications.telegramApiRoot,
       replyIntervalMs: config.telegram.replyIntervalMs,
+      userMessagesPerMin: config.telegram.userMessagesPerMin,
     }),
     apiRoot: config.notifications.telegramApiRoot,
     publicBaseUrl: config.publicBaseUrl,
@@ -269,7 +287,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   // Named by the node (the data directory), not the life: what an earlier life left claimed is due again now.
   await notifications.worker.start(node.name);
 
-  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, widgets, live, voiceTokens: new OperatorVoiceTokens(), voicePath: opts.voicePath ?? '/ws/voice' };
+  const services: ControlServices = { dataDir, db, repos, cipher, config, log, auth, apiKeys, usage, conversations, messages, setup, chat, tts, stt, backups, erasures, recordings, notifications, telegram, widgets, live, voiceTokens: new OperatorVoiceTokens(), voicePath: opts.voicePath ?? '/ws/voice', models, uiDistDir: opts.uiDistDir ?? null };
   const routes = buildRouteTable(services);
   const rateLimiter = new RateLimiter(config.rateLimits);
   const dataDirSpace = new DataDirSpace(dataDir, config.diskMinFreeBytes, log.child({ component: 'disk' }));
@@ -293,10 +311,14 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       live.metrics = source;
       live.metricsLabel = 'gateway';
     },
+    setEngines(engines) {
+      live.engines = engines;
+    },
     announceSetupToken,
     close: () =>
       (closing ??= (async () => {
         dataDirSpace.stop();
+        await models.close(); // downloads stop; their .part files stay for the next fetch to resume
         await telegram.close(); // first: the messages it is answering may still take a message for the inbox
         await notifications.worker.stop();
         await node.stop();

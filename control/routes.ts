@@ -2,11 +2,13 @@
  * The complete route table of the control plane. Exported as data so tests walk it (every route
  * rejects anonymous calls, every mutation is audited) and the OpenAPI document is derived from it.
  */
+import { aboutRoutes } from './admin/about-routes.ts';
 import { apiKeysRoutes } from './admin/api-keys-routes.ts';
 import { auditRoutes } from './admin/audit-routes.ts';
 import { authRoutes } from './admin/auth-routes.ts';
 import { callsRoutes } from './admin/calls-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
+import { enginesRoutes } from './admin/engines-routes.ts';
 import { faqRoutes } from './admin/faq-routes.ts';
 import { legalRoutes } from './admin/legal-routes.ts';
 import { messagesRoutes } from './admin/messages-routes.ts';
@@ -21,6 +23,7 @@ import { usersRoutes } from './admin/users-routes.ts';
 import { backupRoutes } from './admin/backup-routes.ts';
 import { chatRoutes } from './admin/chat-routes.ts';
 import { gsmRoutes } from './admin/gsm-routes.ts';
+import { modelsRoutes } from './admin/models-routes.ts';
 import { modemPersonasRoutes } from './admin/modem-personas-routes.ts';
 import { monitorRoutes } from './admin/monitor-routes.ts';
 import { sttRoutes } from './admin/stt-routes.ts';
@@ -54,6 +57,9 @@ export function buildRouteTable(s: ControlServices): RouteTable {
     ...notificationsRoutes(s),
     ...ttsRoutes(s),
     ...sttRoutes(s),
+    ...enginesRoutes(s),
+    ...modelsRoutes(s),
+    ...aboutRoutes(s),
     ...chatRoutes(s),
     ...monitorRoutes(s),
     ...gsmRoutes(s),

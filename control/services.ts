@@ -9,6 +9,8 @@ import type { ControlConfig } from './config.ts';
 import type { FieldCipher } from './crypto/field-cipher.ts';
 import type { MessageStore } from '../pipeline/dialogue/message-store.ts';
 import type { DatabaseConversationSource } from './conversation/conversation-source.ts';
+import type { EngineControl } from './engines/engine-control.ts';
+import type { ModelJobs } from './models/model-jobs.ts';
 import type { TextChat } from './conversation/text-chat.ts';
 import type { Repositories } from './repositories/index.ts';
 import type { BackupService } from './backup/backup-service.ts';
@@ -29,6 +31,8 @@ export interface LiveHooks {
   metrics: MetricsSource;
   /** `gateway` when the gateway's source is attached, `process` for the built-in one. */
   metricsLabel: string;
+  /** The gateway's live STT/TTS engines (null: none, /admin/engines answers 503). */
+  engines: EngineControl | null;
 }
 
 export interface ControlServices {
@@ -72,4 +76,8 @@ export interface ControlServices {
   voiceTokens: OperatorVoiceTokens;
   /** The voice WebSocket's path (VOICE_WS_PATH), for clients that are handed a token. */
   voicePath: string;
+  /** The manifest's models, where they are installed, and their downloads (/admin/models). */
+  models: ModelJobs;
+  /** The admin UI's build served by the gateway (its .build.json for /admin/about); null when none. */
+  uiDistDir: string | null;
 }

@@ -17,7 +17,7 @@
 import { tmpdir } from 'node:os';
 import type { ControlPlane } from '../control/control-plane.ts';
 import { createControlPlane } from '../control/control-plane.ts';
-import { promRegistrySource } from '../control/monitor/metrics-source.ts';
+import { promRegistrySource, withEventLoopLag } from '../control/monitor/metrics-source.ts';
 import { sweepStaleTemps } from '../runtime/owned-temp.ts';
 import type { GatewayConfig } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
@@ -92,6 +92,9 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
       builtinConversation: builtinConversationOptions(config, log),
       voiceFirstTokenMs: config.secretary.llmFirstTokenMs,
       voicePath: config.voice.path,
+      // /admin/models installs where the engines load from; /admin/about reads the UI build served.
+      modelsDir: config.secretary.modelsDir,
+      uiDistDir: config.ui.distDir,
     });
   } catch (err) {
     return fail('control_plane', err);
@@ -109,7 +112,9 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
   const gateway = createGateway(config, { log, controlPlane, pipelineFactory: pipelines.factory });
   undo.push(() => gateway.close());
   pipelines.registerHealth(gateway.health);
-  controlPlane.setMetricsSource(promRegistrySource(gateway.metrics.registry));
+  controlPlane.setEngines(pipelines.engines);
+  // Not the scrape-window lag gauge: each dashboard reading it would cut Prometheus' window short.
+  controlPlane.setMetricsSource(withEventLoopLag(promRegistrySource(gateway.metrics.registry), gateway.metrics.recentLag));
 
   let modem: AttachedModem | null;
   try {
@@ -153,7 +158,9 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     },
     async close() {
       controlPlane.setGsm(null);
-      await controlPlane.telegram.close(); // while the server still answers their webhook deliveries
+      controlPlane.setEngines(null);
+      // While the server still answers their webhook deliveries; within the shutdown grace, like calls.
+      await controlPlane.telegram.close(config.shutdownGraceMs);
       await modem?.close();
       await gateway.close();
       await pipelines.close(); // flushes the call log: before the database closes

@@ -99,8 +99,12 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((s) => (s === undefined ? undefined : s.split(',').map((w) => normalizeWords(w)).filter((w) => w !== ''))),
-  /** Where sherpa-onnx models live (`npm run models -- fetch <name>` puts them here). */
-  MODELS_DIR: z.string().min(1).default('models'),
+  /**
+   * Where sherpa-onnx models live: `npm run models -- fetch <name>` and POST /admin/models/:name/fetch
+   * put them here. The same default as the models CLI (models/locations.ts), under the gitignored
+   * data/ (it was `models`, the manifest's source folder, where the CLI never fetched to).
+   */
+  MODELS_DIR: z.string().min(1).default('data/models'),
   /**
    * Speech recognition: pocketsphinx (Debian package, always available here), a sherpa-onnx
    * streaming (`sherpa-online`) or offline (`sherpa-offline`) model, or an OpenAI-compatible

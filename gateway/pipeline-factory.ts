@@ -1,7 +1,10 @@
 /**
  * Builds the per-call pipeline factory the gateway hands to every transport (WebSocket, modem),
  * from configuration: the engines are created once and shared by all calls, their health goes to
- * /health, and every call is recorded in the call log when a database is available.
+ * /health, and every call is recorded in the call log when a database is available. The speech
+ * recogniser and the voice are live (engines/live-engines.ts): an owner's choice stored in the
+ * database wins over the environment's, and a switch reaches new calls while calls in progress
+ * keep the engines they started with.
  *
  * What each call says comes from the control plane's conversation source (personas, FAQ, LLM
  * providers edited through the admin API, live), or from the shipped sample when there is no
@@ -14,14 +17,17 @@ import { BuiltinConversationSource, type BuiltinSourceOptions } from '../pipelin
 import type { ConversationSource } from '../pipeline/conversation/conversation.ts';
 import { InMemoryMessageStore, type MessageStore } from '../pipeline/dialogue/message-store.ts';
 import { createEchoPipeline } from '../pipeline/echo-pipeline.ts';
-import { createStt, createTts } from '../pipeline/engines/select.ts';
+import { ModelCatalog } from '../pipeline/engines/model-catalog.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
-import type { HasHealth, SttEngine, TtsEngine } from '../pipeline/engines/types.ts';
+import type { HasHealth } from '../pipeline/engines/types.ts';
 import { SileroVad } from '../pipeline/engines/vad-silero.ts';
 import type { GreetingCache } from '../pipeline/greeting-cache.ts';
 import { createSecretaryPipelines } from '../pipeline/secretary-pipeline.ts';
+import { catalogTakesVoice } from '../control/tts/tts-catalog.ts';
 import { CallLog } from './call-log.ts';
 import type { GatewayConfig } from './config.ts';
+import { LiveEngines } from './engines/live-engines.ts';
+import { configChoiceStore } from './engines/stored-choice.ts';
 import type { HealthRegistry } from './observability/health.ts';
 
 /** At shutdown, how long the call log waits for the database; what is left stays in the journal for the next start. */
@@ -33,6 +39,8 @@ export interface GatewayPipelines {
   callLog: CallLog | null;
   /** Greeting audio synthesised ahead (null for the echo pipeline). */
   greetings: GreetingCache | null;
+  /** The live recogniser and voice, switchable through the admin API (null for the echo pipeline). */
+  engines: LiveEngines | null;
   /** Engine entries for /health. */
   registerHealth(health: HealthRegistry): void;
   close(): Promise<void>;
@@ -67,24 +75,28 @@ export async function createPipelineFactory(
 
   if (config.pipeline === 'echo') {
     // Echo calls are logged too: their records must reach the database before it closes.
-    return { factory: record(createEchoPipeline), callLog, greetings: null, registerHealth: () => {}, close: async () => void (await callLog?.flush(FLUSH_AT_CLOSE_MS)) };
+    return { factory: record(createEchoPipeline), callLog, greetings: null, engines: null, registerHealth: () => {}, close: async () => void (await callLog?.flush(FLUSH_AT_CLOSE_MS)) };
   }
 
   const s = config.secretary;
   const vad = new SileroVad({ ...s.vad });
   // Engines are built (sherpa models loaded in their workers) now, so a bad model fails the start.
-  let stt: SttEngine;
-  let tts: TtsEngine;
+  let engines: LiveEngines;
   try {
-    stt = await createStt(s.stt, s.modelsDir, log.child({ component: 'stt' }));
+    engines = await LiveEngines.start({
+      env: { stt: s.stt, tts: s.tts },
+      build: {
+        // The control plane's catalog, so /admin/models and the engines agree on what is installed.
+        catalog: controlPlane?.models.catalog ?? new ModelCatalog({ dir: s.modelsDir }),
+        modelsDir: s.modelsDir,
+        espeakTakes: (voice) => (controlPlane ? catalogTakesVoice(controlPlane.tts.catalog, 'espeak-ng', voice) : Promise.resolve(null)),
+        log: log.child({ component: 'engines' }),
+      },
+      store: controlPlane ? configChoiceStore(controlPlane.repos.config) : null,
+      log: log.child({ component: 'engines' }),
+    });
   } catch (err) {
     await vad.close();
-    throw err;
-  }
-  try {
-    tts = await createTts(s.tts, s.modelsDir, log.child({ component: 'tts' }));
-  } catch (err) {
-    await Promise.allSettled([vad.close(), stt.close()]);
     throw err;
   }
   const source: ConversationSource = controlPlane?.conversations ?? new BuiltinConversationSource(builtinConversationOptions(config, log));
@@ -93,7 +105,7 @@ export async function createPipelineFactory(
   if (!callLog) log.warn('no database attached: taken messages are kept in memory only');
 
   const pipelines = createSecretaryPipelines({
-    engines: { vad, stt, tts },
+    engines: { vad, stt: engines.stt, tts: engines.tts },
     source,
     store,
     vad: s.vad,
@@ -112,17 +124,26 @@ export async function createPipelineFactory(
   });
 
   // Start the recogniser's decoders, let the voice's helper processes come up, and synthesise the greeting before the first call.
-  await tts.ready?.();
-  if (stt instanceof PocketsphinxStt) stt.warm(pipelines.openingPhrases());
+  const warmStt = () => {
+    const stt = engines.stt.engine;
+    if (stt instanceof PocketsphinxStt) stt.warm(pipelines.openingPhrases());
+  };
+  const warmGreetings = () => void pipelines.warm().then((err) => err && log.warn({ err }, 'a changed greeting could not be cached; it will be synthesised per call'));
+  await engines.tts.engine.ready?.();
+  warmStt();
   const warmError = await pipelines.warm();
   if (warmError) log.warn({ err: warmError }, 'greeting not cached; it will be synthesised per call');
-  // An edit through the admin API: the new greetings are synthesised once, the grammar of the new FAQ loaded.
+  // An edit through the admin API: the new greetings are synthesised once, the grammar of the new FAQ
+  // loaded; and an engine choice stored through another gateway (or a restored backup) is acted on.
   const unsubscribe = source.onChange(() => {
-    if (stt instanceof PocketsphinxStt) stt.warm(pipelines.openingPhrases());
-    void pipelines.warm().then((err) => err && log.warn({ err }, 'a changed greeting could not be cached; it will be synthesised per call'));
+    warmStt();
+    warmGreetings();
+    void engines.sync();
   });
+  // A new engine: its grammar, and the greetings in its voice (the old voice's calls synthesise theirs).
+  const unsubscribeSwap = engines.onSwap((kind) => (kind === 'stt' ? warmStt() : warmGreetings()));
   const first = source.resolve({ channel: 'ws' });
-  log.info({ persona: first.persona.id, language: first.persona.language, stt: stt.name, tts: tts.name, llm: first.llm?.name ?? null, greetingCached: pipelines.greetings.size > 0 }, 'secretary pipeline ready');
+  log.info({ persona: first.persona.id, language: first.persona.language, stt: engines.stt.engine.name, tts: engines.tts.engine.name, llm: first.llm?.name ?? null, greetingCached: pipelines.greetings.size > 0 }, 'secretary pipeline ready');
 
   const engineHealth = (e: HasHealth) => () => {
     const h = e.health();
@@ -132,10 +153,12 @@ export async function createPipelineFactory(
     factory: record(pipelines.factory),
     callLog,
     greetings: pipelines.greetings,
+    engines,
     registerHealth(health) {
       health.register('vad', engineHealth(vad));
-      health.register('stt', engineHealth(stt));
-      health.register('tts', engineHealth(tts));
+      // The engines new calls get now, and whether an owner's stored choice is in effect.
+      health.register('stt', () => engines.health('stt'));
+      health.register('tts', () => engines.health('tts'));
       // The chain a call would get now: its providers' clients (and their last errors) are shared.
       health.register('llm', () => {
         const llm = source.resolve({ channel: 'ws' }).llm;
@@ -144,8 +167,9 @@ export async function createPipelineFactory(
     },
     async close() {
       unsubscribe();
+      unsubscribeSwap();
       await callLog?.flush(FLUSH_AT_CLOSE_MS);
-      await Promise.allSettled([vad.close(), stt.close(), tts.close()]);
+      await Promise.allSettled([vad.close(), engines.close()]);
     },
   };
 }

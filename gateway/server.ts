@@ -86,7 +86,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps): Gateway
 
   health.register('gateway', () => ({ status: 'ok', active_calls: calls.active, ws_connections: voice.connections }));
   health.register('event_loop', () => {
-    const s = metrics.eventLoop.snapshot();
+    const s = metrics.recentLag.snapshot();
     return { status: s.p99_ms > 50 ? 'degraded' : 'ok', lag_p99_ms: round(s.p99_ms), lag_max_ms: round(s.max_ms) };
   });
   health.register('dsp', () => ({ status: 'ok', implementation: dspImplementation() }));

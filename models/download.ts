@@ -5,10 +5,11 @@
 import { createWriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FetchListener } from './fetch-events.ts';
 import { httpGet, HttpStatusError, UnreachableError, type GetOptions } from './http-get.ts';
 
-export interface DownloadOptions extends Pick<GetOptions, 'timeoutMs' | 'proxy' | 'env'> {
+export interface DownloadOptions extends Pick<GetOptions, 'timeoutMs' | 'proxy' | 'env' | 'signal'> {
   expectedSize?: number | null;
   onEvent?: FetchListener;
   /** Extra attempts after a connection is cut mid-transfer; each resumes where the last stopped. */
@@ -111,11 +112,12 @@ export async function downloadResumable(url: string, part: string, opts: Downloa
     } catch (err) {
       // An HTTP error (404, 403) will not change by asking again; neither will a host that never
       // answered at all on the first try (offline). A transfer cut half-way is worth retrying.
-      const fatal = err instanceof HttpStatusError || (err instanceof UnreachableError && started.at === null);
+      // An abort (shutdown) is not a failure to retry either.
+      const fatal = err instanceof HttpStatusError || (err instanceof UnreachableError && started.at === null) || opts.signal?.aborted;
       if (fatal || n >= retries) throw err;
       const delayMs = (opts.retryDelayMs ?? 1000) * (n + 1);
       opts.onEvent?.({ type: 'retry', attempt: n + 1, error: (err as Error).message, delayMs });
-      await new Promise((r) => setTimeout(r, delayMs));
+      await sleep(delayMs, undefined, { signal: opts.signal });
     }
   }
 }

@@ -123,7 +123,7 @@ export async function fetchModel(entry: ModelEntry, opts: FetchOptions = {}): Pr
           throw new OfflineError(`cannot reach ${err.host}: are you offline? download ${entry.url} by hand and place it in ${dir}, then run fetch again (${err.cause.message})`);
         }
         const kept = await exists(part) ? ` The partial download is kept in ${part}; run the same command again to resume.` : '';
-        throw new Error(`downloading ${entry.name} failed: ${(err as Error).message}.${kept}`);
+        throw new Error(`downloading ${entry.name} failed: ${(err as Error).message}.${kept}`, { cause: err });
       }
     }
     const { sha256, sizeBytes } = await verify(entry, file, source === 'download', emit);

@@ -36,6 +36,8 @@ export interface GetOptions {
   proxy?: string | null;
   env?: Record<string, string | undefined>;
   onRedirect?: (from: string, to: string) => void;
+  /** Aborts the request, or the body being read (the gateway's shutdown; a .part keeps what arrived). */
+  signal?: AbortSignal;
 }
 
 export interface GetResult {
@@ -95,13 +97,13 @@ async function requestOnce(target: URL, opts: GetOptions): Promise<IncomingMessa
   let req: http.ClientRequest;
   if (proxyUrl && target.protocol === 'https:') {
     const socket = await openTunnel(new URL(proxyUrl), target, timeoutMs);
-    req = https.request(target, { headers, createConnection: () => tls.connect({ socket, servername: target.hostname }) });
+    req = https.request(target, { headers, signal: opts.signal, createConnection: () => tls.connect({ socket, servername: target.hostname }) });
   } else if (proxyUrl) {
     // Plain HTTP through a proxy: send the absolute URL to the proxy, as HTTP/1.1 says.
     const proxy = new URL(proxyUrl);
-    req = http.request({ host: proxy.hostname, port: Number(proxy.port) || 80, path: target.href, headers: { ...headers, host: target.host, ...proxyAuth(proxy) } });
+    req = http.request({ host: proxy.hostname, port: Number(proxy.port) || 80, path: target.href, headers: { ...headers, host: target.host, ...proxyAuth(proxy) }, signal: opts.signal });
   } else {
-    req = (target.protocol === 'https:' ? https : http).request(target, { headers });
+    req = (target.protocol === 'https:' ? https : http).request(target, { headers, signal: opts.signal });
   }
   return new Promise((resolve, reject) => {
     // Idle timeout on the socket: covers connecting and every later gap in the body as well.

@@ -5,9 +5,10 @@
  * silent caller whether they are still there, the goodbyes before the turn manager hangs up) are
  * kept here too.
  *
- * Keyed by the text and the voice speaking it. When the configuration changes the gateway warms the
- * new greetings and `retain`s only those, so an edited greeting is synthesised once (not per call)
- * and the old one does not linger.
+ * Keyed by the text, the voice speaking it and the engine (the instance: an owner may switch the
+ * engine, or the voice an engine of the same name speaks by default, while calls go on). When the
+ * configuration or the engine changes the gateway warms the new greetings and `retain`s only those,
+ * so an edited greeting is synthesised once (not per call) and the old one does not linger.
  */
 import { PIPELINE_SAMPLE_RATE } from './call-pipeline.ts';
 import type { TtsEngine, TtsOptions } from './engines/types.ts';
@@ -21,8 +22,8 @@ export class GreetingCache {
   /** Bounded: four phrases per persona (fixedPhrases), for a few dozen personas (~100 KB each). */
   constructor(private readonly maxEntries = 128) {}
 
-  get(text: string, voice: GreetingVoice = {}): Int16Array | undefined {
-    return this.audio.get(keyOf(text, voice));
+  get(text: string, voice: GreetingVoice, tts: TtsEngine): Int16Array | undefined {
+    return this.audio.get(keyOf(text, voice, tts));
   }
 
   get size(): number {
@@ -36,7 +37,7 @@ export class GreetingCache {
 
   /** Synthesises `text` unless cached; failures are returned, not thrown (the greeting then streams). */
   async warm(text: string, tts: TtsEngine, voice: GreetingVoice = {}): Promise<Error | null> {
-    const key = keyOf(text, voice);
+    const key = keyOf(text, voice, tts);
     if (!normalise(text) || this.audio.has(key)) return null;
     try {
       const parts: Int16Array[] = [];
@@ -56,12 +57,20 @@ export class GreetingCache {
     }
   }
 
-  /** Drops every greeting but these (the ones calls may still open with). */
-  retain(keep: ReadonlyArray<{ text: string; voice?: GreetingVoice }>): void {
-    const wanted = new Set(keep.map((g) => keyOf(g.text, g.voice ?? {})));
+  /** Drops every greeting but these, spoken by `tts` (the ones new calls may still open with). */
+  retain(keep: ReadonlyArray<{ text: string; voice?: GreetingVoice }>, tts: TtsEngine): void {
+    const wanted = new Set(keep.map((g) => keyOf(g.text, g.voice ?? {}, tts)));
     for (const key of [...this.audio.keys()]) if (!wanted.has(key)) this.audio.delete(key);
   }
 }
 
 const normalise = (text: string) => text.trim().replace(/\s+/g, ' ');
-const keyOf = (text: string, voice: GreetingVoice) => [normalise(text), voice.voice ?? '', voice.language ?? '', voice.speed ?? ''].join('\u0000');
+/** A number per engine instance, for keys: two espeak-ng engines with other default voices are two voices. */
+const engineIds = new WeakMap<TtsEngine, number>();
+let nextEngineId = 1;
+const engineId = (tts: TtsEngine): number => {
+  let id = engineIds.get(tts);
+  if (id === undefined) engineIds.set(tts, (id = nextEngineId++));
+  return id;
+};
+const keyOf = (text: string, voice: GreetingVoice, tts: TtsEngine) => [normalise(text), voice.voice ?? '', voice.language ?? '', voice.speed ?? '', engineId(tts)].join('\u0000');

@@ -15,6 +15,7 @@ import { LlmDialogue } from './dialogue/llm-dialogue.ts';
 import type { MessageStore } from './dialogue/message-store.ts';
 import { Secretary } from './dialogue/secretary.ts';
 import type { Dialogue } from './dialogue/types.ts';
+import { EngineSlot, type Closable, type EngineLease } from './engines/engine-slot.ts';
 import type { SttEngine, TtsEngine, VadEngine, VadOptions } from './engines/types.ts';
 import type { EngineLog } from './engines/engine-error.ts';
 import { GreetingCache, type GreetingVoice } from './greeting-cache.ts';
@@ -24,11 +25,17 @@ import { sttPort, ttsPort, vadPort } from './turn/engine-adapters.ts';
 import { overReplyVocabulary } from './turn/interruption-judge.ts';
 import { VoicePipeline } from './voice-pipeline.ts';
 
+/**
+ * The recogniser and the voice may be slots (engine-slot.ts): each call then leases the engine
+ * current when it starts and keeps it to its end, whatever an owner switches to meanwhile.
+ */
 export interface SecretaryEngines {
   vad: VadEngine;
-  stt: SttEngine;
-  tts: TtsEngine;
+  stt: SttEngine | EngineSlot<SttEngine>;
+  tts: TtsEngine | EngineSlot<TtsEngine>;
 }
+
+const leaseOf = <E extends Closable>(held: E | EngineSlot<E>, call = true): EngineLease<E> => (held instanceof EngineSlot ? held.lease({ call }) : { engine: held, release: () => {} });
 
 export interface SecretaryPipelineOptions {
   engines: SecretaryEngines;
@@ -73,9 +80,24 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
   const overReply = overReplyVocabulary({ ...DEFAULT_TURN_CONFIG, ...opts.turn });
 
   const factory: PipelineFactory = (info) => {
+    const stt = leaseOf(engines.stt);
+    const tts = leaseOf(engines.tts);
+    const release = () => {
+      stt.release();
+      tts.release();
+    };
+    try {
+      return callPipeline(info, stt.engine, tts.engine, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  };
+
+  const callPipeline = (info: Parameters<PipelineFactory>[0], stt: SttEngine, tts: TtsEngine, onClosed: () => void): VoicePipeline => {
     const conversation = source.resolve({ channel: info.channel, persona: info.persona, callerNumber: info.callerNumber });
     const { persona, faq, dialogue: settings } = conversation;
-    const voice = speakingVoice(conversation.voice, engines.tts);
+    const voice = speakingVoice(conversation.voice, tts);
     const context = { channel: info.channel, callId: info.callId, callerNumber: info.callerNumber };
     const { offerMessageAfterFailures } = settings;
     const secretary = new Secretary({ persona, faq, store, context, offerMessageAfterFailures });
@@ -86,27 +108,36 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
       vad: vadPort(engines.vad, opts.vad),
       // Hints follow the dialogue's state: FAQ questions at the menu, yes/no at a read-back; and
       // the backchannels and interrupting words, so speech over a reply has a reading in words.
-      stt: sttPort(engines.stt, () => ({ language: persona.language, hints: [...dialogue.expectedPhrases(), ...overReply] })),
-      tts: ttsPort(engines.tts, voice),
+      stt: sttPort(stt, () => ({ language: persona.language, hints: [...dialogue.expectedPhrases(), ...overReply] })),
+      tts: ttsPort(tts, voice),
       dialogue: dialoguePort(dialogue, opts.hooks?.(info.callId)),
       splitter: () => new SentenceSplitter(opts.splitter),
       config: opts.turn,
       dialogueSettings: settings,
-      cachedAudio: (text) => greetings.get(text, voice),
+      cachedAudio: (text) => greetings.get(text, voice, tts),
       log: opts.log,
+      onClosed,
     });
   };
 
   const warmOnce = async (): Promise<Error | null> => {
-    const wanted = source.greetings().map((g) => ({ text: g.text, voice: speakingVoice(g.voice, engines.tts) }));
-    let first: Error | null = null;
-    // Every phrase is tried, whatever failed before it (one voice a preset names may be missing).
-    for (const g of wanted) {
-      const err = await greetings.warm(g.text, engines.tts, g.voice);
-      first ??= err;
+    // The voice new calls get, held while it speaks (a switch meanwhile must not close it under us);
+    // a replaced voice's phrases are dropped (its calls synthesise theirs).
+    const lease = leaseOf(engines.tts, false);
+    const tts = lease.engine;
+    try {
+      const wanted = source.greetings().map((g) => ({ text: g.text, voice: speakingVoice(g.voice, tts) }));
+      let first: Error | null = null;
+      // Every phrase is tried, whatever failed before it (one voice a preset names may be missing).
+      for (const g of wanted) {
+        const err = await greetings.warm(g.text, tts, g.voice);
+        first ??= err;
+      }
+      greetings.retain(wanted, tts);
+      return first;
+    } finally {
+      lease.release();
     }
-    greetings.retain(wanted);
-    return first;
   };
   let running: Promise<Error | null> | null = null;
   let queued: Promise<Error | null> | null = null;

@@ -57,6 +57,8 @@ export interface VoicePipelineDeps {
   now?: () => number;
   /** Where a failure's own text goes (under the error id the caller is told); stderr without one. */
   log?: EngineLog;
+  /** Called once, when the call has closed: engines leased for it are given back (engine-slot.ts). */
+  onClosed?: () => void;
 }
 
 /** One assistant turn, from the moment it was asked for until it played out or was cut. */
@@ -247,6 +249,7 @@ export class VoicePipeline implements CallPipeline {
     this.record({ type: 'call_end', reason });
     this.listeners.clear();
     this.recordListeners.clear();
+    this.deps.onClosed?.();
   }
 
   /** The caller is listened to (and answered) only before the call starts ending. */

@@ -76,7 +76,7 @@ export function authRoutes(s: ControlServices): RouteDef[] {
           return json({ ...tokens, user: publicUser(user) });
         }
         ctx.audit.details = { via: 'cookie' };
-        assertSameOrigin(ctx.headers);
+        assertSameOrigin(ctx.headers, s.config.trustProxy);
         const cookie = readRefreshCookie(ctx.headers.cookie);
         if (!cookie) throw unauthorized('no refresh token: send refresh_token, or log in with cookie: true first', 'no_refresh_token');
         let refreshed: Awaited<ReturnType<typeof s.auth.refresh>>;

@@ -63,8 +63,12 @@ export function readRefreshCookie(cookieHeader: string | undefined): string | nu
   return null;
 }
 
-/** A cookie refresh from another site's page is refused before the cookie is looked at. */
-export function assertSameOrigin(headers: Record<string, string>): void {
+/**
+ * A cookie refresh from another site's page is refused before the cookie is looked at. The host the
+ * page should have is the Host header, or X-Forwarded-Host only when TRUST_PROXY says the proxy in
+ * front is ours: otherwise any client could name the host its own Origin has.
+ */
+export function assertSameOrigin(headers: Record<string, string>, trustProxy: boolean): void {
   const origin = headers.origin;
   if (!origin) return; // same-origin GET/HEAD-like requests and non-browser clients send none
   let host: string;
@@ -73,7 +77,8 @@ export function assertSameOrigin(headers: Record<string, string>): void {
   } catch {
     host = '';
   }
-  if (host.toLowerCase() !== (headers['x-forwarded-host'] ?? headers.host ?? '').split(',')[0].trim().toLowerCase()) {
+  const ownHost = (trustProxy ? headers['x-forwarded-host'] : undefined) ?? headers.host ?? '';
+  if (!host || host.toLowerCase() !== ownHost.split(',')[0].trim().toLowerCase()) {
     throw new HttpError(403, 'cross_origin', 'the refresh cookie is accepted only from this gateway’s own pages');
   }
 }

@@ -41,6 +41,29 @@ export function promRegistrySource(registry: PromRegistryLike): MetricsSource {
   };
 }
 
+/** Something that reports recent event-loop lag without resetting it (the gateway's RollingLagMonitor). */
+export interface LagReader {
+  snapshot(): { p50_ms: number; p99_ms: number; max_ms: number };
+}
+
+/**
+ * `source` plus the gateway's recent event-loop lag under the names /metrics gives it
+ * (`voice_event_loop_lag_ms{quantile=...}`), read from a monitor that every reader may read.
+ */
+export function withEventLoopLag(source: MetricsSource, lag: LagReader): MetricsSource {
+  return {
+    async snapshot() {
+      const s = lag.snapshot();
+      return {
+        ...(await source.snapshot()),
+        'voice_event_loop_lag_ms{quantile="0.5"}': s.p50_ms,
+        'voice_event_loop_lag_ms{quantile="0.99"}': s.p99_ms,
+        'voice_event_loop_lag_ms{quantile="1"}': s.max_ms,
+      };
+    },
+  };
+}
+
 /** This process: memory, CPU share since the last snapshot, event-loop delay percentiles. */
 export function processMetricsSource(): MetricsSource & { close(): void } {
   const loop = monitorEventLoopDelay({ resolution: 10 });

@@ -22,6 +22,7 @@ import { greetingText } from '../../pipeline/dialogue/persona.ts';
 import type { TextChat } from '../conversation/text-chat.ts';
 import type { DatabaseConversationSource } from '../conversation/conversation-source.ts';
 import { HttpError as ControlHttpError } from '../http/errors.ts';
+import { TokenBuckets } from '../http/token-buckets.ts';
 import type { ChatRepo, ChatSession } from '../repositories/chat.ts';
 import type { TelegramBot } from '../repositories/telegram-bots.ts';
 import type { SttService } from '../stt/stt-service.ts';
@@ -54,6 +55,8 @@ export interface BotConversationDeps {
   apiRoot: string;
   /** Least time between two requests to one chat (default 1000 ms). */
   replyIntervalMs?: number;
+  /** Messages one Telegram user may send one bot per minute (TELEGRAM_USER_MESSAGES_PER_MIN); 0: no limit. */
+  userMessagesPerMin?: number;
 }
 
 /** What a running bot hands its updates: its settings as of its start, its client and its stop signal. */
@@ -71,6 +74,10 @@ type TextMessage = FromUser & { text: string };
 type VoiceMessage = FromUser & { voice: NonNullable<Message['voice']> };
 
 export class BotConversation {
+  readonly #perUser = new TokenBuckets();
+  /** Users told they write too fast, until when: one notice per spell, not a reply per message. */
+  readonly #warnedUntil = new Map<string, number>();
+
   constructor(private readonly deps: BotConversationDeps) {}
 
   /** Handles one update completely (resolves once the user has seen the whole reply). Never throws for the user's content. */
@@ -84,6 +91,11 @@ export class BotConversation {
       await say(texts.notAllowed);
       return;
     }
+    const waitS = this.#tooFast(h.bot.id, msg.from.id);
+    if (waitS !== null) {
+      if (waitS > 0) await say(texts.tooFast(waitS));
+      return; // acknowledged, not answered: each answer costs the owner an LLM turn
+    }
     try {
       if (typeof msg.text === 'string') await this.#text(h, msg as TextMessage, texts);
       else if (msg.voice) await this.#voice(h, msg as VoiceMessage, texts);
@@ -93,6 +105,28 @@ export class BotConversation {
       const e = this.#failure(err, 'handling a message failed', { bot_id: h.bot.id, update_id: update.update_id });
       await say(texts.failed(e.errorId)).catch(() => {});
     }
+  }
+
+  /**
+   * Null when the user may be answered; otherwise the seconds to wait, or 0 when they were already
+   * told during this spell. Every message counts, commands and voice notes too.
+   */
+  #tooFast(botId: number, userId: number): number | null {
+    const perMin = this.deps.userMessagesPerMin ?? 0;
+    if (perMin <= 0) return null;
+    const key = `${botId}|${userId}`;
+    const d = this.#perUser.take([[key, perMin]]);
+    if (d.ok) return null;
+    const now = performance.now();
+    if ((this.#warnedUntil.get(key) ?? 0) > now) return 0;
+    if (this.#warnedUntil.size > 10_000) for (const [k, until] of this.#warnedUntil) if (until <= now) this.#warnedUntil.delete(k);
+    this.#warnedUntil.set(key, now + d.retryAfterS * 1000);
+    return Math.max(1, Math.ceil(d.retryAfterS));
+  }
+
+  /** Stops the allowance's sweep timer. */
+  close(): void {
+    this.#perUser.close();
   }
 
   async #text(h: BotHandle, msg: TextMessage, texts: BotTexts): Promise<void> {

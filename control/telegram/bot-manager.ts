@@ -167,10 +167,14 @@ export class TelegramBotManager {
     return outcome;
   }
 
-  /** Stops every bot (gracefully, all at once). */
-  async close(): Promise<void> {
+  /**
+   * Stops every bot (gracefully, all at once). `graceMs`: at process shutdown the gateway's own
+   * SHUTDOWN_GRACE_MS, so a supervisor's stop timeout is not outlasted; what is cut short is redelivered.
+   */
+  async close(graceMs?: number): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#runners.values()].map((r) => r.stop()));
+    await Promise.all([...this.#runners.values()].map((r) => r.stop(graceMs)));
+    this.o.conversation.close();
     await this.o.ownership.close();
   }
 

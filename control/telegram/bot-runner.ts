@@ -101,6 +101,8 @@ interface Life {
   handle: BotHandle | null;
   /** A failed poller's updates in flight finishing and their acknowledgement saved. */
   settling: Promise<void>;
+  /** How long a stop lets updates in flight finish: the bot's grace, or less when the process is shutting down. */
+  graceMs: number;
 }
 
 export class BotRunner {
@@ -148,17 +150,21 @@ export class BotRunner {
     if (this.#life) return;
     const stop = new AbortController();
     const abortHandling = new AbortController();
-    const life: Life = { stop, abortHandling, done: Promise.resolve(), handle: null, settling: Promise.resolve() };
+    const life: Life = { stop, abortHandling, done: Promise.resolve(), handle: null, settling: Promise.resolve(), graceMs: this.deps.graceMs };
     this.#life = life;
     life.done = this.#run(life).finally(() => {
       if (this.#life === life) this.#life = null;
     });
   }
 
-  /** Graceful: updates being handled finish (up to the grace period), the last offset reaches Telegram. */
-  async stop(): Promise<void> {
+  /**
+   * Graceful: updates being handled finish (up to the grace period, or `graceMs` when shorter), the
+   * last offset reaches Telegram. Updates cut short are not acknowledged: Telegram sends them again.
+   */
+  async stop(graceMs = this.deps.graceMs): Promise<void> {
     const life = this.#life;
     if (!life) return;
+    life.graceMs = Math.min(life.graceMs, graceMs);
     life.stop.abort();
     await life.done;
     if (this.#state.status !== 'failed') this.#set({ status: 'stopped' });
@@ -314,7 +320,7 @@ export class BotRunner {
       abortHandling,
     });
     life.handle = handle;
-    const stopPoller = () => void poller.stop(this.deps.graceMs);
+    const stopPoller = () => void poller.stop(life.graceMs);
     if (ending.aborted) stopPoller();
     else ending.addEventListener('abort', stopPoller, { once: true });
     this.#set({ status: 'running', since: new Date().toISOString(), mode: 'polling' });
@@ -327,13 +333,13 @@ export class BotRunner {
       ending.removeEventListener('abort', stopPoller);
     }
     // Stopped: the graceful part (updates in flight, the final offset) is poller.stop's, already under way.
-    await poller.stop(this.deps.graceMs);
+    await poller.stop(life.graceMs);
   }
 
   /** Stop of a webhook bot: deliveries in flight finish, up to the grace period. */
   async #drain(life: Life): Promise<void> {
     const cancel = new AbortController();
-    const late = await Promise.race([this.#queue.idle().then(() => false), sleep(this.deps.graceMs, true, { signal: cancel.signal }).catch(() => false)]);
+    const late = await Promise.race([this.#queue.idle().then(() => false), sleep(life.graceMs, true, { signal: cancel.signal }).catch(() => false)]);
     cancel.abort();
     if (late) {
       life.abortHandling.abort();

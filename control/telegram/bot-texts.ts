@@ -17,6 +17,7 @@ export interface BotTexts {
   failed(errorId: string): string;
   cutShort(errorId: string | undefined): string;
   usageLimit: string;
+  tooFast(waitS: number): string;
 }
 
 const EN: BotTexts = {
@@ -31,6 +32,7 @@ const EN: BotTexts = {
   failed: (id) => `Sorry, something went wrong on our side (error id ${id}). Please try again in a moment.`,
   cutShort: (id) => `\n\n[The answer was cut short${id ? ` (error id ${id})` : ''}.]`,
   usageLimit: 'Sorry, this bot has answered as many messages as it may for now. Please try again later.',
+  tooFast: (s) => `You are writing faster than I can answer. Please wait ${s} s, then send your message again.`,
 };
 
 const RU: BotTexts = {
@@ -45,6 +47,7 @@ const RU: BotTexts = {
   failed: (id) => `Извините, у нас что-то пошло не так (код ошибки ${id}). Попробуйте ещё раз чуть позже.`,
   cutShort: (id) => `\n\n[Ответ оборвался${id ? ` (код ошибки ${id})` : ''}.]`,
   usageLimit: 'Извините, бот исчерпал лимит сообщений на сейчас. Попробуйте позже.',
+  tooFast: (s) => `Вы пишете быстрее, чем я успеваю отвечать. Подождите ${s} с и отправьте сообщение снова.`,
 };
 
 export function botTexts(language: string | null | undefined): BotTexts {

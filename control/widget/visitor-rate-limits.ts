@@ -1,79 +1,17 @@
 /**
- * Each widget instance's own message limits: per visitor session and per client address, both
- * per minute, as the admin set them on the instance (so they change with it, at once). Token
- * buckets that refill continuously; a message needs a token from both, and takes neither when one
- * is empty. Buckets that have refilled are swept, and a hard cap keeps an address flood from
- * growing memory (the least recently used go first, as in control/http/rate-limiter.ts).
+ * Each widget instance's own message limits: per visitor session and per client address, both per
+ * minute, as the admin set them on the instance (so they change with it, at once). A message needs
+ * a token from both and takes neither when one is empty (control/http/token-buckets.ts).
  */
 import { rateLimitKey } from '../http/client-ip.ts';
 import type { RateDecision } from '../http/rate-limiter.ts';
+import { TokenBuckets } from '../http/token-buckets.ts';
 
-interface Bucket {
-  tokens: number;
-  last: number;
-  perMin: number;
-}
-
-const MAX_BUCKETS = 100_000;
-
-export class VisitorRateLimits {
-  readonly #buckets = new Map<string, Bucket>();
-  readonly #sweep: NodeJS.Timeout;
-
-  constructor(
-    private readonly now: () => number = () => performance.now(),
-    private readonly maxBuckets = MAX_BUCKETS,
-  ) {
-    this.#sweep = setInterval(() => this.sweep(), 60_000);
-    this.#sweep.unref();
-  }
-
+export class VisitorRateLimits extends TokenBuckets {
   /** Take one message from the session's and the address's allowance, or say when to try again. */
-  take(limits: { instanceId: number; sessionId: number | null; ip: string; sessionPerMin: number; ipPerMin: number }): RateDecision {
+  takeMessage(limits: { instanceId: number; sessionId: number | null; ip: string; sessionPerMin: number; ipPerMin: number }): RateDecision {
     const keys: Array<[string, number]> = [[`${limits.instanceId}|ip|${rateLimitKey(limits.ip)}`, limits.ipPerMin]];
     if (limits.sessionId !== null) keys.push([`${limits.instanceId}|s|${limits.sessionId}`, limits.sessionPerMin]);
-    const buckets = keys.map(([key, perMin]) => this.#bucket(key, perMin));
-    const empty = buckets.filter((b) => b.tokens < 1);
-    if (empty.length) return { ok: false, retryAfterS: Math.max(...empty.map((b) => ((1 - b.tokens) * 60) / b.perMin)) };
-    for (const b of buckets) b.tokens -= 1;
-    return { ok: true, retryAfterS: 0 };
-  }
-
-  #bucket(key: string, perMin: number): Bucket {
-    const t = this.now();
-    let b = this.#buckets.get(key);
-    if (!b) {
-      if (this.#buckets.size >= this.maxBuckets) this.sweep();
-      b = { tokens: perMin, last: t, perMin };
-    } else {
-      b.tokens = Math.min(b.perMin, b.tokens + ((t - b.last) / 60_000) * b.perMin);
-      // The admin changed the limit: what was used in the last minute stays used, under the new limit, now.
-      if (b.perMin !== perMin) b.tokens = Math.max(0, b.tokens + perMin - b.perMin);
-      b.perMin = perMin;
-      b.last = t;
-      this.#buckets.delete(key); // re-inserted: the map's order is least recently used first
-    }
-    this.#buckets.set(key, b);
-    return b;
-  }
-
-  sweep(): void {
-    const t = this.now();
-    for (const [key, b] of this.#buckets) if (b.tokens + ((t - b.last) / 60_000) * b.perMin >= b.perMin) this.#buckets.delete(key);
-    if (this.#buckets.size >= this.maxBuckets) {
-      let drop = this.#buckets.size - Math.floor(this.maxBuckets * 0.9);
-      for (const key of this.#buckets.keys()) {
-        if (drop-- <= 0) break;
-        this.#buckets.delete(key);
-      }
-    }
-  }
-
-  get size(): number {
-    return this.#buckets.size;
-  }
-
-  close(): void {
-    clearInterval(this.#sweep);
+    return this.take(keys);
   }
 }

@@ -40,12 +40,14 @@ const REFUSAL_STATUS: Record<WidgetRefusedError['reason'], number> = {
   origin_not_allowed: 403,
   session_gone: 401,
   voice_disabled: 403,
+  voice_busy: 503,
 };
 
 /** The widget service's refusals as the visitor API answers them. */
 export function visitorHttpError(err: unknown): HttpError | null {
   if (err instanceof WidgetRefusedError) {
-    return new HttpError(REFUSAL_STATUS[err.reason], err.reason, err.message, undefined, err.reason === 'session_gone' ? [['WWW-Authenticate', 'Bearer']] : []);
+    const headers: Array<[string, string]> = err.reason === 'session_gone' ? [['WWW-Authenticate', 'Bearer']] : err.reason === 'voice_busy' ? [['Retry-After', '30']] : [];
+    return new HttpError(REFUSAL_STATUS[err.reason], err.reason, err.message, undefined, headers);
   }
   if (err instanceof VisitorRateLimitedError) return tooManyRequests('rate_limited', err.message, err.retryAfterS);
   return null;

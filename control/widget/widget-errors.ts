@@ -10,7 +10,9 @@ export type WidgetRefusalReason =
   | 'origin_not_allowed'
   /** The visitor's chat session is gone (erased, deleted by an admin): start a new one. */
   | 'session_gone'
-  | 'voice_disabled';
+  | 'voice_disabled'
+  /** Every voice line this instance may use on this gateway is taken (WIDGET_VOICE_CALLS). */
+  | 'voice_busy';
 
 export class WidgetRefusedError extends Error {
   override name = 'WidgetRefusedError';

@@ -51,6 +51,8 @@ export class WidgetVisitors {
   readonly #instances = new Map<string, { at: number; instance: Promise<WidgetInstance | undefined> }>();
   /** Voice tokens already used for a call, until they expire. */
   readonly #usedVoiceTokens = new Map<string, number>();
+  /** Voice calls open now on this gateway, by instance id. */
+  readonly #voiceCalls = new Map<number, number>();
 
   constructor(
     private readonly widgets: WidgetsRepo,
@@ -58,6 +60,7 @@ export class WidgetVisitors {
     private readonly chat: TextChat,
     readonly tokens: VisitorTokens,
     private readonly log: Logger,
+    private readonly options: { voiceCallsPerInstance: number } = { voiceCallsPerInstance: 3 },
   ) {}
 
   /** The instance, if `origin` may use it now; WidgetRefusedError otherwise. */
@@ -138,6 +141,7 @@ export class WidgetVisitors {
   async voiceToken(v: WidgetVisitor, ip: string): Promise<IssuedToken & { path: string }> {
     const instance = await this.#admitVisitor(v);
     if (!instance.voice_enabled) throw new WidgetRefusedError('voice_disabled', 'this chat has no voice button');
+    if (this.#linesBusy(instance.id)) throw new WidgetRefusedError('voice_busy', 'every voice line of this chat is busy; try again in a minute, or write instead');
     const session = await this.#session(v);
     // A call costs at least what a message does: it counts against the same per-session and per-IP limits.
     this.#take(instance, session.id, ip);
@@ -150,15 +154,37 @@ export class WidgetVisitors {
    * voice token of ours, presented from the origin it was issued to, and not used before: one
    * token, one call. The instance was checked (enabled, voice button on) when the token was
    * issued, at most VOICE_TOKEN_TTL_S ago; the upgrade itself reads no database.
+   * 'busy': the instance has all its lines (WIDGET_VOICE_CALLS) open here; the token is not spent.
+   * The call's line is given back by `release`, which the endpoint calls when the call ends.
    */
-  voiceCall(token: string, origin: string | undefined): { persona: string | undefined } | null {
+  voiceCall(token: string, origin: string | undefined): { persona: string | undefined; release(): void } | 'busy' | null {
     const grant = this.tokens.voiceGrant(token);
     if (!grant || grant.origin !== origin) return null;
     const now = Date.now() / 1000;
     for (const [id, exp] of this.#usedVoiceTokens) if (exp < now) this.#usedVoiceTokens.delete(id);
     if (this.#usedVoiceTokens.has(grant.tokenId)) return null;
+    if (this.#linesBusy(grant.instanceId)) return 'busy';
     this.#usedVoiceTokens.set(grant.tokenId, grant.expiresAt + 10);
-    return { persona: grant.personaId === null ? undefined : String(grant.personaId) };
+    const instanceId = grant.instanceId;
+    this.#voiceCalls.set(instanceId, (this.#voiceCalls.get(instanceId) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (this.#voiceCalls.get(instanceId) ?? 1) - 1;
+      if (left > 0) this.#voiceCalls.set(instanceId, left);
+      else this.#voiceCalls.delete(instanceId);
+    };
+    return { persona: grant.personaId === null ? undefined : String(grant.personaId), release };
+  }
+
+  /** Voice calls of instance `id` open on this gateway now. */
+  voiceCallsOf(id: number): number {
+    return this.#voiceCalls.get(id) ?? 0;
+  }
+
+  #linesBusy(instanceId: number): boolean {
+    return this.voiceCallsOf(instanceId) >= this.options.voiceCallsPerInstance;
   }
 
   /** An admin changed (or, with null, deleted) instance `id`: cut the replies it no longer allows. */
@@ -218,7 +244,7 @@ export class WidgetVisitors {
   }
 
   #take(instance: WidgetInstance, sessionId: number | null, ip: string): void {
-    const d = this.limits.take({ instanceId: instance.id, sessionId, ip, sessionPerMin: instance.session_messages_per_min, ipPerMin: instance.ip_messages_per_min });
+    const d = this.limits.takeMessage({ instanceId: instance.id, sessionId, ip, sessionPerMin: instance.session_messages_per_min, ipPerMin: instance.ip_messages_per_min });
     if (!d.ok) throw new VisitorRateLimitedError(d.retryAfterS);
   }
 

@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TurnMetrics } from '../../pipeline/call-pipeline.ts';
-import { EventLoopMonitor } from './event-loop-monitor.ts';
+import { EventLoopMonitor, RollingLagMonitor } from './event-loop-monitor.ts';
 
 /** Latency names from DESIGN.md; each becomes a `stage` label value. */
 export const STAGES = ['endpoint_ms', 'stt_final_ms', 'llm_ttft_ms', 'tts_ttfa_ms', 'v2v_ms', 'barge_in_ms'] as const;
@@ -15,8 +15,17 @@ export interface FrameTally {
 }
 
 export class GatewayMetrics {
+  /** Everything but the scrape-window lag gauge: safe for any reader (the admin monitor reads it every second). */
   readonly registry = new Registry();
+  /**
+   * Event-loop lag since the previous /metrics scrape (`voice_event_loop_lag_ms`): its own registry,
+   * because reading it starts a new window, and only the /metrics scrape may do that (the benches
+   * scrape once before a measured phase and once after it).
+   */
+  private readonly scrapeRegistry = new Registry();
   readonly eventLoop = new EventLoopMonitor();
+  /** Lag over the last 5-10 s, for /health and the admin monitor: reading it changes nothing. */
+  readonly recentLag = new RollingLagMonitor();
   readonly activeCalls: Gauge<'channel'>;
   readonly framesIn: Counter<'channel'>;
   readonly framesOut: Counter<'channel'>;
@@ -81,7 +90,7 @@ export class GatewayMetrics {
       name: 'voice_event_loop_lag_ms',
       help: 'Event-loop lag since the previous scrape, by quantile',
       labelNames: ['quantile'],
-      registers,
+      registers: [this.scrapeRegistry],
       collect() {
         const s = loop.snapshot();
         this.set({ quantile: '0.5' }, s.p50_ms);
@@ -106,11 +115,14 @@ export class GatewayMetrics {
     }
   }
 
+  /** The /metrics answer: every metric, and the lag since the previous scrape (which starts a new window). */
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const [all, lag] = await Promise.all([this.registry.metrics(), this.scrapeRegistry.metrics()]);
+    return { contentType: this.registry.contentType, body: all + lag };
   }
 
   stop(): void {
     this.eventLoop.stop();
+    this.recentLag.stop();
   }
 }

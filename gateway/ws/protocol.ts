@@ -37,6 +37,8 @@ export const ErrorCode = {
   CAPACITY: 'capacity',
   PIPELINE_ERROR: 'pipeline_error',
   TOO_MANY_ERRORS: 'too_many_errors',
+  /** A message this call may not send (typed text in a website visitor's call). */
+  NOT_ALLOWED: 'not_allowed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -93,6 +93,8 @@ export class VoiceConnection {
       case 'dtmf':
       case 'clear': {
         if (this.state.name !== 'live') return this.refuse(ErrorCode.NOT_STARTED, `"${msg.type}" before "start"`);
+        // A website visitor types in the widget's chat, where its length and rate limits apply; their call is for speaking.
+        if (msg.type === 'text' && this.deps.persona) return this.refuse(ErrorCode.NOT_ALLOWED, 'a website visitor\'s call takes speech only; write in the chat instead');
         if (msg.type === 'clear') {
           this.state.call.jitter?.clear();
           this.state.call.pipeline.control({ type: 'clear' });

@@ -28,6 +28,8 @@ interface UserData {
   remote: string;
   /** Set when the call's persona is fixed by its token (a widget visitor's), whatever `start` asks for. */
   persona?: { id: string | undefined };
+  /** A widget visitor's call: gives its instance's voice line back when the call ends. */
+  release?: () => void;
   connection?: VoiceConnection;
 }
 
@@ -102,7 +104,7 @@ export class VoiceEndpoint {
        * Tokens other than the voice token: a website visitor's one-call voice token (control/widget),
        * checked with the upgrade's Origin; the call speaks as the persona it names. Null: refused.
        */
-      voiceGrant?: (token: string, origin: string | undefined) => { persona: string | undefined } | null;
+      voiceGrant?: (token: string, origin: string | undefined) => { persona: string | undefined; release(): void } | 'busy' | null;
       /** Softphone tokens minted for signed-in operators (control/auth/operator-voice-tokens.ts), each good for one upgrade. */
       operatorTokens?: { redeem(token: string): unknown };
     },
@@ -136,6 +138,12 @@ export class VoiceEndpoint {
         // An operator's softphone token is as good as the gateway's own, and spent by this upgrade.
         const gatewayToken = !!token && (tokenMatches(token, options.token) || !!deps.operatorTokens?.redeem(token));
         const grant = token && !gatewayToken ? (deps.voiceGrant?.(token, req.getHeader('origin') || undefined) ?? null) : null;
+        if (grant === 'busy') {
+          // Not a failed upgrade: the token is good (and not spent), the widget's lines are taken.
+          deps.metrics?.protocolErrors.inc({ code: 'widget_voice_busy' });
+          writeJson(res, '503 Service Unavailable', errorBody('voice_busy', 'every voice line of this chat is busy; try again in a minute'), [['Retry-After', '30']]);
+          return;
+        }
         if (!gatewayToken && !grant) {
           deps.upgrades.failed(ip);
           deps.metrics?.protocolErrors.inc({ code: 'unauthorized' });
@@ -144,7 +152,7 @@ export class VoiceEndpoint {
         }
         const offered = protocols.split(',').map((p) => p.trim());
         res.upgrade<UserData>(
-          grant ? { remote, persona: { id: grant.persona } } : { remote },
+          grant ? { remote, persona: { id: grant.persona }, release: grant.release } : { remote },
           req.getHeader('sec-websocket-key'),
           offered.includes(VOICE_SUBPROTOCOL) ? VOICE_SUBPROTOCOL : '',
           req.getHeader('sec-websocket-extensions'),
@@ -185,6 +193,7 @@ export class VoiceEndpoint {
       },
       close: (ws, code) => {
         const data = ws.getUserData();
+        data.release?.();
         const connection = data.connection;
         if (!connection) return;
         const live = this.live.get(connection);

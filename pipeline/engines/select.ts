@@ -7,7 +7,7 @@
  * bad model path fails at startup, not on the first call.
  */
 import { join, isAbsolute } from 'node:path';
-import { findModel, type EngineType } from '../../models/manifest.ts';
+import { findModel, type EngineConfig, type EngineType } from '../../models/manifest.ts';
 import type { EngineLog } from './engine-error.ts';
 import { OpenAiCompatibleLlm, type LlmProviderConfig } from './llm-openai.ts';
 import type { SherpaModelKind } from './sherpa-model-dir.ts';
@@ -33,8 +33,11 @@ interface SherpaModelRef {
   modelDir?: string;
   /** A name from models/manifest.json: its directory under `modelsDir` and its engine type/files. */
   model?: string;
-  /** The sherpa model type when a bare directory's files do not tell it ('nemo-ctc', 'sense-voice', ...). */
-  type?: EngineType;
+  /**
+   * The sherpa model type when a bare directory's files do not tell it ('nemo-ctc', 'sense-voice',
+   * ...), or a manifest entry's engine (type and file names) for a directory the caller resolved.
+   */
+  type?: EngineType | EngineConfig;
 }
 
 export type SttSelection =

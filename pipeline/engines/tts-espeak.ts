@@ -38,7 +38,6 @@ export interface EspeakTtsOptions {
  */
 export const ESPEAK_VOICE_NAME = /^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*(?:\+[A-Za-z0-9_-]+)?$/;
 
-const LANGUAGE_VOICES: Record<string, string> = { en: 'en-us', ru: 'ru' };
 
 /** espeak-ng's output rate for its built-in voices. */
 export const ESPEAK_SAMPLE_RATE = 22050;
@@ -72,7 +71,9 @@ export class EspeakTts implements TtsEngine {
 
   private voiceFor(text: string, o: TtsOptions): string {
     if (o.voice) return checkVoice(o.voice);
-    if (o.language && LANGUAGE_VOICES[o.language]) return LANGUAGE_VOICES[o.language];
+    // A language asked for gets this engine's voice for it (an owner may have chosen one: en-us+f3, ru+m2).
+    if (o.language === 'en') return this.opts.voice ?? 'en-us';
+    if (o.language === 'ru') return this.opts.russianVoice ?? 'ru';
     if ((this.opts.autoVoice ?? true) && /[а-яё]/i.test(text)) return this.opts.russianVoice ?? 'ru';
     return this.opts.voice ?? 'en-us';
   }

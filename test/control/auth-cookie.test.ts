@@ -75,6 +75,25 @@ t.test('CSRF: the cookie refresh needs a JSON body and a same-origin Origin', as
   t.equal(none.body.error.code, 'no_refresh_token');
 });
 
+t.test('X-Forwarded-Host names the page\'s host only behind a trusted proxy (TRUST_PROXY)', async (t) => {
+  const spoof = { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' };
+  const direct = await startControl();
+  t.teardown(direct.stop);
+  await direct.userToken('xena', 'viewer');
+  const a = await cookieLogin(direct, 'xena');
+  const refused = await cookieRefresh(direct, a.cookie, spoof);
+  t.equal(refused.status, 403, 'without TRUST_PROXY a client cannot name the host its foreign Origin has');
+  t.equal(refused.body.error.code, 'cross_origin');
+  t.equal((await cookieRefresh(direct, a.cookie, { origin: direct.base })).status, 200, 'the refused try did not spend the cookie');
+
+  const proxied = await startControl({ TRUST_PROXY: '1' });
+  t.teardown(proxied.stop);
+  await proxied.userToken('yuri', 'viewer');
+  const b = await cookieLogin(proxied, 'yuri');
+  const viaProxy = await cookieRefresh(proxied, b.cookie, { origin: 'https://gw.example', 'x-forwarded-host': 'gw.example' });
+  t.equal(viaProxy.status, 200, 'behind our own proxy the public host name is the page\'s host');
+});
+
 t.test('logout clears the cookie and ends the session: the cookie no longer refreshes', async (t) => {
   const c = await startControl();
   t.teardown(c.stop);

@@ -183,6 +183,24 @@ t.test('the allow-list: others are refused politely and never reach the conversa
   await until('the allowed user is answered in a group chat too', () => tg.botMessages(TOKEN_A, 902).length === 1, 20_000);
 });
 
+t.test('a user writing faster than TELEGRAM_USER_MESSAGES_PER_MIN is told once to wait; the rest are acknowledged, not answered; others are unaffected', async (t) => {
+  const e = await setup(t, { TELEGRAM_USER_MESSAGES_PER_MIN: '1' });
+  const { c, tg, op } = e;
+  await c.call('POST', '/admin/faq', { token: op, body: { question: 'What are your opening hours?', answer: ANSWER, keywords: ['hours'] } });
+  const bot = await createBot(e, { llm: { backend: 'faq' } });
+  await running(e, bot.id);
+  for (let i = 0; i < 4; i++) tg.userWrites(TOKEN_A, { chatId: 905, text: 'What are your opening hours?' });
+  await until('all four acknowledged', () => tg.pending(TOKEN_A) === 0, 30_000);
+  await until('the first answered in full', () => tg.botMessages(TOKEN_A, 905).some((m) => /anything else/.test(m.text ?? '')), 20_000);
+  const texts = tg.botMessages(TOKEN_A, 905).map((m) => m.text ?? '');
+  t.equal(texts.length, 2, 'one answer and one notice, not four replies');
+  t.ok(texts[0]!.startsWith(ANSWER));
+  t.match(texts[1], /faster than I can answer\. Please wait \d+ s/);
+  tg.userWrites(TOKEN_A, { chatId: 906, text: 'What are your opening hours?' });
+  await until('another user is answered', () => lastBotText(tg, TOKEN_A, 906)?.startsWith(ANSWER), 20_000);
+  t.equal(tg.botMessages(TOKEN_A, 905).length, 2, 'nothing more was sent to the fast writer');
+});
+
 t.test('the secretary takes a message over several typed turns into the inbox, marked telegram with the chat', async (t) => {
   const e = await setup(t);
   const { c, tg, viewer } = e;

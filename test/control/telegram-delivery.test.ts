@@ -193,13 +193,31 @@ t.test('a stop cut short leaves the update unacknowledged: it comes again and is
   const { c, tg } = e;
   const bot = await createBot(e);
   await running(e, bot.id);
+  // The answer's first edit is told to wait (429, 15 s; the bot keeps honouring it after the start): the
+  // update is surely still being handled when the stop comes.
+  tg.failMethod('editMessageText', { status: 429, retryAfterS: 15 });
   tg.userWrites(TOKEN, { chatId: 95, text: 'What are your opening hours?' });
-  await until('handling started', () => tg.botMessages(TOKEN, 95).length === 1);
+  await until('handling started and held', () => tg.botMessages(TOKEN, 95).length === 1 && tg.requests.some((r) => r.method === 'editMessageText'));
   t.equal((await c.call('POST', `/admin/telegram/bots/${bot.id}/stop`, { token: e.op })).status, 200);
   t.equal(tg.pending(TOKEN), 1, 'not acknowledged: Telegram still has it');
   t.equal((await c.call('POST', `/admin/telegram/bots/${bot.id}/start`, { token: e.op })).status, 200);
   await until('answered after the start', () => tg.botMessages(TOKEN, 95).some((m) => /anything else/.test(m.text ?? '')), 20_000);
   await until('acknowledged', () => tg.pending(TOKEN) === 0);
+});
+
+t.test('at process shutdown the bots get the shutdown grace, not their own longer one; what is cut short stays unacknowledged', async (t) => {
+  const e = await setup(t, { TELEGRAM_STOP_GRACE_MS: '600000' });
+  const { c, tg } = e;
+  const bot = await createBot(e);
+  await running(e, bot.id);
+  tg.failMethod('editMessageText', { status: 429, retryAfterS: 60 });
+  tg.userWrites(TOKEN, { chatId: 97, text: 'What are your opening hours?' });
+  await until('handling started and held by a 429', () => tg.botMessages(TOKEN, 97).length === 1 && tg.requests.some((r) => r.method === 'editMessageText'));
+  const closing = Date.now();
+  await c.cp.telegram.close(0);
+  t.ok(Date.now() - closing < 30_000, 'the close did not wait out the 429 (60 s) nor the bot\'s grace (10 min)');
+  t.notOk(answeredOnce(tg, 97), 'the answer was cut short rather than waited for (the bot\'s own grace is 10 minutes)');
+  t.equal(tg.pending(TOKEN), 1, 'not acknowledged: Telegram delivers it again after the restart');
 });
 
 t.test('a reply longer than 4096 characters goes on in a new message, cut at a sentence', async (t) => {

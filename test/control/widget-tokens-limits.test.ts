@@ -48,7 +48,7 @@ t.test('rate limits: per session and per address, refill, admin changes apply at
   let now = 0;
   const limits = new VisitorRateLimits(() => now);
   t.teardown(() => limits.close());
-  const take = (sessionId: number | null, ip = '192.0.2.1', sessionPerMin = 2, ipPerMin = 3) => limits.take({ instanceId: 1, sessionId, ip, sessionPerMin, ipPerMin });
+  const take = (sessionId: number | null, ip = '192.0.2.1', sessionPerMin = 2, ipPerMin = 3) => limits.takeMessage({ instanceId: 1, sessionId, ip, sessionPerMin, ipPerMin });
   t.ok(take(1).ok);
   t.ok(take(1).ok);
   const refused = take(1);

@@ -35,7 +35,12 @@ const VIEWS: Array<{ path: string; heading: string; ready?: RegExp }> = [
   { path: '/widgets', heading: 'Widgets', ready: /^No widgets yet\.$/ },
   { path: '/usage', heading: 'Usage and limits', ready: /^No limits:/ },
   { path: '/legal', heading: 'Legal \/ GDPR', ready: /^No consents recorded\.$/ },
-  { path: '/tts', heading: 'TTS', ready: /^Not built yet$/ },
+  { path: '/tts', heading: 'TTS', ready: /^Showing \d+ of \d+ voices\.$/ },
+  { path: '/stt', heading: 'STT', ready: /^pocketsphinx$/ },
+  // Models and About: their data, or (before the engines routes exist) the words saying so.
+  { path: '/models', heading: 'Models', ready: /^Kind and languages$|does not offer \/admin\/models/ },
+  { path: '/settings', heading: 'Settings', ready: /^Lowest match score/ },
+  { path: '/about', heading: 'About', ready: /^Node\.js$|does not offer \/admin\/about/ },
   { path: '/no-such-page', heading: 'Page not found' },
 ];
 

@@ -7,6 +7,8 @@
  */
 import t from 'tap';
 import { runCall } from '../../gateway/ws/reference-client.ts';
+import { until } from '../helpers/until.ts';
+import { TestClient } from '../helpers/ws-client.ts';
 import { TestVisitor } from '../control/helpers/widget-visitor.ts';
 import { startSecretaryGateway, type SecretaryGateway } from './helpers/secretary-gateway.ts';
 import { hasChromium, launchChromium, serveHostPage, widgetSnippet } from './helpers/widget-page.ts';
@@ -50,6 +52,50 @@ t.test('a voice token opens one call from its origin, as the widget persona', as
   await t.rejects(call(v.token!, SHOP), /HTTP 401/, 'a chat token is not a voice token');
   const normal = await call(gw.token);
   t.match(normal.reply_text, /front desk/, 'the gateway token still works, with the default persona');
+});
+
+t.test('one widget has at most WIDGET_VOICE_CALLS (3) calls open; its visitors cannot type into a call', async (t) => {
+  const op = await gw.userToken('owner3', 'operator');
+  const w = (await gw.call('POST', '/admin/widgets', op, { name: 'Busy shop', allowed_origins: [SHOP], voice_enabled: true })).body;
+  const lines = () => gw.controlPlane.widgets.voiceCallsOf(w.id);
+  const token = async () => {
+    const v = new TestVisitor(gw.base, w.public_id, SHOP);
+    await v.start();
+    return v.call('POST', '/voice-token', {});
+  };
+  const open: TestClient[] = [];
+  t.teardown(() => open.forEach((c) => c.ws.terminate()));
+  const dial = async (voiceToken: string) => {
+    const c = new TestClient(gw.url, voiceToken, { origin: SHOP });
+    open.push(c);
+    await c.start();
+    return c;
+  };
+  const a = await dial((await token()).body.token);
+  await dial((await token()).body.token);
+  const third = (await token()).body.token;
+  const late = (await token()).body.token; // issued while a line was still free
+  await dial(third);
+  t.equal(lines(), 3);
+
+  const refused = await token();
+  t.equal(refused.status, 503, 'a fourth token is refused while the three lines are open');
+  t.equal(refused.body.error.code, 'voice_busy');
+  t.equal(refused.headers.get('retry-after'), '30');
+  await t.rejects(new TestClient(gw.url, late, { origin: SHOP }).opened, /HTTP 503/, 'a token issued before the lines filled is refused at the upgrade');
+
+  a.sendJson({ type: 'text', text: 'x'.repeat(3000) });
+  const err = await a.waitForEvent('error');
+  t.equal(err.code, 'not_allowed', 'typed text in a visitor’s call is refused: typing goes through the chat and its limits');
+  t.equal(a.ws.readyState, a.ws.OPEN, 'the call goes on');
+
+  a.ws.close();
+  await until('a line given back when its call ends', () => lines() === 2);
+  await dial(late);
+  t.pass('the token refused while busy was not spent: it opens a call once a line is free');
+  t.equal(lines(), 3);
+  for (const c of open) c.ws.close();
+  await until('every line given back', () => lines() === 0);
 });
 
 t.test('the widget’s voice button in Chromium: a hands-free call greets as the widget persona, and ends', { skip: hasChromium() ? false : 'no Chromium' }, async (t) => {

@@ -13,9 +13,9 @@ export class TestClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
 
-  constructor(url: string, token: string | null, opts: { protocols?: string[] } = {}) {
+  constructor(url: string, token: string | null, opts: { protocols?: string[]; origin?: string } = {}) {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-    this.ws = new WebSocket(url, opts.protocols ?? [], { headers, perMessageDeflate: false });
+    this.ws = new WebSocket(url, opts.protocols ?? [], { headers, perMessageDeflate: false, ...(opts.origin ? { origin: opts.origin } : {}) });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));

@@ -29,6 +29,11 @@ export interface ServerControl {
   ranges: string[];
   /** The next `count` file requests send only `bytes` bytes of their body, then drop the socket. */
   cutNext: (count: number, bytes: number) => void;
+  /**
+   * The next file request sends `bytes` bytes of its body, then waits until the returned function
+   * is called to send the rest: a download caught in the middle, for as long as a test needs.
+   */
+  holdNext: (bytes: number) => () => void;
   ignoreRange: boolean;
   close: () => Promise<void>;
 }
@@ -36,6 +41,7 @@ export interface ServerControl {
 export async function serveArchive(files: Record<string, Buffer>): Promise<ServerControl> {
   let cuts = 0;
   let cutAfter = 0;
+  let hold: { bytes: number; released: Promise<void> } | null = null;
   const ctl = {
     ranges: [] as string[],
     ignoreRange: false,
@@ -60,6 +66,13 @@ export async function serveArchive(files: Record<string, Buffer>): Promise<Serve
     } else {
       res.writeHead(200, { 'content-length': body.length });
     }
+    if (hold && start + hold.bytes < body.length) {
+      const { bytes, released } = hold;
+      hold = null;
+      res.write(body.subarray(start, start + bytes));
+      void released.then(() => res.end(body.subarray(start + bytes)));
+      return;
+    }
     if (cuts > 0 && start + cutAfter < body.length) {
       cuts--;
       // The reset comes after the client has read the bytes (a reset makes its kernel drop unread data;
@@ -74,6 +87,11 @@ export async function serveArchive(files: Record<string, Buffer>): Promise<Serve
   return Object.assign(ctl, {
     url: (p: string) => `http://127.0.0.1:${port}${p}`,
     cutNext: (count: number, bytes: number) => { cuts = count; cutAfter = bytes; },
+    holdNext: (bytes: number) => {
+      let release!: () => void;
+      hold = { bytes, released: new Promise<void>((r) => (release = r)) };
+      return release;
+    },
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   });
 }

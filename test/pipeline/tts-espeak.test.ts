@@ -50,6 +50,20 @@ t.test('the voice follows the script unless one is given', async (t) => {
   t.ok(spelt > ru * 1.5, `auto voice ${ru} samples vs forced English ${spelt}`);
 });
 
+t.test("a language asked for is spoken with the engine's own voice for it (an owner's choice), not a fixed one", async (t) => {
+  const plain = new EspeakTts();
+  const chosen = new EspeakTts({ voice: 'en-us+f3', russianVoice: 'ru+m2' });
+  const explicit = new EspeakTts({ voice: 'en-us' });
+  t.teardown(() => Promise.all([plain.close(), chosen.close(), explicit.close()]));
+  const same = async (text: string, language: string, a: EspeakTts, b: EspeakTts) => {
+    const [x, y] = [(await all(a.synthesize(text, { language }))).pcm, (await all(b.synthesize(text, { language }))).pcm];
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  };
+  t.notOk(await same('We are open from nine to six.', 'en', plain, chosen), 'English in the chosen voice');
+  t.notOk(await same('Мы работаем с девяти до шести.', 'ru', plain, chosen), 'Russian in the chosen Russian voice');
+  t.ok(await same('We are open from nine to six.', 'en', plain, explicit), 'en-us by default, as before');
+});
+
 t.test('abort stops synthesis mid-sentence and ends quietly', async (t) => {
   const tts = new EspeakTts();
   t.teardown(() => tts.close());

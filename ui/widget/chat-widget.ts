@@ -268,6 +268,8 @@ export class ChatWidget {
         return t.originRefused;
       case 'widget_disabled':
         return t.disabled;
+      case 'voice_busy':
+        return t.voiceBusy;
       case 'widget_not_found':
       case 'not_found':
         return t.notFound;

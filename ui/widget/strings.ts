@@ -24,6 +24,7 @@ const en = {
   voiceStart: 'Start a voice call',
   voiceStop: 'End the voice call',
   voiceFailed: 'The voice call could not start (microphone or connection).',
+  voiceBusy: 'All voice lines are busy. Please try again in a minute, or write here.',
 };
 
 const ru: typeof en = {
@@ -49,6 +50,7 @@ const ru: typeof en = {
   voiceStart: 'Начать голосовой звонок',
   voiceStop: 'Завершить голосовой звонок',
   voiceFailed: 'Голосовой звонок не удалось начать (микрофон или связь).',
+  voiceBusy: 'Все голосовые линии заняты. Попробуйте через минуту или напишите здесь.',
 };
 
 export type Strings = typeof en;

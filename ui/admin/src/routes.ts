@@ -36,6 +36,11 @@ const Telephony = lazy(() => import('./views/Telephony.tsx'));
 const Widgets = lazy(() => import('./views/Widgets.tsx'));
 const Usage = lazy(() => import('./views/Usage.tsx'));
 const Legal = lazy(() => import('./views/Legal.tsx'));
+const Tts = lazy(() => import('./views/Tts.tsx'));
+const Stt = lazy(() => import('./views/Stt.tsx'));
+const Models = lazy(() => import('./views/Models.tsx'));
+const Settings = lazy(() => import('./views/Settings.tsx'));
+const About = lazy(() => import('./views/About.tsx'));
 
 export const NAV: NavGroup[] = [
   {
@@ -51,9 +56,9 @@ export const NAV: NavGroup[] = [
     items: [
       { path: '/providers', label: 'nav.providers', view: Providers },
       { path: '/personas', label: 'nav.personas', view: Personas },
-      { path: '/tts', label: 'nav.tts', view: null },
-      { path: '/stt', label: 'nav.stt', view: null },
-      { path: '/models', label: 'nav.models', view: null },
+      { path: '/tts', label: 'nav.tts', view: Tts },
+      { path: '/stt', label: 'nav.stt', view: Stt },
+      { path: '/models', label: 'nav.models', view: Models },
     ],
   },
   {
@@ -82,8 +87,8 @@ export const NAV: NavGroup[] = [
       { path: '/api-keys', label: 'nav.apikeys', view: ApiKeys },
       { path: '/backups', label: 'nav.backups', view: Backups },
       { path: '/legal', label: 'nav.legal', view: Legal },
-      { path: '/settings', label: 'nav.settings', view: null },
-      { path: '/about', label: 'nav.about', view: null },
+      { path: '/settings', label: 'nav.settings', view: Settings },
+      { path: '/about', label: 'nav.about', view: About },
     ],
   },
 ];

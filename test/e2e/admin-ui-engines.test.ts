@@ -1,0 +1,277 @@
+/**
+ * The TTS, STT, Models, Settings and About views in Chromium against the real gateway (espeak-ng
+ * and pocketsphinx from Debian): a setting changed, refused in words, and reset, each seen in the
+ * database and after a reload; a TTS preset added, edited and deleted; "say it" playing the
+ * streamed reply while it arrives (audio received and played counted by the page, time to first
+ * audio shown); the sentence cache emptied; a flite recording transcribed; a viewer offered no
+ * edit controls; the views at 360 px. Models, About and the engine choice use routes another
+ * branch adds: against a gateway without them the views must say so in words.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import type { Page } from 'playwright-core';
+import { fliteSpeech, withSilence, writeWav16k } from '../../bench/lib/flite-speech.ts';
+import { axeViolations, startAdminUi, type AxeViolation } from './helpers/admin-browser.ts';
+
+t.setTimeout(300_000);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'vg-ui-engines-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const wav = path.join(dir, 'question.wav');
+writeWav16k(wav, withSilence(fliteSpeech('What are your opening hours?'), 300, 300));
+
+const describe = (vs: AxeViolation[]) => vs.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
+/** Seconds of "say it" audio the page played and received (its own counts). */
+async function playedAndReceived(page: Page): Promise<[number, number]> {
+  const audio = page.getByTestId('say-audio');
+  return [Number(await audio.getAttribute('data-played')), Number(await audio.getAttribute('data-received'))];
+}
+
+// The secretary pipeline: real speech engines, which the engine choice switches (the echo pipeline has none).
+const ui = await startAdminUi({ env: { PIPELINE: 'secretary' } });
+t.teardown(ui.close);
+const repos = ui.sg.controlPlane.repos;
+await ui.user('ada', 'admin');
+await ui.user('otto', 'operator');
+await ui.user('vic', 'viewer');
+const adminToken = await ui.sg.userToken('script', 'admin');
+/** Whether this gateway has a route yet (the engines branch adds /admin/models, /admin/engines, /admin/about). */
+const has = async (route: string) => (await ui.sg.call('GET', route, adminToken)).status !== 404;
+
+t.test('settings: edit, refusal in words, reset; persisted across a reload', async (t) => {
+  const page = await (await ui.context()).newPage();
+  await ui.signIn(page, 'ada');
+  await page.goto('/settings');
+  const threshold = page.getByTestId('setting-faq-threshold');
+  await threshold.getByText('Lowest match score').waitFor();
+
+  await threshold.getByLabel('New value for faq.threshold').fill('0.72');
+  await threshold.getByRole('button', { name: 'Save: faq.threshold' }).click();
+  await threshold.getByText('Saved.').waitFor();
+  t.equal(await repos.config.get('faq.threshold'), 0.72, 'stored as a number');
+
+  // Out of range: the API's refusal beside the setting; nothing stored.
+  await threshold.getByLabel('New value for faq.threshold').fill('5');
+  await threshold.getByRole('button', { name: 'Save: faq.threshold' }).click();
+  const refusal = threshold.getByRole('alert');
+  await refusal.waitFor();
+  t.match(await refusal.textContent(), /validation_failed/, 'the refusal names its code');
+  t.equal(await repos.config.get('faq.threshold'), 0.72, 'the refused value is not stored');
+
+  // A boolean through its checkbox, a text, and JSON that does not parse (our words, nothing sent).
+  const recording = page.getByTestId('setting-calls-recording_enabled');
+  await recording.getByLabel('calls.recording_enabled: on').check();
+  await recording.getByRole('button', { name: 'Save: calls.recording_enabled' }).click();
+  await recording.getByText('Saved.').waitFor();
+  t.equal(await repos.config.get('calls.recording_enabled'), true);
+  const company = page.getByTestId('setting-company-name');
+  await company.getByLabel('New value for company.name').fill('Acme Plumbing');
+  await company.getByRole('button', { name: 'Save: company.name' }).click();
+  await company.getByText('Saved.').waitFor();
+  t.equal(await repos.config.get('company.name'), 'Acme Plumbing');
+  const backend = page.getByTestId('setting-llm-default_backend');
+  if (await backend.count()) {
+    await backend.getByLabel(/New value for llm\.default_backend/).fill('{"backend": ');
+    await backend.getByRole('button', { name: 'Save: llm.default_backend' }).click();
+    await backend.getByRole('alert').getByText(/This is not valid JSON/).waitFor();
+  }
+  t.same(describe(await axeViolations(page)), [], 'settings with a refusal shown pass axe');
+
+  await page.reload();
+  await threshold.getByTestId('setting-value').getByText(/^0\.72/).waitFor();
+  t.match(await threshold.getByTestId('setting-value').textContent(), /changed/, 'a reload shows the stored value as changed');
+  t.match(await company.getByTestId('setting-value').textContent(), /Acme Plumbing/);
+
+  await threshold.getByRole('button', { name: 'Reset to default: faq.threshold' }).click();
+  await threshold.getByText('Back to the default.').waitFor();
+  t.equal(await repos.config.get('faq.threshold'), undefined, 'reset removes the stored value');
+  await page.reload();
+  await threshold.getByTestId('setting-value').getByText(/the default/).waitFor();
+  t.equal(await threshold.getByRole('button', { name: 'Reset to default: faq.threshold' }).count(), 0, 'nothing left to reset');
+  await page.context().close();
+});
+
+t.test('TTS: presets, say it while it streams, the cache emptied', async (t) => {
+  const page = await (await ui.context()).newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await ui.signIn(page, 'otto');
+  await page.getByRole('link', { name: 'TTS', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'TTS' }).waitFor();
+  await page.getByTestId('tts-engines').getByText('espeak-ng').waitFor();
+  await page.getByText(/^Showing \d+ of \d+ voices\.$/).waitFor();
+  await page.getByLabel('Filter voices (id, name or language)').fill('en-us');
+  await page.getByRole('cell', { name: 'en-us', exact: true }).first().waitFor();
+
+  // A preset through its form: refused voice in words first, then stored.
+  const form = page.getByRole('form', { name: 'New preset' });
+  await form.getByLabel('Name').fill('Clear English');
+  await form.getByLabel('Voice').fill('no-such-voice');
+  await form.getByRole('button', { name: 'Add' }).click();
+  await page.getByRole('alert').getByText(/no-such-voice/).waitFor();
+  await form.getByLabel('Voice').fill('en-us');
+  await form.getByLabel('Speed').fill('1.2');
+  await form.getByRole('button', { name: 'Add' }).click();
+  await page.getByRole('cell', { name: 'Clear English', exact: true }).waitFor();
+  t.match(await repos.ttsPresets.list(), [{ name: 'Clear English', engine: 'espeak-ng', voice: 'en-us', speed: 1.2 }], 'the preset is stored');
+
+  // Say it with that preset: audio arrives and plays before the whole reply is in.
+  const streamed: Array<{ status: number; type: string }> = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname === '/admin/tts/stream') streamed.push({ status: r.status(), type: r.headers()['content-type'] ?? '' });
+  });
+  const say = page.getByRole('form', { name: 'Say it' });
+  await say.getByLabel('Text to speak').fill('Good morning. Thank you for calling Acme Plumbing. We are open from nine to five, Monday to Friday. Leave a message after the tone.');
+  await say.getByLabel('Voice').selectOption({ label: 'Clear English' });
+  await say.getByRole('button', { name: 'Say it' }).click();
+  await page.locator('[data-testid="say-state"][data-state="playing"], [data-testid="say-state"][data-state="done"]').waitFor();
+  const ttfa = await page.getByTestId('say-ttfa').textContent();
+  t.match(ttfa, /^Time to first audio: [\d,]+ ms$/, 'the time to first audio is shown');
+  t.comment(`say it, ${ttfa} (loopback, espeak-ng, loaded machine)`);
+  await page.locator('[data-testid="say-state"][data-state="done"]').waitFor({ timeout: 60_000 });
+  const ms = async (id: string) => Number((await page.getByTestId(id).textContent())?.replace(/\D/g, ''));
+  t.ok((await ms('say-ttfa')) < (await ms('say-received')), 'sound started before the whole reply was in');
+  const [played, received] = await playedAndReceived(page);
+  t.ok(received > 3, `several seconds of audio arrived (${received} s)`);
+  t.equal(played, received, 'and all of it was played');
+  t.match(streamed, [{ status: 200, type: /^audio\/L16;rate=24000/ }], 'one raw PCM stream at 24 kHz');
+  t.same(describe(await axeViolations(page)), [], 'the TTS view after playing passes axe');
+
+  // The sentences are cached now; emptying the cache shows zero.
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.getByTestId('cache-entries').getByText(/^[1-9]\d*$/).waitFor();
+  await page.getByRole('button', { name: 'Empty the cache' }).click();
+  await page.getByTestId('cache-entries').getByText(/^0$/).waitFor();
+  t.equal((await ui.sg.call('GET', '/admin/tts/cache', adminToken)).body.cache.entries, 0, 'the gateway’s cache is empty');
+
+  // Edit, then delete.
+  await page.getByRole('button', { name: 'Edit: Clear English' }).click();
+  const edit = page.getByRole('form', { name: 'Edit “Clear English”' });
+  await edit.getByLabel('Speed').fill('0.9');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('cell', { name: '0.9', exact: true }).waitFor();
+  t.match(await repos.ttsPresets.list(), [{ name: 'Clear English', speed: 0.9 }]);
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Delete: Clear English' }).click();
+  await page.getByText('No presets: personas speak with the default voice.').waitFor();
+  t.same(await repos.ttsPresets.list(), []);
+  t.same(pageErrors, [], 'no errors in the page');
+  await page.context().close();
+});
+
+t.test('STT: status, and a flite recording transcribed', async (t) => {
+  const page = await (await ui.context()).newPage();
+  await ui.signIn(page, 'otto');
+  await page.goto('/stt');
+  await page.getByTestId('stt-status').getByText('pocketsphinx').waitFor();
+  await page.getByLabel('Audio file (WAV, MP3, FLAC or Ogg Opus)').setInputFiles(wav);
+  await page.getByRole('button', { name: 'Transcribe' }).click();
+  const result = page.getByTestId('stt-result');
+  await result.waitFor({ timeout: 60_000 });
+  t.match(await result.textContent(), /opening hours/i, 'the question is recognised');
+  t.match(await result.textContent(), /pocketsphinx, wav/, 'with the engine and the format the gateway found');
+  await page.getByTestId('stt-counts').getByText(/^1 done, 0 failed$/).waitFor();
+  t.same(describe(await axeViolations(page)), [], 'the STT view with a result passes axe');
+  await page.context().close();
+});
+
+t.test('models, about and the engine choice: shown, or said to be missing from this gateway', async (t) => {
+  const page = await (await ui.context()).newPage();
+  await ui.signIn(page, 'ada');
+
+  await page.goto('/models');
+  await page.getByRole('heading', { level: 1, name: 'Models' }).waitFor();
+  if (await has('/admin/models')) {
+    const models = (await ui.sg.call('GET', '/admin/models', adminToken)).body as { items: Array<{ name: string }> };
+    await page.getByRole('columnheader', { name: 'Kind and languages' }).waitFor();
+    await page.getByTestId(`model-${models.items[0].name}`).waitFor();
+    t.equal(await page.locator('tbody tr[data-testid^="model-"]').count(), models.items.length, 'every model listed');
+  } else {
+    // TODO(lead): after merging the engines branch this branch no longer runs; drop it then.
+    t.match(await page.getByTestId('route-missing').textContent(), /does not offer \/admin\/models yet \(it answered 404\)/);
+  }
+
+  await page.goto('/about');
+  await page.getByRole('heading', { level: 1, name: 'About' }).waitFor();
+  if (await has('/admin/about')) {
+    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    await page.getByTestId('about-version').getByText(version, { exact: true }).waitFor();
+    t.match(await page.getByTestId('about').textContent(), /SQLite/, 'the database kind');
+  } else {
+    t.match(await page.getByTestId('route-missing').textContent(), /does not offer \/admin\/about yet/);
+  }
+
+  await page.goto('/tts');
+  const engine = page.getByRole('region', { name: 'Engine for new calls' });
+  if (await has('/admin/engines')) {
+    await engine.getByTestId('engine-name').waitFor();
+    const form = engine.getByRole('form', { name: 'Choose the engine' });
+    await form.getByLabel('Engine').selectOption('espeak');
+    await form.getByLabel('Voice').fill('no-such-voice');
+    await form.getByRole('button', { name: 'Use for new calls' }).click();
+    await engine.getByRole('alert').getByText(/no-such-voice/).waitFor();
+    t.match(await engine.getByTestId('engine-source').textContent(), /the environment/, 'a refused choice changes nothing');
+    await form.getByLabel('Voice').fill('en-us');
+    await form.getByRole('button', { name: 'Use for new calls' }).click();
+    await engine.getByText(/^New calls now use espeak/).waitFor();
+    await engine.getByTestId('engine-source').getByText('an admin, here').waitFor();
+    await form.getByRole('button', { name: 'Back to the environment’s choice' }).click();
+    await engine.getByTestId('engine-source').getByText('the environment, at start').waitFor();
+  } else {
+    t.match(await engine.getByTestId('route-missing').textContent(), /does not offer \/admin\/engines yet/);
+  }
+  await page.context().close();
+});
+
+t.test('a viewer reads every view and is offered nothing to change', async (t) => {
+  const page = await (await ui.context()).newPage();
+  await ui.signIn(page, 'vic');
+  const edits = /^(Say it|Stop|Add|Save|Edit|Delete|Empty the cache|Transcribe|Fetch|Use for new calls|Reset to default|Back to the environment)/;
+
+  await page.goto('/tts');
+  await page.getByText(/^Showing \d+ of \d+ voices\.$/).waitFor();
+  await page.getByText('Read-only: your role cannot change this.').waitFor();
+  t.equal(await page.getByRole('button', { name: edits }).count(), 0, 'TTS: no controls');
+  t.equal(await page.getByRole('form').count(), 0, 'TTS: no forms');
+
+  await page.goto('/stt');
+  await page.getByTestId('stt-status').waitFor();
+  t.equal(await page.getByRole('button', { name: edits }).count(), 0, 'STT: no transcribe');
+  t.equal(await page.locator('input[type="file"]').count(), 0);
+
+  await page.goto('/settings');
+  await page.getByTestId('setting-faq-threshold').getByText('Lowest match score').waitFor();
+  await page.getByText('Changing settings needs the admin role.').waitFor();
+  t.equal(await page.getByRole('button', { name: edits }).count(), 0, 'settings: no save or reset');
+  t.equal(await page.locator('main input, main textarea').count(), 0, 'settings: no inputs');
+
+  await page.goto('/models');
+  await page.getByRole('heading', { level: 1, name: 'Models' }).waitFor();
+  await page.locator('main table, [data-testid="route-missing"]').first().waitFor();
+  t.equal(await page.getByRole('button', { name: edits }).count(), 0, 'models: no fetch or delete');
+
+  // The API refuses a viewer's write anyway.
+  const refused = await page.evaluate(async () => {
+    const r = await fetch('/admin/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const { access_token } = (await r.json()) as { access_token: string };
+    const put = await fetch('/admin/config/faq.threshold', { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${access_token}` }, body: JSON.stringify({ value: 0.5 }) });
+    return put.status;
+  });
+  t.equal(refused, 403);
+  await page.context().close();
+});
+
+t.test('360 px: the views fit', async (t) => {
+  const page = await (await ui.context({ width: 360, height: 740 })).newPage();
+  await ui.signIn(page, 'ada');
+  for (const p of ['/tts', '/stt', '/models', '/settings', '/about']) {
+    await page.goto(p);
+    await page.locator('main h1').waitFor();
+    await page.locator('main h2, main [data-testid="route-missing"], main dl, main table').first().waitFor();
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+    t.ok(width <= 360, `${p}: page width ${width} px fits 360 px`);
+  }
+  await page.context().close();
+});

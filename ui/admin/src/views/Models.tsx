@@ -1,0 +1,194 @@
+/**
+ * Models: every model the manifest knows, whether it is installed (and used now by STT or TTS),
+ * and for admins fetching one (a download job whose progress is polled and shown as a bar: bytes
+ * received, then checksum and unpacking) or deleting one (the API refuses a model in use, in
+ * words). Jobs still running when the view opens are picked up from the list.
+ */
+import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
+import { ErrorBox } from '../components/ErrorBox.tsx';
+import { RouteProblem } from '../components/RouteProblem.tsx';
+import { formatNumber, t } from '../i18n/index.ts';
+import { api, can } from '../lib/api.ts';
+import { JOB_ENDED, type ModelItem, type ModelJob, type ModelsAnswer } from '../lib/engines-api.ts';
+import { valueOf } from '../lib/resource-value.ts';
+
+const POLL_MS = 500;
+const mb = (n: number) => formatNumber(n / 1024 / 1024, { maximumFractionDigits: 1 }) + ' MB';
+const running = (j: ModelJob | undefined) => !!j && !JOB_ENDED.includes(j.state);
+
+export default function Models() {
+  const [jobs, setJobs] = createSignal<Record<string, ModelJob>>({});
+  const [error, setError] = createSignal<unknown>(null);
+  const setJob = (j: ModelJob) => setJobs({ ...jobs(), [j.model]: j });
+  const [list, { refetch }] = createResource(() =>
+    api<ModelsAnswer>('GET', '/admin/models').then((r) => {
+      // Jobs under way (started elsewhere, or before this view opened) are followed from here on.
+      for (const j of r.jobs) if (running(j) || !jobs()[j.model]) setJob(j);
+      return r;
+    }),
+  );
+
+  // One timer for every running job, one request per job at a time; a job that ends refreshes
+  // the list (installed, where).
+  let polling = false;
+  const poll = async () => {
+    if (polling) return;
+    polling = true;
+    try {
+      await Promise.all(
+        Object.values(jobs())
+          .filter(running)
+          .map(async (j) => {
+            try {
+              const next = await api<ModelJob>('GET', `/admin/models/jobs/${encodeURIComponent(String(j.id))}`);
+              setJob(next);
+              if (!running(next)) void refetch();
+            } catch (err) {
+              setError(err);
+              setJob({ ...j, state: 'failed', error: null });
+            }
+          }),
+      );
+    } finally {
+      polling = false;
+    }
+  };
+  const timer = setInterval(() => void poll(), POLL_MS);
+  onCleanup(() => clearInterval(timer));
+
+  const fetchModel = async (m: ModelItem) => {
+    setError(null);
+    try {
+      const r = await api<{ job: ModelJob } | ModelJob>('POST', `/admin/models/${encodeURIComponent(m.name)}/fetch`);
+      setJob('job' in r ? r.job : r);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const remove = async (m: ModelItem) => {
+    if (!confirm(t('common.confirmDelete', { name: m.name }))) return;
+    setError(null);
+    try {
+      await api('DELETE', `/admin/models/${encodeURIComponent(m.name)}`);
+    } catch (err) {
+      setError(err);
+    }
+    await refetch();
+  };
+
+  return (
+    <section>
+      <h1>{t('nav.models')}</h1>
+      <RouteProblem error={list.error} route="/admin/models" />
+      <ErrorBox error={error()} />
+      <Show when={valueOf(list)}>
+        {(l) => (
+          <>
+            <Show when={l().models_dir}>{(dir) => <p class="muted">{t('models.dir', { dir: dir() })}</p>}</Show>
+            <Show when={!can('admin')}>
+              <p class="muted">{t('models.adminOnly')}</p>
+            </Show>
+            <div class="table-wrap" tabindex="0" role="region" aria-label={t('nav.models')}>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('models.name')}</th>
+                    <th scope="col">{t('models.kind')}</th>
+                    <th scope="col">{t('models.size')}</th>
+                    <th scope="col">{t('models.status')}</th>
+                    <Show when={can('admin')}>
+                      <th scope="col">
+                        <span class="muted">{t('common.edit')}</span>
+                      </th>
+                    </Show>
+                  </tr>
+                </thead>
+                <tbody>
+                  <Show when={l().items.length === 0}>
+                    <tr>
+                      <td colSpan={5}>{t('common.empty')}</td>
+                    </tr>
+                  </Show>
+                  <For each={l().items}>
+                    {(m) => (
+                      <tr data-testid={`model-${m.name}`}>
+                        <td>
+                          <strong>{m.name}</strong>
+                          <br />
+                          <span class="muted">{m.description}</span>
+                        </td>
+                        <td>
+                          {m.kind}
+                          <br />
+                          <span class="muted">{m.languages.join(', ')}</span>
+                        </td>
+                        <td>
+                          {m.size_bytes === null ? t('common.none') : mb(m.size_bytes)}
+                          <Show when={!m.verified}>
+                            <br />
+                            <span class="muted">{t('models.unverified')}</span>
+                          </Show>
+                        </td>
+                        <td data-testid="model-status">
+                          {t(`models.status.${m.status}`)}
+                          <Show when={m.location && m.location !== 'models_dir'}>
+                            <span class="muted"> ({m.location === 'hf_cache' ? t('models.inHfCache') : m.location})</span>
+                          </Show>
+                          <Show when={m.in_use}>{(k) => <span class="badge">{t('models.inUse', { by: k().toUpperCase() })}</span>}</Show>
+                          <Show when={jobs()[m.name]}>{(j) => <JobProgress job={j()} />}</Show>
+                        </td>
+                        <Show when={can('admin')}>
+                          <td>
+                            <div class="actions">
+                              <Show when={m.status !== 'installed' && !running(jobs()[m.name])}>
+                                <button type="button" onClick={() => void fetchModel(m)} aria-label={`${t('models.fetch')}: ${m.name}`}>
+                                  {t('models.fetch')}
+                                </button>
+                              </Show>
+                              <Show when={m.status !== 'absent' && !running(jobs()[m.name])}>
+                                <button type="button" class="danger" onClick={() => void remove(m)} aria-label={`${t('common.delete')}: ${m.name}`}>
+                                  {t('common.delete')}
+                                </button>
+                              </Show>
+                            </div>
+                          </td>
+                        </Show>
+                      </tr>
+                    )}
+                  </For>
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </Show>
+    </section>
+  );
+}
+
+/** The API's words for a failed job (text, or a code and message). */
+const jobError = (e: NonNullable<ModelJob['error']>) => (typeof e === 'string' ? e : t('models.failed', { message: e.message, code: e.code }));
+
+/** A fetch job: its stage in words, a bar while bytes arrive (indeterminate without a total), the error in words. */
+function JobProgress(props: { job: ModelJob }) {
+  const label = () => t(`models.job.${props.job.state}`);
+  return (
+    <div class="job" role="status">
+      <span>{label()}</span>
+      <Show when={running(props.job)}>
+        <Show when={props.job.total_bytes} fallback={<progress aria-label={label()} />}>
+          {(total) => (
+            <>
+              <progress aria-label={label()} max={total()} value={props.job.received_bytes} />
+              <span class="muted">
+                {' '}
+                {mb(props.job.received_bytes)} / {mb(total())}
+              </span>
+            </>
+          )}
+        </Show>
+      </Show>
+      <Show when={props.job.error}>{(e) => <p class="error">{jobError(e())}</p>}</Show>
+    </div>
+  );
+}
