@@ -9,7 +9,7 @@ import { t } from '../i18n/index.ts';
 import { api, can } from '../lib/api.ts';
 import { engineSlot, MODEL_KIND_FOR_ENGINE, type EngineKind, type EngineNow, type ModelItem, type ModelsAnswer, type RawEngines } from '../lib/engines-api.ts';
 import { valueOf } from '../lib/resource-value.ts';
-import { ErrorBox } from './ErrorBox.tsx';
+import { Feedback } from './Feedback.tsx';
 import { RouteProblem } from './RouteProblem.tsx';
 
 interface Draft {
@@ -89,12 +89,7 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
               <For each={options()}>{(o) => <li>{o.available ? t('engines.available', { engine: o.engine }) : t('engines.unavailable', { engine: o.engine, reason: o.reason ?? t('common.none') })}</li>}</For>
             </ul>
             <Show when={can('admin')} fallback={<p class="muted">{t('engines.adminOnly')}</p>}>
-              <ErrorBox error={error()} />
-              <Show when={notice()}>
-                <p class="notice" role="status">
-                  {notice()}
-                </p>
-              </Show>
+              <Feedback error={error()} notice={notice()} />
               <form class="card" onSubmit={save} aria-labelledby={formId}>
                 <h3 id={formId}>{t('engines.change')}</h3>
                 <div class="row">

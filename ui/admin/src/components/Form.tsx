@@ -4,6 +4,7 @@
  * back the typed value, so a view binds a field to its draft in one line.
  */
 import { createSignal, Show, splitProps, type JSX } from 'solid-js';
+import { Dynamic } from 'solid-js/web';
 import { t } from '../i18n/index.ts';
 import { ErrorBox } from './ErrorBox.tsx';
 
@@ -25,6 +26,8 @@ export function FormCard(props: {
   error?: unknown;
   /** Lay the fields out in a row (short forms). */
   row?: boolean;
+  /** The heading's level: 3 for a form inside a section that has its own h2. */
+  level?: 2 | 3;
   /** More buttons after submit and cancel. */
   extra?: JSX.Element;
   children: JSX.Element;
@@ -38,7 +41,9 @@ export function FormCard(props: {
         props.onSubmit();
       }}
     >
-      <h2 id={props.id}>{props.title}</h2>
+      <Dynamic component={props.level === 3 ? 'h3' : 'h2'} id={props.id}>
+        {props.title}
+      </Dynamic>
       {props.children}
       <ErrorBox error={props.error} />
       <div class="actions">

@@ -4,7 +4,8 @@
  * received, then checksum and unpacking) or deleting one (the API refuses a model in use, in
  * words). Jobs still running when the view opens are picked up from the list.
  */
-import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
+import { createResource, createSignal, onCleanup, Show } from 'solid-js';
+import { actionsColumn, DataTable, RowButton, type Column } from '../components/DataTable.tsx';
 import { ErrorBox } from '../components/ErrorBox.tsx';
 import { RouteProblem } from '../components/RouteProblem.tsx';
 import { formatNumber, t } from '../i18n/index.ts';
@@ -76,6 +77,67 @@ export default function Models() {
     await refetch();
   };
 
+  const columns: Column<ModelItem>[] = [
+    {
+      head: 'models.name',
+      cell: (m) => (
+        <>
+          <strong>{m.name}</strong>
+          <br />
+          <span class="muted">{m.description}</span>
+        </>
+      ),
+    },
+    {
+      head: 'models.kind',
+      cell: (m) => (
+        <>
+          {m.kind}
+          <br />
+          <span class="muted">{m.languages.join(', ')}</span>
+        </>
+      ),
+    },
+    {
+      head: 'models.size',
+      cell: (m) => (
+        <>
+          {m.size_bytes === null ? t('common.none') : mb(m.size_bytes)}
+          <Show when={!m.verified}>
+            <br />
+            <span class="muted">{t('models.unverified')}</span>
+          </Show>
+        </>
+      ),
+    },
+    {
+      head: 'models.status',
+      cell: (m) => (
+        <div data-testid="model-status">
+          {t(`models.status.${m.status}`)}
+          <Show when={m.location && m.location !== 'models_dir'}>
+            <span class="muted"> ({m.location === 'hf_cache' ? t('models.inHfCache') : m.location})</span>
+          </Show>
+          <Show when={m.in_use}>{(k) => <span class="badge">{t('models.inUse', { by: k().toUpperCase() })}</span>}</Show>
+          <Show when={jobs()[m.name]}>{(j) => <JobProgress job={j()} />}</Show>
+        </div>
+      ),
+    },
+    actionsColumn(
+      (m) => (
+        <>
+          <Show when={m.status !== 'installed' && !running(jobs()[m.name])}>
+            <RowButton label={t('models.fetch')} of={m.name} onClick={() => void fetchModel(m)} />
+          </Show>
+          <Show when={m.status !== 'absent' && !running(jobs()[m.name])}>
+            <RowButton label={t('common.delete')} of={m.name} onClick={() => void remove(m)} danger />
+          </Show>
+        </>
+      ),
+      () => can('admin'),
+    ),
+  ];
+
   return (
     <section>
       <h1>{t('nav.models')}</h1>
@@ -88,77 +150,7 @@ export default function Models() {
             <Show when={!can('admin')}>
               <p class="muted">{t('models.adminOnly')}</p>
             </Show>
-            <div class="table-wrap" tabindex="0" role="region" aria-label={t('nav.models')}>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('models.name')}</th>
-                    <th scope="col">{t('models.kind')}</th>
-                    <th scope="col">{t('models.size')}</th>
-                    <th scope="col">{t('models.status')}</th>
-                    <Show when={can('admin')}>
-                      <th scope="col">
-                        <span class="muted">{t('common.edit')}</span>
-                      </th>
-                    </Show>
-                  </tr>
-                </thead>
-                <tbody>
-                  <Show when={l().items.length === 0}>
-                    <tr>
-                      <td colSpan={5}>{t('common.empty')}</td>
-                    </tr>
-                  </Show>
-                  <For each={l().items}>
-                    {(m) => (
-                      <tr data-testid={`model-${m.name}`}>
-                        <td>
-                          <strong>{m.name}</strong>
-                          <br />
-                          <span class="muted">{m.description}</span>
-                        </td>
-                        <td>
-                          {m.kind}
-                          <br />
-                          <span class="muted">{m.languages.join(', ')}</span>
-                        </td>
-                        <td>
-                          {m.size_bytes === null ? t('common.none') : mb(m.size_bytes)}
-                          <Show when={!m.verified}>
-                            <br />
-                            <span class="muted">{t('models.unverified')}</span>
-                          </Show>
-                        </td>
-                        <td data-testid="model-status">
-                          {t(`models.status.${m.status}`)}
-                          <Show when={m.location && m.location !== 'models_dir'}>
-                            <span class="muted"> ({m.location === 'hf_cache' ? t('models.inHfCache') : m.location})</span>
-                          </Show>
-                          <Show when={m.in_use}>{(k) => <span class="badge">{t('models.inUse', { by: k().toUpperCase() })}</span>}</Show>
-                          <Show when={jobs()[m.name]}>{(j) => <JobProgress job={j()} />}</Show>
-                        </td>
-                        <Show when={can('admin')}>
-                          <td>
-                            <div class="actions">
-                              <Show when={m.status !== 'installed' && !running(jobs()[m.name])}>
-                                <button type="button" onClick={() => void fetchModel(m)} aria-label={`${t('models.fetch')}: ${m.name}`}>
-                                  {t('models.fetch')}
-                                </button>
-                              </Show>
-                              <Show when={m.status !== 'absent' && !running(jobs()[m.name])}>
-                                <button type="button" class="danger" onClick={() => void remove(m)} aria-label={`${t('common.delete')}: ${m.name}`}>
-                                  {t('common.delete')}
-                                </button>
-                              </Show>
-                            </div>
-                          </td>
-                        </Show>
-                      </tr>
-                    )}
-                  </For>
-                </tbody>
-              </table>
-            </div>
+            <DataTable label={t('nav.models')} columns={columns} rows={l().items} rowId={(m) => `model-${m.name}`} />
           </>
         )}
       </Show>

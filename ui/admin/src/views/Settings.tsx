@@ -7,6 +7,7 @@
  */
 import { createResource, createSignal, Index, Show } from 'solid-js';
 import { ErrorBox } from '../components/ErrorBox.tsx';
+import { Feedback } from '../components/Feedback.tsx';
 import { formatDateTime, t } from '../i18n/index.ts';
 import { api, can } from '../lib/api.ts';
 import { valueOf } from '../lib/resource-value.ts';
@@ -129,12 +130,7 @@ function SettingCard(props: { setting: Setting; replaced: (s: Setting) => void }
             <textarea name={s().key} spellcheck={false} value={text()} onInput={(e) => setText(e.currentTarget.value)} />
           </label>
         </Show>
-        <ErrorBox error={error()} />
-        <Show when={notice()}>
-          <p class="notice" role="status">
-            {notice()}
-          </p>
-        </Show>
+        <Feedback error={error()} notice={notice()} />
         <div class="actions">
           <button type="submit" class="primary" aria-label={`${t('common.save')}: ${s().key}`}>
             {t('common.save')}

@@ -3,8 +3,10 @@
  * add, edit and delete; the API checks the engine and voice and says what it would accept.
  * Engine-specific params are kept as they are (not edited here).
  */
-import { createSignal, For, Show } from 'solid-js';
-import { ErrorBox } from '../../components/ErrorBox.tsx';
+import { For, Show } from 'solid-js';
+import { actionsColumn, DataTable, RowButton, type Column } from '../../components/DataTable.tsx';
+import { createActions, Feedback } from '../../components/Feedback.tsx';
+import { createDraft, FormCard, SelectField, TextField } from '../../components/Form.tsx';
 import { formatNumber, t } from '../../i18n/index.ts';
 import { api, can } from '../../lib/api.ts';
 import type { TtsPreset, TtsVoices } from './tts-types.ts';
@@ -19,111 +21,51 @@ interface Draft {
 }
 
 export function TtsPresets(props: { presets: TtsPreset[] | undefined; voices: TtsVoices | undefined; changed: () => unknown }) {
-  const empty = (): Draft => ({ id: null, name: '', engine: props.voices?.default_engine ?? '', voice: '', language: '', speed: '1' });
-  const [draft, setDraft] = createSignal<Draft>(empty());
-  const [error, setError] = createSignal<unknown>(null);
-  const [notice, setNotice] = createSignal('');
-  const set = (patch: Partial<Draft>) => setDraft({ ...draft(), ...patch });
+  const { draft, set, load, reset, editing } = createDraft<Draft>({ id: null, name: '', engine: '', voice: '', language: '', speed: '1' });
+  const { error, notice, run, remove } = createActions(props.changed);
   // The engine picked in the form, or the default one before the voices arrived.
   const engine = () => draft().engine || props.voices?.default_engine || '';
   const voiceIds = () => (props.voices?.items ?? []).filter((v) => v.engine === engine()).map((v) => v.id);
 
-  const run = async (what: () => Promise<unknown>, done?: string) => {
-    setError(null);
-    setNotice('');
-    try {
-      await what();
-      if (done) setNotice(done);
-      await props.changed();
-    } catch (err) {
-      setError(err);
-    }
-  };
-  const save = (e: SubmitEvent) => {
-    e.preventDefault();
+  const save = () => {
     const d = draft();
     const body = { name: d.name, engine: engine(), voice: d.voice.trim(), language: d.language.trim() || null, speed: Number(d.speed) };
     void run(async () => {
       await (d.id === null ? api('POST', '/admin/tts/presets', body) : api('PATCH', `/admin/tts/presets/${d.id}`, body));
-      setDraft(empty());
+      reset();
     }, t('common.saved'));
   };
-  const edit = (p: TtsPreset) => setDraft({ id: p.id, name: p.name, engine: p.engine, voice: p.voice, language: p.language ?? '', speed: String(p.speed) });
-  const remove = (p: TtsPreset) => {
-    if (confirm(t('common.confirmDelete', { name: p.name }))) void run(() => api('DELETE', `/admin/tts/presets/${p.id}`));
-  };
+  const edit = (p: TtsPreset) => load({ id: p.id, name: p.name, engine: p.engine, voice: p.voice, language: p.language ?? '', speed: String(p.speed) });
+
+  const columns: Column<TtsPreset>[] = [
+    { head: 'tts.preset.name', cell: (p) => p.name },
+    { head: 'tts.engine', cell: (p) => p.engine },
+    { head: 'tts.voice', cell: (p) => p.voice },
+    { head: 'tts.language', cell: (p) => p.language ?? t('common.none') },
+    { head: 'tts.speed', cell: (p) => formatNumber(p.speed) },
+    actionsColumn(
+      (p) => (
+        <>
+          <RowButton label={t('common.edit')} of={p.name} onClick={() => edit(p)} />
+          <RowButton label={t('common.delete')} of={p.name} onClick={() => remove(p.name, () => api('DELETE', `/admin/tts/presets/${p.id}`))} danger />
+        </>
+      ),
+      () => can('operator'),
+    ),
+  ];
 
   return (
     <section aria-labelledby="tts-presets">
       <h2 id="tts-presets">{t('tts.presets')}</h2>
-      <ErrorBox error={error()} />
-      <Show when={notice()}>
-        <p class="notice" role="status">
-          {notice()}
-        </p>
-      </Show>
-      <div class="table-wrap" tabindex="0" role="region" aria-label={t('tts.presets')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('tts.preset.name')}</th>
-              <th scope="col">{t('tts.engine')}</th>
-              <th scope="col">{t('tts.voice')}</th>
-              <th scope="col">{t('tts.language')}</th>
-              <th scope="col">{t('tts.speed')}</th>
-              <Show when={can('operator')}>
-                <th scope="col">
-                  <span class="muted">{t('common.edit')}</span>
-                </th>
-              </Show>
-            </tr>
-          </thead>
-          <tbody>
-            <Show when={props.presets?.length === 0}>
-              <tr>
-                <td colSpan={6}>{t('tts.presets.none')}</td>
-              </tr>
-            </Show>
-            <For each={props.presets}>
-              {(p) => (
-                <tr>
-                  <td>{p.name}</td>
-                  <td>{p.engine}</td>
-                  <td>{p.voice}</td>
-                  <td>{p.language ?? t('common.none')}</td>
-                  <td>{formatNumber(p.speed)}</td>
-                  <Show when={can('operator')}>
-                    <td>
-                      <div class="actions">
-                        <button type="button" onClick={() => edit(p)} aria-label={`${t('common.edit')}: ${p.name}`}>
-                          {t('common.edit')}
-                        </button>
-                        <button type="button" class="danger" onClick={() => remove(p)} aria-label={`${t('common.delete')}: ${p.name}`}>
-                          {t('common.delete')}
-                        </button>
-                      </div>
-                    </td>
-                  </Show>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+      <Feedback error={error()} notice={notice()} />
+      <DataTable label={t('tts.presets')} columns={columns} rows={props.presets} empty={t('tts.presets.none')} />
       <Show when={can('operator')}>
-        <form class="card" onSubmit={save} aria-labelledby="preset-form">
-          <h3 id="preset-form">{draft().id === null ? t('tts.preset.new') : t('tts.preset.editing', { name: draft().name })}</h3>
+        <FormCard id="preset-form" level={3} title={editing() ? t('tts.preset.editing', { name: draft().name }) : t('tts.preset.new')} editing={editing()} onSubmit={save} onCancel={editing() ? reset : undefined}>
           <div class="row">
-            <label>
-              {t('tts.preset.name')}
-              <input name="preset-name" required maxLength={100} value={draft().name} onInput={(e) => set({ name: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('tts.engine')}
-              <select name="preset-engine" value={engine()} onChange={(e) => set({ engine: e.currentTarget.value, voice: '' })}>
-                <For each={props.voices?.engines ?? []}>{(e) => <option value={e.name}>{e.name}</option>}</For>
-              </select>
-            </label>
+            <TextField label={t('tts.preset.name')} name="preset-name" required maxLength={100} value={draft().name} onValue={(v) => set({ name: v })} />
+            <SelectField label={t('tts.engine')} name="preset-engine" value={engine()} onValue={(v) => set({ engine: v, voice: '' })}>
+              <For each={props.voices?.engines ?? []}>{(e) => <option value={e.name}>{e.name}</option>}</For>
+            </SelectField>
             <label>
               {t('tts.voice')}
               <input name="preset-voice" list="preset-voices" required maxLength={200} autocomplete="off" value={draft().voice} onInput={(e) => set({ voice: e.currentTarget.value })} />
@@ -131,26 +73,10 @@ export function TtsPresets(props: { presets: TtsPreset[] | undefined; voices: Tt
                 <For each={voiceIds()}>{(v) => <option value={v} />}</For>
               </datalist>
             </label>
-            <label>
-              {t('tts.language')}
-              <input name="preset-language" maxLength={35} placeholder="en, ru" value={draft().language} onInput={(e) => set({ language: e.currentTarget.value })} />
-            </label>
-            <label>
-              {t('tts.speed')}
-              <input name="preset-speed" type="number" required min="0.25" max="4" step="0.05" value={draft().speed} onInput={(e) => set({ speed: e.currentTarget.value })} />
-            </label>
+            <TextField label={t('tts.language')} name="preset-language" maxLength={35} placeholder="en, ru" value={draft().language} onValue={(v) => set({ language: v })} />
+            <TextField label={t('tts.speed')} name="preset-speed" type="number" required min="0.25" max="4" step="0.05" value={draft().speed} onValue={(v) => set({ speed: v })} />
           </div>
-          <div class="actions">
-            <button type="submit" class="primary">
-              {draft().id === null ? t('common.add') : t('common.save')}
-            </button>
-            <Show when={draft().id !== null}>
-              <button type="button" onClick={() => setDraft(empty())}>
-                {t('common.cancel')}
-              </button>
-            </Show>
-          </div>
-        </form>
+        </FormCard>
       </Show>
     </section>
   );

@@ -2,11 +2,19 @@
  * The TTS engines (rate, health in words) and the voices each offers. espeak-ng alone has over a
  * hundred, so the list is filtered by a text (id, name or language) and shows the first rows only.
  */
-import { createMemo, createSignal, For, Show } from 'solid-js';
+import { createMemo, createSignal, For } from 'solid-js';
+import { DataTable, type Column } from '../../components/DataTable.tsx';
 import { formatNumber, t } from '../../i18n/index.ts';
 import type { TtsVoices as Voices } from './tts-types.ts';
 
 const SHOWN = 40;
+type Voice = Voices['items'][number];
+const COLUMNS: Column<Voice>[] = [
+  { head: 'tts.voice', cell: (v) => v.id },
+  { head: 'tts.voice.name', cell: (v) => v.name },
+  { head: 'tts.language', cell: (v) => v.language ?? t('common.none') },
+  { head: 'tts.engine', cell: (v) => v.engine },
+];
 
 export function TtsVoices(props: { voices: Voices | undefined }) {
   const [filter, setFilter] = createSignal('');
@@ -38,35 +46,7 @@ export function TtsVoices(props: { voices: Voices | undefined }) {
       <p class="muted" role="status">
         {t('tts.voices.count', { shown: Math.min(SHOWN, matching().length), total: matching().length })}
       </p>
-      <div class="table-wrap" tabindex="0" role="region" aria-label={t('tts.voices')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('tts.voice')}</th>
-              <th scope="col">{t('tts.voice.name')}</th>
-              <th scope="col">{t('tts.language')}</th>
-              <th scope="col">{t('tts.engine')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            <Show when={matching().length === 0}>
-              <tr>
-                <td colSpan={4}>{t('common.empty')}</td>
-              </tr>
-            </Show>
-            <For each={matching().slice(0, SHOWN)}>
-              {(v) => (
-                <tr>
-                  <td>{v.id}</td>
-                  <td>{v.name}</td>
-                  <td>{v.language ?? t('common.none')}</td>
-                  <td>{v.engine}</td>
-                </tr>
-              )}
-            </For>
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={t('tts.voices')} columns={COLUMNS} rows={matching().slice(0, SHOWN)} />
     </section>
   );
 }
