@@ -12,7 +12,7 @@ export interface Column<T> {
   /** The header: a dictionary key, or markup (read where it is drawn, so it follows the language). */
   head: MessageKey | (() => JSX.Element);
   cell: (row: T) => JSX.Element;
-  /** A class for the cell (a status colour, `actions` for a row of buttons). */
+  /** A class for the cell (a status colour, `muted`). */
   class?: (row: T) => string | undefined;
   /** Left out when this says false (the edit column for a role that cannot edit). */
   when?: () => boolean;

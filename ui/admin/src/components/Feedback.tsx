@@ -1,8 +1,8 @@
 /**
  * What a view says after the owner did something: the API's refusal in words, or a short notice
- * that it worked. `createActions` runs one change at a time through the same path: clear the last
- * word, do it, say so or show the error, and reload the list either way (after a refusal the list
- * must still show what the server holds, e.g. the role a user kept).
+ * that it worked. `createActions` runs every change through the same path: clear the last word, do
+ * it, say so or show the error, and reload the list either way (after a refusal the list must still
+ * show what the server holds, e.g. the role a user kept).
  */
 import { createSignal, Show } from 'solid-js';
 import { t } from '../i18n/index.ts';
@@ -11,14 +11,12 @@ import { ErrorBox } from './ErrorBox.tsx';
 export function createActions(after?: () => unknown) {
   const [error, setError] = createSignal<unknown>(null);
   const [notice, setNotice] = createSignal('');
-  const run = async (what: () => Promise<unknown>, done?: string): Promise<boolean> => {
+  const run = async (what: () => Promise<unknown>, done?: string): Promise<void> => {
     setError(null);
     setNotice('');
-    let ok = false;
     try {
       await what();
       if (done) setNotice(done);
-      ok = true;
     } catch (err) {
       setError(err);
     } finally {
@@ -27,7 +25,6 @@ export function createActions(after?: () => unknown) {
         .then(after)
         .catch(() => {});
     }
-    return ok;
   };
   /** Delete after the browser's confirm names what goes. */
   const remove = (name: string, what: () => Promise<unknown>) => {

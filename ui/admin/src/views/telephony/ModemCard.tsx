@@ -40,9 +40,8 @@ export function ModemCard(props: { status: ModemStatus; onChange: () => void }) 
 
   const dial = () =>
     void run(async () => {
-      const r = await api<{ call_id: string }>('POST', '/admin/gsm/dial', { number: number().trim() });
+      await api('POST', '/admin/gsm/dial', { number: number().trim() });
       setNumber('');
-      return r;
     }, t('tel.dialled', { number: number().trim() }));
   const hangUp = (callId?: string) => void run(() => api('POST', '/admin/gsm/hangup', callId ? { call_id: callId } : {}), t('tel.hungUp'));
   const ussd = () =>
