@@ -63,10 +63,19 @@ t.test('admin UI: sign in, FAQ + chat, language and theme, sign out', async (t) 
   await liveCalls('0');
   const cli = ['--import', 'tsx', 'gateway/ws/reference-client-cli.ts', '--url', ui.sg.url, '--token', ui.sg.token, '--caller', '+15557654321', '--text', 'Is anyone there?'];
   // The caller stays on the line (silence) until hung up below; --max-ms is the ceiling if the test dies first.
-  const caller = spawn(process.execPath, [...cli, '--tail-ms', '120000', '--max-ms', '150000', '--json'], { stdio: 'ignore' });
-  const hungUp = new Promise<void>((resolve) => caller.once('exit', () => resolve()));
+  const caller = spawn(process.execPath, [...cli, '--tail-ms', '120000', '--max-ms', '150000', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let said = '';
+  caller.stdout.on('data', (d: Buffer) => (said += d.toString()));
+  caller.stderr.on('data', (d: Buffer) => (said += d.toString()));
+  const hungUp = new Promise<number | null>((resolve) => caller.once('exit', (code) => resolve(code)));
   t.teardown(() => void caller.kill());
-  await liveCalls('1');
+  // A client that gives up early fails the test with its own words, not a timeout.
+  await Promise.race([
+    liveCalls('1'),
+    hungUp.then((code) => {
+      throw new Error(`npm run call ended (exit ${code}) before the dashboard counted its call: ${said}`);
+    }),
+  ]);
   t.pass('the call shows on the dashboard while it lasts');
   caller.kill('SIGTERM');
   await hungUp;
