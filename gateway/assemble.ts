@@ -159,10 +159,16 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     async close() {
       controlPlane.setGsm(null);
       controlPlane.setEngines(null);
-      // While the server still answers their webhook deliveries; within the shutdown grace, like calls.
-      await controlPlane.telegram.close(config.shutdownGraceMs);
-      await modem?.close();
-      await gateway.close();
+      // One grace for everything that is talking to someone: the bots finish their messages while the
+      // calls end (the server stops accepting new ones at once but still answers webhook deliveries
+      // already made), so a supervisor's stop timeout sized for SHUTDOWN_GRACE_MS is not outlasted.
+      await Promise.all([
+        controlPlane.telegram.close(config.shutdownGraceMs),
+        (async () => {
+          await modem?.close();
+          await gateway.close();
+        })(),
+      ]);
       await pipelines.close(); // flushes the call log: before the database closes
       await controlPlane.close();
     },
