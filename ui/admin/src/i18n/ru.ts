@@ -307,8 +307,7 @@ export const ru: Dictionary = {
   'tg.enabled': 'Включён',
   'tg.autoStart': 'Запускать вместе со шлюзом',
   'tg.voice': 'Отвечать голосом на голосовые',
-  // Engine choice and missing routes (TTS and STT views; components/EngineChoice.tsx, RouteProblem.tsx)
-  'route.missing': 'Этот шлюз пока не предоставляет {route} (ответ 404): обновите шлюз, чтобы пользоваться этим разделом.',
+  // Engine choice (TTS and STT views; components/EngineChoice.tsx)
   'engines.title': 'Движок для новых звонков',
   'engines.engine': 'Движок',
   'engines.model': 'Модель',
@@ -316,6 +315,10 @@ export const ru: Dictionary = {
   'engines.source': 'Кем выбран',
   'engines.source.env': 'окружением, при запуске',
   'engines.source.admin': 'администратором, здесь',
+  'engines.running': 'Работает сейчас',
+  'engines.calls': 'звонков на нём: {count}',
+  'engines.draining': 'Заменены, завершают звонки',
+  'engines.drainingOne': '{runtime} (звонков: {count})',
   'engines.storedFailed': 'Выбранный здесь движок не запустился ({message}); работает движок из окружения.',
   'engines.available': '{engine}: доступен',
   'engines.unavailable': '{engine}: недоступен ({reason})',
@@ -390,7 +393,6 @@ export const ru: Dictionary = {
   'stt.confidence': 'Уверенность {value}.',
   'stt.alternatives': 'Другие варианты:',
   // Models view
-  'models.dir': 'Модели хранятся в {dir}.',
   'models.adminOnly': 'Загрузка и удаление моделей доступны только администратору.',
   'models.name': 'Модель',
   'models.kind': 'Вид и языки',
@@ -401,6 +403,7 @@ export const ru: Dictionary = {
   'models.status.absent': 'Не установлена',
   'models.inHfCache': 'в кэше HuggingFace',
   'models.unverified': 'нами не проверена',
+  'models.missingFiles': 'не хватает: {files}',
   'models.inUse': 'используется {by}',
   'models.fetch': 'Загрузить',
   'models.job.queued': 'Ждёт загрузки',
@@ -409,7 +412,6 @@ export const ru: Dictionary = {
   'models.job.extracting': 'Распаковка',
   'models.job.done': 'Загружена',
   'models.job.failed': 'Загрузка не удалась',
-  'models.failed': '{message} (код {code})',
   // Settings view
   'settings.adminOnly': 'Изменять настройки может только администратор.',
   'settings.current': 'Сейчас',
