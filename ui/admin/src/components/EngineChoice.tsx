@@ -144,7 +144,8 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
                   <button type="submit" class="primary" disabled={busy()}>
                     {t('engines.use')}
                   </button>
-                  <Show when={n().source === 'admin'}>
+                  {/* Also when a stored choice failed at start: resetting forgets it (the API accepts that). */}
+                  <Show when={n().source === 'admin' || n().stored_choice_failed}>
                     <button type="button" disabled={busy()} onClick={() => void apply('DELETE')}>
                       {t('engines.reset')}
                     </button>

@@ -7,7 +7,7 @@
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
 import { ErrorBox } from '../components/ErrorBox.tsx';
 import { formatNumber, t } from '../i18n/index.ts';
-import { api, can } from '../lib/api.ts';
+import { api, ApiError, can } from '../lib/api.ts';
 import { JOB_ENDED, type ModelItem, type ModelJob, type ModelsAnswer } from '../lib/engines-api.ts';
 import { valueOf } from '../lib/resource-value.ts';
 
@@ -50,7 +50,9 @@ export default function Models() {
               setJob(next);
             } catch (err) {
               setError(err);
-              setJob({ ...j, state: 'failed' });
+              // Only a job the gateway no longer knows (restarted) is over; a failed poll (network,
+              // an expired sign-in) says nothing about the download, which goes on: poll again.
+              if (err instanceof ApiError && err.status === 404) setJob({ ...j, state: 'failed' });
             }
           }),
       );
