@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import type { ControlPlane } from '../control/control-plane.ts';
 import { createControlPlane } from '../control/control-plane.ts';
 import { promRegistrySource, withEventLoopLag } from '../control/monitor/metrics-source.ts';
+import type { ModelCatalog } from '../pipeline/engines/model-catalog.ts';
 import { sweepStaleTemps } from '../runtime/owned-temp.ts';
 import type { GatewayConfig } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
@@ -58,6 +59,11 @@ export interface AssembleOptions {
   log: Logger;
   /** Where MODEM_* and the control plane's settings come from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The models /admin/models offers and the engines load (default: models/manifest.json into
+   * MODELS_DIR). Tests pass a manifest of their own on a loopback server; no setting or request can.
+   */
+  models?: ModelCatalog;
 }
 
 export async function assembleGateway(config: GatewayConfig, opts: AssembleOptions): Promise<AssembledGateway> {
@@ -94,6 +100,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
       voicePath: config.voice.path,
       // /admin/models installs where the engines load from; /admin/about reads the UI build served.
       modelsDir: config.secretary.modelsDir,
+      models: opts.models,
       uiDistDir: config.ui.distDir,
     });
   } catch (err) {
@@ -159,10 +166,16 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
     async close() {
       controlPlane.setGsm(null);
       controlPlane.setEngines(null);
-      // While the server still answers their webhook deliveries; within the shutdown grace, like calls.
-      await controlPlane.telegram.close(config.shutdownGraceMs);
-      await modem?.close();
-      await gateway.close();
+      // One grace for everything that is talking to someone: the bots finish their messages while the
+      // calls end (the server stops accepting new ones at once but still answers webhook deliveries
+      // already made), so a supervisor's stop timeout sized for SHUTDOWN_GRACE_MS is not outlasted.
+      await Promise.all([
+        controlPlane.telegram.close(config.shutdownGraceMs),
+        (async () => {
+          await modem?.close();
+          await gateway.close();
+        })(),
+      ]);
       await pipelines.close(); // flushes the call log: before the database closes
       await controlPlane.close();
     },

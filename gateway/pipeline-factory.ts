@@ -128,7 +128,11 @@ export async function createPipelineFactory(
     const stt = engines.stt.engine;
     if (stt instanceof PocketsphinxStt) stt.warm(pipelines.openingPhrases());
   };
-  const warmGreetings = () => void pipelines.warm().then((err) => err && log.warn({ err }, 'a changed greeting could not be cached; it will be synthesised per call'));
+  const warmGreetings = () =>
+    void pipelines
+      .warm()
+      .then((err) => err && log.warn({ err }, 'a changed greeting could not be cached; it will be synthesised per call'))
+      .catch((err: unknown) => log.warn({ err }, 'caching a changed greeting failed'));
   await engines.tts.engine.ready?.();
   warmStt();
   const warmError = await pipelines.warm();

@@ -123,7 +123,13 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
   const warmOnce = async (): Promise<Error | null> => {
     // The voice new calls get, held while it speaks (a switch meanwhile must not close it under us);
     // a replaced voice's phrases are dropped (its calls synthesise theirs).
-    const lease = leaseOf(engines.tts, false);
+    let lease: EngineLease<TtsEngine>;
+    try {
+      lease = leaseOf(engines.tts, false);
+    } catch (err) {
+      // The slot closed (the gateway is stopping) while a change was still queued: nothing to warm.
+      return err instanceof Error ? err : new Error(String(err));
+    }
     const tts = lease.engine;
     try {
       const wanted = source.greetings().map((g) => ({ text: g.text, voice: speakingVoice(g.voice, tts) }));

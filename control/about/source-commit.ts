@@ -2,8 +2,8 @@
  * The commit this checkout runs, read from its .git without spawning git (which may not be
  * installed where the gateway runs): HEAD, the branch it names in the loose refs or packed-refs,
  * in a plain clone or a `git worktree` (a .git file pointing at the worktree's git directory,
- * whose `commondir` holds the shared refs). A `COMMIT` file beside package.json, written by a
- * build that ships without .git, is read first. Null when neither says.
+ * whose `commondir` holds the shared refs). Without .git, a `COMMIT` file beside package.json,
+ * written by a build that ships without it. Null when neither says.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,8 +19,13 @@ const read = (file: string): string | null => {
 };
 
 export function sourceCommit(root: string): string | null {
+  const fromGit = gitCommit(root);
+  if (fromGit) return fromGit;
   const stamped = read(path.join(root, 'COMMIT'));
-  if (stamped && SHA.test(stamped)) return stamped;
+  return stamped && SHA.test(stamped) ? stamped : null;
+}
+
+function gitCommit(root: string): string | null {
   const dotGit = path.join(root, '.git');
   const pointer = read(dotGit);
   // A worktree's .git is a file "gitdir: <path>"; a clone's is the directory itself (read() fails on it).

@@ -102,13 +102,18 @@ export function modelsRoutes(s: ControlServices): RouteDef[] {
       async handler(ctx) {
         const entry = entryOf(ctx.params.name);
         ctx.audit.target = `model:${entry.name}`;
-        const user = inUse().get(entry.name);
-        if (user) throw conflict(`${entry.name} is in use by ${user === 'stt' ? 'speech recognition' : 'the voice'}; choose another engine or model first (PUT /admin/engines/${user})`, { in_use: user });
+        const refuseIfInUse = () => {
+          const user = inUse().get(entry.name);
+          if (user) throw conflict(`${entry.name} is in use by ${user === 'stt' ? 'speech recognition' : 'the voice'}; choose another engine or model first (PUT /admin/engines/${user})`, { in_use: user });
+        };
+        refuseIfInUse();
         const job = s.models.active(entry.name);
         if (job) throw conflict(`${entry.name} is being fetched (job ${job.id}); wait for it to end`, { job_id: job.id });
         const install = await catalog.install(entry);
         if (install.state === 'absent') throw new HttpError(404, 'not_installed', `${entry.name} is not installed`);
         if (install.location !== 'models_dir') throw conflict(`${entry.name} is in the HuggingFace cache, which the gateway reads but never changes`, { location: install.location });
+        // Asked again after the awaits above: a switch to this model may have started meanwhile.
+        refuseIfInUse();
         await catalog.remove(entry);
         return noContent();
       },

@@ -120,7 +120,8 @@ export class BotConversation {
     const now = performance.now();
     if ((this.#warnedUntil.get(key) ?? 0) > now) return 0;
     if (this.#warnedUntil.size > 10_000) for (const [k, until] of this.#warnedUntil) if (until <= now) this.#warnedUntil.delete(k);
-    this.#warnedUntil.set(key, now + d.retryAfterS * 1000);
+    // Quiet until the allowance has fully refilled (a minute), however fast the user keeps writing.
+    this.#warnedUntil.set(key, now + 60_000);
     return Math.max(1, Math.ceil(d.retryAfterS));
   }
 

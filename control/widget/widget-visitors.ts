@@ -140,7 +140,7 @@ export class WidgetVisitors {
   /** A token for one voice call as this visitor, speaking as the instance's persona. */
   async voiceToken(v: WidgetVisitor, ip: string): Promise<IssuedToken & { path: string }> {
     const instance = await this.#admitVisitor(v);
-    if (!instance.voice_enabled) throw new WidgetRefusedError('voice_disabled', 'this chat has no voice button');
+    if (!instance.voice_enabled || this.options.voiceCallsPerInstance === 0) throw new WidgetRefusedError('voice_disabled', 'this chat has no voice button');
     if (this.#linesBusy(instance.id)) throw new WidgetRefusedError('voice_busy', 'every voice line of this chat is busy; try again in a minute, or write instead');
     const session = await this.#session(v);
     // A call costs at least what a message does: it counts against the same per-session and per-IP limits.

@@ -69,6 +69,8 @@ export interface LiveEnginesOptions {
 }
 
 export class LiveEngines implements EngineControl {
+  /** Models an engine is being built from right now (a switch in progress). */
+  readonly #building = new Map<string, EngineKind>();
   readonly #kinds: Record<EngineKind, KindState>;
   readonly #listeners = new Set<(kind: EngineKind) => void>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -129,7 +131,8 @@ export class LiveEngines implements EngineControl {
       voice,
       source,
       runtime: h.name,
-      health: { ok: h.ok, detail: h.detail ?? null },
+      // Viewers read this: the engine's own detail (model paths, its error text) stays on /health, for admins.
+      health: { ok: h.ok, detail: h.ok ? null : 'the engine reports a fault: see /health or the log' },
       calls: st.slot.calls,
       draining: st.slot.draining().map((d) => ({ runtime: d.engine.name, calls: d.calls })),
       stored_choice_failed: st.failed,
@@ -141,7 +144,15 @@ export class LiveEngines implements EngineControl {
     await this.#serial(async () => {
       const st = this.#kinds[kind];
       const sel = await selectionOf(this.opts.build, kind, choice);
-      const engine = await build(this.opts.build, kind, sel, true);
+      // Counted as in use while it loads, so a model delete cannot remove the files under the build.
+      const model = modelOf(choice);
+      if (model) this.#building.set(model, kind);
+      let engine: AnyEngine;
+      try {
+        engine = await build(this.opts.build, kind, sel, true);
+      } finally {
+        if (model) this.#building.delete(model);
+      }
       let version: string | null = null;
       try {
         version = this.opts.store ? (await this.opts.store.set(kind, choice, by)).version : null;
@@ -236,7 +247,7 @@ export class LiveEngines implements EngineControl {
   }
 
   modelsInUse(): Map<string, EngineKind> {
-    const used = new Map<string, EngineKind>();
+    const used = new Map<string, EngineKind>(this.#building);
     for (const kind of ENGINE_KINDS) {
       const st = this.#kinds[kind];
       for (const engine of [st.slot.engine, ...st.slot.draining().map((d) => d.engine)]) {

@@ -37,10 +37,9 @@ const VIEWS: Array<{ path: string; heading: string; ready?: RegExp }> = [
   { path: '/legal', heading: 'Legal \/ GDPR', ready: /^No consents recorded\.$/ },
   { path: '/tts', heading: 'TTS', ready: /^Showing \d+ of \d+ voices\.$/ },
   { path: '/stt', heading: 'STT', ready: /^pocketsphinx$/ },
-  // Models and About: their data, or (before the engines routes exist) the words saying so.
-  { path: '/models', heading: 'Models', ready: /^Kind and languages$|does not offer \/admin\/models/ },
+  { path: '/models', heading: 'Models', ready: /^Kind and languages$/ },
   { path: '/settings', heading: 'Settings', ready: /^Lowest match score/ },
-  { path: '/about', heading: 'About', ready: /^Node\.js$|does not offer \/admin\/about/ },
+  { path: '/about', heading: 'About', ready: /^Node\.js$/ },
   { path: '/no-such-page', heading: 'Page not found' },
 ];
 

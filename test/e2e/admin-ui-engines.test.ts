@@ -3,16 +3,21 @@
  * and pocketsphinx from Debian): a setting changed, refused in words, and reset, each seen in the
  * database and after a reload; a TTS preset added, edited and deleted; "say it" playing the
  * streamed reply while it arrives (audio received and played counted by the page, time to first
- * audio shown); the sentence cache emptied; a flite recording transcribed; a viewer offered no
- * edit controls; the views at 360 px. Models, About and the engine choice use routes another
- * branch adds: against a gateway without them the views must say so in words.
+ * audio shown); the sentence cache emptied; a flite recording transcribed; a model fetched from a
+ * loopback stand-in for GitHub releases (a test manifest passed to the gateway as code, as
+ * test/control/models-api.test.ts does), its progress bar caught half way, installed, deleted;
+ * About; the TTS voice for new calls switched and reset; a viewer offered no edit controls; the
+ * views at 360 px.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { fliteSpeech, withSilence, writeWav16k } from '../../bench/lib/flite-speech.ts';
+import { ModelCatalog } from '../../pipeline/engines/model-catalog.ts';
+import { until } from '../helpers/until.ts';
+import { entryFor, makeArchive, serveArchive } from '../models/archive-server.ts';
 import { axeViolations, startAdminUi, type AxeViolation } from './helpers/admin-browser.ts';
 
 t.setTimeout(300_000);
@@ -29,16 +34,27 @@ async function playedAndReceived(page: Page): Promise<[number, number]> {
   return [Number(await audio.getAttribute('data-played')), Number(await audio.getAttribute('data-received'))];
 }
 
+// The models this gateway offers: a 1 MiB archive served from loopback, and one left unfetched.
+const archive = makeArchive('ui-test-model', 1024 * 1024);
+const unfetched = makeArchive('ui-unfetched-model', 1024);
+const archiveServer = await serveArchive({ [`${archive.name}.tar.bz2`]: archive.bytes });
+t.teardown(archiveServer.close);
+const modelsDir = path.join(dir, 'models');
+const models = new ModelCatalog({
+  dir: modelsDir,
+  hubDir: null,
+  manifest: { models: [entryFor(archive, archiveServer.url(`/files/${archive.name}.tar.bz2`)), entryFor(unfetched, archiveServer.url(`/files/${unfetched.name}.tar.bz2`), { sha256: null })] },
+  fetch: { retries: 0, retryDelayMs: 5, timeoutMs: 30_000, proxy: null },
+});
+
 // The secretary pipeline: real speech engines, which the engine choice switches (the echo pipeline has none).
-const ui = await startAdminUi({ env: { PIPELINE: 'secretary' } });
+const ui = await startAdminUi({ env: { PIPELINE: 'secretary' }, models });
 t.teardown(ui.close);
 const repos = ui.sg.controlPlane.repos;
 await ui.user('ada', 'admin');
 await ui.user('otto', 'operator');
 await ui.user('vic', 'viewer');
 const adminToken = await ui.sg.userToken('script', 'admin');
-/** Whether this gateway has a route yet (the engines branch adds /admin/models, /admin/engines, /admin/about). */
-const has = async (route: string) => (await ui.sg.call('GET', route, adminToken)).status !== 404;
 
 t.test('settings: edit, refusal in words, reset; persisted across a reload', async (t) => {
   const page = await (await ui.context()).newPage();
@@ -177,51 +193,108 @@ t.test('STT: status, and a flite recording transcribed', async (t) => {
   await page.context().close();
 });
 
-t.test('models, about and the engine choice: shown, or said to be missing from this gateway', async (t) => {
+t.test('models: a fetch shown with its progress bar, installed, then deleted', async (t) => {
+  const page = await (await ui.context()).newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await ui.signIn(page, 'ada');
+  await page.getByRole('link', { name: 'Models', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Models' }).waitFor();
+  const row = page.getByTestId(`model-${archive.name}`);
+  await row.getByTestId('model-status').getByText('Not installed', { exact: true }).waitFor();
+  t.equal(await page.locator('tbody tr[data-testid^="model-"]').count(), 2, 'every model of the manifest listed');
+  t.match(await row.textContent(), /stt-offline.*en/, 'with its kind and languages');
+  t.match(await page.getByTestId(`model-${unfetched.name}`).textContent(), /not verified by us/, 'a model without a checksum says so');
+
+  // The server sends half the archive and waits: the bar stands at that half until it is released.
+  const half = Math.floor(archive.bytes.length / 2);
+  const release = archiveServer.holdNext(half);
+  await row.getByRole('button', { name: `Fetch: ${archive.name}` }).click();
+  const bar = row.getByRole('progressbar', { name: 'Downloading' });
+  await bar.waitFor();
+  // The page polls the job every 0.5 s: the bar reaches the half the server sent, and stays there.
+  const held = await until(
+    'the bar at the held half',
+    async () => {
+      const value = Number(await bar.getAttribute('value'));
+      return value >= half && { value, max: Number(await bar.getAttribute('max')) };
+    },
+    30_000,
+  );
+  t.equal(held.max, archive.bytes.length, 'the bar’s end is the archive’s size');
+  t.ok(held.value < held.max, `the bar stands part way (${held.value} of ${held.max} bytes)`);
+  t.match(await row.getByRole('status').textContent(), /^Downloading 0\.5 MB \/ 1 MB$/, 'and says how much of how much');
+  t.equal(await row.getByRole('button').count(), 0, 'no fetch or delete while it runs');
+  t.same(describe(await axeViolations(page)), [], 'the Models view with a download under way passes axe');
+
+  release();
+  await row.getByTestId('model-status').getByText('Installed', { exact: true }).waitFor();
+  t.equal(await bar.count(), 0, 'the bar is gone once installed');
+  t.ok(existsSync(path.join(modelsDir, archive.name, 'model.onnx')), 'the model is unpacked into the models directory');
+  const listed = (await ui.sg.call('GET', '/admin/models', adminToken)).body as { items: Array<{ name: string; status: string }>; jobs: Array<{ model: string; state: string }> };
+  t.match(listed.items.find((m) => m.name === archive.name), { status: 'installed' });
+  t.match(listed.jobs, [{ model: archive.name, state: 'done' }]);
+
+  page.once('dialog', (d) => void d.accept());
+  await row.getByRole('button', { name: `Delete: ${archive.name}` }).click();
+  await row.getByTestId('model-status').getByText('Not installed', { exact: true }).waitFor();
+  t.notOk(existsSync(path.join(modelsDir, archive.name)), 'its directory is removed');
+  await row.getByRole('button', { name: `Fetch: ${archive.name}` }).waitFor();
+  t.same(pageErrors, [], 'no errors in the page');
+  await page.context().close();
+});
+
+t.test('about: this gateway’s version, commit, runtime, database and engines', async (t) => {
+  const page = await (await ui.context()).newPage();
+  await ui.signIn(page, 'vic');
+  await page.getByRole('link', { name: 'About', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'About' }).waitFor();
+  const about = (await ui.sg.call('GET', '/admin/about', adminToken)).body as { commit: string | null; engines: { stt: string; tts: string }; ui_build: { hash: string } };
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  await page.getByTestId('about-version').getByText(version, { exact: true }).waitFor();
+  const text = await page.getByTestId('about').textContent();
+  if (about.commit) t.match(text, about.commit, 'the commit');
+  t.match(text, about.ui_build.hash.slice(0, 12), 'the UI build served');
+  t.match(text, process.version, 'the Node.js version');
+  t.match(text, `${process.platform} (${process.arch})`);
+  t.match(text, /SQLite/, 'the database kind');
+  t.match(about.engines, { stt: 'pocketsphinx', tts: 'espeak-ng' });
+  t.equal(await page.getByTestId('about-engines').textContent(), 'STT pocketsphinx, TTS espeak-ng', 'the engines running now');
+  t.same(describe(await axeViolations(page)), [], 'the About view passes axe');
+  await page.context().close();
+});
+
+t.test('the TTS engine voice switched from the TTS view, as GET /admin/engines reports it', async (t) => {
   const page = await (await ui.context()).newPage();
   await ui.signIn(page, 'ada');
-
-  await page.goto('/models');
-  await page.getByRole('heading', { level: 1, name: 'Models' }).waitFor();
-  if (await has('/admin/models')) {
-    const models = (await ui.sg.call('GET', '/admin/models', adminToken)).body as { items: Array<{ name: string }> };
-    await page.getByRole('columnheader', { name: 'Kind and languages' }).waitFor();
-    await page.getByTestId(`model-${models.items[0].name}`).waitFor();
-    t.equal(await page.locator('tbody tr[data-testid^="model-"]').count(), models.items.length, 'every model listed');
-  } else {
-    // TODO(lead): after merging the engines branch this branch no longer runs; drop it then.
-    t.match(await page.getByTestId('route-missing').textContent(), /does not offer \/admin\/models yet \(it answered 404\)/);
-  }
-
-  await page.goto('/about');
-  await page.getByRole('heading', { level: 1, name: 'About' }).waitFor();
-  if (await has('/admin/about')) {
-    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-    await page.getByTestId('about-version').getByText(version, { exact: true }).waitFor();
-    t.match(await page.getByTestId('about').textContent(), /SQLite/, 'the database kind');
-  } else {
-    t.match(await page.getByTestId('route-missing').textContent(), /does not offer \/admin\/about yet/);
-  }
-
+  const tts = async () => (await ui.sg.call('GET', '/admin/engines', adminToken)).body.tts;
+  t.match(await tts(), { engine: 'espeak', voice: null, source: 'environment' });
   await page.goto('/tts');
   const engine = page.getByRole('region', { name: 'Engine for new calls' });
-  if (await has('/admin/engines')) {
-    await engine.getByTestId('engine-name').waitFor();
-    const form = engine.getByRole('form', { name: 'Choose the engine' });
-    await form.getByLabel('Engine').selectOption('espeak');
-    await form.getByLabel('Voice').fill('no-such-voice');
-    await form.getByRole('button', { name: 'Use for new calls' }).click();
-    await engine.getByRole('alert').getByText(/no-such-voice/).waitFor();
-    t.match(await engine.getByTestId('engine-source').textContent(), /the environment/, 'a refused choice changes nothing');
-    await form.getByLabel('Voice').fill('en-us');
-    await form.getByRole('button', { name: 'Use for new calls' }).click();
-    await engine.getByText(/^New calls now use espeak/).waitFor();
-    await engine.getByTestId('engine-source').getByText('an admin, here').waitFor();
-    await form.getByRole('button', { name: 'Back to the environment’s choice' }).click();
-    await engine.getByTestId('engine-source').getByText('the environment, at start').waitFor();
-  } else {
-    t.match(await engine.getByTestId('route-missing').textContent(), /does not offer \/admin\/engines yet/);
-  }
+  await engine.getByTestId('engine-name').getByText('espeak', { exact: true }).waitFor();
+  t.match(await engine.getByTestId('engine-running').textContent(), /^espeak-ng: working/, 'the engine running and its health');
+  t.match(await engine.textContent(), /openai: not available \(an OpenAI-compatible server is set through the environment only/, 'an engine the environment alone sets, in the API’s words');
+  const form = engine.getByRole('form', { name: 'Choose the engine' });
+
+  // A voice espeak-ng lacks: refused in the API's words, nothing changed.
+  await form.getByLabel('Voice').fill('no-such-voice');
+  await form.getByRole('button', { name: 'Use for new calls' }).click();
+  await engine.getByRole('alert').getByText(/no-such-voice/).waitFor();
+  t.match(await engine.getByTestId('engine-source').textContent(), /the environment/, 'a refused choice changes nothing');
+  t.match(await tts(), { voice: null, source: 'environment' });
+
+  await form.getByLabel('Voice').fill('en-us+f3');
+  await form.getByRole('button', { name: 'Use for new calls' }).click();
+  await engine.getByText(/^New calls now use espeak/).waitFor();
+  await engine.getByTestId('engine-source').getByText('an admin, here').waitFor();
+  t.match(await tts(), { engine: 'espeak', voice: 'en-us+f3', source: 'admin', runtime: 'espeak-ng' }, 'the gateway reports the new voice');
+  await page.reload();
+  await engine.getByTestId('engine-source').getByText('an admin, here').waitFor();
+  t.equal(await form.getByLabel('Voice').inputValue(), 'en-us+f3', 'the form shows the stored voice after a reload');
+
+  await form.getByRole('button', { name: 'Back to the environment’s choice' }).click();
+  await engine.getByTestId('engine-source').getByText('the environment, at start').waitFor();
+  t.match(await tts(), { engine: 'espeak', voice: null, source: 'environment' }, 'and forgets it when reset');
   await page.context().close();
 });
 
@@ -249,8 +322,14 @@ t.test('a viewer reads every view and is offered nothing to change', async (t) =
 
   await page.goto('/models');
   await page.getByRole('heading', { level: 1, name: 'Models' }).waitFor();
-  await page.locator('main table, [data-testid="route-missing"]').first().waitFor();
+  await page.getByTestId(`model-${archive.name}`).waitFor();
+  await page.getByText('Fetching and deleting models needs the admin role.').waitFor();
   t.equal(await page.getByRole('button', { name: edits }).count(), 0, 'models: no fetch or delete');
+
+  await page.goto('/stt');
+  await page.getByTestId('engine-now-stt').getByText('pocketsphinx').first().waitFor();
+  await page.getByText('Choosing the engine needs the admin role.').waitFor();
+  t.equal(await page.getByRole('form', { name: 'Choose the engine' }).count(), 0, 'engine choice: no form');
 
   // The API refuses a viewer's write anyway.
   const refused = await page.evaluate(async () => {
@@ -269,7 +348,7 @@ t.test('360 px: the views fit', async (t) => {
   for (const p of ['/tts', '/stt', '/models', '/settings', '/about']) {
     await page.goto(p);
     await page.locator('main h1').waitFor();
-    await page.locator('main h2, main [data-testid="route-missing"], main dl, main table').first().waitFor();
+    await page.locator('main h2, main dl, main table').first().waitFor();
     const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     t.ok(width <= 360, `${p}: page width ${width} px fits 360 px`);
   }

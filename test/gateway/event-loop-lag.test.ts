@@ -5,10 +5,10 @@
  * often the dashboard looked meanwhile, and in the dashboard's figure however often it is read.
  */
 import t from 'tap';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promRegistrySource, withEventLoopLag } from '../../control/monitor/metrics-source.ts';
 import { RollingLagMonitor } from '../../gateway/observability/event-loop-monitor.ts';
 import { GatewayMetrics } from '../../gateway/observability/metrics.ts';
+import { until } from '../helpers/until.ts';
 
 const STALL_MS = 400;
 
@@ -23,10 +23,13 @@ const scrapedMax = (body: string) => Number(/voice_event_loop_lag_ms\{quantile="
 t.test('dashboard reads do not reset the lag a Prometheus scrape reports', async (t) => {
   const metrics = new GatewayMetrics();
   t.teardown(() => metrics.stop());
+  // A histogram measures the gap between two of its timer's ticks: the stall must come after a first tick.
+  await until('the histograms sampling', () => metrics.recentLag.snapshot().samples >= 2);
   await metrics.render(); // a scrape: the window starts now
-  await sleep(30); // the lag histogram samples on its own timer: let it run before the stall
+  await until('the scrape window sampling', () => metrics.eventLoop.snapshot().samples >= 2);
   stallLoop(STALL_MS);
-  await sleep(30);
+  // The histograms sample on their own timers, which fire once the loop is free again.
+  await until('the stall sampled', () => metrics.recentLag.snapshot().max_ms >= STALL_MS - 50);
   const monitor = withEventLoopLag(promRegistrySource(metrics.registry), metrics.recentLag);
   const seen = await monitor.snapshot();
   await monitor.snapshot();
@@ -40,9 +43,9 @@ t.test('dashboard reads do not reset the lag a Prometheus scrape reports', async
 t.test('the rolling lag is the same for every reader: reading it resets nothing', async (t) => {
   const lag = new RollingLagMonitor(60_000);
   t.teardown(() => lag.stop());
-  await sleep(30);
+  await until('the histogram sampling', () => lag.snapshot().samples >= 2);
   stallLoop(STALL_MS);
-  await sleep(30);
+  await until('the stall sampled', () => lag.snapshot().max_ms >= STALL_MS - 50);
   const first = lag.snapshot();
   const second = lag.snapshot();
   t.ok(first.max_ms >= STALL_MS - 50, `the stall is seen (${first.max_ms} ms)`);

@@ -10,6 +10,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { Test } from 'tap';
 import { hashPassword } from '../../../control/auth/password.ts';
 import type { Role } from '../../../control/repositories/users.ts';
+import type { ModelCatalog } from '../../../pipeline/engines/model-catalog.ts';
 import { ADMIN_TEST_ENV, startSecretaryGateway, type SecretaryGateway } from './secretary-gateway.ts';
 
 export const UI_PASSWORD = 'a browser test password';
@@ -37,10 +38,12 @@ export interface AdminUiOptions {
   controlEnv?: Record<string, string>;
   /** More Chromium switches (the softphone's fake microphone). */
   chromiumArgs?: string[];
+  /** The models the gateway offers and fetches: a test manifest on a loopback server (never a setting). */
+  models?: ModelCatalog;
 }
 
 export async function startAdminUi(opts: AdminUiOptions = {}): Promise<AdminUi> {
-  const sg = await startSecretaryGateway({ PIPELINE: 'echo', ...ADMIN_TEST_ENV, ...opts.env }, { ...ADMIN_TEST_ENV, ...opts.controlEnv });
+  const sg = await startSecretaryGateway({ PIPELINE: 'echo', ...ADMIN_TEST_ENV, ...opts.env }, { ...ADMIN_TEST_ENV, ...opts.controlEnv }, {}, { models: opts.models });
   try {
     if (!(await sg.gateway.ui.built)) throw new Error(`the admin UI is not built (state ${sg.gateway.ui.state().kind}); see the gateway log`);
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...(opts.chromiumArgs ?? [])], timeout: 60_000 });

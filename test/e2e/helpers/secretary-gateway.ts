@@ -8,7 +8,7 @@ import path from 'node:path';
 import { hashPassword } from '../../../control/auth/password.ts';
 import type { ControlPlane } from '../../../control/control-plane.ts';
 import type { Role } from '../../../control/repositories/users.ts';
-import { assembleGateway, type AssembledGateway } from '../../../gateway/assemble.ts';
+import { assembleGateway, type AssembledGateway, type AssembleOptions } from '../../../gateway/assemble.ts';
 import { loadConfig } from '../../../gateway/config.ts';
 import { createLogger } from '../../../gateway/logger.ts';
 import type { GatewayPipelines } from '../../../gateway/pipeline-factory.ts';
@@ -38,14 +38,20 @@ const PASSWORD = 'a long enough password';
 
 /**
  * `env`: gateway settings; `controlEnv`: what the control plane and modem read (DATABASE_URL, ...);
- * `dialogue`: the shipped personas' dialogue settings (silence, call length), over the defaults.
+ * `dialogue`: the shipped personas' dialogue settings (silence, call length), over the defaults;
+ * `wiring`: what the gateway takes as code, not settings (a test's model manifest).
  */
-export async function startSecretaryGateway(env: Record<string, string> = {}, controlEnv: Record<string, string> = {}, dialogue: Partial<DialogueSettings> = {}): Promise<SecretaryGateway> {
+export async function startSecretaryGateway(
+  env: Record<string, string> = {},
+  controlEnv: Record<string, string> = {},
+  dialogue: Partial<DialogueSettings> = {},
+  wiring: Pick<AssembleOptions, 'models'> = {},
+): Promise<SecretaryGateway> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vg-e2e-'));
   const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', SHUTDOWN_GRACE_MS: '1000', PIPELINE: 'secretary', ...env });
   Object.assign(config.secretary.dialogue, dialogue);
   const log = createLogger(env.LOG_LEVEL === undefined ? 'silent' : config.logLevel);
-  const app = await assembleGateway(config, { log, env: controlEnv });
+  const app = await assembleGateway(config, { log, env: controlEnv, ...wiring });
   const port = await app.listen();
   const { gateway, controlPlane, pipelines } = app;
   const base = `http://127.0.0.1:${port}`;

@@ -1,16 +1,16 @@
 /**
- * Which STT or TTS engine new calls get, and where that choice comes from (the environment at
- * start, or an admin through the API); for admins, choosing another. The gateway builds and warms
- * the new engine first and refuses in words when it cannot, keeping the old one; calls in
- * progress keep theirs. "Back to the environment's choice" forgets the stored one.
+ * Which STT or TTS engine new calls get, where that choice comes from (the environment at start,
+ * or an admin through the API), what runs now and how it is; for admins, choosing another. The
+ * gateway builds and warms the new engine first and refuses in words when it cannot, keeping the
+ * old one; calls in progress keep theirs. "Back to the environment's choice" forgets the stored one.
  */
 import { createEffect, createResource, createSignal, For, on, Show } from 'solid-js';
 import { t } from '../i18n/index.ts';
 import { api, can } from '../lib/api.ts';
-import { engineSlot, MODEL_KIND_FOR_ENGINE, type EngineKind, type EngineNow, type ModelItem, type ModelsAnswer, type RawEngines } from '../lib/engines-api.ts';
+import { ENGINE_TAKES, selectable, type EngineKind, type EngineSlot, type EnginesAnswer } from '../lib/engines-api.ts';
 import { valueOf } from '../lib/resource-value.ts';
+import { ErrorBox } from './ErrorBox.tsx';
 import { Feedback } from './Feedback.tsx';
-import { RouteProblem } from './RouteProblem.tsx';
 
 interface Draft {
   engine: string;
@@ -19,23 +19,17 @@ interface Draft {
 }
 
 export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
-  const [engines, { refetch }] = createResource(() => api<RawEngines>('GET', '/admin/engines').then((r) => engineSlot(r, props.kind)));
-  // Installed models, for an API whose engine list does not name them itself (admins only: the form).
-  const [installed] = createResource(
-    () => can('admin'),
-    () => api<ModelsAnswer>('GET', '/admin/models').then((r) => r.items.filter((m) => m.status === 'installed')).catch(() => [] as ModelItem[]),
-  );
-  const now = () => valueOf(engines)?.now;
-  const options = () => valueOf(engines)?.options ?? [];
+  const [engines, { refetch }] = createResource(() => api<EnginesAnswer>('GET', '/admin/engines').then((r) => r[props.kind]));
+  const now = () => valueOf(engines);
+  const options = () => now()?.choices ?? [];
   const [draft, setDraft] = createSignal<Draft>({ engine: '', model: '', voice: '' });
   const [error, setError] = createSignal<unknown>(null);
   const [notice, setNotice] = createSignal('');
   const [busy, setBusy] = createSignal(false);
-  createEffect(on(now, (n?: EngineNow) => n && setDraft({ engine: n.engine, model: n.model ?? '', voice: n.voice ?? '' })));
-  // Engines that load a model take no voice here; the others take a voice (TTS) and no model.
-  const modelKind = () => MODEL_KIND_FOR_ENGINE[draft().engine];
-  const models = () => options().find((o) => o.engine === draft().engine)?.models ?? (installed() ?? []).filter((m) => m.kind === modelKind()).map((m) => m.name);
-  const takesVoice = () => props.kind === 'tts' && !modelKind();
+  createEffect(on(now, (n?: EngineSlot) => n && setDraft({ engine: n.engine, model: n.model ?? '', voice: n.voice ?? '' })));
+  // Sherpa engines load an installed model (the API lists them per engine); espeak takes a voice.
+  const takes = () => ENGINE_TAKES[draft().engine];
+  const models = () => options().find((o) => o.engine === draft().engine)?.models ?? [];
   const formId = `engine-form-${props.kind}`;
 
   const apply = async (method: 'PUT' | 'DELETE', body?: Record<string, string>) => {
@@ -56,15 +50,15 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
     e.preventDefault();
     const d = draft();
     const body: Record<string, string> = { engine: d.engine };
-    if (modelKind() && d.model) body.model = d.model;
-    if (takesVoice() && d.voice.trim()) body.voice = d.voice.trim();
+    if (takes() === 'model') body.model = d.model;
+    if (takes() === 'voice' && d.voice.trim()) body.voice = d.voice.trim();
     void apply('PUT', body);
   };
 
   return (
     <section aria-labelledby={`engine-${props.kind}`}>
       <h2 id={`engine-${props.kind}`}>{t('engines.title')}</h2>
-      <RouteProblem error={engines.error} route="/admin/engines" />
+      <ErrorBox error={engines.error} />
       <Show when={now()}>
         {(n) => (
           <>
@@ -79,14 +73,29 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
               </Show>
               <dt>{t('engines.source')}</dt>
               <dd data-testid="engine-source">{n().source === 'admin' ? t('engines.source.admin') : t('engines.source.env')}</dd>
+              <dt>{t('engines.running')}</dt>
+              <dd data-testid="engine-running">
+                {n().runtime}:{' '}
+                <span classList={{ 'status-ok': n().health.ok, 'status-error': !n().health.ok }}>
+                  {n().health.ok ? t('tts.healthy') : t('tts.unhealthy')}
+                  {n().health.detail ? ` (${n().health.detail})` : ''}
+                </span>
+                , {t('engines.calls', { count: n().calls })}
+              </dd>
+              <Show when={n().draining.length > 0}>
+                <dt>{t('engines.draining')}</dt>
+                <dd>{n().draining.map((d) => t('engines.drainingOne', { runtime: d.runtime, count: d.calls })).join(', ')}</dd>
+              </Show>
             </dl>
-            <Show when={n().error}>
-              <p class="error" role="alert">
-                {t('engines.storedFailed', { message: n().error! })}
-              </p>
+            <Show when={n().stored_choice_failed}>
+              {(f) => (
+                <p class="error" role="alert">
+                  {t('engines.storedFailed', { message: f().error })}
+                </p>
+              )}
             </Show>
             <ul class="plain">
-              <For each={options()}>{(o) => <li>{o.available ? t('engines.available', { engine: o.engine }) : t('engines.unavailable', { engine: o.engine, reason: o.reason ?? t('common.none') })}</li>}</For>
+              <For each={options()}>{(o) => <li>{selectable(o) ? t('engines.available', { engine: o.engine }) : t('engines.unavailable', { engine: o.engine, reason: o.reason ?? t('common.none') })}</li>}</For>
             </ul>
             <Show when={can('admin')} fallback={<p class="muted">{t('engines.adminOnly')}</p>}>
               <Feedback error={error()} notice={notice()} />
@@ -98,14 +107,14 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
                     <select name="engine" value={draft().engine} onChange={(e) => setDraft({ ...draft(), engine: e.currentTarget.value, model: '' })}>
                       <For each={options()}>
                         {(o) => (
-                          <option value={o.engine} disabled={!o.available}>
-                            {o.available ? o.engine : t('engines.optionUnavailable', { engine: o.engine })}
+                          <option value={o.engine} disabled={!selectable(o)}>
+                            {selectable(o) ? o.engine : t('engines.optionUnavailable', { engine: o.engine })}
                           </option>
                         )}
                       </For>
                     </select>
                   </label>
-                  <Show when={modelKind()}>
+                  <Show when={takes() === 'model'}>
                     <label>
                       {t('engines.model')}
                       <select name="model" required value={draft().model} onChange={(e) => setDraft({ ...draft(), model: e.currentTarget.value })}>
@@ -117,7 +126,7 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
                       </Show>
                     </label>
                   </Show>
-                  <Show when={takesVoice()}>
+                  <Show when={takes() === 'voice'}>
                     <label>
                       {t('engines.voice')}
                       <input name="voice" list={`engine-voices-${props.kind}`} autocomplete="off" placeholder={t('engines.voiceDefault')} value={draft().voice} onInput={(e) => setDraft({ ...draft(), voice: e.currentTarget.value })} />
@@ -131,7 +140,8 @@ export function EngineChoice(props: { kind: EngineKind; voices?: string[] }) {
                   <button type="submit" class="primary" disabled={busy()}>
                     {t('engines.use')}
                   </button>
-                  <Show when={n().source === 'admin'}>
+                  {/* Also when a stored choice failed at start: resetting forgets it (the API accepts that). */}
+                  <Show when={n().source === 'admin' || n().stored_choice_failed}>
                     <button type="button" disabled={busy()} onClick={() => void apply('DELETE')}>
                       {t('engines.reset')}
                     </button>

@@ -478,6 +478,7 @@ export const en = {
   'legal.grantedBox': 'Given (unticked: refused)',
   // Engine choice and missing routes (TTS and STT views; components/EngineChoice.tsx, RouteProblem.tsx)
   'route.missing': 'This gateway does not offer {route} yet (it answered 404): update the gateway to use this part.',
+  // Engine choice (TTS and STT views; components/EngineChoice.tsx)
   'engines.title': 'Engine for new calls',
   'engines.engine': 'Engine',
   'engines.model': 'Model',
@@ -485,6 +486,10 @@ export const en = {
   'engines.source': 'Chosen by',
   'engines.source.env': 'the environment, at start',
   'engines.source.admin': 'an admin, here',
+  'engines.running': 'Running now',
+  'engines.calls': 'calls on it: {count}',
+  'engines.draining': 'Replaced, finishing calls',
+  'engines.drainingOne': '{runtime} (calls: {count})',
   'engines.storedFailed': 'The engine chosen here could not be started ({message}); the environment’s engine runs instead.',
   'engines.available': '{engine}: available',
   'engines.unavailable': '{engine}: not available ({reason})',
@@ -559,7 +564,6 @@ export const en = {
   'stt.confidence': 'Confidence {value}.',
   'stt.alternatives': 'Other readings:',
   // Models view
-  'models.dir': 'Models are kept in {dir}.',
   'models.adminOnly': 'Fetching and deleting models needs the admin role.',
   'models.name': 'Model',
   'models.kind': 'Kind and languages',
@@ -570,6 +574,7 @@ export const en = {
   'models.status.absent': 'Not installed',
   'models.inHfCache': 'in the HuggingFace cache',
   'models.unverified': 'not verified by us',
+  'models.missingFiles': 'missing: {files}',
   'models.inUse': 'in use by {by}',
   'models.fetch': 'Fetch',
   'models.job.queued': 'Waiting to download',
@@ -578,7 +583,6 @@ export const en = {
   'models.job.extracting': 'Unpacking',
   'models.job.done': 'Fetched',
   'models.job.failed': 'Fetch failed',
-  'models.failed': '{message} (code {code})',
   // Settings view
   'settings.adminOnly': 'Changing settings needs the admin role.',
   'settings.current': 'Now',

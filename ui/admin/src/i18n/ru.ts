@@ -480,6 +480,7 @@ export const ru: Dictionary = {
   'legal.grantedBox': 'Дано (без отметки: отказ)',
   // Engine choice and missing routes (TTS and STT views; components/EngineChoice.tsx, RouteProblem.tsx)
   'route.missing': 'Этот шлюз пока не предоставляет {route} (ответ 404): обновите шлюз, чтобы пользоваться этим разделом.',
+  // Engine choice (TTS and STT views; components/EngineChoice.tsx)
   'engines.title': 'Движок для новых звонков',
   'engines.engine': 'Движок',
   'engines.model': 'Модель',
@@ -487,6 +488,10 @@ export const ru: Dictionary = {
   'engines.source': 'Кем выбран',
   'engines.source.env': 'окружением, при запуске',
   'engines.source.admin': 'администратором, здесь',
+  'engines.running': 'Работает сейчас',
+  'engines.calls': 'звонков на нём: {count}',
+  'engines.draining': 'Заменены, завершают звонки',
+  'engines.drainingOne': '{runtime} (звонков: {count})',
   'engines.storedFailed': 'Выбранный здесь движок не запустился ({message}); работает движок из окружения.',
   'engines.available': '{engine}: доступен',
   'engines.unavailable': '{engine}: недоступен ({reason})',
@@ -561,7 +566,6 @@ export const ru: Dictionary = {
   'stt.confidence': 'Уверенность {value}.',
   'stt.alternatives': 'Другие варианты:',
   // Models view
-  'models.dir': 'Модели хранятся в {dir}.',
   'models.adminOnly': 'Загрузка и удаление моделей доступны только администратору.',
   'models.name': 'Модель',
   'models.kind': 'Вид и языки',
@@ -572,6 +576,7 @@ export const ru: Dictionary = {
   'models.status.absent': 'Не установлена',
   'models.inHfCache': 'в кэше HuggingFace',
   'models.unverified': 'нами не проверена',
+  'models.missingFiles': 'не хватает: {files}',
   'models.inUse': 'используется {by}',
   'models.fetch': 'Загрузить',
   'models.job.queued': 'Ждёт загрузки',
@@ -580,7 +585,6 @@ export const ru: Dictionary = {
   'models.job.extracting': 'Распаковка',
   'models.job.done': 'Загружена',
   'models.job.failed': 'Загрузка не удалась',
-  'models.failed': '{message} (код {code})',
   // Settings view
   'settings.adminOnly': 'Изменять настройки может только администратор.',
   'settings.current': 'Сейчас',

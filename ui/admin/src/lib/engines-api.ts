@@ -1,99 +1,108 @@
 /**
- * The engine, model and about routes (`/admin/engines`, `/admin/models`, `/admin/about`) as the
- * TTS, STT, Models and About views read them. Those routes were specified before they were
- * written, and the first implementation named a few things differently (a view per kind carrying
- * its own `choices` instead of one `available` map, `source: 'environment'`, a failed stored
- * choice as `stored_choice_failed`, job errors as text): the readers below take either form, so
- * the views do not break whichever way the names settle.
+ * The answers of the engine, model and about routes as the TTS, STT, Models and About views read
+ * them: control/admin/{engines,models,about}-routes.ts, described in docs/control-plane.md
+ * ("Models", "Engines at run time", "About"). The UI talks HTTP only, so the shapes are repeated
+ * here rather than imported from the server.
  */
 export type EngineKind = 'stt' | 'tts';
 
-export interface EngineNow {
-  engine: string;
-  model: string | null;
-  voice: string | null;
-  /** 'env': the environment's choice at start; 'admin': chosen through the API and stored. */
-  source: 'env' | 'admin';
-  /** Why the stored choice is not in effect (the environment's engine runs instead). */
-  error: string | null;
-}
-
+/** One engine an admin could pick (`choices` of GET /admin/engines). */
 export interface EngineOption {
   engine: string;
-  /** Can be chosen here now (available, and not an environment-only engine). */
   available: boolean;
+  /** Why it cannot be chosen now, in words; null when available. */
   reason: string | null;
-  /** Installed models this engine can load, when the API lists them; null: look them up in /admin/models. */
-  models: string[] | null;
+  /** For engines that load a model: the installed manifest models they could load. */
+  models: string[];
+  /** False: set through the environment only (the OpenAI-compatible servers). */
+  settable: boolean;
 }
 
-interface RawOption {
+/** What new calls of one kind get now (`stt` or `tts` of GET /admin/engines). */
+export interface EngineSlot {
   engine: string;
-  available: boolean;
-  reason: string | null;
-  models?: string[];
-  settable?: boolean;
+  model: string | null;
+  /** The voice new calls get; null: the engine's default. */
+  voice: string | null;
+  source: 'environment' | 'admin';
+  /** The running engine's own name (`espeak-ng`, `sherpa-onnx-vits`), as /health names it. */
+  runtime: string;
+  health: { ok: boolean; detail: string | null };
+  calls: number;
+  /** Engines replaced while calls held them, closed when their last call ends. */
+  draining: Array<{ runtime: string; calls: number }>;
+  /** An admin's choice stored but not in effect, with why. */
+  stored_choice_failed: { choice: unknown; error: string; error_id: string | null } | null;
+  choices: EngineOption[];
 }
-interface RawSlot {
-  engine: string;
-  model?: string | null;
-  voice?: string | null;
-  source: string;
-  error?: string | null;
-  stored_choice_failed?: { error: string } | null;
-  choices?: RawOption[];
-}
-export type RawEngines = Record<EngineKind, RawSlot> & { available?: Partial<Record<EngineKind, RawOption[]>> };
 
-export function engineSlot(raw: RawEngines, kind: EngineKind): { now: EngineNow; options: EngineOption[] } {
-  const s = raw[kind];
-  const options = raw.available?.[kind] ?? s.choices ?? [];
-  return {
-    now: {
-      engine: s.engine,
-      model: s.model ?? null,
-      voice: s.voice ?? null,
-      source: s.source === 'admin' ? 'admin' : 'env',
-      error: s.error ?? s.stored_choice_failed?.error ?? null,
-    },
-    options: options.map((o) => ({ engine: o.engine, available: o.available && o.settable !== false, reason: o.reason, models: o.models ?? null })),
-  };
-}
+export type EnginesAnswer = Record<EngineKind, EngineSlot>;
+
+/** Whether an option may be picked in the form. */
+export const selectable = (o: EngineOption): boolean => o.available && o.settable;
+
+/**
+ * What a PUT /admin/engines/:kind body carries beside the engine (control/engines/engine-control.ts,
+ * SttChoiceSchema and TtsChoiceSchema): sherpa engines a manifest model, espeak optionally a voice.
+ */
+export const ENGINE_TAKES: Record<string, 'model' | 'voice'> = {
+  'sherpa-online': 'model',
+  'sherpa-offline': 'model',
+  sherpa: 'model',
+  espeak: 'voice',
+};
 
 export type JobState = 'queued' | 'downloading' | 'verifying' | 'extracting' | 'done' | 'failed';
 export const JOB_ENDED: readonly JobState[] = ['done', 'failed'];
 
+/** A model download (POST /admin/models/:name/fetch answers one; GET /admin/models/jobs/:id polls it). */
 export interface ModelJob {
-  id: string | number;
+  id: string;
   model: string;
   state: JobState;
   received_bytes: number;
+  /** Null until the server said how big the file is. */
   total_bytes: number | null;
-  error: { code: string; message: string } | string | null;
+  /** Why it failed, in the gateway's words ending with an error id; null unless `failed`. */
+  error: string | null;
+  error_id: string | null;
+  started_at: string;
+  finished_at: string | null;
 }
 
 export interface ModelItem {
   name: string;
-  kind: string;
+  kind: 'stt-online' | 'stt-offline' | 'tts';
+  engine_type: string;
   languages: string[];
   description: string;
   size_bytes: number | null;
   verified: boolean;
+  licence: string;
   status: 'installed' | 'incomplete' | 'absent';
-  /** Where it is installed: a directory, or a token such as `models_dir` / `hf_cache`. */
-  location: string | null;
+  location: 'models_dir' | 'hf_cache' | null;
+  /** Files an incomplete install lacks. */
+  missing_files: string[];
   in_use: EngineKind | null;
+  /** A download running for it. */
+  job_id: string | null;
 }
 
 export interface ModelsAnswer {
-  models_dir?: string;
   items: ModelItem[];
   jobs: ModelJob[];
 }
 
-/** The manifest kind of model an engine loads (engines without one take no model). */
-export const MODEL_KIND_FOR_ENGINE: Record<string, string> = {
-  'sherpa-online': 'stt-online',
-  'sherpa-offline': 'stt-offline',
-  sherpa: 'tts',
-};
+export interface AboutAnswer {
+  version: string | null;
+  commit: string | null;
+  node: string;
+  platform: string;
+  arch: string;
+  uptime_s: number;
+  started_at: string;
+  database: 'sqlite' | 'postgres';
+  /** The running engines' names; null without speech engines (the echo pipeline). */
+  engines: Record<EngineKind, string> | null;
+  ui_build: { hash: string; built_at: string | null } | null;
+}

@@ -1,6 +1,6 @@
 /**
  * A resource's value, or undefined while it has failed. Solid throws a failed resource's error
- * from every read; a view that shows that error in words (ErrorBox, RouteProblem) reads the value
+ * from every read; a view that shows that error in words (ErrorBox) reads the value
  * through this instead, so the failure does not escape and stop the rest of the page updating.
  */
 import type { Resource } from 'solid-js';

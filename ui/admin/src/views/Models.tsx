@@ -7,9 +7,8 @@
 import { createResource, createSignal, onCleanup, Show } from 'solid-js';
 import { actionsColumn, DataTable, RowButton, type Column } from '../components/DataTable.tsx';
 import { ErrorBox } from '../components/ErrorBox.tsx';
-import { RouteProblem } from '../components/RouteProblem.tsx';
 import { formatNumber, t } from '../i18n/index.ts';
-import { api, can } from '../lib/api.ts';
+import { api, ApiError, can } from '../lib/api.ts';
 import { JOB_ENDED, type ModelItem, type ModelJob, type ModelsAnswer } from '../lib/engines-api.ts';
 import { valueOf } from '../lib/resource-value.ts';
 
@@ -21,6 +20,11 @@ export default function Models() {
   const [jobs, setJobs] = createSignal<Record<string, ModelJob>>({});
   const [error, setError] = createSignal<unknown>(null);
   const setJob = (j: ModelJob) => setJobs({ ...jobs(), [j.model]: j });
+  /** A download under way, or one that failed for a model still not installed; a finished one says nothing the status does not. */
+  const shownJob = (m: ModelItem) => {
+    const j = jobs()[m.name];
+    return j && (running(j) || (j.state === 'failed' && m.status !== 'installed')) ? j : undefined;
+  };
   const [list, { refetch }] = createResource(() =>
     api<ModelsAnswer>('GET', '/admin/models').then((r) => {
       // Jobs under way (started elsewhere, or before this view opened) are followed from here on.
@@ -41,12 +45,15 @@ export default function Models() {
           .filter(running)
           .map(async (j) => {
             try {
-              const next = await api<ModelJob>('GET', `/admin/models/jobs/${encodeURIComponent(String(j.id))}`);
+              const next = await api<ModelJob>('GET', `/admin/models/jobs/${encodeURIComponent(j.id)}`);
+              // The list first, so the row turns "installed" as the bar goes, with no gap between.
+              if (!running(next)) await refetch();
               setJob(next);
-              if (!running(next)) void refetch();
             } catch (err) {
               setError(err);
-              setJob({ ...j, state: 'failed', error: null });
+              // Only a job the gateway no longer knows (restarted) is over; a failed poll (network,
+              // an expired sign-in) says nothing about the download, which goes on: poll again.
+              if (err instanceof ApiError && err.status === 404) setJob({ ...j, state: 'failed' });
             }
           }),
       );
@@ -60,8 +67,7 @@ export default function Models() {
   const fetchModel = async (m: ModelItem) => {
     setError(null);
     try {
-      const r = await api<{ job: ModelJob } | ModelJob>('POST', `/admin/models/${encodeURIComponent(m.name)}/fetch`);
-      setJob('job' in r ? r.job : r);
+      setJob(await api<ModelJob>('POST', `/admin/models/${encodeURIComponent(m.name)}/fetch`));
     } catch (err) {
       setError(err);
     }
@@ -115,11 +121,15 @@ export default function Models() {
       cell: (m) => (
         <div data-testid="model-status">
           {t(`models.status.${m.status}`)}
-          <Show when={m.location && m.location !== 'models_dir'}>
-            <span class="muted"> ({m.location === 'hf_cache' ? t('models.inHfCache') : m.location})</span>
+          <Show when={m.location === 'hf_cache'}>
+            <span class="muted"> ({t('models.inHfCache')})</span>
+          </Show>
+          <Show when={m.status === 'incomplete' && m.missing_files.length > 0}>
+            <br />
+            <span class="muted">{t('models.missingFiles', { files: m.missing_files.join(', ') })}</span>
           </Show>
           <Show when={m.in_use}>{(k) => <span class="badge">{t('models.inUse', { by: k().toUpperCase() })}</span>}</Show>
-          <Show when={jobs()[m.name]}>{(j) => <JobProgress job={j()} />}</Show>
+          <Show when={shownJob(m)}>{(j) => <JobProgress job={j()} />}</Show>
         </div>
       ),
     },
@@ -141,12 +151,10 @@ export default function Models() {
   return (
     <section>
       <h1>{t('nav.models')}</h1>
-      <RouteProblem error={list.error} route="/admin/models" />
-      <ErrorBox error={error()} />
+      <ErrorBox error={list.error ?? error()} />
       <Show when={valueOf(list)}>
         {(l) => (
           <>
-            <Show when={l().models_dir}>{(dir) => <p class="muted">{t('models.dir', { dir: dir() })}</p>}</Show>
             <Show when={!can('admin')}>
               <p class="muted">{t('models.adminOnly')}</p>
             </Show>
@@ -157,9 +165,6 @@ export default function Models() {
     </section>
   );
 }
-
-/** The API's words for a failed job (text, or a code and message). */
-const jobError = (e: NonNullable<ModelJob['error']>) => (typeof e === 'string' ? e : t('models.failed', { message: e.message, code: e.code }));
 
 /** A fetch job: its stage in words, a bar while bytes arrive (indeterminate without a total), the error in words. */
 function JobProgress(props: { job: ModelJob }) {
@@ -180,7 +185,7 @@ function JobProgress(props: { job: ModelJob }) {
           )}
         </Show>
       </Show>
-      <Show when={props.job.error}>{(e) => <p class="error">{jobError(e())}</p>}</Show>
+      <Show when={props.job.error}>{(e) => <p class="error">{e()}</p>}</Show>
     </div>
   );
 }

@@ -39,7 +39,8 @@ export default function Tts() {
       <Show when={can('operator')} fallback={<p class="muted">{t('common.readOnly')}</p>}>
         <SayIt presets={valueOf(presets) ?? []} />
       </Show>
-      <EngineChoice kind="tts" voices={valueOf(voices)?.items.map((v) => v.id)} />
+      {/* The espeak choice takes an espeak-ng voice; the other engines' voices are no choice there. */}
+      <EngineChoice kind="tts" voices={valueOf(voices)?.items.filter((v) => v.engine === 'espeak-ng').map((v) => v.id)} />
       <TtsPresets presets={valueOf(presets)} voices={valueOf(voices)} changed={refetchPresets} />
 
       <section aria-labelledby="tts-cache">

@@ -49,7 +49,8 @@ export function SayIt(props: { presets: TtsPreset[] }) {
 
   const say = async (e: SubmitEvent) => {
     e.preventDefault();
-    abort?.abort();
+    // The previous reply stops sounding too: its buffers are already scheduled on the audio clock.
+    stop();
     // Made inside the click, so the browser's autoplay rule lets it sound.
     ctx ??= new AudioContext({ latencyHint: 'interactive' });
     void ctx.resume();
