@@ -59,7 +59,9 @@ t.test('admin UI: sign in, FAQ + chat, language and theme, sign out', async (t) 
 
   // `npm run call` (the reference client; with the echo pipeline a typed turn is a whole turn):
   // the dashboard counts the call while it lasts, without a reload, and not once it has ended.
-  const liveCalls = (n: string) => page.getByTestId('live-calls').getByText(n, { exact: true }).waitFor({ timeout: 60_000 });
+  // A ceiling for a broken test, not a figure: the client is a fresh `node --import tsx`, which a
+  // loaded 2-core machine can take most of a minute to start.
+  const liveCalls = (n: string) => page.getByTestId('live-calls').getByText(n, { exact: true }).waitFor({ timeout: 180_000 });
   await liveCalls('0');
   const cli = ['--import', 'tsx', 'gateway/ws/reference-client-cli.ts', '--url', ui.sg.url, '--token', ui.sg.token, '--caller', '+15557654321', '--text', 'Is anyone there?'];
   // The caller stays on the line (silence) until hung up below; --max-ms is the ceiling if the test dies first.
