@@ -60,7 +60,7 @@ for (const engine of testEngines()) {
       t.match(r.body.error.message, /did you mean tiny-test-model.*GET \/admin\/models/);
       t.ok(r.body.error.details.did_you_mean.includes('tiny-test-model'));
       t.equal((await c.call('POST', '/admin/models/..%2F..%2Fetc/fetch', { token: admin })).status, 404, 'a path is just an unknown name');
-      t.equal((await c.call('GET', '/admin/models/jobs/nope', { token: viewer })).status, 400);
+      t.equal((await c.call('GET', '/admin/models/jobs/nope', { token: viewer })).status, 404, 'an id never given is unknown, like any record');
       t.equal((await c.call('GET', '/admin/models/jobs/0123456789abcdef', { token: viewer })).status, 404);
     });
 
