@@ -29,8 +29,10 @@ const VIEWS: Array<{ name: string; path: string; ready: string | RegExp }> = [
   { name: 'api-keys', path: '/api-keys', ready: 'Nightly export' },
   { name: 'backups', path: '/backups', ready: /^backup-.*\.zip$/ },
   { name: 'audit', path: '/audit', ready: 'personas.create' },
+  { name: 'softphone', path: '/call', ready: /^A voice call from this browser/ },
   { name: 'telephony', path: '/telephony', ready: 'Can you call me back after six?' },
   { name: 'widgets', path: '/widgets', ready: 'https://shop.example' },
+  { name: 'telegram', path: '/telegram-bots', ready: 'Acme desk bot' },
   { name: 'usage', path: '/usage', ready: '40 requests per minute' },
   { name: 'legal', path: '/legal', ready: 'Said yes at the start of the call' },
   { name: 'tts', path: '/tts', ready: /^Showing \d+ of \d+ voices\.$/ },
@@ -60,6 +62,8 @@ async function seed(ui: Awaited<ReturnType<typeof startAdminUi>>): Promise<void>
   await ui.sg.call('POST', '/admin/backups', token);
   await ui.sg.call('POST', '/admin/gsm/personas', token, { number: '+15557654321', persona_id: persona.id });
   emu.deliverSms('+15551234567', 'Can you call me back after six?');
+  // Switched off: a started bot would try to reach Telegram, which the script never does.
+  await ui.sg.call('POST', '/admin/telegram/bots', token, { name: 'Acme desk bot', token: '1234567:' + 'A'.repeat(35), enabled: false, persona_id: persona.id });
   await ui.sg.call('POST', '/admin/widgets', token, { name: 'Shop chat', allowed_origins: ['https://shop.example'], persona_id: persona.id, greeting: 'Hi! Ask me about your order.' });
   const day = 86_400_000;
   await repos.usageLog.insertMany(
