@@ -37,6 +37,13 @@ export interface ScriptedCallOptions {
   maxMs: number;
   /** Stop this long after the last step was said and its reply ended (default 1500). */
   lingerMs?: number;
+  /**
+   * Also stop once every step was said and, for this long, nothing played: no reply since the
+   * last step ended (or since the last reply ended). For calls in which nothing, or nothing more,
+   * is expected to answer (noise that must not become a turn; a greeting alone), which would
+   * otherwise run to `maxMs`. Off by default: a silent caller waiting for the gateway's hang-up.
+   */
+  idleEndMs?: number;
   /** Told of every server event as it arrives (a test acting mid-call). */
   onEvent?: (event: TimedEvent) => void;
 }
@@ -120,6 +127,7 @@ export async function runScriptedCall(opts: ScriptedCallOptions): Promise<Script
     return replyStartedAt !== null && t - replyStartedAt >= cue.delayMs;
   };
 
+  const replyPlaying = () => replyStartedAt !== null && (replyEndedAt === null || replyEndedAt < replyStartedAt);
   let sent = 0;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -131,6 +139,13 @@ export async function runScriptedCall(opts: ScriptedCallOptions): Promise<Script
       if (stepIndex >= opts.steps.length && !current && lastStepDoneAt !== null && replyEndedAt !== null && replyEndedAt > lastStepDoneAt && t - replyEndedAt > (opts.lingerMs ?? 1500)) {
         clearInterval(timer);
         return resolve();
+      }
+      if (opts.idleEndMs !== undefined && stepIndex >= opts.steps.length && !current && !replyPlaying()) {
+        const lastSound = Math.max(lastStepDoneAt ?? -1, replyEndedAt ?? -1);
+        if (lastSound >= 0 && t - lastSound > opts.idleEndMs) {
+          clearInterval(timer);
+          return resolve();
+        }
       }
       if (!started) return;
       // Real time against absolute deadlines: send every frame that is due.

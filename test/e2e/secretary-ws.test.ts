@@ -98,8 +98,8 @@ t.test('take a message: name, caller id confirmed, reason, read back, stored, go
 });
 
 t.test('a call can ask for another persona: the Russian secretary greets in Russian, from its cached audio', async (t) => {
-  // Long enough for the whole greeting to play: its end is where a synthesised one reports its TTS time.
-  const r = await runScriptedCall({ url: gw.url, token: gw.token, persona: 'ru', steps: [], maxMs: 12_000 });
+  // Until the whole greeting has played: its end is where a synthesised one reports its TTS time.
+  const r = await runScriptedCall({ url: gw.url, token: gw.token, persona: 'ru', steps: [], maxMs: 30_000, idleEndMs: 1000 });
   t.match(textOf(r.events), /[А-Яа-я]/, 'Russian greeting text');
   const start = r.events.find((e) => e.type === 'response_audio_start');
   t.comment(`greeting audio after ${start?.t_ms.toFixed(0)} ms`);

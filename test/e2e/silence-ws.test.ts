@@ -29,7 +29,7 @@ t.before(async () => {
   calls = {
     silent: caller(short, null),
     noise: caller(short, whiteNoise(20, -30)),
-    longNoise: runScriptedCall({ url: off.url, token: off.token, steps: [{ audio: whiteNoise(30, -30, 7), cue: { after: 'reply', gapMs: 0 } }], maxMs: 90_000, lingerMs: 500 }),
+    longNoise: runScriptedCall({ url: off.url, token: off.token, steps: [{ audio: whiteNoise(30, -30, 7), cue: { after: 'reply', gapMs: 0 } }], maxMs: 90_000, idleEndMs: 3000 }),
   };
 });
 t.teardown(() => Promise.all([short?.stop(), off?.stop()]));
