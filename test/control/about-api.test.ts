@@ -4,18 +4,18 @@
  * admin UI build; and the commit reader on every shape of .git it meets.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { sourceCommit } from '../../control/about/source-commit.ts';
 import { startControl } from './helpers/control.ts';
 import { PG_URL } from './helpers/database.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 t.test('what a viewer is told about the gateway', async (t) => {
-  const ui = mkdtempSync(path.join(tmpdir(), 'vg-about-ui-'));
+  const ui = tempDir('vg-about-ui-');
   writeFileSync(path.join(ui, '.build.json'), JSON.stringify({ sources: 'ab'.repeat(32), built_at: '2026-01-02T03:04:05.000Z' }));
   const c = await startControl({}, { options: { uiDistDir: ui } });
   t.teardown(c.stop);
@@ -47,7 +47,7 @@ t.test('what a viewer is told about the gateway', async (t) => {
 
 t.test('the commit from every shape of .git, without git', async (t) => {
   const sha = (c: string) => c.repeat(40);
-  const repo = () => mkdtempSync(path.join(tmpdir(), 'vg-about-git-'));
+  const repo = () => tempDir('vg-about-git-');
 
   const clone = repo();
   mkdirSync(path.join(clone, '.git/refs/heads'), { recursive: true });

@@ -5,8 +5,7 @@
  * A download is caught in the middle to see its progress grow; a wrong checksum fails the job in
  * our words with an error id; unknown names are 404 with a hint; viewers may look, not fetch.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { ModelCatalog } from '../../pipeline/engines/model-catalog.ts';
@@ -14,6 +13,7 @@ import { until } from '../helpers/until.ts';
 import { entryFor, makeArchive, serveArchive } from '../models/archive-server.ts';
 import { startControl } from './helpers/control.ts';
 import { testEngines } from './helpers/database.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const archive = makeArchive('tiny-test-model', 256 * 1024);
 const broken = makeArchive('tiny-broken-model', 64 * 1024);
@@ -23,7 +23,7 @@ for (const engine of testEngines()) {
   t.test(`models API on ${engine}`, async (t) => {
     const srv = await serveArchive({ 'tiny-test-model.tar.bz2': archive.bytes, 'tiny-broken-model.tar.bz2': broken.bytes });
     t.teardown(srv.close);
-    const dir = mkdtempSync(path.join(tmpdir(), 'vg-models-api-'));
+    const dir = tempDir('vg-models-api-');
     const catalog = new ModelCatalog({
       dir,
       hubDir: null,

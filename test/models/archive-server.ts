@@ -3,18 +3,18 @@
 // redirect) so the fetcher's recovery paths run against real sockets.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelEntry } from '../../models/manifest.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 export interface FakeArchive { name: string; bytes: Buffer; sha256: string; files: string[] }
 
 /** A small model archive: <name>/model.onnx (random, so bzip2 cannot shrink it) and <name>/tokens.txt. */
 export function makeArchive(name = 'fake-model', modelBytes = 256 * 1024): FakeArchive {
-  const work = mkdtempSync(join(tmpdir(), 'fake-archive-'));
+  const work = tempDir('fake-archive-');
   mkdirSync(join(work, name));
   writeFileSync(join(work, name, 'model.onnx'), randomBytes(modelBytes));
   writeFileSync(join(work, name, 'tokens.txt'), '<blk> 0\na 1\nb 2\n');

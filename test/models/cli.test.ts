@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { EXIT, main } from '../../models/cli.ts';
 import { closedPort } from './archive-server.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 function io(env: Record<string, string> = {}) {
-  const base = mkdtempSync(join(tmpdir(), 'models-cli-'));
+  const base = tempDir('models-cli-');
   const out = { stdout: '', stderr: '' };
   return {
     base, out,
@@ -68,7 +68,7 @@ t.test('the real entry point: offline fetch exits 3 with the hand-download hint'
   // The spawned CLI uses the real manifest URL, so route it through a proxy on a dead local port:
   // nothing leaves this machine, and an unreachable proxy is the same failure a user sees offline.
   const port = await closedPort();
-  const base = mkdtempSync(join(tmpdir(), 'models-cli-spawn-'));
+  const base = tempDir('models-cli-spawn-');
   const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', 'models/cli.ts', 'fetch', 'silero_vad', '--dir', join(base, 'm')], {
       cwd: process.cwd(),

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { discover, enginePaths, listHfCache, verifyInstall } from '../../models/discover.ts';
 import { hfHubDir, modelsDir } from '../../models/locations.ts';
 import { findModel, loadManifest } from '../../models/manifest.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const whisper = findModel('sherpa-onnx-whisper-tiny')!;
 const irina = findModel('vits-piper-ru_RU-irina-medium')!;
@@ -28,7 +28,7 @@ function fakeHfRepo(hub: string, repoDir: string, rev: string, files: Record<str
 }
 
 function setup() {
-  const base = mkdtempSync(join(tmpdir(), 'models-discover-'));
+  const base = tempDir('models-discover-');
   const hub = join(base, 'hf', 'hub');
   const dir = join(base, 'models');
   mkdirSync(hub, { recursive: true });

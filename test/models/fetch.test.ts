@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { FetchEvent } from '../../models/fetch-events.ts';
 import { fetchModel, IntegrityError, OfflineError } from '../../models/fetch.ts';
 import { closedPort, entryFor, makeArchive, serveArchive } from './archive-server.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
 
 const archive = makeArchive('fake-model', 256 * 1024);
 const fast = { retryDelayMs: 5, timeoutMs: 5000, proxy: null } as const;
-const tmp = () => mkdtempSync(join(tmpdir(), 'models-fetch-'));
+const tmp = () => tempDir('models-fetch-');
 
 t.test('downloads, reports progress, verifies, unpacks and stamps', async (t) => {
   const srv = await serveArchive({ 'fake-model.tar.bz2': archive.bytes });
