@@ -89,7 +89,7 @@ t.test('webhook mode: Telegram posts updates with the secret token; without it 4
   t.notOk(JSON.stringify((await c.call('GET', `/admin/telegram/bots/${bot.id}`, { token: e.op })).body).includes(hook.secret!), 'the secret is not shown');
 
   tg.userWrites(TOKEN, { chatId: 61, text: 'What are your opening hours?' });
-  await until('answered through the webhook', () => answeredOnce(tg, 61), 20_000);
+  await until('answered through the webhook', () => answeredOnce(tg, 61));
   await until('the delivery confirmed', () => tg.pending(TOKEN) === 0);
   t.ok(tg.deliveries.every((d) => d.status === 200), 'every delivery answered 200');
   t.notOk(tg.requests.some((r) => r.token === TOKEN && r.method === 'getUpdates'), 'no polling in webhook mode');
@@ -138,12 +138,12 @@ t.test('the network cut and restored: the bot reports it, resumes, loses nothing
   const bot = await createBot(e);
   await running(e, bot.id);
   tg.userWrites(TOKEN, { chatId: 81, text: 'What are your opening hours?' });
-  await until('the first answered', () => answeredOnce(tg, 81), 20_000);
+  await until('the first answered', () => answeredOnce(tg, 81));
 
   tg.cut();
   tg.userWrites(TOKEN, { chatId: 82, text: 'What are your opening hours?' });
   tg.userWrites(TOKEN, { chatId: 83, text: 'When are you open?' });
-  await until('the bot tried and was refused', () => tg.refused >= 2, 20_000);
+  await until('the bot tried and was refused', () => tg.refused >= 2);
   const during = await until('the error shown', async () => {
     const s = await state(e, bot.id);
     return s.state === 'error' && s;
@@ -181,7 +181,7 @@ t.test('a restart loses no update and answers none twice; the offset is kept', a
   tg.userWrites(TOKEN, { chatId: 92, text: 'What are your opening hours?' }); // arrives while it restarts
   t.equal((await restart).status, 200);
   t.ok(answeredOnce(tg, 91), 'the answer in progress was finished before the stop');
-  await until('the update sent during the restart answered', () => answeredOnce(tg, 92), 20_000);
+  await until('the update sent during the restart answered', () => answeredOnce(tg, 92));
   await until('all acknowledged', () => tg.pending(TOKEN) === 0);
   const row = await c.cp.db('telegram_bots').where({ id: bot.id }).first();
   t.ok(Number(row.update_offset) > 0, 'the offset is stored');
@@ -201,7 +201,7 @@ t.test('a stop cut short leaves the update unacknowledged: it comes again and is
   t.equal((await c.call('POST', `/admin/telegram/bots/${bot.id}/stop`, { token: e.op })).status, 200);
   t.equal(tg.pending(TOKEN), 1, 'not acknowledged: Telegram still has it');
   t.equal((await c.call('POST', `/admin/telegram/bots/${bot.id}/start`, { token: e.op })).status, 200);
-  await until('answered after the start', () => tg.botMessages(TOKEN, 95).some((m) => /anything else/.test(m.text ?? '')), 20_000);
+  await until('answered after the start', () => tg.botMessages(TOKEN, 95).some((m) => /anything else/.test(m.text ?? '')));
   await until('acknowledged', () => tg.pending(TOKEN) === 0);
 });
 

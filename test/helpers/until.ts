@@ -6,11 +6,17 @@
  */
 
 export interface UntilOptions {
-  /** Give up after this long (default 10 s: a 2-core machine under stress-ng is slow, not broken). */
+  /**
+   * Give up after this long (default 30 s: a 2-core machine under stress-ng, or a CI runner, is slow,
+   * not broken; a condition that holds returns at once, so only a broken test waits it out).
+   */
   timeoutMs?: number;
   /** Poll interval (default 10 ms). */
   everyMs?: number;
 }
+
+/** The ceiling every condition wait in the suite uses unless it names its own. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
 type Falsy = undefined | null | false | 0 | '';
 
@@ -19,7 +25,7 @@ type Falsy = undefined | null | false | 0 | '';
  * The probe may be async (an HTTP request, a database read); a probe that throws fails at once.
  */
 export async function until<T>(what: string, probe: () => T | Falsy | Promise<T | Falsy>, opts: UntilOptions | number = {}): Promise<T> {
-  const { timeoutMs = 10_000, everyMs = 10 } = typeof opts === 'number' ? { timeoutMs: opts } : opts;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, everyMs = 10 } = typeof opts === 'number' ? { timeoutMs: opts } : opts;
   const end = performance.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -33,7 +39,7 @@ export async function until<T>(what: string, probe: () => T | Falsy | Promise<T 
 export function nextEvent<T = unknown>(
   emitter: { once(event: string, listener: (arg: T) => void): unknown; off?(event: string, listener: (arg: T) => void): unknown },
   event: string,
-  timeoutMs = 10_000,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onEvent = (arg: T) => {

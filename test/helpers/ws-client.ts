@@ -1,5 +1,6 @@
 /** A small promise-based `ws` client for protocol tests: collects events and binary frames. */
 import { WebSocket } from 'ws';
+import { DEFAULT_TIMEOUT_MS } from './until.ts';
 
 export interface Received {
   events: { type: string; [k: string]: unknown }[];
@@ -38,12 +39,12 @@ export class TestClient {
 
   /**
    * Resolves when `predicate` holds (checked on every message), rejects after the timeout: a
-   * ceiling for a broken test, generous by default (10 s, as test/helpers/until.ts), not a figure.
+   * ceiling for a broken test, generous by default (as test/helpers/until.ts), not a figure.
    */
   async waitFor(predicate: (r: Received) => boolean, what?: string): Promise<void>;
   async waitFor(predicate: (r: Received) => boolean, timeoutMs?: number, what?: string): Promise<void>;
   async waitFor(predicate: (r: Received) => boolean, a?: number | string, b?: string): Promise<void> {
-    const timeoutMs = typeof a === 'number' ? a : 10_000;
+    const timeoutMs = typeof a === 'number' ? a : DEFAULT_TIMEOUT_MS;
     const what = (typeof a === 'string' ? a : b) ?? 'condition';
     const deadline = performance.now() + timeoutMs;
     while (!predicate(this.received)) {
@@ -59,7 +60,7 @@ export class TestClient {
     }
   }
 
-  async waitForEvent(type: string, timeoutMs = 10_000): Promise<{ type: string; [k: string]: unknown }> {
+  async waitForEvent(type: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ type: string; [k: string]: unknown }> {
     await this.waitFor((r) => r.events.some((e) => e.type === type), timeoutMs, `event "${type}"`);
     return this.received.events.find((e) => e.type === type)!;
   }

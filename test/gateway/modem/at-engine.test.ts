@@ -25,7 +25,7 @@ async function rig(t: Test, opts: EmulatorOptions = {}) {
     await emu.stop();
   });
   // The module boots for a moment after power-on and ignores commands: probe like the lifecycle does.
-  await until('the module to answer AT', () => at.send('AT', { timeoutMs: 500 }).then(() => true, () => false), 20_000);
+  await until('the module to answer AT', () => at.send('AT', { timeoutMs: 500 }).then(() => true, () => false));
   return { emu, at, urcs, noise };
 }
 
