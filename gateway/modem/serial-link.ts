@@ -3,6 +3,7 @@
  * a tiny interface, so the engine can be driven by an in-memory link in unit tests and by a real
  * pty (the emulator) or ttyUSB in integration.
  */
+import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 
 export interface SerialLink {
@@ -29,9 +30,13 @@ export function openSerialLink(path: string, baudRate = MODEM_BAUD_RATE): Promis
   });
 }
 
+/** How often an open port's device node is looked for (a vanished one closes the link). */
+const PRESENCE_CHECK_MS = 1000;
+
 class SerialPortLink implements SerialLink {
   private closeListeners: ((reason: string) => void)[] = [];
   private closed = false;
+  private readonly presence: NodeJS.Timeout;
 
   constructor(
     private readonly port: SerialPort,
@@ -39,10 +44,19 @@ class SerialPortLink implements SerialLink {
   ) {
     port.on('close', (err?: Error | null) => this.markClosed(err ? `device lost: ${err.message}` : 'closed'));
     // A write or read error on a vanished device: treat as closed (serialport may not emit close).
-    port.on('error', (err: Error) => {
-      this.markClosed(`error: ${err.message}`);
-      if (port.isOpen) port.close(() => {});
-    });
+    port.on('error', (err: Error) => this.lost(`error: ${err.message}`));
+    // serialport learns of a vanished device from a failing read, which waits on its poller; seen
+    // once, under load, to miss a pty's hang-up for over a minute. The device node going away
+    // (USB unplugged: /dev/ttyUSB* removed; the emulator: socat's link removed) is the other sign.
+    this.presence = setInterval(() => {
+      if (!existsSync(path)) this.lost(`device lost: ${path} is gone`);
+    }, PRESENCE_CHECK_MS);
+    this.presence.unref();
+  }
+
+  private lost(reason: string): void {
+    this.markClosed(reason);
+    if (this.port.isOpen) this.port.close(() => {});
   }
 
   get isOpen(): boolean {
@@ -82,6 +96,7 @@ class SerialPortLink implements SerialLink {
   private markClosed(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.presence);
     for (const fn of this.closeListeners) fn(reason);
     this.closeListeners = [];
   }
