@@ -125,6 +125,11 @@ const benches: Record<string, Bench> = {
     takes: [],
     run: async (_a, progress) => (await import('./backchannels.ts')).runBackchannelBench({ onProgress: progress }),
   },
+  noise: {
+    describe: 'noise suppression: FAQ questions (espeak-ng/flite voices) through a telephone line, clean and with white noise at 10 and 5 dB SNR, recognised and answered with and without RNNoise in front; its CPU cost per call',
+    takes: [],
+    run: async (_a, progress) => (await import('./noise.ts')).runNoiseBench({ onProgress: progress }),
+  },
   tts: {
     describe: 'TTS time to first audio: per-sentence streaming vs whole text first (the original), 1/3/8 sentences, as ratios',
     takes: [],

@@ -84,6 +84,8 @@ const EnvSchema = z.object({
   VAD_RUNTIME: z.enum(VAD_RUNTIMES).default('batched'),
   /** VAD threads (each holds one model; one carries dozens of calls). */
   VAD_THREADS: intFrom(1, 16).default(1),
+  /** `rnnoise`: each call's audio is denoised (RNNoise) before the VAD and the recogniser; `off`: as it came. See docs/benchmarks.md (noise). */
+  NOISE_SUPPRESSION: z.enum(['off', 'rnnoise']).default('off'),
   /** Caller speech this long while the assistant talks cancels the reply; shorter speech pauses it and is judged on what was heard. */
   BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(800),
   /**
@@ -187,6 +189,7 @@ export interface GatewayConfig {
     vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; pauseSec: number; runtime: VadRuntime; poolSize: number };
     bargeInConfirmMs: number;
     incompleteHoldMs: number;
+    noiseSuppression: 'off' | 'rnnoise';
     /** undefined: the built-in list. */
     backchannels?: string[];
     /** undefined: the built-in list. */
@@ -260,6 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       },
       bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
       incompleteHoldMs: e.TURN_HOLD_MS,
+      noiseSuppression: e.NOISE_SUPPRESSION,
       backchannels: e.BARGE_IN_BACKCHANNELS,
       interruptWords: e.BARGE_IN_INTERRUPT_WORDS,
       stt,

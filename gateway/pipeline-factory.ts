@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { ControlPlane } from '../control/control-plane.ts';
-import type { PipelineFactory } from '../pipeline/call-pipeline.ts';
+import { PIPELINE_SAMPLE_RATE, type PipelineFactory } from '../pipeline/call-pipeline.ts';
 import { BuiltinConversationSource, type BuiltinSourceOptions } from '../pipeline/conversation/builtin-source.ts';
 import type { ConversationSource } from '../pipeline/conversation/conversation.ts';
 import { InMemoryMessageStore, type MessageStore } from '../pipeline/dialogue/message-store.ts';
@@ -21,6 +21,7 @@ import { ModelCatalog } from '../pipeline/engines/model-catalog.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import type { HasHealth } from '../pipeline/engines/types.ts';
 import { SileroVad } from '../pipeline/engines/vad-silero.ts';
+import { loadRnnoise, RnnoiseSuppressor } from '../pipeline/engines/noise-rnnoise.ts';
 import type { GreetingCache } from '../pipeline/greeting-cache.ts';
 import { createSecretaryPipelines } from '../pipeline/secretary-pipeline.ts';
 import { catalogTakesVoice } from '../control/tts/tts-catalog.ts';
@@ -79,6 +80,9 @@ export async function createPipelineFactory(
   }
 
   const s = config.secretary;
+  // Loaded before anything is started: a suppressor that cannot load fails the start, not a call.
+  const rnnoise = s.noiseSuppression === 'rnnoise' ? await loadRnnoise() : null;
+  let denoisedCalls = 0;
   const vad = new SileroVad({ ...s.vad });
   // Engines are built (sherpa models loaded in their workers) now, so a bad model fails the start.
   let engines: LiveEngines;
@@ -121,6 +125,7 @@ export async function createPipelineFactory(
       onNotify: () => log.warn({ callId }, 'dialogue asks for a human'),
     }),
     log: log.child({ component: 'pipeline' }),
+    ...(rnnoise ? { denoiser: () => (denoisedCalls++, new RnnoiseSuppressor(rnnoise, PIPELINE_SAMPLE_RATE)) } : {}),
   });
 
   // Start the recogniser's decoders, let the voice's helper processes come up, and synthesise the greeting before the first call.
@@ -160,6 +165,7 @@ export async function createPipelineFactory(
     engines,
     registerHealth(health) {
       health.register('vad', engineHealth(vad));
+      health.register('noise_suppression', () => (rnnoise ? { status: 'ok', engine: 'rnnoise', calls: denoisedCalls } : { status: 'disabled' }));
       // The engines new calls get now, and whether an owner's stored choice is in effect.
       health.register('stt', () => engines.health('stt'));
       health.register('tts', () => engines.health('tts'));

@@ -24,6 +24,7 @@ import { DEFAULT_TURN_CONFIG, type TurnConfig } from './turn/config.ts';
 import { sttPort, ttsPort, vadPort } from './turn/engine-adapters.ts';
 import { overReplyVocabulary } from './turn/interruption-judge.ts';
 import { VoicePipeline } from './voice-pipeline.ts';
+import type { NoiseSuppressor } from './engines/noise-rnnoise.ts';
 
 /**
  * The recogniser and the voice may be slots (engine-slot.ts): each call then leases the engine
@@ -50,6 +51,8 @@ export interface SecretaryPipelineOptions {
   hooks?: (callId: string) => DialogueHooks;
   /** Where a call's failures are logged in full (callers are told an error id). */
   log?: EngineLog;
+  /** A noise suppressor for each call (NOISE_SUPPRESSION); none: the caller's audio as it came. */
+  denoiser?: () => NoiseSuppressor;
 }
 
 export interface SecretaryPipelines {
@@ -117,6 +120,7 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
       cachedAudio: (text) => greetings.get(text, voice, tts),
       log: opts.log,
       onClosed,
+      denoise: opts.denoiser?.(),
     });
   };
 

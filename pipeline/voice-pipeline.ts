@@ -41,6 +41,7 @@ import { ReplyPlayer } from './turn/reply-player.ts';
 import { ReplyVoice } from './turn/reply-voice.ts';
 import { ArrivalClock } from './turn/arrival-clock.ts';
 import { EngineError, engineFailure, type EngineLog } from './engines/engine-error.ts';
+import type { NoiseSuppressor } from './engines/noise-rnnoise.ts';
 
 export interface VoicePipelineDeps {
   vad: VadPort;
@@ -59,6 +60,8 @@ export interface VoicePipelineDeps {
   log?: EngineLog;
   /** Called once, when the call has closed: engines leased for it are given back (engine-slot.ts). */
   onClosed?: () => void;
+  /** This call's noise suppressor (NOISE_SUPPRESSION): the caller's audio goes through it before the VAD and the recogniser. */
+  denoise?: NoiseSuppressor;
 }
 
 /** One assistant turn, from the moment it was asked for until it played out or was cut. */
@@ -179,9 +182,10 @@ export class VoicePipeline implements CallPipeline {
     })().catch((err: Error) => this.replyFailed(reply, err));
   }
 
-  pushAudio(pcm: Int16Array): void {
-    if (!this.listening || pcm.length === 0) return;
-    this.arrivals.record(pcm.length, this.now());
+  pushAudio(input: Int16Array): void {
+    if (!this.listening || input.length === 0) return;
+    this.arrivals.record(input.length, this.now());
+    const pcm = this.deps.denoise ? this.deps.denoise.process(input) : input;
     this.preRoll.push(pcm);
     this.deps.vad.push(pcm);
     this.utterance?.accept(pcm);
@@ -246,6 +250,7 @@ export class VoicePipeline implements CallPipeline {
     this.utterance?.cancel();
     this.utterance = null;
     this.deps.vad.close();
+    this.deps.denoise?.close();
     this.record({ type: 'call_end', reason });
     this.listeners.clear();
     this.recordListeners.clear();

@@ -5,7 +5,7 @@
  * goodbye and is hung up on, and the call is logged `silence`, completed. A line carrying white
  * noise at -30 dBFS is silence too: the VAD calls none of it speech, so there is no turn and the
  * same polite end. And 30 s of that noise with the silence rules off (slow: it takes 30 s) still
- * makes no turn at all.
+ * makes no turn at all, with RNNoise (NOISE_SUPPRESSION=rnnoise) in front of the VAD.
  */
 import t, { type Test } from 'tap';
 import { whiteNoise } from '../../bench/lib/white-noise.ts';
@@ -24,7 +24,7 @@ let calls: { silent: Promise<ScriptedCallResult>; noise: Promise<ScriptedCallRes
 t.before(async () => {
   [short, off] = await Promise.all([
     startSecretaryGateway({}, {}, { silenceRepromptMs: 2000, silenceHangupMs: 5000 }),
-    startSecretaryGateway({}, {}, { silenceRepromptMs: 0, silenceHangupMs: 0 }),
+    startSecretaryGateway({ NOISE_SUPPRESSION: 'rnnoise' }, {}, { silenceRepromptMs: 0, silenceHangupMs: 0 }),
   ]);
   calls = {
     silent: caller(short, null),
@@ -68,8 +68,10 @@ t.test('white noise at -30 dBFS is silence: no turn, and the same polite end', a
   await endedForSilence(t, short, await calls.noise);
 });
 
-t.test('30 s of white noise at -30 dBFS makes no turn (slow: 30 s of audio)', async (t) => {
+t.test('30 s of white noise at -30 dBFS makes no turn, with RNNoise in front of the VAD too (slow: 30 s of audio)', async (t) => {
   const r = await calls.longNoise;
+  t.match((await off.gateway.health.report()).components.noise_suppression, { status: 'ok', engine: 'rnnoise', calls: 1 }, 'the call went through the noise suppressor');
+  t.match((await short.gateway.health.report()).components.noise_suppression, { status: 'disabled' }, 'off unless NOISE_SUPPRESSION says so');
   t.equal(r.stepsSaid, 1, 'the noise was sent');
   t.notOk(r.events.some((e) => e.type === 'speech_started'), 'the VAD never heard speech');
   t.notOk(r.events.some((e) => e.type === 'transcript'), 'nothing was transcribed');

@@ -30,6 +30,8 @@ t.test('bad values name the variable', async (t) => {
   t.throws(() => loadConfig({ PORT: '70000' }), /PORT/);
   t.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
   t.throws(() => loadConfig({ VOICE_WS_TOKEN: 'short' }), /at least 16/);
+  t.throws(() => loadConfig({ NOISE_SUPPRESSION: 'speex' }), /NOISE_SUPPRESSION/);
+  t.equal(loadConfig({ NOISE_SUPPRESSION: 'rnnoise' }).secretary.noiseSuppression, 'rnnoise');
 });
 
 t.test('engines from the environment: sherpa by directory or manifest name, OpenAI-compatible servers', async (t) => {
