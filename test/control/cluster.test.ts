@@ -24,8 +24,14 @@ import { PG_URL, testDatabase, testEngines, type TestDatabase, type TestEngine }
 const NODE_ENV = { ...TEST_ENV, NODE_LOST_AFTER_S: '3' };
 const silent = pino({ level: 'silent' });
 
-const controlPlane = (db: Pick<TestDatabase, 'dataDir' | 'databaseUrl' | 'pgSchema'>) =>
-  createControlPlane({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, pgSchema: db.pgSchema, log: silent, env: NODE_ENV });
+/**
+ * For the test whose node must stay alive while it is watched: beats still every second, lost
+ * after 6 s, so a child process stalled for a few seconds by a loaded machine is not swept.
+ */
+const PATIENT_NODE_ENV = { ...TEST_ENV, NODE_LOST_AFTER_S: '6' };
+
+const controlPlane = (db: Pick<TestDatabase, 'dataDir' | 'databaseUrl' | 'pgSchema'>, env: Record<string, string> = NODE_ENV) =>
+  createControlPlane({ dataDir: db.dataDir, databaseUrl: db.databaseUrl, pgSchema: db.pgSchema, log: silent, env });
 
 /** A control plane on a database of its own, closed (and the database dropped) at the end of the test. */
 async function nodeOn(t: Test, engine: TestEngine): Promise<ControlPlane> {
@@ -47,13 +53,13 @@ t.test('a dead node\'s calls are closed as node_lost by a live one', { skip: PG_
   const live = await testDatabase('postgres'); // its own data directory; the database is the dead node's
   t.teardown(() => live.cleanup());
 
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'helpers/node-child.ts'), JSON.stringify({ ...dead, callId: 'on-dead-node', env: NODE_ENV })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'helpers/node-child.ts'), JSON.stringify({ ...dead, callId: 'on-dead-node', env: PATIENT_NODE_ENV })], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const deadNode = (await until('the other node has a call in progress', () => /ready (\S+)/.exec(out)?.[1], { timeoutMs: 60_000 }))!;
 
-  const cp = await controlPlane({ ...live, databaseUrl: dead.databaseUrl, pgSchema: dead.pgSchema });
+  const cp = await controlPlane({ ...live, databaseUrl: dead.databaseUrl, pgSchema: dead.pgSchema }, PATIENT_NODE_ENV);
   t.teardown(() => cp.close());
   t.match(await cp.repos.calls.get('on-dead-node'), { status: 'active', node_id: deadNode });
   await sweeping(cp);
@@ -73,7 +79,7 @@ t.test('a dead node\'s calls are closed as node_lost by a live one', { skip: PG_
   t.equal(cp.node.status().lost_calls_closed, 1);
 
   // The dead node's data directory starts again: its earlier life is already closed by the peer.
-  const again = await controlPlane(dead);
+  const again = await controlPlane(dead, PATIENT_NODE_ENV);
   t.teardown(() => again.close());
   t.match(await again.repos.calls.get('on-dead-node'), { status: 'failed', end_reason: 'node_lost' }, 'not re-closed as crash');
   t.not(again.node.id, deadNode, 'a new life');

@@ -85,7 +85,12 @@ t.test('a taken message reaches Telegram (plain text) and a webhook (signed) as 
   t.equal(req.headers['x-vg-event'], 'message.created');
   t.match(req.json, { event: 'message.created', message: { id: m.id, caller_name: 'John Smith', callback_number: '+15551234567', links: { ui: `https://gw.example/#/messages/${m.id}`, call: '/admin/calls/call-1' } } });
 
-  const detail = (await c.call('GET', `/admin/messages/${m.id}`, { token: admin })).body;
+  // The fakes record a request before they answer it, and the worker marks a delivery sent only
+  // after the answer: wait for both rows to settle before reading them.
+  const detail = await until('both deliveries settled', async () => {
+    const body = (await c.call('GET', `/admin/messages/${m.id}`, { token: admin })).body;
+    return body.deliveries.length === 2 && body.deliveries.every((d: { status: string }) => d.status === 'sent' || d.status === 'failed') ? body : null;
+  });
   t.equal(detail.deliveries.length, 2);
   t.match(detail.deliveries, [
     { channel_name: 'Owner', channel_type: 'telegram', status: 'sent', attempts: 1, last_error: null, external_ref: 'telegram:1' },

@@ -129,7 +129,9 @@ t.test('usage limits are enforced on chat routes, per key, and survive a restart
   await c.call('PATCH', `/admin/usage/limits/${lim.body.id}`, { token: admin2, body: { max_value: 3 } });
   t.equal((await ask(c, key, 'hi')).status, 200, 'raising the limit applies at once');
 
-  const global = await c.call('POST', '/admin/usage/limits', { token: admin2, body: { name: 'all', subject_type: 'global', kind: 'chat', metric: 'tokens', period: 'minute', max_value: 1 } });
+  // A day, like the key's limit above: windows are calendar ones (control/usage/windows.ts), and a
+  // minute's would start afresh, empty, whenever the run crosses :00.
+  const global = await c.call('POST', '/admin/usage/limits', { token: admin2, body: { name: 'all', subject_type: 'global', kind: 'chat', metric: 'tokens', period: 'day', max_value: 1 } });
   t.equal(global.status, 201);
   t.equal((await ask(c, other, 'hi')).status, 429, 'a global token budget stops everyone');
   const audit = (await c.call('GET', '/admin/audit?action=usage_limits.', { token: admin2 })).body.items;

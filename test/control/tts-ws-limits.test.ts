@@ -10,6 +10,8 @@ import { WS_MAX_ERRORS } from '../../control/tts/tts-websocket.ts';
 import { startTestGateway } from '../helpers/gateway.ts';
 import { rawUpgrade } from '../helpers/raw-upgrade.ts';
 import { startControl } from './helpers/control.ts';
+import { DEFAULT_UPGRADE_FAILURE_LIMIT, UpgradeGuard } from '../../control/http/upgrade-guard.ts';
+import { parseRateSpec } from '../../control/config.ts';
 import { catalogOf, GatedTts } from './helpers/fake-engines.ts';
 
 const PATH = '/admin/tts/ws/stream';
@@ -48,7 +50,9 @@ t.test("served by the gateway, the TTS socket keeps the voice socket's flood lim
 });
 
 t.test('failed TTS upgrades per IP: after the limit, 429 without a credential check; 101 never echoes the bearer token', async (t) => {
-  const c = await startControl();
+  // The default budget (the gateway passes WS_UPGRADE_FAILURE_LIMIT's), on a clock that stands
+  // still: the bucket refills one a second, so 60 upgrades taking longer than that would earn more.
+  const c = await startControl({}, { upgradeGuard: new UpgradeGuard(parseRateSpec(DEFAULT_UPGRADE_FAILURE_LIMIT), () => 0) });
   t.teardown(c.stop);
   const op = await c.userToken('olga', 'operator');
 
@@ -61,7 +65,8 @@ t.test('failed TTS upgrades per IP: after the limit, 429 without a credential ch
   t.notOk('sec-websocket-protocol' in bearerOnly.headers, 'only bearer offered: no protocol header');
   t.notMatch(bearerOnly.head, op);
 
-  // The default budget is 60 failures a minute (the gateway passes WS_UPGRADE_FAILURE_LIMIT's).
+  // The default budget is 60 failures a minute.
+  t.equal(DEFAULT_UPGRADE_FAILURE_LIMIT, '60/min');
   for (let i = 0; i < 60; i++) t.equal((await rawUpgrade(c.port, PATH, { Authorization: `Bearer forged-${i}` })).status, 401, `failure ${i + 1}`);
   const blocked = await rawUpgrade(c.port, PATH, { Authorization: `Bearer ${op}` });
   t.equal(blocked.status, 429, 'the right credential is not even looked at now');

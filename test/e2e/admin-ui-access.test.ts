@@ -60,7 +60,9 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
   const repos = ui.sg.controlPlane.repos;
   await ui.user('ada', 'admin');
   await ui.user('vic', 'viewer');
-  const started = new Date(Date.now() - 60_000).toISOString();
+  // Now, not a minute ago: "calls today" counts from local midnight, which a minute ago may precede.
+  const started = new Date().toISOString();
+  const seededOn = new Date().toDateString();
   await repos.calls.start({ id: 'call-ui-1', channel: 'ws', direction: 'inbound', caller_number: '+15551234567', started_at: started });
   await repos.calls.addTurn({ call_id: 'call-ui-1', turn_index: 0, user_text: 'I want to leave a message', assistant_text: 'Of course. What is your name?', started_at: started, endpoint_ms: 180, stt_final_ms: 240, llm_ttft_ms: 90, tts_ttfa_ms: 120, v2v_ms: 610 });
   await repos.calls.addTurn({ call_id: 'call-ui-1', turn_index: 1, user_text: 'John Smith', assistant_text: 'Thank you John, and your number', interrupted: true, started_at: started, v2v_ms: 700, barge_in_ms: 85 });
@@ -173,7 +175,8 @@ t.test('roles, accessibility, small screens, detail pages', async (t) => {
     await page.goto('/');
     await page.getByTestId('calls-today').getByText(/^\d+$/).waitFor();
     t.comment(`dashboard first paint with data after a reload on loopback: ${Math.round(performance.now() - t0)} ms`);
-    t.equal(await page.getByTestId('calls-today').textContent(), '1', 'calls today counts the stored call');
+    if (new Date().toDateString() === seededOn) t.equal(await page.getByTestId('calls-today').textContent(), '1', 'calls today counts the stored call');
+    else t.comment('local midnight passed since the call was stored: it is yesterday\'s, calls today not checked');
     t.equal(await page.getByTestId('messages-waiting').textContent(), '1');
   }
 

@@ -148,7 +148,10 @@ t.test('TTS: presets, say it while it streams, the cache emptied', async (t) => 
   t.comment(`say it, ${ttfa} (loopback, espeak-ng, loaded machine)`);
   await page.locator('[data-testid="say-state"][data-state="done"]').waitFor({ timeout: 60_000 });
   const ms = async (id: string) => Number((await page.getByTestId(id).textContent())?.replace(/\D/g, ''));
-  t.ok((await ms('say-ttfa')) < (await ms('say-received')), 'sound started before the whole reply was in');
+  // No later, not strictly before: both are rounded ms, and a starved renderer can read the whole
+  // reply in one chunk. That the route streams (first chunk out while later sentences are still
+  // unsynthesised) is proven with a held engine in test/control/tts.test.ts.
+  t.ok((await ms('say-ttfa')) <= (await ms('say-received')), 'sound started no later than the whole reply was in');
   const [played, received] = await playedAndReceived(page);
   t.ok(received > 3, `several seconds of audio arrived (${received} s)`);
   t.equal(played, received, 'and all of it was played');

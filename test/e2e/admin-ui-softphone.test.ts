@@ -52,7 +52,10 @@ t.test('a call from the browser: the question is answered aloud, speaking over t
   t.ok(await page.getByTestId('transcript').locator('li[data-who="caller"]', { hasText: /opening hours/ }).count(), 'the question is in the transcript');
   await until('reply audio played (2 s of frames)', async () => (await count(page, 'frames-played')) >= 100, 90_000);
   t.ok((await count(page, 'frames-sent')) > 100, 'microphone frames were sent');
-  t.ok((await count(page, 'frames-received')) >= (await count(page, 'frames-played')), 'played no more than received');
+  // Played first: both counters keep growing during the reply, and received only grows, so a later
+  // read of it can only be larger (read the other way round, frames played meanwhile could pass it).
+  const played = await count(page, 'frames-played');
+  t.ok((await count(page, 'frames-received')) >= played, 'played no more than received');
 
   // The file loops: the question comes again over a reply, which interrupts it.
   await until('an interruption shown', async () => (await count(page, 'interruptions')) >= 1, 90_000);
@@ -71,10 +74,11 @@ t.test('a call from the browser: the question is answered aloud, speaking over t
   await page.getByTestId('call-state').getByText(/^Call ended/).waitFor();
   t.equal(await page.getByRole('button', { name: 'Call' }).count(), 1, 'ready to call again');
 
-  // The call is in the call log, with the caller's question among its turns.
+  // The call is in the call log, with the caller's question among its turns (flushed first: the
+  // journal writes to the database in the background).
+  await ui.sg.pipelines.callLog!.flush();
   const { items } = (await ui.sg.call('GET', '/admin/calls?limit=5', await ui.sg.userToken('auditor', 'admin'))).body as { items: Array<{ id: string; channel: string }> };
   t.equal(items[0]?.channel, 'ws', 'the softphone call is logged as a WebSocket call');
-  await ui.sg.pipelines.callLog!.flush();
   const turns = await until('turns stored', async () => {
     const rows = await ui.sg.controlPlane.repos.calls.turns(items[0].id);
     return rows.some((r) => /opening hours/.test(r.user_text ?? '')) ? rows : null;

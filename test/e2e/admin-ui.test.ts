@@ -165,8 +165,10 @@ t.test('admin UI: sign in, FAQ + chat, language and theme, sign out', async (t) 
     });
     arrived = null;
     const response = await route.fetch();
-    await route.fulfill({ response });
+    // Done before the page can have the answer: a tab waiting its turn may send its own refresh
+    // as soon as this one is answered, before `fulfill` resolves here.
     inFlight--;
+    await route.fulfill({ response });
   });
   const [tab1, tab2] = [await ctx.newPage(), await ctx.newPage()];
   await Promise.all([tab1.goto('/calls'), tab2.goto('/messages')]);

@@ -20,7 +20,9 @@ t.teardown(() => gw.stop());
 
 const textOf = (r: ScriptedCallResult) => r.events.filter((e) => e.type === 'response_text_delta').map((e) => String(e.text)).join('');
 const ask = (question: string, cue: Step['cue'] = { after: 'reply', gapMs: 200 }): Step => ({ audio: withSilence(fliteSpeech(question), 0, 200), cue });
-const call = (steps: Step[], extra: Partial<Parameters<typeof runScriptedCall>[0]> = {}) => runScriptedCall({ url: gw.url, token: gw.token, steps, maxMs: 40_000, ...extra });
+// maxMs is a ceiling, not a figure (a call ends after its last reply): the first call of the
+// first test holds through the whole second call, so it gets room for two calls on a slow machine.
+const call = (steps: Step[], extra: Partial<Parameters<typeof runScriptedCall>[0]> = {}) => runScriptedCall({ url: gw.url, token: gw.token, steps, maxMs: 90_000, ...extra });
 // A caller waiting while the test edits: never re-prompted or hung up on for silence.
 const PATIENT = { silence_reprompt_s: 0, silence_hangup_s: 0 };
 

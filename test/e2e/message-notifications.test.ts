@@ -40,7 +40,8 @@ t.test('a message left by phone is in the inbox and reaches Telegram and a signe
     token: gw.token,
     caller: '+15551234567',
     steps: leaveMessageSteps(),
-    maxMs: 60_000,
+    // A ceiling, not a figure: the gateway hangs up when the dialogue is done (~45 s on an idle machine).
+    maxMs: 120_000,
     onEvent: (e) => {
       if (!recordedAt && e.type === 'response_text_delta' && /your message has been recorded/.test(String(e.text))) recordedAt = Date.now();
     },
@@ -51,7 +52,13 @@ t.test('a message left by phone is in the inbox and reaches Telegram and a signe
   await until('Telegram and the webhook told', () => telegram.sent.length === 1 && hook.accepted.size === 1, { timeoutMs: 30_000 });
   // A figure, not a bound (timing goals are the benches'): the fakes stamp what they received.
   t.comment(`owner told ${telegram.sent[0]!.at - recordedAt} ms (Telegram) and ${[...hook.accepted.values()][0]!.at - recordedAt} ms (webhook) after the caller heard "recorded"`);
-  const inbox = await admin.call('GET', '/admin/messages?channel=ws');
+  // The fakes record a request before they answer it, and the worker marks a delivery sent only
+  // after the answer: wait for both rows to settle before reading them.
+  const inbox = await until('both deliveries settled', async () => {
+    const r = await admin.call('GET', '/admin/messages?channel=ws');
+    const ds: Array<{ status: string }> | undefined = r.body.items[0]?.deliveries;
+    return ds?.length === 2 && ds.every((d) => d.status === 'sent' || d.status === 'failed') ? r : null;
+  });
   t.equal(inbox.body.total, 1);
   const m = inbox.body.items[0];
   t.match(m, { kind: 'message', status: 'new', channel: 'ws', call_id: callId, callback_number: '+15551234567', caller_id: '+15551234567', links: { call: `/admin/calls/${callId}` } });

@@ -61,9 +61,10 @@ t.test('barge-in: the caller cuts into the greeting and the reply audio stops', 
   t.match(String(interrupted?.spoken_text), /^Hello/, 'what the caller heard of the greeting is reported');
   const bargeIn = clientBargeInMs(r, r.said[0]);
   t.ok(bargeIn !== null, 'reply audio was playing when the caller spoke');
-  // The greeting has ~3.5 s left at the cut: stopping well before that proves it was stopped (how
-  // fast is barge_in_ms in the voice bench; a loaded machine only makes the VAD later).
-  t.ok(bargeIn! < 2500, `reply audio stopped ${bargeIn} ms after the caller started speaking, not played on`);
+  // The greeting (~4.4 s of espeak-ng) has ~3.5 s left at the cut: stopping before 3 s proves it
+  // was stopped, with room for a loaded machine making the VAD later (how fast is barge_in_ms in
+  // the voice bench).
+  t.ok(bargeIn! < 3000, `reply audio stopped ${bargeIn} ms after the caller started speaking, not played on`);
   const server = r.events.filter((e) => e.type === 'turn_metrics').map((e) => (e.metrics as Record<string, number>).barge_in_ms).find((x) => x !== undefined);
   t.type(server, 'number', 'server-side barge_in_ms reported');
   t.match(textOf(r.events), /1 Main Street/, 'then the interruption is answered');
@@ -75,7 +76,9 @@ t.test('take a message: name, caller id confirmed, reason, read back, stored, go
     token: gw.token,
     caller: '+15551234567',
     steps: leaveMessageSteps(),
-    maxMs: 60000,
+    // A ceiling, not a figure: the gateway hangs up when the dialogue is done (~45 s on an idle
+    // machine); a cap reached during the goodbye would end the call as the client's instead.
+    maxMs: 120_000,
   });
   const transcripts = r.events.filter((e) => e.type === 'transcript' && e.final).map((e) => String(e.text));
   t.comment(`heard: ${JSON.stringify(transcripts)}`);

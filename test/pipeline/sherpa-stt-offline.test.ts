@@ -60,9 +60,14 @@ t.test('decoding runs off the event loop', skip, async (t) => {
   const long = toneSequence(Array.from({ length: 60 }, (_, i): [number, number] => [i % 2 ? 0 : 440 + 200 * (i % 7), 0.5]));
   // The same decode done synchronously, for scale: what the loop would lose if it ran there.
   const sync = await loadSync(modelDir);
-  const t0 = performance.now();
-  sync();
-  const syncMs = performance.now() - t0;
+  // The median of three: one timing caught in a quiet moment of a loaded machine would set the bar
+  // below what the same load does to the loop's own small share of the work.
+  const syncRuns = [0, 1, 2].map(() => {
+    const t0 = performance.now();
+    sync();
+    return performance.now() - t0;
+  });
+  const syncMs = syncRuns.sort((a, b) => a - b)[1]!;
   const started = performance.now();
   const elu = performance.eventLoopUtilization();
   const { result, maxLagMs, ticks } = await withLoopLag(() => Promise.all(Array.from({ length: 8 }, () => stt.transcribe(long))));
@@ -71,11 +76,12 @@ t.test('decoding runs off the event loop', skip, async (t) => {
   t.ok(result.every((r) => r.text.length > 5), 'each decode returned text');
   t.comment(`8 x 30 s decoded in ${took.toFixed(0)} ms (one decode on the calling thread blocks it ${syncMs.toFixed(0)} ms); loop busy ${loopBusyMs.toFixed(1)} ms, worst loop lag ${maxLagMs.toFixed(1)} ms over ${ticks} ticks`);
   t.ok(ticks > 5, 'the timer kept firing during the decodes');
-  // Off the loop means the loop itself was busy for far less than the decodes cost: inline, eight
-  // would keep it busy >= 8 x syncMs. Lag is not asserted: two decode threads and the suite share
-  // 2 cores, so the loop waits for a core at times however little it has to do (a 20 ms bound and
-  // a one-decode bound both flaked); the capacity bench reports lag under real load.
-  t.ok(loopBusyMs < 4 * syncMs, `the loop was busy ${loopBusyMs.toFixed(1)} ms while eight decodes ran, less than half of what they cost inline (${(8 * syncMs).toFixed(0)} ms)`);
+  // Off the loop means the loop itself was busy for less than the decodes cost: inline, eight
+  // would keep it busy >= 8 x syncMs (in practice it is busy a few ms; the bound is loose because a
+  // loaded machine stretches the loop's own work too). Lag is not asserted: two decode threads and
+  // the suite share 2 cores, so the loop waits for a core at times however little it has to do (a
+  // 20 ms bound and a one-decode bound both flaked); the capacity bench reports lag under real load.
+  t.ok(loopBusyMs < 8 * syncMs, `the loop was busy ${loopBusyMs.toFixed(1)} ms while eight decodes ran, less than they cost inline (${(8 * syncMs).toFixed(0)} ms)`);
 });
 
 /** `speech` with its first sample set to a crashing-stt-task.mjs mark (1 throw, 2 thread exit, 3 held until released). */

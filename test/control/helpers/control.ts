@@ -4,6 +4,7 @@ import { createLogger } from '../../../gateway/logger.ts';
 import { hashPassword } from '../../../control/auth/password.ts';
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../control/control-plane.ts';
 import { attachControlPlane } from '../../../gateway/http/attach-control-plane.ts';
+import type { UpgradeGuard } from '../../../control/http/upgrade-guard.ts';
 import type { Role } from '../../../control/repositories/users.ts';
 import { testDatabase, type TestDatabase, type TestEngine } from './database.ts';
 
@@ -39,8 +40,11 @@ export interface TestControl {
 
 export async function startControl(
   env: Record<string, string> = {},
-  /** `db`: a database the caller owns (and cleans up); `engine`: a fresh one on that engine, cleaned up by stop(). */
-  opts: { db?: TestDatabase; engine?: TestEngine; options?: Partial<ControlPlaneOptions> } = {},
+  /**
+   * `db`: a database the caller owns (and cleans up); `engine`: a fresh one on that engine, cleaned
+   * up by stop(); `upgradeGuard`: the server's failed-upgrade budget (default: one at the default limit).
+   */
+  opts: { db?: TestDatabase; engine?: TestEngine; options?: Partial<ControlPlaneOptions>; upgradeGuard?: UpgradeGuard } = {},
 ): Promise<TestControl> {
   const db = opts.db ?? (await testDatabase(opts.engine));
   const cp = await createControlPlane({
@@ -52,7 +56,7 @@ export async function startControl(
     ...opts.options,
   });
   const app = uws.App();
-  attachControlPlane(app, cp);
+  attachControlPlane(app, cp, { upgradeGuard: opts.upgradeGuard });
   let listenSocket: UWS.us_listen_socket | null = null;
   const port = await new Promise<number>((resolve, reject) =>
     app.listen('127.0.0.1', 0, (s) => {
