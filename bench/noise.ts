@@ -3,11 +3,11 @@
  * answered, with and without RNNoise in front of the recogniser; and what RNNoise costs a call.
  *
  * Every example question of the default FAQ, in several espeak-ng and flite voices and speeds, goes
- * through a telephone line (8 kHz, 300-3400 Hz) with half a second of line before and after, clean
- * and with white noise at 10 and 5 dB SNR, then to the fallback recogniser (pocketsphinx with the
- * menu's phrases as hints, as a call's turn) and the FAQ matcher: "answered" means the right entry
- * matched. The same audio is judged with and without pipeline/engines/noise-rnnoise.ts in front.
- * Cost: CPU time of the suppressor (resampling included) per second of call audio, in 20 ms frames
+ * through a telephone line (8 kHz, 300-3400 Hz) with half a second of line before and after (a
+ * -70 dBFS floor), clean and with white noise at 10 and 5 dB SNR, then to the fallback recogniser
+ * (pocketsphinx with the menu's phrases as hints, as a call's turn) and the FAQ matcher: "answered"
+ * means the right entry matched. The same audio is judged with and without
+ * pipeline/engines/noise-rnnoise.ts in front. Cost: CPU time of the suppressor (resampling included) per second of call audio, in 20 ms frames
  * as a call feeds it.
  */
 import { FaqMatcher } from '../pipeline/dialogue/faq-matcher.ts';
@@ -16,6 +16,7 @@ import { Secretary } from '../pipeline/dialogue/secretary.ts';
 import { createNoiseSuppressor } from '../pipeline/engines/noise-rnnoise.ts';
 import { PocketsphinxStt } from '../pipeline/engines/stt-pocketsphinx.ts';
 import { synthesize, telephoneBand, VOICES, voiceName, withNoise } from './lib/synthetic-voices.ts';
+import { whiteNoise } from './lib/white-noise.ts';
 
 const RATE = 16000;
 const FRAME = 320;
@@ -52,11 +53,12 @@ export interface NoiseBenchResult {
   };
 }
 
-const padded = (pcm: Int16Array) => {
+/** The speech with half a second of line either side, under a -70 dBFS floor: no real line is digital silence (and pocketsphinx misreads speech framed by exact zeros). */
+const onLine = (pcm: Int16Array) => {
   const pad = (LINE_MS * RATE) / 1000;
-  const out = new Int16Array(pcm.length + 2 * pad);
-  out.set(pcm, pad);
-  return out;
+  const floor = whiteNoise((pcm.length + 2 * pad) / RATE, -70, 11);
+  for (let i = 0; i < pcm.length; i++) floor[pad + i] = Math.max(-32768, Math.min(32767, floor[pad + i] + pcm[i]));
+  return floor;
 };
 
 export async function runNoiseBench(opts: { onProgress?: (m: string) => void } = {}): Promise<NoiseBenchResult> {
@@ -90,7 +92,7 @@ export async function runNoiseBench(opts: { onProgress?: (m: string) => void } =
       for (const question of entry.questions) {
         for (const voice of VOICES) {
           opts.onProgress?.(`${voiceName(voice)} "${question}"`);
-          const line = telephoneBand(padded(synthesize(question, voice)));
+          const line = telephoneBand(onLine(synthesize(question, voice)));
           utterances++;
           for (const condition of Object.keys(CONDITIONS) as Condition[]) {
             const pcm = CONDITIONS[condition](line);

@@ -4,13 +4,12 @@
  * 16 kHz the way the pipeline does), optionally padded with silence.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readWavFile } from '../../../media/wav.ts';
 import { createResampler } from '../../../media/resampler.ts';
+import { tempDir } from '../../helpers/temp-dir.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'speech-'));
+const dir = tempDir('speech-');
 let n = 0;
 
 export interface SpeechOptions {
