@@ -12,6 +12,7 @@ t.test('defaults: port 8002, secretary pipeline on the fallback engines, no buil
   t.equal(c.pipeline, 'secretary');
   t.same(c.secretary.stt, { engine: 'pocketsphinx' });
   t.same(c.secretary.tts, { engine: 'espeak' });
+  t.equal(c.secretary.noiseSuppression, 'off', 'RNNoise off: it lowered the fallback recogniser\'s answers on noisy lines (bench/noise.ts)');
   t.equal(c.secretary.modelsDir, path.resolve('data/models'), 'where `npm run models -- fetch` puts them');
 });
 
