@@ -68,3 +68,39 @@ t.test('a green run adds nothing', async (t) => {
   const green = 'TAP version 14\n# Subtest: test/b.test.ts\n    ok 1 - fine\nok 1 - test/b.test.ts # time=5ms\n1..1\n';
   t.equal(await report(green, 3), green);
 });
+
+t.test('a todo or skipped subtest fails nothing; a failing todo point is not a failure; names may repeat; unnamed points count', async (t) => {
+  const tap = [
+    'TAP version 14',
+    '# Subtest: test/d.test.ts',
+    '    # Subtest: later',
+    '        not ok 1 - fails inside a todo',
+    '        1..1',
+    '    not ok 1 - later # TODO not built yet',
+    '    not ok 2 - known gap # TODO',
+    '    # Subtest: same',
+    '        ok 1 - fine',
+    '        1..1',
+    '    ok 3 - same # time=1ms',
+    '    not ok 4 - same',
+    '      ---',
+    '      found: 1',
+    '      ...',
+    '    not ok 5',
+    '    1..5',
+    'not ok 1 - test/d.test.ts # time=9ms',
+    'Bail out! stopped',
+    'Bail out! stopped',
+    '',
+  ].join('\n');
+  const summary = (await report(tap)).slice(tap.length);
+  t.equal(summary, [
+    '',
+    '# 3 failures in this run:',
+    '#   test/d.test.ts > same',
+    '#       found: 1',
+    '#   test/d.test.ts > (unnamed)',
+    '#   Bail out! stopped',
+    '',
+  ].join('\n'), 'an assertion named like a passing subtest beside it is still listed; one bail-out');
+});

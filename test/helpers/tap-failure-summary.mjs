@@ -13,12 +13,13 @@ const MAX_DIAG_LINES = 40;
 
 export default class TapFailureSummary extends Transform {
   #partial = '';
-  /** Open subtest names by depth. */
-  #names = [];
-  /** Failures seen: path (names and the failing point's own description), diagnostics. */
+  /** Open subtests by depth: their name and how many failures had been seen when they opened. */
+  #open = [];
+  /** Failures seen, in order: path (names and the failing point's own description), diagnostics. */
   #failures = [];
   /** The failure whose YAML block is being read, and the indent of that block. */
   #diag = null;
+  #bailedOut = false;
 
   _transform(chunk, _encoding, done) {
     const text = this.#partial + chunk.toString('utf8');
@@ -48,31 +49,41 @@ export default class TapFailureSummary extends Transform {
     const body = line.trimStart();
     const subtest = /^# Subtest: (.*)$/.exec(body);
     if (subtest) {
-      this.#names.length = depth;
-      this.#names[depth] = subtest[1];
+      this.#open.length = depth;
+      this.#open[depth] = { name: subtest[1], failuresBefore: this.#failures.length };
       return;
     }
-    const failed = /^not ok \d+ - (.*?)(?: # (?:time|TODO|SKIP).*)?$/.exec(body) ?? (/^not ok \d+$/.test(body) ? [body, '(unnamed)'] : null);
-    if (failed) {
-      const path = [...this.#names.slice(0, depth), failed[1]];
-      const failure = { path, diag: [] };
+    const point = /^(not )?ok \d+(?: - (.*?))?(?: # (TODO|SKIP|time)\b.*)?$/i.exec(body);
+    if (point) {
+      const [, not, name = '(unnamed)', directive = ''] = point;
+      // The line that closes the subtest opened just below this depth, if it has that name.
+      const closing = this.#open[depth]?.name === name ? this.#open[depth] : null;
+      this.#open.length = depth;
+      const excused = /^(todo|skip)$/i.test(directive);
+      if (closing && (excused || !not)) {
+        // A todo or skipped subtest does not fail the run, whatever failed inside it.
+        if (excused) this.#failures.length = closing.failuresBefore;
+        return;
+      }
+      if (!not || excused) return;
+      // A subtest that failed because something inside it did adds nothing to what is listed.
+      if (closing && this.#failures.length > closing.failuresBefore) return;
+      const failure = { path: [...this.#open.slice(0, depth).map((o) => o.name), name], diag: [] };
       this.#failures.push(failure);
       this.#diag = { failure, indent: ' '.repeat(depth * INDENT + 2) };
-      // A subtest closes with its own ok/not ok line; names deeper than this one are done.
-      this.#names.length = depth;
       return;
     }
-    if (/^ok \d+/.test(body)) this.#names.length = depth;
-    if (/^Bail out!/.test(body)) this.#failures.push({ path: [...this.#names.slice(0, depth), body], diag: [] });
+    if (/^Bail out!/.test(body) && !this.#bailedOut) {
+      this.#bailedOut = true;
+      this.#failures.push({ path: [...this.#open.slice(0, depth).map((o) => o.name), body], diag: [] });
+    }
   }
 
-  /** Only the innermost failures: a subtest that failed because an assertion in it did adds nothing. */
   #summary() {
-    const key = (path) => path.join('\u0000');
-    const leaves = this.#failures.filter((f) => !this.#failures.some((o) => o !== f && o.path.length > f.path.length && key(o.path.slice(0, f.path.length)) === key(f.path)));
-    if (leaves.length === 0) return '';
-    const out = ['', `# ${leaves.length} failure${leaves.length === 1 ? '' : 's'} in this run:`];
-    for (const f of leaves) {
+    const failures = this.#failures;
+    if (failures.length === 0) return '';
+    const out = ['', `# ${failures.length} failure${failures.length === 1 ? '' : 's'} in this run:`];
+    for (const f of failures) {
       out.push(`#   ${f.path.join(' > ')}`);
       for (const d of f.diag) out.push(`#       ${d}`);
     }
