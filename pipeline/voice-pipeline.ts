@@ -129,7 +129,7 @@ export class VoicePipeline implements CallPipeline {
   private readonly settings: DialogueSettings;
   private readonly player = new ReplyPlayer(PIPELINE_FRAME_SAMPLES, (spoken) => this.onSentencePlayed(spoken));
   private readonly voice: ReplyVoice;
-  private readonly arrivals = new ArrivalClock();
+  private readonly arrivals: ArrivalClock;
   private readonly preRoll: PreRollBuffer;
   private readonly now: () => number;
   private state: TurnState = { kind: 'listening' };
@@ -160,6 +160,8 @@ export class VoicePipeline implements CallPipeline {
     this.overReply = overReplyVocabulary(this.config);
     this.settings = { ...DEFAULT_DIALOGUE_SETTINGS, ...deps.dialogueSettings };
     this.now = deps.now ?? (() => performance.now());
+    // The VAD numbers the denoised audio, which lags what arrived by the suppressor's delay.
+    this.arrivals = new ArrivalClock(Math.round(((deps.denoise?.delayMs ?? 0) * PIPELINE_SAMPLE_RATE) / 1000));
     this.voice = new ReplyVoice({ tts: deps.tts, splitter: deps.splitter, player: this.player, now: this.now });
     this.preRoll = new PreRollBuffer(((this.config.preRollMs + VAD_LAG_SLACK_MS) * PIPELINE_SAMPLE_RATE) / 1000);
     deps.vad.onEvent((e) => this.onVad(e));
@@ -190,7 +192,7 @@ export class VoicePipeline implements CallPipeline {
     this.deps.vad.push(pcm);
     this.utterance?.accept(pcm);
     const s = this.state;
-    if (s.kind === 'paused' && this.arrivals.samples - s.speechStart >= ((this.config.bargeInConfirmMs + this.config.vadHangoverMs) * PIPELINE_SAMPLE_RATE) / 1000) {
+    if (s.kind === 'paused' && this.arrivals.heardSamples - s.speechStart >= ((this.config.bargeInConfirmMs + this.config.vadHangoverMs) * PIPELINE_SAMPLE_RATE) / 1000) {
       this.cancelReply(true);
     }
   }

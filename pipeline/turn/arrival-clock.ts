@@ -11,6 +11,17 @@ export class ArrivalClock {
   private count = 0;
   samples = 0;
 
+  /**
+   * `delaySamples`: how far the audio the VAD numbers lags what arrived (a noise suppressor's
+   * delay): its sample N arrived with input sample N - delaySamples.
+   */
+  constructor(readonly delaySamples = 0) {}
+
+  /** Samples of the delayed (heard) timeline so far. */
+  get heardSamples(): number {
+    return Math.max(0, this.samples - this.delaySamples);
+  }
+
   record(chunkSamples: number, wallTime: number): void {
     this.samples += chunkSamples;
     const i = this.count % MAX_ENTRIES;
@@ -19,9 +30,10 @@ export class ArrivalClock {
     this.count++;
   }
 
-  /** Wall time at which sample `sample` had arrived (the oldest known time if it is older than the history). */
-  wallTimeOf(sample: number): number {
+  /** Wall time at which sample `heard` of the heard timeline had arrived (the oldest known time if it is older than the history). */
+  wallTimeOf(heard: number): number {
     if (this.count === 0) return 0;
+    const sample = heard - this.delaySamples;
     const oldest = Math.max(0, this.count - MAX_ENTRIES);
     for (let k = this.count - 1; k >= oldest; k--) {
       const i = k % MAX_ENTRIES;
