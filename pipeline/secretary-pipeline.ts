@@ -107,21 +107,28 @@ export function createSecretaryPipelines(opts: SecretaryPipelineOptions): Secret
     const dialogue: Dialogue = conversation.llm
       ? new LlmDialogue({ llm: conversation.llm, persona, store, faq, context, fallback: secretary, offerMessageAfterFailures })
       : secretary;
-    return new VoicePipeline(info, {
-      vad: vadPort(engines.vad, opts.vad),
-      // Hints follow the dialogue's state: FAQ questions at the menu, yes/no at a read-back; and
-      // the backchannels and interrupting words, so speech over a reply has a reading in words.
-      stt: sttPort(stt, () => ({ language: persona.language, hints: [...dialogue.expectedPhrases(), ...overReply] })),
-      tts: ttsPort(tts, voice),
-      dialogue: dialoguePort(dialogue, opts.hooks?.(info.callId)),
-      splitter: () => new SentenceSplitter(opts.splitter),
-      config: opts.turn,
-      dialogueSettings: settings,
-      cachedAudio: (text) => greetings.get(text, voice, tts),
-      log: opts.log,
-      onClosed,
-      denoise: opts.denoiser?.(),
-    });
+    const denoise = opts.denoiser?.();
+    try {
+      return new VoicePipeline(info, {
+        vad: vadPort(engines.vad, opts.vad),
+        // Hints follow the dialogue's state: FAQ questions at the menu, yes/no at a read-back; and
+        // the backchannels and interrupting words, so speech over a reply has a reading in words.
+        stt: sttPort(stt, () => ({ language: persona.language, hints: [...dialogue.expectedPhrases(), ...overReply] })),
+        tts: ttsPort(tts, voice),
+        dialogue: dialoguePort(dialogue, opts.hooks?.(info.callId)),
+        splitter: () => new SentenceSplitter(opts.splitter),
+        config: opts.turn,
+        dialogueSettings: settings,
+        cachedAudio: (text) => greetings.get(text, voice, tts),
+        log: opts.log,
+        onClosed,
+        denoise,
+      });
+    } catch (err) {
+      // Its memory is in the WebAssembly heap, which no garbage collector frees.
+      denoise?.close();
+      throw err;
+    }
   };
 
   const warmOnce = async (): Promise<Error | null> => {

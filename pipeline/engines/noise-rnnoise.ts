@@ -117,9 +117,9 @@ export class RnnoiseSuppressor implements NoiseSuppressor {
   private denoiseFrame(): void {
     const m = this.m;
     // HEAPF32 is read each time: the module's memory may have grown (and been replaced) since.
-    m.HEAPF32.set(this.pending.subarray(0, this.frame), this.inPtr >> 2);
+    m.HEAPF32.set(this.pending.subarray(0, this.frame), this.inPtr >>> 2);
     this.voiceProbability = m._rnnoise_process_frame(this.state, this.outPtr, this.inPtr);
-    const denoised = m.HEAPF32.subarray(this.outPtr >> 2, (this.outPtr >> 2) + this.frame);
+    const denoised = m.HEAPF32.subarray(this.outPtr >>> 2, (this.outPtr >>> 2) + this.frame);
     const pcm48 = new Int16Array(this.frame);
     for (let i = 0; i < this.frame; i++) pcm48[i] = Math.max(-32768, Math.min(32767, Math.round(denoised[i])));
     this.pending.copyWithin(0, this.frame, this.pendingLength);
