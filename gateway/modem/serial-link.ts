@@ -3,7 +3,7 @@
  * a tiny interface, so the engine can be driven by an in-memory link in unit tests and by a real
  * pty (the emulator) or ttyUSB in integration.
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 
 export interface SerialLink {
@@ -33,6 +33,12 @@ export function openSerialLink(path: string, baudRate = MODEM_BAUD_RATE): Promis
 /** How often an open port's device node is looked for (a vanished one closes the link). */
 const PRESENCE_CHECK_MS = 1000;
 
+/** The device node behind `path` (symlinks followed), or null when there is none. */
+function deviceOf(path: string): string | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? `${st.dev}:${st.ino}:${st.rdev}` : null;
+}
+
 class SerialPortLink implements SerialLink {
   private closeListeners: ((reason: string) => void)[] = [];
   private closed = false;
@@ -47,9 +53,13 @@ class SerialPortLink implements SerialLink {
     port.on('error', (err: Error) => this.lost(`error: ${err.message}`));
     // serialport learns of a vanished device from a failing read, which waits on its poller; seen
     // once, under load, to miss a pty's hang-up for over a minute. The device node going away
-    // (USB unplugged: /dev/ttyUSB* removed; the emulator: socat's link removed) is the other sign.
+    // (USB unplugged: /dev/ttyUSB* removed; the emulator: socat's link removed) is the other sign,
+    // and so is the path naming another device now (replugged within the second; a by-id link
+    // pointing at the new ttyUSBn): this handle is on the old one either way.
+    const opened = deviceOf(path);
     this.presence = setInterval(() => {
-      if (!existsSync(path)) this.lost(`device lost: ${path} is gone`);
+      const now = deviceOf(path);
+      if (!now || (opened !== null && now !== opened)) this.lost(`device lost: ${path} ${now ? 'is another device now' : 'is gone'}`);
     }, PRESENCE_CHECK_MS);
     this.presence.unref();
   }
