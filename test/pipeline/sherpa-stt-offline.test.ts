@@ -76,12 +76,13 @@ t.test('decoding runs off the event loop', skip, async (t) => {
   t.ok(result.every((r) => r.text.length > 5), 'each decode returned text');
   t.comment(`8 x 30 s decoded in ${took.toFixed(0)} ms (one decode on the calling thread blocks it ${syncMs.toFixed(0)} ms); loop busy ${loopBusyMs.toFixed(1)} ms, worst loop lag ${maxLagMs.toFixed(1)} ms over ${ticks} ticks`);
   t.ok(ticks > 5, 'the timer kept firing during the decodes');
-  // Off the loop means the loop itself was busy for less than the decodes cost: inline, eight
-  // would keep it busy >= 8 x syncMs (in practice it is busy a few ms; the bound is loose because a
-  // loaded machine stretches the loop's own work too). Lag is not asserted: two decode threads and
+  // Off the loop means the loop itself was busy for much less than the decodes cost: inline, eight
+  // would keep it busy >= 8 x syncMs (in practice it is busy a few ms, about 1 x syncMs on a loaded
+  // machine, which stretches the loop's own work too); 5 x leaves room for that and still fails
+  // if the decodes came back onto the loop. Lag is not asserted: two decode threads and
   // the suite share 2 cores, so the loop waits for a core at times however little it has to do (a
   // 20 ms bound and a one-decode bound both flaked); the capacity bench reports lag under real load.
-  t.ok(loopBusyMs < 8 * syncMs, `the loop was busy ${loopBusyMs.toFixed(1)} ms while eight decodes ran, less than they cost inline (${(8 * syncMs).toFixed(0)} ms)`);
+  t.ok(loopBusyMs < 5 * syncMs, `the loop was busy ${loopBusyMs.toFixed(1)} ms while eight decodes ran, far less than they cost inline (${(8 * syncMs).toFixed(0)} ms)`);
 });
 
 /** `speech` with its first sample set to a crashing-stt-task.mjs mark (1 throw, 2 thread exit, 3 held until released). */
