@@ -7,8 +7,8 @@
  * -70 dBFS floor), clean and with white noise at 10 and 5 dB SNR, then to the fallback recogniser
  * (pocketsphinx with the menu's phrases as hints, as a call's turn) and the FAQ matcher: "answered"
  * means the right entry matched. The same audio is judged with and without
- * pipeline/engines/noise-rnnoise.ts in front. Cost: CPU time of the suppressor (resampling included) per second of call audio, in 20 ms frames
- * as a call feeds it.
+ * pipeline/engines/noise-rnnoise.ts in front. Cost: CPU time of the suppressor (resampling
+ * included) per second of call audio, in 20 ms frames as a call feeds it.
  */
 import { FaqMatcher } from '../pipeline/dialogue/faq-matcher.ts';
 import { defaultFaq, defaultPersona } from '../pipeline/dialogue/persona.ts';

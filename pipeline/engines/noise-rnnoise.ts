@@ -9,6 +9,7 @@
  * `delayMs`). One WebAssembly instance serves the process; each call has its own RNNoise state.
  */
 import { createRequire } from 'node:module';
+import { FrameQueue } from '../../media/frame-queue.ts';
 import { createResampler, type Resampler } from '../../media/resampler.ts';
 
 /** The parts of the Emscripten module used here. */
@@ -62,9 +63,10 @@ export class RnnoiseSuppressor implements NoiseSuppressor {
   private readonly outPtr: number;
   private readonly up: Resampler;
   private readonly down: Resampler;
-  /** 48 kHz samples waiting for a whole frame. */
-  private pending: Float32Array;
-  private pendingLength = 0;
+  /** 48 kHz audio cut into RNNoise's frames (the remainder waits for more). */
+  private readonly wide: FrameQueue;
+  /** One denoised 48 kHz frame, reused: the down resampler copies it out at once. */
+  private readonly denoised: Int16Array;
   /** Denoised audio at the call's rate, not yet handed out; starts with the one frame of delay. */
   private ready: Int16Array;
   private readyLength: number;
@@ -74,7 +76,7 @@ export class RnnoiseSuppressor implements NoiseSuppressor {
 
   constructor(
     private readonly m: RnnoiseModule,
-    private readonly rate: number,
+    rate: number,
   ) {
     this.frame = m._rnnoise_get_frame_size();
     this.state = m._rnnoise_create(0);
@@ -82,7 +84,8 @@ export class RnnoiseSuppressor implements NoiseSuppressor {
     this.outPtr = m._malloc(this.frame * 4);
     this.up = createResampler(rate, RNNOISE_RATE);
     this.down = createResampler(RNNOISE_RATE, rate);
-    this.pending = new Float32Array(this.frame * 4);
+    this.wide = new FrameQueue(this.frame);
+    this.denoised = new Int16Array(this.frame);
     // Whole 48 kHz frames come out only once one is full: holding back one frame's worth of output
     // means every call to process() has enough to return, whatever its length.
     const lead = Math.ceil((this.frame * rate) / RNNOISE_RATE);
@@ -93,9 +96,8 @@ export class RnnoiseSuppressor implements NoiseSuppressor {
 
   process(pcm: Int16Array): Int16Array {
     if (this.closed) throw new Error('noise suppressor used after close');
-    const wide = this.up.process(pcm);
-    this.queue(wide);
-    while (this.pendingLength >= this.frame) this.denoiseFrame();
+    this.wide.push(this.up.process(pcm));
+    for (let f = this.wide.pop(); f; f = this.wide.pop()) this.append(this.down.process(this.denoise(f)));
     const out = new Int16Array(pcm.length);
     const n = Math.min(pcm.length, this.readyLength);
     out.set(this.ready.subarray(0, n));
@@ -104,34 +106,25 @@ export class RnnoiseSuppressor implements NoiseSuppressor {
     return out;
   }
 
-  private queue(samples: Int16Array): void {
-    if (this.pendingLength + samples.length > this.pending.length) {
-      const bigger = new Float32Array((this.pendingLength + samples.length) * 2);
-      bigger.set(this.pending.subarray(0, this.pendingLength));
-      this.pending = bigger;
-    }
-    for (let i = 0; i < samples.length; i++) this.pending[this.pendingLength + i] = samples[i];
-    this.pendingLength += samples.length;
-  }
-
-  private denoiseFrame(): void {
+  private denoise(frame: Int16Array): Int16Array {
     const m = this.m;
     // HEAPF32 is read each time: the module's memory may have grown (and been replaced) since.
-    m.HEAPF32.set(this.pending.subarray(0, this.frame), this.inPtr >>> 2);
+    // set() from an Int16Array converts each sample to float: RNNoise works at 16-bit scale.
+    m.HEAPF32.set(frame, this.inPtr >>> 2);
     this.voiceProbability = m._rnnoise_process_frame(this.state, this.outPtr, this.inPtr);
-    const denoised = m.HEAPF32.subarray(this.outPtr >>> 2, (this.outPtr >>> 2) + this.frame);
-    const pcm48 = new Int16Array(this.frame);
-    for (let i = 0; i < this.frame; i++) pcm48[i] = Math.max(-32768, Math.min(32767, Math.round(denoised[i])));
-    this.pending.copyWithin(0, this.frame, this.pendingLength);
-    this.pendingLength -= this.frame;
-    const back = this.down.process(pcm48);
-    if (this.readyLength + back.length > this.ready.length) {
-      const bigger = new Int16Array((this.readyLength + back.length) * 2);
+    const out = m.HEAPF32.subarray(this.outPtr >>> 2, (this.outPtr >>> 2) + this.frame);
+    for (let i = 0; i < this.frame; i++) this.denoised[i] = Math.max(-32768, Math.min(32767, Math.round(out[i])));
+    return this.denoised;
+  }
+
+  private append(pcm: Int16Array): void {
+    if (this.readyLength + pcm.length > this.ready.length) {
+      const bigger = new Int16Array((this.readyLength + pcm.length) * 2);
       bigger.set(this.ready.subarray(0, this.readyLength));
       this.ready = bigger;
     }
-    this.ready.set(back, this.readyLength);
-    this.readyLength += back.length;
+    this.ready.set(pcm, this.readyLength);
+    this.readyLength += pcm.length;
   }
 
   close(): void {
