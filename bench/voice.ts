@@ -112,6 +112,8 @@ export async function runVoiceBench(opts: VoiceBenchOptions = {}) {
       turns_recognised: recognised,
       endpoint_ms: col((s) => s.server.endpoint_ms),
       stt_final_ms: col((s) => s.server.stt_final_ms),
+      // The recogniser's share after the turn ended: what decoding while the caller speaks saves.
+      stt_after_endpoint_ms: col((s) => (s.server.stt_final_ms !== undefined && s.server.endpoint_ms !== undefined ? s.server.stt_final_ms - s.server.endpoint_ms : null)),
       llm_ttft_ms: col((s) => s.server.llm_ttft_ms),
       tts_ttfa_ms: col((s) => s.server.tts_ttfa_ms),
       v2v_ms: col((s) => s.server.v2v_ms),
