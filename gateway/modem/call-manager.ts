@@ -88,6 +88,15 @@ export interface CallManagerOptions {
   shouldRecord?: (call: RecordingQuery) => Promise<boolean>;
   /** How long shouldRecord may take (default 500 ms): the answered caller hears silence meanwhile. */
   recordDecisionMs?: number;
+  /**
+   * Asked for every incoming call, once its caller id is known: the policy to apply instead of
+   * `policy` (the admin's stored choices), or null to keep `policy`. Personas per number always come
+   * from `policy`. A rejection, or no answer within `policyDecisionMs`, keeps `policy` and is
+   * reported as an 'error': the line goes on working as the environment says.
+   */
+  livePolicy?: () => Promise<CallPolicy | null>;
+  /** How long livePolicy may take (default 500 ms): the phone keeps ringing meanwhile. */
+  policyDecisionMs?: number;
 }
 
 interface Pending {
@@ -98,6 +107,8 @@ interface Pending {
   decided: boolean;
   answer: boolean;
   answering: boolean;
+  /** From the policy the call was decided by. */
+  answerAfterRings: number;
   persona?: string;
   startedAt: Date;
   answeredAt: Date | null;
@@ -193,7 +204,7 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
   }
 
   private newPending(direction: 'in' | 'out', number: string | null): Pending {
-    return { callId: randomUUID(), direction, number, rings: 0, decided: false, answer: false, answering: false, startedAt: new Date(), answeredAt: null, call: null, audio: null, ending: false, localHangup: null, finished: null };
+    return { callId: randomUUID(), direction, number, rings: 0, decided: false, answer: false, answering: false, answerAfterRings: 1, startedAt: new Date(), answeredAt: null, call: null, audio: null, ending: false, localHangup: null, finished: null };
   }
 
   private async onUrc(u: Urc): Promise<void> {
@@ -238,7 +249,10 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
 
   private async decide(p: Pending): Promise<void> {
     p.decided = true;
-    const d = decideIncoming(this.policy, p.number);
+    const policy = await this.policyFor(p);
+    if (p.ending) return; // the caller gave up while we asked
+    p.answerAfterRings = policy.autoAnswerAfterRings ?? 1;
+    const d = decideIncoming(policy, p.number);
     if (d.action === 'answer') {
       p.answer = true;
       p.persona = d.persona;
@@ -249,7 +263,7 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
   }
 
   private async maybeAnswer(p: Pending): Promise<void> {
-    if (!p.answer || p.answering || p.rings < (this.policy.autoAnswerAfterRings ?? 1)) return;
+    if (!p.answer || p.answering || p.ending || p.rings < p.answerAfterRings) return;
     p.answering = true;
     await this.modem.send('ATA');
   }
@@ -297,27 +311,47 @@ export class ModemCallManager extends EventEmitter<CallManagerEvents> {
     check.unref();
   }
 
+  /** The environment's policy, or the live one when it answers in time. */
+  private async policyFor(p: Pending): Promise<CallPolicy> {
+    const ask = this.opts.livePolicy;
+    if (!ask) return this.policy;
+    const live = await this.askInTime(ask, this.opts.policyDecisionMs ?? 500, (why) => `call policy for call ${p.callId} ${why}: deciding by the environment's`);
+    if (!live || live === 'failed') return this.policy;
+    return { ...live, personaByNumber: this.policy.personaByNumber, defaultPersona: this.policy.defaultPersona };
+  }
+
   /** Record this call? Only with a record directory; then the predicate's answer in time, or yes without one. */
   private async decideRecording(p: Pending): Promise<boolean> {
     if (this.opts.recordDir === undefined) return false;
     const ask = this.opts.shouldRecord;
     if (!ask) return true;
-    const ms = this.opts.recordDecisionMs ?? 500;
+    const query = { callId: p.callId, direction: p.direction, number: p.number };
+    const answer = await this.askInTime(() => ask(query), this.opts.recordDecisionMs ?? 500, (why) => `recording decision for call ${p.callId} ${why}: not recording`);
+    if (answer === 'failed') return false;
+    this.log(answer === true ? 'recording the call' : 'not recording the call', { callId: p.callId });
+    return answer === true; // only a real yes: a truthy non-boolean is a bug, not consent
+  }
+
+  /**
+   * `ask`'s answer, or 'failed' (reported as an 'error' in `message`'s words) when it rejects or
+   * takes longer than `ms`: a decision the call waits on must not hold it up for long.
+   */
+  private async askInTime<T>(ask: () => Promise<T>, ms: number, message: (why: string) => string): Promise<T | 'failed'> {
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+    const late = new Promise<{ late: true }>((resolve) => (timer = setTimeout(() => resolve({ late: true }), ms)));
     try {
-      // then(): a predicate that throws synchronously is a rejection like any other. The race keeps a
-      // handler on the predicate's promise, so one that rejects after the deadline is not unhandled.
-      const answer = await Promise.race([Promise.resolve().then(() => ask({ callId: p.callId, direction: p.direction, number: p.number })), late]);
-      if (answer === 'late') {
-        this.reportError(new Error(`recording decision for call ${p.callId} took over ${ms} ms: not recording`));
-        return false;
+      // then(): a function that throws synchronously is a rejection like any other. The race keeps a
+      // handler on its promise, so one that rejects after the deadline is not unhandled.
+      const asked = Promise.resolve().then(ask).then((value) => ({ value }));
+      const answer = await Promise.race([asked, late]);
+      if ('late' in answer) {
+        this.reportError(new Error(message(`took over ${ms} ms`)));
+        return 'failed';
       }
-      this.log(answer === true ? 'recording the call' : 'not recording the call', { callId: p.callId });
-      return answer === true; // only a real yes: a truthy non-boolean is a bug, not consent
+      return answer.value;
     } catch (err) {
-      this.reportError(new Error(`recording decision for call ${p.callId} failed: not recording (${(err as Error).message})`, { cause: err }));
-      return false;
+      this.reportError(new Error(`${message('failed')} (${(err as Error).message})`, { cause: err }));
+      return 'failed';
     } finally {
       clearTimeout(timer);
     }

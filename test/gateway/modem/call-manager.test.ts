@@ -13,6 +13,7 @@ import { readWavFile } from '../../../media/wav.ts';
 import { pickPorts } from '../../../gateway/modem/discovery.ts';
 import type { EmulatorOptions } from '../../../gateway/modem/emulator/sim7600-emulator.ts';
 import type { CallManagerOptions, ModemRecording, RecordingQuery } from '../../../gateway/modem/call-manager.ts';
+import type { CallPolicy } from '../../../gateway/modem/call-policy.ts';
 import { createEchoPipeline } from '../../../pipeline/echo-pipeline.ts';
 import type { PipelineEvent, PipelineFactory } from '../../../pipeline/call-pipeline.ts';
 import { until } from '../../helpers/until.ts';
@@ -277,3 +278,65 @@ t.test('USB port layouts: 9001 and 9011', async (t) => {
 function readWavFileSyncExists(file: string): boolean {
   return statSync(file).size > 44;
 }
+
+t.test("a live policy replaces the environment's whole for each call; none, a throw or a slow answer leave the environment's", async (t) => {
+  const blocked = '+79990001122';
+  const envBlocked = '+79990003344';
+  const answers: Array<() => Promise<CallPolicy | null>> = [
+    async () => ({ block: [blocked], autoAnswerAfterRings: 2 }),
+    async () => null,
+    async () => {
+      throw new Error('database gone');
+    },
+    // Past the 200 ms bound: its late block is ignored (both timers in this process, the bound's first).
+    () => new Promise<CallPolicy>((r) => setTimeout(() => r({ block: [blocked] }), 800)),
+    async () => ({ autoAnswerAfterRings: 2 }),
+  ];
+  const numbers = [blocked, blocked, blocked, blocked, envBlocked];
+  let asked = 0;
+  const envPolicy: CallPolicy = { autoAnswerAfterRings: 1, block: [envBlocked], personaByNumber: { [blocked]: 'ru', [envBlocked]: 'de' } };
+  const { emu, manager, records } = await rig(t, createEchoPipeline, envPolicy, { ringIntervalMs: 1000 }, {
+    policyDecisionMs: 200,
+    livePolicy: () => answers[asked++](),
+  });
+  const errors: Error[] = [];
+  manager.on('error', (err) => errors.push(err));
+  const calls: Array<{ persona: string | undefined; rings: number }> = [];
+  manager.on('call', (c) => calls.push({ persona: c.info.persona, rings: emu.call?.rings ?? -1 }));
+
+  emu.ring(blocked);
+  await until('the first call refused', () => records.length === 1);
+  t.equal(records[0].reason, 'rejected_blocked', 'the live block list refused a number the environment answers');
+  for (let i = 1; i < answers.length; i++) {
+    emu.ring(numbers[i]);
+    await until(`call ${i + 1} answered`, () => manager.active !== null);
+    emu.remoteHangup();
+    await until(`call ${i + 1} record`, () => records.length === i + 1);
+  }
+  t.same(records.map((r) => r.reason), ['rejected_blocked', 'remote_hangup', 'remote_hangup', 'remote_hangup', 'remote_hangup'], "the last: a number the environment blocks, answered under a live policy that does not");
+  t.equal(asked, answers.length, 'asked once per incoming call');
+  t.same(calls.map((c) => c.rings), [1, 1, 1, 2], "rings from the policy the call was decided by: the environment's 1, the live 2");
+  t.same(calls.map((c) => c.persona), ['ru', 'ru', 'ru', 'de'], "personas per number stay the environment's under a live policy");
+  t.match(errors.map((e) => e.message), [/call policy for call .* failed: deciding by the environment's \(database gone\)/, /took over 200 ms: deciding by the environment's/], 'the throw and the slow answer were reported');
+});
+
+t.test('a caller who gives up while the live policy is asked is never answered', async (t) => {
+  let release: (p: CallPolicy | null) => void = () => {};
+  let asked = 0;
+  const { emu, manager, records } = await rig(t, createEchoPipeline, { autoAnswerAfterRings: 1 }, {}, {
+    policyDecisionMs: 60_000,
+    livePolicy: () => (++asked === 1 ? new Promise<CallPolicy | null>((r) => (release = r)) : Promise.resolve(null)),
+  });
+  emu.ring('+79161234567');
+  await until('the policy asked', () => asked === 1);
+  emu.remoteHangup();
+  await until('the missed call logged', () => records.length === 1);
+  t.equal(records[0].reason, 'missed');
+  release({});
+  // A second call goes through the same modem link: an ATA sent for the first would be logged before its.
+  emu.ring('+79161234568');
+  await until('the second call answered', () => manager.active !== null);
+  t.equal(emu.commandLog.filter((c) => c.command === 'ATA').length, 1, 'one ATA: the second call\'s');
+  emu.remoteHangup();
+  await until('the second call logged', () => records.length === 2);
+});
