@@ -23,6 +23,7 @@ import { sweepStaleTemps } from '../runtime/owned-temp.ts';
 import type { GatewayConfig } from './config.ts';
 import { prepareDataDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
+import { storedCallPolicy } from './modem-call-handling.ts';
 import { startModem, type AttachedModem } from './modem/attach-modem.ts';
 import { modemGsmControl, storeIncomingSms } from './modem/gsm-control.ts';
 import { builtinConversationOptions, createPipelineFactory, type GatewayPipelines } from './pipeline-factory.ts';
@@ -132,6 +133,7 @@ export async function assembleGateway(config: GatewayConfig, opts: AssembleOptio
       metrics: gateway.metrics,
       env,
       shouldRecord: recordingConsentGate(controlPlane.repos),
+      livePolicy: storedCallPolicy(controlPlane.repos),
     });
   } catch (err) {
     return fail('modem', err);

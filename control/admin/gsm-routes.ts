@@ -10,6 +10,7 @@ import { HttpError } from '../http/errors.ts';
 import { json, route, type RouteDef } from '../http/route.ts';
 import type { ControlServices } from '../services.ts';
 import { PhoneNumber } from './schemas.ts';
+import { CALL_HANDLING_KEY, CallHandling } from '../settings/call-handling.ts';
 
 const READ = { kind: 'user', role: 'viewer' } as const;
 const WRITE = { kind: 'user', role: 'operator' } as const;
@@ -46,6 +47,30 @@ export function gsmRoutes(s: ControlServices): RouteDef[] {
         const g = s.live.gsm;
         if (!g) return json({ attached: false, connected: false });
         return json({ attached: true, ...(await ask('status', () => g.status())) });
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/admin/gsm/call-handling',
+      summary:
+        "Who the modem answers and when: the stored choice (setting modem.call_handling, changed with PUT/DELETE /admin/config/modem.call_handling), the environment's (MODEM_*; null without a modem) and the one incoming calls get now",
+      tag: 'gsm',
+      auth: READ,
+      response: z.object({
+        source: z.enum(['stored', 'environment']),
+        stored_invalid: z.boolean(),
+        stored: CallHandling.nullable(),
+        environment: CallHandling.nullable(),
+        effective: CallHandling.nullable(),
+      }),
+      async handler() {
+        const raw = await s.repos.config.get<unknown>(CALL_HANDLING_KEY);
+        // A stored value that no longer parses (a restored backup of another version) is ignored by
+        // calls too (gateway/modem-call-handling.ts): shown as such, so the owner can replace or reset it.
+        const parsed = raw === undefined || raw === null ? null : CallHandling.safeParse(raw);
+        const stored = parsed?.success ? parsed.data : null;
+        const environment = s.live.gsm?.environmentCallHandling?.() ?? null;
+        return json({ source: stored ? 'stored' : 'environment', stored_invalid: parsed?.success === false, stored, environment, effective: stored ?? environment });
       },
     }),
     route({

@@ -4,6 +4,8 @@
  * attaches one (ControlPlaneOptions.gsm or cp.setGsm), every /admin/gsm route that needs the
  * modem answers 503 `modem_unavailable`.
  */
+import type { CallHandling } from '../settings/call-handling.ts';
+
 export interface GsmStatus {
   /** The serial link is up and the modem answers AT. */
   connected: boolean;
@@ -31,6 +33,8 @@ export interface GsmControl {
   ussd(code: string, timeoutMs: number): Promise<{ response: string }>;
   /** Send one raw AT command and collect its answer lines until OK/ERROR (the admin route whitelists commands). */
   at(command: string, timeoutMs: number): Promise<{ ok: boolean; lines: string[] }>;
+  /** Who is answered and when as the modem's environment says (what a stored `modem.call_handling` replaces). */
+  environmentCallHandling?(): CallHandling;
 }
 
 /**

@@ -7,6 +7,7 @@ import { DEFAULT_FALLBACK_MESSAGE, DEFAULT_HISTORY_LIMIT } from '../../pipeline/
 import { DEFAULT_FAQ_THRESHOLD } from '../../pipeline/dialogue/faq-matcher.ts';
 import { DEFAULT_BACKEND_KEY, LlmBackendChoice, requireUsableBackend } from '../llm/llm-backend.ts';
 import type { Repositories } from '../repositories/index.ts';
+import { CALL_HANDLING_KEY, CallHandling } from './call-handling.ts';
 
 /** Read by the gateway for every modem call (gateway/recording-consent.ts). */
 export const RECORDING_ENABLED_KEY = 'calls.recording_enabled';
@@ -51,6 +52,12 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
     description: 'Record calls (only for callers with a call_recording consent)',
     schema: z.boolean(),
     default: false,
+  },
+  [CALL_HANDLING_KEY]: {
+    description:
+      'Who the GSM modem answers and when, e.g. {"auto_answer_rings":2,"block":["+79161234567"],"hours":{"days":[1,2,3,4,5],"start":"09:00","end":"18:00","time_zone":"Europe/Moscow"}}. Omitted: auto_answer_rings 1, allow [] (everyone), block [], hours null (always), anonymous "answer", refuse_with "hangup". null: as the MODEM_* environment variables say. Read for every incoming call',
+    schema: CallHandling.nullable(),
+    default: null,
   },
   'company.name': {
     description: 'Company name used in greetings and prompts ({company}; empty: the shipped persona\'s words)',

@@ -28,7 +28,11 @@ import { SmsService } from './sms-service.ts';
 const list = z
   .string()
   .optional()
-  .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined));
+  // An empty list is no list: MODEM_ALLOW="," must not refuse everyone.
+  .transform((s) => {
+    const items = (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    return items.length > 0 ? items : undefined;
+  });
 
 const ModemEnv = z.object({
   MODEM_AT_PORT: z.string().min(1).optional(),
@@ -61,6 +65,8 @@ export interface AttachedModem {
   calls: ModemCallManager;
   /** SMS send/receive and USSD; the auto-reply hook is off (incoming SMS are logged and emitted). */
   sms: SmsService;
+  /** Who is answered and when, as the MODEM_* environment variables say (the admin's setting may replace it per call). */
+  policy: CallPolicy;
   /** A snapshot for the control plane (the same facts /health shows, plus counters). */
   status(): ModemTransportStatus;
   close(): Promise<void>;
@@ -90,6 +96,8 @@ export interface AttachModemDeps {
   env?: NodeJS.ProcessEnv;
   /** With MODEM_RECORD_DIR: which calls may be recorded (the gateway asks the control plane); default all. */
   shouldRecord?: CallManagerOptions['shouldRecord'];
+  /** The admin's stored call policy, asked for every incoming call (null: the environment's). */
+  livePolicy?: CallManagerOptions['livePolicy'];
 }
 
 export function startModem(deps: AttachModemDeps): AttachedModem | null {
@@ -114,6 +122,7 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
     wideband: e.MODEM_WIDEBAND === '1',
     recordDir: e.MODEM_RECORD_DIR,
     shouldRecord: deps.shouldRecord,
+    livePolicy: deps.livePolicy,
   });
   const metrics = deps.metrics;
   if (metrics) {
@@ -153,6 +162,7 @@ export function startModem(deps: AttachModemDeps): AttachedModem | null {
     modem,
     calls,
     sms,
+    policy,
     status: () => {
       const st = modem.status;
       const ports = modem.ports;

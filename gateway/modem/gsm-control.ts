@@ -7,6 +7,7 @@ import type { GsmControl, GsmStatus } from '../../control/gsm/gsm-control.ts';
 import type { SmsRepo } from '../../control/repositories/sms.ts';
 import type { AttachedModem } from './attach-modem.ts';
 import { AtError } from './at/errors.ts';
+import { callHandlingOf } from '../modem-call-handling.ts';
 
 export function modemGsmControl(m: AttachedModem): GsmControl {
   return {
@@ -23,6 +24,7 @@ export function modemGsmControl(m: AttachedModem): GsmControl {
         details: { state: s.state, ports: s.ports, own_number: s.own_number, imei: s.imei, calls_logged: s.calls_logged, last_recovery_ms: s.last_recovery_ms, counters: s.counters },
       };
     },
+    environmentCallHandling: () => callHandlingOf(m.policy),
     async dial(number) {
       return { call_id: await m.calls.dial(number) };
     },

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { GsmControl } from '../../control/gsm/gsm-control.ts';
+import type { CallHandling } from '../../control/settings/call-handling.ts';
 import { promRegistrySource } from '../../control/monitor/metrics-source.ts';
 import { encodeWav, parseWav } from '../../media/wav.ts';
 import { mp3Of, oggOpusOf, soxConvert } from '../media/audio-files.ts';
@@ -284,4 +285,57 @@ t.test('transcriptions with pocketsphinx: real speech in, words out', { skip: !(
   const mp3 = multipart({ model: 'whisper-1' }, { name: 'q.mp3', data: await mp3Of(wav.samples, wav.sampleRate as 16000) });
   const r2 = await c.call('POST', '/v1/audio/transcriptions', { token: key, rawBody: mp3.body, headers: { 'content-type': mp3.type } });
   t.match(r2.body.text, /hours/i, `mp3 upload: "${r2.body.text}"`);
+});
+
+t.test("gsm call handling: the stored setting over the modem's environment, validated, admins only", async (t) => {
+  const c = await startControl();
+  t.teardown(c.stop);
+  const viewer = await c.userToken('vera', 'viewer');
+  const op = await c.userToken('oleg', 'operator');
+  const admin = await c.userToken('anna', 'admin');
+  const state = async () => (await c.call('GET', '/admin/gsm/call-handling', { token: viewer })).body;
+  t.same(await state(), { source: 'environment', stored_invalid: false, stored: null, environment: null, effective: null }, 'no modem, nothing stored');
+  const environment: CallHandling = { auto_answer_rings: 2, allow: [], block: ['+79990001122'], hours: null, anonymous: 'answer', refuse_with: 'hangup' };
+  c.cp.setGsm(Object.assign(new FakeGsm(), { environmentCallHandling: () => environment }));
+  t.same(await state(), { source: 'environment', stored_invalid: false, stored: null, environment, effective: environment }, "a modem's environment is what calls get");
+
+  const put = (token: string, value: unknown) => c.call('PUT', '/admin/config/modem.call_handling', { token, body: { value } });
+  t.equal((await put(op, { block: [] })).status, 403, 'an operator may not change who is answered');
+  const refusals: Array<[unknown, RegExp]> = [
+    [{ hours: { days: [1], start: '25:00', end: '18:00' } }, /hours\.start: a time of day as HH:MM/],
+    [{ hours: { days: [1, 1], start: '09:00', end: '18:00' } }, /hours\.days: each day once/],
+    [{ hours: { days: [], start: '09:00', end: '18:00' } }, /hours\.days: at least one day/],
+    [{ hours: { days: [7], start: '09:00', end: '18:00' } }, /hours\.days\.0/],
+    [{ hours: { days: [1], start: '09:00', end: '09:00' } }, /hours\.end: start and end must differ/],
+    [{ hours: { days: [1], start: '09:00', end: '18:00', time_zone: 'Mars/Olympus' } }, /hours\.time_zone: an IANA time zone/],
+    [{ allow: ['+7 916 ABC'] }, /allow\.0: digits, optionally with a leading \+/],
+    [{ block: Array.from({ length: 101 }, (_, i) => `+7916${String(i).padStart(7, '0')}`) }, /block: at most 100 numbers/],
+    [{ auto_answer_rings: 0 }, /auto_answer_rings/],
+    [{ refuse_with: 'voicemail' }, /refuse_with/],
+    [{ ringtone: 'loud' }, /ringtone|unrecognized/i],
+  ];
+  for (const [value, message] of refusals) {
+    const r = await put(admin, value);
+    t.equal(r.status, 400, `refused: ${JSON.stringify(value).slice(0, 60)}`);
+    t.equal(r.body.error?.code, 'validation_failed');
+    t.match(r.body.error?.message, message);
+  }
+  t.same(await state(), { source: 'environment', stored_invalid: false, stored: null, environment, effective: environment }, 'nothing stored by a refusal');
+
+  const saved = await put(admin, { allow: ['+79161234567'], hours: { days: [1, 2, 3, 4, 5, 6], start: '22:00', end: '06:00', time_zone: 'Europe/Moscow' } });
+  t.equal(saved.status, 200);
+  const stored = { auto_answer_rings: 1, allow: ['+79161234567'], block: [], hours: { days: [1, 2, 3, 4, 5, 6], start: '22:00', end: '06:00', time_zone: 'Europe/Moscow' }, anonymous: 'answer', refuse_with: 'hangup' };
+  t.same(saved.body.value, stored, 'stored whole, the omitted fields with their defaults');
+  t.same(await state(), { source: 'stored', stored_invalid: false, stored, environment, effective: stored }, 'the stored choice is what calls get');
+  const audit = await c.cp.repos.audit.list({ action: 'config.set' }, { limit: 5, offset: 0 });
+  t.match(audit.items[0], { target: 'config:modem.call_handling', details: { from: null, to: stored } }, 'audited with before and after');
+
+  t.equal((await c.call('DELETE', '/admin/config/modem.call_handling', { token: admin })).status, 200);
+  t.same(await state(), { source: 'environment', stored_invalid: false, stored: null, environment, effective: environment }, "back to the environment's");
+
+  // A stored value this version cannot read (a backup from another one): ignored, said so, resettable.
+  await c.cp.repos.config.set('modem.call_handling', { hours: 'always' }, null);
+  t.same(await state(), { source: 'environment', stored_invalid: true, stored: null, environment, effective: environment }, 'an unreadable stored value is ignored and reported');
+  t.equal((await c.call('DELETE', '/admin/config/modem.call_handling', { token: admin })).status, 200);
+  t.equal((await state()).stored_invalid, false, 'and can be reset');
 });

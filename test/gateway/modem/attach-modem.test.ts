@@ -63,3 +63,11 @@ t.test('on the emulator: ready, health and status, a call counted in the metrics
   await attached.close();
   t.equal(attached.modem.state, 'stopped');
 });
+
+t.test("the environment's call policy: lists trimmed, and a list with no number in it is no list (not 'refuse everyone')", async (t) => {
+  const env = { MODEM_AT_PORT: '/dev/vg-test-no-such-modem', MODEM_AUDIO_PORT: '/dev/vg-test-no-such-audio', MODEM_ALLOW: ' , ', MODEM_BLOCK: '+79990001122, +79990003344', MODEM_HOURS: '22:00-06:00' };
+  const attached = startModem({ pipelineFactory: createEchoPipeline, log, env })!;
+  t.teardown(() => attached.close());
+  t.match(attached.policy, { allow: undefined, block: ['+79990001122', '+79990003344'], workingHours: { start: '22:00', end: '06:00' } });
+  t.ok('allow' in attached.policy && attached.policy.allow === undefined, 'MODEM_ALLOW=" , " allows everyone');
+});
