@@ -1,7 +1,8 @@
 /**
  * The Telephony, Widgets, Usage and Legal views in Chromium against the real gateway, the modem
  * being the SIM7600 emulator on ptys: the modem's state, an SMS received and one sent, a USSD
- * answer, a call dialled and hung up, the persona per caller number added, changed and removed;
+ * answer, a call dialled and hung up, who is answered and when saved (the next ring obeys it) and
+ * reset, the persona per caller number added, changed and removed;
  * a widget created (a bad origin refused in words), its snippet naming the stored id, then
  * disabled; usage charts from seeded records and a limit added; a consent withdrawn, a person's
  * data exported and erased after typing the contact. A viewer sees none of the edit controls, and
@@ -35,7 +36,7 @@ let adminToken: string;
 t.before(async () => {
   emu = new Sim7600Emulator({ ringIntervalMs: 100, degradeAfterCycles: 0, dialAnswerDelayMs: 200 });
   const { atPath, audioPath } = await emu.start();
-  ui = await startAdminUi({ controlEnv: { MODEM_AT_PORT: atPath, MODEM_AUDIO_PORT: audioPath, MODEM_AUTO_ANSWER_RINGS: '1' } });
+  ui = await startAdminUi({ controlEnv: { MODEM_AT_PORT: atPath, MODEM_AUDIO_PORT: audioPath, MODEM_AUTO_ANSWER_RINGS: '2' } });
   await ui.sg.app.modem!.modem.whenReady(10_000);
   await ui.user('ada', 'admin');
   await ui.user('vic', 'viewer');
@@ -109,7 +110,41 @@ t.test('channels, usage and legal as an admin; a viewer without edit controls', 
   await pf.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('row', { name: /\+79035551234 Night shift/ }).waitFor();
   t.match(await repos.modemPersonas.list(), [{ number: '+79035551234', persona_id: night.id }], 'the same entry changed');
+
+  // Who is answered and when: shown as the environment says; a bad time zone refused in words; saved
+  // from the form, the next ring obeys it; back to the environment.
+  await page.getByTestId('call-handling-source').getByText(/follow the environment/).waitFor();
+  const hf = page.getByRole('form', { name: 'Change who is answered' });
+  await until("the form to show the environment's choices", async () => (await hf.getByLabel('Answer after this many rings').inputValue()) === '2');
+  await hf.getByLabel('Answer only in working hours').check();
+  t.equal(await hf.getByLabel('Friday').isChecked(), true, 'a new working week is Monday to Friday');
+  await hf.getByLabel('Friday').uncheck();
+  await hf.getByLabel('From', { exact: true }).fill('09:00');
+  await hf.getByLabel(/^Until/).fill('18:00');
+  await hf.getByLabel(/^Time zone/).fill('Mars/Olympus');
+  await hf.getByLabel(/^Never answer these numbers/).fill('+7 999 000-00-09\n+79990000008');
+  await hf.getByRole('button', { name: 'Save' }).click();
+  await page.getByText(/hours\.time_zone: an IANA time zone/).waitFor();
+  t.equal(await repos.config.get('modem.call_handling'), undefined, 'nothing stored by the refusal');
+  await hf.getByLabel(/^Time zone/).fill('Europe/Moscow');
+  await hf.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('call-handling-source').getByText('Calls now follow the choices saved here.').waitFor();
+  t.same(
+    await repos.config.get('modem.call_handling'),
+    { auto_answer_rings: 2, allow: [], block: ['+79990000009', '+79990000008'], hours: { days: [1, 2, 3, 4], start: '09:00', end: '18:00', time_zone: 'Europe/Moscow' }, anonymous: 'answer', refuse_with: 'hangup' },
+    'stored as set in the form',
+  );
+  const calls = ui.sg.app.modem!.calls;
+  const logged = calls.records.length;
+  emu.ring('+79990000009');
+  await until('the blocked call logged', () => calls.records.length === logged + 1);
+  t.equal(calls.records[logged].reason, 'rejected_blocked', 'the next ring from a number blocked in the form is refused');
   await axeBothThemes(t, page, '/telephony with a modem');
+  await page.getByRole('button', { name: 'Back to the environment' }).click();
+  await page.getByText('Calls follow the environment again.').waitFor();
+  await page.getByTestId('call-handling-source').getByText(/follow the environment/).waitFor();
+  t.equal(await repos.config.get('modem.call_handling'), undefined, 'the setting removed');
+  t.equal(await hf.getByLabel('Answer only in working hours').isChecked(), false, "the form shows the environment's choices again");
   page.once('dialog', (d) => void d.accept());
   await page.getByRole('button', { name: 'Delete: +79035551234' }).click();
   await page.getByText(/^No numbers listed/).waitFor();
@@ -224,7 +259,8 @@ t.test('channels, usage and legal as an admin; a viewer without edit controls', 
   await vp.getByTestId('modem-status').getByText('the modem answers').waitFor();
   await vp.getByRole('cell', { name: '+79035559999' }).waitFor();
   await vp.getByRole('cell', { name: 'Please call me back tomorrow' }).waitFor();
-  t.equal(await vp.getByRole('form').count(), 0, 'no dial, USSD, SMS or persona forms');
+  t.match(await vp.getByTestId('call-handling-summary').textContent(), /Every day, all day/, 'who is answered, read-only');
+  t.equal(await vp.getByRole('form').count(), 0, 'no dial, USSD, SMS, call handling or persona forms');
   t.equal(await vp.getByRole('button', { name: /^(Edit|Delete|Hang up)/ }).count(), 0, 'no edit buttons');
   await vp.goto('/widgets');
   await vp.getByRole('cell', { name: 'Shop chat (disabled)' }).waitFor();
@@ -237,6 +273,7 @@ t.test('channels, usage and legal as an admin; a viewer without edit controls', 
   await vp.goto('/legal');
   await vp.getByText('Legal and GDPR requests need the admin role.').waitFor();
   t.equal((await asPage(vp, 'POST', '/admin/gsm/personas', { number: '+79030000000', persona_id: front.id })).status, 403, 'the API refuses a viewer’s persona change');
+  t.equal((await asPage(vp, 'PUT', '/admin/config/modem.call_handling', { value: null })).status, 403, 'and a change of who is answered');
   t.equal((await asPage(vp, 'PATCH', `/admin/widgets/${stored.id}`, { enabled: true })).status, 403, 'and a widget change');
   t.equal((await asPage(vp, 'POST', '/admin/gsm/sms', { to: '+79160000001', text: 'x' })).status, 403, 'and an SMS');
   await vctx.close();

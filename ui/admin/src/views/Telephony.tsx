@@ -1,14 +1,16 @@
 /**
  * Telephony: the GSM modem as this gateway sees it (link, network, signal, SIM, the call in
- * progress), dial and hang up, USSD, the SMS log with sending, and which persona answers which
- * caller number. Without a modem it says so in words; the SMS log and the per-number personas live
- * in the database and stay usable. Viewers read; operators act (the API refuses them anyway).
+ * progress), dial and hang up, USSD, the SMS log with sending, who is answered and when, and which
+ * persona answers which caller number. Without a modem it says so in words; the SMS log, who is
+ * answered and the per-number personas live in the database and stay usable. Viewers read;
+ * operators act, admins decide who is answered (the API refuses others anyway).
  */
 import { createResource, Show } from 'solid-js';
 import { ErrorBox } from '../components/ErrorBox.tsx';
 import { t } from '../i18n/index.ts';
 import { api } from '../lib/api.ts';
 import { poll } from '../lib/poll.ts';
+import { CallHandling } from './telephony/CallHandling.tsx';
 import { ModemCard, type ModemStatus } from './telephony/ModemCard.tsx';
 import { NumberPersonas } from './telephony/NumberPersonas.tsx';
 import { SmsPanel } from './telephony/SmsPanel.tsx';
@@ -42,6 +44,7 @@ export default function Telephony() {
         )}
       </Show>
       <SmsPanel canSend={attached()} refreshMs={REFRESH_MS} />
+      <CallHandling />
       <NumberPersonas />
     </section>
   );
