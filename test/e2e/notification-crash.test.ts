@@ -19,6 +19,9 @@ import { adminLogin, seedAdmin } from './helpers/admin-client.ts';
 import { spawnGateway, type GatewayProcess } from './helpers/gateway-process.ts';
 
 t.setTimeout(400_000);
+// The two scenarios share nothing (each has its own data directory, gateway processes, receiver
+// and ports), and each spends most of its time waiting on real-time reply audio: run them side by side.
+t.jobs = 2;
 const TOKEN = 'notification-crash-test-token-0123456789';
 const SECRET = 'webhook-signing-secret-0123456789';
 
@@ -33,6 +36,14 @@ async function gatewayWithWebhook(t: Test, url: string) {
   const admin = await adminLogin(`http://127.0.0.1:${first.port}`);
   const made = await admin.call('POST', '/admin/notifications/channels', { type: 'webhook', name: 'Owner', url, secret: SECRET });
   t.equal(made.status, 201, JSON.stringify(made.body));
+  // What the secretary says and how fast is not under test here, only what happens to the message:
+  // a short greeting and a voice at twice espeak's speed halve the real-time playback each answer
+  // waits for. The persona is stored, so the restarted gateway speaks the same way.
+  const preset = await admin.call('POST', '/admin/tts/presets', { name: 'fast', engine: 'espeak-ng', voice: 'en', speed: 2 });
+  t.equal(preset.status, 201, JSON.stringify(preset.body));
+  const persona = await admin.call('POST', '/admin/personas', { name: 'Anna', system_prompt: 'A secretary.', greeting: 'Hello.', tts_preset_id: preset.body.id });
+  t.equal(persona.status, 201, JSON.stringify(persona.body));
+  t.equal((await admin.call('POST', `/admin/personas/${persona.body.id}/default`)).status, 200);
   return { dataDir, env, first };
 }
 
