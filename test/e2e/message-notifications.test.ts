@@ -29,6 +29,13 @@ t.test('a message left by phone is in the inbox and reaches Telegram and a signe
   const base = gw.url.replace(/^ws:/, 'http:').replace(/\/ws\/voice$/, '');
   await gw.controlPlane.repos.users.create({ username: 'owner', role: 'admin', password_hash: await hashPassword(ADMIN_PASSWORD, { ln: 12, r: 8, p: 1 }) });
   const admin = await adminLogin(base);
+  // How the secretary sounds is not under test here, only where the message goes: a short greeting
+  // and a voice at twice espeak's speed halve the real-time playback the caller waits out.
+  const preset = await admin.call('POST', '/admin/tts/presets', { name: 'fast', engine: 'espeak-ng', voice: 'en', speed: 2 });
+  t.equal(preset.status, 201, JSON.stringify(preset.body));
+  const persona = await admin.call('POST', '/admin/personas', { name: 'Anna', system_prompt: 'A secretary.', greeting: 'Hello.', tts_preset_id: preset.body.id });
+  t.equal(persona.status, 201, JSON.stringify(persona.body));
+  t.equal((await admin.call('POST', `/admin/personas/${persona.body.id}/default`)).status, 200);
   t.equal((await admin.call('POST', '/admin/notifications/channels', { type: 'telegram', name: 'Owner', chat_id: '4242', bot_token: BOT_TOKEN })).status, 201);
   const webhook = await admin.call('POST', '/admin/notifications/channels', { type: 'webhook', name: 'CRM', url: hook.url });
   t.equal(webhook.status, 201);
@@ -40,7 +47,7 @@ t.test('a message left by phone is in the inbox and reaches Telegram and a signe
     token: gw.token,
     caller: '+15551234567',
     steps: leaveMessageSteps(),
-    // A ceiling, not a figure: the gateway hangs up when the dialogue is done (~45 s on an idle machine).
+    // A ceiling, not a figure: the gateway hangs up when the dialogue is done (~45 s on an idle machine at espeak's own speed).
     maxMs: 120_000,
     onEvent: (e) => {
       if (!recordedAt && e.type === 'response_text_delta' && /your message has been recorded/.test(String(e.text))) recordedAt = Date.now();
