@@ -35,7 +35,7 @@ async function recordedCall(c: TestControl, callId: string, files: Record<string
 }
 
 async function fetchBytes(c: TestControl, token: string, p: string) {
-  const res = await fetch(c.base + p, { headers: { authorization: `Bearer ${token}` } });
+  const res = await c.fetch(p, { headers: { authorization: `Bearer ${token}` } });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 

@@ -4,7 +4,7 @@ import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import type { TestControl } from './control.ts';
 
 export async function download(c: TestControl, token: string, name: string): Promise<Uint8Array> {
-  const res = await fetch(`${c.base}/admin/backups/${name}`, { headers: { authorization: `Bearer ${token}` } });
+  const res = await c.fetch(`/admin/backups/${name}`, { headers: { authorization: `Bearer ${token}` } });
   if (res.status !== 200) throw new Error(`download ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }

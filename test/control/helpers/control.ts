@@ -1,4 +1,5 @@
 /** A real control plane on a real uWS socket on 127.0.0.1, with helpers to call it. */
+import { Agent } from 'undici';
 import { uws, type UWS } from '../../../gateway/uws.ts';
 import { createLogger } from '../../../gateway/logger.ts';
 import { hashPassword } from '../../../control/auth/password.ts';
@@ -32,6 +33,8 @@ export interface TestControl {
   base: string;
   port: number;
   call(method: string, path: string, opts?: CallOptions): Promise<{ status: number; headers: Headers; body: any; text: string }>;
+  /** fetch(base + path) over this control plane's own client connections, which stop() closes. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Create a user directly in the database and log them in; returns the access token. */
   userToken(username: string, role: Role): Promise<string>;
   login(username: string, password?: string): Promise<{ status: number; body: any }>;
@@ -66,6 +69,11 @@ export async function startControl(
     }),
   );
   const base = `http://127.0.0.1:${port}`;
+  // The test's requests get a connection pool of their own, closed by stop(): uWS keeps a closed
+  // listener's keep-alive connections open, and the global pool would hold each idle one (and so
+  // the test process) for its 4 s keep-alive timeout after the last test.
+  const dispatcher = new Agent();
+  const clientFetch: TestControl['fetch'] = (p, init) => fetch(base + p, { ...init, dispatcher } as RequestInit);
   const call: TestControl['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
@@ -74,7 +82,7 @@ export async function startControl(
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(o.body);
     }
-    const res = await fetch(base + path, { method, headers, body });
+    const res = await clientFetch(path, { method, headers, body });
     const text = await res.text();
     let parsed: unknown = undefined;
     try {
@@ -94,6 +102,7 @@ export async function startControl(
     base,
     port,
     call,
+    fetch: clientFetch,
     login,
     async userToken(username, role) {
       await cp.repos.users.create({ username, role, password_hash: await hashPassword(PASSWORD, { ln: 12, r: 8, p: 1 }) });
@@ -104,6 +113,7 @@ export async function startControl(
     async stop() {
       if (listenSocket) uws.us_listen_socket_close(listenSocket);
       listenSocket = null;
+      await dispatcher.close();
       await cp.close();
       if (!opts.db) await db.cleanup();
     },
