@@ -43,7 +43,7 @@ const ModemEnv = z.object({
   MODEM_BLOCK: list,
   MODEM_HOURS: z
     .string()
-    .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'MODEM_HOURS must look like 09:00-18:00')
+    .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'MODEM_HOURS must look like 09:00-18:00 (00:00 to 23:59)')
     .optional(),
   MODEM_PERSONAS: z
     .string()

@@ -20,6 +20,7 @@ t.test('no modem configured: null, the gateway runs WebSocket-only', async (t) =
 t.test('a bad configuration is refused with the variable named', async (t) => {
   const base = { MODEM_AT_PORT: '/dev/null', MODEM_AUDIO_PORT: '/dev/null' };
   t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { ...base, MODEM_HOURS: '9-18' } }), /MODEM_HOURS/);
+  t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { ...base, MODEM_HOURS: '09:00-24:00' } }), /MODEM_HOURS must look like 09:00-18:00 \(00:00 to 23:59\)/, 'an hour that is not on the clock');
   t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { ...base, MODEM_SMS_MODE: 'fax' } }), /MODEM_SMS_MODE/);
   t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { MODEM_AT_PORT: '/dev/null' } }), /MODEM_AUDIO_PORT/);
   t.throws(() => startModem({ pipelineFactory: createEchoPipeline, log, env: { ...base, MODEM_EXTRA_INIT: 'ATH;AT+CECM=1' } }), /MODEM_EXTRA_INIT/);
