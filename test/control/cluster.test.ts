@@ -44,6 +44,10 @@ async function nodeOn(t: Test, engine: TestEngine): Promise<ControlPlane> {
   return cp;
 }
 
+// Every subtest has a database (or a server) and data directories of its own, and most of its time
+// is spent waiting out NODE_LOST_AFTER_S of heartbeats: they wait side by side.
+t.jobs = 4;
+
 /** A node sweeps only once its own heartbeats have worked for NODE_LOST_AFTER_S without a break. */
 const sweeping = (cp: ControlPlane) => until('this node\'s heartbeats working long enough to sweep', () => cp.node.status().sweeping, { timeoutMs: 30_000 });
 
