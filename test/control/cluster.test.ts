@@ -45,8 +45,9 @@ async function nodeOn(t: Test, engine: TestEngine): Promise<ControlPlane> {
 }
 
 // Every subtest has a database (or a server) and data directories of its own, and most of its time
-// is spent waiting out NODE_LOST_AFTER_S of heartbeats: they wait side by side.
-t.jobs = 4;
+// is spent waiting out NODE_LOST_AFTER_S of heartbeats: two wait side by side (not more: the
+// nodes share this process's event loop, and a beat held up for seconds would be swept as lost).
+t.jobs = 2;
 
 /** A node sweeps only once its own heartbeats have worked for NODE_LOST_AFTER_S without a break. */
 const sweeping = (cp: ControlPlane) => until('this node\'s heartbeats working long enough to sweep', () => cp.node.status().sweeping, { timeoutMs: 30_000 });
