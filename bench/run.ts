@@ -18,6 +18,7 @@ const FLAGS = {
   mb: { rule: { min: 1, max: 4096 }, list: false },
   'jitter-ms': { rule: { min: 0.1, max: 1000 }, list: false },
   'think-ms': { rule: { min: 0, max: 600_000 }, list: false },
+  calls: { rule: { integer: true, min: 1, max: 1000 }, list: false },
 } as const satisfies Record<string, { rule: NumberRule; list: boolean }>;
 type Flag = keyof typeof FLAGS;
 
@@ -30,6 +31,7 @@ interface BenchArgs {
   'llm-ttft'?: number;
   'token-ms'?: number;
   mb?: number;
+  calls?: number;
   'jitter-ms'?: number;
   'think-ms'?: number;
 }
@@ -147,10 +149,11 @@ const benches: Record<string, Bench> = {
       }),
   },
   modem: {
-    describe: 'modem over the SIM7600 emulator: AT overhead vs raw pty, recovery after replug, barge-in and v2v on the emulator audio timeline, v2v budget with a fake LLM (--turns, --llm-ttft, --token-ms)',
-    takes: ['turns', 'llm-ttft', 'token-ms'],
+    describe: 'modem over the SIM7600 emulator: AT overhead vs raw pty, recovery after replug, barge-in and v2v on the emulator audio timeline (--calls, default 6), v2v budget with a fake LLM (--turns, --llm-ttft, --token-ms)',
+    takes: ['turns', 'llm-ttft', 'token-ms', 'calls'],
     run: async (a, progress) =>
       (await import('./modem.ts')).runModemBench({
+        calls: a.calls,
         turns: a.turns,
         llmTtftMs: a['llm-ttft'],
         llmTokenMs: a['token-ms'],

@@ -86,6 +86,12 @@ const EnvSchema = z.object({
   VAD_THREADS: intFrom(1, 16).default(1),
   /** `rnnoise`: each call's audio is denoised (RNNoise) before the VAD and the recogniser; `off`: as it came. See docs/benchmarks.md (noise). */
   NOISE_SUPPRESSION: z.enum(['off', 'rnnoise']).default('off'),
+  /**
+   * `on`: a reply pauses at the VAD's first window of possible speech (an onset), one
+   * VAD_MIN_SPEECH_MS before the start is sure, and goes on if no start follows; `off`: at the
+   * start. Batched VAD runtime only. See docs/benchmarks.md (voice, barge-in at the onset).
+   */
+  BARGE_IN_ONSET: z.enum(['on', 'off']).default('on'),
   /** Caller speech this long while the assistant talks cancels the reply; shorter speech pauses it and is judged on what was heard. */
   BARGE_IN_CONFIRM_MS: intFrom(0, 5000).default(800),
   /**
@@ -186,7 +192,7 @@ export interface GatewayConfig {
   pipeline: 'secretary' | 'echo';
   secretary: {
     language: 'en' | 'ru';
-    vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; pauseSec: number; runtime: VadRuntime; poolSize: number };
+    vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; pauseSec: number; onsets: boolean; runtime: VadRuntime; poolSize: number };
     bargeInConfirmMs: number;
     incompleteHoldMs: number;
     noiseSuppression: 'off' | 'rnnoise';
@@ -258,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         minSilenceSec: e.VAD_MIN_SILENCE_MS / 1000,
         // A pause as long as the full silence would never come first.
         pauseSec: e.VAD_PAUSE_MS < e.VAD_MIN_SILENCE_MS ? e.VAD_PAUSE_MS / 1000 : 0,
+        onsets: e.BARGE_IN_ONSET === 'on',
         runtime: e.VAD_RUNTIME,
         poolSize: e.VAD_THREADS,
       },

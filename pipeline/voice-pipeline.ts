@@ -149,6 +149,8 @@ export class VoicePipeline implements CallPipeline {
   private pauses = 0;
   /** A turn that goes on, waiting for the caller's next words (shouldHold). */
   private held: HeldTurn | null = null;
+  /** The reply paused at a VAD onset (speech may be starting over it), and when: the start confirms the pause, its loss undoes it. */
+  private onsetPause: { reply: Reply; at: number } | null = null;
   /** Backchannels and interrupting words: never a whole turn at a pause on their own. */
   private readonly overReply: string[];
 
@@ -268,6 +270,12 @@ export class VoicePipeline implements CallPipeline {
   /** The one place the state changes: a reply that leaves the state stops generating. */
   private enter(next: TurnState): void {
     const left = replyOf(this.state);
+    // A pause taken at an onset belongs to the reply it paused: the start makes it the paused
+    // state's own; anything else (the reply cut or ended) must not leave the next reply silent.
+    if (this.onsetPause && !(next.kind === 'replying' && next.reply === this.onsetPause.reply)) {
+      this.onsetPause = null;
+      if (next.kind !== 'paused') this.player.resume();
+    }
     this.state = next;
     if (left && left !== replyOf(next)) left.controller.abort();
   }
@@ -341,6 +349,8 @@ export class VoicePipeline implements CallPipeline {
 
   private onVad(e: VadEvent): void {
     if (!this.listening) return;
+    if (e.type === 'onset') return this.pauseReplyAtOnset();
+    if (e.type === 'onset_lost') return this.resumeAfterLostOnset();
     if (e.type === 'pause') return this.onPause(e.sample);
     // Speech went on (or ended, or began anew): a reading taken at the last pause is stale.
     this.pauses++;
@@ -355,6 +365,8 @@ export class VoicePipeline implements CallPipeline {
       const from = Math.max(0, e.sample - (this.config.preRollMs * PIPELINE_SAMPLE_RATE) / 1000);
       this.beginUtterance(e.sample).accept(this.preRoll.since(from, this.arrivals.samples));
       this.pauseReplyForSpeech(e.sample);
+      // An onset's pause the start did not take over (nothing left to pause) is not left behind.
+      if (this.onsetPause) this.resumeAfterLostOnset();
       return;
     }
     this.endUtterance(e.sample);
@@ -365,9 +377,29 @@ export class VoicePipeline implements CallPipeline {
     const s = this.state;
     if ((s.kind === 'replying' || s.kind === 'paused') && this.config.allowBargeIn && (this.player.hasAudio || s.reply.generating)) {
       this.player.pause();
-      s.reply.record.metrics.barge_in_ms = round(this.now() - this.arrivals.wallTimeOf(sample));
+      // The caller stopped hearing the reply when it paused, at the onset if one came first.
+      const pausedAt = this.onsetPause?.reply === s.reply ? this.onsetPause.at : this.now();
+      s.reply.record.metrics.barge_in_ms = round(pausedAt - this.arrivals.wallTimeOf(sample));
       this.enter({ kind: 'paused', reply: s.reply, speechStart: sample });
     }
+  }
+
+  /**
+   * The VAD's first window of possible speech over a reply: pause what the caller hears now, one
+   * minimum speech before the start is sure. The start that follows makes it a barge-in's pause;
+   * an onset that falls back (a click, a breath) resumes the reply a window or two later.
+   */
+  private pauseReplyAtOnset(): void {
+    const s = this.state;
+    if (s.kind !== 'replying' || !this.config.allowBargeIn || this.player.isPaused || !(this.player.hasAudio || s.reply.generating)) return;
+    this.player.pause();
+    this.onsetPause = { reply: s.reply, at: this.now() };
+  }
+
+  private resumeAfterLostOnset(): void {
+    const pause = this.onsetPause;
+    this.onsetPause = null;
+    if (pause && this.state.kind === 'replying' && this.state.reply === pause.reply) this.player.resume();
   }
 
   /**

@@ -14,6 +14,8 @@
  * Beyond sherpa: with `pauseSamples`, a segment's silence that has lasted that long (but not yet
  * `minSilenceSamples`) is reported as `speech_pause`, at the last speech sample, and speech that
  * comes back after it as `speech_resume`: the turn manager may end a complete turn at a pause.
+ * With `onsets`, the window that arms a start is reported as `speech_onset` (and the arm falling
+ * back as `speech_onset_lost`): a reply can pause for a barge-in one minimum speech sooner.
  * Positions: window i covers samples [i * shift, i * shift + window) (v5 models read 64 samples
  * of the previous window as context); a start is reported where sherpa puts a segment's start
  * (two windows plus the minimum speech before the window that triggered it), an end one shift
@@ -33,6 +35,8 @@ export interface SegmenterConfig {
   sampleRate: number;
   /** Silence inside a segment reported as a pause (0 or unset: never). */
   pauseSamples?: number;
+  /** Report onsets (armed starts) and their loss. */
+  onsets?: boolean;
 }
 
 /** What a long segment is held to, so that a caller who never pauses still gets a turn. */
@@ -65,6 +69,7 @@ export class SileroSegmenter {
     const threshold = long ? LONG_SEGMENT_THRESHOLD : this.c.threshold;
     const minSilence = long ? this.longSilenceSamples : this.c.minSilenceSamples;
     this.tail += this.c.shiftSamples;
+    const wasArmed = this.armed;
     const speech = this.classify(prob, threshold, minSilence);
     if (speech) {
       if (this.segmentStart >= 0) return this.pauseEvent();
@@ -72,7 +77,7 @@ export class SileroSegmenter {
       this.segmentStart = start;
       return { type: 'speech_start', sample: start, t_ms: this.ms(start) };
     }
-    if (this.segmentStart < 0) return null;
+    if (this.segmentStart < 0) return this.c.onsets ? this.onsetEvent(wasArmed) : null;
     const startSample = this.segmentStart;
     const end = Math.max(startSample, this.tail - minSilence - this.c.shiftSamples);
     this.segmentStart = -1;
@@ -89,6 +94,20 @@ export class SileroSegmenter {
     this.segmentStart = -1;
     this.lastEnd = 0;
     this.paused = false;
+  }
+
+  /** A start armed but not yet reached (the window that armed it counts). */
+  private get armed(): boolean {
+    return this.armedAt !== 0 && !this.speaking;
+  }
+
+  /** Outside a segment: an onset when this window armed a start, its loss when the arm fell back. */
+  private onsetEvent(wasArmed: boolean): VadEvent | null {
+    if (this.armed === wasArmed) return null;
+    if (wasArmed) return { type: 'speech_onset_lost', sample: this.tail, t_ms: this.ms(this.tail) };
+    // Where the start would be put, had it come at this window.
+    const at = Math.max(this.tail - 2 * this.c.windowSamples, this.lastEnd, 0);
+    return { type: 'speech_onset', sample: at, t_ms: this.ms(at) };
   }
 
   /** Inside a segment: a pause once its silence is long enough, a resume when speech is back after one. */

@@ -36,6 +36,12 @@ export interface VadOptions {
    * a turn sooner when what was said is complete. 0 or unset: none. Batched runtime only.
    */
   pauseSec?: number;
+  /**
+   * Report `speech_onset` at the first window over the threshold (before the minimum speech
+   * makes it a start) and `speech_onset_lost` if it falls back without one: lets a reply pause
+   * for a barge-in one minimum speech sooner. Batched runtime only.
+   */
+  onsets?: boolean;
 }
 
 /**
@@ -48,7 +54,11 @@ export type VadEvent =
   /** Inside a segment, `pauseSec` of silence after speech that ended at `sample`. */
   | { type: 'speech_pause'; sample: number; t_ms: number }
   /** Speech again after a `speech_pause`, in the same segment. */
-  | { type: 'speech_resume'; sample: number; t_ms: number };
+  | { type: 'speech_resume'; sample: number; t_ms: number }
+  /** With `onsets`: speech may be starting at `sample` (one window over the threshold). */
+  | { type: 'speech_onset'; sample: number; t_ms: number }
+  /** With `onsets`: the onset fell back under the threshold before it became a start. */
+  | { type: 'speech_onset_lost'; sample: number; t_ms: number };
 
 export interface VadStream {
   /** Feed 16 kHz PCM16 (any length; 20 ms frames normally). Non-blocking: inference runs elsewhere. */

@@ -67,6 +67,7 @@ export class SileroVad implements VadEngine {
       minSilenceSec: o.minSilenceSec ?? this.opts.minSilenceSec ?? 0.5,
       maxSpeechSec: o.maxSpeechSec ?? this.opts.maxSpeechSec ?? 30,
       pauseSec: o.pauseSec ?? this.opts.pauseSec ?? 0,
+      onsets: o.onsets ?? this.opts.onsets ?? false,
     };
     const eventListeners = new Set<(e: VadEvent) => void>();
     const errorListeners = new Set<(err: Error) => void>();

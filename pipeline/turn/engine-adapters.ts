@@ -16,7 +16,14 @@ export const VAD_RECOVERIES_PER_CALL = 3;
 /** An engine's confidence at or above which a reading counts as sure (pocketsphinx's grammar taken outright: 0.9). */
 const SURE_READING = 0.9;
 
-const PORT_EVENT = { speech_start: 'start', speech_end: 'end', speech_pause: 'pause', speech_resume: 'resume' } as const;
+const PORT_EVENT = {
+  speech_start: 'start',
+  speech_end: 'end',
+  speech_pause: 'pause',
+  speech_resume: 'resume',
+  speech_onset: 'onset',
+  speech_onset_lost: 'onset_lost',
+} as const;
 
 export function vadPort(engine: VadEngine, opts?: VadOptions): VadPort {
   let stream: VadStream | null = null;
@@ -25,6 +32,8 @@ export function vadPort(engine: VadEngine, opts?: VadOptions): VadPort {
   /** Samples handed to the port: the call's timeline. A reopened stream counts from 0 again at `base`. */
   let pushed = 0;
   let speaking = false;
+  /** An onset was reported and neither a start nor its loss has followed. */
+  let onset = false;
   let recoveries = 0;
   const pending: Int16Array[] = [];
   const eventListeners: ((e: VadEvent) => void)[] = [];
@@ -43,6 +52,7 @@ export function vadPort(engine: VadEngine, opts?: VadOptions): VadPort {
         s.onEvent((e) => {
           if (stream !== s) return;
           if (e.type === 'speech_start' || e.type === 'speech_end') speaking = e.type === 'speech_start';
+          onset = e.type === 'speech_onset';
           emit({ type: PORT_EVENT[e.type], sample: base + e.sample });
         });
         s.onError((err) => {
@@ -54,6 +64,10 @@ export function vadPort(engine: VadEngine, opts?: VadOptions): VadPort {
           if (speaking) {
             speaking = false;
             emit({ type: 'end', sample: pushed });
+          }
+          if (onset) {
+            onset = false;
+            emit({ type: 'onset_lost', sample: pushed });
           }
           void open(pushed);
         });

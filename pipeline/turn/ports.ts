@@ -11,7 +11,11 @@ export type VadEvent =
   /** Silence inside speech, not yet long enough to end it; `sample`: where the speech stopped. */
   | { type: 'pause'; sample: number }
   /** Speech again after a pause. */
-  | { type: 'resume'; sample: number };
+  | { type: 'resume'; sample: number }
+  /** Speech may be starting (one window over the threshold): a reply can pause before the start is sure. */
+  | { type: 'onset'; sample: number }
+  /** The onset was not speech after all: no start follows it. */
+  | { type: 'onset_lost'; sample: number };
 
 export interface VadPort {
   /** Caller audio, 16 kHz, in order. Events may arrive asynchronously (worker). */

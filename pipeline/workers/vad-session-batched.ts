@@ -94,6 +94,7 @@ class BatchedVadSession implements WorkerSession {
       minSilenceSamples: Math.floor(SILERO_RATE * config.minSilenceSec),
       maxSpeechSamples: Math.floor(SILERO_RATE * config.maxSpeechSec),
       pauseSamples: Math.floor(SILERO_RATE * config.pauseSec),
+      onsets: config.onsets ?? false,
       windowSamples: model.windowSamples,
       shiftSamples: SILERO_SHIFT,
       sampleRate: SILERO_RATE,

@@ -9,4 +9,6 @@ export interface VadSessionConfig {
   maxSpeechSec: number;
   /** 0: no pause events. */
   pauseSec: number;
+  /** Onset events (VadOptions.onsets); the sherpa runtime has none. */
+  onsets?: boolean;
 }

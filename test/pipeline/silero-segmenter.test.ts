@@ -108,3 +108,29 @@ t.test('without pauseSamples there are no pause events', async (t) => {
   const events = feed(new SileroSegmenter(base), [...run(0.9, 20), ...run(0.05, 8), ...run(0.9, 5), ...run(0.05, 30)]);
   t.same(events.map((e) => e.type), ['speech_start', 'speech_end']);
 });
+
+t.test('with onsets: the window that arms a start is reported, and so is an arm that falls back', async (t) => {
+  const s = new SileroSegmenter({ ...base, onsets: true });
+  const events = feed(s, [...run(0.1, 10), ...run(0.9, 20), ...run(0.05, 30), 0.9, 0.1, ...run(0.1, 5)]);
+  t.same(
+    events.map((e) => [e.type, e.window]),
+    [
+      ['speech_onset', 10],
+      ['speech_start', 12],
+      ['speech_end', 46],
+      ['speech_onset', 60],
+      ['speech_onset_lost', 61],
+    ],
+    'the onset two windows before its start; a one-window blip is an onset and its loss',
+  );
+  const [onset, start] = events;
+  t.equal(onset.sample, 11 * 512 - 2 * 576, 'where a start triggered by that window would be put');
+  t.ok(onset.sample >= start.sample, 'never before the start it leads to');
+  t.equal(events[4].sample, 62 * 512, 'lost at the window that fell back');
+  // Loud again while speaking, or inside the band: no onset (only a segment's start has one).
+  const s2 = new SileroSegmenter({ ...base, onsets: true });
+  t.same(feed(s2, [...run(0.9, 5), ...run(0.4, 10), ...run(0.9, 5)]).map((e) => e.type), ['speech_onset', 'speech_start']);
+  // Without the option the same audio gives exactly the events it always did.
+  const plain = new SileroSegmenter(base);
+  t.same(feed(plain, [...run(0.1, 10), ...run(0.9, 20), ...run(0.05, 30), 0.9, 0.1]).map((e) => e.type), ['speech_start', 'speech_end']);
+});

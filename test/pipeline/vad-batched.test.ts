@@ -26,8 +26,8 @@ async function clipSet() {
   return { clips: [a.pcm, b.pcm, c, noise], labels: ['question 16k', 'message via 8k', 'two phrases', 'noise'] };
 }
 
-async function eventsWith(runtime: VadRuntime, clips: Int16Array[], opts: { minSilenceSec?: number; legacy?: boolean } = {}) {
-  const vad = new SileroVad({ runtime, minSilenceSec: opts.minSilenceSec ?? 0.3, minSpeechSec: 0.064, legacy: opts.legacy });
+async function eventsWith(runtime: VadRuntime, clips: Int16Array[], opts: { minSilenceSec?: number; legacy?: boolean; onsets?: boolean } = {}) {
+  const vad = new SileroVad({ runtime, minSilenceSec: opts.minSilenceSec ?? 0.3, minSpeechSec: 0.064, legacy: opts.legacy, onsets: opts.onsets });
   try {
     const streams = await Promise.all(clips.map(() => vad.createStream()));
     const out = await vadEvents(streams, clips);
@@ -50,6 +50,23 @@ t.test('batched and sherpa runtimes give the same events on the same speech (v5 
     }
     t.same(sherpa[3], [], 'noise: no events');
   }
+});
+
+t.test('with onsets, real speech: every start comes after its onset, no sooner in the audio; the rest is unchanged', async (t) => {
+  const { clips, labels } = await clipSet();
+  const plain = await eventsWith('batched', clips);
+  const withOnsets = await eventsWith('batched', clips, { onsets: true });
+  for (let i = 0; i < clips.length; i++) {
+    const events = withOnsets[i];
+    t.same(events.filter((e) => e.type !== 'speech_onset' && e.type !== 'speech_onset_lost'), plain[i], `${labels[i]}: the same starts and ends`);
+    events.forEach((e, k) => {
+      if (e.type !== 'speech_start') return;
+      const onset = events[k - 1];
+      t.equal(onset?.type, 'speech_onset', `${labels[i]}: an onset just before the start at ${e.sample}`);
+      t.ok(onset && onset.sample >= e.sample, `${labels[i]}: the onset is placed no earlier than its start`);
+    });
+  }
+  t.same(withOnsets[3], [], 'noise: no onset either');
 });
 
 t.test('streams sharing one batch get what each gets alone', async (t) => {

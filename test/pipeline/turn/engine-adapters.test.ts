@@ -59,6 +59,26 @@ t.test('a crashed VAD stream is reopened; events keep the call\'s timeline; spee
   port.close();
 });
 
+t.test('an onset the crash cut before its start or loss is lost there: a reply paused at it is not left silent', async (t) => {
+  const engine = new FakeVad();
+  const port = vadPort(engine);
+  const events: VadEvent[] = [];
+  port.onEvent((e) => events.push(e));
+  await tick();
+  engine.streams[0].fire({ type: 'speech_onset', sample: 320, t_ms: 20 });
+  t.same(events, [{ type: 'onset', sample: 320 }]);
+  for (let i = 0; i < 2; i++) port.push(frame());
+  engine.streams[0].crash(new Error('worker exited'));
+  t.same(events.at(-1), { type: 'onset_lost', sample: 640 }, 'lost at the crash');
+  await tick();
+  // An onset that led to its start is not lost at a later crash: the speech ends instead.
+  engine.streams[1].fire({ type: 'speech_onset', sample: 0, t_ms: 0 });
+  engine.streams[1].fire({ type: 'speech_start', sample: 0, t_ms: 0 });
+  engine.streams[1].crash(new Error('worker exited'));
+  t.same(events.slice(-3).map((e) => e.type), ['onset', 'start', 'end']);
+  port.close();
+});
+
 t.test(`after ${VAD_RECOVERIES_PER_CALL} recoveries the next crash fails the call, once`, async (t) => {
   const engine = new FakeVad();
   const port = vadPort(engine);

@@ -156,6 +156,62 @@ t.test('a backchannel pauses, then the reply resumes where it stopped', async (t
   t.equal(pullAll(p), 8, 'the remaining 8 frames play after the backchannel');
 });
 
+t.test('an onset pauses the reply before the start; the start keeps it paused, and the barge-in counts from the onset', async (t) => {
+  let clock = 0;
+  const { p, vad, events } = setup({ reply: ['One two three four five six seven eight. ', 'Second sentence here. '] });
+  (p as unknown as { now: () => number }).now = () => clock;
+  for (let i = 0; i < 10; i++) p.pushAudio(silence());
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await settle();
+  t.equal(pullAll(p, 3), 3, 'reply playing');
+  clock = 1000;
+  vad.fire({ type: 'onset', sample: 3200 });
+  t.equal(p.pullAudio(), null, 'silent from the onset');
+  clock = 1064;
+  vad.fire({ type: 'start', sample: 3200 });
+  t.equal(p.pullAudio(), null, 'and still after the start');
+  for (let i = 0; i < 21; i++) p.pushAudio(silence());
+  await settle();
+  t.ok(events.some((e) => e.type === 'interrupted'), 'confirmed speech cancels as before');
+  const m = events.find((e) => e.type === 'turn_metrics' && (e as { metrics: { barge_in_ms?: number } }).metrics.barge_in_ms !== undefined) as { metrics: { barge_in_ms: number } };
+  t.ok(m.metrics.barge_in_ms <= 1000, `barge_in_ms ${m.metrics.barge_in_ms} counts to the onset's pause (1000), not the start (1064)`);
+});
+
+t.test('an onset that no start follows (a click) resumes the reply where it stopped; none pauses a reply that is not playing', async (t) => {
+  const { p, vad, events } = setup({ reply: ['A fairly long first sentence. ', 'And a second. '] });
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await settle();
+  t.equal(pullAll(p, 2), 2);
+  vad.fire({ type: 'onset', sample: 3200 });
+  t.equal(p.pullAudio(), null, 'paused at the onset');
+  vad.fire({ type: 'onset_lost', sample: 3700 });
+  t.equal(pullAll(p), 8, 'the remaining 8 frames play');
+  t.notOk(events.some((e) => e.type === 'interrupted'));
+  p.pullAudio();
+  t.ok(events.some((e) => e.type === 'response_audio_end' && !e.interrupted), 'the reply ends as played');
+  // Over silence (nothing playing) an onset changes nothing: the next reply plays at once.
+  vad.fire({ type: 'onset', sample: 9000 });
+  vad.fire({ type: 'start', sample: 9000 });
+  vad.fire({ type: 'end', sample: 12000 });
+  await settle();
+  t.equal(pullAll(p), 10, 'the next reply plays whole');
+});
+
+t.test('a reply cut while paused at an onset does not leave the next reply silent', async (t) => {
+  const { p, vad } = setup({ reply: ['A fairly long first sentence. ', 'And a second. '] });
+  vad.fire({ type: 'start', sample: 0 });
+  vad.fire({ type: 'end', sample: 1600 });
+  await settle();
+  t.equal(pullAll(p, 2), 2);
+  vad.fire({ type: 'onset', sample: 3200 });
+  // Typed words answer at once (the reply is cut), with no start or loss of the onset between.
+  p.control({ type: 'text', text: 'what are your hours' });
+  await settle();
+  t.equal(pullAll(p), 10, 'the new reply plays whole');
+});
+
 /** A recogniser that also reports its other readings and confidence, as pocketsphinx does. */
 function readingStt(heard: { text: string; alternatives: string[]; confidence: number }): SttPort {
   let utterances = 0;
