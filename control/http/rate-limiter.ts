@@ -4,16 +4,13 @@
  * request takes one. Idle buckets refill to full and are swept, so memory stays proportional to
  * the clients seen in the last few minutes, with a hard cap against address floods: past it the
  * buckets used least recently go first (a full one changes nothing when forgotten; a drained one
- * only if the flood outlasted the client's own use of it), never everyone's limits at once.
+ * only if the flood outlasted the client's own use of it), never everyone's limits at once
+ * (bucket-map.ts).
  * The classes are the routes' (RateClass) unless another set is given (see upgrade-guard.ts).
  */
 import type { RateClass, RateSpec } from '../config.ts';
+import { BucketMap, type Bucket } from './bucket-map.ts';
 import { rateLimitKey } from './client-ip.ts';
-
-interface Bucket {
-  tokens: number;
-  last: number;
-}
 
 export interface RateDecision {
   ok: boolean;
@@ -24,16 +21,21 @@ export interface RateDecision {
 const MAX_BUCKETS = 100_000;
 
 export class RateLimiter<C extends string = RateClass> {
-  readonly #buckets = new Map<string, Bucket>();
-  readonly #sweep: NodeJS.Timeout;
+  readonly #buckets: BucketMap<Bucket>;
 
   constructor(
     private readonly specs: Record<C, RateSpec | null>,
-    private readonly now: () => number = () => performance.now(),
-    private readonly maxBuckets = MAX_BUCKETS,
+    now: () => number = () => performance.now(),
+    maxBuckets = MAX_BUCKETS,
   ) {
-    this.#sweep = setInterval(() => this.sweep(), 60_000);
-    this.#sweep.unref();
+    this.#buckets = new BucketMap<Bucket>(
+      (key, b, t) => {
+        const spec = this.specs[key.slice(0, key.indexOf('|')) as C];
+        return !spec || b.tokens + ((t - b.last) / 1000) * spec.refillPerSecond >= spec.capacity;
+      },
+      now,
+      maxBuckets,
+    );
   }
 
   take(rateClass: C, clientKey: string): RateDecision {
@@ -59,36 +61,16 @@ export class RateLimiter<C extends string = RateClass> {
   #bucket(rateClass: C, clientKey: string): Bucket | null {
     const spec = this.specs[rateClass];
     if (!spec) return null;
-    const key = `${rateClass}|${rateLimitKey(clientKey)}`;
-    const t = this.now();
-    let b = this.#buckets.get(key);
-    if (!b) {
-      if (this.#buckets.size >= this.maxBuckets) this.sweep();
-      b = { tokens: spec.capacity, last: t };
-    } else {
-      b.tokens = Math.min(spec.capacity, b.tokens + ((t - b.last) / 1000) * spec.refillPerSecond);
-      b.last = t;
-      this.#buckets.delete(key); // re-inserted below: the map's order is least recently used first
-    }
-    this.#buckets.set(key, b);
-    return b;
+    return this.#buckets.use(
+      `${rateClass}|${rateLimitKey(clientKey)}`,
+      (t) => ({ tokens: spec.capacity, last: t }),
+      (b, t) => void (b.tokens = Math.min(spec.capacity, b.tokens + ((t - b.last) / 1000) * spec.refillPerSecond)),
+    );
   }
 
   /** Drop buckets that have refilled completely: forgetting them changes nothing. */
   sweep(): void {
-    const t = this.now();
-    for (const [key, b] of this.#buckets) {
-      const spec = this.specs[key.slice(0, key.indexOf('|')) as C];
-      if (!spec || b.tokens + ((t - b.last) / 1000) * spec.refillPerSecond >= spec.capacity) this.#buckets.delete(key);
-    }
-    // Still at the cap (a flood of distinct addresses): forget the least recently used tenth.
-    if (this.#buckets.size >= this.maxBuckets) {
-      let drop = this.#buckets.size - Math.floor(this.maxBuckets * 0.9);
-      for (const key of this.#buckets.keys()) {
-        if (drop-- <= 0) break;
-        this.#buckets.delete(key);
-      }
-    }
+    this.#buckets.sweep();
   }
 
   get size(): number {
@@ -96,6 +78,6 @@ export class RateLimiter<C extends string = RateClass> {
   }
 
   close(): void {
-    clearInterval(this.#sweep);
+    this.#buckets.close();
   }
 }

@@ -4,28 +4,22 @@
  * limit): a request names the buckets it needs with each one's rate, takes one token from every
  * one of them, and takes none when one is empty. The rate travels with the request, so a changed
  * limit applies at once. Buckets that have refilled are swept, and a hard cap keeps a flood of new
- * keys from growing memory (the least recently used go first, as in rate-limiter.ts).
+ * keys from growing memory (the least recently used go first: bucket-map.ts).
  */
+import { BucketMap, type Bucket } from './bucket-map.ts';
 import type { RateDecision } from './rate-limiter.ts';
 
-interface Bucket {
-  tokens: number;
-  last: number;
+interface PerMinuteBucket extends Bucket {
   perMin: number;
 }
 
 const MAX_BUCKETS = 100_000;
 
 export class TokenBuckets {
-  readonly #buckets = new Map<string, Bucket>();
-  readonly #sweep: NodeJS.Timeout;
+  readonly #buckets: BucketMap<PerMinuteBucket>;
 
-  constructor(
-    private readonly now: () => number = () => performance.now(),
-    private readonly maxBuckets = MAX_BUCKETS,
-  ) {
-    this.#sweep = setInterval(() => this.sweep(), 60_000);
-    this.#sweep.unref();
+  constructor(now: () => number = () => performance.now(), maxBuckets = MAX_BUCKETS) {
+    this.#buckets = new BucketMap<PerMinuteBucket>((_key, b, t) => b.tokens + ((t - b.last) / 60_000) * b.perMin >= b.perMin, now, maxBuckets);
   }
 
   /** One token from each of `keys` (`[key, tokens per minute]`), or, when one is empty, when to try again. */
@@ -37,34 +31,21 @@ export class TokenBuckets {
     return { ok: true, retryAfterS: 0 };
   }
 
-  #bucket(key: string, perMin: number): Bucket {
-    const t = this.now();
-    let b = this.#buckets.get(key);
-    if (!b) {
-      if (this.#buckets.size >= this.maxBuckets) this.sweep();
-      b = { tokens: perMin, last: t, perMin };
-    } else {
-      b.tokens = Math.min(b.perMin, b.tokens + ((t - b.last) / 60_000) * b.perMin);
-      // The admin changed the limit: what was used in the last minute stays used, under the new limit, now.
-      if (b.perMin !== perMin) b.tokens = Math.max(0, b.tokens + perMin - b.perMin);
-      b.perMin = perMin;
-      b.last = t;
-      this.#buckets.delete(key); // re-inserted: the map's order is least recently used first
-    }
-    this.#buckets.set(key, b);
-    return b;
+  #bucket(key: string, perMin: number): PerMinuteBucket {
+    return this.#buckets.use(
+      key,
+      (t) => ({ tokens: perMin, last: t, perMin }),
+      (b, t) => {
+        b.tokens = Math.min(b.perMin, b.tokens + ((t - b.last) / 60_000) * b.perMin);
+        // The admin changed the limit: what was used in the last minute stays used, under the new limit, now.
+        if (b.perMin !== perMin) b.tokens = Math.max(0, b.tokens + perMin - b.perMin);
+        b.perMin = perMin;
+      },
+    );
   }
 
   sweep(): void {
-    const t = this.now();
-    for (const [key, b] of this.#buckets) if (b.tokens + ((t - b.last) / 60_000) * b.perMin >= b.perMin) this.#buckets.delete(key);
-    if (this.#buckets.size >= this.maxBuckets) {
-      let drop = this.#buckets.size - Math.floor(this.maxBuckets * 0.9);
-      for (const key of this.#buckets.keys()) {
-        if (drop-- <= 0) break;
-        this.#buckets.delete(key);
-      }
-    }
+    this.#buckets.sweep();
   }
 
   get size(): number {
@@ -72,6 +53,6 @@ export class TokenBuckets {
   }
 
   close(): void {
-    clearInterval(this.#sweep);
+    this.#buckets.close();
   }
 }
