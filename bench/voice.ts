@@ -107,7 +107,7 @@ export async function runVoiceBench(opts: VoiceBenchOptions = {}) {
       bench: 'voice',
       dialogue: useLlm ? `fake LLM, ttft ${opts.llmTtftMs} ms, ${opts.llmTokenMs ?? 0} ms/token` : 'built-in secretary (FAQ)',
       engines: 'Silero VAD (worker) + pocketsphinx + espeak-ng',
-      settings: Object.fromEntries(['VAD_MIN_SILENCE_MS', 'VAD_PAUSE_MS', 'TURN_HOLD_MS', 'VAD_MIN_SPEECH_MS', 'VAD_THRESHOLD', 'BARGE_IN_CONFIRM_MS', 'BARGE_IN_ONSET'].map((k) => [k, process.env[k] ?? 'default'])),
+      settings: Object.fromEntries(['VAD_MIN_SILENCE_MS', 'VAD_PAUSE_MS', 'TURN_HOLD_MS', 'TURN_HOLD_UNSURE_MS', 'VAD_MIN_SPEECH_MS', 'VAD_THRESHOLD', 'BARGE_IN_CONFIRM_MS', 'BARGE_IN_ONSET'].map((k) => [k, process.env[k] ?? 'default'])),
       turns_said: r.said.length,
       turns_recognised: recognised,
       endpoint_ms: col((s) => s.server.endpoint_ms),

@@ -78,6 +78,12 @@ const EnvSchema = z.object({
   /** How much longer than VAD_MIN_SILENCE_MS a turn that plainly goes on ("my number is", "five five five") waits for more; 0: never. */
   TURN_HOLD_MS: intFrom(0, 5000).default(800),
   /**
+   * How much longer than VAD_MIN_SILENCE_MS a short reading the recogniser was unsure of (three
+   * words at most, no expected phrase: often the misheard start of a sentence, "what are your" as
+   * "well") waits for more; 0: never.
+   */
+  TURN_HOLD_UNSURE_MS: intFrom(0, 5000).default(400),
+  /**
    * How Silero is inferred: `batched` (one shared ONNX session per VAD thread, every call's window
    * in one run) or `sherpa` (sherpa-onnx's detector per call: the reference, ~10 MB more per call).
    */
@@ -195,6 +201,7 @@ export interface GatewayConfig {
     vad: { threshold: number; minSpeechSec: number; minSilenceSec: number; pauseSec: number; onsets: boolean; runtime: VadRuntime; poolSize: number };
     bargeInConfirmMs: number;
     incompleteHoldMs: number;
+    unsureHoldMs: number;
     noiseSuppression: 'off' | 'rnnoise';
     /** undefined: the built-in list. */
     backchannels?: string[];
@@ -270,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
       },
       bargeInConfirmMs: e.BARGE_IN_CONFIRM_MS,
       incompleteHoldMs: e.TURN_HOLD_MS,
+      unsureHoldMs: e.TURN_HOLD_UNSURE_MS,
       noiseSuppression: e.NOISE_SUPPRESSION,
       backchannels: e.BARGE_IN_BACKCHANNELS,
       interruptWords: e.BARGE_IN_INTERRUPT_WORDS,

@@ -116,6 +116,7 @@ export async function createPipelineFactory(
     turn: {
       bargeInConfirmMs: s.bargeInConfirmMs,
       incompleteHoldMs: s.incompleteHoldMs,
+      unsureHoldMs: s.unsureHoldMs,
       vadHangoverMs: s.vad.minSilenceSec * 1000,
       ...(s.backchannels ? { backchannels: s.backchannels } : {}),
       ...(s.interruptWords ? { interruptWords: s.interruptWords } : {}),

@@ -33,7 +33,7 @@ import {
 import { DEFAULT_DIALOGUE_SETTINGS, type DialogueSettings } from './conversation/dialogue-settings.ts';
 import { DEFAULT_TURN_CONFIG, type TurnConfig } from './turn/config.ts';
 import { judgeSpeechOverReply, overReplyVocabulary, type Heard } from './turn/interruption-judge.ts';
-import { isCompleteTurn } from './turn/turn-completion.ts';
+import { isCompleteTurn, isUnsureFragment } from './turn/turn-completion.ts';
 import { DialogueClock } from './turn/dialogue-clock.ts';
 import type { DialogueChunk, DialoguePort, SentenceSplitterPort, SttPort, SttUtterance, TtsPort, VadEvent, VadPort } from './turn/ports.ts';
 import { PreRollBuffer } from './turn/pre-roll.ts';
@@ -529,8 +529,9 @@ export class VoicePipeline implements CallPipeline {
     this.held = null;
     // Words after a held turn finish it: answered together, timed from where the caller stopped last.
     const said = held && text ? `${held.text} ${text}` : (held?.text ?? text);
-    if (this.shouldHold(said, held)) {
-      this.held = { text: said, endWall, until: this.now() + this.config.incompleteHoldMs, holds: (held?.holds ?? 0) + 1 };
+    const holdMs = this.holdFor(said, heard, held);
+    if (holdMs > 0) {
+      this.held = { text: said, endWall, until: this.now() + holdMs, holds: (held?.holds ?? 0) + 1 };
       return;
     }
     if (said) this.emit({ type: 'transcript', final: true, text: said });
@@ -538,21 +539,19 @@ export class VoicePipeline implements CallPipeline {
   }
 
   /**
-   * A turn that plainly goes on ("my number is", "five five five", "... and") is held for the
-   * caller's next words instead of being answered at the VAD's silence: a phone number read in
-   * groups is one turn. Only while the caller has the floor, and at most three times in a row.
+   * How long a turn waits for the caller's next words instead of being answered at the VAD's
+   * silence (0: answered now). A turn that plainly goes on ("my number is", "five five five",
+   * "... and") waits `incompleteHoldMs`: a phone number read in groups is one turn. A first short
+   * reading the recogniser was unsure of waits `unsureHoldMs`: it is as often the misheard start
+   * of a sentence as a whole one. Only while the caller has the floor, at most three times in a row.
    */
-  private shouldHold(text: string, held: HeldTurn | null): boolean {
+  private holdFor(text: string, heard: Heard, held: HeldTurn | null): number {
     // Nothing more was heard (a cough): the held words are answered as they stand, not held again.
-    if (held && text === held.text) return false;
-    return (
-      this.settings.earlyTurnEnd &&
-      this.config.incompleteHoldMs > 0 &&
-      text !== '' &&
-      this.state.kind === 'listening' &&
-      (held?.holds ?? 0) < MAX_HOLDS &&
-      !isCompleteTurn(text)
-    );
+    if (held && text === held.text) return 0;
+    if (!this.settings.earlyTurnEnd || text === '' || this.state.kind !== 'listening' || (held?.holds ?? 0) >= MAX_HOLDS) return 0;
+    if (this.config.incompleteHoldMs > 0 && !isCompleteTurn(text)) return this.config.incompleteHoldMs;
+    if (!held && isUnsureFragment(text, heard.confidence, this.overReply)) return this.config.unsureHoldMs;
+    return 0;
   }
 
   /** A held turn whose caller said nothing more in time is answered as it stands. */

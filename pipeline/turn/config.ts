@@ -40,6 +40,14 @@ export interface TurnConfig {
    * five", "... and") waits for the caller's next words (turn-completion.ts); 0: never held.
    */
   incompleteHoldMs: number;
+  /**
+   * How much longer than the VAD's silence a short reading the recogniser was unsure of waits for
+   * more (turn-completion.ts isUnsureFragment): at a pause mid-sentence the first words are often
+   * misheard as a whole short one ("what are your" as "well"), and answering it cuts the caller
+   * off. A sure reading (an expected phrase), a backchannel or interrupting word, and anything
+   * longer are answered at the silence. 0: never held.
+   */
+  unsureHoldMs: number;
 }
 
 export const DEFAULT_TURN_CONFIG: TurnConfig = {
@@ -51,6 +59,7 @@ export const DEFAULT_TURN_CONFIG: TurnConfig = {
   minUtteranceMs: 200,
   vadHangoverMs: 0,
   incompleteHoldMs: 800,
+  unsureHoldMs: 400,
 };
 
 /** Lower case letters and single spaces only: how short replies are compared. */

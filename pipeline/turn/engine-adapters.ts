@@ -5,6 +5,7 @@
  */
 import type { SttEngine, SttOptions, TtsEngine, TtsOptions, VadEngine, VadOptions, VadStream } from '../engines/types.ts';
 import type { SttPort, TtsPort, VadEvent, VadPort } from './ports.ts';
+import { SURE_READING } from './turn-completion.ts';
 
 /**
  * Crashes of its VAD worker a call survives. The VAD thread is shared by many calls (batched
@@ -12,9 +13,6 @@ import type { SttPort, TtsPort, VadEvent, VadPort } from './ports.ts';
  * the pool's replacement thread and goes on. Past this many, the call ends with the error.
  */
 export const VAD_RECOVERIES_PER_CALL = 3;
-
-/** An engine's confidence at or above which a reading counts as sure (pocketsphinx's grammar taken outright: 0.9). */
-const SURE_READING = 0.9;
 
 const PORT_EVENT = {
   speech_start: 'start',

@@ -25,6 +25,24 @@ export const WHOLE_NUMBER_DIGITS = 10;
 /** ...when at least this many: "for two", "at nine" are whole answers, "five five five" is a number begun. */
 export const NUMBER_BEGUN_DIGITS = 3;
 
+/** A recogniser's confidence at or above which a reading counts as sure (pocketsphinx's grammar taken outright: 0.9). */
+export const SURE_READING = 0.9;
+/** A reading of at most this many words, not sure, may be the misheard start of a sentence. */
+export const FRAGMENT_WORDS = 3;
+
+/**
+ * A short reading the recogniser was not sure of (pocketsphinx: its language model's reading, 0.4,
+ * or a grammar reading it did not take outright): maybe a whole short turn, maybe the misheard
+ * first words of a longer one. Not a backchannel or interrupting word alone (those are judged as
+ * they are), and nothing from an engine that gives no confidence.
+ */
+export function isUnsureFragment(text: string, confidence: number | undefined, vocabularyOverReply: readonly string[] = []): boolean {
+  if (confidence === undefined || confidence >= SURE_READING) return false;
+  const said = normalizeWords(text);
+  if (!said || vocabularyOverReply.some((w) => normalizeWords(w) === said)) return false;
+  return said.split(' ').length <= FRAGMENT_WORDS;
+}
+
 export function isCompleteTurn(text: string, vocabularyOverReply: readonly string[] = []): boolean {
   const said = normalizeWords(text);
   if (!said) return false;

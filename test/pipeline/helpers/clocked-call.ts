@@ -7,6 +7,7 @@
 import type { CallRecordEvent, PipelineEvent, TurnRecord } from '../../../pipeline/call-pipeline.ts';
 import type { DialogueSettings } from '../../../pipeline/conversation/dialogue-settings.ts';
 import type { DialogueChunk, DialogueCue, DialoguePort, TtsPort } from '../../../pipeline/turn/ports.ts';
+import type { TurnConfig } from '../../../pipeline/turn/config.ts';
 import { SentenceSplitter } from '../../../pipeline/text/sentence-splitter.ts';
 import { VoicePipeline } from '../../../pipeline/voice-pipeline.ts';
 import { ManualVad } from './manual-vad.ts';
@@ -25,6 +26,10 @@ export interface ClockedCallOptions {
   reply?: string[];
   /** What the STT hears, utterance by utterance ('' once they run out). */
   heard?: string[];
+  /** The recogniser's confidence in each reading (unset: it gives none). */
+  confidence?: number;
+  /** Turn settings over the helper's own. */
+  turn?: Partial<TurnConfig>;
   /** The dialogue instead of the scripted one. */
   dialogue?: DialoguePort;
 }
@@ -49,10 +54,11 @@ export function clockedCall(opts: ClockedCallOptions) {
     },
     cue: (cue) => CUE_WORDS[cue],
   };
-  const stt = { begin: () => ({ accept() {}, finish: async () => heard.shift() ?? '', cancel() {} }) };
+  const readings = () => ({ alternatives: [], confidence: opts.confidence });
+  const stt = { begin: () => ({ accept() {}, finish: async () => heard.shift() ?? '', ...(opts.confidence === undefined ? {} : { readings }), cancel() {} }) };
   const p = new VoicePipeline(
     { callId: 'clocked', channel: 'test' },
-    { vad, stt, tts, dialogue, splitter: () => new SentenceSplitter(), config: { minUtteranceMs: 200, bargeInConfirmMs: 400, vadHangoverMs: 0 }, dialogueSettings: { silenceRepromptMs: 0, silenceHangupMs: 0, maxCallMs: 0, offerMessageAfterFailures: 0, ...opts.settings }, now: () => now },
+    { vad, stt, tts, dialogue, splitter: () => new SentenceSplitter(), config: { minUtteranceMs: 200, bargeInConfirmMs: 400, vadHangoverMs: 0, ...opts.turn }, dialogueSettings: { silenceRepromptMs: 0, silenceHangupMs: 0, maxCallMs: 0, offerMessageAfterFailures: 0, ...opts.settings }, now: () => now },
   );
   const events: Array<PipelineEvent & { at: number }> = [];
   const records: CallRecordEvent[] = [];

@@ -9,7 +9,7 @@ import t from 'tap';
 import { VoicePipeline } from '../../../pipeline/voice-pipeline.ts';
 import type { PipelineEvent } from '../../../pipeline/call-pipeline.ts';
 import type { DialogueChunk, DialoguePort, SttPort, TtsPort } from '../../../pipeline/turn/ports.ts';
-import { isCompleteTurn } from '../../../pipeline/turn/turn-completion.ts';
+import { isCompleteTurn, isUnsureFragment } from '../../../pipeline/turn/turn-completion.ts';
 import { ManualVad } from '../helpers/manual-vad.ts';
 import { clockedCall } from '../helpers/clocked-call.ts';
 
@@ -201,4 +201,46 @@ t.test('a breath after a turn that ended at its pause: the answer it paused play
   await settle();
   t.ok(p.pullAudio(), 'playing again');
   t.notOk(events.some((e) => e.type === 'interrupted'), 'not interrupted');
+});
+
+t.test('what counts as an unsure fragment: short, not sure, not a word said over a reply', async (t) => {
+  t.ok(isUnsureFragment('well', 0.4));
+  t.ok(isUnsureFragment('where are we', 0.5), 'three words');
+  t.notOk(isUnsureFragment('do you sell gift cards', 0.4), 'four words: a sentence of its own');
+  t.notOk(isUnsureFragment('well', 0.9), 'a sure reading');
+  t.notOk(isUnsureFragment('well', undefined), 'an engine with no confidence');
+  t.notOk(isUnsureFragment('mhm', 0.4, ['mhm', 'stop']), 'a backchannel');
+  t.notOk(isUnsureFragment('', 0.4));
+});
+
+t.test('a short unsure reading waits for more: the misheard start of a sentence and its end are one turn', async (t) => {
+  const call = clockedCall({ settings: {}, heard: ['well', 'your address'], confidence: 0.4 });
+  call.p.start();
+  await call.runUntil('greeting played', () => call.events.some((e) => e.type === 'response_audio_end'));
+  await call.speak(500);
+  await call.run(200); // 200 ms after the VAD's end: inside the unsure hold
+  t.notOk(call.events.some((e) => e.type === 'transcript'), 'not answered at the VAD\'s end');
+  await call.speak(600);
+  await call.runUntil('the answer', () => call.events.some((e) => e.type === 'transcript'));
+  t.same(call.events.filter((e) => e.type === 'transcript').map((e) => (e as { text: string }).text), ['well your address']);
+});
+
+t.test('an unsure short turn nobody goes on from is answered after the unsure hold; a sure one, a longer one, or with the hold off, at once', async (t) => {
+  const cases: Array<[string, { heard: string; confidence: number; turn?: { unsureHoldMs: number } }, boolean]> = [
+    ['unsure, three words', { heard: 'who is this', confidence: 0.4 }, true],
+    ['sure', { heard: 'who is this', confidence: 0.9 }, false],
+    ['four words', { heard: 'who is this please', confidence: 0.4 }, false],
+    ['a backchannel', { heard: 'mhm', confidence: 0.4 }, false],
+    ['the hold off', { heard: 'who is this', confidence: 0.4, turn: { unsureHoldMs: 0 } }, false],
+  ];
+  for (const [name, c, held] of cases) {
+    const call = clockedCall({ settings: {}, heard: [c.heard], confidence: c.confidence, turn: { unsureHoldMs: 400, ...c.turn } });
+    call.p.start();
+    await call.runUntil('greeting played', () => call.events.some((e) => e.type === 'response_audio_end'));
+    await call.speak(600);
+    await call.run(100);
+    t.equal(call.events.some((e) => e.type === 'transcript'), !held, `${name}: ${held ? 'held' : 'answered'} at the VAD's end`);
+    const waited = await call.runUntil('the answer', () => call.events.some((e) => e.type === 'transcript'));
+    if (held) t.ok(waited >= 200 && waited <= 600, `${name}: answered as it stands after the unsure hold (${waited + 100} ms after the end)`);
+  }
 });
