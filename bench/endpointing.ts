@@ -109,7 +109,7 @@ export async function runEndpointingBench(opts: { onProgress?: (m: string) => vo
         for (let i = next++; i < steps.length; i = next++) {
           const r = await runScriptedCall({ url: gw.url, token: VOICE_BENCH_TOKEN, steps: [steps[i]], maxMs: 20_000, lingerMs: 1500 });
           tally(o, r, pauses[i], voices[i], texts[i]);
-          if ((i + 1) % 21 === 0) progress(`${name}: ${o.said} calls done`);
+          if (o.said % 21 === 0) progress(`${name}: ${o.said} calls done`);
         }
       };
       await Promise.all(Array.from({ length: CONCURRENT_CALLS }, caller));

@@ -118,7 +118,7 @@ const benches: Record<string, Bench> = {
       }),
   },
   endpointing: {
-    describe: 'premature turn ends: 126 utterances with 300/500/700 ms internal pauses (questions, a name, a phone number in groups; six espeak-ng/flite voices) to a real gateway, the fixed silence rule alone vs early turn ends',
+    describe: 'premature turn ends: 126 utterances with 300/500/700 ms internal pauses (questions, a name, a phone number in groups; six espeak-ng/flite voices) to a real gateway under three rules: the fixed silence alone, early turn ends and holds, and the defaults (also the unsure hold)',
     takes: [],
     run: async (_a, progress) => (await import('./endpointing.ts')).runEndpointingBench({ onProgress: progress }),
   },

@@ -79,7 +79,7 @@ const EnvSchema = z.object({
   TURN_HOLD_MS: intFrom(0, 5000).default(800),
   /**
    * How much longer than VAD_MIN_SILENCE_MS a short reading the recogniser was unsure of (three
-   * words at most, no expected phrase: often the misheard start of a sentence, "what are your" as
+   * words at most, not its grammar's reading taken outright: often the misheard start of a sentence, "what are your" as
    * "well") waits for more; 0: never.
    */
   TURN_HOLD_UNSURE_MS: intFrom(0, 5000).default(400),

@@ -145,9 +145,9 @@ export class VoicePipeline implements CallPipeline {
   /** Utterances begun, and the newest one answered: a late transcript of an older one is stale. */
   private utterances = 0;
   private answeredUtterance = 0;
-  /** Bumped by every VAD event: a reading taken at a pause is used only if nothing happened since. */
+  /** Bumped by every VAD event but onsets (outside speech only): a reading taken at a pause is used only if nothing happened since. */
   private pauses = 0;
-  /** A turn that goes on, waiting for the caller's next words (shouldHold). */
+  /** A turn that goes on, waiting for the caller's next words (holdFor). */
   private held: HeldTurn | null = null;
   /** The reply paused at a VAD onset (speech may be starting over it), and when: the start confirms the pause, its loss undoes it. */
   private onsetPause: { reply: Reply; at: number } | null = null;

@@ -33,6 +33,12 @@ t.test('bad values name the variable', async (t) => {
   t.throws(() => loadConfig({ VOICE_WS_TOKEN: 'short' }), /at least 16/);
   t.throws(() => loadConfig({ NOISE_SUPPRESSION: 'speex' }), /NOISE_SUPPRESSION/);
   t.equal(loadConfig({ NOISE_SUPPRESSION: 'rnnoise' }).secretary.noiseSuppression, 'rnnoise');
+  t.equal(loadConfig({}).secretary.vad.onsets, true, 'barge-in at the onset by default');
+  t.equal(loadConfig({ BARGE_IN_ONSET: 'off' }).secretary.vad.onsets, false);
+  t.throws(() => loadConfig({ BARGE_IN_ONSET: 'yes' }), /BARGE_IN_ONSET/);
+  t.equal(loadConfig({}).secretary.unsureHoldMs, 400);
+  t.equal(loadConfig({ TURN_HOLD_UNSURE_MS: '0' }).secretary.unsureHoldMs, 0, '0: never held');
+  t.throws(() => loadConfig({ TURN_HOLD_UNSURE_MS: '-1' }), /TURN_HOLD_UNSURE_MS/);
 });
 
 t.test('engines from the environment: sherpa by directory or manifest name, OpenAI-compatible servers', async (t) => {

@@ -125,11 +125,16 @@ t.test('with onsets: the window that arms a start is reported, and so is an arm 
   );
   const [onset, start] = events;
   t.equal(onset.sample, 11 * 512 - 2 * 576, 'where a start triggered by that window would be put');
-  t.ok(onset.sample >= start.sample, 'never before the start it leads to');
+  t.equal(onset.sample, start.sample, 'with a whole number of windows of minimum speech, exactly where its start is put');
   t.equal(events[4].sample, 62 * 512, 'lost at the window that fell back');
   // Loud again while speaking, or inside the band: no onset (only a segment's start has one).
   const s2 = new SileroSegmenter({ ...base, onsets: true });
   t.same(feed(s2, [...run(0.9, 5), ...run(0.4, 10), ...run(0.9, 5)]).map((e) => e.type), ['speech_onset', 'speech_start']);
+  // A minimum speech that is not whole windows: the onset is placed before its start, never after.
+  const odd = new SileroSegmenter({ ...base, minSpeechSamples: 1000, onsets: true });
+  const [o2, s2start] = feed(odd, [...run(0.1, 10), ...run(0.9, 5)]);
+  t.match([o2, s2start], [{ type: 'speech_onset', window: 10 }, { type: 'speech_start', window: 12 }]);
+  t.ok(o2.sample <= s2start.sample, `onset ${o2.sample} at or before its start ${s2start.sample}`);
   // Without the option the same audio gives exactly the events it always did.
   const plain = new SileroSegmenter(base);
   t.same(feed(plain, [...run(0.1, 10), ...run(0.9, 20), ...run(0.05, 30), 0.9, 0.1]).map((e) => e.type), ['speech_start', 'speech_end']);

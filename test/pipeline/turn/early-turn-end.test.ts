@@ -226,15 +226,16 @@ t.test('a short unsure reading waits for more: the misheard start of a sentence 
 });
 
 t.test('an unsure short turn nobody goes on from is answered after the unsure hold; a sure one, a longer one, or with the hold off, at once', async (t) => {
-  const cases: Array<[string, { heard: string; confidence: number; turn?: { unsureHoldMs: number } }, boolean]> = [
+  const cases: Array<[string, { heard: string; confidence: number; turn?: { unsureHoldMs: number }; earlyTurnEnd?: boolean }, boolean]> = [
     ['unsure, three words', { heard: 'who is this', confidence: 0.4 }, true],
     ['sure', { heard: 'who is this', confidence: 0.9 }, false],
     ['four words', { heard: 'who is this please', confidence: 0.4 }, false],
     ['a backchannel', { heard: 'mhm', confidence: 0.4 }, false],
     ['the hold off', { heard: 'who is this', confidence: 0.4, turn: { unsureHoldMs: 0 } }, false],
+    ['early_turn_end off', { heard: 'who is this', confidence: 0.4, earlyTurnEnd: false }, false],
   ];
   for (const [name, c, held] of cases) {
-    const call = clockedCall({ settings: {}, heard: [c.heard], confidence: c.confidence, turn: { unsureHoldMs: 400, ...c.turn } });
+    const call = clockedCall({ settings: c.earlyTurnEnd === undefined ? {} : { earlyTurnEnd: c.earlyTurnEnd }, heard: [c.heard], confidence: c.confidence, turn: { unsureHoldMs: 400, ...c.turn } });
     call.p.start();
     await call.runUntil('greeting played', () => call.events.some((e) => e.type === 'response_audio_end'));
     await call.speak(600);

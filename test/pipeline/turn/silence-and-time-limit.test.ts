@@ -146,3 +146,19 @@ t.test('closing the call mid-goodbye still reports the goodbye as heard so far, 
   t.same(last, { type: 'call_end', reason: 'client_hangup' });
   t.match(c.turns().at(-1), { cause: 'time_limit', interrupted: true, heardText: '' }, 'cut before a word of it played whole');
 });
+
+t.test('a reply paused at a VAD onset when the time limit comes still finishes its sentence, says goodbye and hangs up', async (t) => {
+  const c = clockedCall({ settings: { maxCallMs: 3000 }, sentenceMs: 1000, heard: ['what can you tell me'], reply: ['One. ', 'Two. ', 'Three. ', 'Four. ', 'Five. '] });
+  await greeted(c);
+  await c.run(200);
+  await c.speak();
+  await c.runUntil('the reply playing just before the limit', () => c.now() >= 2900);
+  // Speech may be starting over the reply; neither its start nor its loss ever comes.
+  c.vad.fire({ type: 'onset', sample: c.sample() });
+  const pulled = c.pulled();
+  await c.run(60);
+  t.equal(c.pulled(), pulled, 'paused at the onset');
+  await c.runUntil('the hang-up', () => c.hangup() !== undefined, 20_000);
+  t.equal(c.hangup()!.reason, 'max_duration');
+  t.match(c.turns().at(-1)!, { cause: 'time_limit', heardText: CUE_WORDS.time_limit_goodbye, interrupted: false }, 'the goodbye was heard whole');
+});

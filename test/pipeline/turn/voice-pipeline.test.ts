@@ -175,7 +175,7 @@ t.test('an onset pauses the reply before the start; the start keeps it paused, a
   await settle();
   t.ok(events.some((e) => e.type === 'interrupted'), 'confirmed speech cancels as before');
   const m = events.find((e) => e.type === 'turn_metrics' && (e as { metrics: { barge_in_ms?: number } }).metrics.barge_in_ms !== undefined) as { metrics: { barge_in_ms: number } };
-  t.ok(m.metrics.barge_in_ms <= 1000, `barge_in_ms ${m.metrics.barge_in_ms} counts to the onset's pause (1000), not the start (1064)`);
+  t.equal(m.metrics.barge_in_ms, 1000, "counted to the onset's pause (1000), not the start (1064)");
 });
 
 t.test('an onset that no start follows (a click) resumes the reply where it stopped; none pauses a reply that is not playing', async (t) => {
@@ -197,19 +197,6 @@ t.test('an onset that no start follows (a click) resumes the reply where it stop
   vad.fire({ type: 'end', sample: 12000 });
   await settle();
   t.equal(pullAll(p), 10, 'the next reply plays whole');
-});
-
-t.test('a reply cut while paused at an onset does not leave the next reply silent', async (t) => {
-  const { p, vad } = setup({ reply: ['A fairly long first sentence. ', 'And a second. '] });
-  vad.fire({ type: 'start', sample: 0 });
-  vad.fire({ type: 'end', sample: 1600 });
-  await settle();
-  t.equal(pullAll(p, 2), 2);
-  vad.fire({ type: 'onset', sample: 3200 });
-  // Typed words answer at once (the reply is cut), with no start or loss of the onset between.
-  p.control({ type: 'text', text: 'what are your hours' });
-  await settle();
-  t.equal(pullAll(p), 10, 'the new reply plays whole');
 });
 
 /** A recogniser that also reports its other readings and confidence, as pocketsphinx does. */
